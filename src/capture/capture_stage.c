@@ -1,0 +1,2 @@
+/* capture_stage.c -- stage marker. */
+int wd_capture_stage_marker;

@@ -1,0 +1,177 @@
+/* config.h -- ward's configuration, loaded once from YAML before any
+ * traffic is read.
+ * In: a YAML file (libyaml) and command-line overrides. Out: a wd_config_t
+ * the caller owns (wd_config_free). Every key is declared once in
+ * config.c's key table (name, type, default, range, help); defaults live
+ * only there. Errors name file:line:column, the key and what was expected. */
+#ifndef WD_CORE_CONFIG_H
+#define WD_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/limits.h"
+#include "core/net.h"
+#include "core/rc.h"
+
+typedef enum {
+  WD_SECTOR_HEALTHCARE,
+  WD_SECTOR_ENERGY,
+  WD_SECTOR_TRANSPORT,
+  WD_SECTOR_FINANCE,
+  WD_SECTOR_EDUCATION,
+  WD_SECTOR_GOVERNMENT,
+  WD_SECTOR_OTHER
+} wd_sector;
+
+typedef enum {
+  WD_CRIT_CRITICAL,
+  WD_CRIT_HIGH,
+  WD_CRIT_NORMAL
+} wd_criticality;
+
+const char *wd_sector_name(wd_sector s);
+const char *wd_criticality_name(wd_criticality c);
+
+typedef struct wd_facility {
+  char *name;
+  wd_sector sector;
+  wd_criticality criticality;
+  wd_cidr_t *networks; /* n_networks entries */
+  size_t n_networks;
+  uint64_t max_pps; /* ddos.volumetric threshold for each host; 0: default */
+  uint64_t max_bps;
+} wd_facility_t;
+
+typedef struct wd_cidr_list {
+  wd_cidr_t *v;
+  size_t n;
+} wd_cidr_list_t;
+
+typedef struct wd_config {
+  char *path; /* file it came from, or NULL for built-in defaults */
+
+  wd_facility_t *facilities;
+  size_t n_facilities;
+  /* Protected networks when no facility is configured: RFC 1918/4193 by
+   * default, replaced by --home-net. */
+  wd_cidr_list_t home_net;
+
+  struct {
+    uint32_t snaplen;      /* capture.snaplen */
+    uint64_t buffer_bytes; /* capture.buffer_size: kernel buffer for live */
+    uint32_t timeout_ms;   /* capture.timeout_ms: live read timeout */
+  } capture;
+
+  struct {
+    uint64_t cap; /* memory.cap: all tables together */
+  } memory;
+
+  struct {
+    uint64_t max;         /* flow.max: flows at most */
+    uint64_t memcap;      /* flow.memcap */
+    uint32_t tcp_syn_s;   /* flow.timeouts.tcp_syn: handshake not done */
+    uint32_t tcp_est_s;   /* flow.timeouts.tcp_established */
+    uint32_t tcp_close_s; /* flow.timeouts.tcp_closed: after FIN/RST */
+    uint32_t udp_s;       /* flow.timeouts.udp */
+    uint32_t icmp_s;      /* flow.timeouts.icmp */
+    uint32_t other_s;     /* flow.timeouts.other */
+  } flow;
+
+  struct {
+    uint64_t max;    /* host.max */
+    uint64_t memcap; /* host.memcap */
+    uint32_t idle_s; /* host.timeout */
+  } host;
+
+  struct {
+    uint64_t memcap;       /* stream.memcap: all reassembly buffers */
+    uint32_t flow_buffer;  /* stream.flow_buffer: bytes queued per direction */
+    uint32_t window;       /* stream.window: out-of-order bytes accepted */
+  } stream;
+
+  struct {
+    uint64_t memcap;        /* detect.memcap: all detector state */
+    uint32_t update_s;      /* detect.update_interval: seconds between
+                               update alerts of an ongoing attack */
+    uint32_t quiet_s;       /* detect.end_after: seconds below threshold
+                               before an attack is reported ended */
+
+    struct {
+      bool enabled;
+    } ms17010, doublepulsar;
+
+    struct {
+      bool enabled;
+      uint32_t targets;   /* detect.smb_fanout.targets: distinct 445
+                             destinations ... */
+      uint32_t window_s;  /* ... within this many seconds */
+      wd_cidr_list_t exempt; /* detect.smb_fanout.exempt */
+    } smb_fanout;
+
+    struct {
+      bool enabled;
+      uint64_t min_pps;  /* detect.syn_flood.min_pps: SYN/s to one host */
+      uint32_t ratio;    /* detect.syn_flood.ratio: SYNs per completed
+                            handshake */
+    } syn_flood;
+
+    struct {
+      bool enabled;
+      uint64_t min_pps;        /* detect.amplification.min_pps */
+      uint64_t min_bps;        /* detect.amplification.min_bps */
+      uint32_t min_reflectors; /* detect.amplification.min_reflectors */
+    } amplification;
+
+    struct {
+      bool enabled;
+      uint64_t max_pps; /* detect.volumetric.max_pps: default per host */
+      uint64_t max_bps; /* detect.volumetric.max_bps */
+    } volumetric;
+
+    struct {
+      bool enabled;
+      double theta0;      /* detect.scan.theta0: P(success) benign */
+      double theta1;      /* detect.scan.theta1: P(success) scanner */
+      double alpha;       /* detect.scan.alpha: false positive bound */
+      double beta;        /* detect.scan.beta: detection probability */
+      uint32_t min_hosts; /* detect.scan.min_hosts: horizontal */
+      uint32_t min_ports; /* detect.scan.min_ports: vertical */
+      uint32_t attempt_timeout_s; /* detect.scan.attempt_timeout: no answer
+                                     after this is a failure */
+    } scan;
+  } detect;
+
+  struct {
+    char *eve_path;  /* outputs.eve.path: NULL = none unless -o/--json */
+    bool flow_events; /* outputs.eve.flow */
+    uint32_t stats_interval_s; /* outputs.eve.stats_interval, 0 = end only */
+  } outputs;
+} wd_config_t;
+
+/* Built-in defaults, no file. */
+wd_rc wd_config_defaults(wd_config_t **out);
+
+/* Loads path; on error returns WD_ERR_CONFIG (or WD_ERR_IO) and writes a
+ * one-line message "file:line:col: key: problem, expected ..." to err. */
+wd_rc wd_config_load(const char *path, wd_config_t **out, char *err,
+                     size_t errlen);
+
+/* Loads from memory (tests, fuzzing); name is used in messages. */
+wd_rc wd_config_load_buffer(const char *name, const char *buf, size_t len,
+                            wd_config_t **out, char *err, size_t errlen);
+
+/* Replaces the protected networks by a "CIDR[,CIDR...]" list (--home-net). */
+wd_rc wd_config_set_home_net(wd_config_t *cfg, const char *list, char *err,
+                             size_t errlen);
+
+void wd_config_free(wd_config_t *cfg);
+
+/* The facility holding addr, or NULL. With no facility configured,
+ * wd_config_is_protected() falls back to home_net. */
+const wd_facility_t *wd_config_facility_of(const wd_config_t *cfg,
+                                           const wd_addr_t *addr);
+bool wd_config_is_protected(const wd_config_t *cfg, const wd_addr_t *addr);
+
+#endif

@@ -1,0 +1,294 @@
+/* table.c -- bounded LRU hash table (see table.h).
+ * Layout: entries are addressed by a 32-bit index into slabs of
+ * SLAB_ENTRIES entries, allocated lazily and reserved against the memcap.
+ * Each entry is a header (hash chain, LRU links, last touch) followed by
+ * the key and the value, 8-byte aligned. Buckets are an array of indexes
+ * sized once at creation. Index 0 is never used so that 0 means "none". */
+#include "core/table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SLAB_SHIFT 12
+#define SLAB_ENTRIES (1u << SLAB_SHIFT)
+#define NIL 0u
+
+typedef struct entry_hdr {
+  uint32_t hnext; /* next in bucket chain, or free-list link */
+  uint32_t prev;  /* towards more recently used */
+  uint32_t next;  /* towards less recently used */
+  uint32_t bucket;
+  uint64_t last_ns;
+} entry_hdr;
+
+struct wd_table {
+  const char *name;
+  size_t key_size, val_size, entry_size;
+  uint64_t max;        /* count cap, also bounded by 2^32-2 */
+  uint32_t *buckets;
+  uint32_t nbuckets;   /* power of two */
+  uint8_t **slabs;     /* nslabs_max pointers, lazily filled */
+  uint32_t nslabs, nslabs_max;
+  uint32_t next_fresh; /* next never-used index */
+  uint32_t free_list;  /* removed entries */
+  uint32_t head, tail; /* most / least recently used */
+  wd_memcap_t *mc;
+  size_t fixed_bytes;  /* buckets + slab pointer array */
+  wd_table_evict_fn on_evict;
+  void *user;
+  wd_table_stats_t st;
+};
+
+static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+size_t wd_table_entry_size(size_t key_size, size_t val_size) {
+  return sizeof(entry_hdr) + align8(key_size) + align8(val_size);
+}
+
+static inline entry_hdr *ent(const wd_table_t *t, uint32_t i) {
+  return (entry_hdr *)(t->slabs[i >> SLAB_SHIFT] +
+                       (size_t)(i & (SLAB_ENTRIES - 1)) * t->entry_size);
+}
+static inline void *ent_key(entry_hdr *e) { return e + 1; }
+static inline void *ent_val(const wd_table_t *t, entry_hdr *e) {
+  return (uint8_t *)(e + 1) + align8(t->key_size);
+}
+
+static uint64_t hash_bytes(const void *p, size_t n) {
+  const uint8_t *b = p;
+  uint64_t h = 0xcbf29ce484222325ULL;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, b + i, 8);
+    h = (h ^ w) * 0x100000001b3ULL;
+    h ^= h >> 29;
+  }
+  for (; i < n; i++)
+    h = (h ^ b[i]) * 0x100000001b3ULL;
+  h ^= h >> 32;
+  h *= 0xd6e8feb86659fd93ULL;
+  h ^= h >> 32;
+  return h;
+}
+
+wd_rc wd_table_new(const char *name, size_t key_size, size_t val_size,
+                   uint64_t max_entries, wd_memcap_t *mc,
+                   wd_table_evict_fn on_evict, void *user, wd_table_t **out) {
+  *out = NULL;
+  if (key_size == 0 || max_entries == 0 || mc == NULL)
+    return WD_ERR_INVAL;
+  wd_table_t *t = calloc(1, sizeof *t);
+  if (!t)
+    return WD_ERR_NOMEM;
+  t->name = name;
+  t->key_size = key_size;
+  t->val_size = val_size;
+  t->entry_size = wd_table_entry_size(key_size, val_size);
+  t->mc = mc;
+  t->on_evict = on_evict;
+  t->user = user;
+  if (max_entries > UINT32_MAX - SLAB_ENTRIES)
+    max_entries = UINT32_MAX - SLAB_ENTRIES;
+  /* What the memcap could ever hold decides the real maximum. */
+  uint64_t by_mem = mc->cap / (t->entry_size + 8);
+  if (max_entries > by_mem)
+    max_entries = by_mem;
+  if (max_entries == 0)
+    max_entries = 1;
+  t->max = max_entries;
+  uint32_t nb = 1024;
+  while (nb < max_entries && nb < (1u << 30))
+    nb <<= 1;
+  t->nbuckets = nb;
+  t->nslabs_max = (uint32_t)((max_entries + 1 + SLAB_ENTRIES - 1) / SLAB_ENTRIES);
+  t->fixed_bytes = (size_t)nb * sizeof(uint32_t) +
+                   (size_t)t->nslabs_max * sizeof(uint8_t *);
+  if (!wd_memcap_reserve(mc, t->fixed_bytes)) {
+    free(t);
+    return WD_ERR_NOMEM;
+  }
+  t->buckets = calloc(nb, sizeof(uint32_t));
+  t->slabs = calloc(t->nslabs_max, sizeof(uint8_t *));
+  if (!t->buckets || !t->slabs) {
+    wd_memcap_release(mc, t->fixed_bytes);
+    free(t->buckets);
+    free(t->slabs);
+    free(t);
+    return WD_ERR_NOMEM;
+  }
+  t->next_fresh = 1;
+  t->st.max = max_entries;
+  *out = t;
+  return WD_OK;
+}
+
+void wd_table_free(wd_table_t *t) {
+  if (!t)
+    return;
+  for (uint32_t i = 0; i < t->nslabs; i++)
+    free(t->slabs[i]);
+  wd_memcap_release(t->mc, (size_t)t->nslabs * SLAB_ENTRIES * t->entry_size +
+                               t->fixed_bytes);
+  free(t->slabs);
+  free(t->buckets);
+  free(t);
+}
+
+static void lru_unlink(wd_table_t *t, uint32_t i, entry_hdr *e) {
+  if (e->prev)
+    ent(t, e->prev)->next = e->next;
+  else
+    t->head = e->next;
+  if (e->next)
+    ent(t, e->next)->prev = e->prev;
+  else
+    t->tail = e->prev;
+  e->prev = e->next = NIL;
+  (void)i;
+}
+
+static void lru_push_front(wd_table_t *t, uint32_t i, entry_hdr *e) {
+  e->prev = NIL;
+  e->next = t->head;
+  if (t->head)
+    ent(t, t->head)->prev = i;
+  t->head = i;
+  if (!t->tail)
+    t->tail = i;
+}
+
+static void chain_unlink(wd_table_t *t, uint32_t i, entry_hdr *e) {
+  uint32_t *pp = &t->buckets[e->bucket];
+  while (*pp && *pp != i)
+    pp = &ent(t, *pp)->hnext;
+  if (*pp == i)
+    *pp = e->hnext;
+}
+
+/* Detaches entry i from chain and LRU and puts it on the free list. */
+static void release(wd_table_t *t, uint32_t i) {
+  entry_hdr *e = ent(t, i);
+  chain_unlink(t, i, e);
+  lru_unlink(t, i, e);
+  e->hnext = t->free_list;
+  t->free_list = i;
+  t->st.entries--;
+}
+
+static uint32_t lookup(wd_table_t *t, const void *key, uint32_t *bucket) {
+  uint32_t b = (uint32_t)hash_bytes(key, t->key_size) & (t->nbuckets - 1);
+  *bucket = b;
+  for (uint32_t i = t->buckets[b]; i; i = ent(t, i)->hnext)
+    if (memcmp(ent_key(ent(t, i)), key, t->key_size) == 0)
+      return i;
+  return NIL;
+}
+
+void *wd_table_find(wd_table_t *t, const void *key) {
+  uint32_t b, i = lookup(t, key, &b);
+  return i ? ent_val(t, ent(t, i)) : NULL;
+}
+
+/* A slot for a new entry: free list, then a fresh index (maybe a new slab),
+ * else the least recently used entry. */
+static uint32_t take_slot(wd_table_t *t) {
+  if (t->free_list) {
+    uint32_t i = t->free_list;
+    t->free_list = ent(t, i)->hnext;
+    return i;
+  }
+  if (t->next_fresh <= t->max) {
+    uint32_t i = t->next_fresh;
+    uint32_t s = i >> SLAB_SHIFT;
+    if (s < t->nslabs)
+      return t->next_fresh++, i;
+    size_t bytes = (size_t)SLAB_ENTRIES * t->entry_size;
+    if (s < t->nslabs_max && wd_memcap_reserve(t->mc, bytes)) {
+      uint8_t *slab = malloc(bytes);
+      if (slab) {
+        t->slabs[s] = slab;
+        t->nslabs++;
+        return t->next_fresh++, i;
+      }
+      wd_memcap_release(t->mc, bytes);
+    }
+  }
+  t->st.cap_hits++;
+  if (!t->tail)
+    return NIL;
+  uint32_t i = t->tail;
+  entry_hdr *e = ent(t, i);
+  if (t->on_evict)
+    t->on_evict(t->user, ent_key(e), ent_val(t, e));
+  t->st.evicted++;
+  chain_unlink(t, i, e);
+  lru_unlink(t, i, e);
+  t->st.entries--;
+  return i;
+}
+
+void *wd_table_get(wd_table_t *t, const void *key, uint64_t now_ns,
+                   bool *created) {
+  uint32_t b, i = lookup(t, key, &b);
+  if (created)
+    *created = false;
+  if (i) {
+    entry_hdr *e = ent(t, i);
+    e->last_ns = now_ns;
+    if (t->head != i) {
+      lru_unlink(t, i, e);
+      lru_push_front(t, i, e);
+    }
+    return ent_val(t, e);
+  }
+  i = take_slot(t);
+  if (!i)
+    return NULL;
+  entry_hdr *e = ent(t, i);
+  memcpy(ent_key(e), key, t->key_size);
+  memset(ent_val(t, e), 0, t->val_size);
+  e->last_ns = now_ns;
+  e->bucket = b;
+  e->hnext = t->buckets[b];
+  t->buckets[b] = i;
+  lru_push_front(t, i, e);
+  t->st.entries++;
+  t->st.created++;
+  if (created)
+    *created = true;
+  return ent_val(t, e);
+}
+
+void wd_table_remove(wd_table_t *t, const void *key) {
+  uint32_t b, i = lookup(t, key, &b);
+  if (i)
+    release(t, i);
+}
+
+void wd_table_expire(wd_table_t *t, uint64_t cutoff_ns) {
+  while (t->tail) {
+    uint32_t i = t->tail;
+    entry_hdr *e = ent(t, i);
+    if (e->last_ns >= cutoff_ns)
+      break;
+    if (t->on_evict)
+      t->on_evict(t->user, ent_key(e), ent_val(t, e));
+    release(t, i);
+    t->st.expired++;
+  }
+}
+
+void wd_table_foreach(wd_table_t *t, wd_table_visit_fn fn, void *user) {
+  for (uint32_t i = t->head; i;) {
+    entry_hdr *e = ent(t, i);
+    uint32_t next = e->next;
+    if (!fn(user, ent_key(e), ent_val(t, e), e->last_ns))
+      return;
+    i = next;
+  }
+}
+
+void wd_table_stats(const wd_table_t *t, wd_table_stats_t *out) {
+  *out = t->st;
+}

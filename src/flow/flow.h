@@ -1,0 +1,90 @@
+/* flow.h -- one bidirectional conversation and the table that owns it.
+ * In: decoded packets (read only). Out: a borrowed wd_flow_t valid until
+ * the next call into the table (it may be recycled afterwards). Memory:
+ * entries come from slabs reserved against flow.memcap; at flow.max or the
+ * memcap the least recently active flow is recycled and counted.
+ * Timeouts are driven by packet time (wd_flow_table_expire), never by the
+ * wall clock. Threads: one table per pipeline, no locks. */
+#ifndef WD_FLOW_FLOW_H
+#define WD_FLOW_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/rc.h"
+#include "decode/packet.h"
+
+typedef enum {
+  WD_TCP_NONE = 0,    /* not TCP */
+  WD_TCP_SYN_SENT,    /* SYN seen from the client */
+  WD_TCP_SYN_RECV,    /* SYN-ACK seen from the server */
+  WD_TCP_ESTABLISHED, /* handshake completed (or mid-stream pickup) */
+  WD_TCP_CLOSING,     /* FIN seen */
+  WD_TCP_CLOSED       /* RST, or FIN both ways */
+} wd_tcp_state;
+
+typedef enum {
+  WD_FLOW_END_TIMEOUT,  /* idle longer than its timeout */
+  WD_FLOW_END_EVICTED,  /* recycled because the table was full */
+  WD_FLOW_END_SHUTDOWN  /* still open when input ended */
+} wd_flow_end_reason;
+
+/* Direction of a packet relative to its flow. */
+enum { WD_DIR_TO_SERVER = 0, WD_DIR_TO_CLIENT = 1 };
+
+typedef struct wd_flow {
+  uint64_t id;        /* unique within a run, never 0 (EVE flow_id) */
+  wd_addr_t cli, srv; /* client = sender of the first packet seen (or of
+                         the SYN) */
+  uint16_t cport, sport;
+  uint16_t vlan;      /* innermost VLAN id, 0 if none */
+  uint8_t proto;      /* WD_PROTO_* */
+  uint8_t tcp_state;  /* wd_tcp_state */
+  uint8_t tcp_flags[2]; /* OR of flags seen to server / to client */
+  uint64_t first_ns, last_ns;
+  uint64_t pkts[2];   /* [WD_DIR_TO_SERVER], [WD_DIR_TO_CLIENT] */
+  uint64_t bytes[2];  /* IP-level bytes (wire length less link header) */
+  uint32_t app;       /* slot for the app-layer / stream state owner:
+                         0 = none; meaning is the owner's (see stream.h) */
+  uint32_t user;      /* spare slot for detectors, 0 = none */
+} wd_flow_t;
+
+typedef struct wd_flow_stats {
+  uint64_t created;
+  uint64_t active;
+  uint64_t timed_out;
+  uint64_t evicted;   /* recycled while still active */
+  uint64_t cap_hits;  /* times flow.max or flow.memcap stopped growth */
+  uint64_t tcp, udp, icmp, other; /* created, by protocol */
+  uint64_t memuse, memcap;
+} wd_flow_stats_t;
+
+typedef struct wd_flow_table wd_flow_table_t;
+
+/* Called when a flow leaves the table (timeout, eviction, shutdown), before
+ * its memory is reused: emit a flow event, release app state. */
+typedef void (*wd_flow_end_fn)(void *user, wd_flow_t *flow,
+                               wd_flow_end_reason why);
+
+wd_rc wd_flow_table_new(const wd_config_t *cfg, wd_flow_end_fn on_end,
+                        void *user, wd_flow_table_t **out);
+void wd_flow_table_free(wd_flow_table_t *t);
+
+/* Finds or creates the flow of p (which must have ip_version != 0), updates
+ * its counters and TCP state, and sets *dir. Returns NULL only when p cannot
+ * belong to a flow (no L4 ports on a TCP/UDP packet that is a non-first
+ * fragment is still tracked on addresses+proto). */
+wd_flow_t *wd_flow_table_update(wd_flow_table_t *t, const wd_packet_t *p,
+                                int *dir);
+
+/* Ends flows idle past their timeout at time now_ns. Cheap when nothing is
+ * due; call once per packet-time second. */
+void wd_flow_table_expire(wd_flow_table_t *t, uint64_t now_ns);
+
+/* Ends every flow (end of input), calling on_end with SHUTDOWN. */
+void wd_flow_table_flush(wd_flow_table_t *t);
+
+void wd_flow_table_stats(const wd_flow_table_t *t, wd_flow_stats_t *out);
+
+#endif

@@ -1,0 +1,2 @@
+/* output_stage.c -- stage marker. */
+int wd_output_stage_marker;

@@ -1,0 +1,2 @@
+/* proto_stage.c -- stage marker. */
+int wd_proto_stage_marker;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/limits.h"
 #include "core/net.h"
@@ -57,6 +58,9 @@ typedef struct wd_config {
   /* Protected networks when no facility is configured: RFC 1918/4193 by
    * default, replaced by --home-net. */
   wd_cidr_list_t home_net;
+  /* home_net was given (key home_net or --home-net): protection follows
+   * it even when facilities are configured. */
+  bool home_net_set;
 
   struct {
     uint32_t snaplen;      /* capture.snaplen */
@@ -148,7 +152,95 @@ typedef struct wd_config {
     bool flow_events; /* outputs.eve.flow */
     uint32_t stats_interval_s; /* outputs.eve.stats_interval, 0 = end only */
   } outputs;
+
+  /* Keys reserved for later stages: accepted and kept, not yet used. */
+  struct {
+    char *country_db; /* attribution.country_db: MaxMind country file */
+    char *asn_db;     /* attribution.asn_db: MaxMind ASN file */
+    char *directory;  /* attribution.directory: responsible parties */
+  } attribution;
+
+  struct {
+    uint32_t quiet_window_s; /* incidents.quiet_window */
+  } incidents;
+
+  struct {
+    char *dir;                 /* evidence.dir */
+    uint32_t packets_per_flow; /* evidence.packets_per_flow */
+    uint32_t flood_sample;     /* evidence.flood_sample */
+  } evidence;
+
+  struct {
+    char *path; /* db.path */
+  } db;
+
+  struct {
+    char *from;               /* notify.from */
+    char *sender_name;        /* notify.sender_name */
+    char *smtp_url;           /* notify.smtp.url */
+    char *smtp_username;      /* notify.smtp.username */
+    char *smtp_password_file; /* notify.smtp.password_file */
+    uint64_t max_attachment;  /* notify.max_attachment */
+  } notify;
+
+  /* Private to config.c: sorted prefixes for the per-packet lookups and
+   * which keys the file set. */
+  struct wd_config_index *index;
 } wd_config_t;
+
+/* Largest configuration file read, and deepest YAML nesting accepted. */
+#define WD_CONFIG_FILE_MAX (4u << 20)
+#define WD_CONFIG_DEPTH_MAX 16
+
+/* The key table: one row per key, in the order of etc/ward.yaml. Defaults
+ * are written as in YAML and parsed by the same code as the file. */
+typedef enum {
+  WD_CONFIG_BOOL,     /* true/false, yes/no, on/off */
+  WD_CONFIG_UINT,     /* whole number, "1_000_000" allowed */
+  WD_CONFIG_SIZE,     /* bytes: "128 MiB", "64KiB", "512 KB" (1000), 4096 */
+  WD_CONFIG_DURATION, /* "30s", "5m", "1h", "1d", "250ms"; bare number in
+                         the field's unit */
+  WD_CONFIG_RATE,     /* per second: 200000, "200k", "1.5M", "2G" */
+  WD_CONFIG_BITRATE,  /* bits per second: "500 Mbit/s", "500M", "2Gbps" */
+  WD_CONFIG_DOUBLE,   /* decimal number */
+  WD_CONFIG_STRING,   /* text; null or "" leave it unset (NULL) */
+  WD_CONFIG_ENUM,     /* one of names[] */
+  WD_CONFIG_CIDRS     /* list of networks "[10.0.0.0/8, 2001:db8::/32]" */
+} wd_config_type;
+
+#define WD_CONFIG_REQUIRED 0x1u /* must be given (facility keys) */
+#define WD_CONFIG_OPEN 0x2u     /* doubles: dmin and dmax excluded */
+#define WD_CONFIG_LATER 0x4u    /* reserved for a later stage */
+
+typedef struct wd_config_key {
+  const char *name; /* dotted: "flow.timeouts.tcp_syn" */
+  wd_config_type type;
+  const char *def;          /* default as written in YAML; NULL: unset */
+  uint64_t min, max;        /* integers: range in the field's unit; strings:
+                               length; cidr lists: entries */
+  double dmin, dmax;        /* doubles */
+  uint32_t unit_ms;         /* durations: 1 (field in ms) or 1000 (seconds) */
+  uint8_t size;             /* bytes of the field */
+  uint8_t flags;            /* WD_CONFIG_REQUIRED | _OPEN | _LATER */
+  size_t off;               /* field offset in wd_config_t (wd_facility_t for
+                               facility keys); cidr lists: the array pointer */
+  size_t off_n;             /* cidr lists: offset of the size_t count */
+  const char *const *names; /* enums: names in value order, NULL-ended */
+  const char *help;         /* one line */
+} wd_config_key_t;
+
+/* The key table (static storage); returns the number of rows. */
+size_t wd_config_keys(const wd_config_key_t **out);
+/* Keys of one item of the facilities list ("name", "networks", ...). */
+size_t wd_config_facility_keys(const wd_config_key_t **out);
+/* "size", "duration", ... as in docs/config.md. */
+const char *wd_config_type_name(wd_config_type t);
+/* True when the loaded file gave key (a name from the key table). */
+bool wd_config_is_set(const wd_config_t *cfg, const char *key);
+
+/* Writes the effective configuration as YAML that loads back to the same
+ * values (`ward config show`). */
+wd_rc wd_config_dump(const wd_config_t *cfg, FILE *out);
 
 /* Built-in defaults, no file. */
 wd_rc wd_config_defaults(wd_config_t **out);

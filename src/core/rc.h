@@ -16,7 +16,8 @@
   X(ERR_FULL, "table or queue full")                                         \
   X(ERR_NOTFOUND, "not found")                                               \
   X(ERR_CONFIG, "configuration error")                                       \
-  X(ERR_STATE, "operation not valid in this state")
+  X(ERR_STATE, "operation not valid in this state")                         \
+  X(END, "end of input")
 
 typedef enum {
 #define WD_RC_ENUM(name, text) WD_##name,

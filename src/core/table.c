@@ -1,15 +1,23 @@
 /* table.c -- bounded LRU hash table (see table.h).
+ * In: fixed-size keys and values copied in by the caller. Out: borrowed
+ * value pointers (stable while the entry lives: slabs never move).
  * Layout: entries are addressed by a 32-bit index into slabs of
- * SLAB_ENTRIES entries, allocated lazily and reserved against the memcap.
- * Each entry is a header (hash chain, LRU links, last touch) followed by
- * the key and the value, 8-byte aligned. Buckets are an array of indexes
- * sized once at creation. Index 0 is never used so that 0 means "none". */
+ * SLAB_ENTRIES entries, allocated lazily and reserved against the memcap;
+ * the last slab holds only what the entry cap leaves, so a small table
+ * never reserves more than it may use. Each entry is a header (hash chain,
+ * LRU links, last touch) followed by the key and the value, 8-byte
+ * aligned. Buckets are an array of indexes sized once at creation. Index 0
+ * is never used so that 0 means "none". Keys are hashed with a random
+ * per-table seed: addresses an attacker chooses cannot be aimed at one
+ * bucket. Memory: the table owns its slabs and arrays and releases them
+ * (and their reservation) in wd_table_free. */
 #include "core/table.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
-#define SLAB_SHIFT 12
+#define SLAB_SHIFT 10
 #define SLAB_ENTRIES (1u << SLAB_SHIFT)
 #define NIL 0u
 
@@ -24,16 +32,17 @@ typedef struct entry_hdr {
 struct wd_table {
   const char *name;
   size_t key_size, val_size, entry_size;
-  uint64_t max;        /* count cap, also bounded by 2^32-2 */
+  uint64_t max; /* count cap, also bounded by 2^32-2 */
   uint32_t *buckets;
-  uint32_t nbuckets;   /* power of two */
-  uint8_t **slabs;     /* nslabs_max pointers, lazily filled */
+  uint32_t nbuckets; /* power of two */
+  uint8_t **slabs;   /* nslabs_max pointers, lazily filled */
   uint32_t nslabs, nslabs_max;
   uint32_t next_fresh; /* next never-used index */
   uint32_t free_list;  /* removed entries */
   uint32_t head, tail; /* most / least recently used */
   wd_memcap_t *mc;
-  size_t fixed_bytes;  /* buckets + slab pointer array */
+  size_t fixed_bytes; /* buckets + slab pointer array */
+  uint64_t seed;      /* hash key, random per table */
   wd_table_evict_fn on_evict;
   void *user;
   wd_table_stats_t st;
@@ -54,22 +63,48 @@ static inline void *ent_val(const wd_table_t *t, entry_hdr *e) {
   return (uint8_t *)(e + 1) + align8(t->key_size);
 }
 
-static uint64_t hash_bytes(const void *p, size_t n) {
+/* A bijective 64-bit mixer (the murmur3 finaliser). */
+static inline uint64_t mix64(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+/* Keyed hash: each 8-byte word is folded into a secret state through the
+ * mixer, so two keys collide only for a given seed. */
+static uint64_t hash_bytes(const void *p, size_t n, uint64_t seed) {
   const uint8_t *b = p;
-  uint64_t h = 0xcbf29ce484222325ULL;
+  uint64_t h = seed ^ (uint64_t)n;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     uint64_t w;
     memcpy(&w, b + i, 8);
-    h = (h ^ w) * 0x100000001b3ULL;
-    h ^= h >> 29;
+    h = mix64(h ^ w) + 0x9e3779b97f4a7c15ULL;
   }
-  for (; i < n; i++)
-    h = (h ^ b[i]) * 0x100000001b3ULL;
-  h ^= h >> 32;
-  h *= 0xd6e8feb86659fd93ULL;
-  h ^= h >> 32;
-  return h;
+  if (i < n) {
+    uint64_t w = 0;
+    memcpy(&w, b + i, n - i);
+    h = mix64(h ^ w) + 0x9e3779b97f4a7c15ULL;
+  }
+  return mix64(h);
+}
+
+uint64_t wd_table_random_seed(void) {
+  uint64_t s = 0;
+  if (getrandom(&s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s)
+    s = (uint64_t)(uintptr_t)&s; /* no entropy yet: ASLR still varies it */
+  return mix64(s);
+}
+
+/* Entries slab s holds: a full slab, except the last one, which stops at
+ * index max. */
+static size_t slab_entries(const wd_table_t *t, uint32_t s) {
+  uint64_t first = (uint64_t)s << SLAB_SHIFT;
+  uint64_t left = (uint64_t)t->max + 1 - first;
+  return left < SLAB_ENTRIES ? (size_t)left : SLAB_ENTRIES;
 }
 
 wd_rc wd_table_new(const char *name, size_t key_size, size_t val_size,
@@ -88,26 +123,38 @@ wd_rc wd_table_new(const char *name, size_t key_size, size_t val_size,
   t->mc = mc;
   t->on_evict = on_evict;
   t->user = user;
+  t->seed = wd_table_random_seed();
   if (max_entries > UINT32_MAX - SLAB_ENTRIES)
     max_entries = UINT32_MAX - SLAB_ENTRIES;
-  /* What the memcap could ever hold decides the real maximum. */
-  uint64_t by_mem = mc->cap / (t->entry_size + 8);
+  /* What the memcap could ever hold decides the real maximum: first a
+   * guess counting a bucket per entry, then exactly, once the fixed part
+   * (buckets, slab pointers) is known. */
+  size_t avail = mc->cap > mc->used ? mc->cap - mc->used : 0;
+  uint64_t by_mem = avail / (t->entry_size + sizeof(uint32_t));
   if (max_entries > by_mem)
     max_entries = by_mem;
   if (max_entries == 0)
     max_entries = 1;
-  t->max = max_entries;
-  uint32_t nb = 1024;
+  uint32_t nb = 64;
   while (nb < max_entries && nb < (1u << 30))
     nb <<= 1;
   t->nbuckets = nb;
-  t->nslabs_max = (uint32_t)((max_entries + 1 + SLAB_ENTRIES - 1) / SLAB_ENTRIES);
-  t->fixed_bytes = (size_t)nb * sizeof(uint32_t) +
-                   (size_t)t->nslabs_max * sizeof(uint8_t *);
-  if (!wd_memcap_reserve(mc, t->fixed_bytes)) {
+  t->nslabs_max =
+      (uint32_t)((max_entries + 1 + SLAB_ENTRIES - 1) / SLAB_ENTRIES);
+  t->fixed_bytes =
+      (size_t)nb * sizeof(uint32_t) + (size_t)t->nslabs_max * sizeof(uint8_t *);
+  if (t->fixed_bytes < avail) {
+    /* Less one: slab 0 also holds the unused index 0. */
+    by_mem = (avail - t->fixed_bytes) / t->entry_size;
+    by_mem = by_mem ? by_mem - 1 : 0;
+    if (max_entries > by_mem)
+      max_entries = by_mem;
+  }
+  if (max_entries == 0 || !wd_memcap_reserve(mc, t->fixed_bytes)) {
     free(t);
     return WD_ERR_NOMEM;
   }
+  t->max = max_entries;
   t->buckets = calloc(nb, sizeof(uint32_t));
   t->slabs = calloc(t->nslabs_max, sizeof(uint8_t *));
   if (!t->buckets || !t->slabs) {
@@ -126,10 +173,12 @@ wd_rc wd_table_new(const char *name, size_t key_size, size_t val_size,
 void wd_table_free(wd_table_t *t) {
   if (!t)
     return;
-  for (uint32_t i = 0; i < t->nslabs; i++)
+  size_t bytes = t->fixed_bytes;
+  for (uint32_t i = 0; i < t->nslabs; i++) {
+    bytes += slab_entries(t, i) * t->entry_size;
     free(t->slabs[i]);
-  wd_memcap_release(t->mc, (size_t)t->nslabs * SLAB_ENTRIES * t->entry_size +
-                               t->fixed_bytes);
+  }
+  wd_memcap_release(t->mc, bytes);
   free(t->slabs);
   free(t->buckets);
   free(t);
@@ -177,7 +226,8 @@ static void release(wd_table_t *t, uint32_t i) {
 }
 
 static uint32_t lookup(wd_table_t *t, const void *key, uint32_t *bucket) {
-  uint32_t b = (uint32_t)hash_bytes(key, t->key_size) & (t->nbuckets - 1);
+  uint32_t b =
+      (uint32_t)hash_bytes(key, t->key_size, t->seed) & (t->nbuckets - 1);
   *bucket = b;
   for (uint32_t i = t->buckets[b]; i; i = ent(t, i)->hnext)
     if (memcmp(ent_key(ent(t, i)), key, t->key_size) == 0)
@@ -203,7 +253,7 @@ static uint32_t take_slot(wd_table_t *t) {
     uint32_t s = i >> SLAB_SHIFT;
     if (s < t->nslabs)
       return t->next_fresh++, i;
-    size_t bytes = (size_t)SLAB_ENTRIES * t->entry_size;
+    size_t bytes = slab_entries(t, s) * t->entry_size;
     if (s < t->nslabs_max && wd_memcap_reserve(t->mc, bytes)) {
       uint8_t *slab = malloc(bytes);
       if (slab) {

@@ -66,4 +66,8 @@ void wd_table_stats(const wd_table_t *t, wd_table_stats_t *out);
 /* Bytes one entry of this shape costs (for sizing in tests and docs). */
 size_t wd_table_entry_size(size_t key_size, size_t val_size);
 
+/* A fresh random 64-bit hash key (getrandom; distinct per call), for
+ * tables of other shapes that hash attacker-chosen keys too (flows). */
+uint64_t wd_table_random_seed(void);
+
 #endif

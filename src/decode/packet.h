@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/limits.h"
 #include "core/net.h"
 
 /* Why a frame could not be (fully) decoded; each kind is a stats counter
@@ -31,7 +32,9 @@
   X(UDP_TRUNC, "udp_truncated")                                              \
   X(UDP_BAD_LEN, "udp_bad_length")                                           \
   X(ICMP_TRUNC, "icmp_truncated")                                            \
-  X(ICMPV6_TRUNC, "icmpv6_truncated")
+  X(ICMPV6_TRUNC, "icmpv6_truncated")                                        \
+  X(IPV6_BAD_LEN, "ipv6_bad_payload_length")                                 \
+  X(MPLS_TOO_DEEP, "mpls_too_deep")
 
 typedef enum {
 #define WD_DECODE_ERR_ENUM(name, text) WD_DECODE_ERR_##name,
@@ -52,7 +55,7 @@ enum {
   WD_TCP_CWR = 0x80
 };
 
-/* Link-layer protocol values in wd_packet_t.l4_proto. */
+/* IP protocol numbers in wd_packet_t.l4_proto. */
 enum {
   WD_PROTO_ICMP = 1,
   WD_PROTO_TCP = 6,
@@ -70,9 +73,13 @@ typedef struct wd_packet {
   uint32_t caplen;      /* bytes captured */
   uint32_t wirelen;     /* bytes on the wire */
 
+  /* Decoded fields: wd_decode() resets each by name (a field added below
+   * must be reset there too; a size check in decode.c reminds). */
+
   /* link */
-  uint16_t vlan[2];   /* outer first; valid up to vlan_depth */
-  uint8_t vlan_depth; /* 0, 1 or 2 */
+  uint16_t vlan[WD_VLAN_MAX]; /* VLAN ids, outer first; valid up to
+                                vlan_depth */
+  uint8_t vlan_depth;         /* 0 .. WD_VLAN_MAX */
 
   /* network */
   uint8_t ip_version;   /* 0 (not IP), 4 or 6 */
@@ -93,7 +100,9 @@ typedef struct wd_packet {
   uint32_t tcp_seq, tcp_ack;
   uint16_t tcp_win;
   uint8_t icmp_type, icmp_code;
-  const uint8_t *payload; /* transport payload (captured part) */
+  const uint8_t *payload; /* transport payload (captured part); for
+                             protocols not decoded (GRE, ESP) the IP
+                             payload; NULL in non-first fragments */
   uint32_t payload_len;   /* captured payload bytes */
 
   wd_decode_err err; /* first problem met, WD_DECODE_ERR_NONE if none */

@@ -9,6 +9,7 @@
 #define WD_FLOW_FLOW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/config.h"
@@ -27,7 +28,9 @@ typedef enum {
 typedef enum {
   WD_FLOW_END_TIMEOUT,  /* idle longer than its timeout */
   WD_FLOW_END_EVICTED,  /* recycled because the table was full */
-  WD_FLOW_END_SHUTDOWN  /* still open when input ended */
+  WD_FLOW_END_SHUTDOWN, /* still open when input ended */
+  WD_FLOW_END_REUSED    /* TCP: a new SYN on a closed flow's 5-tuple
+                           starts a new flow (EVE reason "tcp_reuse") */
 } wd_flow_end_reason;
 
 /* Direction of a packet relative to its flow. */
@@ -42,6 +45,8 @@ typedef struct wd_flow {
   uint8_t proto;      /* WD_PROTO_* */
   uint8_t tcp_state;  /* wd_tcp_state */
   uint8_t tcp_flags[2]; /* OR of flags seen to server / to client */
+  uint8_t pkt_events; /* what the packet just accounted did: WD_FLOW_EV_*
+                         (kept here, in what was padding: 112-byte flow) */
   uint64_t first_ns, last_ns;
   uint64_t pkts[2];   /* [WD_DIR_TO_SERVER], [WD_DIR_TO_CLIENT] */
   uint64_t bytes[2];  /* IP-level bytes (wire length less link header) */
@@ -49,6 +54,13 @@ typedef struct wd_flow {
                          0 = none; meaning is the owner's (see stream.h) */
   uint32_t user;      /* spare slot for detectors, 0 = none */
 } wd_flow_t;
+
+/* wd_flow_t.pkt_events bits, valid right after wd_flow_table_update. */
+enum {
+  WD_FLOW_EV_CREATED = 0x01,     /* this packet created the flow */
+  WD_FLOW_EV_ESTABLISHED = 0x02, /* this packet completed the handshake */
+  WD_FLOW_EV_CLOSED = 0x04       /* this packet closed it (RST, last FIN) */
+};
 
 typedef struct wd_flow_stats {
   uint64_t created;
@@ -58,6 +70,8 @@ typedef struct wd_flow_stats {
   uint64_t cap_hits;  /* times flow.max or flow.memcap stopped growth */
   uint64_t tcp, udp, icmp, other; /* created, by protocol */
   uint64_t memuse, memcap;
+  uint64_t reused; /* TCP flows ended by a new SYN on their 5-tuple */
+  uint64_t max;    /* entries at most: flow.max, or what flow.memcap holds */
 } wd_flow_stats_t;
 
 typedef struct wd_flow_table wd_flow_table_t;
@@ -72,9 +86,13 @@ wd_rc wd_flow_table_new(const wd_config_t *cfg, wd_flow_end_fn on_end,
 void wd_flow_table_free(wd_flow_table_t *t);
 
 /* Finds or creates the flow of p (which must have ip_version != 0), updates
- * its counters and TCP state, and sets *dir. Returns NULL only when p cannot
- * belong to a flow (no L4 ports on a TCP/UDP packet that is a non-first
- * fragment is still tracked on addresses+proto). */
+ * its counters and TCP state, sets pkt_events and *dir. Returns NULL only
+ * when p is not IP. Key: addresses, ports, IP protocol and innermost VLAN,
+ * the same whichever way the packet goes. Packets without ports (non-first
+ * fragments, truncated TCP/UDP headers, ICMP and other protocols) are
+ * tracked on addresses + protocol + VLAN with ports 0; a fragmented TCP/UDP
+ * datagram thus adds its first fragment to the 5-tuple flow and the others
+ * to the port-less flow of the address pair. */
 wd_flow_t *wd_flow_table_update(wd_flow_table_t *t, const wd_packet_t *p,
                                 int *dir);
 
@@ -86,5 +104,14 @@ void wd_flow_table_expire(wd_flow_table_t *t, uint64_t now_ns);
 void wd_flow_table_flush(wd_flow_table_t *t);
 
 void wd_flow_table_stats(const wd_flow_table_t *t, wd_flow_stats_t *out);
+
+/* Bytes of p counted at IP level: the wire length less the link header,
+ * cut to the IP length the header claims (drops Ethernet padding); without
+ * a frame, ip_len, else l3_len. The flow and host tables both use it. */
+uint32_t wd_flow_table_ip_bytes(const wd_packet_t *p);
+
+/* Bytes one flow costs in the table (entry, links, one bucket), for sizing
+ * flow.memcap. */
+size_t wd_flow_table_entry_size(void);
 
 #endif

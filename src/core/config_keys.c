@@ -1,0 +1,346 @@
+/* config_keys.c -- the one table of configuration keys.
+ * In: nothing. Out: static rows (name, type, default, range, field, help)
+ * read by config.c to load, check, default and dump, and by the tests to
+ * check etc/ward.yaml and docs/config.md. Defaults live only here. Rows of
+ * one section stay together, in the order of etc/ward.yaml. A new key is
+ * one row plus its field in wd_config_t. */
+#include <stddef.h>
+
+#include "core/config.h"
+
+/* Offset of a field, with a compile-time check of its size: a field whose
+ * type does not match its row is a compile error, not a silent overwrite. */
+#define FIELD_OF(T, m, sz)                                                     \
+  (offsetof(T, m) + 0 * sizeof(char[sizeof(((T *)0)->m) == (sz) ? 1 : -1]))
+#define FIELD(m, sz) FIELD_OF(wd_config_t, m, sz)
+#define INT_SIZE(T, m) (sizeof(((T *)0)->m) == 4 ? 4 : 8)
+#define INT_FIELD(T, m)                                                        \
+  FIELD_OF(T, m,                                                               \
+           sizeof(((T *)0)->m) == 4 || sizeof(((T *)0)->m) == 8                \
+               ? sizeof(((T *)0)->m)                                           \
+               : 0)
+
+#define K_BOOL(NAME, m, d, h)                                                  \
+  {                                                                            \
+    .name = NAME, .type = WD_CONFIG_BOOL, .def = d, .size = sizeof(bool),      \
+    .off = FIELD(m, sizeof(bool)), .help = h                                   \
+  }
+#define K_NUM(NAME, t, m, d, lo, hi, h)                                        \
+  {                                                                            \
+    .name = NAME, .type = t, .def = d, .min = lo, .max = hi,                   \
+    .size = INT_SIZE(wd_config_t, m), .off = INT_FIELD(wd_config_t, m),        \
+    .help = h                                                                  \
+  }
+#define K_UINT(NAME, m, d, lo, hi, h)                                          \
+  K_NUM(NAME, WD_CONFIG_UINT, m, d, lo, hi, h)
+#define K_SIZE(NAME, m, d, lo, hi, h)                                          \
+  K_NUM(NAME, WD_CONFIG_SIZE, m, d, lo, hi, h)
+#define K_RATE(NAME, m, d, lo, hi, h)                                          \
+  K_NUM(NAME, WD_CONFIG_RATE, m, d, lo, hi, h)
+#define K_BITS(NAME, m, d, lo, hi, h)                                          \
+  K_NUM(NAME, WD_CONFIG_BITRATE, m, d, lo, hi, h)
+/* Durations: lo and hi in the field's unit (seconds, or ms for _MS). */
+#define K_SECS(NAME, m, d, lo, hi, h)                                          \
+  {                                                                            \
+    .name = NAME, .type = WD_CONFIG_DURATION, .def = d, .min = lo, .max = hi,  \
+    .unit_ms = 1000, .size = INT_SIZE(wd_config_t, m),                         \
+    .off = INT_FIELD(wd_config_t, m), .help = h                                \
+  }
+#define K_MS(NAME, m, d, lo, hi, h)                                            \
+  {                                                                            \
+    .name = NAME, .type = WD_CONFIG_DURATION, .def = d, .min = lo, .max = hi,  \
+    .unit_ms = 1, .size = INT_SIZE(wd_config_t, m),                            \
+    .off = INT_FIELD(wd_config_t, m), .help = h                                \
+  }
+#define K_PROB(NAME, m, d, h)                                                  \
+  {                                                                            \
+    .name = NAME, .type = WD_CONFIG_DOUBLE, .def = d, .dmin = 0.0,             \
+    .dmax = 1.0, .flags = WD_CONFIG_OPEN, .size = sizeof(double),              \
+    .off = FIELD(m, sizeof(double)), .help = h                                 \
+  }
+#define K_STR(NAME, m, d, fl, h)                                               \
+  {                                                                            \
+    .name = NAME, .type = WD_CONFIG_STRING, .def = d, .min = 0, .max = 4095,   \
+    .flags = fl, .size = sizeof(char *), .off = FIELD(m, sizeof(char *)),      \
+    .help = h                                                                  \
+  }
+#define K_CIDRS(NAME, m, d, h)                                                 \
+  {                                                                            \
+    .name = NAME, .type = WD_CONFIG_CIDRS, .def = d, .min = 0,                 \
+    .max = WD_CIDR_LIST_MAX, .size = sizeof(wd_cidr_list_t),                   \
+    .off = FIELD(m.v, sizeof(wd_cidr_t *)),                                    \
+    .off_n = FIELD(m.n, sizeof(size_t)), .help = h                             \
+  }
+
+#define KiB 1024ull
+#define MiB (1024ull * KiB)
+#define GiB (1024ull * MiB)
+#define TiB (1024ull * GiB)
+#define DAY 86400u
+
+static const wd_config_key_t keys[] = {
+    K_CIDRS("home_net", home_net,
+            "10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7",
+            "networks protected when no facility is configured; given here "
+            "or by --home-net, they replace the facilities' networks"),
+
+    K_UINT("capture.snaplen", capture.snaplen, "262144", 64, WD_FRAME_MAX,
+           "bytes kept of each live frame"),
+    K_SIZE("capture.buffer_size", capture.buffer_bytes, "64 MiB", 1 * MiB,
+           1 * GiB, "kernel capture buffer of a live interface"),
+    K_MS("capture.timeout_ms", capture.timeout_ms, "100", 1, 10000,
+         "live read timeout: longest wait before a batch is processed"),
+
+    K_SIZE("memory.cap", memory.cap, "128 MiB", 16 * MiB, 1 * TiB,
+           "all tables together; flow + host + stream + detect memcaps must "
+           "fit"),
+
+    K_UINT("flow.max", flow.max, "1000000", 1024, 100000000,
+           "flows tracked at most; the oldest is recycled beyond"),
+    K_SIZE("flow.memcap", flow.memcap, "80 MiB", 1 * MiB, 1 * TiB,
+           "bytes of flow state at most"),
+    K_SECS("flow.timeouts.tcp_syn", flow.tcp_syn_s, "30s", 1, DAY,
+           "idle TCP flow whose handshake did not complete"),
+    K_SECS("flow.timeouts.tcp_established", flow.tcp_est_s, "300s", 1, DAY,
+           "idle established TCP flow"),
+    K_SECS("flow.timeouts.tcp_closed", flow.tcp_close_s, "10s", 1, DAY,
+           "TCP flow after FIN or RST"),
+    K_SECS("flow.timeouts.udp", flow.udp_s, "60s", 1, DAY, "idle UDP flow"),
+    K_SECS("flow.timeouts.icmp", flow.icmp_s, "30s", 1, DAY, "idle ICMP flow"),
+    K_SECS("flow.timeouts.other", flow.other_s, "60s", 1, DAY,
+           "idle flow of any other protocol"),
+
+    K_UINT("host.max", host.max, "262144", 1024, 100000000,
+           "addresses tracked at most; the least recently seen is recycled"),
+    K_SIZE("host.memcap", host.memcap, "16 MiB", 1 * MiB, 1 * TiB,
+           "bytes of per-address state at most"),
+    K_SECS("host.timeout", host.idle_s, "300s", 1, DAY,
+           "an address not seen for this long is forgotten"),
+
+    K_SIZE("stream.memcap", stream.memcap, "16 MiB", 1 * MiB, 1 * TiB,
+           "all TCP reassembly buffers together"),
+    K_SIZE("stream.flow_buffer", stream.flow_buffer, "64 KiB", 4 * KiB,
+           16 * MiB, "in-order bytes queued per direction of a flow"),
+    K_SIZE("stream.window", stream.window, "128 KiB", 4 * KiB, 64 * MiB,
+           "out-of-order bytes accepted ahead of the next expected byte"),
+
+    K_SIZE("detect.memcap", detect.memcap, "16 MiB", 1 * MiB, 1 * TiB,
+           "all detector state together"),
+    K_SECS("detect.update_interval", detect.update_s, "60s", 1, DAY,
+           "time between update alerts of an ongoing attack"),
+    K_SECS("detect.end_after", detect.quiet_s, "10s", 1, 3600,
+           "time below threshold before an attack is reported ended"),
+
+    K_BOOL("detect.ms17010.enabled", detect.ms17010.enabled, "true",
+           "EternalBlue (MS17-010) exploit attempts in SMBv1"),
+    K_BOOL("detect.doublepulsar.enabled", detect.doublepulsar.enabled, "true",
+           "DoublePulsar implant probes and answers"),
+
+    K_BOOL("detect.smb_fanout.enabled", detect.smb_fanout.enabled, "true",
+           "one host opening SMB to many others (worm spread)"),
+    K_UINT("detect.smb_fanout.targets", detect.smb_fanout.targets, "20", 2,
+           100000, "distinct port-445 destinations that raise an alert ..."),
+    K_SECS("detect.smb_fanout.window", detect.smb_fanout.window_s, "10s", 1,
+           3600, "... within this time"),
+    K_CIDRS("detect.smb_fanout.exempt", detect.smb_fanout.exempt, "",
+            "sources never reported (file servers, domain controllers, "
+            "vulnerability scanners)"),
+
+    K_BOOL("detect.syn_flood.enabled", detect.syn_flood.enabled, "true",
+           "TCP SYN floods against one host"),
+    K_RATE("detect.syn_flood.min_pps", detect.syn_flood.min_pps, "1000", 1,
+           1000000000, "SYN packets per second to one host, at least"),
+    K_UINT("detect.syn_flood.ratio", detect.syn_flood.ratio, "10", 1, 1000000,
+           "SYNs per completed handshake, at least"),
+
+    K_BOOL("detect.amplification.enabled", detect.amplification.enabled, "true",
+           "UDP reflection/amplification floods against one host"),
+    K_RATE("detect.amplification.min_pps", detect.amplification.min_pps, "1000",
+           1, 1000000000, "reflected packets per second to one host, at least"),
+    K_BITS("detect.amplification.min_bps", detect.amplification.min_bps,
+           "50 Mbit/s", 1, 10000000000000ull,
+           "reflected bits per second to one host, at least"),
+    K_UINT("detect.amplification.min_reflectors",
+           detect.amplification.min_reflectors, "10", 1, 1000000,
+           "distinct reflectors sending to the host, at least"),
+
+    K_BOOL("detect.volumetric.enabled", detect.volumetric.enabled, "true",
+           "any traffic to one host above its packet or bit rate"),
+    K_RATE("detect.volumetric.max_pps", detect.volumetric.max_pps, "50000", 1,
+           10000000000ull,
+           "packets per second to one host; a facility's max_pps overrides"),
+    K_BITS("detect.volumetric.max_bps", detect.volumetric.max_bps, "500 Mbit/s",
+           1, 10000000000000ull,
+           "bits per second to one host; a facility's max_bps overrides"),
+
+    K_BOOL("detect.scan.enabled", detect.scan.enabled, "true",
+           "horizontal and vertical scans (sequential hypothesis testing)"),
+    K_PROB("detect.scan.theta0", detect.scan.theta0, "0.8",
+           "probability that a benign host's connection attempt succeeds"),
+    K_PROB("detect.scan.theta1", detect.scan.theta1, "0.2",
+           "probability that a scanner's attempt succeeds (below theta0)"),
+    K_PROB("detect.scan.alpha", detect.scan.alpha, "0.01",
+           "false positive probability accepted (below beta)"),
+    K_PROB("detect.scan.beta", detect.scan.beta, "0.99",
+           "detection probability wanted"),
+    K_UINT("detect.scan.min_hosts", detect.scan.min_hosts, "5", 1, 65536,
+           "distinct hosts tried before a horizontal scan is reported"),
+    K_UINT("detect.scan.min_ports", detect.scan.min_ports, "5", 1, 65536,
+           "distinct ports tried before a vertical scan is reported"),
+    K_SECS("detect.scan.attempt_timeout", detect.scan.attempt_timeout_s, "3s",
+           1, 600, "an attempt without answer after this counts as failed"),
+
+    K_STR("outputs.eve.path", outputs.eve_path, NULL, 0,
+          "EVE JSON file written (unset: none unless -o or --json)"),
+    K_BOOL("outputs.eve.flow", outputs.flow_events, "false",
+           "also write one flow event per finished flow"),
+    K_SECS("outputs.eve.stats_interval", outputs.stats_interval_s, "60s", 0,
+           DAY, "time between stats events when watching (0: at end only)"),
+
+    K_STR("attribution.country_db", attribution.country_db, NULL,
+          WD_CONFIG_LATER, "MaxMind country database (.mmdb)"),
+    K_STR("attribution.asn_db", attribution.asn_db, NULL, WD_CONFIG_LATER,
+          "MaxMind ASN database (.mmdb)"),
+    K_STR("attribution.directory", attribution.directory, NULL, WD_CONFIG_LATER,
+          "directory of responsible parties (abuse contacts)"),
+
+    {.name = "incidents.quiet_window",
+     .type = WD_CONFIG_DURATION,
+     .def = "1h",
+     .min = 60,
+     .max = 30 * DAY,
+     .unit_ms = 1000,
+     .flags = WD_CONFIG_LATER,
+     .size = INT_SIZE(wd_config_t, incidents.quiet_window_s),
+     .off = INT_FIELD(wd_config_t, incidents.quiet_window_s),
+     .help = "alerts about the same attack within this time join one "
+             "incident"},
+
+    K_STR("evidence.dir", evidence.dir, "/var/lib/ward/evidence",
+          WD_CONFIG_LATER, "directory of evidence captures (pcap)"),
+    {.name = "evidence.packets_per_flow",
+     .type = WD_CONFIG_UINT,
+     .def = "20",
+     .min = 0,
+     .max = 10000,
+     .flags = WD_CONFIG_LATER,
+     .size = INT_SIZE(wd_config_t, evidence.packets_per_flow),
+     .off = INT_FIELD(wd_config_t, evidence.packets_per_flow),
+     .help = "packets kept as evidence from each attacking flow"},
+    {.name = "evidence.flood_sample",
+     .type = WD_CONFIG_UINT,
+     .def = "200",
+     .min = 0,
+     .max = 1000000,
+     .flags = WD_CONFIG_LATER,
+     .size = INT_SIZE(wd_config_t, evidence.flood_sample),
+     .off = INT_FIELD(wd_config_t, evidence.flood_sample),
+     .help = "packets sampled as evidence of a flood"},
+
+    K_STR("db.path", db.path, "/var/lib/ward/ward.db", WD_CONFIG_LATER,
+          "SQLite database of incidents and notifications"),
+
+    K_STR("notify.from", notify.from, NULL, WD_CONFIG_LATER,
+          "sender address of notification mails"),
+    K_STR("notify.sender_name", notify.sender_name, NULL, WD_CONFIG_LATER,
+          "sender name of notification mails (your CERT)"),
+    K_STR("notify.smtp.url", notify.smtp_url, NULL, WD_CONFIG_LATER,
+          "SMTP server, e.g. smtps://mail.example.org:465"),
+    K_STR("notify.smtp.username", notify.smtp_username, NULL, WD_CONFIG_LATER,
+          "SMTP user name"),
+    K_STR("notify.smtp.password_file", notify.smtp_password_file, NULL,
+          WD_CONFIG_LATER, "file holding the SMTP password (not the password)"),
+    {.name = "notify.max_attachment",
+     .type = WD_CONFIG_SIZE,
+     .def = "5 MiB",
+     .min = 0,
+     .max = 1 * GiB,
+     .flags = WD_CONFIG_LATER,
+     .size = INT_SIZE(wd_config_t, notify.max_attachment),
+     .off = INT_FIELD(wd_config_t, notify.max_attachment),
+     .help = "largest evidence attachment of one mail"},
+};
+
+static const char *const sector_names[] = {
+    "healthcare", "energy",     "transport", "finance",
+    "education",  "government", "other",     NULL};
+static const char *const crit_names[] = {"critical", "high", "normal", NULL};
+
+#define F_FIELD(m, sz) FIELD_OF(wd_facility_t, m, sz)
+
+static const wd_config_key_t facility_keys[] = {
+    {.name = "name",
+     .type = WD_CONFIG_STRING,
+     .min = 1,
+     .max = WD_NAME_MAX - 1,
+     .flags = WD_CONFIG_REQUIRED,
+     .size = sizeof(char *),
+     .off = F_FIELD(name, sizeof(char *)),
+     .help = "name used in alerts and reports; unique"},
+    {.name = "sector",
+     .type = WD_CONFIG_ENUM,
+     .def = "other",
+     .size = sizeof(wd_sector),
+     .off = F_FIELD(sector, sizeof(int)),
+     .names = sector_names,
+     .help = "sector of the facility"},
+    {.name = "criticality",
+     .type = WD_CONFIG_ENUM,
+     .def = "normal",
+     .size = sizeof(wd_criticality),
+     .off = F_FIELD(criticality, sizeof(int)),
+     .names = crit_names,
+     .help = "how much its outage matters: ranks incidents"},
+    {.name = "networks",
+     .type = WD_CONFIG_CIDRS,
+     .min = 1,
+     .max = WD_CIDR_LIST_MAX,
+     .flags = WD_CONFIG_REQUIRED,
+     .size = sizeof(wd_cidr_list_t),
+     .off = F_FIELD(networks, sizeof(wd_cidr_t *)),
+     .off_n = F_FIELD(n_networks, sizeof(size_t)),
+     .help = "its networks; disjoint from every other facility's"},
+    {.name = "max_pps",
+     .type = WD_CONFIG_RATE,
+     .def = "0",
+     .min = 0,
+     .max = 10000000000ull,
+     .size = INT_SIZE(wd_facility_t, max_pps),
+     .off = INT_FIELD(wd_facility_t, max_pps),
+     .help = "packets per second to one of its hosts before "
+             "detect.volumetric alerts (0: detect.volumetric.max_pps)"},
+    {.name = "max_bps",
+     .type = WD_CONFIG_BITRATE,
+     .def = "0",
+     .min = 0,
+     .max = 10000000000000ull,
+     .size = INT_SIZE(wd_facility_t, max_bps),
+     .off = INT_FIELD(wd_facility_t, max_bps),
+     .help = "bits per second to one of its hosts before detect.volumetric "
+             "alerts (0: detect.volumetric.max_bps)"},
+};
+
+size_t wd_config_keys(const wd_config_key_t **out) {
+  *out = keys;
+  return sizeof keys / sizeof keys[0];
+}
+
+size_t wd_config_facility_keys(const wd_config_key_t **out) {
+  *out = facility_keys;
+  return sizeof facility_keys / sizeof facility_keys[0];
+}
+
+const char *wd_sector_name(wd_sector s) {
+  return (unsigned)s < WD_SECTOR_OTHER + 1u ? sector_names[s] : "other";
+}
+
+const char *wd_criticality_name(wd_criticality c) {
+  return (unsigned)c < WD_CRIT_NORMAL + 1u ? crit_names[c] : "normal";
+}
+
+const char *wd_config_type_name(wd_config_type t) {
+  static const char *const names[] = {"bool", "uint",     "size",   "duration",
+                                      "rate", "bitrate",  "double", "string",
+                                      "enum", "cidr list"};
+  return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
+}

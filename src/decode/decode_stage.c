@@ -1,2 +1,0 @@
-/* decode_stage.c -- stage marker. */
-int wd_decode_stage_marker;

@@ -1,0 +1,267 @@
+/* amplification.c -- ddos.amplification: reflected traffic towards one
+ * protected host.
+ * In: UDP packets and TCP SYN-ACKs with their flow, and IP fragments.
+ * Counted towards a protected destination: (1) UDP from a reflector
+ * service port (DNS, NTP, SNMP, SSDP, CLDAP, memcached, chargen, QOTD,
+ * WS-Discovery, ISAKMP, NetBIOS, Ubiquiti discovery, DVR, portmap, MS-SQL
+ * browser, mDNS, ARD, CoAP, RIP) that the destination did not ask for (its
+ * flow has no packet from the destination; where cheap, the payload must
+ * also look like a response, so a busy NTP or DNS server receiving requests
+ * from peers on the same port is not a victim); (2) non-first IP fragments
+ * towards a host that is receiving such traffic this second or is under an
+ * open reflection attack (they carry no ports); (3) TCP SYN-ACKs to a host
+ * that sent no SYN in that flow (SYN-ACK reflection). Out: alerts through
+ * the flood engine with the reflected protocol, reflector port, estimated
+ * reflectors (HyperLogLog), fragments, peak packets/s and bits/s, and a
+ * sample of reflector addresses. The reflectors are misused, not the
+ * attacker: has_src is always false. Memory: the engine's victim table
+ * (1/8 of detect.memcap) and attack array.
+ *
+ * A second is an attack when it reaches detect.amplification.min_pps
+ * packets or min_bps bits/s (a threshold set to 0 is not used) from at
+ * least min_reflectors distinct sources. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/detector.h"
+#include "detect/flood.h"
+
+enum {
+  K_DNS,
+  K_NTP,
+  K_SNMP,
+  K_SSDP,
+  K_CLDAP,
+  K_MEMCACHED,
+  K_CHARGEN,
+  K_QOTD,
+  K_WSD,
+  K_ISAKMP,
+  K_NETBIOS,
+  K_UBIQUITI,
+  K_DVR,
+  K_PORTMAP,
+  K_MSSQL,
+  K_MDNS,
+  K_ARD,
+  K_COAP,
+  K_RIP,
+  K_SYNACK,
+  K_FRAGMENT,
+  K_COUNT
+};
+
+static const char *const kind_names[K_COUNT] = {
+    "dns",     "ntp",        "snmp",         "ssdp",   "cldap",   "memcached",
+    "chargen", "qotd",       "ws-discovery", "isakmp", "netbios", "ubiquiti",
+    "dvr",     "portmap",    "mssql",        "mdns",   "ard",     "coap",
+    "rip",     "tcp-synack", "fragment"};
+
+/* Reflector kind of a UDP source port, or -1. */
+static int kind_of_port(uint16_t port) {
+  switch (port) {
+  case 53:
+    return K_DNS;
+  case 123:
+    return K_NTP;
+  case 161:
+    return K_SNMP;
+  case 1900:
+    return K_SSDP;
+  case 389:
+    return K_CLDAP;
+  case 11211:
+    return K_MEMCACHED;
+  case 19:
+    return K_CHARGEN;
+  case 17:
+    return K_QOTD;
+  case 3702:
+    return K_WSD;
+  case 500:
+    return K_ISAKMP;
+  case 137:
+    return K_NETBIOS;
+  case 10001:
+    return K_UBIQUITI;
+  case 37810:
+    return K_DVR;
+  case 111:
+    return K_PORTMAP;
+  case 1434:
+    return K_MSSQL;
+  case 5353:
+    return K_MDNS;
+  case 3283:
+    return K_ARD;
+  case 5683:
+    return K_COAP;
+  case 520:
+    return K_RIP;
+  default:
+    return -1;
+  }
+}
+
+/* False when the payload shows a request rather than a response. Only
+ * cheap, certain tests; an absent or short payload passes. */
+static bool looks_like_response(int kind, const uint8_t *b, uint32_t n) {
+  switch (kind) {
+  case K_DNS:
+  case K_MDNS:
+  case K_NETBIOS:
+    /* DNS and NetBIOS name service: QR/R bit, high bit of byte 2. */
+    return n < 3 || (b[2] & 0x80);
+  case K_NTP:
+    if (n < 2)
+      return true;
+    switch (b[0] & 7) { /* mode */
+    case 1:             /* symmetric active */
+    case 3:             /* client request */
+      return false;
+    case 6: /* control: R bit */
+      return (b[1] & 0x80) != 0;
+    case 7: /* private (monlist): R bit */
+      return (b[0] & 0x80) != 0;
+    default:
+      return true;
+    }
+  case K_SSDP:
+    /* Answers are "HTTP/1.1 200 OK"; requests are M-SEARCH / NOTIFY. */
+    return n < 5 || memcmp(b, "HTTP/", 5) == 0;
+  default:
+    return true;
+  }
+}
+
+static bool over(const wd_flood_t *fl, const wd_flood_sec_t *s) {
+  const wd_config_t *cfg = wd_flood_cfg(fl);
+  uint64_t min_pps = cfg->detect.amplification.min_pps;
+  uint64_t min_bps = cfg->detect.amplification.min_bps;
+  bool rate =
+      (min_pps && s->pkts >= min_pps) || (min_bps && s->bytes * 8 >= min_bps);
+  return rate &&
+         wd_flood_sec_sources(s) >= cfg->detect.amplification.min_reflectors;
+}
+
+static uint16_t kind_port(unsigned k) {
+  static const uint16_t ports[K_COUNT] = {
+      53,    123,   161, 1900, 389,  11211, 19,   17,  3702, 500, 137,
+      10001, 37810, 111, 1434, 5353, 3283,  5683, 520, 0,    0};
+  return k < K_COUNT ? ports[k] : 0;
+}
+
+static void report(wd_flood_t *fl, const wd_flood_attack_t *at,
+                   wd_alert_t *al) {
+  unsigned k = at->kind.k && at->kind.v < K_COUNT ? at->kind.v : K_FRAGMENT;
+  al->proto = k == K_SYNACK ? WD_PROTO_TCP : WD_PROTO_UDP;
+  wd_alert_add_str(al, "protocol", kind_names[k]);
+  if (kind_port(k))
+    wd_alert_add_u64(al, "reflector_port", kind_port(k));
+  wd_alert_add_u64(al, "fragments", at->aux);
+  if (at->nsample) {
+    size_t n;
+    char *buf = wd_flood_scratch(fl, &n);
+    for (unsigned i = 0; i < at->nsample; i++)
+      wd_attack_list_addr(buf, n, &at->sample[i]);
+    wd_alert_add_str(al, "reflectors_sample", buf);
+  }
+}
+
+static const wd_flood_ops_t ops = {
+    .alert = {.detector = "ddos.amplification",
+              .signature_id = 9000402,
+              .signature = "Reflection/amplification DDoS against a "
+                           "protected host",
+              .category = "Attempted Denial of Service",
+              .severity = 2,
+              .rsit_class = "availability",
+              .rsit_type = "ddos"},
+    .sources_metric = "reflectors",
+    .over = over,
+    .report = report,
+};
+
+static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
+  *state = NULL;
+  if (!cfg->detect.amplification.enabled)
+    return WD_OK;
+  uint64_t max =
+      wd_attack_table_max(mc, 8, sizeof(wd_addr_t), sizeof(wd_flood_sec_t), 64);
+  return wd_flood_new(&ops, cfg, mc, max, (wd_flood_t **)state);
+}
+
+static void destroy(void *state) { wd_flood_free(state); }
+
+/* The flow shows no packet sent by the packet's destination. */
+static bool unsolicited_udp(const wd_flow_t *f, int dir) {
+  if (!f)
+    return true;
+  /* dir is the packet's direction; the destination sent the other one. */
+  return f->pkts[dir == WD_DIR_TO_SERVER ? WD_DIR_TO_CLIENT
+                                         : WD_DIR_TO_SERVER] == 0;
+}
+
+static bool unsolicited_synack(const wd_flow_t *f, int dir) {
+  if (!f)
+    return true;
+  int back = dir == WD_DIR_TO_SERVER ? WD_DIR_TO_CLIENT : WD_DIR_TO_SERVER;
+  return !(f->tcp_flags[back] & WD_TCP_SYN);
+}
+
+static void on_packet(void *state, const wd_detect_ctx_t *ctx,
+                      const wd_packet_t *p, const wd_flow_t *f, int dir) {
+  wd_flood_t *fl = state;
+  wd_flood_pkt_t fp = {.victim = &p->dst,
+                       .src = &p->src,
+                       .ts_ns = p->ts_ns,
+                       .pkts = 1,
+                       .bytes = wd_flood_ip_bytes(p),
+                       .mode = WD_FLOOD_CREATE};
+  if (p->fragment && !p->first_fragment) {
+    if (p->l4_proto != WD_PROTO_UDP)
+      return;
+    /* No ports: only while reflection towards this host is under way. */
+    fp.kind = WD_FLOOD_NONE;
+    fp.key = WD_FLOOD_NONE;
+    fp.aux = 1;
+    fp.mode = WD_FLOOD_IF_ACTIVE;
+  } else if (p->l4_proto == WD_PROTO_UDP && p->has_l4) {
+    int k = kind_of_port(p->sport);
+    if (k < 0 || !unsolicited_udp(f, dir) ||
+        !looks_like_response(k, p->payload, p->payload_len))
+      return;
+    fp.kind = (uint32_t)k;
+    fp.key = p->sport;
+  } else if (p->l4_proto == WD_PROTO_TCP && p->has_l4 &&
+             (p->tcp_flags & (WD_TCP_SYN | WD_TCP_ACK | WD_TCP_RST)) ==
+                 (WD_TCP_SYN | WD_TCP_ACK)) {
+    if (!unsolicited_synack(f, dir))
+      return;
+    fp.kind = K_SYNACK;
+    fp.key = p->sport;
+  } else {
+    return;
+  }
+  if (fp.mode == WD_FLOOD_CREATE && !wd_config_is_protected(ctx->cfg, &p->dst))
+    return;
+  wd_flood_add(fl, ctx, &fp);
+}
+
+static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns) {
+  wd_flood_tick(state, ctx, now_ns);
+}
+
+static void on_finish(void *state, const wd_detect_ctx_t *ctx,
+                      uint64_t now_ns) {
+  wd_flood_finish(state, ctx, now_ns);
+}
+
+const wd_detector_ops_t wd_detector_amplification = {
+    .name = "ddos.amplification",
+    .create = create,
+    .destroy = destroy,
+    .on_packet = on_packet,
+    .on_tick = on_tick,
+    .on_finish = on_finish,
+};

@@ -1,0 +1,599 @@
+/* scan.c -- scan.horizontal (one source, one port, many hosts) and
+ * scan.vertical (one source, one host, many ports), decided by Threshold
+ * Random Walk (Jung, Paxson, Berger, Balakrishnan, "Fast Portscan Detection
+ * Using Sequential Hypothesis Testing", IEEE S&P 2004).
+ * In: first contacts and their outcomes. A TCP SYN, a UDP datagram opening
+ * a flow, or a TCP probe with neither SYN nor ACK (FIN, NULL, Xmas...) to a
+ * port with no flow is an attempt on (host, port); each distinct target of
+ * a test counts once. Success: SYN-ACK, or any UDP answer. Failure: RST,
+ * ICMP/ICMPv6 unreachable quoting the probe, no answer within
+ * detect.scan.attempt_timeout (at finish, every unanswered attempt); a
+ * FIN/NULL/Xmas probe is itself a failure (no legitimate stack sends one to
+ * a port it has no connection with). Out: one attack per test that reaches
+ * the scanner hypothesis with at least min_hosts / min_ports targets:
+ * START, UPDATE every detect.update_interval, END after detect.end_after
+ * without a new probe or at finish. Memory: per detector a wd_table of
+ * pending attempts (1/16 of detect.memcap) and one of tests (1/8), both
+ * recycling least recently used entries; a recycled pending attempt counts
+ * as a failure.
+ *
+ * The walk: each success multiplies the likelihood ratio by theta1/theta0,
+ * each failure by (1-theta1)/(1-theta0); at beta/alpha or above the source
+ * is a scanner for this test. The ratio is floored at (1-beta)/(1-alpha)
+ * (where TRW would call the source benign), so a busy legitimate client
+ * cannot bank credit that hides a later scan, and capped at beta/alpha. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/table.h"
+#include "detect/attack.h"
+#include "detect/detector.h"
+#include "detect/hll.h"
+#include "detect/icmp_quote.h"
+
+#define SEEN_BITS 512 /* per test: targets already counted (Bloom, k=1) */
+#define LIST_PORTS 16 /* ports named in a vertical scan alert */
+#define LIST_HOSTS 6  /* hosts named in a horizontal scan alert */
+#define ORDER_MAX 64  /* attempts of one test awaiting their outcome */
+
+enum { MODE_HORIZONTAL, MODE_VERTICAL };
+
+enum {
+  TECH_SYN = 1,
+  TECH_FIN = 2,
+  TECH_NULL = 4,
+  TECH_XMAS = 8,
+  TECH_OTHER = 16,
+  TECH_UDP = 32
+};
+
+typedef struct probe_key {
+  wd_addr_t src, dst;
+  uint16_t port;
+  uint8_t proto;
+  uint8_t pad[5];
+} probe_key;
+
+typedef struct attempt {
+  uint64_t first_ns;
+  uint32_t seq; /* its place in its test's order of first contacts */
+  uint32_t pad;
+} attempt;
+
+/* One sequential test: (src, port, proto) horizontal, (src, dst) vertical;
+ * the key is a probe_key with the other fields zero. */
+typedef struct test {
+  double llr; /* log likelihood ratio, in [low, up] */
+  wd_attack_t attack;
+  uint64_t first_ns; /* first counted probe */
+  uint32_t targets;  /* distinct targets counted */
+  uint32_t probes;   /* every probe, repeats included */
+  uint32_t ok, fail, pending;
+  /* Outcomes enter the walk in the order of the attempts (as in the
+   * paper), whenever they are learnt: bit i of done/good is attempt
+   * base + i. */
+  uint32_t base, next;
+  uint64_t done, good;
+  uint16_t sport; /* of the first probe (horizontal alerts) */
+  uint8_t tech;   /* TECH_* seen */
+  uint8_t nlist;
+  uint8_t protos; /* 1: TCP seen, 2: UDP seen */
+  uint8_t seen[SEEN_BITS / 8];
+  union {
+    wd_addr_t hosts[LIST_HOSTS];
+    uint32_t ports[LIST_PORTS]; /* proto << 16 | port */
+  } list;
+} test;
+
+typedef struct scan {
+  int mode;
+  const wd_alert_kind_t *kind;
+  const wd_config_t *cfg;
+  wd_table_t *attempts, *tests;
+  const wd_detect_ctx_t *ctx; /* of the hook being run (for evictions) */
+  uint64_t now_ns;
+  uint64_t open;
+  uint32_t min_targets;
+  double l_ok, l_fail, l_up, l_low;
+} scan;
+
+static const wd_alert_kind_t kind_h = {
+    .detector = "scan.horizontal",
+    .signature_id = 9000501,
+    .signature = "Horizontal scan: one port probed on many hosts",
+    .category = "Detection of a Network Scan",
+    .severity = 3,
+    .rsit_class = "information-gathering",
+    .rsit_type = "scanner",
+};
+
+static const wd_alert_kind_t kind_v = {
+    .detector = "scan.vertical",
+    .signature_id = 9000502,
+    .signature = "Vertical scan: many ports probed on one host",
+    .category = "Detection of a Network Scan",
+    .severity = 3,
+    .rsit_class = "information-gathering",
+    .rsit_type = "scanner",
+};
+
+static void test_key(const scan *sc, const probe_key *p, probe_key *k) {
+  memset(k, 0, sizeof *k);
+  k->src = p->src;
+  if (sc->mode == MODE_HORIZONTAL) {
+    k->port = p->port;
+    k->proto = p->proto;
+  } else {
+    k->dst = p->dst;
+  }
+}
+
+/* ---- alerts ---- */
+
+static void tech_str(uint8_t t, char *buf, size_t n) {
+  static const char *const names[] = {"syn",  "fin",         "null",
+                                      "xmas", "other-flags", "udp"};
+  buf[0] = '\0';
+  size_t len = 0;
+  for (unsigned i = 0; i < 6; i++) {
+    if (!(t & (1u << i)))
+      continue;
+    size_t l = strlen(names[i]);
+    if (len + l + 2 > n)
+      break;
+    if (len)
+      buf[len++] = '+';
+    memcpy(buf + len, names[i], l + 1);
+    len += l;
+  }
+}
+
+/* Distinct targets: linear counting over the seen bitmap (corrects for
+ * targets that shared a bit), at least the count that entered the walk. */
+static uint64_t targets_est(const test *t) {
+  unsigned set = 0;
+  for (unsigned i = 0; i < sizeof t->seen; i++)
+    set += (unsigned)__builtin_popcount(t->seen[i]);
+  if (set >= SEEN_BITS)
+    return t->targets;
+  double e = -(double)SEEN_BITS * log(1.0 - (double)set / SEEN_BITS);
+  uint64_t n = (uint64_t)e; /* rounded down: no collision, no surplus */
+  return n > t->targets ? n : t->targets;
+}
+
+static void emit(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
+                 test *t, wd_alert_state st, uint64_t now_ns) {
+  wd_alert_t al;
+  wd_attack_alert(&al, sc->kind, &t->attack, st, now_ns);
+  al.has_src = true;
+  al.src = k->src;
+  al.proto = t->protos == 2 ? WD_PROTO_UDP : WD_PROTO_TCP;
+  char list[LIST_PORTS * 12 + LIST_HOSTS * (WD_ADDR_STRLEN + 1) + 1] = "";
+  if (sc->mode == MODE_HORIZONTAL) {
+    al.dst = t->nlist ? t->list.hosts[0] : k->src;
+    al.has_ports = true;
+    al.sport = t->sport;
+    al.dport = k->port;
+    al.proto = k->proto;
+    wd_alert_add_u64(&al, "hosts", targets_est(t));
+    for (unsigned i = 0; i < t->nlist; i++)
+      wd_attack_list_addr(list, sizeof list, &t->list.hosts[i]);
+    wd_alert_add_str(&al, "hosts_sample", list);
+  } else {
+    al.dst = k->dst;
+    wd_alert_add_u64(&al, "ports", targets_est(t));
+    for (unsigned i = 0; i < t->nlist; i++) {
+      uint32_t pp = t->list.ports[i];
+      wd_attack_list_u64(list, sizeof list, pp & 0xffff);
+      /* Mixed TCP and UDP: mark the UDP ones. */
+      size_t len = strnlen(list, sizeof list);
+      if ((pp >> 16) == WD_PROTO_UDP && t->protos == 3 && len + 5 < sizeof list)
+        memcpy(list + len, "/udp", 5);
+    }
+    wd_alert_add_str(&al, "ports_sample", list);
+  }
+  wd_alert_add_u64(&al, "probes", t->probes);
+  wd_alert_add_u64(&al, "answered", t->ok);
+  wd_alert_add_u64(&al, "failed", t->fail);
+  wd_alert_add_u64(&al, "pending", t->pending);
+  char tech[48];
+  tech_str(t->tech, tech, sizeof tech);
+  wd_alert_add_str(&al, "technique", tech);
+  wd_alert_add_f64(&al, "likelihood_ratio", exp(t->llr));
+  double span = (double)(t->attack.last_ns - t->first_ns) / 1e9;
+  wd_alert_add_f64(&al, "duration_s", span > 0 ? span : 0);
+  char last[32];
+  if (st == WD_ALERT_END)
+    wd_alert_add_str(&al, "last_seen",
+                     wd_attack_time_str(t->attack.last_ns, last));
+  wd_alert_emit(ctx->sink, &al);
+}
+
+static void decide(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
+                   test *t, uint64_t now_ns) {
+  if (wd_attack_is_open(&t->attack) || t->targets < sc->min_targets ||
+      t->llr < sc->l_up)
+    return;
+  wd_attack_open(&t->attack, t->first_ns, now_ns);
+  sc->open++;
+  if (ctx)
+    emit(sc, ctx, k, t, WD_ALERT_START, now_ns);
+}
+
+/* One resolved attempt of test t. */
+static void step(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
+                 test *t, bool ok, uint64_t now_ns) {
+  if (ok) {
+    t->ok++;
+    t->llr += sc->l_ok;
+  } else {
+    t->fail++;
+    t->llr += sc->l_fail;
+  }
+  if (t->llr < sc->l_low)
+    t->llr = sc->l_low;
+  if (t->llr > sc->l_up)
+    t->llr = sc->l_up;
+  decide(sc, ctx, k, t, now_ns);
+}
+
+/* Feeds the outcomes now known, in attempt order, to the walk. */
+static void drain(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
+                  test *t, uint64_t now_ns) {
+  while (t->done & 1) {
+    bool ok = t->good & 1;
+    t->done >>= 1;
+    t->good >>= 1;
+    t->base++;
+    step(sc, ctx, k, t, ok, now_ns);
+  }
+}
+
+/* Outcome of attempt seq of t (ignored when already settled). */
+static void resolve(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
+                    test *t, uint32_t seq, bool ok, uint64_t now_ns) {
+  uint32_t off = seq - t->base;
+  if (off >= ORDER_MAX || (t->done >> off & 1))
+    return;
+  t->done |= (uint64_t)1 << off;
+  if (ok)
+    t->good |= (uint64_t)1 << off;
+  if (t->pending)
+    t->pending--;
+  drain(sc, ctx, k, t, now_ns);
+}
+
+/* A place for a new attempt. When ORDER_MAX newer first contacts are
+ * waiting behind the oldest unanswered one, that one counts as failed. */
+static uint32_t new_seq(scan *sc, const wd_detect_ctx_t *ctx,
+                        const probe_key *k, test *t, uint64_t now_ns) {
+  if (t->next - t->base >= ORDER_MAX)
+    resolve(sc, ctx, k, t, t->base, false, now_ns);
+  t->pending++;
+  return t->next++;
+}
+
+static void end_attack(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
+                       test *t, uint64_t now_ns) {
+  if (ctx)
+    emit(sc, ctx, k, t, WD_ALERT_END, now_ns);
+  wd_attack_close(&t->attack);
+  sc->open--;
+}
+
+/* The tests table recycles a test: an open attack ends here. */
+static void test_evicted(void *user, const void *key, void *val) {
+  scan *sc = user;
+  test *t = val;
+  if (wd_attack_is_open(&t->attack))
+    end_attack(sc, sc->ctx, key, t, sc->now_ns);
+}
+
+/* A pending attempt leaves the table unanswered (timeout, recycling,
+ * finish): a failure. */
+static void attempt_evicted(void *user, const void *key, void *val) {
+  scan *sc = user;
+  const attempt *a = val;
+  probe_key tk;
+  test_key(sc, key, &tk);
+  test *t = wd_table_find(sc->tests, &tk);
+  if (t)
+    resolve(sc, sc->ctx, &tk, t, a->seq, false, sc->now_ns);
+}
+
+/* ---- probes and answers ---- */
+
+static bool no_unicast_answer(const wd_addr_t *a) {
+  if (wd_addr_is_v4(a))
+    return a->b[12] >= 224; /* multicast, reserved, broadcast */
+  return a->b[0] == 0xff;   /* IPv6 multicast */
+}
+
+static void probe(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
+                  uint16_t sport, uint8_t tech, bool failed, uint64_t now) {
+  if (no_unicast_answer(&pk->dst))
+    return;
+  probe_key tk;
+  test_key(sc, pk, &tk);
+  bool created;
+  test *t = wd_table_get(sc->tests, &tk, now, &created);
+  if (!t)
+    return;
+  if (created) {
+    t->llr = 0;
+    t->first_ns = now;
+    t->sport = sport;
+  }
+  t->probes++;
+  if (wd_attack_is_open(&t->attack))
+    t->attack.last_ns = now;
+  uint64_t h =
+      sc->mode == MODE_HORIZONTAL
+          ? wd_hll_hash_addr(&pk->dst)
+          : ((uint64_t)pk->proto << 16 | pk->port) * 0x9e3779b97f4a7c15ULL;
+  unsigned bit = (unsigned)(h >> 40) % SEEN_BITS;
+  if (t->seen[bit / 8] & (1u << (bit % 8)))
+    return; /* this target was counted already */
+  t->seen[bit / 8] |= (uint8_t)(1u << (bit % 8));
+  t->targets++;
+  t->tech |= tech;
+  t->protos |= pk->proto == WD_PROTO_UDP ? 2 : 1;
+  if (sc->mode == MODE_HORIZONTAL && t->nlist < LIST_HOSTS)
+    t->list.hosts[t->nlist++] = pk->dst;
+  else if (sc->mode == MODE_VERTICAL && t->nlist < LIST_PORTS)
+    t->list.ports[t->nlist++] = (uint32_t)pk->proto << 16 | pk->port;
+  uint32_t seq = new_seq(sc, ctx, &tk, t, now);
+  if (failed) {
+    resolve(sc, ctx, &tk, t, seq, false, now);
+    return;
+  }
+  /* t stays valid: evictions below only look tests up. */
+  bool fresh;
+  attempt *a = wd_table_get(sc->attempts, pk, now, &fresh);
+  if (!a) {
+    resolve(sc, ctx, &tk, t, seq, false, now);
+    return;
+  }
+  if (!fresh) /* the same probe key still waits from before: replace it */
+    resolve(sc, ctx, &tk, t, a->seq, false, now);
+  a->first_ns = now;
+  a->seq = seq;
+  decide(sc, ctx, &tk, t, now);
+}
+
+static void answer(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
+                   bool ok, uint64_t now) {
+  attempt *a = wd_table_find(sc->attempts, pk);
+  if (!a)
+    return;
+  uint32_t seq = a->seq;
+  wd_table_remove(sc->attempts, pk);
+  probe_key tk;
+  test_key(sc, pk, &tk);
+  test *t = wd_table_find(sc->tests, &tk);
+  if (t)
+    resolve(sc, ctx, &tk, t, seq, ok, now);
+}
+
+/* A UDP datagram that opens a flow but answers something: from a service
+ * port to an ephemeral one (the reply to a multicast or broadcast query,
+ * e.g. LLMNR, mDNS, NetBIOS, SSDP, WS-Discovery), or between equal ports
+ * (NetBIOS, NTP, IKE, RIP peers). Scanners send from one ephemeral port to
+ * the ports they probe. */
+static bool udp_reply_like(uint16_t sport, uint16_t dport) {
+  if (sport == dport)
+    return true;
+  if (dport < 1024)
+    return false;
+  switch (sport) {
+  case 1900: /* SSDP */
+  case 3702: /* WS-Discovery */
+  case 5353: /* mDNS */
+  case 5355: /* LLMNR */
+    return true;
+  default:
+    return sport < 1024;
+  }
+}
+
+static void make_key(probe_key *k, const wd_addr_t *src, const wd_addr_t *dst,
+                     uint16_t port, uint8_t proto) {
+  memset(k, 0, sizeof *k);
+  k->src = *src;
+  k->dst = *dst;
+  k->port = port;
+  k->proto = proto;
+}
+
+static uint8_t stealth_tech(uint8_t flags) {
+  if (flags == 0)
+    return TECH_NULL;
+  if ((flags & (WD_TCP_FIN | WD_TCP_PSH | WD_TCP_URG)) ==
+      (WD_TCP_FIN | WD_TCP_PSH | WD_TCP_URG))
+    return TECH_XMAS;
+  if (flags == WD_TCP_FIN)
+    return TECH_FIN;
+  return TECH_OTHER;
+}
+
+static void on_packet(void *state, const wd_detect_ctx_t *ctx,
+                      const wd_packet_t *p, const wd_flow_t *f, int dir) {
+  scan *sc = state;
+  sc->ctx = ctx;
+  uint64_t now = p->ts_ns > sc->now_ns ? p->ts_ns : sc->now_ns;
+  sc->now_ns = now;
+  probe_key k;
+  if (p->l4_proto == WD_PROTO_TCP && p->has_l4) {
+    uint8_t fl = p->tcp_flags;
+    uint8_t sar = fl & (WD_TCP_SYN | WD_TCP_ACK | WD_TCP_RST);
+    if (sar == WD_TCP_SYN) {
+      make_key(&k, &p->src, &p->dst, p->dport, WD_PROTO_TCP);
+      probe(sc, ctx, &k, p->sport, TECH_SYN, false, now);
+    } else if (sar == (WD_TCP_SYN | WD_TCP_ACK)) {
+      make_key(&k, &p->dst, &p->src, p->sport, WD_PROTO_TCP);
+      answer(sc, ctx, &k, true, now);
+    } else if (fl & WD_TCP_RST) {
+      make_key(&k, &p->dst, &p->src, p->sport, WD_PROTO_TCP);
+      answer(sc, ctx, &k, false, now);
+    } else if (!(fl & WD_TCP_ACK) &&
+               (!f ||
+                f->pkts[WD_DIR_TO_SERVER] + f->pkts[WD_DIR_TO_CLIENT] <= 1)) {
+      make_key(&k, &p->src, &p->dst, p->dport, WD_PROTO_TCP);
+      probe(sc, ctx, &k, p->sport, stealth_tech(fl), true, now);
+    }
+    return;
+  }
+  if (p->l4_proto == WD_PROTO_UDP && p->has_l4) {
+    if (!f)
+      return;
+    if (dir == WD_DIR_TO_SERVER && f->pkts[WD_DIR_TO_SERVER] == 1 &&
+        f->pkts[WD_DIR_TO_CLIENT] == 0 && !udp_reply_like(p->sport, p->dport)) {
+      make_key(&k, &p->src, &p->dst, p->dport, WD_PROTO_UDP);
+      probe(sc, ctx, &k, p->sport, TECH_UDP, false, now);
+    } else if (dir == WD_DIR_TO_CLIENT && f->pkts[WD_DIR_TO_CLIENT] == 1) {
+      make_key(&k, &p->dst, &p->src, p->sport, WD_PROTO_UDP);
+      answer(sc, ctx, &k, true, now);
+    }
+    return;
+  }
+  wd_icmp_quote_t q;
+  if ((p->l4_proto == WD_PROTO_ICMP || p->l4_proto == WD_PROTO_ICMPV6) &&
+      wd_icmp_quote_unreach(p, &q) && q.has_ports) {
+    make_key(&k, &q.src, &q.dst, q.dport, q.proto);
+    answer(sc, ctx, &k, false, now);
+  }
+}
+
+/* ---- time ---- */
+
+typedef struct walk {
+  scan *sc;
+  const wd_detect_ctx_t *ctx;
+  uint64_t now;
+  bool finish;
+} walk;
+
+static bool due_one(void *user, const void *key, void *val, uint64_t last_ns) {
+  (void)last_ns;
+  walk *w = user;
+  test *t = val;
+  if (!wd_attack_is_open(&t->attack))
+    return w->sc->open > 0;
+  wd_attack_due_t due = w->finish
+                            ? WD_ATTACK_DUE_END
+                            : wd_attack_due(&t->attack, w->sc->cfg, w->now);
+  if (due == WD_ATTACK_DUE_END)
+    end_attack(w->sc, w->ctx, key, t, w->now);
+  else if (due == WD_ATTACK_DUE_UPDATE)
+    emit(w->sc, w->ctx, key, t, WD_ALERT_UPDATE, w->now);
+  return w->sc->open > 0;
+}
+
+static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns) {
+  scan *sc = state;
+  sc->ctx = ctx;
+  if (now_ns > sc->now_ns)
+    sc->now_ns = now_ns;
+  uint64_t to = (uint64_t)(sc->cfg->detect.scan.attempt_timeout_s
+                               ? sc->cfg->detect.scan.attempt_timeout_s
+                               : 1) *
+                WD_NSEC;
+  if (sc->now_ns > to)
+    wd_table_expire(sc->attempts, sc->now_ns - to);
+  if (sc->open) {
+    walk w = {sc, ctx, sc->now_ns, false};
+    wd_table_foreach(sc->tests, due_one, &w);
+  }
+}
+
+static void on_finish(void *state, const wd_detect_ctx_t *ctx,
+                      uint64_t now_ns) {
+  scan *sc = state;
+  sc->ctx = ctx;
+  if (now_ns > sc->now_ns)
+    sc->now_ns = now_ns;
+  wd_table_expire(sc->attempts, UINT64_MAX); /* unanswered: failures */
+  if (sc->open) {
+    walk w = {sc, ctx, sc->now_ns, true};
+    wd_table_foreach(sc->tests, due_one, &w);
+  }
+}
+
+/* ---- setup ---- */
+
+static wd_rc create_mode(int mode, const wd_config_t *cfg, wd_memcap_t *mc,
+                         void **state) {
+  *state = NULL;
+  if (!cfg->detect.scan.enabled)
+    return WD_OK;
+  double t0 = cfg->detect.scan.theta0, t1 = cfg->detect.scan.theta1;
+  double a = cfg->detect.scan.alpha, b = cfg->detect.scan.beta;
+  if (!(t1 > 0 && t1 < t0 && t0 < 1 && a > 0 && a < b && b < 1))
+    return WD_ERR_CONFIG;
+  scan *sc = calloc(1, sizeof *sc);
+  if (!sc)
+    return WD_ERR_NOMEM;
+  sc->mode = mode;
+  sc->kind = mode == MODE_HORIZONTAL ? &kind_h : &kind_v;
+  sc->cfg = cfg;
+  sc->l_ok = log(t1 / t0);
+  sc->l_fail = log((1 - t1) / (1 - t0));
+  sc->l_up = log(b / a);
+  sc->l_low = log((1 - b) / (1 - a));
+  uint32_t min = mode == MODE_HORIZONTAL ? cfg->detect.scan.min_hosts
+                                         : cfg->detect.scan.min_ports;
+  sc->min_targets = min ? min : 1;
+  uint64_t max_att =
+      wd_attack_table_max(mc, 16, sizeof(probe_key), sizeof(attempt), 256);
+  uint64_t max_tests =
+      wd_attack_table_max(mc, 8, sizeof(probe_key), sizeof(test), 64);
+  wd_rc rc =
+      wd_table_new(sc->kind->detector, sizeof(probe_key), sizeof(attempt),
+                   max_att, mc, attempt_evicted, sc, &sc->attempts);
+  if (rc == WD_OK)
+    rc = wd_table_new(sc->kind->detector, sizeof(probe_key), sizeof(test),
+                      max_tests, mc, test_evicted, sc, &sc->tests);
+  if (rc != WD_OK) {
+    wd_table_free(sc->attempts);
+    free(sc);
+    return rc;
+  }
+  *state = sc;
+  return WD_OK;
+}
+
+static wd_rc create_h(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
+  return create_mode(MODE_HORIZONTAL, cfg, mc, state);
+}
+
+static wd_rc create_v(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
+  return create_mode(MODE_VERTICAL, cfg, mc, state);
+}
+
+static void destroy(void *state) {
+  scan *sc = state;
+  if (!sc)
+    return;
+  wd_table_free(sc->attempts);
+  wd_table_free(sc->tests);
+  free(sc);
+}
+
+const wd_detector_ops_t wd_detector_scan_horizontal = {
+    .name = "scan.horizontal",
+    .create = create_h,
+    .destroy = destroy,
+    .on_packet = on_packet,
+    .on_tick = on_tick,
+    .on_finish = on_finish,
+};
+
+const wd_detector_ops_t wd_detector_scan_vertical = {
+    .name = "scan.vertical",
+    .create = create_v,
+    .destroy = destroy,
+    .on_packet = on_packet,
+    .on_tick = on_tick,
+    .on_finish = on_finish,
+};

@@ -1,0 +1,345 @@
+/* smb_ms17010.c -- smb.ms17-010: exploitation of the SMBv1 flaws fixed by
+ * MS17-010 (EternalBlue, EternalRomance/Synergy, EternalChampion) and the
+ * vulnerability checks scanners send for it.
+ * In: parsed SMB messages (on_smb) with the parser's anomaly flags, flow
+ * ends, ticks. Out: one attack per (attacker, target) pair: START at the
+ * first exploitation attempt (or check verdict), an UPDATE as soon as the
+ * target's answer shows it vulnerable or patched or a DoublePulsar implant
+ * answers after an attempt (success), periodic UPDATEs while attempts go
+ * on, END after quiet. Evidence is protocol behaviour, never tool bytes:
+ *  - transaction type confusion: a secondary of another type than its
+ *    primary (TRANSACTION2_SECONDARY continuing an NT_TRANSACT is
+ *    EternalBlue: it lets a 32-bit NT total reach the TRANS2 FEA code);
+ *  - WRITE_ANDX on the MID of an open TRANSACTION (EternalRomance/Synergy
+ *    make the server write into the transaction's buffer);
+ *  - NT_TRANSACT_SECONDARY continuing an NT_TRANSACT_RENAME, a reserved,
+ *    unimplemented function (EternalChampion's race);
+ *  - answers: the server answering the confused transaction with
+ *    STATUS_INVALID_PARAMETER (it processed it: vulnerable), with another
+ *    error (patched), the PeekNamedPipe-on-FID-0 check answered
+ *    STATUS_INSUFF_SERVER_RESOURCES (vulnerable) or ACCESS_DENIED /
+ *    INVALID_HANDLE (patched), and a DoublePulsar implant reply (MID + 16..18)
+ *    from the target after an attempt: the attempt succeeded.
+ * Memory: smb_attack_int.h (a wd_table under detect.memcap). */
+#include <stdlib.h>
+
+#include "detect/smb_attack_int.h"
+#include "proto/smb.h"
+
+#define ATTEMPTS_KEPT 4
+
+enum {
+  V_ETERNALBLUE = 1u << 0,
+  V_TYPE_CONFUSION = 1u << 1,
+  V_ROMANCE = 1u << 2,
+  V_CHAMPION = 1u << 3
+};
+
+enum { OUT_UNKNOWN = 0, OUT_PATCHED, OUT_VULNERABLE };
+
+typedef struct attempt {
+  uint64_t flow_id;
+  uint32_t pid;
+  uint16_t mid;
+  uint32_t num;   /* 1-based attempt number */
+  uint8_t answer; /* 0 none, 1 overflow answered, 2 rejected */
+} attempt;
+
+typedef struct ms_attack {
+  smb_atk h;
+  uint32_t attempts;
+  uint32_t variants;
+  uint32_t overflow_answers; /* STATUS_INVALID_PARAMETER to a confused tx */
+  uint32_t rejected;         /* other error answers to attempts */
+  uint32_t checks, checks_vulnerable, checks_patched;
+  uint32_t implant_checks; /* DoublePulsar pings answered "no implant" */
+  uint32_t grooming;       /* malformed SMB2 headers from the attacker */
+  uint32_t max_declared;   /* largest declared TotalDataCount */
+  uint32_t succeeded_attempt;
+  uint8_t outcome;
+  bool compromised;
+  uint8_t next_att;
+  attempt att[ATTEMPTS_KEPT]; /* the latest attempts (ring) */
+} ms_attack;
+
+typedef struct ms_state {
+  smb_atk_set set;
+} ms_state;
+
+static const char *outcome_name(uint8_t o) {
+  return o == OUT_VULNERABLE ? "vulnerable"
+         : o == OUT_PATCHED  ? "patched"
+                             : "unknown";
+}
+
+static void fill(const void *val, wd_alert_t *a, char *buf, size_t n) {
+  const ms_attack *v = val;
+  if (v->compromised) {
+    a->signature_id = 2100001;
+    a->signature = "SMB MS17-010 exploitation succeeded (DoublePulsar implant "
+                   "answered after the attempt)";
+    a->severity = 1;
+    a->rsit_class = "intrusions";
+    a->rsit_type = "system-compromise";
+  } else if (v->attempts) {
+    a->signature_id = 2100001;
+    a->signature = "SMB MS17-010 exploitation attempt (SMBv1 transaction "
+                   "protocol violation)";
+    a->severity = 2;
+    a->rsit_class = "intrusion-attempts";
+    a->rsit_type = "exploit";
+  } else {
+    a->signature_id = 2100002;
+    a->signature = "SMB MS17-010 vulnerability check";
+    a->severity = v->outcome == OUT_VULNERABLE ? 2 : 3;
+    a->rsit_class = "information-gathering";
+    a->rsit_type = "scanner";
+  }
+  a->category = "exploit";
+  snprintf(buf, n, "%s%s%s%s",
+           (v->variants & V_ETERNALBLUE) ? "eternalblue," : "",
+           (v->variants & V_TYPE_CONFUSION) ? "type-confusion," : "",
+           (v->variants & V_ROMANCE) ? "eternalromance," : "",
+           (v->variants & V_CHAMPION) ? "eternalchampion," : "");
+  size_t l = strlen(buf);
+  if (l)
+    buf[l - 1] = '\0';
+  else
+    snprintf(buf, n, "check");
+  wd_alert_add_str(a, "variant", buf);
+  wd_alert_add_u64(a, "attempts", v->attempts);
+  wd_alert_add_str(a, "outcome", outcome_name(v->outcome));
+  wd_alert_add_bool(a, "compromised", v->compromised);
+  if (v->compromised)
+    wd_alert_add_u64(a, "succeeded_attempt", v->succeeded_attempt);
+  wd_alert_add_u64(a, "overflow_answers", v->overflow_answers);
+  wd_alert_add_u64(a, "rejected_answers", v->rejected);
+  wd_alert_add_u64(a, "connections_open", v->h.nflows);
+  if (v->max_declared)
+    wd_alert_add_u64(a, "max_declared_data", v->max_declared);
+  if (v->grooming)
+    wd_alert_add_u64(a, "grooming_messages", v->grooming);
+  if (v->checks) {
+    wd_alert_add_u64(a, "vuln_checks", v->checks);
+    wd_alert_add_u64(a, "vuln_checks_vulnerable", v->checks_vulnerable);
+    wd_alert_add_u64(a, "vuln_checks_patched", v->checks_patched);
+  }
+  if (v->implant_checks)
+    wd_alert_add_u64(a, "implant_checks", v->implant_checks);
+}
+
+static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
+  *state = NULL;
+  if (!cfg->detect.ms17010.enabled)
+    return WD_OK;
+  ms_state *s = calloc(1, sizeof *s);
+  if (!s)
+    return WD_ERR_NOMEM;
+  wd_rc rc =
+      smb_atk_init(&s->set, "smb.ms17-010", sizeof(ms_attack), cfg, mc, fill);
+  if (rc != WD_OK) {
+    free(s);
+    return rc;
+  }
+  *state = s;
+  return WD_OK;
+}
+
+static void destroy(void *state) {
+  ms_state *s = state;
+  if (!s)
+    return;
+  smb_atk_fini(&s->set);
+  free(s);
+}
+
+static attempt *find_attempt(ms_attack *v, uint64_t flow_id, uint32_t pid,
+                             uint16_t mid) {
+  for (unsigned i = 0; i < ATTEMPTS_KEPT; i++) {
+    attempt *t = &v->att[i];
+    if (t->num && t->flow_id == flow_id && t->pid == pid && t->mid == mid)
+      return t;
+  }
+  return NULL;
+}
+
+/* An exploitation attempt by `from` against `to` on this transaction. */
+static void on_attempt(ms_state *s, const wd_detect_ctx_t *ctx,
+                       const wd_smb_msg_t *m, const wd_flow_t *f,
+                       const wd_addr_t *from, uint16_t fport,
+                       const wd_addr_t *to, uint16_t tport, uint32_t variant) {
+  ms_attack *v = smb_atk_get(&s->set, from, to, m->ts_ns, true);
+  if (!v)
+    return;
+  smb_atk_touch(&v->h, f, fport, tport, m->ts_ns);
+  if (m->tx.primary_total_data > v->max_declared)
+    v->max_declared = m->tx.primary_total_data;
+  if (!find_attempt(v, f->id, m->pid, m->mid)) {
+    attempt *t = &v->att[v->next_att];
+    v->next_att = (uint8_t)((v->next_att + 1) % ATTEMPTS_KEPT);
+    t->flow_id = f->id;
+    t->pid = m->pid;
+    t->mid = m->mid;
+    t->num = ++v->attempts;
+    t->answer = 0;
+    v->h.dirty = true;
+  }
+  if (!(v->variants & variant)) {
+    v->variants |= variant;
+    v->h.dirty = true;
+  }
+  smb_atk_report(&s->set, ctx, &v->h, from, to, m->ts_ns);
+}
+
+static void set_outcome(ms_attack *v, uint8_t o) {
+  if (o > v->outcome) { /* vulnerable beats patched beats unknown */
+    v->outcome = o;
+    v->h.escalate = true;
+  }
+}
+
+static void on_smb(void *state, const wd_detect_ctx_t *ctx,
+                   const struct wd_smb_msg *m, const wd_flow_t *f, int dir) {
+  ms_state *s = state;
+  if (m->version != WD_SMB_V1 && m->version != WD_SMB_V2)
+    return;
+  wd_addr_t from, to;
+  uint16_t fport, tport;
+  smb_atk_ends(f, dir, &from, &fport, &to, &tport);
+  const wd_smb_tx_info_t *tx = &m->tx;
+
+  if (m->version == WD_SMB_V2) {
+    /* grooming: SMB2 headers that no client sends, from an attacker */
+    if (!m->is_response && (m->anomalies & WD_SMB_ANOM_SMB2_BAD_HEADER)) {
+      ms_attack *v = smb_atk_get(&s->set, &from, &to, m->ts_ns, false);
+      if (v) {
+        v->grooming++;
+        v->h.dirty = true;
+      }
+    }
+    return;
+  }
+
+  if (!m->is_response) {
+    if (m->andx_index == 0 && (m->anomalies & WD_SMB_ANOM_SECONDARY_MISMATCH)) {
+      uint32_t var = (tx->primary_cmd == WD_SMB1_NT_TRANSACT &&
+                      m->command == WD_SMB1_TRANSACTION2_SECONDARY)
+                         ? V_ETERNALBLUE
+                         : V_TYPE_CONFUSION;
+      on_attempt(s, ctx, m, f, &from, fport, &to, tport, var);
+      return;
+    }
+    if (m->command == WD_SMB1_NT_TRANSACT_SECONDARY &&
+        tx->primary_cmd == WD_SMB1_NT_TRANSACT &&
+        tx->primary_sub == WD_SMB_NT_TRANSACT_RENAME) {
+      on_attempt(s, ctx, m, f, &from, fport, &to, tport, V_CHAMPION);
+      return;
+    }
+    if (m->command == WD_SMB1_WRITE_ANDX &&
+        (m->anomalies & WD_SMB_ANOM_MID_IN_USE) &&
+        tx->primary_cmd == WD_SMB1_TRANSACTION) {
+      on_attempt(s, ctx, m, f, &from, fport, &to, tport, V_ROMANCE);
+      return;
+    }
+    /* the attacker looking for its implant: part of the attack */
+    if (m->command == WD_SMB1_TRANSACTION2 &&
+        tx->subcommand == WD_SMB_TRANS2_SESSION_SETUP) {
+      ms_attack *v = smb_atk_get(&s->set, &from, &to, m->ts_ns, false);
+      if (v)
+        smb_atk_touch(&v->h, f, fport, tport, m->ts_ns);
+    }
+    return;
+  }
+
+  /* responses: `from` is the target */
+  if (tx->primary_cmd == WD_SMB1_TRANSACTION &&
+      tx->primary_sub == WD_SMB_TRANS_PEEK_NMPIPE && tx->primary_fid == 0 &&
+      (m->status == WD_SMB_STATUS_INSUFF_SERVER_RESOURCES ||
+       m->status == WD_SMB_STATUS_ACCESS_DENIED ||
+       m->status == WD_SMB_STATUS_INVALID_HANDLE)) {
+    ms_attack *v = smb_atk_get(&s->set, &to, &from, m->ts_ns, true);
+    if (!v)
+      return;
+    smb_atk_touch(&v->h, f, tport, fport, m->ts_ns);
+    v->checks++;
+    v->h.dirty = true;
+    if (m->status == WD_SMB_STATUS_INSUFF_SERVER_RESOURCES) {
+      v->checks_vulnerable++;
+      set_outcome(v, OUT_VULNERABLE);
+    } else {
+      v->checks_patched++;
+      set_outcome(v, OUT_PATCHED);
+    }
+    smb_atk_report(&s->set, ctx, &v->h, &to, &from, m->ts_ns);
+    return;
+  }
+
+  ms_attack *v = smb_atk_get(&s->set, &to, &from, m->ts_ns, false);
+  if (!v)
+    return;
+  attempt *t = find_attempt(v, f->id, m->pid, m->mid);
+  if (t && tx->present && m->status != WD_SMB_STATUS_SUCCESS) {
+    smb_atk_touch(&v->h, f, tport, fport, m->ts_ns);
+    if (t->answer == 0) {
+      if (m->status == WD_SMB_STATUS_INVALID_PARAMETER &&
+          (m->anomalies & WD_SMB_ANOM_RESP_MISMATCH)) {
+        t->answer = 1;
+        v->overflow_answers++;
+        set_outcome(v, OUT_VULNERABLE);
+      } else {
+        t->answer = 2;
+        v->rejected++;
+        set_outcome(v, OUT_PATCHED);
+      }
+      v->h.dirty = true;
+    }
+  } else if (m->command == WD_SMB1_TRANSACTION2 &&
+             (m->anomalies & WD_SMB_ANOM_RESP_UNMATCHED) && tx->req_linked &&
+             tx->req_sub == WD_SMB_TRANS2_SESSION_SETUP &&
+             tx->mid_delta >= 16 && tx->mid_delta <= 18) {
+    /* DoublePulsar answered: the latest attempt planted it */
+    smb_atk_touch(&v->h, f, tport, fport, m->ts_ns);
+    if (!v->compromised && v->attempts) {
+      v->compromised = true;
+      v->succeeded_attempt = v->attempts;
+      set_outcome(v, OUT_VULNERABLE);
+      v->h.escalate = true;
+    }
+  } else if (m->command == WD_SMB1_TRANSACTION2 &&
+             tx->primary_cmd == WD_SMB1_TRANSACTION2 &&
+             tx->primary_sub == WD_SMB_TRANS2_SESSION_SETUP) {
+    smb_atk_touch(&v->h, f, tport, fport, m->ts_ns);
+    v->implant_checks++;
+    v->h.dirty = true;
+  } else {
+    return;
+  }
+  smb_atk_report(&s->set, ctx, &v->h, &to, &from, m->ts_ns);
+}
+
+static void on_flow_end(void *state, const wd_detect_ctx_t *ctx,
+                        const wd_flow_t *f) {
+  ms_state *s = state;
+  (void)ctx;
+  smb_atk_flow_end(&s->set, f);
+}
+
+static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now) {
+  ms_state *s = state;
+  smb_atk_tick(&s->set, ctx, now, false);
+}
+
+static void on_finish(void *state, const wd_detect_ctx_t *ctx, uint64_t now) {
+  ms_state *s = state;
+  smb_atk_tick(&s->set, ctx, now, true);
+}
+
+const wd_detector_ops_t wd_detector_ms17010 = {
+    .name = "smb.ms17-010",
+    .create = create,
+    .destroy = destroy,
+    .on_smb = on_smb,
+    .on_flow_end = on_flow_end,
+    .on_tick = on_tick,
+    .on_finish = on_finish,
+};

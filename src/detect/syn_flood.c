@@ -1,0 +1,143 @@
+/* syn_flood.c -- ddos.syn-flood: TCP SYNs towards one protected host far
+ * above the handshakes it completes.
+ * In: every TCP packet with its flow (SYN without ACK towards a protected
+ * address counts; a packet that completed a handshake with that address as
+ * server counts as one handshake). Out: START/UPDATE/END alerts through the
+ * flood engine (flood.c), with peak packets/s, distinct sources (HyperLogLog
+ * estimate), handshakes and whether the sources look spoofed. A handshake
+ * is the flow table's WD_FLOW_EV_ESTABLISHED, or, in a capture that only
+ * sees the client side, the client's ACK right after its SYN. Memory: the
+ * engine's victim table (1/8 of detect.memcap) and attack array.
+ *
+ * A second of one victim is an attack when it holds at least
+ * detect.syn_flood.min_pps SYNs and more than detect.syn_flood.ratio SYNs
+ * per completed handshake. Sources look spoofed when there are many of
+ * them (>= SPOOF_MIN_SOURCES) and they send few SYNs each (<=
+ * SPOOF_SYN_PER_SOURCE on average): random-source floods send about one
+ * SYN per address, real bots send many. Then no source is named (has_src
+ * false, spoofed=true); a single dominant unspoofed source is named. */
+#include <stdlib.h>
+
+#include "detect/detector.h"
+#include "detect/flood.h"
+
+#define SPOOF_MIN_SOURCES 64
+#define SPOOF_SYN_PER_SOURCE 4
+
+static bool spoofed(const wd_flood_attack_t *at) {
+  uint64_t n = wd_flood_sources(at);
+  return n >= SPOOF_MIN_SOURCES && at->pkts <= SPOOF_SYN_PER_SOURCE * n;
+}
+
+static bool over(const wd_flood_t *fl, const wd_flood_sec_t *s) {
+  const wd_config_t *cfg = wd_flood_cfg(fl);
+  uint64_t min =
+      cfg->detect.syn_flood.min_pps ? cfg->detect.syn_flood.min_pps : 1;
+  if (s->pkts < min)
+    return false;
+  uint64_t ratio = cfg->detect.syn_flood.ratio;
+  return ratio == 0 || s->pkts > ratio * s->aux;
+}
+
+static void report(wd_flood_t *fl, const wd_flood_attack_t *at,
+                   wd_alert_t *al) {
+  bool sp = spoofed(at);
+  al->proto = WD_PROTO_TCP;
+  if (wd_flood_key_dominant(at)) {
+    al->has_ports = true;
+    al->dport = (uint16_t)at->key.v;
+  }
+  if (!sp && wd_flood_src_dominant(at)) {
+    al->has_src = true;
+    al->src = at->src.v;
+  }
+  wd_alert_add_u64(al, "handshakes", at->aux);
+  wd_alert_add_bool(al, "spoofed", sp);
+  if (!sp && at->nsample) {
+    size_t n;
+    char *buf = wd_flood_scratch(fl, &n);
+    for (unsigned i = 0; i < at->nsample; i++)
+      wd_attack_list_addr(buf, n, &at->sample[i]);
+    wd_alert_add_str(al, "sources_sample", buf);
+  }
+}
+
+static const wd_flood_ops_t ops = {
+    .alert = {.detector = "ddos.syn-flood",
+              .signature_id = 9000401,
+              .signature = "TCP SYN flood against a protected host",
+              .category = "Attempted Denial of Service",
+              .severity = 2,
+              .rsit_class = "availability",
+              .rsit_type = "ddos"},
+    .sources_metric = "sources",
+    .over = over,
+    .report = report,
+};
+
+static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
+  *state = NULL;
+  if (!cfg->detect.syn_flood.enabled)
+    return WD_OK;
+  uint64_t max =
+      wd_attack_table_max(mc, 8, sizeof(wd_addr_t), sizeof(wd_flood_sec_t), 64);
+  return wd_flood_new(&ops, cfg, mc, max, (wd_flood_t **)state);
+}
+
+static void destroy(void *state) { wd_flood_free(state); }
+
+/* A capture that sees only the traffic towards the server never shows the
+ * SYN-ACK, so the flow table never calls the handshake complete; the
+ * client's first ACK right after its SYN says the same. */
+static bool one_way_handshake(const wd_packet_t *p, const wd_flow_t *f,
+                              int dir) {
+  return dir == WD_DIR_TO_SERVER && f->tcp_state == WD_TCP_SYN_SENT &&
+         f->pkts[WD_DIR_TO_CLIENT] == 0 && f->pkts[WD_DIR_TO_SERVER] == 2 &&
+         (f->tcp_flags[WD_DIR_TO_SERVER] & WD_TCP_SYN) &&
+         (p->tcp_flags & (WD_TCP_SYN | WD_TCP_ACK | WD_TCP_RST)) == WD_TCP_ACK;
+}
+
+static void on_packet(void *state, const wd_detect_ctx_t *ctx,
+                      const wd_packet_t *p, const wd_flow_t *f, int dir) {
+  if (p->l4_proto != WD_PROTO_TCP || !p->has_l4)
+    return;
+  wd_flood_t *fl = state;
+  wd_flood_pkt_t fp = {.ts_ns = p->ts_ns};
+  if ((p->tcp_flags & (WD_TCP_SYN | WD_TCP_ACK | WD_TCP_RST)) == WD_TCP_SYN) {
+    if (!wd_config_is_protected(ctx->cfg, &p->dst))
+      return;
+    fp.victim = &p->dst;
+    fp.src = &p->src;
+    fp.pkts = 1;
+    fp.bytes = wd_flood_ip_bytes(p);
+    fp.key = p->dport;
+    fp.mode = WD_FLOOD_CREATE;
+  } else if (f && ((f->pkt_events & WD_FLOW_EV_ESTABLISHED) ||
+                   one_way_handshake(p, f, dir))) {
+    fp.victim = &f->srv;
+    fp.src = &f->cli;
+    fp.aux = 1;
+    fp.mode = WD_FLOOD_IF_KNOWN;
+  } else {
+    return;
+  }
+  wd_flood_add(fl, ctx, &fp);
+}
+
+static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns) {
+  wd_flood_tick(state, ctx, now_ns);
+}
+
+static void on_finish(void *state, const wd_detect_ctx_t *ctx,
+                      uint64_t now_ns) {
+  wd_flood_finish(state, ctx, now_ns);
+}
+
+const wd_detector_ops_t wd_detector_syn_flood = {
+    .name = "ddos.syn-flood",
+    .create = create,
+    .destroy = destroy,
+    .on_packet = on_packet,
+    .on_tick = on_tick,
+    .on_finish = on_finish,
+};

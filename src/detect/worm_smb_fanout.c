@@ -1,0 +1,376 @@
+/* worm_smb_fanout.c -- worm.smb-fanout: one source opening TCP/445 to many
+ * distinct hosts in a short time, most of which do not answer (the
+ * WannaCry / EternalBlue worm pattern), from inside a facility or outside.
+ * In: TCP SYNs to port 445 (attempts), SYN-ACKs and RSTs from port 445 and
+ * ICMP unreachables quoting a 445 SYN (their outcomes). Out: one attack per
+ * source: START when decided, UPDATE every detect.update_interval while it
+ * keeps trying, END after detect.end_after without a 445 SYN or at finish;
+ * metrics: targets (distinct), attempts, answered, failed, pending, rate,
+ * and the first targets reached. Memory: a wd_table of sources (1/8 of
+ * detect.memcap; least recently active recycled), each with a fixed set of
+ * SLOTS targets and a 256-bit bitmap to estimate more.
+ *
+ * Decision, within detect.smb_fanout.window seconds from a source's first
+ * 445 SYN: at least detect.smb_fanout.targets distinct destinations, and
+ * among the tracked targets at least half that many failed, and more
+ * failed than answered. A target fails on a RST, an ICMP unreachable, or no
+ * SYN-ACK within ANSWER_WAIT (at finish, every unanswered one). File
+ * servers only receive 445 connections; domain controllers, backup and
+ * management servers reach many hosts, but those hosts answer. Sources in
+ * detect.smb_fanout.exempt are never followed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/table.h"
+#include "detect/attack.h"
+#include "detect/detector.h"
+#include "detect/hll.h"
+#include "detect/icmp_quote.h"
+
+#define SMB_PORT 445
+#define SLOTS 24                     /* targets whose outcome is followed */
+#define FIRST 6                      /* target addresses kept for the report */
+#define BITMAP_BITS 256              /* linear counting of distinct targets */
+#define ANSWER_WAIT_NS 1000000000ull /* no SYN-ACK after this: failed */
+
+enum { ST_PENDING, ST_OK, ST_FAIL, ST_LATE };
+
+typedef struct slot {
+  uint32_t h;    /* target address hash */
+  uint32_t meta; /* ms since window start << 2 | status */
+} slot;
+
+typedef struct source {
+  uint64_t win_ns;  /* first 445 SYN of the window */
+  uint64_t last_ns; /* latest 445 SYN */
+  wd_attack_t attack;
+  uint32_t attempts; /* SYNs, retransmissions included */
+  uint16_t nslots;
+  uint16_t sport; /* of the latest SYN, for the alert */
+  uint8_t nfirst;
+  uint8_t bitmap[BITMAP_BITS / 8];
+  wd_addr_t first[FIRST];
+  slot slots[SLOTS];
+} source;
+
+typedef struct fanout {
+  const wd_config_t *cfg;
+  wd_table_t *sources;
+  const wd_detect_ctx_t *ctx; /* of the hook being run (for evictions) */
+  uint64_t now_ns, last_tick_ns;
+  uint64_t open; /* sources with an open attack */
+} fanout;
+
+static const wd_alert_kind_t kind = {
+    .detector = "worm.smb-fanout",
+    .signature_id = 9000301,
+    .signature = "SMB worm-like fan-out: TCP/445 to many hosts, mostly "
+                 "unanswered",
+    .category = "A Network Trojan was detected",
+    .severity = 1,
+    .rsit_class = "malicious-code",
+    .rsit_type = "infected-system",
+};
+
+/* ---- targets ---- */
+
+static uint32_t target_hash(const wd_addr_t *a) {
+  return (uint32_t)(wd_hll_hash_addr(a) >> 32);
+}
+
+static slot *slot_find(source *s, uint32_t h) {
+  for (unsigned i = 0; i < s->nslots; i++)
+    if (s->slots[i].h == h)
+      return &s->slots[i];
+  return NULL;
+}
+
+static unsigned bitmap_count(const source *s) {
+  unsigned n = 0;
+  for (unsigned i = 0; i < sizeof s->bitmap; i++)
+    n += (unsigned)__builtin_popcount(s->bitmap[i]);
+  return n;
+}
+
+/* Distinct targets: exact while the slots hold them all, then the larger
+ * of that and the bitmap's linear-counting estimate. */
+static uint64_t distinct(const source *s) {
+  if (s->nslots < SLOTS)
+    return s->nslots;
+  unsigned set = bitmap_count(s);
+  double m = BITMAP_BITS, zeros = BITMAP_BITS - set;
+  double e = zeros > 0 ? -m * __builtin_log(zeros / m) : m * 8;
+  return e > SLOTS ? (uint64_t)(e + 0.5) : SLOTS;
+}
+
+typedef struct outcome {
+  unsigned ok, fail, pending;
+} outcome;
+
+/* Ages pending targets into failures (all of them at finish) and counts. */
+static outcome resolve(source *s, uint64_t now_ns, bool finish) {
+  outcome o = {0, 0, 0};
+  for (unsigned i = 0; i < s->nslots; i++) {
+    slot *t = &s->slots[i];
+    unsigned st = t->meta & 3;
+    if (st == ST_PENDING) {
+      uint64_t at = s->win_ns + (uint64_t)(t->meta >> 2) * 1000000ull;
+      if (finish || (now_ns > at && now_ns - at >= ANSWER_WAIT_NS)) {
+        t->meta = (t->meta & ~3u) | ST_LATE;
+        st = ST_LATE;
+      }
+    }
+    if (st == ST_OK)
+      o.ok++;
+    else if (st == ST_PENDING)
+      o.pending++;
+    else
+      o.fail++;
+  }
+  return o;
+}
+
+static void source_reset(source *s, uint64_t now_ns) {
+  memset(s, 0, sizeof *s);
+  s->win_ns = now_ns;
+}
+
+/* ---- alerts ---- */
+
+static void emit(fanout *fo, const wd_detect_ctx_t *ctx, const wd_addr_t *src,
+                 source *s, wd_alert_state st, uint64_t now_ns) {
+  outcome o = resolve(s, now_ns, false);
+  wd_alert_t al;
+  wd_attack_alert(&al, &kind, &s->attack, st, now_ns);
+  al.has_src = true;
+  al.src = *src;
+  al.dst = s->nfirst ? s->first[0] : *src;
+  al.has_ports = true;
+  al.sport = s->sport;
+  al.dport = SMB_PORT;
+  al.proto = WD_PROTO_TCP;
+  uint64_t n = distinct(s);
+  wd_alert_add_u64(&al, "targets", n);
+  wd_alert_add_u64(&al, "attempts", s->attempts);
+  wd_alert_add_u64(&al, "answered", o.ok);
+  wd_alert_add_u64(&al, "failed", o.fail);
+  wd_alert_add_u64(&al, "pending", o.pending);
+  double span = (double)(s->last_ns - s->win_ns) / 1e9;
+  wd_alert_add_f64(&al, "targets_per_s",
+                   span > 0.001 ? (double)n / span : (double)n);
+  char list[FIRST * (WD_ADDR_STRLEN + 1) + 1] = "";
+  for (unsigned i = 0; i < s->nfirst; i++)
+    wd_attack_list_addr(list, sizeof list, &s->first[i]);
+  wd_alert_add_str(&al, "targets_sample", list);
+  char last[32];
+  if (st == WD_ALERT_END)
+    wd_alert_add_str(&al, "last_seen",
+                     wd_attack_time_str(s->attack.last_ns, last));
+  (void)fo;
+  wd_alert_emit(ctx->sink, &al);
+}
+
+static void decide(fanout *fo, const wd_detect_ctx_t *ctx, const wd_addr_t *src,
+                   source *s, uint64_t now_ns, bool finish) {
+  uint32_t need = fo->cfg->detect.smb_fanout.targets;
+  if (need == 0)
+    need = 1;
+  if (wd_attack_is_open(&s->attack) || distinct(s) < need)
+    return;
+  outcome o = resolve(s, now_ns, finish);
+  unsigned tracked = need < SLOTS ? need : SLOTS;
+  if (o.fail * 2 < tracked || o.fail <= o.ok)
+    return;
+  wd_attack_open(&s->attack, s->win_ns, s->last_ns);
+  fo->open++;
+  emit(fo, ctx, src, s, WD_ALERT_START, now_ns);
+}
+
+static void end_attack(fanout *fo, const wd_detect_ctx_t *ctx,
+                       const wd_addr_t *src, source *s, uint64_t now_ns) {
+  emit(fo, ctx, src, s, WD_ALERT_END, now_ns);
+  wd_attack_close(&s->attack);
+  fo->open--;
+}
+
+/* The table recycles a source: an open attack ends here. */
+static void on_evict(void *user, const void *key, void *val) {
+  fanout *fo = user;
+  source *s = val;
+  if (wd_attack_is_open(&s->attack) && fo->ctx)
+    end_attack(fo, fo->ctx, key, s, fo->now_ns);
+}
+
+/* ---- detector ---- */
+
+static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
+  *state = NULL;
+  if (!cfg->detect.smb_fanout.enabled)
+    return WD_OK;
+  fanout *fo = calloc(1, sizeof *fo);
+  if (!fo)
+    return WD_ERR_NOMEM;
+  fo->cfg = cfg;
+  uint64_t max =
+      wd_attack_table_max(mc, 8, sizeof(wd_addr_t), sizeof(source), 64);
+  wd_rc rc = wd_table_new("worm.smb-fanout", sizeof(wd_addr_t), sizeof(source),
+                          max, mc, on_evict, fo, &fo->sources);
+  if (rc != WD_OK) {
+    free(fo);
+    return rc;
+  }
+  *state = fo;
+  return WD_OK;
+}
+
+static void destroy(void *state) {
+  fanout *fo = state;
+  if (!fo)
+    return;
+  fo->ctx = NULL; /* no alerts while freeing */
+  wd_table_free(fo->sources);
+  free(fo);
+}
+
+static bool exempt(const wd_config_t *cfg, const wd_addr_t *a) {
+  const wd_cidr_list_t *l = &cfg->detect.smb_fanout.exempt;
+  for (size_t i = 0; i < l->n && i < WD_CIDR_LIST_MAX; i++)
+    if (wd_cidr_contains(&l->v[i], a))
+      return true;
+  return false;
+}
+
+static void on_syn(fanout *fo, const wd_detect_ctx_t *ctx, const wd_packet_t *p,
+                   uint64_t now) {
+  if (exempt(fo->cfg, &p->src))
+    return;
+  bool created;
+  source *s = wd_table_get(fo->sources, &p->src, now, &created);
+  if (!s)
+    return;
+  uint64_t window = (uint64_t)fo->cfg->detect.smb_fanout.window_s * WD_NSEC;
+  if (created || (!wd_attack_is_open(&s->attack) && now - s->win_ns > window))
+    source_reset(s, now);
+  s->attempts++;
+  s->last_ns = now;
+  s->sport = p->sport;
+  if (wd_attack_is_open(&s->attack))
+    s->attack.last_ns = now;
+  uint32_t h = target_hash(&p->dst);
+  if (slot_find(s, h))
+    return; /* a target already counted */
+  unsigned bit = h % BITMAP_BITS;
+  bool fresh = !(s->bitmap[bit / 8] & (1u << (bit % 8)));
+  s->bitmap[bit / 8] |= (uint8_t)(1u << (bit % 8));
+  if (s->nslots < SLOTS) {
+    uint64_t ms = (now - s->win_ns) / 1000000ull;
+    if (ms > 0x3fffffffull)
+      ms = 0x3fffffffull;
+    s->slots[s->nslots].h = h;
+    s->slots[s->nslots].meta = (uint32_t)(ms << 2) | ST_PENDING;
+    s->nslots++;
+    fresh = true;
+  }
+  if (fresh && s->nfirst < FIRST)
+    s->first[s->nfirst++] = p->dst;
+  decide(fo, ctx, &p->src, s, now, false);
+}
+
+/* An answer from target to source (SYN-ACK: ok; RST/unreachable: fail). */
+static void on_answer(fanout *fo, const wd_addr_t *src, const wd_addr_t *target,
+                      bool ok) {
+  source *s = wd_table_find(fo->sources, src);
+  if (!s)
+    return;
+  slot *t = slot_find(s, target_hash(target));
+  if (!t)
+    return;
+  unsigned st = t->meta & 3;
+  if (ok && (st == ST_PENDING || st == ST_LATE))
+    t->meta = (t->meta & ~3u) | ST_OK;
+  else if (!ok && st == ST_PENDING)
+    t->meta = (t->meta & ~3u) | ST_FAIL;
+}
+
+static void on_packet(void *state, const wd_detect_ctx_t *ctx,
+                      const wd_packet_t *p, const wd_flow_t *f, int dir) {
+  (void)f;
+  (void)dir;
+  fanout *fo = state;
+  fo->ctx = ctx;
+  uint64_t now = p->ts_ns > fo->now_ns ? p->ts_ns : fo->now_ns;
+  fo->now_ns = now;
+  if (p->l4_proto == WD_PROTO_TCP && p->has_l4) {
+    uint8_t fl = p->tcp_flags & (WD_TCP_SYN | WD_TCP_ACK | WD_TCP_RST);
+    if (fl == WD_TCP_SYN && p->dport == SMB_PORT)
+      on_syn(fo, ctx, p, now);
+    else if (p->sport == SMB_PORT && fl == (WD_TCP_SYN | WD_TCP_ACK))
+      on_answer(fo, &p->dst, &p->src, true);
+    else if (p->sport == SMB_PORT && (fl & WD_TCP_RST))
+      on_answer(fo, &p->dst, &p->src, false);
+    return;
+  }
+  wd_icmp_quote_t q;
+  if ((p->l4_proto == WD_PROTO_ICMP || p->l4_proto == WD_PROTO_ICMPV6) &&
+      wd_icmp_quote_unreach(p, &q) && q.proto == WD_PROTO_TCP && q.has_ports &&
+      q.dport == SMB_PORT)
+    on_answer(fo, &q.src, &q.dst, false);
+}
+
+typedef struct walk {
+  fanout *fo;
+  const wd_detect_ctx_t *ctx;
+  uint64_t now, since;
+  bool finish;
+} walk;
+
+static bool tick_one(void *user, const void *key, void *val, uint64_t last_ns) {
+  walk *w = user;
+  source *s = val;
+  if (!w->finish && !w->fo->open && last_ns < w->since)
+    return false; /* older sources were settled by an earlier tick */
+  decide(w->fo, w->ctx, key, s, w->now, w->finish);
+  wd_attack_due_t due = w->finish && wd_attack_is_open(&s->attack)
+                            ? WD_ATTACK_DUE_END
+                            : wd_attack_due(&s->attack, w->fo->cfg, w->now);
+  if (due == WD_ATTACK_DUE_END) {
+    end_attack(w->fo, w->ctx, key, s, w->now);
+    source_reset(s, w->now); /* a new window if it goes on */
+  } else if (due == WD_ATTACK_DUE_UPDATE) {
+    emit(w->fo, w->ctx, key, s, WD_ALERT_UPDATE, w->now);
+  }
+  return true;
+}
+
+static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns) {
+  fanout *fo = state;
+  fo->ctx = ctx;
+  if (now_ns > fo->now_ns)
+    fo->now_ns = now_ns;
+  /* A source last active before the previous tick less the answer wait
+   * had all its targets aged then. */
+  uint64_t since =
+      fo->last_tick_ns > ANSWER_WAIT_NS ? fo->last_tick_ns - ANSWER_WAIT_NS : 0;
+  walk w = {fo, ctx, fo->now_ns, since, false};
+  wd_table_foreach(fo->sources, tick_one, &w);
+  fo->last_tick_ns = fo->now_ns;
+}
+
+static void on_finish(void *state, const wd_detect_ctx_t *ctx,
+                      uint64_t now_ns) {
+  fanout *fo = state;
+  fo->ctx = ctx;
+  if (now_ns > fo->now_ns)
+    fo->now_ns = now_ns;
+  walk w = {fo, ctx, fo->now_ns, 0, true};
+  wd_table_foreach(fo->sources, tick_one, &w);
+}
+
+const wd_detector_ops_t wd_detector_smb_fanout = {
+    .name = "worm.smb-fanout",
+    .create = create,
+    .destroy = destroy,
+    .on_packet = on_packet,
+    .on_tick = on_tick,
+    .on_finish = on_finish,
+};

@@ -1,0 +1,549 @@
+/* flow_table.c -- bounded table of flows keyed by 5-tuple + VLAN.
+ * In: decoded packets (read only), packet time for expiry. Out: borrowed
+ * wd_flow_t entries, valid until the next call into the table; the end
+ * callback sees each flow once as it leaves (timeout, eviction, TCP reuse,
+ * flush). Memory: the table owns everything it allocates: a bucket array
+ * and slab pointer array sized at creation, and slabs of SLAB_ENTRIES flows
+ * allocated lazily, each reserved first against flow.memcap (the last slab
+ * is cut to what the cap leaves). Entry count is min(flow.max, what the
+ * memcap holds), so memuse never exceeds memcap; when full, the least
+ * recently active flow is recycled (stats.evicted, stats.cap_hits).
+ * Timeouts: one LRU list per timeout class (TCP handshake, established,
+ * closed; UDP; ICMP; other). All flows of a class share one timeout, so
+ * each list's tail is its next flow due: expiry pops tails, at a cost
+ * proportional to the flows ended, and the least recently active flow of
+ * the table is the oldest of the six tails.
+ * Threads: one table per pipeline, no locks. */
+#include "flow/flow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/memcap.h"
+#include "core/table.h"
+
+#define SLAB_SHIFT 10
+#define SLAB_ENTRIES (1u << SLAB_SHIFT)
+#define NIL 0u
+#define NSEC 1000000000ULL
+/* Flow ids are a counter kept within 63 bits (EVE flow_id is a signed
+ * 64-bit integer). */
+#define ID_MASK 0x7fffffffffffffffULL
+
+/* Timeout classes: each has one timeout and one LRU list. */
+enum {
+  CLS_TCP_SYN,   /* handshake not completed (or TCP without flags) */
+  CLS_TCP_EST,   /* established */
+  CLS_TCP_CLOSE, /* FIN or RST seen */
+  CLS_UDP,
+  CLS_ICMP, /* ICMP and ICMPv6 */
+  CLS_OTHER,
+  CLS_COUNT
+};
+
+typedef struct flow_ent {
+  wd_flow_t f;    /* the public part, handed out by pointer */
+  uint32_t hnext; /* next in the bucket chain, or in the free list */
+  uint32_t prev;  /* class LRU: towards more recently active */
+  uint32_t next;  /* class LRU: towards less recently active */
+  uint32_t hash;  /* low bits of the key hash: bucket, quick compare */
+} flow_ent;
+
+typedef struct lru_list {
+  uint32_t head, tail; /* most / least recently active, NIL if empty */
+} lru_list;
+
+struct wd_flow_table {
+  uint32_t *buckets;    /* heads of chains, nbuckets (power of two) */
+  uint32_t bucket_mask; /* nbuckets - 1 */
+  flow_ent **slabs;     /* nslabs_max pointers, the first nslabs filled */
+  uint32_t nslabs, nslabs_max;
+  uint32_t max;        /* entries at most; indexes are 1..max */
+  uint32_t next_fresh; /* lowest index never used */
+  uint32_t free_list;  /* entries ended by timeout or flush */
+  lru_list cls[CLS_COUNT];
+  uint64_t timeout_ns[CLS_COUNT];
+  uint64_t seed;    /* hash key, random per table */
+  uint64_t next_id; /* last flow id handed out */
+  wd_memcap_t mc;   /* flow.memcap; used = fixed part + slabs */
+  wd_flow_end_fn on_end;
+  void *user;
+  wd_flow_stats_t st;
+};
+
+/* ---- entries ---- */
+
+static inline flow_ent *ent(const wd_flow_table_t *t, uint32_t i) {
+  uint32_t k = i - 1;
+  return &t->slabs[k >> SLAB_SHIFT][k & (SLAB_ENTRIES - 1)];
+}
+
+/* Entries slab s holds: SLAB_ENTRIES, except the last, cut at max. */
+static uint32_t slab_entries(const wd_flow_table_t *t, uint32_t s) {
+  uint64_t left = (uint64_t)t->max - ((uint64_t)s << SLAB_SHIFT);
+  return left < SLAB_ENTRIES ? (uint32_t)left : SLAB_ENTRIES;
+}
+
+size_t wd_flow_table_entry_size(void) {
+  return sizeof(flow_ent) + sizeof(uint32_t);
+}
+
+static int flow_class(const wd_flow_t *f) {
+  switch (f->proto) {
+  case WD_PROTO_TCP:
+    if (f->tcp_state == WD_TCP_ESTABLISHED)
+      return CLS_TCP_EST;
+    if (f->tcp_state >= WD_TCP_CLOSING)
+      return CLS_TCP_CLOSE;
+    return CLS_TCP_SYN;
+  case WD_PROTO_UDP:
+    return CLS_UDP;
+  case WD_PROTO_ICMP:
+  case WD_PROTO_ICMPV6:
+    return CLS_ICMP;
+  default:
+    return CLS_OTHER;
+  }
+}
+
+static void lru_unlink(wd_flow_table_t *t, lru_list *l, flow_ent *e) {
+  if (e->prev)
+    ent(t, e->prev)->next = e->next;
+  else
+    l->head = e->next;
+  if (e->next)
+    ent(t, e->next)->prev = e->prev;
+  else
+    l->tail = e->prev;
+  e->prev = e->next = NIL;
+}
+
+static void lru_push_front(wd_flow_table_t *t, lru_list *l, uint32_t i,
+                           flow_ent *e) {
+  e->prev = NIL;
+  e->next = l->head;
+  if (l->head)
+    ent(t, l->head)->prev = i;
+  l->head = i;
+  if (!l->tail)
+    l->tail = i;
+}
+
+static void chain_unlink(wd_flow_table_t *t, uint32_t i, flow_ent *e) {
+  uint32_t *pp = &t->buckets[e->hash & t->bucket_mask];
+  while (*pp && *pp != i)
+    pp = &ent(t, *pp)->hnext;
+  if (*pp == i)
+    *pp = e->hnext;
+}
+
+/* Takes entry i out of its chain and its list, then tells the owner (who
+ * may change the flow's fields: the entry is out of every list). */
+static void end_flow(wd_flow_table_t *t, uint32_t i, flow_ent *e,
+                     wd_flow_end_reason why) {
+  chain_unlink(t, i, e);
+  lru_unlink(t, &t->cls[flow_class(&e->f)], e);
+  t->st.active--;
+  if (t->on_end)
+    t->on_end(t->user, &e->f, why);
+}
+
+static void release(wd_flow_table_t *t, uint32_t i, flow_ent *e) {
+  e->hnext = t->free_list;
+  t->free_list = i;
+}
+
+/* The least recently active flow: the oldest of the class tails. */
+static uint32_t lru_oldest(const wd_flow_table_t *t) {
+  uint32_t best = NIL;
+  uint64_t best_ns = 0;
+  for (int c = 0; c < CLS_COUNT; c++) {
+    uint32_t i = t->cls[c].tail;
+    if (i && (!best || ent(t, i)->f.last_ns < best_ns)) {
+      best = i;
+      best_ns = ent(t, i)->f.last_ns;
+    }
+  }
+  return best;
+}
+
+/* A slot for a new flow: the free list, else a never-used index (maybe a
+ * new slab), else the least recently active flow, ended as EVICTED. */
+static uint32_t take_slot(wd_flow_table_t *t) {
+  if (t->free_list) {
+    uint32_t i = t->free_list;
+    t->free_list = ent(t, i)->hnext;
+    return i;
+  }
+  if (t->next_fresh <= t->max) {
+    uint32_t i = t->next_fresh;
+    uint32_t s = (i - 1) >> SLAB_SHIFT;
+    if (s < t->nslabs) {
+      t->next_fresh++;
+      return i;
+    }
+    size_t bytes = (size_t)slab_entries(t, s) * sizeof(flow_ent);
+    if (wd_memcap_reserve(&t->mc, bytes)) {
+      flow_ent *slab = malloc(bytes);
+      if (slab) {
+        t->slabs[t->nslabs++] = slab;
+        t->next_fresh++;
+        return i;
+      }
+      wd_memcap_release(&t->mc, bytes);
+    }
+  }
+  t->st.cap_hits++;
+  uint32_t i = lru_oldest(t);
+  if (i) {
+    end_flow(t, i, ent(t, i), WD_FLOW_END_EVICTED);
+    t->st.evicted++;
+  }
+  return i;
+}
+
+/* ---- keys ---- */
+
+typedef struct flow_key {
+  const wd_addr_t *src, *dst;
+  uint16_t sp, dp;
+  uint16_t vlan;
+  uint8_t proto;
+} flow_key;
+
+static inline uint64_t mix64(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+static inline uint64_t rd64(const uint8_t *b) {
+  uint64_t w;
+  memcpy(&w, b, 8);
+  return w;
+}
+
+/* Direction-independent keyed hash: the endpoint (address, port) that
+ * sorts first is hashed first, so both directions meet in one bucket. Each
+ * word goes through a bijective mixer keyed by the table's seed, so that
+ * colliding keys cannot be chosen without it. */
+static uint32_t key_hash(const wd_flow_table_t *t, const flow_key *k) {
+  const uint8_t *a = k->src->b, *b = k->dst->b;
+  uint16_t pa = k->sp, pb = k->dp;
+  int c = memcmp(a, b, 16);
+  if (c > 0 || (c == 0 && pa > pb)) {
+    a = k->dst->b;
+    b = k->src->b;
+    pa = k->dp;
+    pb = k->sp;
+  }
+  const uint64_t g = 0x9e3779b97f4a7c15ULL;
+  uint64_t h = t->seed;
+  h = mix64(h ^ rd64(a)) + g;
+  h = mix64(h ^ rd64(a + 8)) + g;
+  h = mix64(h ^ rd64(b)) + g;
+  h = mix64(h ^ rd64(b + 8)) + g;
+  h = mix64(h ^ ((uint64_t)pa | (uint64_t)pb << 16 | (uint64_t)k->proto << 32 |
+                 (uint64_t)k->vlan << 40));
+  return (uint32_t)h;
+}
+
+static inline bool addr_eq(const wd_addr_t *x, const wd_addr_t *y) {
+  return rd64(x->b) == rd64(y->b) && rd64(x->b + 8) == rd64(y->b + 8);
+}
+
+/* Entry index of k (NIL if none); *dir tells the packet's direction. */
+static uint32_t lookup(const wd_flow_table_t *t, const flow_key *k, uint32_t h,
+                       int *dir) {
+  for (uint32_t i = t->buckets[h & t->bucket_mask]; i; i = ent(t, i)->hnext) {
+    const flow_ent *e = ent(t, i);
+    const wd_flow_t *f = &e->f;
+    if (e->hash != h || f->proto != k->proto || f->vlan != k->vlan)
+      continue;
+    if (f->cport == k->sp && f->sport == k->dp && addr_eq(&f->cli, k->src) &&
+        addr_eq(&f->srv, k->dst)) {
+      *dir = WD_DIR_TO_SERVER;
+      return i;
+    }
+    if (f->cport == k->dp && f->sport == k->sp && addr_eq(&f->cli, k->dst) &&
+        addr_eq(&f->srv, k->src)) {
+      *dir = WD_DIR_TO_CLIENT;
+      return i;
+    }
+  }
+  return NIL;
+}
+
+/* ---- creation ---- */
+
+wd_rc wd_flow_table_new(const wd_config_t *cfg, wd_flow_end_fn on_end,
+                        void *user, wd_flow_table_t **out) {
+  *out = NULL;
+  if (!cfg || cfg->flow.max == 0)
+    return WD_ERR_INVAL;
+  wd_flow_table_t *t = calloc(1, sizeof *t);
+  if (!t)
+    return WD_ERR_NOMEM;
+  wd_memcap_init(&t->mc, "flow", (size_t)cfg->flow.memcap);
+  t->on_end = on_end;
+  t->user = user;
+  t->seed = wd_table_random_seed();
+
+  /* Entries at most: flow.max, bounded by what the memcap holds once the
+   * fixed part (this struct, buckets at one per entry, slab pointers) is
+   * paid for. */
+  uint64_t max = cfg->flow.max;
+  if (max > (1u << 30))
+    max = 1u << 30;
+  uint64_t guess = cfg->flow.memcap / wd_flow_table_entry_size();
+  if (max > guess)
+    max = guess;
+  uint32_t nb = 64;
+  while (nb < max)
+    nb <<= 1;
+  uint32_t nslabs_max = (uint32_t)((max + SLAB_ENTRIES - 1) >> SLAB_SHIFT);
+  size_t fixed = sizeof *t + (size_t)nb * sizeof(uint32_t) +
+                 (size_t)nslabs_max * sizeof(flow_ent *);
+  if (fixed < t->mc.cap) {
+    uint64_t by_mem = (t->mc.cap - fixed) / sizeof(flow_ent);
+    if (max > by_mem)
+      max = by_mem;
+  } else {
+    max = 0;
+  }
+  if (max == 0 || !wd_memcap_reserve(&t->mc, fixed)) {
+    free(t);
+    return WD_ERR_INVAL; /* flow.memcap cannot hold a single flow */
+  }
+  t->max = (uint32_t)max;
+  t->bucket_mask = nb - 1;
+  t->nslabs_max = nslabs_max;
+  t->buckets = calloc(nb, sizeof(uint32_t));
+  t->slabs = calloc(nslabs_max ? nslabs_max : 1, sizeof(flow_ent *));
+  if (!t->buckets || !t->slabs) {
+    free(t->buckets);
+    free(t->slabs);
+    free(t);
+    return WD_ERR_NOMEM;
+  }
+  t->next_fresh = 1;
+  t->timeout_ns[CLS_TCP_SYN] = (uint64_t)cfg->flow.tcp_syn_s * NSEC;
+  t->timeout_ns[CLS_TCP_EST] = (uint64_t)cfg->flow.tcp_est_s * NSEC;
+  t->timeout_ns[CLS_TCP_CLOSE] = (uint64_t)cfg->flow.tcp_close_s * NSEC;
+  t->timeout_ns[CLS_UDP] = (uint64_t)cfg->flow.udp_s * NSEC;
+  t->timeout_ns[CLS_ICMP] = (uint64_t)cfg->flow.icmp_s * NSEC;
+  t->timeout_ns[CLS_OTHER] = (uint64_t)cfg->flow.other_s * NSEC;
+  t->st.max = t->max;
+  *out = t;
+  return WD_OK;
+}
+
+void wd_flow_table_free(wd_flow_table_t *t) {
+  if (!t)
+    return;
+  for (uint32_t s = 0; s < t->nslabs; s++)
+    free(t->slabs[s]);
+  free(t->slabs);
+  free(t->buckets);
+  free(t);
+}
+
+/* ---- per packet ---- */
+
+uint32_t wd_flow_table_ip_bytes(const wd_packet_t *p) {
+  if (p->frame && p->l3 && p->l3 >= p->frame) {
+    uint64_t off = (uint64_t)(p->l3 - p->frame);
+    uint32_t n = p->wirelen > off ? p->wirelen - (uint32_t)off : 0;
+    if (p->ip_len && p->ip_len < n)
+      n = p->ip_len;
+    return n;
+  }
+  return p->ip_len ? p->ip_len : p->l3_len;
+}
+
+/* Fills entry e for a new flow whose first packet is p. The client is the
+ * sender, except that a SYN-ACK names its receiver. */
+static void flow_init(wd_flow_table_t *t, flow_ent *e, const flow_key *k,
+                      const wd_packet_t *p, int *dir) {
+  wd_flow_t *f = &e->f;
+  memset(f, 0, sizeof *f);
+  t->next_id = (t->next_id + 1) & ID_MASK;
+  if (t->next_id == 0)
+    t->next_id = 1;
+  f->id = t->next_id;
+  bool synack =
+      k->proto == WD_PROTO_TCP && p->has_l4 &&
+      (p->tcp_flags & (WD_TCP_SYN | WD_TCP_ACK)) == (WD_TCP_SYN | WD_TCP_ACK);
+  if (synack) {
+    f->cli = *k->dst;
+    f->srv = *k->src;
+    f->cport = k->dp;
+    f->sport = k->sp;
+    *dir = WD_DIR_TO_CLIENT;
+  } else {
+    f->cli = *k->src;
+    f->srv = *k->dst;
+    f->cport = k->sp;
+    f->sport = k->dp;
+    *dir = WD_DIR_TO_SERVER;
+  }
+  f->vlan = k->vlan;
+  f->proto = k->proto;
+  f->first_ns = f->last_ns = p->ts_ns;
+  f->pkt_events = WD_FLOW_EV_CREATED;
+  t->st.created++;
+  t->st.active++;
+  switch (k->proto) {
+  case WD_PROTO_TCP:
+    t->st.tcp++;
+    break;
+  case WD_PROTO_UDP:
+    t->st.udp++;
+    break;
+  case WD_PROTO_ICMP:
+  case WD_PROTO_ICMPV6:
+    t->st.icmp++;
+    break;
+  default:
+    t->st.other++;
+    break;
+  }
+}
+
+/* TCP state machine, without sequence numbers (see flow.h). */
+static void tcp_track(wd_flow_t *f, uint8_t fl, int dir) {
+  uint8_t old = f->tcp_state;
+  uint8_t st = old;
+  bool syn = fl & WD_TCP_SYN, ack = fl & WD_TCP_ACK;
+  f->tcp_flags[dir] |= fl;
+  if (fl & WD_TCP_RST) {
+    st = WD_TCP_CLOSED;
+  } else {
+    switch (old) {
+    case WD_TCP_NONE: /* first packet of the flow */
+      if (syn)
+        st = ack ? WD_TCP_SYN_RECV : WD_TCP_SYN_SENT;
+      else
+        st = WD_TCP_ESTABLISHED; /* mid-stream pickup: no handshake */
+      break;
+    case WD_TCP_SYN_SENT:
+      if (dir == WD_DIR_TO_CLIENT && syn && ack)
+        st = WD_TCP_SYN_RECV;
+      break;
+    case WD_TCP_SYN_RECV:
+      if (dir == WD_DIR_TO_SERVER && ack && !syn) {
+        st = WD_TCP_ESTABLISHED;
+        f->pkt_events |= WD_FLOW_EV_ESTABLISHED;
+      }
+      break;
+    default:
+      break;
+    }
+    if ((fl & WD_TCP_FIN) && st != WD_TCP_CLOSED)
+      st = WD_TCP_CLOSING;
+    if (st == WD_TCP_CLOSING && (f->tcp_flags[0] & WD_TCP_FIN) &&
+        (f->tcp_flags[1] & WD_TCP_FIN))
+      st = WD_TCP_CLOSED;
+  }
+  if (st == WD_TCP_CLOSED && old != WD_TCP_CLOSED)
+    f->pkt_events |= WD_FLOW_EV_CLOSED;
+  f->tcp_state = st;
+}
+
+wd_flow_t *wd_flow_table_update(wd_flow_table_t *t, const wd_packet_t *p,
+                                int *dir) {
+  if (p->ip_version == 0)
+    return NULL;
+  flow_key k;
+  k.src = &p->src;
+  k.dst = &p->dst;
+  k.proto = p->l4_proto;
+  k.vlan = p->vlan_depth ? (uint16_t)(p->vlan[p->vlan_depth - 1] & 0x0fff) : 0;
+  bool ports = p->has_l4 &&
+               (k.proto == WD_PROTO_TCP || k.proto == WD_PROTO_UDP) &&
+               !(p->fragment && !p->first_fragment);
+  k.sp = ports ? p->sport : 0;
+  k.dp = ports ? p->dport : 0;
+  bool tcp = ports && k.proto == WD_PROTO_TCP; /* flags are valid */
+
+  uint32_t h = key_hash(t, &k);
+  int d = WD_DIR_TO_SERVER;
+  uint32_t i = lookup(t, &k, h, &d);
+  flow_ent *e;
+  if (i) {
+    e = ent(t, i);
+    wd_flow_t *f = &e->f;
+    lru_unlink(t, &t->cls[flow_class(f)], e);
+    if (tcp && f->tcp_state == WD_TCP_CLOSED &&
+        (p->tcp_flags & (WD_TCP_SYN | WD_TCP_ACK | WD_TCP_RST)) == WD_TCP_SYN) {
+      /* A new connection on a closed flow's 5-tuple: end the old flow and
+       * start afresh in the same entry (same key, same chain). */
+      if (t->on_end)
+        t->on_end(t->user, f, WD_FLOW_END_REUSED);
+      t->st.reused++;
+      t->st.active--;
+      flow_init(t, e, &k, p, &d);
+    } else {
+      f->pkt_events = 0;
+      if (p->ts_ns > f->last_ns)
+        f->last_ns = p->ts_ns;
+    }
+  } else {
+    i = take_slot(t);
+    if (!i)
+      return NULL; /* max >= 1 always: not reached */
+    e = ent(t, i);
+    flow_init(t, e, &k, p, &d);
+    e->hash = h;
+    uint32_t *bucket = &t->buckets[h & t->bucket_mask];
+    e->hnext = *bucket;
+    *bucket = i;
+  }
+  wd_flow_t *f = &e->f;
+  f->pkts[d]++;
+  f->bytes[d] += wd_flow_table_ip_bytes(p);
+  if (tcp)
+    tcp_track(f, p->tcp_flags, d);
+  lru_push_front(t, &t->cls[flow_class(f)], i, e);
+  *dir = d;
+  return f;
+}
+
+/* ---- time and end ---- */
+
+void wd_flow_table_expire(wd_flow_table_t *t, uint64_t now_ns) {
+  for (int c = 0; c < CLS_COUNT; c++) {
+    uint64_t to = t->timeout_ns[c];
+    if (now_ns < to)
+      continue;
+    uint64_t cutoff = now_ns - to; /* idle since cutoff or before: due */
+    while (t->cls[c].tail) {
+      uint32_t i = t->cls[c].tail;
+      flow_ent *e = ent(t, i);
+      if (e->f.last_ns > cutoff)
+        break;
+      end_flow(t, i, e, WD_FLOW_END_TIMEOUT);
+      release(t, i, e);
+      t->st.timed_out++;
+    }
+  }
+}
+
+void wd_flow_table_flush(wd_flow_table_t *t) {
+  for (int c = 0; c < CLS_COUNT; c++)
+    while (t->cls[c].tail) {
+      uint32_t i = t->cls[c].tail;
+      flow_ent *e = ent(t, i);
+      end_flow(t, i, e, WD_FLOW_END_SHUTDOWN);
+      release(t, i, e);
+    }
+}
+
+void wd_flow_table_stats(const wd_flow_table_t *t, wd_flow_stats_t *out) {
+  *out = t->st;
+  out->memuse = t->mc.used;
+  out->memcap = t->mc.cap;
+}

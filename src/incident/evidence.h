@@ -1,0 +1,80 @@
+/* evidence.h -- bounded recorder of the packets that show an incident, and
+ * the pcap excerpt written from them.
+ * In: every packet (wd_evidence_packet, hot path: one bounded copy into a
+ * ring of recent frames, one hash probe for watched flows, a compare per
+ * watched flood target; no allocation, no system call), and, at alert
+ * rate, which flows and targets an incident involves. Out: a pcap file per
+ * incident (libpcap pcap_dump, never overwritten: O_EXCL, a new name if
+ * taken) and its SHA-256 (OpenSSL EVP). Memory: fixed at creation: the
+ * ring (WD_EVIDENCE_RING_SLOTS frames of at most WD_EVIDENCE_SNAP bytes),
+ * the watch tables, and one buffer per incident slot
+ * (WD_EVIDENCE_SLOT_BYTES) taken when an incident opens and returned when
+ * its evidence is written. What does not fit is counted, never grown. */
+#ifndef WD_INCIDENT_EVIDENCE_H
+#define WD_INCIDENT_EVIDENCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/net.h"
+#include "core/rc.h"
+#include "decode/packet.h"
+#include "flow/flow.h"
+
+#define WD_EVIDENCE_SNAP 2048u            /* bytes kept of one frame */
+#define WD_EVIDENCE_RING_SLOTS 2048u      /* recent frames remembered */
+#define WD_EVIDENCE_SLOTS 64u             /* incidents collecting at once */
+#define WD_EVIDENCE_SLOT_BYTES (1u << 20) /* frame bytes per incident */
+#define WD_EVIDENCE_FLOWS 1024u           /* watched flows (hash, power of 2) */
+#define WD_EVIDENCE_TARGETS 16u           /* watched flood targets */
+
+typedef struct wd_evidence_stats {
+  uint64_t recorded;   /* frames copied into incident slots */
+  uint64_t slot_full;  /* frames dropped: slot buffer full */
+  uint64_t no_slot;    /* incidents without a slot (all taken) */
+  uint64_t watch_full; /* flows/targets not watched: table full */
+  uint64_t truncated;  /* frames cut to WD_EVIDENCE_SNAP */
+  uint64_t files;      /* pcap files written */
+  uint64_t write_errors;
+} wd_evidence_stats_t;
+
+typedef struct wd_evidence wd_evidence_t;
+
+/* packets_per_flow / flood_sample as in cfg evidence.*. */
+wd_rc wd_evidence_new(uint32_t packets_per_flow, uint32_t flood_sample,
+                      wd_evidence_t **out);
+void wd_evidence_free(wd_evidence_t *ev);
+
+/* Per packet (before the detectors see it, so that the frame that
+ * triggers an alert is in the ring). f may be NULL. */
+void wd_evidence_packet(wd_evidence_t *ev, const wd_packet_t *p,
+                        const wd_flow_t *f);
+
+/* Takes a slot for a new incident; -1 when all are taken (counted). */
+int wd_evidence_slot_open(wd_evidence_t *ev);
+/* Frees the slot and forgets its watches. */
+void wd_evidence_slot_release(wd_evidence_t *ev, int slot);
+/* Keeps the first packets_per_flow packets of flow_id (those still in the
+ * ring, then the next ones). Watching a flow twice is harmless. */
+void wd_evidence_watch_flow(wd_evidence_t *ev, int slot, uint64_t flow_id);
+/* Keeps a sample of flood_sample packets towards dst. */
+void wd_evidence_watch_target(wd_evidence_t *ev, int slot,
+                              const wd_addr_t *dst);
+/* Frames held by slot. */
+size_t wd_evidence_slot_count(const wd_evidence_t *ev, int slot);
+
+/* Writes the slot's frames (in time order) to dir/<name>.pcap, or
+ * dir/<name>-2.pcap, ... if taken (never overwriting), creating dir if
+ * needed. Fills path, the file's SHA-256 in hex and the packet count.
+ * WD_ERR_NOTFOUND when the slot holds nothing (no file). */
+wd_rc wd_evidence_write(wd_evidence_t *ev, int slot, const char *dir,
+                        const char *name, char *path, size_t pathlen,
+                        char sha256[65], uint64_t *packets);
+
+/* SHA-256 of a file in hex (64 characters + NUL). */
+wd_rc wd_evidence_sha256_file(const char *path, char sha256[65]);
+
+void wd_evidence_stats(const wd_evidence_t *ev, wd_evidence_stats_t *out);
+
+#endif

@@ -1,0 +1,110 @@
+/* smtp.c -- SMTP submission with libcurl (see smtp.h).
+ * Memory: one curl easy handle per message, cleaned up before returning;
+ * the message is streamed from the caller's buffer by a read callback.
+ * curl_global_init is done once (not thread-safe: called from the
+ * notifier, which is single-threaded). */
+#include "notify/smtp.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <curl/curl.h>
+
+#include "core/log.h"
+#include "notify/notice.h"
+
+typedef struct src {
+  const char *p;
+  size_t left;
+} src_t;
+
+static size_t read_cb(char *buf, size_t size, size_t nitems, void *user) {
+  src_t *s = user;
+  size_t n = size * nitems;
+  if (n > s->left)
+    n = s->left;
+  memcpy(buf, s->p, n);
+  s->p += n;
+  s->left -= n;
+  return n;
+}
+
+wd_rc wd_smtp_send(const wd_smtp_opts_t *o, const char *from, const char *to,
+                   const char *msg, size_t len, long *code, char *err,
+                   size_t errlen) {
+  static bool inited;
+  char ebuf[CURL_ERROR_SIZE] = "", f[300], t[300];
+  *code = 0;
+  if (!o->url || !wd_notice_email_ok(from) || !wd_notice_email_ok(to)) {
+    snprintf(err, errlen, "no SMTP URL or invalid envelope address");
+    return WD_ERR_INVAL;
+  }
+  if (!inited) {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+      snprintf(err, errlen, "curl_global_init failed");
+      return WD_ERR_NOMEM;
+    }
+    inited = true;
+  }
+  CURL *c = curl_easy_init();
+  if (!c) {
+    snprintf(err, errlen, "curl_easy_init failed");
+    return WD_ERR_NOMEM;
+  }
+  snprintf(f, sizeof f, "<%s>", from);
+  snprintf(t, sizeof t, "<%s>", to);
+  struct curl_slist *rcpt = curl_slist_append(NULL, t);
+  src_t s = {msg, len};
+  curl_easy_setopt(c, CURLOPT_URL, o->url);
+  curl_easy_setopt(c, CURLOPT_MAIL_FROM, f);
+  curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+  curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
+  curl_easy_setopt(c, CURLOPT_READDATA, &s);
+  curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+  curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout_s > 0 ? o->timeout_s : 60L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  if (o->username) {
+    curl_easy_setopt(c, CURLOPT_USERNAME, o->username);
+    curl_easy_setopt(c, CURLOPT_PASSWORD, o->password ? o->password : "");
+  }
+  CURLcode rc = rcpt ? curl_easy_perform(c) : CURLE_OUT_OF_MEMORY;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, code);
+  curl_slist_free_all(rcpt);
+  curl_easy_cleanup(c);
+  if (rc == CURLE_OK)
+    return WD_OK;
+  snprintf(err, errlen, "%s: %s%s%s (reply %ld)", o->url,
+           curl_easy_strerror(rc), ebuf[0] ? ": " : "", ebuf, *code);
+  if (rc == CURLE_OUT_OF_MEMORY)
+    return WD_ERR_NOMEM;
+  if (*code >= 500 || rc == CURLE_LOGIN_DENIED ||
+      rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT)
+    return WD_ERR_INVAL;
+  return WD_AGAIN;
+}
+
+wd_rc wd_smtp_read_password(const char *path, char *out, size_t outlen,
+                            char *err, size_t errlen) {
+  struct stat st;
+  FILE *fp = fopen(path, "r");
+  if (!fp) {
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    return WD_ERR_IO;
+  }
+  if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 077))
+    wd_log(WD_LOG_WARN, "notify",
+           "%s: password file is readable by others (chmod 600)", path);
+  if (!fgets(out, (int)outlen, fp))
+    out[0] = '\0';
+  fclose(fp);
+  out[strcspn(out, "\r\n")] = '\0';
+  return WD_OK;
+}

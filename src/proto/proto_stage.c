@@ -1,2 +1,0 @@
-/* proto_stage.c -- stage marker. */
-int wd_proto_stage_marker;

@@ -1,0 +1,73 @@
+/* store_schema.c -- the ordered list of schema migrations.
+ * In: nothing. Out: wd_store_migrations[], applied by wd_store_open in
+ * order, each in its own transaction with PRAGMA user_version = version.
+ * Rules: append only (a later stage adds version N+1 at the end, e.g. the
+ * notification outbox); never edit a released entry; times are INTEGER
+ * nanoseconds since the epoch (traffic time); addresses are text. */
+#include "store/store.h"
+
+const wd_store_migration_t wd_store_migrations[] = {
+    {1, "incidents, attackers, targets, hosts, attacks, id sequence",
+     /* one row per incident; corr_key groups the alerts of one line of
+        activity (see src/incident/incident.c) */
+     "CREATE TABLE incidents ("
+     " id TEXT PRIMARY KEY,"
+     " corr_key TEXT NOT NULL,"
+     " line TEXT NOT NULL,"
+     " class TEXT NOT NULL, type TEXT NOT NULL,"
+     " class_rank INTEGER NOT NULL DEFAULT 0,"
+     " severity INTEGER NOT NULL, priority INTEGER NOT NULL DEFAULT 0,"
+     " status TEXT NOT NULL DEFAULT 'new'"
+     "  CHECK (status IN ('new','notified','answered','closed')),"
+     " active INTEGER NOT NULL DEFAULT 1,"
+     " facility TEXT NOT NULL DEFAULT '', sector TEXT NOT NULL DEFAULT '',"
+     " criticality TEXT NOT NULL DEFAULT '',"
+     " first_ns INTEGER NOT NULL, last_ns INTEGER NOT NULL,"
+     " alerts INTEGER NOT NULL DEFAULT 0, packets INTEGER NOT NULL DEFAULT 0,"
+     " peak_pps INTEGER NOT NULL DEFAULT 0, peak_bps INTEGER NOT NULL DEFAULT "
+     "0,"
+     " spoofed INTEGER NOT NULL DEFAULT 0, sources INTEGER NOT NULL DEFAULT 0,"
+     " attribution TEXT NOT NULL DEFAULT '',"
+     " summary TEXT NOT NULL DEFAULT '',"
+     " party_name TEXT, party_kind TEXT, party_email TEXT, party_format TEXT,"
+     " party_language TEXT, party_deadline_hours INTEGER,"
+     " party_pgp TEXT, party_matched_by TEXT,"
+     " evidence_path TEXT, evidence_sha256 TEXT,"
+     " evidence_packets INTEGER NOT NULL DEFAULT 0);"
+     "CREATE INDEX incidents_corr ON incidents(corr_key, last_ns);"
+     "CREATE INDEX incidents_first ON incidents(first_ns);"
+     "CREATE TABLE incident_attackers ("
+     " incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+     " ip TEXT NOT NULL, role TEXT NOT NULL,"
+     " country TEXT NOT NULL DEFAULT '', asn INTEGER NOT NULL DEFAULT 0,"
+     " as_org TEXT NOT NULL DEFAULT '', reliable INTEGER NOT NULL,"
+     " reason TEXT NOT NULL DEFAULT '', party TEXT NOT NULL DEFAULT '',"
+     " matched_by TEXT NOT NULL DEFAULT '',"
+     " PRIMARY KEY (incident_id, ip, role));"
+     "CREATE INDEX incident_attackers_country ON incident_attackers(country);"
+     "CREATE TABLE incident_targets ("
+     " incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+     " ip TEXT NOT NULL, facility TEXT NOT NULL DEFAULT '',"
+     " sector TEXT NOT NULL DEFAULT '',"
+     " PRIMARY KEY (incident_id, ip));"
+     "CREATE TABLE incident_hosts ("
+     " incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+     " ip TEXT NOT NULL, infected_ns INTEGER NOT NULL DEFAULT 0,"
+     " infected_by TEXT NOT NULL DEFAULT '',"
+     " active_ns INTEGER NOT NULL DEFAULT 0,"
+     " PRIMARY KEY (incident_id, ip));"
+     "CREATE TABLE incident_attacks ("
+     " incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+     " detector TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,"
+     " start_ns INTEGER NOT NULL, last_ns INTEGER NOT NULL,"
+     " reports INTEGER NOT NULL, packets INTEGER NOT NULL DEFAULT 0,"
+     " peak_pps INTEGER NOT NULL DEFAULT 0, peak_bps INTEGER NOT NULL DEFAULT "
+     "0,"
+     " ended INTEGER NOT NULL DEFAULT 0, signature TEXT NOT NULL DEFAULT '',"
+     " PRIMARY KEY (incident_id, detector, src, dst, start_ns));"
+     "CREATE TABLE incident_seq ("
+     " year INTEGER PRIMARY KEY, last INTEGER NOT NULL);"},
+};
+
+const size_t wd_store_migrations_count =
+    sizeof wd_store_migrations / sizeof wd_store_migrations[0];

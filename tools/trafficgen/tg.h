@@ -1,0 +1,592 @@
+/* tg.h -- internal interfaces shared by the files of trafficgen.
+ * trafficgen writes deterministic pcaps of a hospital-like network with
+ * attacks injected at known times, plus a ground-truth TSV. The pieces:
+ *   rng.c       seeded PRNG (xoshiro256**) and distributions
+ *   sched.c     actors (sessions, floods, spawners) on a time heap; packets
+ *               wait on a second heap until no actor can emit an earlier
+ *               one, then go to the pcap in (time, creation) order
+ *   pkt.c       frames: link header, IPv4/IPv6 (+fragments), TCP/UDP/ICMP/GRE
+ *               with real checksums
+ *   tcp.c       TCP sessions: handshake, segmented messages, ACKs, teardown
+ *   netmodel.c  the hospital: clients, servers, external hosts
+ *   smb.c       NetBIOS, SMB1 and SMB2 message builders
+ *   apps.c      HTTP, TLS, SSH, DNS, NTP message builders
+ *   benign.c    benign traffic classes and their spawners
+ *   atk_smb.c, atk_flood.c, atk_scan.c   the attacks
+ *   trafficgen.c  command line, profiles, truth file
+ * Memory: the generator (tg_gen_t) owns everything; actors and queued
+ * packets are heap-allocated and freed once stepped out / written. */
+#ifndef TG_TG_H
+#define TG_TG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "core/net.h"
+
+#define TG_US 1000ULL
+#define TG_MS 1000000ULL
+#define TG_NS 1000000000ULL
+
+#define TG_FRAME_MAX 1600      /* link header + 1500-byte IP packet + tags */
+#define TG_MTU 1500            /* IP packet size on the wire */
+#define TG_L4_MAX 65600        /* largest transport datagram built (frags) */
+#define TG_MSG_HDR 768         /* literal bytes at the start of a TCP message */
+#define TG_FILL_SIZE 65536     /* filler blocks (power of two) */
+#define TG_TRUTH_MAX 4096      /* ground-truth rows */
+#define TG_DETAIL_MAX 320      /* detail text of a truth row */
+#define TG_ATTACK_MAX 64       /* --attack options */
+#define TG_ATTACK_OPTS 16      /* key=value pairs per --attack */
+#define TG_SESSIONS_MAX 200000 /* live benign sessions; more are skipped */
+
+/* ---- rng.c ------------------------------------------------------------ */
+typedef struct tg_rng {
+  uint64_t s[4];
+} tg_rng_t;
+
+void tg_rng_seed(tg_rng_t *r, uint64_t seed);
+/* Seeds child from the next outputs of parent (stable sub-streams). */
+void tg_rng_fork(tg_rng_t *parent, tg_rng_t *child);
+uint64_t tg_rng_next(tg_rng_t *r);
+uint32_t tg_rng_below(tg_rng_t *r, uint32_t n); /* [0, n), n > 0 */
+uint64_t tg_rng_range(tg_rng_t *r, uint64_t lo, uint64_t hi); /* [lo,hi] */
+double tg_rng_unit(tg_rng_t *r);                              /* [0, 1) */
+bool tg_rng_chance(tg_rng_t *r, double p);
+double tg_rng_exp(tg_rng_t *r, double mean);
+double tg_rng_lognormal(tg_rng_t *r, double median, double sigma);
+void tg_rng_bytes(tg_rng_t *r, uint8_t *out, size_t n);
+
+/* ---- small byte writer (used by every message builder) ---------------- */
+typedef struct tg_buf {
+  uint8_t *p;
+  size_t len;
+  size_t cap; /* writes past cap are dropped and set over */
+  bool over;
+} tg_buf_t;
+
+static inline void tg_buf_init(tg_buf_t *b, uint8_t *p, size_t cap) {
+  b->p = p;
+  b->len = 0;
+  b->cap = cap;
+  b->over = false;
+}
+static inline void tg_put(tg_buf_t *b, const void *d, size_t n) {
+  if (b->len + n > b->cap) {
+    b->over = true;
+    return;
+  }
+  memcpy(b->p + b->len, d, n);
+  b->len += n;
+}
+static inline void tg_put8(tg_buf_t *b, uint8_t v) { tg_put(b, &v, 1); }
+static inline void tg_put16be(tg_buf_t *b, uint16_t v) {
+  uint8_t x[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+  tg_put(b, x, 2);
+}
+static inline void tg_put32be(tg_buf_t *b, uint32_t v) {
+  uint8_t x[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
+                  (uint8_t)v};
+  tg_put(b, x, 4);
+}
+static inline void tg_put16le(tg_buf_t *b, uint16_t v) {
+  uint8_t x[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+  tg_put(b, x, 2);
+}
+static inline void tg_put32le(tg_buf_t *b, uint32_t v) {
+  uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+                  (uint8_t)(v >> 24)};
+  tg_put(b, x, 4);
+}
+static inline void tg_put64le(tg_buf_t *b, uint64_t v) {
+  tg_put32le(b, (uint32_t)v);
+  tg_put32le(b, (uint32_t)(v >> 32));
+}
+static inline void tg_putz(tg_buf_t *b, size_t n) {
+  static const uint8_t z[64];
+  while (n > 0) {
+    size_t k = n < sizeof z ? n : sizeof z;
+    tg_put(b, z, k);
+    n -= k;
+  }
+}
+static inline void tg_putstr(tg_buf_t *b, const char *s) {
+  tg_put(b, s, strlen(s));
+}
+/* ASCII string as UTF-16LE, with (nul=true) or without terminator. */
+static inline void tg_pututf16(tg_buf_t *b, const char *s, bool nul) {
+  for (; *s; s++)
+    tg_put16le(b, (uint8_t)*s);
+  if (nul)
+    tg_put16le(b, 0);
+}
+/* Patch helpers for lengths known only at the end. */
+static inline void tg_set16le(tg_buf_t *b, size_t at, uint16_t v) {
+  if (at + 2 <= b->len) {
+    b->p[at] = (uint8_t)v;
+    b->p[at + 1] = (uint8_t)(v >> 8);
+  }
+}
+static inline void tg_set32le(tg_buf_t *b, size_t at, uint32_t v) {
+  if (at + 4 <= b->len)
+    for (int i = 0; i < 4; i++)
+      b->p[at + i] = (uint8_t)(v >> (8 * i));
+}
+
+/* ---- ground truth ------------------------------------------------------ */
+typedef struct tg_tag {
+  int16_t row[2]; /* truth rows this packet belongs to, -1 = none */
+} tg_tag_t;
+
+#define TG_NOTAG ((tg_tag_t){{-1, -1}})
+
+typedef struct tg_truth {
+  char kind[24];
+  char detector[24];
+  char attacker[WD_ADDR_STRLEN]; /* "*" when spoofed / many */
+  char target[WD_ADDR_STRLEN];   /* "*" for horizontal scans, worms */
+  char detail[TG_DETAIL_MAX];
+  uint64_t first_ns, last_ns; /* of packets written (0 = none yet) */
+  uint64_t packets;
+} tg_truth_t;
+
+/* ---- network model (netmodel.c) ---------------------------------------- */
+typedef struct tg_host {
+  wd_addr_t a4, a6;
+  bool has4, has6;
+  bool internal;
+  bool windows;
+  uint8_t mac[6];    /* own MAC when internal, the router's otherwise */
+  uint8_t ttl;       /* TTL as seen at the tap */
+  uint32_t delay_ns; /* one-way delay between the tap and this host */
+  uint32_t mbps;     /* bottleneck bandwidth towards this host */
+  uint32_t index;    /* position in the client list (clients only) */
+} tg_host_t;
+
+enum {
+  TG_SRV_DNS1,
+  TG_SRV_DNS2,
+  TG_SRV_FS,       /* SMB file server */
+  TG_SRV_BACKUP,   /* backup server: connects to 445 on many hosts */
+  TG_SRV_DC,       /* domain controller: LDAP, Kerberos, SYSVOL, NTP */
+  TG_SRV_EHR,      /* intranet application, HTTPS */
+  TG_SRV_SSH,      /* Linux jump host */
+  TG_SRV_PACS,     /* legacy imaging server (default exploit victim) */
+  TG_SRV_MODALITY, /* imaging modality workstation */
+  TG_SRV_PORTAL,   /* public web portal (default flood victim) */
+  TG_SRV_VPN,      /* VPN / mail gateway */
+  TG_SRV_WWW,      /* public web site */
+  TG_SRV_COUNT
+};
+
+typedef struct tg_net {
+  tg_host_t *clients; /* internal workstations, --hosts of them */
+  uint32_t nclients;
+  tg_host_t servers[TG_SRV_COUNT];
+  tg_host_t *ext_web; /* external web/TLS servers */
+  uint32_t next_web;
+  tg_host_t *ext_dns; /* external authoritative / upstream DNS servers */
+  uint32_t next_dns;
+  tg_host_t ext_ntp[4];
+  tg_host_t ext_ssh[8];
+  uint8_t router_mac[6];
+} tg_net_t;
+
+/* ---- the generator ----------------------------------------------------- */
+typedef struct tg_actor tg_actor_t;
+typedef struct tg_gen tg_gen_t;
+
+/* One step of an actor at time a->t: may queue packets stamped >= a->t,
+ * sets a->t to its next step and returns true, or returns false when it is
+ * finished (the scheduler then frees it). */
+typedef bool (*tg_step_fn)(tg_gen_t *g, tg_actor_t *a);
+
+struct tg_actor {
+  uint64_t t;   /* next step time, ns since epoch */
+  uint64_t seq; /* tie-break: creation order */
+  tg_step_fn step;
+  void (*fini)(tg_gen_t *g, tg_actor_t *a); /* optional, before free */
+  tg_rng_t rng;
+  int cls;          /* benign class of a session, -1 otherwise */
+  uint32_t packets; /* packets this actor queued */
+};
+
+typedef struct tg_pktq {
+  uint64_t ts;
+  uint64_t seq;
+  tg_tag_t tag;
+  uint32_t len;
+  uint8_t *data;
+} tg_pktq_t;
+
+typedef struct tg_attack_opt {
+  char kind[24];
+  int nopt;
+  char key[TG_ATTACK_OPTS][24];
+  char val[TG_ATTACK_OPTS][64];
+  bool used[TG_ATTACK_OPTS];
+} tg_attack_opt_t;
+
+typedef struct tg_class_stat {
+  double avg_pkts;   /* mean packets per session assumed by the spawner */
+  double share;      /* share of the benign packet rate */
+  uint64_t sessions; /* started */
+  uint64_t ended;    /* finished (their packets are counted) */
+  uint64_t packets;
+} tg_class_stat_t;
+
+struct tg_gen {
+  /* options */
+  uint64_t seed;
+  uint64_t start_ns;
+  uint64_t end_ns; /* UINT64_MAX = unlimited */
+  uint32_t nhosts;
+  double rate; /* benign packets per second */
+  uint64_t max_packets;
+  int dlt; /* DLT_ value of the output */
+  uint16_t vlan[2];
+  int nvlan;
+  bool nano;
+  const char *profile;
+
+  tg_rng_t rng;
+  tg_net_t net;
+
+  /* actors */
+  tg_actor_t **actors;
+  size_t nactors, capactors;
+  uint64_t actor_seq;
+  uint32_t live_sessions;
+  uint64_t sessions_skipped;
+
+  /* queued packets */
+  tg_pktq_t *q;
+  size_t nq, capq;
+  uint64_t pkt_seq;
+
+  /* output */
+  void *pcap;   /* pcap_t * */
+  void *dumper; /* pcap_dumper_t * */
+  uint64_t written;
+  uint64_t bytes;
+  uint64_t first_ts, last_ts;
+  bool stop;
+
+  tg_truth_t *truth;
+  int ntruth;
+
+  tg_class_stat_t cls[16];
+  int ncls;
+
+  /* filler blocks */
+  uint8_t fill_rand[TG_FILL_SIZE];
+  uint8_t fill_text[TG_FILL_SIZE];
+
+  /* scratch */
+  uint8_t l4[TG_L4_MAX];
+  uint8_t frame[TG_FRAME_MAX + 64];
+};
+
+/* ---- sched.c ----------------------------------------------------------- */
+void tg_sched_add(tg_gen_t *g, tg_actor_t *a, uint64_t t);
+/* Runs all actors, writing packets; returns 0 or -1 on a write error. */
+int tg_sched_run(tg_gen_t *g);
+/* Queues one finished frame (copied). ts must be >= the current step. */
+void tg_sched_push(tg_gen_t *g, uint64_t ts, tg_tag_t tag, const uint8_t *f,
+                   size_t len);
+void tg_sched_free(tg_gen_t *g);
+/* Time of the step being run (packets must not be earlier). */
+extern uint64_t tg_sched_now;
+
+/* ---- pkt.c --------------------------------------------------------------
+ * One direction of a conversation at the IP layer. */
+typedef struct tg_l3 {
+  const wd_addr_t *src, *dst;
+  const uint8_t *smac, *dmac;
+  uint8_t ttl;
+  uint16_t ipid; /* IPv4 identification; IPv6 fragment id low bits */
+  bool df;       /* IPv4 don't fragment */
+  bool src_internal;
+} tg_l3_t;
+
+/* Fills l3 from two hosts and an address family (6 = IPv6). */
+void tg_pkt_l3_from_hosts(tg_l3_t *l3, const tg_host_t *src,
+                          const tg_host_t *dst, int family);
+
+#define TG_FIN 0x01
+#define TG_SYN 0x02
+#define TG_RST 0x04
+#define TG_PSH 0x08
+#define TG_ACK 0x10
+#define TG_URG 0x20
+
+/* Each builds the full frame(s) and queues them with tg_sched_push. */
+void tg_pkt_tcp(tg_gen_t *g, uint64_t ts, tg_tag_t tag, const tg_l3_t *l3,
+                uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+                uint8_t flags, uint16_t win, const uint8_t *opt, size_t optlen,
+                const uint8_t *pl, size_t plen);
+/* UDP; IP packets above the MTU are sent as fragments (first fragment with
+ * the UDP header, then non-first ones). Returns packets queued. */
+int tg_pkt_udp(tg_gen_t *g, uint64_t ts, uint64_t frag_gap_ns, tg_tag_t tag,
+               const tg_l3_t *l3, uint16_t sport, uint16_t dport,
+               const uint8_t *pl, size_t plen);
+/* ICMP (IPv4) or ICMPv6 (IPv6 addresses): type/code, 4-byte rest of header
+ * (id/seq, or unused), then pl. */
+void tg_pkt_icmp(tg_gen_t *g, uint64_t ts, tg_tag_t tag, const tg_l3_t *l3,
+                 uint8_t type, uint8_t code, uint32_t rest, const uint8_t *pl,
+                 size_t plen);
+/* Raw IP payload of protocol proto (e.g. 47 GRE); plen small enough for
+ * one packet. */
+void tg_pkt_ip(tg_gen_t *g, uint64_t ts, tg_tag_t tag, const tg_l3_t *l3,
+               uint8_t proto, const uint8_t *pl, size_t plen);
+/* Builds (without queueing) an IPv4 packet into out; used for ICMP quotes
+ * and GRE payloads. Returns its length. */
+size_t tg_pkt_ipv4_udp_bytes(uint8_t *out, size_t cap, const wd_addr_t *src,
+                             const wd_addr_t *dst, uint8_t ttl, uint16_t ipid,
+                             uint16_t sport, uint16_t dport, const uint8_t *pl,
+                             size_t plen);
+uint16_t tg_pkt_csum(const uint8_t *p, size_t n, uint32_t init);
+
+/* ---- tcp.c ------------------------------------------------------------- */
+enum { TG_C2S = 0, TG_S2C = 1 };
+enum { TG_FILL_RAND, TG_FILL_ZERO, TG_FILL_TEXT };
+
+typedef struct tg_msg {
+  uint8_t dir;         /* TG_C2S / TG_S2C */
+  uint8_t fill;        /* bytes after hdr: TG_FILL_* */
+  uint16_t hdr_len;    /* literal bytes in hdr */
+  uint32_t len;        /* total message bytes (>= hdr_len) */
+  uint64_t think_ns;   /* pause before the sender starts it */
+  uint64_t not_before; /* absolute earliest start, 0 = none */
+  uint8_t hdr[TG_MSG_HDR];
+} tg_msg_t;
+
+typedef struct tg_tcp tg_tcp_t;
+/* Fills the next message of the session; false = no more (close). */
+typedef bool (*tg_tcp_next_fn)(tg_gen_t *g, tg_tcp_t *s, tg_msg_t *m);
+
+enum { TG_ANSWER_OPEN, TG_ANSWER_NONE, TG_ANSWER_RST };
+enum {
+  TG_CLOSE_FIN_C, /* client sends FIN first */
+  TG_CLOSE_FIN_S,
+  TG_CLOSE_RST_C, /* client aborts with RST */
+  TG_CLOSE_RST_S,
+  TG_CLOSE_NONE /* leave the connection open */
+};
+
+typedef struct tg_tcp_end {
+  wd_addr_t addr;
+  uint8_t mac[6];
+  bool internal;
+  uint16_t port;
+  uint8_t ttl;
+  uint8_t wscale;
+  uint16_t win;
+  uint16_t ipid;
+  uint32_t seq; /* next sequence number to send */
+  uint32_t delay_ns;
+} tg_tcp_end_t;
+
+struct tg_tcp {
+  tg_actor_t a;
+  tg_tcp_end_t e[2]; /* TG_C2S index = client, TG_S2C index = server */
+  tg_tag_t tag;
+  uint8_t answer;      /* TG_ANSWER_* */
+  uint8_t close;       /* TG_CLOSE_* */
+  uint8_t syn_retries; /* for TG_ANSWER_NONE */
+  uint8_t state;
+  uint8_t retx;
+  uint8_t prev_dir; /* sender of the last message, 2 = none yet */
+  uint16_t mss;
+  uint64_t gap_ns; /* spacing of full-size segments */
+  uint64_t close_think_ns;
+  uint64_t close_not_before; /* absolute earliest close, 0 = none */
+  uint64_t last_ts[2];       /* last packet seen from each side */
+  uint64_t msg_start;
+  uint32_t off;     /* bytes of the current message already sent */
+  uint32_t unacked; /* full segments since the receiver's last ACK */
+  int cur;          /* index of the current message in msg[] */
+  bool have[2];
+  bool done_msgs;
+  uint16_t salt;
+  tg_tcp_next_fn next;
+  tg_msg_t msg[2];
+  uint64_t app_u64[8]; /* small app state (counters, ids) */
+  unsigned char app[]; /* larger app state, size given to tg_tcp_new */
+};
+
+/* Allocates a session with app_size bytes of app state (zeroed). */
+tg_tcp_t *tg_tcp_new(tg_gen_t *g, size_t app_size, tg_rng_t *parent);
+/* Sets client and server ends from hosts; family 4 or 6. The client port
+ * is drawn from the client's ephemeral range. */
+void tg_tcp_ends(tg_tcp_t *s, const tg_host_t *client, const tg_host_t *server,
+                 int family, uint16_t dport);
+/* Queues the session to start (SYN) at time t. */
+void tg_tcp_start(tg_gen_t *g, tg_tcp_t *s, uint64_t t);
+/* Message helpers: start a message, literal bytes go to m->hdr. */
+void tg_tcp_msg_init(tg_msg_t *m, int dir, uint64_t think_ns);
+tg_buf_t tg_tcp_msg_buf(tg_msg_t *m);
+void tg_tcp_msg_done(tg_msg_t *m, const tg_buf_t *b, uint32_t extra,
+                     int fill); /* total = literal + extra filler */
+
+/* ---- netmodel.c -------------------------------------------------------- */
+int tg_netmodel_init(tg_gen_t *g);
+void tg_netmodel_free(tg_gen_t *g);
+const tg_host_t *tg_netmodel_client(tg_gen_t *g, tg_rng_t *r);
+const tg_host_t *tg_netmodel_web(tg_gen_t *g, tg_rng_t *r);
+const tg_host_t *tg_netmodel_upstream_dns(tg_gen_t *g, tg_rng_t *r);
+/* A host record for any address: a known host when it matches, else a
+ * synthesized internal (private / facility address) or external host. */
+void tg_netmodel_host_for(tg_gen_t *g, const wd_addr_t *a, tg_host_t *out);
+/* True for the servers and workstations of the model. */
+bool tg_netmodel_exists(tg_gen_t *g, const wd_addr_t *a);
+/* A random public (globally routable, not special-purpose) address. */
+void tg_netmodel_public_v4(tg_rng_t *r, wd_addr_t *out);
+void tg_netmodel_public_v6(tg_rng_t *r, wd_addr_t *out);
+/* Internal address of the facility: 10.20.x.y or 2001:db8:20:x::y. */
+void tg_netmodel_internal(uint32_t n, bool v6, wd_addr_t *out);
+bool tg_netmodel_is_internal(const wd_addr_t *a);
+void tg_netmodel_mac_for(const wd_addr_t *a, uint8_t mac[6]);
+
+/* ---- smb.c ------------------------------------------------------------- */
+/* SMB1 header fields for a message. */
+typedef struct tg_smb1 {
+  uint8_t cmd;
+  uint32_t status;
+  bool reply;
+  uint16_t flags2;
+  uint16_t tid, pid, uid, mid;
+  uint8_t sig[8];
+} tg_smb1_t;
+
+#define TG_SMB1_NEGOTIATE 0x72
+#define TG_SMB1_SESSION_SETUP 0x73
+#define TG_SMB1_TREE_CONNECT 0x75
+#define TG_SMB1_TREE_DISCONNECT 0x71
+#define TG_SMB1_LOGOFF 0x74
+#define TG_SMB1_TRANS2 0x32
+#define TG_SMB1_TRANS2_SECONDARY 0x33
+#define TG_SMB1_NT_TRANSACT 0xa0
+#define TG_SMB1_ECHO 0x2b
+
+#define TG_STATUS_SUCCESS 0x00000000u
+#define TG_STATUS_NOT_IMPLEMENTED 0xc0000002u
+#define TG_STATUS_INVALID_PARAMETER 0xc000000du
+#define TG_STATUS_MORE_PROCESSING 0xc0000016u
+#define TG_STATUS_ACCESS_DENIED 0xc0000022u
+
+/* Each writes one complete NetBIOS session message into m (literal part
+ * and filler) and returns true; false if it does not fit. */
+bool tg_smb1_negotiate_req(tg_msg_t *m, const tg_smb1_t *h, bool smb2_too);
+bool tg_smb1_negotiate_resp(tg_msg_t *m, const tg_smb1_t *h, uint64_t now_ns,
+                            tg_rng_t *r);
+bool tg_smb1_session_setup_req(tg_msg_t *m, const tg_smb1_t *h);
+bool tg_smb1_session_setup_resp(tg_msg_t *m, const tg_smb1_t *h);
+bool tg_smb1_tree_connect_req(tg_msg_t *m, const tg_smb1_t *h,
+                              const char *path);
+bool tg_smb1_tree_connect_resp(tg_msg_t *m, const tg_smb1_t *h);
+bool tg_smb1_nt_trans_req(tg_msg_t *m, const tg_smb1_t *h, uint32_t total_data,
+                          uint32_t data_count);
+bool tg_smb1_trans2_secondary(tg_msg_t *m, const tg_smb1_t *h,
+                              uint16_t data_count, uint16_t displacement);
+bool tg_smb1_trans2_ping(tg_msg_t *m, const tg_smb1_t *h, uint32_t timeout);
+bool tg_smb1_empty_resp(tg_msg_t *m, const tg_smb1_t *h); /* wc 0, bc 0 */
+bool tg_smb1_trans2_resp(tg_msg_t *m, const tg_smb1_t *h);
+bool tg_smb1_echo(tg_msg_t *m, const tg_smb1_t *h);
+bool tg_smb1_simple_req(tg_msg_t *m, const tg_smb1_t *h); /* tree disc. */
+bool tg_smb1_logoff(tg_msg_t *m, const tg_smb1_t *h);
+/* The EternalBlue grooming message: NetBIOS length 0xfff7, SMB2 header. */
+bool tg_smb_groom(tg_msg_t *m);
+
+/* SMB2 */
+#define TG_SMB2_NEGOTIATE 0x0000
+#define TG_SMB2_SESSION_SETUP 0x0001
+#define TG_SMB2_LOGOFF 0x0002
+#define TG_SMB2_TREE_CONNECT 0x0003
+#define TG_SMB2_TREE_DISCONNECT 0x0004
+#define TG_SMB2_CREATE 0x0005
+#define TG_SMB2_CLOSE 0x0006
+#define TG_SMB2_READ 0x0008
+#define TG_SMB2_WRITE 0x0009
+#define TG_SMB2_IOCTL 0x000b
+
+typedef struct tg_smb2 {
+  uint16_t cmd;
+  uint32_t status;
+  bool reply;
+  bool signed_;
+  uint64_t mid;
+  uint32_t tid;
+  uint64_t sid;
+  uint8_t sig[16];
+  uint8_t fid[16];  /* CREATE response, READ, WRITE, CLOSE */
+  uint64_t offset;  /* READ / WRITE file offset */
+  uint16_t dialect; /* NEGOTIATE response */
+} tg_smb2_t;
+
+/* A request or response of an SMB2 session; arg depends on the command:
+ * READ/WRITE byte count, paths for TREE_CONNECT / CREATE. */
+bool tg_smb2_msg(tg_msg_t *m, const tg_smb2_t *h, uint32_t count,
+                 const char *path, uint64_t now_ns, tg_rng_t *r);
+
+/* ---- apps.c ------------------------------------------------------------ */
+const char *tg_apps_domain(tg_rng_t *r);
+size_t tg_apps_dns_query(uint8_t *out, size_t cap, uint16_t id,
+                         const char *name, uint16_t qtype, bool edns);
+/* Answer to a query: answers records of about answer_bytes in total. */
+size_t tg_apps_dns_answer(uint8_t *out, size_t cap, const uint8_t *query,
+                          size_t qlen, int answers, tg_rng_t *r, bool nx);
+/* An oversized ANY-style answer of about size bytes (amplification). */
+size_t tg_apps_dns_big(uint8_t *out, size_t cap, uint16_t id, const char *name,
+                       size_t size, tg_rng_t *r);
+size_t tg_apps_ntp(uint8_t *out, size_t cap, int mode, uint64_t now_ns,
+                   tg_rng_t *r);
+bool tg_apps_http_req(tg_msg_t *m, const char *host, tg_rng_t *r,
+                      uint64_t think);
+bool tg_apps_http_resp(tg_msg_t *m, uint32_t body, tg_rng_t *r, uint64_t think);
+bool tg_apps_tls_client_hello(tg_msg_t *m, const char *sni, tg_rng_t *r);
+bool tg_apps_tls_server_hello(tg_msg_t *m, tg_rng_t *r, uint64_t think);
+bool tg_apps_tls_record(tg_msg_t *m, int dir, uint32_t len, uint64_t think);
+bool tg_apps_ssh_banner(tg_msg_t *m, int dir, bool server);
+bool tg_apps_ssh_packet(tg_msg_t *m, int dir, uint32_t len, uint64_t think);
+
+/* ---- benign.c ---------------------------------------------------------- */
+int tg_benign_setup(tg_gen_t *g);
+void tg_benign_session_done(tg_gen_t *g, int cls, uint32_t packets);
+/* Per-class session and packet counts on stderr (TRAFFICGEN_DEBUG=1). */
+void tg_benign_report(tg_gen_t *g);
+
+/* ---- attacks ----------------------------------------------------------- */
+/* Each reads its options (tg_opt_*), schedules its actors and truth rows,
+ * and returns 0, or -1 with a message on stderr. at_ns is the absolute
+ * start when the option at= is absent. */
+int tg_atk_ms17010(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns);
+int tg_atk_doublepulsar(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns);
+int tg_atk_worm(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns);
+int tg_atk_synflood(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns);
+int tg_atk_amplification(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns);
+int tg_atk_volumetric(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns);
+int tg_atk_scan(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns, bool vertical);
+
+/* ---- trafficgen.c: option and truth helpers for the attacks ------------ */
+int tg_opt_u64(tg_attack_opt_t *o, const char *key, uint64_t def, uint64_t min,
+               uint64_t max, uint64_t *out);
+int tg_opt_double(tg_attack_opt_t *o, const char *key, double def, double min,
+                  double max, double *out);
+/* Absolute start time from at= (seconds after --start, may be fractional). */
+int tg_opt_at(tg_gen_t *g, tg_attack_opt_t *o, uint64_t def_ns, uint64_t *out);
+/* Address option; *set tells whether it was given. */
+int tg_opt_addr(tg_attack_opt_t *o, const char *key, wd_addr_t *out, bool *set);
+const char *tg_opt_str(tg_attack_opt_t *o, const char *key, const char *def);
+/* Adds a truth row; returns its index or -1 when the table is full. */
+int tg_truth_add(tg_gen_t *g, const char *kind, const char *detector,
+                 const wd_addr_t *attacker, const wd_addr_t *target,
+                 const char *detail_fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+void tg_truth_append(tg_gen_t *g, int row, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The default external attacker addresses (MaxMind test databases). */
+void tg_default_attacker(int which, bool v6, wd_addr_t *out);
+
+#endif

@@ -4,5 +4,6 @@
 #include <stddef.h>
 
 const wd_command_t wd_commands[] = {
+    {"incidents", wd_cmd_incidents},
     {NULL, NULL},
 };

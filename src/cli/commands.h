@@ -9,6 +9,8 @@ typedef struct wd_command {
   int (*fn)(int argc, char **argv);
 } wd_command_t;
 
+int wd_cmd_incidents(int argc, char **argv); /* cmd_incidents.c */
+
 /* NULL-terminated (commands.c). */
 extern const wd_command_t wd_commands[];
 

@@ -19,6 +19,7 @@
 #include "detect/detector.h"
 #include "flow/flow.h"
 #include "flow/host.h"
+#include "incident/incident.h"
 #include "proto/app.h"
 #include "proto/smb.h"
 
@@ -37,6 +38,7 @@ typedef struct run {
   wd_flow_table_t *flows;
   wd_host_table_t *hosts;
   wd_app_t *app;
+  wd_incidents_t *inc; /* with --db: alerts become incidents */
   wd_memcap_t detect_mc;
   det_slot det[WD_DETECTORS_MAX];
   size_t ndet;
@@ -122,6 +124,8 @@ static void on_alert(void *user, const wd_alert_t *a) {
   r->alerts++;
   if (r->cur_det < r->ndet)
     r->det[r->cur_det].alerts++;
+  if (r->inc)
+    wd_incidents_alert(r->inc, a);
   const wd_facility_t *fac = wd_config_facility_of(r->cfg, &a->dst);
   if (!fac && a->has_src)
     fac = wd_config_facility_of(r->cfg, &a->src);
@@ -136,6 +140,21 @@ static void on_alert(void *user, const wd_alert_t *a) {
   }
   if (r->opts->human)
     human_alert(r, a, fac);
+}
+
+/* ---- incidents ---- */
+
+static void on_incident(void *user, const wd_incident_t *inc,
+                        const char *what) {
+  run *r = user;
+  if (!r->opts->eve)
+    return;
+  json_t *w = json_object();
+  json_object_set_new(w, "change", json_string(what));
+  json_object_set_new(w, "incident", wd_incident_json(inc));
+  json_t *o = json_object();
+  json_object_set_new(o, "ward", w);
+  wd_eve_event(r->opts->eve, "incident", r->now_ns, o);
 }
 
 /* ---- flows ---- */
@@ -311,6 +330,8 @@ static void tick(run *r, uint64_t sec) {
   uint64_t now = sec * NSEC;
   wd_flow_table_expire(r->flows, now);
   wd_host_table_tick(r->hosts, now);
+  if (r->inc)
+    wd_incidents_tick(r->inc, now);
   for (size_t i = 0; i < r->ndet; i++)
     if (r->det[i].state && r->det[i].ops->on_tick) {
       r->cur_det = i;
@@ -392,6 +413,8 @@ static void packet(run *r, const wd_frame_t *fr) {
   bool created = f && (f->pkt_events & WD_FLOW_EV_CREATED);
   bool established = f && (f->pkt_events & WD_FLOW_EV_ESTABLISHED);
   wd_host_table_update(r->hosts, &p, f, dir, created, established);
+  if (r->inc)
+    wd_incidents_packet(r->inc, &p, f);
   if (f && r->app && p.l4_proto == WD_PROTO_TCP && p.has_l4)
     wd_app_packet(r->app, &p, f, dir, on_smb, r);
   for (size_t i = 0; i < r->ndet; i++)
@@ -437,6 +460,10 @@ wd_rc wd_pipeline_run(const wd_config_t *cfg, wd_capture_t *cap,
     snprintf(err, errlen, "cannot set up tables: %s", wd_rc_str(rc));
     goto done;
   }
+  if (opts->db_path &&
+      (rc = wd_incidents_new(cfg, opts->db_path, on_incident, r, &r->inc, err,
+                             errlen)) != WD_OK)
+    goto done;
   r->ctx.cfg = cfg;
   r->ctx.hosts = r->hosts;
   r->ctx.sink = &r->sink;
@@ -503,6 +530,9 @@ wd_rc wd_pipeline_run(const wd_config_t *cfg, wd_capture_t *cap,
     }
   r->cur_det = r->ndet;
   wd_flow_table_flush(r->flows);
+  if (r->inc && (rc = wd_incidents_finish(r->inc)) != WD_OK)
+    snprintf(err, errlen, "storing incidents in %s: %s", opts->db_path,
+             wd_rc_str(rc));
   emit_stats(r);
   if (opts->progress)
     progress(r, start, true);
@@ -525,6 +555,8 @@ done:
   for (size_t i = 0; i < r->ndet; i++)
     if (r->det[i].state)
       r->det[i].ops->destroy(r->det[i].state);
+  if (r->inc)
+    wd_incidents_free(r->inc);
   if (r->app)
     wd_app_free(r->app);
   if (r->hosts)

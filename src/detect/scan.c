@@ -3,25 +3,29 @@
  * Random Walk (Jung, Paxson, Berger, Balakrishnan, "Fast Portscan Detection
  * Using Sequential Hypothesis Testing", IEEE S&P 2004).
  * In: first contacts and their outcomes. A TCP SYN, a UDP datagram opening
- * a flow, or a TCP probe with neither SYN nor ACK (FIN, NULL, Xmas...) to a
- * port with no flow is an attempt on (host, port); each distinct target of
- * a test counts once. Success: SYN-ACK, or any UDP answer. Failure: RST,
- * ICMP/ICMPv6 unreachable quoting the probe, no answer within
- * detect.scan.attempt_timeout (at finish, every unanswered attempt); a
- * FIN/NULL/Xmas probe is itself a failure (no legitimate stack sends one to
- * a port it has no connection with). Out: one attack per test that reaches
- * the scanner hypothesis with at least min_hosts / min_ports targets:
- * START, UPDATE every detect.update_interval, END after detect.end_after
- * without a new probe or at finish. Memory: per detector a wd_table of
- * pending attempts (1/16 of detect.memcap) and one of tests (1/8), both
- * recycling least recently used entries; a recycled pending attempt counts
- * as a failure.
+ * a flow (unless it looks like the reply to a multicast or broadcast query,
+ * see udp_reply_like), or a TCP probe with neither SYN nor ACK (FIN, NULL,
+ * Xmas...) to a port with no flow is an attempt on (host, port); each
+ * distinct target of a test counts once. Success: SYN-ACK, or any UDP
+ * answer. Failure: RST, ICMP/ICMPv6 unreachable quoting the probe, no
+ * answer within detect.scan.attempt_timeout (at finish, every unanswered
+ * attempt); a FIN/NULL/Xmas probe is itself a failure (no legitimate stack
+ * sends one to a port it has no connection with). Out: one attack per test
+ * that reaches the scanner hypothesis with at least min_hosts / min_ports
+ * targets: START, UPDATE every detect.update_interval, END after
+ * detect.end_after without a new probe or at finish. Memory: per detector a
+ * wd_table of pending attempts (1/16 of detect.memcap) and one of tests
+ * (1/8), both recycling least recently used entries; a recycled pending
+ * attempt counts as a failure.
  *
  * The walk: each success multiplies the likelihood ratio by theta1/theta0,
  * each failure by (1-theta1)/(1-theta0); at beta/alpha or above the source
- * is a scanner for this test. The ratio is floored at (1-beta)/(1-alpha)
- * (where TRW would call the source benign), so a busy legitimate client
- * cannot bank credit that hides a later scan, and capped at beta/alpha. */
+ * is a scanner for this test. Outcomes enter the walk in the order of the
+ * attempts, however late they are learnt (a timeout is learnt seconds after
+ * the answers to later attempts). The ratio is floored at
+ * (1-beta)/(1-alpha) (where TRW would call the source benign and restart),
+ * so a busy legitimate client cannot bank credit that hides a later scan,
+ * and capped at beta/alpha. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,8 +4,8 @@
  * unreachable, FIN/NULL/Xmas probes and IPv6 scans, with the right scanner,
  * target and START..END; silent for a connect to two open ports, clients
  * reaching many servers that answer (even with some failures), a resolver
- * asking many name servers, and each other's shape; bounded under a
- * spoofed SYN flood. */
+ * asking many name servers, replies to multicast name queries, and each
+ * other's shape; bounded under a spoofed SYN flood. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -234,6 +234,49 @@ static void udp_scan_icmp(void **st) {
   close_both();
 }
 
+/* Name-resolution chatter: A asks by multicast (LLMNR) and broadcast
+ * (NetBIOS); B answers by unicast to A's ephemeral ports, opening new
+ * flows; A's sockets are closed by then and it sends port unreachable. */
+static void replies_to_multicast_silent(void **st) {
+  (void)st;
+  open_both();
+  wd_addr_t a = dd_ip("192.168.198.203"), b = dd_ip("192.168.198.204");
+  for (unsigned i = 0; i < 12; i++) {
+    uint64_t t = DD_T0 + i * 400 * DD_MS;
+    uint16_t eph = (uint16_t)(50000 + i * 97);
+    bool nbns = i % 3 == 0;
+    wd_packet_t q = dd_udp(t, a, nbns ? 137 : eph,
+                           dd_ip(nbns ? "192.168.198.255" : "224.0.0.252"),
+                           nbns ? 137 : 5355, 60, NULL, 0);
+    wd_flow_t fq = dd_flow(&q, 2 * i + 1);
+    dd_flow_add(&fq, &q, WD_DIR_TO_SERVER);
+    both(&q, &fq, WD_DIR_TO_SERVER);
+    wd_packet_t r = dd_udp(t + DD_MS, b, nbns ? 137 : 5355, a, nbns ? 137 : eph,
+                           80, NULL, 0);
+    wd_flow_t fr = dd_flow(&r, 2 * i + 2);
+    dd_flow_add(&fr, &r, WD_DIR_TO_SERVER);
+    both(&r, &fr, WD_DIR_TO_SERVER);
+    uint8_t u[28];
+    memset(u, 0, sizeof u);
+    u[0] = 0x45;
+    u[9] = WD_PROTO_UDP;
+    memcpy(u + 12, b.b + 12, 4);
+    memcpy(u + 16, a.b + 12, 4);
+    u[20] = (uint8_t)(r.sport >> 8);
+    u[21] = (uint8_t)r.sport;
+    u[22] = (uint8_t)(r.dport >> 8);
+    u[23] = (uint8_t)r.dport;
+    wd_packet_t ic = dd_udp(t + 2 * DD_MS, a, 0, b, 0, 56, u, sizeof u);
+    ic.l4_proto = WD_PROTO_ICMP;
+    ic.icmp_type = 3;
+    ic.icmp_code = 3;
+    both(&ic, NULL, WD_DIR_TO_SERVER);
+  }
+  finish_both();
+  assert_int_equal(V.total + H.total, 0);
+  close_both();
+}
+
 /* FIN, NULL and Xmas probes to ports with no connection. */
 static void stealth_probes(void **st) {
   (void)st;
@@ -309,6 +352,7 @@ int main(void) {
       cmocka_unit_test(horizontal_syn),
       cmocka_unit_test(busy_clients_silent),
       cmocka_unit_test(udp_scan_icmp),
+      cmocka_unit_test(replies_to_multicast_silent),
       cmocka_unit_test(stealth_probes),
       cmocka_unit_test(ipv6_vertical),
       cmocka_unit_test(bounded_under_spoofed_flood),

@@ -50,8 +50,7 @@ static void advance(source *s, bool live) {
   if (r == PCAP_ERROR_BREAK)
     return; /* wd_capture_stop: the caller sees its stop flag */
   if (r == PCAP_ERROR) {
-    snprintf(s->info.error, sizeof s->info.error, "%s",
-             pcap_geterr(s->pcap));
+    snprintf(s->info.error, sizeof s->info.error, "%s", pcap_geterr(s->pcap));
     s->info.error_frame = s->info.frames + 1;
   }
   s->done = true;
@@ -137,7 +136,8 @@ wd_rc wd_capture_open_live(const char *iface, const char *bpf,
   }
   s->info.opened = true;
   s->info.linktype = pcap_datalink(p);
-  s->info.nanosecond = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
+  s->info.nanosecond =
+      pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
   *out = c;
   return WD_OK;
 fail:
@@ -203,8 +203,7 @@ void wd_capture_stop(wd_capture_t *c) {
 
 size_t wd_capture_nfiles(const wd_capture_t *c) { return c->n; }
 
-const wd_capture_file_info_t *wd_capture_file(const wd_capture_t *c,
-                                              size_t i) {
+const wd_capture_file_info_t *wd_capture_file(const wd_capture_t *c, size_t i) {
   return i < c->n ? &c->src[i].info : NULL;
 }
 

@@ -18,20 +18,20 @@
 typedef struct wd_frame {
   const uint8_t *data; /* borrowed, see above */
   uint32_t caplen, wirelen;
-  uint64_t ts_ns;      /* nanoseconds since the epoch */
-  int linktype;        /* DLT_* */
-  uint32_t source;     /* index of the file, 0 for live */
-  uint64_t num;        /* 1-based frame number within its source */
+  uint64_t ts_ns;  /* nanoseconds since the epoch */
+  int linktype;    /* DLT_* */
+  uint32_t source; /* index of the file, 0 for live */
+  uint64_t num;    /* 1-based frame number within its source */
 } wd_frame_t;
 
 typedef struct wd_capture_file_info {
   const char *path;
   int linktype;
   bool nanosecond;
-  bool opened;       /* false: could not be read at all (see error) */
-  uint64_t frames;   /* frames delivered */
-  uint64_t bytes;    /* captured bytes delivered */
-  char error[256];   /* empty, or why reading stopped early / failed */
+  bool opened;          /* false: could not be read at all (see error) */
+  uint64_t frames;      /* frames delivered */
+  uint64_t bytes;       /* captured bytes delivered */
+  char error[256];      /* empty, or why reading stopped early / failed */
   uint64_t error_frame; /* frame number where the error was met */
 } wd_capture_file_info_t;
 
@@ -61,8 +61,7 @@ wd_rc wd_capture_next(wd_capture_t *c, wd_frame_t *f);
 void wd_capture_stop(wd_capture_t *c);
 
 size_t wd_capture_nfiles(const wd_capture_t *c);
-const wd_capture_file_info_t *wd_capture_file(const wd_capture_t *c,
-                                              size_t i);
+const wd_capture_file_info_t *wd_capture_file(const wd_capture_t *c, size_t i);
 bool wd_capture_is_live(const wd_capture_t *c);
 wd_rc wd_capture_live_stats(wd_capture_t *c, wd_capture_live_stats_t *out);
 

@@ -1,8 +1,8 @@
 /* main.c -- ward's command line: parses the subcommand and its options,
  * loads the configuration (before any traffic is read), and runs it.
  * Only this folder exits the process. Exit codes (also in --help and
- * docs/cli.md): 0 success, 1 runtime failure, 2 usage error, 3 bad
- * configuration, 4 a capture file or interface could not be read at all. */
+ * README.md and ward --help): 0 success, 1 runtime failure, 2 usage error, 3
+ * bad configuration, 4 a capture file or interface could not be read at all. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,7 +54,8 @@ static const char usage_text[] =
     "  -f, --filter BPF       (watch) capture filter\n"
     "      --duration S       (watch) stop after S seconds\n"
     "\n"
-    "Without --json or -o, ward prints a short human summary of what it found.\n"
+    "Without --json or -o, ward prints a short human summary of what it "
+    "found.\n"
     "Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 bad\n"
     "configuration, 4 a capture could not be read at all.\n";
 
@@ -100,7 +101,8 @@ int wd_cli_load_config(const char *path, const char *home_net,
     fprintf(stderr, "ward: %s\n", err[0] ? err : wd_rc_str(rc));
     return EXIT_CONFIG;
   }
-  if (home_net && wd_config_set_home_net(*cfg, home_net, err, sizeof err) != WD_OK) {
+  if (home_net &&
+      wd_config_set_home_net(*cfg, home_net, err, sizeof err) != WD_OK) {
     fprintf(stderr, "ward: --home-net: %s\n", err);
     wd_config_free(*cfg);
     *cfg = NULL;
@@ -111,9 +113,10 @@ int wd_cli_load_config(const char *path, const char *home_net,
 
 static void print_summary(FILE *h, const wd_capture_t *cap,
                           const wd_pipeline_result_t *res) {
-  fprintf(h, "ward: %llu packets (%llu bytes), %llu decode errors, %llu alerts\n",
-          (unsigned long long)res->packets, (unsigned long long)res->bytes,
-          (unsigned long long)res->decode_errors, (unsigned long long)res->alerts);
+  fprintf(
+      h, "ward: %llu packets (%llu bytes), %llu decode errors, %llu alerts\n",
+      (unsigned long long)res->packets, (unsigned long long)res->bytes,
+      (unsigned long long)res->decode_errors, (unsigned long long)res->alerts);
   for (size_t i = 0; i < wd_capture_nfiles(cap); i++) {
     const wd_capture_file_info_t *fi = wd_capture_file(cap, i);
     if (fi->error[0] && !fi->opened)
@@ -213,7 +216,9 @@ static int run_capture(int argc, char **argv, bool live) {
 
   char err[512] = "";
   wd_eve_t *eve = NULL;
-  const char *eve_path = json ? "-" : out_path ? out_path : cfg->outputs.eve_path;
+  const char *eve_path = json       ? "-"
+                         : out_path ? out_path
+                                    : cfg->outputs.eve_path;
   if (eve_path && wd_eve_open(eve_path, &eve, err, sizeof err) != WD_OK) {
     fprintf(stderr, "ward: %s\n", err);
     wd_config_free(cfg);
@@ -259,8 +264,8 @@ static int run_capture(int argc, char **argv, bool live) {
   po.progress = progress && !live && isatty(STDERR_FILENO);
   po.flow_events = flows || cfg->outputs.flow_events;
   po.stats_interval_s = stats_interval >= 0 ? (uint32_t)stats_interval
-                        : live ? cfg->outputs.stats_interval_s
-                               : 0;
+                        : live              ? cfg->outputs.stats_interval_s
+                                            : 0;
   po.db_path = db;
   po.stop = &stop_flag;
   po.reopen = &reopen_flag;

@@ -59,7 +59,7 @@ typedef struct run {
   uint64_t smb_msgs;
 } run;
 
-static const char *const link_names[6] = {"ethernet", "sll", "sll2",
+static const char *const link_names[6] = {"ethernet", "sll",  "sll2",
                                           "raw",      "null", "other"};
 
 static int link_index(int dlt) {
@@ -132,7 +132,8 @@ static void on_alert(void *user, const wd_alert_t *a) {
   if (r->opts->eve) {
     wd_eve_origin_t origin = {0};
     if (r->frame && !wd_capture_is_live(r->cap)) {
-      const wd_capture_file_info_t *fi = wd_capture_file(r->cap, r->frame->source);
+      const wd_capture_file_info_t *fi =
+          wd_capture_file(r->cap, r->frame->source);
       origin.pcap_filename = fi ? fi->path : NULL;
       origin.pcap_cnt = r->frame->num;
     }
@@ -219,7 +220,8 @@ static void emit_stats(run *r) {
   json_object_set_new(d, "udp", jint(r->udp));
   json_object_set_new(d, "icmpv4", jint(r->icmp4));
   json_object_set_new(d, "icmpv6", jint(r->icmp6));
-  json_object_set_new(d, "avg_pkt_size", jint(r->pkts ? r->bytes / r->pkts : 0));
+  json_object_set_new(d, "avg_pkt_size",
+                      jint(r->pkts ? r->bytes / r->pkts : 0));
   json_object_set_new(d, "max_pkt_size", jint(r->max_pkt));
   json_object_set_new(st, "decoder", d);
 
@@ -279,7 +281,8 @@ static void emit_stats(run *r) {
     json_object_set_new(tcp, "reassembly_gap", jint(as.stream.gaps));
     json_object_set_new(tcp, "overlap", jint(as.stream.overlaps));
     json_object_set_new(tcp, "reassembly_memuse", jint(as.stream.memuse));
-    json_object_set_new(tcp, "segment_memcap_drop", jint(as.stream.memcap_hits));
+    json_object_set_new(tcp, "segment_memcap_drop",
+                        jint(as.stream.memcap_hits));
     json_object_set_new(st, "tcp", tcp);
     json_t *ap = json_object();
     json_object_set_new(ap, "smb_flows", jint(as.flows));
@@ -304,7 +307,8 @@ static void emit_stats(run *r) {
     json_object_set_new(abd, r->det[i].ops->name, jint(r->det[i].alerts));
   json_object_set_new(w, "alerts_by_detector", abd);
   double secs = r->pkts ? (double)(r->now_ns - r->first_ns) / 1e9 : 0;
-  json_object_set_new(w, "pps", json_real(secs > 0 ? (double)r->pkts / secs : 0));
+  json_object_set_new(w, "pps",
+                      json_real(secs > 0 ? (double)r->pkts / secs : 0));
   json_object_set_new(w, "bps",
                       json_real(secs > 0 ? (double)r->bytes * 8 / secs : 0));
   json_t *files = json_array();
@@ -338,7 +342,8 @@ static void tick(run *r, uint64_t sec) {
       r->det[i].ops->on_tick(r->det[i].state, &r->ctx, now);
     }
   r->cur_det = r->ndet;
-  if (r->opts->stats_interval_s && sec >= r->last_stats_sec + r->opts->stats_interval_s) {
+  if (r->opts->stats_interval_s &&
+      sec >= r->last_stats_sec + r->opts->stats_interval_s) {
     r->last_stats_sec = sec;
     emit_stats(r);
   }
@@ -441,8 +446,8 @@ static void progress(run *r, double start, bool final) {
 }
 
 wd_rc wd_pipeline_run(const wd_config_t *cfg, wd_capture_t *cap,
-                      const wd_pipeline_opts_t *opts,
-                      wd_pipeline_result_t *res, char *err, size_t errlen) {
+                      const wd_pipeline_opts_t *opts, wd_pipeline_result_t *res,
+                      char *err, size_t errlen) {
   run *r = calloc(1, sizeof *r);
   wd_rc rc = WD_ERR_NOMEM;
   if (!r) {

@@ -39,7 +39,15 @@
 #define SEEN_BITS 512 /* per test: targets already counted (Bloom, k=1) */
 #define LIST_PORTS 16 /* ports named in a vertical scan alert */
 #define LIST_HOSTS 6  /* hosts named in a horizontal scan alert */
-#define ORDER_MAX 64  /* attempts of one test awaiting their outcome */
+/* Attempts of one test awaiting their outcome; a new target met while
+ * this many wait is not counted (a probe to it later may be). */
+#define ORDER_MAX 64
+/* New UDP targets one test sees in one second beyond which its UDP is a
+ * flood with random ports, not a scan (UDP scans are paced by the ICMP
+ * rate limits of their targets); such a test ignores UDP for FLOOD_HOLD_S
+ * and forgets the UDP attempts it was waiting for. */
+#define UDP_FLOOD_PPS 1000
+#define FLOOD_HOLD_S 60
 
 enum { MODE_HORIZONTAL, MODE_VERTICAL };
 
@@ -79,8 +87,11 @@ typedef struct test {
    * base + i. */
   uint32_t base, next;
   uint64_t done, good;
-  uint16_t sport; /* of the first probe (horizontal alerts) */
-  uint8_t tech;   /* TECH_* seen */
+  uint64_t udp_sec;  /* second counted in udp_n */
+  uint64_t flood_ns; /* UDP ignored until then (UDP flood seen) */
+  uint32_t udp_n;    /* new UDP targets in udp_sec */
+  uint16_t sport;    /* of the first probe (horizontal alerts) */
+  uint8_t tech;      /* TECH_* seen */
   uint8_t nlist;
   uint8_t protos; /* 1: TCP seen, 2: UDP seen */
   uint8_t seen[SEEN_BITS / 8];
@@ -268,16 +279,6 @@ static void resolve(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
   drain(sc, ctx, k, t, now_ns);
 }
 
-/* A place for a new attempt. When ORDER_MAX newer first contacts are
- * waiting behind the oldest unanswered one, that one counts as failed. */
-static uint32_t new_seq(scan *sc, const wd_detect_ctx_t *ctx,
-                        const probe_key *k, test *t, uint64_t now_ns) {
-  if (t->next - t->base >= ORDER_MAX)
-    resolve(sc, ctx, k, t, t->base, false, now_ns);
-  t->pending++;
-  return t->next++;
-}
-
 static void end_attack(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
                        test *t, uint64_t now_ns) {
   if (ctx)
@@ -314,6 +315,31 @@ static bool no_unicast_answer(const wd_addr_t *a) {
   return a->b[0] == 0xff;   /* IPv6 multicast */
 }
 
+/* Counts a UDP first contact of t; true when t is (or just became) under a
+ * UDP flood: then its pending attempts are dropped from the walk. */
+static bool udp_flood(scan *sc, test *t, uint64_t now) {
+  (void)sc;
+  if (now < t->flood_ns)
+    return true;
+  uint64_t sec = now / WD_NSEC;
+  if (sec != t->udp_sec) {
+    t->udp_sec = sec;
+    t->udp_n = 0;
+  }
+  if (++t->udp_n <= UDP_FLOOD_PPS)
+    return false;
+  t->flood_ns = now + (uint64_t)FLOOD_HOLD_S * WD_NSEC;
+  if (!wd_attack_is_open(&t->attack)) {
+    /* Forget the walk so far: its answers and timeouts now fall outside
+     * the order window and are ignored. */
+    t->llr = 0;
+    t->base = t->next;
+    t->done = t->good = 0;
+    t->pending = 0;
+  }
+  return true;
+}
+
 static void probe(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
                   uint16_t sport, uint8_t tech, bool failed, uint64_t now) {
   if (no_unicast_answer(&pk->dst))
@@ -329,6 +355,8 @@ static void probe(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
     t->first_ns = now;
     t->sport = sport;
   }
+  if (pk->proto == WD_PROTO_UDP && udp_flood(sc, t, now))
+    return;
   t->probes++;
   if (wd_attack_is_open(&t->attack))
     t->attack.last_ns = now;
@@ -339,6 +367,8 @@ static void probe(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
   unsigned bit = (unsigned)(h >> 40) % SEEN_BITS;
   if (t->seen[bit / 8] & (1u << (bit % 8)))
     return; /* this target was counted already */
+  if (t->next - t->base >= ORDER_MAX)
+    return; /* too many outcomes outstanding: not counted (yet) */
   t->seen[bit / 8] |= (uint8_t)(1u << (bit % 8));
   t->targets++;
   t->tech |= tech;
@@ -347,7 +377,8 @@ static void probe(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
     t->list.hosts[t->nlist++] = pk->dst;
   else if (sc->mode == MODE_VERTICAL && t->nlist < LIST_PORTS)
     t->list.ports[t->nlist++] = (uint32_t)pk->proto << 16 | pk->port;
-  uint32_t seq = new_seq(sc, ctx, &tk, t, now);
+  uint32_t seq = t->next++;
+  t->pending++;
   if (failed) {
     resolve(sc, ctx, &tk, t, seq, false, now);
     return;

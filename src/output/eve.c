@@ -17,8 +17,7 @@ struct wd_eve {
   uint64_t events;
 };
 
-wd_rc wd_eve_open(const char *path, wd_eve_t **out, char *err,
-                  size_t errlen) {
+wd_rc wd_eve_open(const char *path, wd_eve_t **out, char *err, size_t errlen) {
   *out = NULL;
   wd_eve_t *e = calloc(1, sizeof *e);
   if (!e)
@@ -217,7 +216,8 @@ void wd_eve_alert(wd_eve_t *e, const wd_alert_t *a, const wd_facility_t *fac,
     json_object_set_new(o, "pcap_filename",
                         wd_json_string(origin->pcap_filename));
   if (origin && origin->pcap_cnt)
-    json_object_set_new(o, "pcap_cnt", json_integer((json_int_t)origin->pcap_cnt));
+    json_object_set_new(o, "pcap_cnt",
+                        json_integer((json_int_t)origin->pcap_cnt));
   if (a->has_src)
     set_addr(o, "src_ip", &a->src);
   if (a->has_ports && a->has_src)
@@ -306,7 +306,8 @@ void wd_eve_flow(wd_eve_t *e, const wd_flow_t *f, wd_flow_end_reason why) {
   wd_eve_timestamp(f->last_ns, ts);
   json_object_set_new(fl, "end", json_string(ts));
   json_object_set_new(
-      fl, "age", json_integer((json_int_t)((f->last_ns - f->first_ns) / 1000000000ull)));
+      fl, "age",
+      json_integer((json_int_t)((f->last_ns - f->first_ns) / 1000000000ull)));
   if (f->proto == 6)
     json_object_set_new(fl, "state", json_string(tcp_state_name(f->tcp_state)));
   json_object_set_new(fl, "reason",

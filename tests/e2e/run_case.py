@@ -13,6 +13,9 @@ case.yaml keys:
   args:   [extra ward analyze arguments]
   exit:   expected exit status (default 0)
   expect: list of {where: {dotted.key: value, ...}, count: N | ">=N" | "<=N"}
+  config: inline YAML written to the work folder and passed with -c
+  truncate: cut the input capture to this many bytes (bad-input cases)
+  stderr: regular expression ward's standard error must match
   truth:  true -> every row of the trafficgen truth file needs a matching alert
   no_alerts: true -> no alert event at all
   stats:  {dotted.key: value} checked on the last stats event
@@ -29,9 +32,12 @@ SKIP = 77
 def dig(ev, dotted):
     cur = ev
     for part in dotted.split("."):
-        if not isinstance(cur, dict) or part not in cur:
+        if isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+        elif isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        else:
             return None
-        cur = cur[part]
     return cur
 
 
@@ -193,10 +199,22 @@ def main():
         files = [path]
     else:
         files = [os.path.join(o.case, inp["file"])]
+    if "truncate" in case:
+        cut = os.path.join(o.work, "truncated.pcap")
+        with open(files[0], "rb") as src, open(cut, "wb") as dst:
+            dst.write(src.read(int(case["truncate"])))
+        files = [cut]
+    if "config" in case:
+        cfg = os.path.join(o.work, "case-config.yaml")
+        with open(cfg, "w", encoding="utf-8") as f:
+            f.write(case["config"])
+        args = ["-c", cfg] + args
     p, events, fails, out = run_ward(o.ward, files, args, o.work, "out")
+    if "stderr" in case and not re.search(case["stderr"], p.stderr):
+        fails.append(f"stderr does not match {case['stderr']!r}: {p.stderr[-800:]}")
     if p.returncode != case.get("exit", 0):
         fails.append(f"ward exited {p.returncode}, expected {case.get('exit', 0)}: {p.stderr[-800:]}")
-    bad = eve_schema_check(out)
+    bad = eve_schema_check(out) if os.path.exists(out) else None
     if bad:
         fails.append("EVE schema: " + bad)
     for exp in case.get("expect", []):

@@ -277,6 +277,31 @@ static void replies_to_multicast_silent(void **st) {
   close_both();
 }
 
+/* A UDP flood with random destination ports is many unanswered "ports",
+ * but at a rate no UDP scan reaches: not a scan (ddos.volumetric's). */
+static void udp_flood_not_a_scan(void **st) {
+  (void)st;
+  open_both();
+  wd_addr_t src = dd_ip("216.160.83.58"), victim = dd_ip("10.20.0.82");
+  uint64_t seed = 3;
+  for (unsigned i = 0; i < 180000; i++) { /* 60000 a second for 3 s */
+    uint16_t port = (uint16_t)(dd_rand(&seed) | 1);
+    wd_packet_t p =
+        dd_udp(DD_T0 + i * 16667ull, src, 40000, victim, port, 120, NULL, 0);
+    wd_flow_t f = dd_flow(&p, i + 1);
+    dd_flow_add(&f, &p, WD_DIR_TO_SERVER);
+    both(&p, &f, WD_DIR_TO_SERVER);
+  }
+  for (unsigned k = 4; k < 8; k++) { /* timeouts come and go */
+    wd_packet_t p = dd_tcp(DD_T0 + k * DD_NSEC, dd_ip("192.0.2.1"), 1,
+                           dd_ip("192.0.2.2"), 2, WD_TCP_ACK);
+    both(&p, NULL, WD_DIR_TO_SERVER);
+  }
+  finish_both();
+  assert_int_equal(V.total + H.total, 0);
+  close_both();
+}
+
 /* FIN, NULL and Xmas probes to ports with no connection. */
 static void stealth_probes(void **st) {
   (void)st;
@@ -353,6 +378,7 @@ int main(void) {
       cmocka_unit_test(busy_clients_silent),
       cmocka_unit_test(udp_scan_icmp),
       cmocka_unit_test(replies_to_multicast_silent),
+      cmocka_unit_test(udp_flood_not_a_scan),
       cmocka_unit_test(stealth_probes),
       cmocka_unit_test(ipv6_vertical),
       cmocka_unit_test(bounded_under_spoofed_flood),

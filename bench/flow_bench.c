@@ -62,24 +62,29 @@ int main(int argc, char **argv) {
   wd_config_t cfg;
   memset(&cfg, 0, sizeof cfg);
   cfg.flow.max = 1000000;
-  cfg.flow.memcap = 256ull << 20;
   cfg.flow.tcp_syn_s = 30;
   cfg.flow.tcp_est_s = 300;
   cfg.flow.tcp_close_s = 10;
   cfg.flow.udp_s = cfg.flow.icmp_s = cfg.flow.other_s = 60;
   cfg.host.max = 262144;
-  cfg.host.memcap = 256ull << 20;
+  /* Default memcaps (flow.memcap 80 MiB, host.memcap 16 MiB) unless
+   * FLOW_BENCH_BIG is set (256 MiB each, so that flow.max binds). */
+  bool big = getenv("FLOW_BENCH_BIG") != NULL;
+  cfg.flow.memcap = (big ? 256ull : 80ull) << 20;
+  cfg.host.memcap = (big ? 256ull : 16ull) << 20;
   cfg.host.idle_s = 300;
-  printf("flow entry: %zu bytes (wd_flow_t %zu), host value: %zu bytes\n",
+  printf("flow entry: %zu bytes (wd_flow_t %zu), host entry: %zu bytes "
+         "(wd_host_t %zu)\n",
          wd_flow_table_entry_size(), sizeof(wd_flow_t),
-         wd_table_entry_size(sizeof(wd_addr_t), sizeof(wd_host_t)));
+         wd_host_table_entry_size(), sizeof(wd_host_t));
 
   wd_packet_t *pk = malloc(npkts * sizeof *pk);
   if (!pk)
     return 1;
   for (size_t i = 0; i < npkts; i++) {
     uint64_t r = rnd();
-    make(&pk[i], (uint32_t)(r % nflows), (r >> 40) & 1, (r >> 41) % 4 == 0);
+    uint32_t f = (uint32_t)(r % nflows);
+    make(&pk[i], f, (r >> 40) & 1, f % 4 == 0); /* a quarter UDP */
     pk[i].ts_ns = 1000000000ull + i * 1000;
   }
 

@@ -25,8 +25,8 @@ typedef bool (*wd_table_visit_fn)(void *user, const void *key, void *val,
                                   uint64_t last_ns);
 
 typedef struct wd_table_stats {
-  uint64_t entries;  /* live now */
-  uint64_t max;      /* most entries it may ever hold */
+  uint64_t entries; /* live now */
+  uint64_t max;     /* most entries it may ever hold */
   uint64_t created;
   uint64_t evicted;  /* recycled while live because full */
   uint64_t expired;  /* removed by wd_table_expire */

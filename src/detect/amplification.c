@@ -170,7 +170,7 @@ static void report(wd_flood_t *fl, const wd_flood_attack_t *at,
 
 static const wd_flood_ops_t ops = {
     .alert = {.detector = "ddos.amplification",
-              .signature_id = 9000402,
+              .signature_id = 2100302,
               .signature = "Reflection/amplification DDoS against a "
                            "protected host",
               .category = "Attempted Denial of Service",

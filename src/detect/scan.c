@@ -115,7 +115,7 @@ typedef struct scan {
 
 static const wd_alert_kind_t kind_h = {
     .detector = "scan.horizontal",
-    .signature_id = 9000501,
+    .signature_id = 2100401,
     .signature = "Horizontal scan: one port probed on many hosts",
     .category = "Detection of a Network Scan",
     .severity = 3,
@@ -125,7 +125,7 @@ static const wd_alert_kind_t kind_h = {
 
 static const wd_alert_kind_t kind_v = {
     .detector = "scan.vertical",
-    .signature_id = 9000502,
+    .signature_id = 2100402,
     .signature = "Vertical scan: many ports probed on one host",
     .category = "Detection of a Network Scan",
     .severity = 3,

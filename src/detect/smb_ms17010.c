@@ -12,27 +12,40 @@
  *    EternalBlue: it lets a 32-bit NT total reach the TRANS2 FEA code);
  *  - WRITE_ANDX on the MID of an open TRANSACTION (EternalRomance/Synergy
  *    make the server write into the transaction's buffer);
+ *    The attacker's messages are the attempt whatever the server answers:
+ *    a patched server refusing the incomplete primary does not stop the
+ *    exploit from sending the secondaries (the parser keeps the refused
+ *    transaction linked, tx.primary_status);
+ *  - a burst of orphan TRANSACTION2_SECONDARY messages on one MID (primary
+ *    not seen: capture started late or lost it) that place their data
+ *    beyond their own declared TotalDataCount, which no genuine
+ *    transaction does;
  *  - NT_TRANSACT_SECONDARY continuing an NT_TRANSACT_RENAME, a reserved,
  *    unimplemented function (EternalChampion's race);
  *  - answers: the server answering the confused transaction with
  *    STATUS_INVALID_PARAMETER (it processed it: vulnerable), with another
- *    error (patched), the PeekNamedPipe-on-FID-0 check answered
- *    STATUS_INSUFF_SERVER_RESOURCES (vulnerable) or ACCESS_DENIED /
- *    INVALID_HANDLE (patched), and a DoublePulsar implant reply (MID + 16..18)
- *    from the target after an attempt: the attempt succeeded.
- * Memory: smb_attack_int.h (a wd_table under detect.memcap). */
+ *    error, or refusing the primary before the secondaries (patched), the
+ * PeekNamedPipe-on-FID-0 check answered STATUS_INSUFF_SERVER_RESOURCES
+ * (vulnerable) or ACCESS_DENIED / INVALID_HANDLE (patched), and a DoublePulsar
+ * implant reply (MID + 16..18) from the target after an attempt: the attempt
+ * succeeded. Memory: smb_attack_int.h (a wd_table under detect.memcap). */
 #include <stdlib.h>
 
 #include "detect/smb_attack_int.h"
 #include "proto/smb.h"
 
 #define ATTEMPTS_KEPT 4
+/* Self-inconsistent orphan TRANS2 secondaries on one MID that make an
+ * attempt: one could be a damaged message, a run of them is deliberate
+ * (EternalBlue sends 10 to 16 of 4096 bytes). */
+#define ORPHAN_BURST 4
 
 enum {
   V_ETERNALBLUE = 1u << 0,
   V_TYPE_CONFUSION = 1u << 1,
   V_ROMANCE = 1u << 2,
-  V_CHAMPION = 1u << 3
+  V_CHAMPION = 1u << 3,
+  V_ORPHAN = 1u << 4
 };
 
 enum { OUT_UNKNOWN = 0, OUT_PATCHED, OUT_VULNERABLE };
@@ -43,6 +56,7 @@ typedef struct attempt {
   uint16_t mid;
   uint32_t num;   /* 1-based attempt number */
   uint8_t answer; /* 0 none, 1 overflow answered, 2 rejected */
+  bool orphan;    /* primary not seen: answers prove nothing */
 } attempt;
 
 typedef struct ms_attack {
@@ -55,6 +69,7 @@ typedef struct ms_attack {
   uint32_t implant_checks; /* DoublePulsar pings answered "no implant" */
   uint32_t grooming;       /* malformed SMB2 headers from the attacker */
   uint32_t max_declared;   /* largest declared TotalDataCount */
+  uint32_t orphan_end;     /* largest data end of orphan secondaries */
   uint32_t succeeded_attempt;
   uint8_t outcome;
   bool compromised;
@@ -96,11 +111,12 @@ static void fill(const void *val, wd_alert_t *a, char *buf, size_t n) {
     a->rsit_type = "scanner";
   }
   a->category = "exploit";
-  snprintf(buf, n, "%s%s%s%s",
+  snprintf(buf, n, "%s%s%s%s%s",
            (v->variants & V_ETERNALBLUE) ? "eternalblue," : "",
            (v->variants & V_TYPE_CONFUSION) ? "type-confusion," : "",
            (v->variants & V_ROMANCE) ? "eternalromance," : "",
-           (v->variants & V_CHAMPION) ? "eternalchampion," : "");
+           (v->variants & V_CHAMPION) ? "eternalchampion," : "",
+           (v->variants & V_ORPHAN) ? "orphan-secondaries," : "");
   size_t l = strlen(buf);
   if (l)
     buf[l - 1] = '\0';
@@ -117,6 +133,8 @@ static void fill(const void *val, wd_alert_t *a, char *buf, size_t n) {
   wd_alert_add_u64(a, "connections_open", v->h.nflows);
   if (v->max_declared)
     wd_alert_add_u64(a, "max_declared_data", v->max_declared);
+  if (v->orphan_end)
+    wd_alert_add_u64(a, "orphan_data_end", v->orphan_end);
   if (v->grooming)
     wd_alert_add_u64(a, "grooming_messages", v->grooming);
   if (v->checks) {
@@ -163,6 +181,13 @@ static attempt *find_attempt(ms_attack *v, uint64_t flow_id, uint32_t pid,
   return NULL;
 }
 
+static void set_outcome(ms_attack *v, uint8_t o) {
+  if (o > v->outcome) { /* vulnerable beats patched beats unknown */
+    v->outcome = o;
+    v->h.escalate = true;
+  }
+}
+
 /* An exploitation attempt by `from` against `to` on this transaction. */
 static void on_attempt(ms_state *s, const wd_detect_ctx_t *ctx,
                        const wd_smb_msg_t *m, const wd_flow_t *f,
@@ -174,28 +199,32 @@ static void on_attempt(ms_state *s, const wd_detect_ctx_t *ctx,
   smb_atk_touch(&v->h, f, fport, tport, m->ts_ns);
   if (m->tx.primary_total_data > v->max_declared)
     v->max_declared = m->tx.primary_total_data;
-  if (!find_attempt(v, f->id, m->pid, m->mid)) {
-    attempt *t = &v->att[v->next_att];
+  if (m->tx.orphan_max_end > v->orphan_end)
+    v->orphan_end = m->tx.orphan_max_end;
+  attempt *t = find_attempt(v, f->id, m->pid, m->mid);
+  if (!t) {
+    t = &v->att[v->next_att];
     v->next_att = (uint8_t)((v->next_att + 1) % ATTEMPTS_KEPT);
     t->flow_id = f->id;
     t->pid = m->pid;
     t->mid = m->mid;
     t->num = ++v->attempts;
     t->answer = 0;
+    t->orphan = (variant == V_ORPHAN);
     v->h.dirty = true;
+  }
+  if (t->answer == 0 && m->tx.primary_status != WD_SMB_STATUS_SUCCESS) {
+    /* the server refused the primary already: the secondaries are sent
+     * into a transaction it dropped (patched, or not exploitable) */
+    t->answer = 2;
+    v->rejected++;
+    set_outcome(v, OUT_PATCHED);
   }
   if (!(v->variants & variant)) {
     v->variants |= variant;
     v->h.dirty = true;
   }
   smb_atk_report(&s->set, ctx, &v->h, from, to, m->ts_ns);
-}
-
-static void set_outcome(ms_attack *v, uint8_t o) {
-  if (o > v->outcome) { /* vulnerable beats patched beats unknown */
-    v->outcome = o;
-    v->h.escalate = true;
-  }
 }
 
 static void on_smb(void *state, const wd_detect_ctx_t *ctx,
@@ -233,6 +262,12 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
         tx->primary_cmd == WD_SMB1_NT_TRANSACT &&
         tx->primary_sub == WD_SMB_NT_TRANSACT_RENAME) {
       on_attempt(s, ctx, m, f, &from, fport, &to, tport, V_CHAMPION);
+      return;
+    }
+    if (m->andx_index == 0 && m->command == WD_SMB1_TRANSACTION2_SECONDARY &&
+        (m->anomalies & WD_SMB_ANOM_SECONDARY_ORPHAN) &&
+        tx->orphan_inconsistent >= ORPHAN_BURST) {
+      on_attempt(s, ctx, m, f, &from, fport, &to, tport, V_ORPHAN);
       return;
     }
     if (m->command == WD_SMB1_WRITE_ANDX &&
@@ -278,7 +313,13 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
   if (!v)
     return;
   attempt *t = find_attempt(v, f->id, m->pid, m->mid);
-  if (t && tx->present && m->status != WD_SMB_STATUS_SUCCESS) {
+  if (t && t->orphan) {
+    /* answers to orphan secondaries: the primary is unknown, so neither
+     * INVALID_PARAMETER nor another error tells vulnerable from patched */
+    if (!tx->present)
+      return;
+    smb_atk_touch(&v->h, f, tport, fport, m->ts_ns);
+  } else if (t && tx->present && m->status != WD_SMB_STATUS_SUCCESS) {
     smb_atk_touch(&v->h, f, tport, fport, m->ts_ns);
     if (t->answer == 0) {
       if (m->status == WD_SMB_STATUS_INVALID_PARAMETER &&

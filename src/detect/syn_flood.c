@@ -64,7 +64,7 @@ static void report(wd_flood_t *fl, const wd_flood_attack_t *at,
 
 static const wd_flood_ops_t ops = {
     .alert = {.detector = "ddos.syn-flood",
-              .signature_id = 9000401,
+              .signature_id = 2100301,
               .signature = "TCP SYN flood against a protected host",
               .category = "Attempted Denial of Service",
               .severity = 2,

@@ -58,7 +58,7 @@ static void report(wd_flood_t *fl, const wd_flood_attack_t *at,
 
 static const wd_flood_ops_t ops = {
     .alert = {.detector = "ddos.volumetric",
-              .signature_id = 9000403,
+              .signature_id = 2100303,
               .signature = "Traffic towards a protected host above its "
                            "volumetric threshold",
               .category = "Attempted Denial of Service",

@@ -63,7 +63,7 @@ typedef struct fanout {
 
 static const wd_alert_kind_t kind = {
     .detector = "worm.smb-fanout",
-    .signature_id = 9000301,
+    .signature_id = 2100201,
     .signature = "SMB worm-like fan-out: TCP/445 to many hosts, mostly "
                  "unanswered",
     .category = "A Network Trojan was detected",

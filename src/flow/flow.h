@@ -38,26 +38,27 @@ enum { WD_DIR_TO_SERVER = 0, WD_DIR_TO_CLIENT = 1 };
 
 typedef struct wd_flow {
   uint64_t id;        /* unique within a run, never 0 (EVE flow_id) */
-  wd_addr_t cli, srv; /* client = sender of the first packet seen (or of
-                         the SYN) */
+  wd_addr_t cli, srv; /* client = sender of the SYN; receiver of a SYN-ACK
+                         seen first; else sender of the first packet */
   uint16_t cport, sport;
-  uint16_t vlan;      /* innermost VLAN id, 0 if none */
-  uint8_t proto;      /* WD_PROTO_* */
-  uint8_t tcp_state;  /* wd_tcp_state */
+  uint16_t vlan;        /* innermost VLAN id, 0 if none */
+  uint8_t proto;        /* WD_PROTO_* */
+  uint8_t tcp_state;    /* wd_tcp_state */
   uint8_t tcp_flags[2]; /* OR of flags seen to server / to client */
-  uint8_t pkt_events; /* what the packet just accounted did: WD_FLOW_EV_*
-                         (kept here, in what was padding: 112-byte flow) */
+  uint8_t pkt_events;   /* what the packet just accounted did: WD_FLOW_EV_*
+                           (kept here, in what was padding: 112-byte flow) */
   uint64_t first_ns, last_ns;
-  uint64_t pkts[2];   /* [WD_DIR_TO_SERVER], [WD_DIR_TO_CLIENT] */
-  uint64_t bytes[2];  /* IP-level bytes (wire length less link header) */
-  uint32_t app;       /* slot for the app-layer / stream state owner:
-                         0 = none; meaning is the owner's (see stream.h) */
-  uint32_t user;      /* spare slot for detectors, 0 = none */
+  uint64_t pkts[2];  /* [WD_DIR_TO_SERVER], [WD_DIR_TO_CLIENT] */
+  uint64_t bytes[2]; /* IP-level bytes (wire length less link header) */
+  uint32_t app;      /* slot for the app-layer / stream state owner:
+                        0 = none; meaning is the owner's (see stream.h) */
+  uint32_t user;     /* spare slot for detectors, 0 = none */
 } wd_flow_t;
 
 /* wd_flow_t.pkt_events bits, valid right after wd_flow_table_update. */
 enum {
-  WD_FLOW_EV_CREATED = 0x01,     /* this packet created the flow */
+  WD_FLOW_EV_CREATED = 0x01,     /* this packet created the flow (also a
+                                    new SYN on a closed one: TCP reuse) */
   WD_FLOW_EV_ESTABLISHED = 0x02, /* this packet completed the handshake */
   WD_FLOW_EV_CLOSED = 0x04       /* this packet closed it (RST, last FIN) */
 };
@@ -66,8 +67,8 @@ typedef struct wd_flow_stats {
   uint64_t created;
   uint64_t active;
   uint64_t timed_out;
-  uint64_t evicted;   /* recycled while still active */
-  uint64_t cap_hits;  /* times flow.max or flow.memcap stopped growth */
+  uint64_t evicted;  /* recycled while still active */
+  uint64_t cap_hits; /* times flow.max or flow.memcap stopped growth */
   uint64_t tcp, udp, icmp, other; /* created, by protocol */
   uint64_t memuse, memcap;
   uint64_t reused; /* TCP flows ended by a new SYN on their 5-tuple */

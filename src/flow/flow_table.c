@@ -231,23 +231,28 @@ static inline uint64_t rd64(const uint8_t *b) {
  * word goes through a bijective mixer keyed by the table's seed, so that
  * colliding keys cannot be chosen without it. */
 static uint32_t key_hash(const wd_flow_table_t *t, const flow_key *k) {
-  const uint8_t *a = k->src->b, *b = k->dst->b;
-  uint16_t pa = k->sp, pb = k->dp;
-  int c = memcmp(a, b, 16);
-  if (c > 0 || (c == 0 && pa > pb)) {
-    a = k->dst->b;
-    b = k->src->b;
-    pa = k->dp;
-    pb = k->sp;
+  uint64_t a0 = rd64(k->src->b), a1 = rd64(k->src->b + 8);
+  uint64_t b0 = rd64(k->dst->b), b1 = rd64(k->dst->b + 8);
+  uint64_t pa = k->sp, pb = k->dp;
+  if (a0 > b0 || (a0 == b0 && (a1 > b1 || (a1 == b1 && pa > pb)))) {
+    uint64_t x = a0;
+    a0 = b0;
+    b0 = x;
+    x = a1;
+    a1 = b1;
+    b1 = x;
+    x = pa;
+    pa = pb;
+    pb = x;
   }
   const uint64_t g = 0x9e3779b97f4a7c15ULL;
   uint64_t h = t->seed;
-  h = mix64(h ^ rd64(a)) + g;
-  h = mix64(h ^ rd64(a + 8)) + g;
-  h = mix64(h ^ rd64(b)) + g;
-  h = mix64(h ^ rd64(b + 8)) + g;
-  h = mix64(h ^ ((uint64_t)pa | (uint64_t)pb << 16 | (uint64_t)k->proto << 32 |
-                 (uint64_t)k->vlan << 40));
+  h = mix64(h ^ a0) + g;
+  h = mix64(h ^ a1) + g;
+  h = mix64(h ^ b0) + g;
+  h = mix64(h ^ b1) + g;
+  h = mix64(
+      h ^ (pa | pb << 16 | (uint64_t)k->proto << 32 | (uint64_t)k->vlan << 40));
   return (uint32_t)h;
 }
 
@@ -471,20 +476,23 @@ wd_flow_t *wd_flow_table_update(wd_flow_table_t *t, const wd_packet_t *p,
 
   uint32_t h = key_hash(t, &k);
   int d = WD_DIR_TO_SERVER;
+  int cls = -1; /* class list the entry is on, -1 if on none */
   uint32_t i = lookup(t, &k, h, &d);
   flow_ent *e;
   if (i) {
     e = ent(t, i);
     wd_flow_t *f = &e->f;
-    lru_unlink(t, &t->cls[flow_class(f)], e);
+    cls = flow_class(f);
     if (tcp && f->tcp_state == WD_TCP_CLOSED &&
         (p->tcp_flags & (WD_TCP_SYN | WD_TCP_ACK | WD_TCP_RST)) == WD_TCP_SYN) {
       /* A new connection on a closed flow's 5-tuple: end the old flow and
        * start afresh in the same entry (same key, same chain). */
-      if (t->on_end)
-        t->on_end(t->user, f, WD_FLOW_END_REUSED);
+      lru_unlink(t, &t->cls[cls], e);
+      cls = -1; /* on no list: linked again below */
       t->st.reused++;
       t->st.active--;
+      if (t->on_end)
+        t->on_end(t->user, f, WD_FLOW_END_REUSED);
       flow_init(t, e, &k, p, &d);
     } else {
       f->pkt_events = 0;
@@ -507,7 +515,14 @@ wd_flow_t *wd_flow_table_update(wd_flow_table_t *t, const wd_packet_t *p,
   f->bytes[d] += wd_flow_table_ip_bytes(p);
   if (tcp)
     tcp_track(f, p->tcp_flags, d);
-  lru_push_front(t, &t->cls[flow_class(f)], i, e);
+  /* Most recent of its class. A flow already at the head of its class
+   * (back-to-back packets) is left alone: no neighbours touched. */
+  int now_cls = flow_class(f);
+  if (cls != now_cls || t->cls[cls].head != i) {
+    if (cls >= 0)
+      lru_unlink(t, &t->cls[cls], e);
+    lru_push_front(t, &t->cls[now_cls], i, e);
+  }
   *dir = d;
   return f;
 }

@@ -8,6 +8,7 @@
 #ifndef WD_FLOW_HOST_H
 #define WD_FLOW_HOST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/config.h"
@@ -20,8 +21,8 @@
 /* Counters for one direction of one second (or of all time). */
 typedef struct wd_host_counts {
   uint64_t pkts, bytes;
-  uint64_t tcp_syn;      /* SYN without ACK */
-  uint64_t tcp_synack;   /* SYN with ACK */
+  uint64_t tcp_syn;    /* SYN without ACK */
+  uint64_t tcp_synack; /* SYN with ACK */
   uint64_t tcp_rst;
   uint64_t udp_pkts, udp_bytes;
   uint64_t icmp_unreach; /* ICMP/ICMPv6 destination unreachable */
@@ -31,8 +32,8 @@ typedef struct wd_host_counts {
 typedef struct wd_host {
   wd_addr_t addr;
   uint64_t first_ns, last_ns;
-  wd_host_counts_t in, out;         /* totals: to / from this address */
-  wd_host_counts_t cur_in, cur_out; /* this traffic-time second so far */
+  wd_host_counts_t in, out;           /* totals: to / from this address */
+  wd_host_counts_t cur_in, cur_out;   /* this traffic-time second so far */
   wd_host_counts_t last_in, last_out; /* the previous complete second */
   uint64_t peak_pps_in, peak_bps_in;  /* highest complete second seen */
   uint64_t flows_as_client, flows_as_server; /* flows started */
@@ -68,5 +69,9 @@ void wd_host_table_foreach_active(wd_host_table_t *t,
 
 void wd_host_table_stats(const wd_host_table_t *t, wd_table_stats_t *out,
                          wd_memcap_t *mem);
+
+/* Bytes one host costs in the table (entry, links, one bucket), for sizing
+ * host.memcap. */
+size_t wd_host_table_entry_size(void);
 
 #endif

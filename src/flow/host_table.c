@@ -245,6 +245,11 @@ void wd_host_table_foreach_active(wd_host_table_t *t,
   }
 }
 
+size_t wd_host_table_entry_size(void) {
+  return wd_table_entry_size(sizeof(wd_addr_t), sizeof(host_ent)) +
+         sizeof(uint32_t);
+}
+
 void wd_host_table_stats(const wd_host_table_t *t, wd_table_stats_t *out,
                          wd_memcap_t *mem) {
   wd_table_stats(t->tab, out);

@@ -19,7 +19,27 @@
 typedef struct src {
   const char *p;
   size_t left;
+  const wd_smtp_opts_t *o;
+  bool saw_354;  /* the server asked for the data */
+  bool accepted; /* and then answered 2xx: it has the message */
 } src_t;
+
+/* Server reply lines (libcurl hands SMTP responses to the header
+ * callback): the first 2xx after 354 accepts the message. */
+static size_t reply_cb(char *buf, size_t size, size_t nitems, void *user) {
+  src_t *s = user;
+  size_t n = size * nitems;
+  if (n >= 3 && !s->accepted) {
+    if (!memcmp(buf, "354", 3)) {
+      s->saw_354 = true;
+    } else if (s->saw_354 && buf[0] == '2') {
+      s->accepted = true;
+      if (s->o->accepted)
+        s->o->accepted(s->o->accepted_user);
+    }
+  }
+  return n;
+}
 
 static size_t read_cb(char *buf, size_t size, size_t nitems, void *user) {
   src_t *s = user;
@@ -57,12 +77,14 @@ wd_rc wd_smtp_send(const wd_smtp_opts_t *o, const char *from, const char *to,
   snprintf(f, sizeof f, "<%s>", from);
   snprintf(t, sizeof t, "<%s>", to);
   struct curl_slist *rcpt = curl_slist_append(NULL, t);
-  src_t s = {msg, len};
+  src_t s = {msg, len, o, false, false};
   curl_easy_setopt(c, CURLOPT_URL, o->url);
   curl_easy_setopt(c, CURLOPT_MAIL_FROM, f);
   curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
   curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
   curl_easy_setopt(c, CURLOPT_READDATA, &s);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, reply_cb);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
   curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
   curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
   curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
@@ -79,7 +101,7 @@ wd_rc wd_smtp_send(const wd_smtp_opts_t *o, const char *from, const char *to,
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, code);
   curl_slist_free_all(rcpt);
   curl_easy_cleanup(c);
-  if (rc == CURLE_OK)
+  if (rc == CURLE_OK || s.accepted)
     return WD_OK;
   snprintf(err, errlen, "%s: %s%s%s (reply %ld)", o->url,
            curl_easy_strerror(rc), ebuf[0] ? ": " : "", ebuf, *code);

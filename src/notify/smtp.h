@@ -5,7 +5,9 @@
  * configuration itself). Out: WD_OK once the server accepted the DATA
  * (250); WD_AGAIN for a transient failure worth retrying (no connection,
  * timeout, 4xx reply); WD_ERR_INVAL for a permanent refusal (5xx); the
- * server's reply code in *code (0 when none) and a sentence in err. */
+ * server's reply code in *code (0 when none) and a sentence in err.
+ * Once the server accepted the DATA the result is WD_OK even if QUIT
+ * then fails: the message is with the server. */
 #ifndef WD_NOTIFY_SMTP_H
 #define WD_NOTIFY_SMTP_H
 
@@ -18,6 +20,12 @@ typedef struct wd_smtp_opts {
   const char *username; /* notify.smtp.username, NULL: no AUTH */
   const char *password; /* from notify.smtp.password_file */
   long timeout_s;       /* whole transaction; 0: 60 s */
+  /* Called once, the moment the server answers the end of DATA with 2xx
+   * (before QUIT), so the caller can record the delivery with the
+   * smallest possible window between "server has it" and "we know it".
+   * Optional. */
+  void (*accepted)(void *user);
+  void *accepted_user;
 } wd_smtp_opts_t;
 
 wd_rc wd_smtp_send(const wd_smtp_opts_t *o, const char *from, const char *to,

@@ -313,6 +313,7 @@ void wd_eve_flow(wd_eve_t *e, const wd_flow_t *f, wd_flow_end_reason why) {
   json_object_set_new(fl, "reason",
                       json_string(why == WD_FLOW_END_TIMEOUT   ? "timeout"
                                   : why == WD_FLOW_END_EVICTED ? "forced"
+                                  : why == WD_FLOW_END_REUSED  ? "tcp_reuse"
                                                                : "shutdown"));
   json_object_set_new(o, "flow", fl);
   write_obj(e, o);

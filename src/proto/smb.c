@@ -140,28 +140,35 @@ static wd_smb_pending_t *pend_find(wd_smb_conn_t *c, uint32_t pid,
   return NULL;
 }
 
+/* A free entry, else the oldest refused transaction (answered already:
+ * nothing outstanding is lost), else the least recently used (counted). */
 static wd_smb_pending_t *pend_new(wd_smb_conn_t *c) {
-  wd_smb_pending_t *old = &c->pending[0];
+  wd_smb_pending_t *old = NULL, *ref = NULL;
   for (unsigned i = 0; i < WD_SMB_PENDING_MAX; i++) {
     wd_smb_pending_t *e = &c->pending[i];
     if (!e->used)
       return e;
-    if (e->clock < old->clock)
+    if (e->refused && (!ref || e->clock < ref->clock))
+      ref = e;
+    if (!old || e->clock < old->clock)
       old = e;
   }
+  if (ref)
+    return ref;
   if (c->stats)
     c->stats->pending_evicted++;
   return old;
 }
 
-/* Oldest unanswered request of family fam from pid. */
+/* Oldest unanswered request of family fam from pid (refused transactions
+ * were answered; orphan secondaries are no request of their own). */
 static wd_smb_pending_t *pend_oldest(wd_smb_conn_t *c, uint32_t pid,
                                      uint8_t fam) {
   wd_smb_pending_t *best = NULL;
   for (unsigned i = 0; i < WD_SMB_PENDING_MAX; i++) {
     wd_smb_pending_t *e = &c->pending[i];
-    if (e->used && e->pid == pid && e->cmd == fam &&
-        (!best || e->clock < best->clock))
+    if (e->used && !e->refused && !e->orphan && e->pid == pid &&
+        e->cmd == fam && (!best || e->clock < best->clock))
       best = e;
   }
   return best;
@@ -179,6 +186,42 @@ static void fill_primary(wd_smb_tx_info_t *tx, const wd_smb_pending_t *e) {
   tx->primary_total_data = e->total_data;
   tx->sent_param = e->sent_param;
   tx->sent_data = e->sent_data;
+  tx->primary_status = e->refused ? e->status : 0;
+}
+
+/* Secondaries with no primary seen (capture started late, primary lost in
+ * a gap, or none sent): remembered per PID/MID so that a burst of them,
+ * and blocks placed beyond their own declared totals, can be told. */
+static void track_orphan(wd_smb_conn_t *c, wd_smb_msg_t *m, wd_smb_pending_t *e,
+                         uint8_t fam) {
+  wd_smb_tx_info_t *tx = &m->tx;
+  m->anomalies |= WD_SMB_ANOM_SECONDARY_ORPHAN;
+  if (e && !(e->orphan && e->cmd == fam))
+    return; /* the MID of another outstanding request: keep that one */
+  if (!e) {
+    e = pend_new(c);
+    memset(e, 0, sizeof *e);
+    e->used = 1;
+    e->orphan = 1;
+    e->pid = m->pid;
+    e->mid = m->mid;
+    e->cmd = fam;
+  }
+  e->clock = ++c->clock;
+  uint64_t dend = (uint64_t)tx->data_disp + tx->data_count;
+  uint64_t pend = (uint64_t)tx->param_disp + tx->param_count;
+  bool bad = dend > tx->total_data || pend > tx->total_param;
+  if (bad)
+    m->anomalies |= WD_SMB_ANOM_DISP_BEYOND_TOTAL;
+  if (e->orphan_count < UINT16_MAX)
+    e->orphan_count++;
+  if (bad && e->orphan_inconsistent < UINT16_MAX)
+    e->orphan_inconsistent++;
+  if (dend > e->orphan_max_end)
+    e->orphan_max_end = dend > UINT32_MAX ? UINT32_MAX : (uint32_t)dend;
+  tx->orphan_count = e->orphan_count;
+  tx->orphan_inconsistent = e->orphan_inconsistent;
+  tx->orphan_max_end = e->orphan_max_end;
 }
 
 /* Request/response bookkeeping of the first command of an SMB1 message. */
@@ -190,8 +233,8 @@ static void track(wd_smb_conn_t *c, wd_smb_msg_t *m) {
 
   if (!m->is_response) {
     if (is_secondary(cmd)) {
-      if (!e || !is_trans(e->cmd)) {
-        m->anomalies |= WD_SMB_ANOM_SECONDARY_ORPHAN;
+      if (!e || !is_trans(e->cmd) || e->orphan) {
+        track_orphan(c, m, e, fam);
         return;
       }
       if (e->cmd != fam)
@@ -206,7 +249,10 @@ static void track(wd_smb_conn_t *c, wd_smb_msg_t *m) {
       fill_primary(tx, e);
       return;
     }
-    if (e && is_trans(e->cmd) && !pend_complete(e)) {
+    if (e && (e->orphan || e->refused) && !is_trans(fam))
+      return; /* keep the orphan count or the refused transaction */
+    if (e && is_trans(e->cmd) && !e->refused && !e->orphan &&
+        !pend_complete(e)) {
       /* the MID of an open transaction: keep the transaction, tell which
        * one was hit */
       m->anomalies |= WD_SMB_ANOM_MID_IN_USE;
@@ -240,6 +286,15 @@ static void track(wd_smb_conn_t *c, wd_smb_msg_t *m) {
   if (e) {
     if (is_trans(e->cmd) && !is_trans(fam))
       return; /* answer to a request that collided with the MID */
+    if (e->orphan) {
+      /* an answer to orphan secondaries: their primary was never seen */
+      tx->orphan_count = e->orphan_count;
+      tx->orphan_inconsistent = e->orphan_inconsistent;
+      tx->orphan_max_end = e->orphan_max_end;
+      if (m->status != 0 || m->word_count != 0)
+        e->used = 0;
+      return;
+    }
     if (is_trans(e->cmd)) {
       if (e->cmd != fam)
         m->anomalies |= WD_SMB_ANOM_RESP_MISMATCH;
@@ -252,8 +307,15 @@ static void track(wd_smb_conn_t *c, wd_smb_msg_t *m) {
       else
         final = (uint64_t)tx->param_disp + tx->param_count >= tx->total_param &&
                 (uint64_t)tx->data_disp + tx->data_count >= tx->total_data;
-      if (final)
+      if (final && m->status != 0 && !e->refused && !e->orphan &&
+          fam == e->cmd && !pend_complete(e)) {
+        /* the primary refused before it was complete: a client stops
+         * here; keep it to link what is sent anyway */
+        e->refused = 1;
+        e->status = m->status;
+      } else if (final) {
         e->used = 0;
+      }
       return;
     }
     e->used = 0;

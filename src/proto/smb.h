@@ -129,6 +129,20 @@ typedef struct wd_smb_tx_info {
   uint32_t primary_total_data;    /* its declared TotalDataCount */
   uint32_t sent_param, sent_data; /* bytes carried so far by the primary
                                      and its secondaries (incl. this one) */
+  /* For secondaries: the error status with which the server refused the
+   * still incomplete primary (0: not refused). A client must stop there;
+   * the parser keeps the refused transaction so that secondaries sent
+   * anyway stay linked to it. */
+  uint32_t primary_status;
+  /* For secondaries flagged WD_SMB_ANOM_SECONDARY_ORPHAN: the orphan
+   * secondaries of this command family seen on this PID/MID (incl. this
+   * one), how many of them place their block beyond their own declared
+   * total (DataDisplacement + DataCount > TotalDataCount, or the same for
+   * parameters: impossible in a genuine transaction), and the largest end
+   * of a data block (displacement + count) among them. */
+  uint16_t orphan_count;
+  uint16_t orphan_inconsistent;
+  uint32_t orphan_max_end;
   /* For responses flagged WD_SMB_ANOM_RESP_UNMATCHED: the request it most
    * likely answers (same command, same PID, oldest unanswered). */
   bool req_linked;
@@ -227,7 +241,14 @@ typedef struct wd_smb_pending {
   uint32_t timeout;
   uint32_t total_param, total_data;
   uint32_t sent_param, sent_data;
-  uint64_t clock; /* age for LRU replacement */
+  uint64_t clock;  /* age for LRU replacement */
+  uint32_t status; /* refused: the error answering the incomplete primary */
+  uint8_t refused; /* primary refused before complete: kept for the
+                      secondaries a client should no longer send; reused
+                      first */
+  uint8_t orphan;  /* no primary seen: counts orphan secondaries */
+  uint16_t orphan_count, orphan_inconsistent;
+  uint32_t orphan_max_end;
 } wd_smb_pending_t;
 
 typedef struct wd_smb_conn {

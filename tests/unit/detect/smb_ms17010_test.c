@@ -3,7 +3,10 @@
  * outcome (vulnerable answer, then a DoublePulsar implant answering after
  * the second attempt), the START/UPDATE/END sequence of one attack over
  * several connections, EternalRomance and EternalChampion patterns, the
- * MS17-010 check, and silence on benign SMB1/SMB2 sessions. */
+ * MS17-010 check, attempts against a patched target that refuses the
+ * primary and against a silent one, a burst of orphan secondaries (primary
+ * not captured), and silence on benign SMB1/SMB2 sessions, on a benign
+ * refused transaction and on consistent orphan secondaries. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -163,6 +166,175 @@ static void test_patched_answer(void **s) {
   assert_string_equal(drv_metric(&d, 1, "rejected_answers"), "1");
 }
 
+/* The exploit's client side against a patched target: the server refuses
+ * the incomplete NT_TRANSACT at once; the exploit sends its TRANS2
+ * secondaries anyway (no answers), an ECHO on the same MID and the last
+ * secondary. One attempt, outcome patched from the START on. */
+static void test_patched_refuses_primary(void **s) {
+  (void)s;
+  uint8_t b[SMB_BUILD_MAX];
+  size_t n;
+  drv_conn c;
+  drv_conn_init(&c, &d, ATTACKER, 50001, TARGET, 1, DRV_T0);
+  drv_smb1_login(&c, 1);
+  sb_hdr h = {.cmd = 0xa0, .tid = 2048, .pid = 1, .uid = 2048, .mid = 65};
+  n = sb_nt_trans_req(b, &h, 0, 30, 66512, 30, 976);
+  drv_send(&c, 0, b, n);
+  sb_hdr r = h;
+  r.resp = true;
+  r.status = WD_SMB_STATUS_ACCESS_DENIED;
+  n = sb_empty(b, &r);
+  drv_send(&c, 1, b, n);
+  assert_int_equal(d.n, 0); /* a refused primary alone is no attempt */
+  h.cmd = 0x33;
+  for (unsigned i = 0; i < 15; i++) {
+    n = sb_trans_sec(b, &h, 0, 4096, 0, 0, 4096, (uint16_t)(976 + i * 4096));
+    drv_send(&c, 0, b, n);
+  }
+  assert_int_equal(d.n, 1);
+  assert_int_equal(d.al[0].a.state, WD_ALERT_START);
+  assert_ends(&d.al[0]);
+  assert_int_equal(d.al[0].a.severity, 2);
+  assert_string_equal(d.al[0].rsit_class, "intrusion-attempts");
+  assert_string_equal(d.al[0].rsit_type, "exploit");
+  assert_string_equal(drv_metric(&d, 0, "variant"), "eternalblue");
+  assert_string_equal(drv_metric(&d, 0, "attempts"), "1");
+  assert_string_equal(drv_metric(&d, 0, "outcome"), "patched");
+  assert_string_equal(drv_metric(&d, 0, "rejected_answers"), "1");
+  assert_string_equal(drv_metric(&d, 0, "max_declared_data"), "66512");
+  /* ECHO on the MID, then the last secondary a second later */
+  c.now = DRV_T0 + DRV_NSEC;
+  h.cmd = r.cmd = 0x2b;
+  r.status = 0;
+  uint8_t w[2] = {1, 0};
+  n = sb_smb1(b, &h, w, 1, (const uint8_t *)"ping", 4, 0);
+  drv_send(&c, 0, b, n);
+  n = sb_smb1(b, &r, w, 1, (const uint8_t *)"ping", 4, 0);
+  drv_send(&c, 1, b, n);
+  h.cmd = 0x33;
+  n = sb_trans_sec(b, &h, 0, 4096, 0, 0, 4096, 62416);
+  drv_send(&c, 0, b, n);
+  drv_flow_end(&c);
+  drv_finish(&d, DRV_T0 + 5 * DRV_NSEC);
+  assert_int_equal(d.n, 2);
+  assert_int_equal(d.al[1].a.state, WD_ALERT_END);
+  assert_int_equal(d.al[1].a.attack_id, d.al[0].a.attack_id);
+  assert_string_equal(drv_metric(&d, 1, "attempts"), "1");
+  assert_string_equal(drv_metric(&d, 1, "outcome"), "patched");
+  assert_string_equal(drv_metric(&d, 1, "compromised"), "false");
+}
+
+/* A target that answers nothing (filtered, crashed, one-way capture): the
+ * attempt is reported with outcome unknown. */
+static void test_no_answer(void **s) {
+  (void)s;
+  uint8_t b[SMB_BUILD_MAX];
+  size_t n;
+  drv_conn c;
+  drv_conn_init(&c, &d, ATTACKER, 50001, TARGET, 1, DRV_T0);
+  drv_smb1_login(&c, 1);
+  sb_hdr h = {.cmd = 0xa0, .tid = 2048, .pid = 1, .uid = 2048, .mid = 65};
+  n = sb_nt_trans_req(b, &h, 0, 30, 66512, 30, 976);
+  drv_send(&c, 0, b, n);
+  h.cmd = 0x33;
+  for (unsigned i = 0; i < 16; i++) {
+    n = sb_trans_sec(b, &h, 0, 4096, 0, 0, 4096, (uint16_t)(976 + i * 4096));
+    drv_send(&c, 0, b, n);
+  }
+  assert_int_equal(d.n, 1);
+  assert_int_equal(d.al[0].a.state, WD_ALERT_START);
+  assert_ends(&d.al[0]);
+  assert_string_equal(drv_metric(&d, 0, "variant"), "eternalblue");
+  assert_string_equal(drv_metric(&d, 0, "outcome"), "unknown");
+  drv_flow_end(&c);
+  drv_tick(&d, DRV_T0 + 20 * DRV_NSEC);
+  assert_int_equal(d.n, 2);
+  assert_int_equal(d.al[1].a.state, WD_ALERT_END);
+  assert_string_equal(drv_metric(&d, 1, "attempts"), "1");
+  assert_string_equal(drv_metric(&d, 1, "outcome"), "unknown");
+  assert_string_equal(drv_metric(&d, 1, "rejected_answers"), "0");
+}
+
+/* The capture missed the NT_TRANSACT: TRANS2 secondaries on one MID whose
+ * blocks lie beyond their own declared total. A burst is an attempt; the
+ * answer to it proves nothing without the primary. */
+static void test_orphan_burst(void **s) {
+  (void)s;
+  uint8_t b[SMB_BUILD_MAX];
+  size_t n;
+  drv_conn c;
+  drv_conn_init(&c, &d, ATTACKER, 50001, TARGET, 1, DRV_T0);
+  sb_hdr h = {.cmd = 0x33, .tid = 2048, .pid = 1, .uid = 2048, .mid = 65};
+  for (unsigned i = 0; i < 3; i++) {
+    n = sb_trans_sec(b, &h, 0, 4096, 0, 0, 4096, (uint16_t)(976 + i * 4096));
+    drv_send(&c, 0, b, n);
+  }
+  assert_int_equal(d.n, 0); /* below the burst */
+  for (unsigned i = 3; i < 16; i++) {
+    n = sb_trans_sec(b, &h, 0, 4096, 0, 0, 4096, (uint16_t)(976 + i * 4096));
+    drv_send(&c, 0, b, n);
+  }
+  assert_int_equal(d.n, 1);
+  assert_int_equal(d.al[0].a.state, WD_ALERT_START);
+  assert_ends(&d.al[0]);
+  assert_string_equal(d.al[0].rsit_class, "intrusion-attempts");
+  assert_string_equal(drv_metric(&d, 0, "variant"), "orphan-secondaries");
+  assert_string_equal(drv_metric(&d, 0, "attempts"), "1");
+  assert_string_equal(drv_metric(&d, 0, "orphan_data_end"), "17360");
+  sb_hdr r = h;
+  r.cmd = 0x32;
+  r.resp = true;
+  r.status = WD_SMB_STATUS_INVALID_PARAMETER;
+  n = sb_empty(b, &r);
+  drv_send(&c, 1, b, n);
+  drv_finish(&d, DRV_T0 + DRV_NSEC);
+  assert_int_equal(d.n, 2);
+  assert_int_equal(d.al[1].a.state, WD_ALERT_END);
+  assert_string_equal(drv_metric(&d, 1, "attempts"), "1");
+  assert_string_equal(drv_metric(&d, 1, "outcome"), "unknown");
+  assert_string_equal(drv_metric(&d, 1, "orphan_data_end"), "66512");
+}
+
+/* Ordinary SMB that looks a little like the above stays silent: a client
+ * whose large TRANS2 is refused and that stops (then reuses the MID), and
+ * a capture starting inside a genuine multi-part TRANS2 (orphan
+ * secondaries whose blocks fit their declared totals). */
+static void test_benign_refused_and_orphans(void **s) {
+  (void)s;
+  uint8_t b[SMB_BUILD_MAX];
+  size_t n;
+  drv_conn c;
+  drv_conn_init(&c, &d, ATTACKER, 50001, TARGET, 1, DRV_T0);
+  drv_smb1_login(&c, 1);
+  sb_hdr h = {.cmd = 0x32, .tid = 2048, .pid = 1, .uid = 2048, .mid = 30};
+  n = sb_trans_req(b, &h, 0x0008, 0, 1, 0, 10, 60000, 10, 1000);
+  drv_send(&c, 0, b, n);
+  sb_hdr r = h;
+  r.resp = true;
+  r.status = WD_SMB_STATUS_ACCESS_DENIED;
+  n = sb_empty(b, &r);
+  drv_send(&c, 1, b, n);
+  n = sb_trans_req(b, &h, 0x0001, 0, 1, 0, 40, 0, 40, 0);
+  drv_send(&c, 0, b, n);
+  r.status = 0;
+  n = sb_trans_resp(b, &r, 10, 200);
+  drv_send(&c, 1, b, n);
+  drv_conn c2;
+  drv_conn_init(&c2, &d, ATTACKER, 50002, TARGET, 2, DRV_T0);
+  h.mid = 40;
+  h.cmd = 0x33;
+  for (unsigned i = 0; i < 12; i++) {
+    n = sb_trans_sec(b, &h, 0, 60000, 0, 0, 4000, (uint16_t)(4000 + i * 4000));
+    drv_send(&c2, 0, b, n);
+  }
+  r.mid = 40;
+  r.cmd = 0x32;
+  n = sb_trans_resp(b, &r, 0, 20);
+  drv_send(&c2, 1, b, n);
+  drv_finish(&d, DRV_T0 + 30 * DRV_NSEC);
+  assert_int_equal(d.n, 0);
+}
+
 static void test_ms17010_check(void **s) {
   (void)s;
   drv_conn c;
@@ -268,6 +440,12 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_attempts_update_periodically, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_patched_answer, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_patched_refuses_primary, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_no_answer, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_orphan_burst, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_benign_refused_and_orphans, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_ms17010_check, setup, teardown),
       cmocka_unit_test_setup_teardown(test_romance_and_champion, setup,
                                       teardown),

@@ -396,6 +396,9 @@ static void test_cap_under_flood(void **state) {
   assert_true(mc.used <= mc.cap);
   assert_int_equal(mc.cap, 1 << 20);
   assert_true(st.max < 1000000);
+  assert_true(wd_host_table_entry_size() > sizeof(wd_host_t));
+  assert_true(st.max * wd_host_table_entry_size() <= 1 << 20);
+  assert_true(st.max * wd_host_table_entry_size() > (1 << 20) * 9 / 10);
   assert_int_equal(st.entries, st.max);
   assert_true(st.evicted > 0);
   rig_free(&s);

@@ -55,8 +55,26 @@ static inline bool test_smtp_accepting(int port) {
   return ok;
 }
 
+/* Servers still running when the test exits (a failed assertion jumps
+ * past test_smtp_stop) are stopped by an atexit handler. */
+static pid_t test_smtp_live[8];
+
+static inline void test_smtp_reap(void) {
+  for (int i = 0; i < 8; i++)
+    if (test_smtp_live[i] > 0) {
+      kill(test_smtp_live[i], SIGTERM);
+      waitpid(test_smtp_live[i], NULL, 0);
+      test_smtp_live[i] = 0;
+    }
+}
+
 /* Starts the server on port (0: pick one) saving into dir. */
 static inline bool test_smtp_start(test_smtp_t *t, const char *dir, int port) {
+  static bool registered;
+  if (!registered) {
+    atexit(test_smtp_reap);
+    registered = true;
+  }
   char listen[64];
   t->port = port ? port : test_smtp_free_port();
   snprintf(t->dir, sizeof t->dir, "%s", dir);
@@ -69,6 +87,11 @@ static inline bool test_smtp_start(test_smtp_t *t, const char *dir, int port) {
           "-c", "smtp_sink.Sink", dir, (char *)NULL);
     _exit(127);
   }
+  for (int i = 0; i < 8; i++)
+    if (test_smtp_live[i] <= 0) {
+      test_smtp_live[i] = t->pid;
+      break;
+    }
   for (int i = 0; i < 100; i++) { /* up to 10 s */
     if (test_smtp_accepting(t->port))
       return true;
@@ -82,6 +105,9 @@ static inline void test_smtp_stop(test_smtp_t *t) {
   if (t->pid > 0) {
     kill(t->pid, SIGTERM);
     waitpid(t->pid, NULL, 0);
+    for (int i = 0; i < 8; i++)
+      if (test_smtp_live[i] == t->pid)
+        test_smtp_live[i] = 0;
     t->pid = 0;
   }
 }

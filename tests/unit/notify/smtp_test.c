@@ -50,11 +50,21 @@ static void compose(int which, const char *fmt, wd_composed_t *c,
   assert_int_equal(wd_compose(n, &o, c, err, sizeof err), WD_OK);
 }
 
+static void on_accepted(void *user) {
+  (*(int *)user)++;
+  /* the server already holds the message when it says 2xx to DATA */
+  assert_int_equal(test_smtp_count(&srv), *(int *)user);
+}
+
 static void test_delivers_each_once(void **state) {
   (void)state;
   if (!srv.pid)
     skip();
-  wd_transport_t t = {.smtp = {.url = srv.url, .timeout_s = 20}};
+  int accepted = 0;
+  wd_transport_t t = {.smtp = {.url = srv.url,
+                               .timeout_s = 20,
+                               .accepted = on_accepted,
+                               .accepted_user = &accepted}};
   const char *fmts[] = {"iodef", "stix", "text"};
   for (int i = 0; i < 3; i++) {
     wd_composed_t c;
@@ -68,6 +78,7 @@ static void test_delivers_each_once(void **state) {
     wd_composed_fini(&c);
   }
   assert_int_equal(test_smtp_count(&srv), 3);
+  assert_int_equal(accepted, 3); /* the callback saw each DATA accepted */
   char cmd[8192];
   for (int i = 1; i <= 3; i++) {
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s/%d.eml --expect-parts %d",

@@ -520,6 +520,99 @@ static void test_tracking_type_confusion(void **s) {
   assert_true(g.m[6].anomalies & WD_SMB_ANOM_SECONDARY_ORPHAN);
 }
 
+/* A primary refused before it is complete stays linked: secondaries sent
+ * anyway carry its status; orphan secondaries are counted per MID. */
+static void test_tracking_refused_and_orphans(void **s) {
+  (void)s;
+  uint8_t b[SMB_BUILD_MAX];
+  size_t n;
+  sb_hdr h = {.cmd = 0xa0, .mid = 65, .pid = 0xfeff, .uid = 2048};
+  reset(false);
+  n = sb_nt_trans_req(b, &h, 0, 30, 66512, 30, 976);
+  feed(0, b, n);
+  sb_hdr r = h;
+  r.resp = true;
+  r.status = WD_SMB_STATUS_ACCESS_DENIED;
+  n = sb_empty(b, &r);
+  feed(1, b, n);
+  h.cmd = 0x33;
+  n = sb_trans_sec(b, &h, 0, 4096, 0, 0, 4096, 976);
+  feed(0, b, n);
+  const wd_smb_msg_t *m = &g.m[2];
+  assert_false(m->anomalies & WD_SMB_ANOM_SECONDARY_ORPHAN);
+  assert_true(m->anomalies & WD_SMB_ANOM_SECONDARY_MISMATCH);
+  assert_int_equal(m->tx.primary_cmd, WD_SMB1_NT_TRANSACT);
+  assert_int_equal(m->tx.primary_status, WD_SMB_STATUS_ACCESS_DENIED);
+  /* an ECHO on the MID neither collides nor drops the refused one */
+  h.cmd = 0x2b;
+  uint8_t w[2] = {1, 0};
+  n = sb_smb1(b, &h, w, 1, (const uint8_t *)"x", 1, 0);
+  feed(0, b, n);
+  assert_int_equal(g.m[3].anomalies, 0);
+  h.cmd = 0x33;
+  n = sb_trans_sec(b, &h, 0, 4096, 0, 0, 4096, 5072);
+  feed(0, b, n);
+  assert_int_equal(g.m[4].tx.primary_status, WD_SMB_STATUS_ACCESS_DENIED);
+  /* a new transaction may reuse the MID of a refused one */
+  h.cmd = 0x32;
+  n = sb_trans_req(b, &h, 0x0001, 0, 1, 0, 40, 0, 40, 0);
+  feed(0, b, n);
+  assert_false(g.m[5].anomalies & WD_SMB_ANOM_MID_IN_USE);
+  /* a vulnerable server's interim answer keeps it open, not refused */
+  reset(false);
+  h.cmd = 0xa0;
+  n = sb_nt_trans_req(b, &h, 0, 30, 66512, 30, 976);
+  feed(0, b, n);
+  r.status = 0;
+  n = sb_empty(b, &r);
+  feed(1, b, n);
+  h.cmd = 0x33;
+  n = sb_trans_sec(b, &h, 0, 4096, 0, 0, 4096, 976);
+  feed(0, b, n);
+  assert_int_equal(g.m[2].tx.primary_status, 0);
+  /* orphans: counted per PID/MID, blocks beyond their own total told */
+  reset(false);
+  for (unsigned i = 0; i < 3; i++) {
+    n = sb_trans_sec(b, &h, 0, 4096, 0, 0, 4096, (uint16_t)(976 + i * 4096));
+    feed(0, b, n);
+  }
+  n = sb_trans_sec(b, &h, 0, 60000, 0, 0, 100, 0); /* consistent */
+  feed(0, b, n);
+  m = &g.m[3];
+  assert_true(m->anomalies & WD_SMB_ANOM_SECONDARY_ORPHAN);
+  assert_int_equal(g.m[0].tx.orphan_count, 1);
+  assert_true(g.m[0].anomalies & WD_SMB_ANOM_DISP_BEYOND_TOTAL);
+  assert_false(m->anomalies & WD_SMB_ANOM_DISP_BEYOND_TOTAL);
+  assert_int_equal(m->tx.orphan_count, 4);
+  assert_int_equal(m->tx.orphan_inconsistent, 3);
+  assert_int_equal(m->tx.orphan_max_end, 976 + 3 * 4096);
+  assert_int_equal(m->tx.primary_cmd, 0);
+  h.mid = 66;
+  n = sb_trans_sec(b, &h, 0, 4096, 0, 0, 4096, 976);
+  feed(0, b, n);
+  assert_int_equal(g.m[4].tx.orphan_count, 1);
+  /* orphans are no request: a response with another MID links to none */
+  r.cmd = 0x32;
+  r.mid = 65 + 16;
+  r.status = WD_SMB_STATUS_NOT_IMPLEMENTED;
+  n = sb_empty(b, &r);
+  feed(1, b, n);
+  assert_false(g.m[5].anomalies & WD_SMB_ANOM_RESP_UNMATCHED);
+  /* refused transactions are reused first, without counting evictions */
+  reset(false);
+  h.cmd = 0x32;
+  r.cmd = 0x32;
+  r.status = WD_SMB_STATUS_ACCESS_DENIED;
+  for (unsigned i = 0; i < 2 * WD_SMB_PENDING_MAX; i++) {
+    h.mid = r.mid = (uint16_t)(100 + i);
+    n = sb_trans_req(b, &h, 0x0008, 0, 1, 0, 10, 60000, 10, 1000);
+    feed(0, b, n);
+    n = sb_empty(b, &r);
+    feed(1, b, n);
+  }
+  assert_int_equal(st.pending_evicted, 0);
+}
+
 /* A response whose MID is not the request's: DoublePulsar's answer. */
 static void test_tracking_changed_mid(void **s) {
   (void)s;
@@ -605,6 +698,7 @@ int main(void) {
       cmocka_unit_test(test_bad_lengths),
       cmocka_unit_test(test_andx_chain),
       cmocka_unit_test(test_tracking_type_confusion),
+      cmocka_unit_test(test_tracking_refused_and_orphans),
       cmocka_unit_test(test_tracking_changed_mid),
       cmocka_unit_test(test_pending_table_bounded),
       cmocka_unit_test(test_decode_api),

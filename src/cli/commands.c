@@ -5,5 +5,9 @@
 
 const wd_command_t wd_commands[] = {
     {"incidents", wd_cmd_incidents},
+    {"notify", wd_cmd_notify},
+    {"inbox", wd_cmd_inbox},
+    {"reply", wd_cmd_reply},
+    {"report", wd_cmd_report},
     {NULL, NULL},
 };

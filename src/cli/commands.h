@@ -10,6 +10,11 @@ typedef struct wd_command {
 } wd_command_t;
 
 int wd_cmd_incidents(int argc, char **argv); /* cmd_incidents.c */
+/* cmd_notify.c: exit 0 success, 1 failure, 2 usage, 3 configuration */
+int wd_cmd_notify(int argc, char **argv);
+int wd_cmd_inbox(int argc, char **argv);
+int wd_cmd_reply(int argc, char **argv);
+int wd_cmd_report(int argc, char **argv);
 
 /* NULL-terminated (commands.c). */
 extern const wd_command_t wd_commands[];

@@ -67,6 +67,52 @@ const wd_store_migration_t wd_store_migrations[] = {
      " PRIMARY KEY (incident_id, detector, src, dst, start_ns));"
      "CREATE TABLE incident_seq ("
      " year INTEGER PRIMARY KEY, last INTEGER NOT NULL);"},
+    {2, "notification outbox and replies (src/notify/outbox.c, inbox.c)",
+     /* one row per mail to one party about one incident: seq 1 the first
+        notification, 2 its reminder; message holds the exact bytes, fixed
+        before the first attempt so every retry sends the same mail */
+     "CREATE TABLE notifications ("
+     " id INTEGER PRIMARY KEY,"
+     " incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+     " party_name TEXT NOT NULL, party_kind TEXT NOT NULL DEFAULT '',"
+     " party_email TEXT NOT NULL, party_format TEXT NOT NULL DEFAULT 'text',"
+     " party_deadline_hours INTEGER NOT NULL DEFAULT 0,"
+     " seq INTEGER NOT NULL,"
+     " kind TEXT NOT NULL CHECK (kind IN ('initial','reminder')),"
+     " message_id TEXT NOT NULL UNIQUE,"
+     " subject TEXT NOT NULL DEFAULT '',"
+     " state TEXT NOT NULL DEFAULT 'queued'"
+     "  CHECK (state IN ('queued','sending','sent','failed')),"
+     " created_ns INTEGER NOT NULL,"
+     " attempts INTEGER NOT NULL DEFAULT 0,"
+     " next_ns INTEGER NOT NULL,"
+     " last_attempt_ns INTEGER NOT NULL DEFAULT 0,"
+     " last_error TEXT NOT NULL DEFAULT '',"
+     " sent_ns INTEGER NOT NULL DEFAULT 0,"
+     " transport TEXT NOT NULL DEFAULT '',"
+     " pcap_attached INTEGER NOT NULL DEFAULT 0,"
+     " message BLOB,"
+     " UNIQUE (incident_id, party_email, seq));"
+     "CREATE INDEX notifications_due ON notifications(state, next_ns);"
+     /* one row per received mail, keyed by the SHA-256 of its bytes so a
+        mailbox imported twice adds nothing; verdict: the analysts' */
+     "CREATE TABLE replies ("
+     " id INTEGER PRIMARY KEY,"
+     " fingerprint TEXT NOT NULL UNIQUE,"
+     " message_id TEXT NOT NULL DEFAULT '',"
+     " notification_id INTEGER REFERENCES notifications(id)"
+     "  ON DELETE SET NULL,"
+     " incident_id TEXT NOT NULL DEFAULT '',"
+     " from_addr TEXT NOT NULL DEFAULT '', subject TEXT NOT NULL DEFAULT '',"
+     " date_ns INTEGER NOT NULL DEFAULT 0, received_ns INTEGER NOT NULL,"
+     " kind TEXT NOT NULL CHECK (kind IN ('human','auto','bounce')),"
+     " kind_reason TEXT NOT NULL DEFAULT '',"
+     " ref_source TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '',"
+     " verdict TEXT NOT NULL DEFAULT ''"
+     "  CHECK (verdict IN ('','substantive','formal')),"
+     " note TEXT NOT NULL DEFAULT '', verdict_ns INTEGER NOT NULL DEFAULT 0);"
+     "CREATE INDEX replies_notification ON replies(notification_id);"
+     "CREATE INDEX replies_incident ON replies(incident_id);"},
 };
 
 const size_t wd_store_migrations_count =

@@ -1,0 +1,464 @@
+/* cmd_notify.c -- the notification commands: queue and send notifications
+ * (ward notify), import replies (ward inbox), record verdicts (ward
+ * reply), render the accountability report (ward report).
+ * In: command-line arguments, the configuration (-c, else
+ * /etc/ward/ward.yaml, else defaults) and the database (--db, else
+ * db.path). Out: mail through the outbox, rows in the database, reports on
+ * standard output or -o FILE (written to a temporary name, then renamed).
+ * Time: notifications are real-world events, so these commands use the
+ * wall clock (WARD_NOW, seconds since the epoch, overrides it for tests).
+ * Only one `ward notify` runs at a time per database (an flock on
+ * DB.notify-lock, released by the kernel even on SIGKILL).
+ * Exit codes: 0 success, 1 failure (a notification permanently refused, a
+ * database error), 2 usage, 3 configuration. */
+#include "cli/commands.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "notify/inbox.h"
+#include "notify/outbox.h"
+#include "notify/smtp.h"
+#include "report/report.h"
+#include "report/report_store.h"
+#include "store/store.h"
+
+#define DEFAULT_CONFIG "/etc/ward/ward.yaml"
+#define EX_OK 0
+#define EX_FAIL 1
+#define EX_USAGE 2
+#define EX_CONFIG 3
+
+static uint64_t now_ns(void) {
+  const char *fake = getenv("WARD_NOW");
+  if (fake && *fake)
+    return (uint64_t)strtoull(fake, NULL, 10) * 1000000000ull;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int load_config(const char *path, wd_config_t **cfg) {
+  char err[512] = "";
+  struct stat st;
+  wd_rc rc;
+  if (path)
+    rc = wd_config_load(path, cfg, err, sizeof err);
+  else if (stat(DEFAULT_CONFIG, &st) == 0)
+    rc = wd_config_load(DEFAULT_CONFIG, cfg, err, sizeof err);
+  else
+    rc = wd_config_defaults(cfg);
+  if (rc != WD_OK) {
+    fprintf(stderr, "ward: %s\n", err[0] ? err : wd_rc_str(rc));
+    return EX_CONFIG;
+  }
+  return EX_OK;
+}
+
+/* Config, then the database (created and migrated if needed). */
+static int open_all(const char *cfg_path, const char *db_path,
+                    wd_config_t **cfg, wd_store_t **s) {
+  char err[512];
+  int ec = load_config(cfg_path, cfg);
+  if (ec)
+    return ec;
+  const char *path = db_path ? db_path : (*cfg)->db.path;
+  if (!path) {
+    fprintf(stderr, "ward: no database: give --db PATH or set db.path\n");
+    wd_config_free(*cfg);
+    return EX_CONFIG;
+  }
+  if (wd_store_open(path, s, err, sizeof err) != WD_OK) {
+    fprintf(stderr, "ward: %s\n", err);
+    wd_config_free(*cfg);
+    return EX_FAIL;
+  }
+  return EX_OK;
+}
+
+/* --- ward notify --------------------------------------------------------- */
+
+static const char notify_usage[] =
+    "usage: ward notify [-c FILE] [--db PATH] [--incident ID] [--outbox DIR]\n"
+    "                   [--retry-now] [--reminders] [--status]\n"
+    "  queues a notification for every new incident (or ID), sends what is\n"
+    "  due over SMTP (notify.smtp.url) or into DIR as .eml files, and with\n"
+    "  --reminders sends one reminder for each overdue notification.\n"
+    "  --status lists the outbox instead.\n";
+
+int wd_cmd_notify(int argc, char **argv) {
+  static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                       {"db", required_argument, 0, 'D'},
+                                       {"incident", required_argument, 0, 'i'},
+                                       {"outbox", required_argument, 0, 'o'},
+                                       {"retry-now", no_argument, 0, 'r'},
+                                       {"reminders", no_argument, 0, 'R'},
+                                       {"status", no_argument, 0, 's'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  const char *cfg_path = NULL, *db = NULL, *incident = NULL, *outbox = NULL;
+  bool retry_now = false, reminders = false, status = false;
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'c':
+      cfg_path = optarg;
+      break;
+    case 'D':
+      db = optarg;
+      break;
+    case 'i':
+      incident = optarg;
+      break;
+    case 'o':
+      outbox = optarg;
+      break;
+    case 'r':
+      retry_now = true;
+      break;
+    case 'R':
+      reminders = true;
+      break;
+    case 's':
+      status = true;
+      break;
+    case 'h':
+      fputs(notify_usage, stdout);
+      return EX_OK;
+    default:
+      fputs(notify_usage, stderr);
+      return EX_USAGE;
+    }
+  }
+  if (optind != argc) {
+    fputs(notify_usage, stderr);
+    return EX_USAGE;
+  }
+  wd_config_t *cfg;
+  wd_store_t *s;
+  int ec = open_all(cfg_path, db, &cfg, &s);
+  if (ec)
+    return ec;
+  char err[1024] = "", password[512] = "", lockpath[4200];
+  int lock = -1;
+  if (status) {
+    ec = wd_outbox_status(s, stdout, 0) == WD_OK ? EX_OK : EX_FAIL;
+    goto out;
+  }
+  if (!wd_notice_email_ok(cfg->notify.from)) {
+    fprintf(stderr, "ward notify: set notify.from to the sender address\n");
+    ec = EX_CONFIG;
+    goto out;
+  }
+  if (!outbox && !cfg->notify.smtp_url) {
+    fprintf(stderr, "ward notify: no notify.smtp.url configured; give "
+                    "--outbox DIR to write .eml files instead\n");
+    ec = EX_CONFIG;
+    goto out;
+  }
+  snprintf(lockpath, sizeof lockpath, "%s.notify-lock", db ? db : cfg->db.path);
+  lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
+    fprintf(stderr, "ward notify: %s: %s\n", lockpath,
+            lock < 0 ? strerror(errno) : "another ward notify is running");
+    ec = EX_FAIL;
+    goto out;
+  }
+  wd_transport_t t = {.outbox_dir = outbox};
+  if (!outbox) {
+    t.smtp.url = cfg->notify.smtp_url;
+    t.smtp.username = cfg->notify.smtp_username;
+    if (cfg->notify.smtp_username && cfg->notify.smtp_password_file) {
+      if (wd_smtp_read_password(cfg->notify.smtp_password_file, password,
+                                sizeof password, err, sizeof err) != WD_OK) {
+        fprintf(stderr, "ward notify: %s\n", err);
+        ec = EX_CONFIG;
+        goto out;
+      }
+      t.smtp.password = password;
+    }
+  }
+  wd_outbox_sender_t snd = {
+      .name = cfg->notify.sender_name ? cfg->notify.sender_name : "ward",
+      .email = cfg->notify.from,
+      .compose = {.max_attachment = cfg->notify.max_attachment}};
+  wd_outbox_stats_t st = {0};
+  uint64_t now = now_ns();
+  wd_rc rc = wd_outbox_queue(s, &snd, incident, now, &st, err, sizeof err);
+  if (rc == WD_OK && reminders)
+    rc = wd_outbox_reminders(s, &snd, now, &st, err, sizeof err);
+  if (rc == WD_OK)
+    rc = wd_outbox_run(s, &snd, &t, now, retry_now, &st, err, sizeof err);
+  printf("ward notify: %" PRIu64 " queued, %" PRIu64 " reminders, %" PRIu64
+         " sent, %" PRIu64 " to retry, %" PRIu64 " waiting, %" PRIu64
+         " failed, %" PRIu64 " without a party\n",
+         st.queued, st.reminders, st.sent, st.retried, st.waiting, st.failed,
+         st.no_party);
+  if (rc != WD_OK) {
+    fprintf(stderr, "ward notify: %s\n", err[0] ? err : wd_rc_str(rc));
+    ec = EX_FAIL;
+  } else if (st.failed) {
+    ec = EX_FAIL;
+  }
+out:
+  memset(password, 0, sizeof password);
+  if (lock >= 0)
+    close(lock);
+  wd_store_close(s);
+  wd_config_free(cfg);
+  return ec;
+}
+
+/* --- ward inbox ------------------------------------------------------------
+ */
+
+int wd_cmd_inbox(int argc, char **argv) {
+  static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                       {"db", required_argument, 0, 'D'},
+                                       {0, 0, 0, 0}};
+  const char *cfg_path = NULL, *db = NULL;
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+    if (c == 'c')
+      cfg_path = optarg;
+    else if (c == 'D')
+      db = optarg;
+    else
+      goto usage;
+  }
+  if (optind + 1 != argc)
+    goto usage;
+  wd_config_t *cfg;
+  wd_store_t *s;
+  int ec = open_all(cfg_path, db, &cfg, &s);
+  if (ec)
+    return ec;
+  char err[1024] = "";
+  wd_inbox_stats_t st = {0};
+  wd_rc rc = wd_inbox_import(s, argv[optind], now_ns(), &st, err, sizeof err);
+  printf("ward inbox: %" PRIu64 " read, %" PRIu64 " new (%" PRIu64
+         " human, %" PRIu64 " automatic, %" PRIu64 " bounces), %" PRIu64
+         " already known, %" PRIu64 " matched, %" PRIu64 " unmatched, %" PRIu64
+         " unparsable, %" PRIu64 " too large\n",
+         st.read, st.added, st.human, st.automatic, st.bounces, st.duplicate,
+         st.matched, st.unmatched, st.unparsable, st.skipped_large);
+  if (rc != WD_OK)
+    fprintf(stderr, "ward inbox: %s\n", err[0] ? err : wd_rc_str(rc));
+  wd_store_close(s);
+  wd_config_free(cfg);
+  return rc == WD_OK ? EX_OK : EX_FAIL;
+usage:
+  fputs("usage: ward inbox PATH [-c FILE] [--db PATH]\n"
+        "  imports replies from an .eml file, a directory of them, an mbox\n"
+        "  or a Maildir\n",
+        stderr);
+  return EX_USAGE;
+}
+
+/* --- ward reply ------------------------------------------------------------
+ */
+
+int wd_cmd_reply(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"config", required_argument, 0, 'c'}, {"db", required_argument, 0, 'D'},
+      {"substantive", no_argument, 0, 's'},  {"formal", no_argument, 0, 'f'},
+      {"note", required_argument, 0, 'n'},   {0, 0, 0, 0}};
+  const char *cfg_path = NULL, *db = NULL, *verdict = NULL, *note = NULL;
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+    switch (c) {
+    case 'c':
+      cfg_path = optarg;
+      break;
+    case 'D':
+      db = optarg;
+      break;
+    case 's':
+    case 'f':
+      if (verdict)
+        goto usage;
+      verdict = c == 's' ? "substantive" : "formal";
+      break;
+    case 'n':
+      note = optarg;
+      break;
+    default:
+      goto usage;
+    }
+  }
+  if (optind + 1 != argc || !verdict)
+    goto usage;
+  wd_config_t *cfg;
+  wd_store_t *s;
+  int ec = open_all(cfg_path, db, &cfg, &s);
+  if (ec)
+    return ec;
+  char err[512] = "";
+  wd_rc rc = wd_inbox_verdict(s, argv[optind], verdict, note, now_ns(), err,
+                              sizeof err);
+  if (rc == WD_OK)
+    printf("ward reply: %s: %s reply recorded\n", argv[optind], verdict);
+  else
+    fprintf(stderr, "ward reply: %s\n", err[0] ? err : wd_rc_str(rc));
+  wd_store_close(s);
+  wd_config_free(cfg);
+  return rc == WD_OK ? EX_OK : EX_FAIL;
+usage:
+  fputs("usage: ward reply REF --substantive|--formal [--note TEXT] "
+        "[-c FILE] [--db PATH]\n",
+        stderr);
+  return EX_USAGE;
+}
+
+/* --- ward report -----------------------------------------------------------
+ */
+
+/* "2026-01-31", "2026-01-31T12:00:00Z" -> ns; false when malformed. */
+static bool parse_date(const char *s, uint64_t *out) {
+  int y, mo, d, h = 0, mi = 0, se = 0;
+  char tail = 0;
+  int n =
+      sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &se, &tail);
+  if (n != 3 && !(n == 7 && tail == 'Z'))
+    return false;
+  if (n == 3 && strlen(s) != 10)
+    return false;
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+      se > 60)
+    return false;
+  struct tm tm = {.tm_year = y - 1900,
+                  .tm_mon = mo - 1,
+                  .tm_mday = d,
+                  .tm_hour = h,
+                  .tm_min = mi,
+                  .tm_sec = se};
+  time_t t = timegm(&tm);
+  if (t < 0)
+    return false;
+  *out = (uint64_t)t * 1000000000ull;
+  return true;
+}
+
+int wd_cmd_report(int argc, char **argv) {
+  static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                       {"db", required_argument, 0, 'D'},
+                                       {"since", required_argument, 0, 's'},
+                                       {"until", required_argument, 0, 'u'},
+                                       {"by", required_argument, 0, 'b'},
+                                       {"format", required_argument, 0, 'f'},
+                                       {"detail", no_argument, 0, 'd'},
+                                       {"title", required_argument, 0, 't'},
+                                       {"output", required_argument, 0, 'o'},
+                                       {0, 0, 0, 0}};
+  const char *cfg_path = NULL, *db = NULL, *out_path = NULL,
+             *title = "Notification accountability";
+  uint64_t since = 0, until = 0;
+  wd_report_by by = WD_REPORT_BY_PARTY;
+  wd_report_format fmt = WD_REPORT_TABLE;
+  bool detail = false;
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "c:o:", opts, NULL)) != -1) {
+    switch (c) {
+    case 'c':
+      cfg_path = optarg;
+      break;
+    case 'D':
+      db = optarg;
+      break;
+    case 's':
+    case 'u':
+      if (!parse_date(optarg, c == 's' ? &since : &until)) {
+        fprintf(stderr,
+                "ward report: bad date '%s'; expected YYYY-MM-DD "
+                "or YYYY-MM-DDTHH:MM:SSZ\n",
+                optarg);
+        return EX_USAGE;
+      }
+      break;
+    case 'b':
+      if (wd_report_by_parse(optarg, &by) != WD_OK) {
+        fprintf(stderr, "ward report: --by party|country|sector|class\n");
+        return EX_USAGE;
+      }
+      break;
+    case 'f':
+      if (wd_report_format_parse(optarg, &fmt) != WD_OK) {
+        fprintf(stderr, "ward report: --format table|csv|json|html\n");
+        return EX_USAGE;
+      }
+      break;
+    case 'd':
+      detail = true;
+      break;
+    case 't':
+      title = optarg;
+      break;
+    case 'o':
+      out_path = optarg;
+      break;
+    default:
+      fputs("usage: ward report [--since DATE] [--until DATE] [--by "
+            "party|country|sector|class]\n"
+            "                   [--format table|csv|json|html] [--detail] "
+            "[--title T] [-o FILE]\n"
+            "                   [-c FILE] [--db PATH]\n",
+            stderr);
+      return EX_USAGE;
+    }
+  }
+  wd_config_t *cfg;
+  wd_store_t *s;
+  int ec = open_all(cfg_path, db, &cfg, &s);
+  if (ec)
+    return ec;
+  char err[512] = "";
+  wd_report_data_t d;
+  wd_report_t *r = NULL;
+  wd_strbuf_t b;
+  wd_strbuf_init(&b, 0);
+  wd_rc rc = wd_report_load(s, since, until, &d, err, sizeof err);
+  if (rc == WD_OK) {
+    rc = wd_report_new(d.v, d.n, by, now_ns(), since, until, &r);
+    if (rc == WD_OK)
+      rc = wd_report_render(r, fmt, detail, title, &b);
+    if (rc != WD_OK)
+      snprintf(err, sizeof err, "%s", wd_rc_str(rc));
+  }
+  if (rc == WD_OK && out_path) {
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out_path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f || fwrite(b.p ? b.p : "", 1, b.len, f) != b.len || fclose(f) != 0 ||
+        rename(tmp, out_path) != 0) {
+      snprintf(err, sizeof err, "%s: %s", out_path, strerror(errno));
+      unlink(tmp);
+      rc = WD_ERR_IO;
+    }
+  } else if (rc == WD_OK) {
+    fwrite(b.p ? b.p : "", 1, b.len, stdout);
+  }
+  if (rc != WD_OK)
+    fprintf(stderr, "ward report: %s\n", err);
+  wd_strbuf_fini(&b);
+  wd_report_free(r);
+  if (rc == WD_OK || d.v)
+    wd_report_data_fini(&d);
+  wd_store_close(s);
+  wd_config_free(cfg);
+  return rc == WD_OK ? EX_OK : EX_FAIL;
+}

@@ -615,14 +615,16 @@ static void walk(wd_mail_t *m, const uint8_t *p, size_t len, const part_t *pt,
       m->truncated |= depth >= WD_MAIL_DEPTH_MAX;
       return;
     }
-    size_t after = 0, a2;
-    bool final = false, f2;
+    size_t after = 0, a2 = 0;
+    bool final = false, f2 = false;
     size_t at = next_boundary(p, len, 0, pt->boundary, &after, &final);
     while (at < len && !final) {
       if (++*parts > WD_MAIL_PARTS_MAX) {
         m->truncated = true;
         return;
       }
+      a2 = len;
+      f2 = true; /* no further boundary: this part runs to the end */
       size_t nx = next_boundary(p, len, after, pt->boundary, &a2, &f2);
       size_t end = nx; /* the CRLF before the boundary belongs to it */
       if (end > after && p[end - 1] == '\n')

@@ -15,7 +15,7 @@
  * reflectors (HyperLogLog), fragments, peak packets/s and bits/s, and a
  * sample of reflector addresses. The reflectors are misused, not the
  * attacker: has_src is always false. Memory: the engine's victim table
- * (1/8 of detect.memcap) and attack array.
+ * (1/10 of detect.memcap) and attack array.
  *
  * A second is an attack when it reaches detect.amplification.min_pps
  * packets or min_bps bits/s (a threshold set to 0 is not used) from at
@@ -186,8 +186,8 @@ static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
   *state = NULL;
   if (!cfg->detect.amplification.enabled)
     return WD_OK;
-  uint64_t max =
-      wd_attack_table_max(mc, 8, sizeof(wd_addr_t), sizeof(wd_flood_sec_t), 64);
+  uint64_t max = wd_attack_table_max(mc, 10, sizeof(wd_addr_t),
+                                     sizeof(wd_flood_sec_t), 64);
   return wd_flood_new(&ops, cfg, mc, max, (wd_flood_t **)state);
 }
 

@@ -59,18 +59,11 @@ void wd_attack_alert(wd_alert_t *al, const wd_alert_kind_t *k, wd_attack_t *a,
     a->report_ns = now_ns;
 }
 
-/* Entries table.c allocates at a time (one slab). */
-#define TABLE_SLAB 4096u
-
 uint64_t wd_attack_table_max(const wd_memcap_t *mc, unsigned den,
                              size_t key_size, size_t val_size,
                              uint64_t min_entries) {
   uint64_t n =
       (mc->cap / (den ? den : 1)) / wd_table_entry_size(key_size, val_size);
-  /* Whole slabs only: a partly used slab would still be reserved whole
-   * and overrun the share. */
-  if (n >= TABLE_SLAB)
-    n -= n % TABLE_SLAB;
   return n > min_entries ? n : min_entries;
 }
 

@@ -66,9 +66,8 @@ void wd_attack_alert(wd_alert_t *al, const wd_alert_kind_t *k, wd_attack_t *a,
                      wd_alert_state st, uint64_t now_ns);
 
 /* Entries a detector's table may hold: its share (1/den) of the detect
- * memcap, rounded down to whole slabs of table.c (4096 entries; the first
- * slab is allocated whole even when the share is smaller), at least
- * min_entries. The memcap itself still bounds real use. */
+ * memcap, at least min_entries. The memcap itself still bounds real use
+ * (table.c allocates slabs lazily, never beyond the entry cap). */
 uint64_t wd_attack_table_max(const wd_memcap_t *mc, unsigned den,
                              size_t key_size, size_t val_size,
                              uint64_t min_entries);

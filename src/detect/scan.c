@@ -14,8 +14,8 @@
  * that reaches the scanner hypothesis with at least min_hosts / min_ports
  * targets: START, UPDATE every detect.update_interval, END after
  * detect.end_after without a new probe or at finish. Memory: per detector a
- * wd_table of pending attempts (1/16 of detect.memcap) and one of tests
- * (1/8), both recycling least recently used entries; a recycled pending
+ * wd_table of pending attempts (1/24 of detect.memcap) and one of tests
+ * (1/10), both recycling least recently used entries; a recycled pending
  * attempt counts as a failure.
  *
  * The walk: each success multiplies the likelihood ratio by theta1/theta0,
@@ -468,7 +468,11 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
     } else if (sar == (WD_TCP_SYN | WD_TCP_ACK)) {
       make_key(&k, &p->dst, &p->src, p->sport, WD_PROTO_TCP);
       answer(sc, ctx, &k, true, now);
-    } else if (fl & WD_TCP_RST) {
+    } else if ((fl & WD_TCP_RST) &&
+               !(f && (f->tcp_flags[dir ^ 1] & WD_TCP_SYN) &&
+                 (f->tcp_flags[dir] & WD_TCP_SYN))) {
+      /* A RST ending a connection whose handshake was seen answers no
+       * pending attempt: skip the lookup. */
       make_key(&k, &p->dst, &p->src, p->sport, WD_PROTO_TCP);
       answer(sc, ctx, &k, false, now);
     } else if (!(fl & WD_TCP_ACK) &&
@@ -580,9 +584,9 @@ static wd_rc create_mode(int mode, const wd_config_t *cfg, wd_memcap_t *mc,
                                          : cfg->detect.scan.min_ports;
   sc->min_targets = min ? min : 1;
   uint64_t max_att =
-      wd_attack_table_max(mc, 16, sizeof(probe_key), sizeof(attempt), 256);
+      wd_attack_table_max(mc, 24, sizeof(probe_key), sizeof(attempt), 256);
   uint64_t max_tests =
-      wd_attack_table_max(mc, 8, sizeof(probe_key), sizeof(test), 64);
+      wd_attack_table_max(mc, 10, sizeof(probe_key), sizeof(test), 64);
   wd_rc rc =
       wd_table_new(sc->kind->detector, sizeof(probe_key), sizeof(attempt),
                    max_att, mc, attempt_evicted, sc, &sc->attempts);

@@ -7,7 +7,7 @@
  * estimate), handshakes and whether the sources look spoofed. A handshake
  * is the flow table's WD_FLOW_EV_ESTABLISHED, or, in a capture that only
  * sees the client side, the client's ACK right after its SYN. Memory: the
- * engine's victim table (1/8 of detect.memcap) and attack array.
+ * engine's victim table (1/10 of detect.memcap) and attack array.
  *
  * A second of one victim is an attack when it holds at least
  * detect.syn_flood.min_pps SYNs and more than detect.syn_flood.ratio SYNs
@@ -79,8 +79,8 @@ static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
   *state = NULL;
   if (!cfg->detect.syn_flood.enabled)
     return WD_OK;
-  uint64_t max =
-      wd_attack_table_max(mc, 8, sizeof(wd_addr_t), sizeof(wd_flood_sec_t), 64);
+  uint64_t max = wd_attack_table_max(mc, 10, sizeof(wd_addr_t),
+                                     sizeof(wd_flood_sec_t), 64);
   return wd_flood_new(&ops, cfg, mc, max, (wd_flood_t **)state);
 }
 

@@ -5,7 +5,7 @@
  * flood engine (flood.c) with the rates, the thresholds that applied, the
  * dominant protocol, distinct sources (HyperLogLog) and, when one source
  * sends at least half of the traffic, that source. Memory: the engine's
- * victim table (1/8 of detect.memcap) and attack array.
+ * victim table (1/10 of detect.memcap) and attack array.
  *
  * Thresholds of a host: its facility's max_pps / max_bps when set, else
  * detect.volumetric.max_pps / max_bps; 0 disables that one. They are looked
@@ -75,8 +75,8 @@ static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
   *state = NULL;
   if (!cfg->detect.volumetric.enabled)
     return WD_OK;
-  uint64_t max =
-      wd_attack_table_max(mc, 8, sizeof(wd_addr_t), sizeof(wd_flood_sec_t), 64);
+  uint64_t max = wd_attack_table_max(mc, 10, sizeof(wd_addr_t),
+                                     sizeof(wd_flood_sec_t), 64);
   return wd_flood_new(&ops, cfg, mc, max, (wd_flood_t **)state);
 }
 

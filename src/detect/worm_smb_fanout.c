@@ -6,7 +6,7 @@
  * source: START when decided, UPDATE every detect.update_interval while it
  * keeps trying, END after detect.end_after without a 445 SYN or at finish;
  * metrics: targets (distinct), attempts, answered, failed, pending, rate,
- * and the first targets reached. Memory: a wd_table of sources (1/8 of
+ * and the first targets reached. Memory: a wd_table of sources (1/12 of
  * detect.memcap; least recently active recycled), each with a fixed set of
  * SLOTS targets and a 256-bit bitmap to estimate more.
  *
@@ -212,7 +212,7 @@ static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
     return WD_ERR_NOMEM;
   fo->cfg = cfg;
   uint64_t max =
-      wd_attack_table_max(mc, 8, sizeof(wd_addr_t), sizeof(source), 64);
+      wd_attack_table_max(mc, 12, sizeof(wd_addr_t), sizeof(source), 64);
   wd_rc rc = wd_table_new("worm.smb-fanout", sizeof(wd_addr_t), sizeof(source),
                           max, mc, on_evict, fo, &fo->sources);
   if (rc != WD_OK) {

@@ -158,12 +158,12 @@ static void test_sigkill_mid_send(void **state) {
     assert_true(pid >= 0);
     if (pid == 0)
       child_sender(srv.url);
-    /* most rounds: killed after 0..300 ms, wherever it is (composing,
+    /* most rounds: killed after 0..80 ms, wherever it is (composing,
      * recording, in the SMTP dialogue, committing); every eighth round
      * may finish */
     int status;
     if (round % 8 != 7) {
-      struct timespec d = {0, (long)(rand() % 300) * 1000000L};
+      struct timespec d = {0, (long)(rand() % 80) * 1000000L};
       nanosleep(&d, NULL);
       if (waitpid(pid, &status, WNOHANG) == 0) {
         kill(pid, SIGKILL);

@@ -253,7 +253,12 @@ static void step(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
   decide(sc, ctx, k, t, now_ns);
 }
 
-/* Feeds the outcomes now known, in attempt order, to the walk. */
+/* Feeds the outcomes now known, in attempt order, to the walk. When an
+ * attempt still waiting for its outcome holds later outcomes back, the walk
+ * is also run ahead with every waiting attempt counted as a success (the
+ * most benign outcome it can have): if even then the test reaches the
+ * scanner threshold, the decision cannot change and is taken now, instead
+ * of attempt_timeout later. */
 static void drain(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
                   test *t, uint64_t now_ns) {
   while (t->done & 1) {
@@ -262,6 +267,22 @@ static void drain(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
     t->good >>= 1;
     t->base++;
     step(sc, ctx, k, t, ok, now_ns);
+  }
+  if (!t->done || t->llr >= sc->l_up || wd_attack_is_open(&t->attack))
+    return;
+  uint32_t n = t->next - t->base;
+  double l = t->llr;
+  for (uint32_t off = 0; off < n && off < ORDER_MAX; off++) {
+    bool known = t->done >> off & 1;
+    bool ok = !known || (t->good >> off & 1);
+    l += ok ? sc->l_ok : sc->l_fail;
+    if (l < sc->l_low)
+      l = sc->l_low;
+    if (l >= sc->l_up) {
+      t->llr = sc->l_up;
+      decide(sc, ctx, k, t, now_ns);
+      return;
+    }
   }
 }
 

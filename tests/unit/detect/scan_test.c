@@ -111,6 +111,25 @@ static void vertical_rst(void **st) {
   close_both();
 }
 
+/* A silent (filtered) first port must not hold the decision back until
+ * its timeout: the closed ports' RSTs already prove the scan even if the
+ * silent port later answered. Decided as soon as enough RSTs are in. */
+static void vertical_silent_first_port(void **st) {
+  (void)st;
+  open_both();
+  wd_addr_t scanner = dd_ip("192.168.7.66"), host = dd_ip("192.168.7.1");
+  for (unsigned i = 0; i < 29; i++)
+    tcp_probe(DD_T0 + i * 10 * DD_MS, scanner, host, ports29[i],
+              i == 0 ? ANS_NONE : ANS_RST);
+  assert_int_equal(V.n, 1);
+  assert_int_equal(V.al[0].a.state, WD_ALERT_START);
+  /* Before the first probe could time out (attempt_timeout is 3 s). */
+  assert_true(V.al[0].a.ts_ns < DD_T0 + DD_NSEC);
+  finish_both();
+  assert_int_equal(V.n, 2);
+  close_both();
+}
+
 /* Unanswered probes fail after detect.scan.attempt_timeout: decided while
  * the scan goes on, before the end of input. */
 static void vertical_timeout(void **st) {
@@ -372,6 +391,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(vertical_one_way),
       cmocka_unit_test(vertical_rst),
+      cmocka_unit_test(vertical_silent_first_port),
       cmocka_unit_test(vertical_timeout),
       cmocka_unit_test(two_open_ports_silent),
       cmocka_unit_test(horizontal_syn),

@@ -795,8 +795,12 @@ void wd_incidents_alert(wd_incidents_t *x, const wd_alert_t *a) {
       r->peak_bps = r->attacks[i].peak_bps;
   }
 
-  bool spoofed =
-      metric_bool(a, "spoofed") || (!a->has_src && strcmp(line, "ddos") == 0);
+  /* Spoofing is what a detector says, or what a flood from very many
+   * unnamed sources implies; a flood from a handful of sources none of
+   * which dominates is not evidence of spoofing. */
+  bool spoofed = metric_bool(a, "spoofed") ||
+                 (!a->has_src && strcmp(line, "ddos") == 0 &&
+                  metric_u64(a, "sources") >= WD_INCIDENT_SPOOFED_SOURCES);
   if (spoofed)
     r->spoofed = true;
   uint64_t srcs = metric_u64(a, "sources");

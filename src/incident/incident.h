@@ -48,6 +48,9 @@ typedef void (*wd_incident_event_fn)(void *user, const wd_incident_t *inc,
 #define WD_INCIDENT_TARGETS_MAX 256
 #define WD_INCIDENT_HOSTS_MAX 1024
 #define WD_INCIDENT_ATTACKS_MAX 256
+/* A flood whose detector names no source and counts at least this many
+ * distinct sources is treated as spoofed when the detector does not say. */
+#define WD_INCIDENT_SPOOFED_SOURCES 64
 
 typedef struct wd_incidents_stats {
   uint64_t alerts; /* alerts received */

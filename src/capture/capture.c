@@ -6,14 +6,19 @@
  * and pcapng all give ns timestamps. */
 #include "capture/capture.h"
 
+#include <errno.h>
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Bytes of stdio buffer per capture file. */
+#define READ_BUFFER (1u << 20)
+
 typedef struct source {
   pcap_t *pcap;
+  char *iobuf; /* stdio buffer of the file pcap reads; freed after it */
   wd_capture_file_info_t info;
   bool pending; /* hdr/data hold the next frame of this file */
   bool done;
@@ -73,11 +78,24 @@ wd_rc wd_capture_open_files(const char *const *paths, size_t n,
     source *s = &c->src[i];
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     s->info.path = paths[i];
-    const char *p = strcmp(paths[i], "-") == 0 ? "-" : paths[i];
-    s->pcap = pcap_open_offline_with_tstamp_precision(
-        p, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    /* Our own stream with a large buffer: libpcap's default stdio
+     * buffer costs a read() every few kilobytes. */
+    bool in = strcmp(paths[i], "-") == 0;
+    FILE *fp = in ? stdin : fopen(paths[i], "rb");
+    if (!fp) {
+      snprintf(s->info.error, sizeof s->info.error, "%s", strerror(errno));
+      s->done = true;
+      continue;
+    }
+    s->iobuf = malloc(READ_BUFFER);
+    if (s->iobuf)
+      setvbuf(fp, s->iobuf, _IOFBF, READ_BUFFER);
+    s->pcap = pcap_fopen_offline_with_tstamp_precision(
+        fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
     if (!s->pcap) {
       snprintf(s->info.error, sizeof s->info.error, "%s", errbuf);
+      if (!in)
+        fclose(fp);
       s->done = true;
       continue;
     }
@@ -223,9 +241,11 @@ wd_rc wd_capture_live_stats(wd_capture_t *c, wd_capture_live_stats_t *out) {
 void wd_capture_close(wd_capture_t *c) {
   if (!c)
     return;
-  for (size_t i = 0; i < c->n; i++)
+  for (size_t i = 0; i < c->n; i++) {
     if (c->src[i].pcap)
       pcap_close(c->src[i].pcap);
+    free(c->src[i].iobuf);
+  }
   free(c->src);
   free(c);
 }

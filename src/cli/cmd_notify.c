@@ -17,14 +17,15 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "notify/inbox.h"
@@ -34,7 +35,6 @@
 #include "report/report_store.h"
 #include "store/store.h"
 
-#define DEFAULT_CONFIG "/etc/ward/ward.yaml"
 #define EX_OK 0
 #define EX_FAIL 1
 #define EX_USAGE 2
@@ -49,28 +49,23 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int load_config(const char *path, wd_config_t **cfg) {
-  char err[512] = "";
-  struct stat st;
-  wd_rc rc;
-  if (path)
-    rc = wd_config_load(path, cfg, err, sizeof err);
-  else if (stat(DEFAULT_CONFIG, &st) == 0)
-    rc = wd_config_load(DEFAULT_CONFIG, cfg, err, sizeof err);
+/* The options every command here takes: -c/--config FILE and --db PATH.
+ * False for any other option character. */
+static bool db_opt(int c, const char **cfg_path, const char **db) {
+  if (c == 'c')
+    *cfg_path = optarg;
+  else if (c == 'D')
+    *db = optarg;
   else
-    rc = wd_config_defaults(cfg);
-  if (rc != WD_OK) {
-    fprintf(stderr, "ward: %s\n", err[0] ? err : wd_rc_str(rc));
-    return EX_CONFIG;
-  }
-  return EX_OK;
+    return false;
+  return true;
 }
 
 /* Config, then the database (created and migrated if needed). */
 static int open_all(const char *cfg_path, const char *db_path,
                     wd_config_t **cfg, wd_store_t **s) {
   char err[512];
-  int ec = load_config(cfg_path, cfg);
+  int ec = wd_cli_load_config(cfg_path, NULL, cfg);
   if (ec)
     return ec;
   const char *path = db_path ? db_path : (*cfg)->db.path;
@@ -112,13 +107,9 @@ int wd_cmd_notify(int argc, char **argv) {
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+    if (db_opt(c, &cfg_path, &db))
+      continue;
     switch (c) {
-    case 'c':
-      cfg_path = optarg;
-      break;
-    case 'D':
-      db = optarg;
-      break;
     case 'i':
       incident = optarg;
       break;
@@ -232,11 +223,7 @@ int wd_cmd_inbox(int argc, char **argv) {
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
-    if (c == 'c')
-      cfg_path = optarg;
-    else if (c == 'D')
-      db = optarg;
-    else
+    if (!db_opt(c, &cfg_path, &db))
       goto usage;
   }
   if (optind + 1 != argc)
@@ -280,13 +267,9 @@ int wd_cmd_reply(int argc, char **argv) {
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+    if (db_opt(c, &cfg_path, &db))
+      continue;
     switch (c) {
-    case 'c':
-      cfg_path = optarg;
-      break;
-    case 'D':
-      db = optarg;
-      break;
     case 's':
     case 'f':
       if (verdict)
@@ -373,13 +356,9 @@ int wd_cmd_report(int argc, char **argv) {
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "c:o:", opts, NULL)) != -1) {
+    if (db_opt(c, &cfg_path, &db))
+      continue;
     switch (c) {
-    case 'c':
-      cfg_path = optarg;
-      break;
-    case 'D':
-      db = optarg;
-      break;
     case 's':
     case 'u':
       if (!parse_date(optarg, c == 's' ? &since : &until)) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/pipeline.h"
 #include "core/config.h"

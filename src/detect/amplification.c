@@ -159,39 +159,22 @@ static void report(wd_flood_t *fl, const wd_flood_attack_t *at,
   if (kind_port(k))
     wd_alert_add_u64(al, "reflector_port", kind_port(k));
   wd_alert_add_u64(al, "fragments", at->aux);
-  if (at->nsample) {
-    size_t n;
-    char *buf = wd_flood_scratch(fl, &n);
-    for (unsigned i = 0; i < at->nsample; i++)
-      wd_attack_list_addr(buf, n, &at->sample[i]);
-    wd_alert_add_str(al, "reflectors_sample", buf);
-  }
+  wd_flood_add_sample(fl, al, "reflectors_sample", at);
 }
 
 static const wd_flood_ops_t ops = {
-    .alert = {.detector = "ddos.amplification",
-              .signature_id = 2100302,
-              .signature = "Reflection/amplification DDoS against a "
-                           "protected host",
-              .category = "Attempted Denial of Service",
-              .severity = 2,
-              .rsit_class = "availability",
-              .rsit_type = "ddos"},
+    .alert = WD_FLOOD_DDOS_ALERT("ddos.amplification", 2100302,
+                                 "Reflection/amplification DDoS against a "
+                                 "protected host"),
     .sources_metric = "reflectors",
     .over = over,
     .report = report,
 };
 
 static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
-  *state = NULL;
-  if (!cfg->detect.amplification.enabled)
-    return WD_OK;
-  uint64_t max = wd_attack_table_max(mc, 10, sizeof(wd_addr_t),
-                                     sizeof(wd_flood_sec_t), 64);
-  return wd_flood_new(&ops, cfg, mc, max, (wd_flood_t **)state);
+  return wd_flood_create(&ops, cfg->detect.amplification.enabled, cfg, mc,
+                         state);
 }
-
-static void destroy(void *state) { wd_flood_free(state); }
 
 /* The flow shows no packet sent by the packet's destination. */
 static bool unsolicited_udp(const wd_flow_t *f, int dir) {
@@ -248,20 +231,5 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
   wd_flood_add(fl, ctx, &fp);
 }
 
-static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns) {
-  wd_flood_tick(state, ctx, now_ns);
-}
-
-static void on_finish(void *state, const wd_detect_ctx_t *ctx,
-                      uint64_t now_ns) {
-  wd_flood_finish(state, ctx, now_ns);
-}
-
-const wd_detector_ops_t wd_detector_amplification = {
-    .name = "ddos.amplification",
-    .create = create,
-    .destroy = destroy,
-    .on_packet = on_packet,
-    .on_tick = on_tick,
-    .on_finish = on_finish,
-};
+const wd_detector_ops_t wd_detector_amplification =
+    WD_FLOOD_DETECTOR_OPS("ddos.amplification", create, on_packet);

@@ -431,3 +431,36 @@ void wd_flood_add(wd_flood_t *fl, const wd_detect_ctx_t *ctx,
   if (!at && !s->refused && fl->ops->over(fl, s))
     attack_start(fl, ctx, s, fp->victim);
 }
+
+void wd_flood_add_sample(wd_flood_t *fl, wd_alert_t *al, const char *key,
+                         const wd_flood_attack_t *at) {
+  if (!at->nsample)
+    return;
+  size_t n;
+  char *buf = wd_flood_scratch(fl, &n);
+  for (unsigned i = 0; i < at->nsample; i++)
+    wd_attack_list_addr(buf, n, &at->sample[i]);
+  wd_alert_add_str(al, key, buf);
+}
+
+wd_rc wd_flood_create(const wd_flood_ops_t *ops, bool enabled,
+                      const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
+  *state = NULL;
+  if (!enabled)
+    return WD_OK;
+  uint64_t max = wd_attack_table_max(mc, 10, sizeof(wd_addr_t),
+                                     sizeof(wd_flood_sec_t), 64);
+  return wd_flood_new(ops, cfg, mc, max, (wd_flood_t **)state);
+}
+
+void wd_flood_destroy(void *state) { wd_flood_free(state); }
+
+void wd_flood_on_tick(void *state, const wd_detect_ctx_t *ctx,
+                      uint64_t now_ns) {
+  wd_flood_tick(state, ctx, now_ns);
+}
+
+void wd_flood_on_finish(void *state, const wd_detect_ctx_t *ctx,
+                        uint64_t now_ns) {
+  wd_flood_finish(state, ctx, now_ns);
+}

@@ -139,6 +139,37 @@ void wd_flood_finish(wd_flood_t *fl, const wd_detect_ctx_t *ctx,
 
 void wd_flood_stats(const wd_flood_t *fl, wd_flood_stats_t *out);
 
+/* Adds the attack's sampled source addresses as one text metric key. */
+void wd_flood_add_sample(wd_flood_t *fl, wd_alert_t *al, const char *key,
+                         const wd_flood_attack_t *at);
+
+/* Detector hooks shared by the flood detectors (state is a wd_flood_t).
+ * wd_flood_create leaves *state NULL when enabled is false; otherwise it
+ * sizes the victim table from mc and calls wd_flood_new. */
+wd_rc wd_flood_create(const wd_flood_ops_t *ops, bool enabled,
+                      const wd_config_t *cfg, wd_memcap_t *mc, void **state);
+void wd_flood_destroy(void *state);
+void wd_flood_on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns);
+void wd_flood_on_finish(void *state, const wd_detect_ctx_t *ctx,
+                        uint64_t now_ns);
+
+/* The alert kind of a flood detector: a DDoS against a protected host. */
+#define WD_FLOOD_DDOS_ALERT(DETECTOR, SID, SIGNATURE)                          \
+  {                                                                            \
+    .detector = (DETECTOR), .signature_id = (SID), .signature = (SIGNATURE),   \
+    .category = "Attempted Denial of Service", .severity = 2,                  \
+    .rsit_class = "availability", .rsit_type = "ddos",                         \
+  }
+
+/* The wd_detector_ops_t of a flood detector: its own create and on_packet,
+ * the rest shared. */
+#define WD_FLOOD_DETECTOR_OPS(NAME, CREATE, ON_PACKET)                         \
+  {                                                                            \
+    .name = (NAME), .create = (CREATE), .destroy = wd_flood_destroy,           \
+    .on_packet = (ON_PACKET), .on_tick = wd_flood_on_tick,                     \
+    .on_finish = wd_flood_on_finish,                                           \
+  }
+
 /* IP bytes of a packet as its header claims (what rates count). */
 static inline uint32_t wd_flood_ip_bytes(const wd_packet_t *p) {
   return p->ip_len ? p->ip_len : p->l3_len;

@@ -13,7 +13,9 @@
 #ifndef WD_DETECT_SMB_ATTACK_INT_H
 #define WD_DETECT_SMB_ATTACK_INT_H
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/table.h"
@@ -237,5 +239,60 @@ static inline void smb_atk_tick(smb_atk_set *s, const wd_detect_ctx_t *ctx,
       break;
   }
 }
+
+/* Detector hooks shared by the SMB detectors: their state is one
+ * smb_atk_set, allocated by smb_atk_create (left NULL when the detector is
+ * disabled) and freed by smb_atk_destroy. */
+static inline wd_rc smb_atk_create(bool enabled, const char *detector,
+                                   size_t val_size, const wd_config_t *cfg,
+                                   wd_memcap_t *mc, smb_atk_fill_fn fill,
+                                   void **state) {
+  *state = NULL;
+  if (!enabled)
+    return WD_OK;
+  smb_atk_set *s = calloc(1, sizeof *s);
+  if (!s)
+    return WD_ERR_NOMEM;
+  wd_rc rc = smb_atk_init(s, detector, val_size, cfg, mc, fill);
+  if (rc != WD_OK) {
+    free(s);
+    return rc;
+  }
+  *state = s;
+  return WD_OK;
+}
+
+static inline void smb_atk_destroy(void *state) {
+  smb_atk_set *s = state;
+  if (!s)
+    return;
+  smb_atk_fini(s);
+  free(s);
+}
+
+static inline void smb_atk_on_flow_end(void *state, const wd_detect_ctx_t *ctx,
+                                       const wd_flow_t *f) {
+  (void)ctx;
+  smb_atk_flow_end(state, f);
+}
+
+static inline void smb_atk_on_tick(void *state, const wd_detect_ctx_t *ctx,
+                                   uint64_t now) {
+  smb_atk_tick(state, ctx, now, false);
+}
+
+static inline void smb_atk_on_finish(void *state, const wd_detect_ctx_t *ctx,
+                                     uint64_t now) {
+  smb_atk_tick(state, ctx, now, true);
+}
+
+/* The wd_detector_ops_t of an SMB detector: its own create and on_smb, the
+ * rest shared. */
+#define SMB_ATK_OPS(NAME, CREATE, ON_SMB)                                      \
+  {                                                                            \
+    .name = (NAME), .create = (CREATE), .destroy = smb_atk_destroy,            \
+    .on_smb = (ON_SMB), .on_flow_end = smb_atk_on_flow_end,                    \
+    .on_tick = smb_atk_on_tick, .on_finish = smb_atk_on_finish,                \
+  }
 
 #endif

@@ -33,10 +33,6 @@ typedef struct dp_attack {
   bool implant;
 } dp_attack;
 
-typedef struct dp_state {
-  smb_atk_set set;
-} dp_state;
-
 static uint8_t opcode_of(uint32_t timeout) {
   return (uint8_t)((timeout & 0xff) + ((timeout >> 8) & 0xff) +
                    ((timeout >> 16) & 0xff) + (timeout >> 24));
@@ -89,33 +85,13 @@ static void fill(const void *val, wd_alert_t *a, char *buf, size_t n) {
 }
 
 static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
-  *state = NULL;
-  if (!cfg->detect.doublepulsar.enabled)
-    return WD_OK;
-  dp_state *s = calloc(1, sizeof *s);
-  if (!s)
-    return WD_ERR_NOMEM;
-  wd_rc rc = smb_atk_init(&s->set, "smb.doublepulsar", sizeof(dp_attack), cfg,
-                          mc, fill);
-  if (rc != WD_OK) {
-    free(s);
-    return rc;
-  }
-  *state = s;
-  return WD_OK;
-}
-
-static void destroy(void *state) {
-  dp_state *s = state;
-  if (!s)
-    return;
-  smb_atk_fini(&s->set);
-  free(s);
+  return smb_atk_create(cfg->detect.doublepulsar.enabled, "smb.doublepulsar",
+                        sizeof(dp_attack), cfg, mc, fill, state);
 }
 
 static void on_smb(void *state, const wd_detect_ctx_t *ctx,
                    const struct wd_smb_msg *m, const wd_flow_t *f, int dir) {
-  dp_state *s = state;
+  smb_atk_set *s = state;
   if (m->version != WD_SMB_V1 || m->command != WD_SMB1_TRANSACTION2)
     return;
   const wd_smb_tx_info_t *tx = &m->tx;
@@ -127,7 +103,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
     if (tx->subcommand != WD_SMB_TRANS2_SESSION_SETUP)
       return;
     /* counted on an attack already reported; the verdict needs the answer */
-    dp_attack *v = smb_atk_get(&s->set, &from, &to, m->ts_ns, false);
+    dp_attack *v = smb_atk_get(s, &from, &to, m->ts_ns, false);
     if (!v)
       return;
     smb_atk_touch(&v->h, f, fport, tport, m->ts_ns);
@@ -150,7 +126,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
                !(m->anomalies & WD_SMB_ANOM_RESP_UNMATCHED);
   if (!implant && !clean)
     return;
-  dp_attack *v = smb_atk_get(&s->set, &to, &from, m->ts_ns, true);
+  dp_attack *v = smb_atk_get(s, &to, &from, m->ts_ns, true);
   if (!v)
     return;
   smb_atk_touch(&v->h, f, tport, fport, m->ts_ns);
@@ -176,32 +152,8 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
   } else {
     v->clean_replies++;
   }
-  smb_atk_report(&s->set, ctx, &v->h, &to, &from, m->ts_ns);
+  smb_atk_report(s, ctx, &v->h, &to, &from, m->ts_ns);
 }
 
-static void on_flow_end(void *state, const wd_detect_ctx_t *ctx,
-                        const wd_flow_t *f) {
-  dp_state *s = state;
-  (void)ctx;
-  smb_atk_flow_end(&s->set, f);
-}
-
-static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now) {
-  dp_state *s = state;
-  smb_atk_tick(&s->set, ctx, now, false);
-}
-
-static void on_finish(void *state, const wd_detect_ctx_t *ctx, uint64_t now) {
-  dp_state *s = state;
-  smb_atk_tick(&s->set, ctx, now, true);
-}
-
-const wd_detector_ops_t wd_detector_doublepulsar = {
-    .name = "smb.doublepulsar",
-    .create = create,
-    .destroy = destroy,
-    .on_smb = on_smb,
-    .on_flow_end = on_flow_end,
-    .on_tick = on_tick,
-    .on_finish = on_finish,
-};
+const wd_detector_ops_t wd_detector_doublepulsar =
+    SMB_ATK_OPS("smb.doublepulsar", create, on_smb);

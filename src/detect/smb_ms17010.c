@@ -77,10 +77,6 @@ typedef struct ms_attack {
   attempt att[ATTEMPTS_KEPT]; /* the latest attempts (ring) */
 } ms_attack;
 
-typedef struct ms_state {
-  smb_atk_set set;
-} ms_state;
-
 static const char *outcome_name(uint8_t o) {
   return o == OUT_VULNERABLE ? "vulnerable"
          : o == OUT_PATCHED  ? "patched"
@@ -147,28 +143,8 @@ static void fill(const void *val, wd_alert_t *a, char *buf, size_t n) {
 }
 
 static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
-  *state = NULL;
-  if (!cfg->detect.ms17010.enabled)
-    return WD_OK;
-  ms_state *s = calloc(1, sizeof *s);
-  if (!s)
-    return WD_ERR_NOMEM;
-  wd_rc rc =
-      smb_atk_init(&s->set, "smb.ms17-010", sizeof(ms_attack), cfg, mc, fill);
-  if (rc != WD_OK) {
-    free(s);
-    return rc;
-  }
-  *state = s;
-  return WD_OK;
-}
-
-static void destroy(void *state) {
-  ms_state *s = state;
-  if (!s)
-    return;
-  smb_atk_fini(&s->set);
-  free(s);
+  return smb_atk_create(cfg->detect.ms17010.enabled, "smb.ms17-010",
+                        sizeof(ms_attack), cfg, mc, fill, state);
 }
 
 static attempt *find_attempt(ms_attack *v, uint64_t flow_id, uint32_t pid,
@@ -189,11 +165,11 @@ static void set_outcome(ms_attack *v, uint8_t o) {
 }
 
 /* An exploitation attempt by `from` against `to` on this transaction. */
-static void on_attempt(ms_state *s, const wd_detect_ctx_t *ctx,
+static void on_attempt(smb_atk_set *s, const wd_detect_ctx_t *ctx,
                        const wd_smb_msg_t *m, const wd_flow_t *f,
                        const wd_addr_t *from, uint16_t fport,
                        const wd_addr_t *to, uint16_t tport, uint32_t variant) {
-  ms_attack *v = smb_atk_get(&s->set, from, to, m->ts_ns, true);
+  ms_attack *v = smb_atk_get(s, from, to, m->ts_ns, true);
   if (!v)
     return;
   smb_atk_touch(&v->h, f, fport, tport, m->ts_ns);
@@ -224,12 +200,12 @@ static void on_attempt(ms_state *s, const wd_detect_ctx_t *ctx,
     v->variants |= variant;
     v->h.dirty = true;
   }
-  smb_atk_report(&s->set, ctx, &v->h, from, to, m->ts_ns);
+  smb_atk_report(s, ctx, &v->h, from, to, m->ts_ns);
 }
 
 static void on_smb(void *state, const wd_detect_ctx_t *ctx,
                    const struct wd_smb_msg *m, const wd_flow_t *f, int dir) {
-  ms_state *s = state;
+  smb_atk_set *s = state;
   if (m->version != WD_SMB_V1 && m->version != WD_SMB_V2)
     return;
   wd_addr_t from, to;
@@ -240,7 +216,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
   if (m->version == WD_SMB_V2) {
     /* grooming: SMB2 headers that no client sends, from an attacker */
     if (!m->is_response && (m->anomalies & WD_SMB_ANOM_SMB2_BAD_HEADER)) {
-      ms_attack *v = smb_atk_get(&s->set, &from, &to, m->ts_ns, false);
+      ms_attack *v = smb_atk_get(s, &from, &to, m->ts_ns, false);
       if (v) {
         v->grooming++;
         v->h.dirty = true;
@@ -279,7 +255,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
     /* the attacker looking for its implant: part of the attack */
     if (m->command == WD_SMB1_TRANSACTION2 &&
         tx->subcommand == WD_SMB_TRANS2_SESSION_SETUP) {
-      ms_attack *v = smb_atk_get(&s->set, &from, &to, m->ts_ns, false);
+      ms_attack *v = smb_atk_get(s, &from, &to, m->ts_ns, false);
       if (v)
         smb_atk_touch(&v->h, f, fport, tport, m->ts_ns);
     }
@@ -292,7 +268,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
       (m->status == WD_SMB_STATUS_INSUFF_SERVER_RESOURCES ||
        m->status == WD_SMB_STATUS_ACCESS_DENIED ||
        m->status == WD_SMB_STATUS_INVALID_HANDLE)) {
-    ms_attack *v = smb_atk_get(&s->set, &to, &from, m->ts_ns, true);
+    ms_attack *v = smb_atk_get(s, &to, &from, m->ts_ns, true);
     if (!v)
       return;
     smb_atk_touch(&v->h, f, tport, fport, m->ts_ns);
@@ -305,11 +281,11 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
       v->checks_patched++;
       set_outcome(v, OUT_PATCHED);
     }
-    smb_atk_report(&s->set, ctx, &v->h, &to, &from, m->ts_ns);
+    smb_atk_report(s, ctx, &v->h, &to, &from, m->ts_ns);
     return;
   }
 
-  ms_attack *v = smb_atk_get(&s->set, &to, &from, m->ts_ns, false);
+  ms_attack *v = smb_atk_get(s, &to, &from, m->ts_ns, false);
   if (!v)
     return;
   attempt *t = find_attempt(v, f->id, m->pid, m->mid);
@@ -355,32 +331,8 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
   } else {
     return;
   }
-  smb_atk_report(&s->set, ctx, &v->h, &to, &from, m->ts_ns);
+  smb_atk_report(s, ctx, &v->h, &to, &from, m->ts_ns);
 }
 
-static void on_flow_end(void *state, const wd_detect_ctx_t *ctx,
-                        const wd_flow_t *f) {
-  ms_state *s = state;
-  (void)ctx;
-  smb_atk_flow_end(&s->set, f);
-}
-
-static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now) {
-  ms_state *s = state;
-  smb_atk_tick(&s->set, ctx, now, false);
-}
-
-static void on_finish(void *state, const wd_detect_ctx_t *ctx, uint64_t now) {
-  ms_state *s = state;
-  smb_atk_tick(&s->set, ctx, now, true);
-}
-
-const wd_detector_ops_t wd_detector_ms17010 = {
-    .name = "smb.ms17-010",
-    .create = create,
-    .destroy = destroy,
-    .on_smb = on_smb,
-    .on_flow_end = on_flow_end,
-    .on_tick = on_tick,
-    .on_finish = on_finish,
-};
+const wd_detector_ops_t wd_detector_ms17010 =
+    SMB_ATK_OPS("smb.ms17-010", create, on_smb);

@@ -53,38 +53,21 @@ static void report(wd_flood_t *fl, const wd_flood_attack_t *at,
   }
   wd_alert_add_u64(al, "handshakes", at->aux);
   wd_alert_add_bool(al, "spoofed", sp);
-  if (!sp && at->nsample) {
-    size_t n;
-    char *buf = wd_flood_scratch(fl, &n);
-    for (unsigned i = 0; i < at->nsample; i++)
-      wd_attack_list_addr(buf, n, &at->sample[i]);
-    wd_alert_add_str(al, "sources_sample", buf);
-  }
+  if (!sp)
+    wd_flood_add_sample(fl, al, "sources_sample", at);
 }
 
 static const wd_flood_ops_t ops = {
-    .alert = {.detector = "ddos.syn-flood",
-              .signature_id = 2100301,
-              .signature = "TCP SYN flood against a protected host",
-              .category = "Attempted Denial of Service",
-              .severity = 2,
-              .rsit_class = "availability",
-              .rsit_type = "ddos"},
+    .alert = WD_FLOOD_DDOS_ALERT("ddos.syn-flood", 2100301,
+                                 "TCP SYN flood against a protected host"),
     .sources_metric = "sources",
     .over = over,
     .report = report,
 };
 
 static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
-  *state = NULL;
-  if (!cfg->detect.syn_flood.enabled)
-    return WD_OK;
-  uint64_t max = wd_attack_table_max(mc, 10, sizeof(wd_addr_t),
-                                     sizeof(wd_flood_sec_t), 64);
-  return wd_flood_new(&ops, cfg, mc, max, (wd_flood_t **)state);
+  return wd_flood_create(&ops, cfg->detect.syn_flood.enabled, cfg, mc, state);
 }
-
-static void destroy(void *state) { wd_flood_free(state); }
 
 /* A capture that sees only the traffic towards the server never shows the
  * SYN-ACK, so the flow table never calls the handshake complete; the
@@ -124,20 +107,5 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
   wd_flood_add(fl, ctx, &fp);
 }
 
-static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns) {
-  wd_flood_tick(state, ctx, now_ns);
-}
-
-static void on_finish(void *state, const wd_detect_ctx_t *ctx,
-                      uint64_t now_ns) {
-  wd_flood_finish(state, ctx, now_ns);
-}
-
-const wd_detector_ops_t wd_detector_syn_flood = {
-    .name = "ddos.syn-flood",
-    .create = create,
-    .destroy = destroy,
-    .on_packet = on_packet,
-    .on_tick = on_tick,
-    .on_finish = on_finish,
-};
+const wd_detector_ops_t wd_detector_syn_flood =
+    WD_FLOOD_DETECTOR_OPS("ddos.syn-flood", create, on_packet);

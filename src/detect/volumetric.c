@@ -57,14 +57,9 @@ static void report(wd_flood_t *fl, const wd_flood_attack_t *at,
 }
 
 static const wd_flood_ops_t ops = {
-    .alert = {.detector = "ddos.volumetric",
-              .signature_id = 2100303,
-              .signature = "Traffic towards a protected host above its "
-                           "volumetric threshold",
-              .category = "Attempted Denial of Service",
-              .severity = 2,
-              .rsit_class = "availability",
-              .rsit_type = "ddos"},
+    .alert = WD_FLOOD_DDOS_ALERT("ddos.volumetric", 2100303,
+                                 "Traffic towards a protected host above its "
+                                 "volumetric threshold"),
     .sources_metric = "sources",
     .over = over,
     .init_victim = init_victim,
@@ -72,15 +67,8 @@ static const wd_flood_ops_t ops = {
 };
 
 static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
-  *state = NULL;
-  if (!cfg->detect.volumetric.enabled)
-    return WD_OK;
-  uint64_t max = wd_attack_table_max(mc, 10, sizeof(wd_addr_t),
-                                     sizeof(wd_flood_sec_t), 64);
-  return wd_flood_new(&ops, cfg, mc, max, (wd_flood_t **)state);
+  return wd_flood_create(&ops, cfg->detect.volumetric.enabled, cfg, mc, state);
 }
-
-static void destroy(void *state) { wd_flood_free(state); }
 
 static void on_packet(void *state, const wd_detect_ctx_t *ctx,
                       const wd_packet_t *p, const wd_flow_t *f, int dir) {
@@ -115,20 +103,5 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
   wd_flood_add(state, ctx, &fp);
 }
 
-static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns) {
-  wd_flood_tick(state, ctx, now_ns);
-}
-
-static void on_finish(void *state, const wd_detect_ctx_t *ctx,
-                      uint64_t now_ns) {
-  wd_flood_finish(state, ctx, now_ns);
-}
-
-const wd_detector_ops_t wd_detector_volumetric = {
-    .name = "ddos.volumetric",
-    .create = create,
-    .destroy = destroy,
-    .on_packet = on_packet,
-    .on_tick = on_tick,
-    .on_finish = on_finish,
-};
+const wd_detector_ops_t wd_detector_volumetric =
+    WD_FLOOD_DETECTOR_OPS("ddos.volumetric", create, on_packet);

@@ -576,15 +576,25 @@ static void render_html(const wd_report_t *r, bool detail, const char *title,
   time_str(r->now_ns, t1, sizeof t1);
   time_str(r->since_ns, t2, sizeof t2);
   time_str(r->until_ns, t3, sizeof t3);
+  /* An open end of the period reads as such, not as a dash. */
+  char span[160];
+  if (r->since_ns && r->until_ns)
+    snprintf(span, sizeof span, "Notifications from %s to %s", t2, t3);
+  else if (r->since_ns)
+    snprintf(span, sizeof span, "Notifications since %s", t2);
+  else if (r->until_ns)
+    snprintf(span, sizeof span, "Notifications until %s", t3);
+  else
+    snprintf(span, sizeof span, "All notifications");
   wd_strbuf_printf(b,
-                   "</h1>\n<p class=\"note\">Grouped by %s. Notifications "
-                   "from %s to %s; computed at %s. A notification is "
+                   "</h1>\n<p class=\"note\">Grouped by %s. %s; "
+                   "computed at %s. A notification is "
                    "<em>overdue</em> when its party's deadline passed "
                    "without a human reply; <em>substantive</em> and "
                    "<em>formal</em> are the analysts' verdicts on human "
                    "replies; the median is over first notifications "
                    "answered by a person.</p>\n<table>\n<thead><tr>",
-                   wd_report_by_name(r->by), t2, t3, t1);
+                   wd_report_by_name(r->by), span, t1);
   static const char *const cols[] = {"Incidents",
                                      "Sent",
                                      "Delivered",

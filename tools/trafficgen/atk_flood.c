@@ -284,20 +284,22 @@ static size_t amp_payload(tg_gen_t *g, flood_t *f, uint8_t *out, size_t cap) {
   }
 }
 
-static void amp_unit(tg_gen_t *g, flood_t *f, uint64_t t) {
+/* The network layer of one flood packet: a source drawn from the flood's
+ * sources, through the router, to the victim (the family of the flood). */
+static tg_l3_t flood_l3(flood_t *f) {
   tg_rng_t *r = &f->a.rng;
   uint32_t k = tg_rng_below(r, f->nsrc);
-  const wd_addr_t *sa = &f->src[k];
-  const wd_addr_t *va = f->family == 6 ? &f->victim.a6 : &f->victim.a4;
   static const uint8_t router[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
-  tg_l3_t l3 = {sa,
-                va,
-                router,
-                f->victim.mac,
-                f->src_ttl[k],
-                (uint16_t)tg_rng_next(r),
-                false,
-                false};
+  tg_l3_t l3 = {&f->src[k],    f->family == 6 ? &f->victim.a6 : &f->victim.a4,
+                router,        f->victim.mac,
+                f->src_ttl[k], (uint16_t)tg_rng_next(r),
+                false,         false};
+  return l3;
+}
+
+static void amp_unit(tg_gen_t *g, flood_t *f, uint64_t t) {
+  tg_rng_t *r = &f->a.rng;
+  tg_l3_t l3 = flood_l3(f);
   tg_tag_t tag = {{(int16_t)f->row, -1}};
   uint16_t vport = f->vports[tg_rng_below(r, 3)];
   if (f->proto == AMP_SYNACK) {
@@ -316,18 +318,7 @@ static void amp_unit(tg_gen_t *g, flood_t *f, uint64_t t) {
 
 static void vol_unit(tg_gen_t *g, flood_t *f, uint64_t t) {
   tg_rng_t *r = &f->a.rng;
-  uint32_t k = tg_rng_below(r, f->nsrc);
-  const wd_addr_t *sa = &f->src[k];
-  const wd_addr_t *va = f->family == 6 ? &f->victim.a6 : &f->victim.a4;
-  static const uint8_t router[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
-  tg_l3_t l3 = {sa,
-                va,
-                router,
-                f->victim.mac,
-                f->src_ttl[k],
-                (uint16_t)tg_rng_next(r),
-                false,
-                false};
+  tg_l3_t l3 = flood_l3(f);
   tg_tag_t tag = {{(int16_t)f->row, -1}};
   size_t iph = f->family == 6 ? 40 : 20;
   size_t size = f->size < iph + 28 ? iph + 28 : f->size;

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "core/config.h"
+#include "core/text.h"
 #include "store/store.h"
 
 int wd_cmd_incidents(int argc, char **argv);
@@ -84,14 +85,30 @@ static const char *sev_name(unsigned s) {
   return s <= 4 ? n[s] : "low";
 }
 
-/* One cell of a table: text cut to w columns (bytes; names are ASCII in
- * practice, and cutting never splits the line). */
+/* Text from the database for a human: AS names from the mmdb, share
+ * paths, signatures and names can hold any bytes, which must not reach a
+ * terminal as they are (core/text.h). A few rotating buffers, enough for
+ * the arguments of one printf. */
+#define ESC_BUFS 12
+#define ESC_LEN (4 * WD_STORE_PATH_LEN + 1)
+static const char *esc(const char *s) {
+  static char buf[ESC_BUFS][ESC_LEN];
+  static unsigned next;
+  char *b = buf[next++ % ESC_BUFS];
+  return wd_text_escape(s, b, ESC_LEN);
+}
+
+/* One cell of a table: escaped text cut to w characters, never inside a
+ * UTF-8 sequence (an escape may be cut; it is ASCII). */
 static void cell(const char *s, int w) {
-  int n = (int)strlen(s);
-  if (n > w)
-    printf("%.*s~ ", w - 1, s);
-  else
-    printf("%-*s ", w, s);
+  const char *e = esc(s);
+  size_t n = wd_text_width(e);
+  char cut[4 * 64 + 1];
+  if (n > (size_t)w) {
+    wd_text_cut(e, (size_t)w - 1, cut, sizeof cut);
+    printf("%s~ ", cut);
+  } else
+    printf("%s%*s ", e, w - (int)n, "");
 }
 
 static void print_row(const wd_store_incident_t *inc) {
@@ -115,60 +132,63 @@ static void print_row(const wd_store_incident_t *inc) {
   cell(inc->rsit_type, 17);
   cell(inc->facility[0] ? inc->facility : "-", 18);
   cell(att, 28);
-  printf("%s\n", inc->summary);
+  printf("%s\n", esc(inc->summary));
 }
 
 static void print_detail(const wd_store_incident_t *inc) {
   char a[40], b[40];
-  printf("%s  %s/%s  severity %s  status %s%s\n", inc->id, inc->rsit_class,
-         inc->rsit_type, sev_name(inc->severity), inc->status,
-         inc->active ? "  (active)" : "");
-  printf("  %s\n", inc->summary);
+  printf("%s  %s/%s  severity %s  status %s%s\n", esc(inc->id),
+         esc(inc->rsit_class), esc(inc->rsit_type), sev_name(inc->severity),
+         esc(inc->status), inc->active ? "  (active)" : "");
+  printf("  %s\n", esc(inc->summary));
   printf("  seen     %s .. %s\n", wd_store_time_str(inc->first_ns, a),
          wd_store_time_str(inc->last_ns, b));
   printf("  counts   %llu alerts, %llu packets, peak %llu pkt/s, %llu bit/s\n",
          (unsigned long long)inc->alerts, (unsigned long long)inc->packets,
          (unsigned long long)inc->peak_pps, (unsigned long long)inc->peak_bps);
   if (inc->facility[0])
-    printf("  facility %s (%s, %s)\n", inc->facility, inc->sector,
-           inc->criticality);
+    printf("  facility %s (%s, %s)\n", esc(inc->facility), esc(inc->sector),
+           esc(inc->criticality));
   if (inc->attribution[0])
-    printf("  sources  %s\n", inc->attribution);
+    printf("  sources  %s\n", esc(inc->attribution));
   for (size_t i = 0; i < inc->n_attackers; i++) {
     const wd_store_attacker_t *x = &inc->attackers[i];
-    printf("  %-9s %s  %s  AS%u %s  %s (%s)%s%s\n", x->role, x->ip,
-           x->country[0] ? x->country : "--", x->asn, x->as_org,
-           x->reliable ? "reliable" : "unreliable", x->reason,
-           x->party[0] ? "  -> " : "", x->party);
+    printf("  %-9s %s  %s  AS%u %s  %s (%s)%s%s\n", esc(x->role), esc(x->ip),
+           x->country[0] ? esc(x->country) : "--", x->asn, esc(x->as_org),
+           x->reliable ? "reliable" : "unreliable", esc(x->reason),
+           x->party[0] ? "  -> " : "", esc(x->party));
   }
   for (size_t i = 0; i < inc->n_targets; i++)
-    printf("  target   %s  %s %s\n", inc->targets[i].ip,
-           inc->targets[i].facility, inc->targets[i].sector);
+    printf("  target   %s  %s %s\n", esc(inc->targets[i].ip),
+           esc(inc->targets[i].facility), esc(inc->targets[i].sector));
   for (size_t i = 0; i < inc->n_hosts; i++) {
     const wd_store_host_t *h = &inc->hosts[i];
     uint64_t t =
         h->infected_ns && (!h->active_ns || h->infected_ns < h->active_ns)
             ? h->infected_ns
             : h->active_ns;
-    printf("  host %3zu %s  %s%s%s\n", i + 1, h->ip, wd_store_time_str(t, a),
-           h->infected_by[0] ? "  infected by " : "", h->infected_by);
+    printf("  host %3zu %s  %s%s%s\n", i + 1, esc(h->ip),
+           wd_store_time_str(t, a), h->infected_by[0] ? "  infected by " : "",
+           esc(h->infected_by));
   }
   for (size_t i = 0; i < inc->n_attacks; i++) {
     const wd_store_attack_t *x = &inc->attacks[i];
-    printf("  alert    %s %s -> %s  %llu reports%s  %s\n", x->detector,
-           x->src[0] ? x->src : "*", x->dst, (unsigned long long)x->reports,
-           x->ended ? ", ended" : "", x->signature);
+    printf("  alert    %s %s -> %s  %llu reports%s  %s\n", esc(x->detector),
+           x->src[0] ? esc(x->src) : "*", esc(x->dst),
+           (unsigned long long)x->reports, x->ended ? ", ended" : "",
+           esc(x->signature));
   }
   if (inc->party.set)
     printf("  party    %s <%s> (%s, %s, %s, %u h) matched by %s\n",
-           inc->party.name, inc->party.email, inc->party.kind,
-           inc->party.format, inc->party.language, inc->party.deadline_hours,
-           inc->party.matched_by);
+           esc(inc->party.name), esc(inc->party.email), esc(inc->party.kind),
+           esc(inc->party.format), esc(inc->party.language),
+           inc->party.deadline_hours, esc(inc->party.matched_by));
   else
-    printf("  party    none: %s\n", inc->party.matched_by);
+    printf("  party    none: %s\n", esc(inc->party.matched_by));
   if (inc->evidence_path[0])
-    printf("  evidence %s  sha256 %s  (%llu packets)\n", inc->evidence_path,
-           inc->evidence_sha256, (unsigned long long)inc->evidence_packets);
+    printf("  evidence %s  sha256 %s  (%llu packets)\n",
+           esc(inc->evidence_path), esc(inc->evidence_sha256),
+           (unsigned long long)inc->evidence_packets);
 }
 
 static int print_json(json_t *j, FILE *out) {
@@ -317,7 +337,10 @@ int wd_cmd_incidents(int argc, char **argv) {
   if (!db)
     db = DEFAULT_DB;
   wd_store_t *s = NULL;
-  if (wd_store_open(db, &s, err, sizeof err) != WD_OK) {
+  /* read only: a mistyped path is an error, never a new empty database */
+  wd_store_opts_t so = {.flags = WD_STORE_READONLY,
+                        .busy_timeout_ms = cfg ? cfg->db.busy_timeout_ms : 0};
+  if (wd_store_open_opts(db, &so, &s, err, sizeof err) != WD_OK) {
     fprintf(stderr, "ward: %s\n", err);
     wd_config_free(cfg);
     return X_RUNTIME;

@@ -239,6 +239,8 @@ static const wd_config_key_t keys[] = {
 
     K_STR("db.path", db.path, "/var/lib/ward/ward.db", WD_CONFIG_LATER,
           "SQLite database of incidents and notifications"),
+    K_MS("db.busy_timeout", db.busy_timeout_ms, "10s", 1, 3600000,
+         "longest wait for another ward process holding the database lock"),
 
     K_STR("notify.from", notify.from, NULL, WD_CONFIG_LATER,
           "sender address of notification mails"),

@@ -1085,7 +1085,9 @@ wd_rc wd_incidents_new(const wd_config_t *cfg, const char *db_path,
                                                : 3600) *
       NS;
   const char *path = db_path ? db_path : cfg->db.path;
-  wd_rc rc = path ? wd_store_open(path, &x->store, err, errlen) : WD_ERR_INVAL;
+  wd_store_opts_t so = {.busy_timeout_ms = cfg->db.busy_timeout_ms};
+  wd_rc rc = path ? wd_store_open_opts(path, &so, &x->store, err, errlen)
+                  : WD_ERR_INVAL;
   if (rc != WD_OK) {
     if (!path && err)
       snprintf(err, errlen, "no database path (--db or db.path)");

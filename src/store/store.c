@@ -11,10 +11,13 @@
  * alerts gives the same rows. */
 #include "store/store.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "core/log.h"
 
@@ -162,6 +165,8 @@ struct wd_store {
   sqlite3_stmt *st[Q_COUNT]; /* prepared on first use */
   char path[WD_STORE_PATH_LEN];
   char msg[256];
+  uint32_t busy_ms; /* how long to wait for another connection's lock */
+  bool readonly;    /* opened with WD_STORE_READONLY: writes refused */
 };
 
 static void set_err(char *err, size_t errlen, const char *path,
@@ -254,22 +259,75 @@ int wd_store_version(wd_store_t *s) {
   return v;
 }
 
-/* Applies migrations (have, target] each in one transaction. The version
- * number is an integer we format ourselves, not an outside value. */
-static wd_rc migrate(wd_store_t *s, int have, int target) {
-  for (int v = have + 1; v <= target; v++) {
-    const wd_store_migration_t *m = &wd_store_migrations[v - 1];
-    char bump[64];
-    wd_rc rc = exec(s, "BEGIN IMMEDIATE");
+/* Milliseconds of CLOCK_MONOTONIC. */
+static uint64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Runs sql, waiting while another connection holds the lock it needs.
+ * SQLite's busy handler (sqlite3_busy_timeout) already waits for most
+ * locks; some it cannot wait for (changing the journal mode, a WAL being
+ * recovered or reset by another process) return SQLITE_BUSY at once, so
+ * those are retried here until the same bound has passed. Not on the
+ * packet path: at most once per traffic second. */
+static wd_rc exec_wait(wd_store_t *s, const char *sql) {
+  uint64_t deadline = mono_ms() + s->busy_ms;
+  long pause_ms = 2;
+  for (;;) {
+    char *m = NULL;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &m);
+    if (rc == SQLITE_OK)
+      return WD_OK;
+    snprintf(s->msg, sizeof s->msg, "%s", m ? m : sqlite3_errstr(rc));
+    sqlite3_free(m);
+    if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+      return rc == SQLITE_NOMEM ? WD_ERR_NOMEM : WD_ERR_IO;
+    if (mono_ms() >= deadline) {
+      snprintf(s->msg, sizeof s->msg,
+               "database is locked: another ward held it for more than "
+               "%u ms (db.busy_timeout)",
+               s->busy_ms);
+      return WD_ERR_IO;
+    }
+    struct timespec ts = {0, pause_ms * 1000000L};
+    nanosleep(&ts, NULL);
+    if (pause_ms < 50)
+      pause_ms *= 2;
+  }
+}
+
+/* Applies migrations up to target, each in its own transaction. Another
+ * process may be opening the same new database at this moment: each step
+ * takes the write lock first (BEGIN EXCLUSIVE, waiting for it), then reads
+ * user_version again inside the transaction and applies only what is still
+ * missing, so two wards never run the same step. The version number is an
+ * integer we format ourselves, not an outside value. */
+static wd_rc migrate(wd_store_t *s, int target) {
+  for (;;) {
+    wd_rc rc = exec_wait(s, "BEGIN EXCLUSIVE");
     if (rc != WD_OK)
       return rc;
+    int have = wd_store_version(s);
+    if (have < 0 || have >= target ||
+        (size_t)have >= wd_store_migrations_count) {
+      exec(s, "COMMIT");
+      if (have < 0) {
+        snprintf(s->msg, sizeof s->msg, "cannot read the schema version: %s",
+                 sqlite3_errmsg(s->db));
+        return WD_ERR_IO;
+      }
+      return WD_OK;
+    }
+    const wd_store_migration_t *m = &wd_store_migrations[have];
+    char bump[64];
     snprintf(bump, sizeof bump, "PRAGMA user_version = %d", m->version);
     if ((rc = exec(s, m->sql)) != WD_OK || (rc = exec(s, bump)) != WD_OK ||
-        (rc = exec(s, "COMMIT")) != WD_OK) {
+        (rc = exec_wait(s, "COMMIT")) != WD_OK) {
       char why[256];
       snprintf(why, sizeof why, "migration %d (%.60s): %.160s", m->version,
                m->name, s->msg);
-      snprintf(s->msg, sizeof s->msg, "%s", why);
       exec(s, "ROLLBACK");
       snprintf(s->msg, sizeof s->msg, "%s", why);
       return rc;
@@ -277,24 +335,52 @@ static wd_rc migrate(wd_store_t *s, int have, int target) {
     wd_log(WD_LOG_INFO, "store", "%s: schema version %d: %s", s->path,
            m->version, m->name);
   }
-  return WD_OK;
 }
 
-wd_rc wd_store_open_to(const char *path, int version, wd_store_t **out,
-                       char *err, size_t errlen) {
+/* Journal mode WAL (persistent in the file): set once by whichever ward
+ * opens a new database first; the others find it set. */
+static wd_rc set_wal(wd_store_t *s) {
+  sqlite3_stmt *st;
+  bool wal = false;
+  if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL) ==
+      SQLITE_OK) {
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      const unsigned char *m = sqlite3_column_text(st, 0);
+      wal = m && strcmp((const char *)m, "wal") == 0;
+    }
+    sqlite3_finalize(st);
+  }
+  return wal ? WD_OK : exec_wait(s, "PRAGMA journal_mode = WAL");
+}
+
+static wd_rc open_store(const char *path, int version, const wd_store_opts_t *o,
+                        wd_store_t **out, char *err, size_t errlen) {
   *out = NULL;
+  bool ro = o && (o->flags & WD_STORE_READONLY);
   if (!path || !*path || version < 0 ||
       (size_t)version > wd_store_migrations_count) {
     set_err(err, errlen, path ? path : "(null)", "invalid database path", NULL);
     return WD_ERR_INVAL;
   }
+  struct stat sb;
+  if (ro && stat(path, &sb) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      set_err(err, errlen, path, "no such database", NULL);
+      return WD_ERR_NOTFOUND;
+    }
+    set_err(err, errlen, path, "cannot open database", strerror(errno));
+    return WD_ERR_IO;
+  }
   wd_store_t *s = calloc(1, sizeof *s);
   if (!s)
     return WD_ERR_NOMEM;
   snprintf(s->path, sizeof s->path, "%s", path);
-  int rc = sqlite3_open_v2(
-      path, &s->db,
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  s->readonly = ro;
+  s->busy_ms =
+      o && o->busy_timeout_ms ? o->busy_timeout_ms : WD_STORE_BUSY_TIMEOUT_MS;
+  int flags =
+      ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
   wd_rc r = WD_OK;
   if (rc != SQLITE_OK) {
     set_err(err, errlen, path, "cannot open database",
@@ -303,10 +389,10 @@ wd_rc wd_store_open_to(const char *path, int version, wd_store_t **out,
     goto fail;
   }
   sqlite3_extended_result_codes(s->db, 0);
-  sqlite3_busy_timeout(s->db, 5000);
-  if ((r = exec(s, "PRAGMA journal_mode = WAL")) != WD_OK ||
-      (r = exec(s, "PRAGMA synchronous = NORMAL")) != WD_OK ||
-      (r = exec(s, "PRAGMA foreign_keys = ON")) != WD_OK) {
+  sqlite3_busy_timeout(s->db, (int)s->busy_ms);
+  if (!ro && ((r = set_wal(s)) != WD_OK ||
+              (r = exec(s, "PRAGMA synchronous = NORMAL")) != WD_OK ||
+              (r = exec(s, "PRAGMA foreign_keys = ON")) != WD_OK)) {
     set_err(err, errlen, path, "cannot set up database", s->msg);
     goto fail;
   }
@@ -324,7 +410,15 @@ wd_rc wd_store_open_to(const char *path, int version, wd_store_t **out,
     r = WD_ERR_UNSUPPORTED;
     goto fail;
   }
-  if (have < version && (r = migrate(s, have, version)) != WD_OK) {
+  if (ro && have == 0) {
+    /* read-only: no schema is created, and a file without one is some
+       other program's database (or an empty file) */
+    set_err(err, errlen, path, "not a ward database",
+            "no ward schema in it (user_version 0)");
+    r = WD_ERR_INVAL;
+    goto fail;
+  }
+  if (!ro && have < version && (r = migrate(s, version)) != WD_OK) {
     set_err(err, errlen, path, "cannot migrate", s->msg);
     goto fail;
   }
@@ -335,10 +429,27 @@ fail:
   return r;
 }
 
+wd_rc wd_store_open_opts(const char *path, const wd_store_opts_t *opts,
+                         wd_store_t **out, char *err, size_t errlen) {
+  return open_store(path, (int)wd_store_migrations_count, opts, out, err,
+                    errlen);
+}
+
+wd_rc wd_store_open_to(const char *path, int version, wd_store_t **out,
+                       char *err, size_t errlen) {
+  return open_store(path, version, NULL, out, err, errlen);
+}
+
 wd_rc wd_store_open(const char *path, wd_store_t **out, char *err,
                     size_t errlen) {
-  return wd_store_open_to(path, (int)wd_store_migrations_count, out, err,
-                          errlen);
+  return open_store(path, (int)wd_store_migrations_count, NULL, out, err,
+                    errlen);
+}
+
+wd_rc wd_store_open_readonly(const char *path, wd_store_t **out, char *err,
+                             size_t errlen) {
+  wd_store_opts_t o = {.flags = WD_STORE_READONLY};
+  return open_store(path, (int)wd_store_migrations_count, &o, out, err, errlen);
 }
 
 void wd_store_close(wd_store_t *s) {
@@ -358,10 +469,18 @@ struct sqlite3 *wd_store_db(wd_store_t *s) {
 
 const char *wd_store_errmsg(wd_store_t *s) { return s->msg; }
 
-wd_rc wd_store_begin(wd_store_t *s) { return exec(s, "BEGIN IMMEDIATE"); }
+wd_rc wd_store_begin(wd_store_t *s) {
+  if (s->readonly) {
+    snprintf(s->msg, sizeof s->msg, "database opened read-only");
+    return WD_ERR_STATE;
+  }
+  /* the write lock at once: a transaction that reads first and writes
+     later could find its snapshot stale, which no waiting can fix */
+  return exec_wait(s, "BEGIN IMMEDIATE");
+}
 
 wd_rc wd_store_commit(wd_store_t *s) {
-  wd_rc rc = exec(s, "COMMIT");
+  wd_rc rc = exec_wait(s, "COMMIT"); /* a busy COMMIT can be retried */
   if (rc != WD_OK)
     wd_store_rollback(s);
   return rc;
@@ -529,16 +648,30 @@ wd_rc wd_store_incident_put(wd_store_t *s, const wd_store_incident_t *inc) {
 wd_rc wd_store_incident_set_evidence(wd_store_t *s, const char *id,
                                      const char *path, const char *sha256,
                                      uint64_t packets) {
+  bool own = sqlite3_get_autocommit(s->db);
+  wd_rc r = own ? wd_store_begin(s) : WD_OK;
+  if (r != WD_OK)
+    return r;
   sqlite3_stmt *st = stmt(s, Q_EVIDENCE);
   if (!st)
-    return WD_ERR_IO;
-  bind_text(st, 1, id);
-  bind_text(st, 2, path);
-  bind_text(st, 3, sha256);
-  bind_u64(st, 4, packets);
-  wd_rc r = step_done(s, st);
-  if (r == WD_OK && sqlite3_changes(s->db) == 0)
-    r = WD_ERR_NOTFOUND;
+    r = WD_ERR_IO;
+  else {
+    bind_text(st, 1, id);
+    bind_text(st, 2, path);
+    bind_text(st, 3, sha256);
+    bind_u64(st, 4, packets);
+    r = step_done(s, st);
+    if (r == WD_OK && sqlite3_changes(s->db) == 0) {
+      snprintf(s->msg, sizeof s->msg, "no incident %s", id);
+      r = WD_ERR_NOTFOUND;
+    }
+  }
+  if (own) {
+    if (r == WD_OK)
+      r = wd_store_commit(s);
+    else
+      wd_store_rollback(s);
+  }
   return r;
 }
 
@@ -550,8 +683,27 @@ static int status_rank(const char *st) {
   return -1;
 }
 
+static wd_rc set_status(wd_store_t *s, const char *id, const char *status);
+
 wd_rc wd_store_incident_set_status(wd_store_t *s, const char *id,
                                    const char *status) {
+  bool own = sqlite3_get_autocommit(s->db);
+  wd_rc r = own ? wd_store_begin(s) : WD_OK;
+  if (r != WD_OK)
+    return r;
+  r = set_status(s, id, status);
+  if (own) {
+    if (r == WD_OK)
+      r = wd_store_commit(s);
+    else
+      wd_store_rollback(s);
+  }
+  return r;
+}
+
+/* Reads the status and moves it forward, inside the caller's transaction
+ * (so no other writer changes it in between). */
+static wd_rc set_status(wd_store_t *s, const char *id, const char *status) {
   int want = status_rank(status);
   if (want < 0) {
     snprintf(s->msg, sizeof s->msg, "unknown status");

@@ -149,11 +149,42 @@ typedef struct wd_store_filter {
 
 typedef struct wd_store wd_store_t;
 
+/* How long a connection waits for a lock another process holds (one
+ * transaction of another `ward analyze`, `ward notify`, a migration)
+ * before giving up with "database is locked": db.busy_timeout. */
+#define WD_STORE_BUSY_TIMEOUT_MS 10000u
+
+/* wd_store_opts_t.flags */
+enum {
+  /* Open an existing database only: never create the file, never apply
+   * migrations, refuse every write (wd_store_begin says WD_ERR_STATE).
+   * A missing file is WD_ERR_NOTFOUND with "PATH: no such database"; a
+   * file without ward's schema is WD_ERR_INVAL ("not a ward database").
+   * A database of an older ward is read as it is (a write command
+   * upgrades it). For the commands that only read. */
+  WD_STORE_READONLY = 1u << 0
+};
+
+typedef struct wd_store_opts {
+  unsigned flags;           /* WD_STORE_* */
+  uint32_t busy_timeout_ms; /* 0: WD_STORE_BUSY_TIMEOUT_MS */
+} wd_store_opts_t;
+
 /* Opens (creating) path, sets WAL and applies every pending migration.
- * A database newer than this ward (user_version above the list) is
- * refused. On failure err holds one line "path: what". */
+ * Several processes may open the same new database at once: each
+ * migration step runs under BEGIN EXCLUSIVE and re-reads user_version
+ * inside it, so the later ones wait and find it done. A database newer
+ * than this ward (user_version above the list) is refused. On failure err
+ * holds one line "path: what". Waits up to WD_STORE_BUSY_TIMEOUT_MS for
+ * locks. */
 wd_rc wd_store_open(const char *path, wd_store_t **out, char *err,
                     size_t errlen);
+/* As wd_store_open with options (opts may be NULL: the defaults). */
+wd_rc wd_store_open_opts(const char *path, const wd_store_opts_t *opts,
+                         wd_store_t **out, char *err, size_t errlen);
+/* wd_store_open_opts with WD_STORE_READONLY and the default timeout. */
+wd_rc wd_store_open_readonly(const char *path, wd_store_t **out, char *err,
+                             size_t errlen);
 /* As wd_store_open, applying migrations only up to version (tests). */
 wd_rc wd_store_open_to(const char *path, int version, wd_store_t **out,
                        char *err, size_t errlen);
@@ -166,7 +197,11 @@ struct sqlite3 *wd_store_db(wd_store_t *s);
 /* Last error text of this store (one line), valid until the next call. */
 const char *wd_store_errmsg(wd_store_t *s);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Every write transaction starts
+ * with wd_store_begin: it takes the write lock at once (waiting up to the
+ * busy timeout for another process's transaction to end), so a
+ * transaction never has to upgrade a stale read snapshot. Writes outside
+ * one (set_evidence, set_status) open their own the same way. */
 wd_rc wd_store_begin(wd_store_t *s);
 wd_rc wd_store_commit(wd_store_t *s);
 void wd_store_rollback(wd_store_t *s);
@@ -188,7 +223,8 @@ wd_rc wd_store_incident_set_evidence(wd_store_t *s, const char *id,
                                      const char *path, const char *sha256,
                                      uint64_t packets);
 /* Moves the workflow status forward: new -> notified -> answered ->
- * closed (closed from any; never backwards: WD_ERR_STATE). */
+ * closed (closed from any; never backwards: WD_ERR_STATE). Own
+ * transaction if none is open. */
 wd_rc wd_store_incident_set_status(wd_store_t *s, const char *id,
                                    const char *status);
 /* Reads one incident with all its rows into out (wd_store_incident_fini

@@ -417,12 +417,139 @@ static void test_crash_sigkill(void **state) {
   assert_int_equal(n2, CRASH_N);
 }
 
+/* ---- read-only opening ---- */
+
+static void test_open_readonly(void **state) {
+  (void)state;
+  char p[300], err[256];
+  wd_store_t *s = NULL;
+  /* a database that does not exist is not created */
+  db_path(p, sizeof p, "typo.db");
+  assert_int_equal(wd_store_open_readonly(p, &s, err, sizeof err),
+                   WD_ERR_NOTFOUND);
+  assert_null(s);
+  assert_non_null(strstr(err, "no such database"));
+  assert_non_null(strstr(err, p));
+  assert_int_not_equal(access(p, F_OK), 0);
+  char side[320];
+  snprintf(side, sizeof side, "%s-wal", p);
+  assert_int_not_equal(access(side, F_OK), 0);
+  /* an existing ward database is read; writes are refused */
+  db_path(p, sizeof p, "ro.db");
+  assert_int_equal(wd_store_open(p, &s, err, sizeof err), WD_OK);
+  wd_store_incident_t inc;
+  make_inc(&inc, "WARD-2026-000001", 1);
+  assert_int_equal(wd_store_begin(s), WD_OK);
+  assert_int_equal(wd_store_incident_put(s, &inc), WD_OK);
+  assert_int_equal(wd_store_commit(s), WD_OK);
+  wd_store_close(s);
+  assert_int_equal(wd_store_open_readonly(p, &s, err, sizeof err), WD_OK);
+  wd_store_incident_t got;
+  assert_int_equal(wd_store_incident_get(s, "WARD-2026-000001", &got), WD_OK);
+  assert_string_equal(got.summary, "exploit, step 1");
+  wd_store_incident_fini(&got);
+  make_inc(&inc, "WARD-2026-000002", 1);
+  wd_rc rc = wd_store_begin(s);
+  if (rc == WD_OK)
+    rc = wd_store_incident_put(s, &inc);
+  assert_int_not_equal(rc, WD_OK);
+  wd_store_rollback(s);
+  wd_store_close(s);
+  /* an SQLite file that ward never set up is not taken for a ward one */
+  db_path(p, sizeof p, "other.db");
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", 0, 0, 0), SQLITE_OK);
+  sqlite3_close(db);
+  assert_int_not_equal(wd_store_open_readonly(p, &s, err, sizeof err), WD_OK);
+  assert_null(s);
+  assert_non_null(strstr(err, "not a ward database"));
+}
+
+/* ---- concurrent opening of a new database ---- */
+
+#define RACE_PROCS 4
+#define RACE_ROUNDS 12
+
+/* Child: waits for the start signal (EOF on fd), opens the shared new
+ * database, writes its own incident. Exit 0 only if all of it worked. */
+static void race_child(const char *p, int fd, int k) {
+  char b;
+  while (read(fd, &b, 1) > 0)
+    ;
+  char err[256];
+  wd_store_t *s;
+  if (wd_store_open(p, &s, err, sizeof err) != WD_OK) {
+    fprintf(stderr, "child %d: %s\n", k, err);
+    _exit(3);
+  }
+  wd_store_incident_t inc;
+  char id[WD_STORE_ID_LEN];
+  make_inc(&inc, "", 1);
+  snprintf(inc.corr_key, sizeof inc.corr_key, "intrusion|race%d|H|", k);
+  wd_rc rc = wd_store_begin(s);
+  if (rc == WD_OK)
+    rc = wd_store_incident_new_id(s, 2026, id);
+  if (rc == WD_OK) {
+    snprintf(inc.id, sizeof inc.id, "%s", id);
+    rc = wd_store_incident_put(s, &inc);
+  }
+  if (rc == WD_OK)
+    rc = wd_store_commit(s);
+  if (rc != WD_OK) {
+    fprintf(stderr, "child %d: %s\n", k, wd_store_errmsg(s));
+    _exit(4);
+  }
+  wd_store_close(s);
+  _exit(0);
+}
+
+static void test_concurrent_new_db(void **state) {
+  (void)state;
+  int failed = 0;
+  for (int round = 0; round < RACE_ROUNDS; round++) {
+    char p[300], name[32];
+    snprintf(name, sizeof name, "race%d.db", round);
+    db_path(p, sizeof p, name);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pids[RACE_PROCS];
+    for (int k = 0; k < RACE_PROCS; k++) {
+      pids[k] = fork();
+      assert_true(pids[k] >= 0);
+      if (pids[k] == 0) {
+        close(fds[1]);
+        race_child(p, fds[0], k);
+      }
+    }
+    close(fds[0]);
+    close(fds[1]); /* all children start at once */
+    for (int k = 0; k < RACE_PROCS; k++) {
+      int wst;
+      assert_int_equal(waitpid(pids[k], &wst, 0), pids[k]);
+      if (!WIFEXITED(wst) || WEXITSTATUS(wst) != 0)
+        failed++;
+    }
+    char err[256];
+    wd_store_t *s;
+    assert_int_equal(wd_store_open(p, &s, err, sizeof err), WD_OK);
+    int64_t n = q1(s, "SELECT count(*) FROM incidents");
+    int64_t ids = q1(s, "SELECT count(DISTINCT id) FROM incidents");
+    wd_store_close(s);
+    if (n != RACE_PROCS || ids != RACE_PROCS)
+      failed++;
+  }
+  assert_int_equal(failed, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_open_migrate_reopen),
       cmocka_unit_test(test_put_idempotent_and_merge),
       cmocka_unit_test(test_ids_status_find_filter),
       cmocka_unit_test(test_crash_sigkill),
+      cmocka_unit_test(test_open_readonly),
+      cmocka_unit_test(test_concurrent_new_db),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -173,10 +173,12 @@ static void print_detail(const wd_store_incident_t *inc) {
   }
   for (size_t i = 0; i < inc->n_attacks; i++) {
     const wd_store_attack_t *x = &inc->attacks[i];
-    printf("  alert    %s %s -> %s  %llu reports%s  %s\n", esc(x->detector),
-           x->src[0] ? esc(x->src) : "*", esc(x->dst),
-           (unsigned long long)x->reports, x->ended ? ", ended" : "",
-           esc(x->signature));
+    printf("  alert    %s %s -> %s  %llu reports, %llu packets%s  %s\n",
+           esc(x->detector), x->src[0] ? esc(x->src) : "*", esc(x->dst),
+           (unsigned long long)x->reports, (unsigned long long)x->packets,
+           x->ended ? ", ended" : "", esc(x->signature));
+    if (x->tree[0])
+      printf("           share %s\n", esc(x->tree));
   }
   if (inc->party.set)
     printf("  party    %s <%s> (%s, %s, %s, %u h) matched by %s\n",

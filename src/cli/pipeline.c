@@ -334,14 +334,18 @@ static void tick(run *r, uint64_t sec) {
   uint64_t now = sec * NSEC;
   wd_flow_table_expire(r->flows, now);
   wd_host_table_tick(r->hosts, now);
-  if (r->inc)
-    wd_incidents_tick(r->inc, now);
   for (size_t i = 0; i < r->ndet; i++)
     if (r->det[i].state && r->det[i].ops->on_tick) {
       r->cur_det = i;
       r->det[i].ops->on_tick(r->det[i].state, &r->ctx, now);
     }
   r->cur_det = r->ndet;
+  /* After the detectors: the ENDs they report now (after a jump of traffic
+   * time, for attacks long quiet) still reach the incidents they belong
+   * to; then those quiet for incidents.quiet_window close, before the
+   * packet that moved the clock is looked at. */
+  if (r->inc)
+    wd_incidents_tick(r->inc, now);
   if (r->opts->stats_interval_s &&
       sec >= r->last_stats_sec + r->opts->stats_interval_s) {
     r->last_stats_sec = sec;

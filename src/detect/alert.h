@@ -38,7 +38,7 @@ typedef struct wd_alert_metric {
   } v;
 } wd_alert_metric_t;
 
-#define WD_ALERT_METRICS_MAX 16
+#define WD_ALERT_METRICS_MAX 20
 
 typedef struct wd_alert {
   const char *detector;   /* "smb.ms17-010", ... (ward.detector) */
@@ -54,6 +54,11 @@ typedef struct wd_alert {
                              wd_alert_next_id() */
   uint64_t ts_ns;         /* time of this report (traffic time) */
   uint64_t start_ns;      /* when the attack began (first evidence) */
+  uint64_t last_ns;       /* latest evidence so far (traffic time); 0 when
+                             the detector does not say (then ts_ns). An
+                             END comes after a quiet period, so its ts_ns
+                             is later than any evidence: incidents take
+                             their times from start_ns .. last_ns */
   uint64_t flow_id;       /* flow that triggered it, 0 if none */
   bool has_src;           /* false when the source is unknown/many */
   wd_addr_t src, dst;     /* attacker side, target side */

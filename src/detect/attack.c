@@ -55,6 +55,7 @@ void wd_attack_alert(wd_alert_t *al, const wd_alert_kind_t *k, wd_attack_t *a,
   al->attack_id = a->id;
   al->ts_ns = now_ns;
   al->start_ns = a->start_ns;
+  al->last_ns = a->last_ns;
   if (st != WD_ALERT_END)
     a->report_ns = now_ns;
 }

@@ -60,7 +60,8 @@ wd_attack_due_t wd_attack_due(const wd_attack_t *a, const wd_config_t *cfg,
                               uint64_t now_ns);
 
 /* Zeroes al and fills the fields every alert of a shares: the kind's texts,
- * state, attack_id, ts_ns = now_ns, start_ns. Marks a reported (START and
+ * state, attack_id, ts_ns = now_ns, start_ns, last_ns (a's latest
+ * evidence). Marks a reported (START and
  * UPDATE restart the update interval). */
 void wd_attack_alert(wd_alert_t *al, const wd_alert_kind_t *k, wd_attack_t *a,
                      wd_alert_state st, uint64_t now_ns);

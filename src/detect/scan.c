@@ -79,6 +79,7 @@ typedef struct test {
   double llr; /* log likelihood ratio, in [low, up] */
   wd_attack_t attack;
   uint64_t first_ns; /* first counted probe */
+  uint64_t probe_ns; /* latest probe */
   uint32_t targets;  /* distinct targets counted */
   uint32_t probes;   /* every probe, repeats included */
   uint32_t ok, fail, pending;
@@ -209,6 +210,7 @@ static void emit(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
     wd_alert_add_str(&al, "ports_sample", list);
   }
   wd_alert_add_u64(&al, "probes", t->probes);
+  wd_alert_add_u64(&al, "packets", t->probes); /* the scanner's packets */
   wd_alert_add_u64(&al, "answered", t->ok);
   wd_alert_add_u64(&al, "failed", t->fail);
   wd_alert_add_u64(&al, "pending", t->pending);
@@ -231,6 +233,10 @@ static void decide(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
       t->llr < sc->l_up)
     return;
   wd_attack_open(&t->attack, t->first_ns, now_ns);
+  /* quiet counts from the latest probe, not from the decision (which can
+     come at an attempt's timeout, long after) */
+  if (t->probe_ns && t->probe_ns < now_ns)
+    t->attack.last_ns = t->probe_ns;
   sc->open++;
   if (ctx)
     emit(sc, ctx, k, t, WD_ALERT_START, now_ns);
@@ -306,6 +312,13 @@ static void end_attack(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
     emit(sc, ctx, k, t, WD_ALERT_END, now_ns);
   wd_attack_close(&t->attack);
   sc->open--;
+  /* The walk starts again: a later burst is a new attack with its own
+   * start and counts, not the continuation of this one. Attempts still
+   * waiting keep their old sequence numbers, which now fall outside the
+   * window (resolve ignores them). */
+  uint32_t next = t->next;
+  memset(t, 0, sizeof *t);
+  t->base = t->next = next;
 }
 
 /* The tests table recycles a test: an open attack ends here. */
@@ -371,7 +384,7 @@ static void probe(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
   test *t = wd_table_get(sc->tests, &tk, now, &created);
   if (!t)
     return;
-  if (created) {
+  if (created || !t->first_ns) { /* new, or restarted by end_attack */
     t->llr = 0;
     t->first_ns = now;
     t->sport = sport;
@@ -379,6 +392,7 @@ static void probe(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
   if (pk->proto == WD_PROTO_UDP && udp_flood(sc, t, now))
     return;
   t->probes++;
+  t->probe_ns = now;
   if (wd_attack_is_open(&t->attack))
     t->attack.last_ns = now;
   uint64_t h =
@@ -565,6 +579,15 @@ static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns) {
     walk w = {sc, ctx, sc->now_ns, false};
     wd_table_foreach(sc->tests, due_one, &w);
   }
+  /* Probes further apart than the incident quiet window never add up to
+   * one scan: a test not probed for that long is forgotten (in a capture
+   * with a long pause as much as across two runs). */
+  uint64_t forget = (uint64_t)(sc->cfg->incidents.quiet_window_s
+                                   ? sc->cfg->incidents.quiet_window_s
+                                   : 3600) *
+                    WD_NSEC;
+  if (sc->now_ns > forget)
+    wd_table_expire(sc->tests, sc->now_ns - forget);
 }
 
 static void on_finish(void *state, const wd_detect_ctx_t *ctx,

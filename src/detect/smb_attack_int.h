@@ -20,6 +20,7 @@
 
 #include "core/table.h"
 #include "detect/detector.h"
+#include "proto/smb.h"
 
 #define SMB_ATK_MAX 4096 /* attacks tracked at once per detector */
 #define SMB_ATK_FLOWS 8  /* evidence connections remembered per attack */
@@ -40,7 +41,12 @@ typedef struct smb_atk {
   bool dirty;            /* counters changed since the latest alert */
   bool escalate;         /* report an UPDATE now (verdict changed) */
   uint8_t nflows;
-  uint64_t flows[SMB_ATK_FLOWS]; /* open evidence connections */
+  uint64_t flows[SMB_ATK_FLOWS];     /* open evidence connections */
+  uint64_t flow_pkts[SMB_ATK_FLOWS]; /* their packets (both directions) at
+                                        the latest evidence */
+  uint64_t pkts_closed;       /* the same for evidence connections that ended */
+  char tree[WD_SMB_PATH_MAX]; /* share of the latest evidence connection
+                                 (its latest tree connect), "" unknown */
 } smb_atk;
 
 /* Fills signature, class, severity and metrics of an alert for val. buf
@@ -69,6 +75,7 @@ static inline void smb_atk_emit(smb_atk_set *s, const smb_atk_key *k,
   a.attack_id = v->id;
   a.ts_ns = ts;
   a.start_ns = v->start_ns;
+  a.last_ns = v->last_ns;
   a.flow_id = v->flow_id;
   a.has_src = true;
   a.src = k->attacker;
@@ -78,6 +85,14 @@ static inline void smb_atk_emit(smb_atk_set *s, const smb_atk_key *k,
   a.dport = v->tport;
   a.proto = WD_PROTO_TCP;
   s->fill(v, &a, buf, sizeof buf);
+  /* what every SMB attack carries: the packets of its connections (what
+     incidents count) and the share the attacker connected to */
+  uint64_t pkts = v->pkts_closed;
+  for (unsigned i = 0; i < v->nflows; i++)
+    pkts += v->flow_pkts[i];
+  wd_alert_add_u64(&a, "packets", pkts);
+  if (v->tree[0])
+    wd_alert_add_str(&a, "tree", v->tree);
   v->report_ns = ts;
   v->dirty = false;
   v->escalate = false;
@@ -148,19 +163,28 @@ static inline void *smb_atk_get(smb_atk_set *s, const wd_addr_t *attacker,
   return v;
 }
 
-/* Records evidence at ts on flow f (attacker port aport, target tport). */
+/* Records the evidence of message m on flow f (attacker port aport, target
+ * tport): its time, the connection and its packets so far, the share. */
 static inline void smb_atk_touch(smb_atk *v, const wd_flow_t *f, uint16_t aport,
-                                 uint16_t tport, uint64_t ts) {
+                                 uint16_t tport, const wd_smb_msg_t *m) {
+  uint64_t ts = m->ts_ns;
   if (ts > v->last_ns)
     v->last_ns = ts;
   v->flow_id = f->id;
   v->aport = aport;
   v->tport = tport;
+  if (m->tree && m->tree[0])
+    snprintf(v->tree, sizeof v->tree, "%s", m->tree);
+  uint64_t pk = f->pkts[0] + f->pkts[1];
   for (unsigned i = 0; i < v->nflows; i++)
-    if (v->flows[i] == f->id)
+    if (v->flows[i] == f->id) {
+      v->flow_pkts[i] = pk;
       return;
-  if (v->nflows < SMB_ATK_FLOWS)
+    }
+  if (v->nflows < SMB_ATK_FLOWS) {
+    v->flow_pkts[v->nflows] = pk;
     v->flows[v->nflows++] = f->id;
+  }
 }
 
 /* Reports START for a new attack, or an UPDATE when a verdict changed. */
@@ -189,7 +213,13 @@ static inline void smb_atk_flow_end(smb_atk_set *s, const wd_flow_t *f) {
       continue;
     for (unsigned i = 0; i < v->nflows; i++)
       if (v->flows[i] == f->id) {
-        v->flows[i] = v->flows[--v->nflows];
+        /* counted up to its latest evidence, as while it was open, so
+           the count does not depend on when the connection is seen to
+           end */
+        v->pkts_closed += v->flow_pkts[i];
+        v->nflows--;
+        v->flows[i] = v->flows[v->nflows];
+        v->flow_pkts[i] = v->flow_pkts[v->nflows];
         break;
       }
   }

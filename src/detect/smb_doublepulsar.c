@@ -106,7 +106,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
     dp_attack *v = smb_atk_get(s, &from, &to, m->ts_ns, false);
     if (!v)
       return;
-    smb_atk_touch(&v->h, f, fport, tport, m->ts_ns);
+    smb_atk_touch(&v->h, f, fport, tport, m);
     v->requests++;
     v->last_opcode = opcode_of(tx->timeout);
     if (v->last_opcode == OP_EXEC)
@@ -129,7 +129,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
   dp_attack *v = smb_atk_get(s, &to, &from, m->ts_ns, true);
   if (!v)
     return;
-  smb_atk_touch(&v->h, f, tport, fport, m->ts_ns);
+  smb_atk_touch(&v->h, f, tport, fport, m);
   bool fresh = v->h.id == 0;
   if (fresh) {
     /* the request that opened it was not counted yet */

@@ -172,7 +172,7 @@ static void on_attempt(smb_atk_set *s, const wd_detect_ctx_t *ctx,
   ms_attack *v = smb_atk_get(s, from, to, m->ts_ns, true);
   if (!v)
     return;
-  smb_atk_touch(&v->h, f, fport, tport, m->ts_ns);
+  smb_atk_touch(&v->h, f, fport, tport, m);
   if (m->tx.primary_total_data > v->max_declared)
     v->max_declared = m->tx.primary_total_data;
   if (m->tx.orphan_max_end > v->orphan_end)
@@ -257,7 +257,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
         tx->subcommand == WD_SMB_TRANS2_SESSION_SETUP) {
       ms_attack *v = smb_atk_get(s, &from, &to, m->ts_ns, false);
       if (v)
-        smb_atk_touch(&v->h, f, fport, tport, m->ts_ns);
+        smb_atk_touch(&v->h, f, fport, tport, m);
     }
     return;
   }
@@ -271,7 +271,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
     ms_attack *v = smb_atk_get(s, &to, &from, m->ts_ns, true);
     if (!v)
       return;
-    smb_atk_touch(&v->h, f, tport, fport, m->ts_ns);
+    smb_atk_touch(&v->h, f, tport, fport, m);
     v->checks++;
     v->h.dirty = true;
     if (m->status == WD_SMB_STATUS_INSUFF_SERVER_RESOURCES) {
@@ -294,9 +294,9 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
      * INVALID_PARAMETER nor another error tells vulnerable from patched */
     if (!tx->present)
       return;
-    smb_atk_touch(&v->h, f, tport, fport, m->ts_ns);
+    smb_atk_touch(&v->h, f, tport, fport, m);
   } else if (t && tx->present && m->status != WD_SMB_STATUS_SUCCESS) {
-    smb_atk_touch(&v->h, f, tport, fport, m->ts_ns);
+    smb_atk_touch(&v->h, f, tport, fport, m);
     if (t->answer == 0) {
       if (m->status == WD_SMB_STATUS_INVALID_PARAMETER &&
           (m->anomalies & WD_SMB_ANOM_RESP_MISMATCH)) {
@@ -315,7 +315,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
              tx->req_sub == WD_SMB_TRANS2_SESSION_SETUP &&
              tx->mid_delta >= 16 && tx->mid_delta <= 18) {
     /* DoublePulsar answered: the latest attempt planted it */
-    smb_atk_touch(&v->h, f, tport, fport, m->ts_ns);
+    smb_atk_touch(&v->h, f, tport, fport, m);
     if (!v->compromised && v->attempts) {
       v->compromised = true;
       v->succeeded_attempt = v->attempts;
@@ -325,7 +325,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
   } else if (m->command == WD_SMB1_TRANSACTION2 &&
              tx->primary_cmd == WD_SMB1_TRANSACTION2 &&
              tx->primary_sub == WD_SMB_TRANS2_SESSION_SETUP) {
-    smb_atk_touch(&v->h, f, tport, fport, m->ts_ns);
+    smb_atk_touch(&v->h, f, tport, fport, m);
     v->implant_checks++;
     v->h.dirty = true;
   } else {

@@ -728,13 +728,22 @@ void wd_incidents_alert(wd_incidents_t *x, const wd_alert_t *a) {
       wd_addr_str(&a->src, s);
     snprintf(key, sizeof key, "intrusion|%s|%s|", s, fac ? fac->name : "");
   }
-  uint64_t t = a->start_ns && a->start_ns <= a->ts_ns ? a->start_ns : a->ts_ns;
+  /* The attack's evidence spans t .. ev. The report time ts_ns can be
+   * much later: an END comes a quiet period after the last evidence, and
+   * after a jump of traffic time (a pause in a capture, the next file of
+   * the run) at the first packet after the jump. Incidents are built from
+   * evidence times only, so that the same traffic gives the same incidents
+   * whether it is analyzed in one run or split into several. */
+  uint64_t ev = a->last_ns ? a->last_ns : a->ts_ns;
+  if (ev > a->ts_ns)
+    ev = a->ts_ns;
+  uint64_t t = a->start_ns && a->start_ns <= ev ? a->start_ns : ev;
   oinc_t *o = NULL;
   for (size_t i = 0; i < x->n_open && !o; i++) {
     oinc_t *c = x->open[i];
     if (c->rec.active && strcmp(c->rec.corr_key, key) == 0 &&
-        a->ts_ns <= c->rec.last_ns + x->quiet_ns &&
-        t + x->quiet_ns >= c->rec.first_ns)
+        t <= c->rec.last_ns + x->quiet_ns &&
+        ev + x->quiet_ns >= c->rec.first_ns)
       o = c;
   }
   if (!o && !(o = open_new(x, key, line, fac)))
@@ -742,10 +751,8 @@ void wd_incidents_alert(wd_incidents_t *x, const wd_alert_t *a) {
   wd_store_incident_t *r = &o->rec;
   if (!r->first_ns || t < r->first_ns)
     r->first_ns = t;
-  if (a->ts_ns > r->last_ns)
-    r->last_ns = a->ts_ns;
-  if (t > r->last_ns)
-    r->last_ns = t;
+  if (ev > r->last_ns)
+    r->last_ns = ev;
   int rank = wd_incident_class_rank(a->rsit_class, a->rsit_type);
   if (rank >= r->class_rank) {
     r->class_rank = rank;
@@ -770,8 +777,8 @@ void wd_incidents_alert(wd_incidents_t *x, const wd_alert_t *a) {
   if (ai >= 0) {
     wd_store_attack_t *ar = &r->attacks[ai];
     uint64_t v;
-    if (a->ts_ns > ar->last_ns)
-      ar->last_ns = a->ts_ns;
+    if (ev > ar->last_ns)
+      ar->last_ns = ev;
     ar->reports++;
     if ((v = metric_u64(a, "packets")) > ar->packets)
       ar->packets = v;
@@ -781,8 +788,12 @@ void wd_incidents_alert(wd_incidents_t *x, const wd_alert_t *a) {
       ar->peak_bps = v;
     if (a->state == WD_ALERT_END)
       ar->ended = true;
-    if (strcmp(ar->detector, "(other)") != 0)
+    if (strcmp(ar->detector, "(other)") != 0) {
       copy(ar->signature, sizeof ar->signature, a->signature);
+      const char *tree = metric_str(a, "tree");
+      if (tree && tree[0])
+        copy(ar->tree, sizeof ar->tree, tree);
+    }
   }
   for (size_t i = 0; i < r->n_attacks; i++) { /* in-memory totals */
     if (i == 0)

@@ -601,6 +601,8 @@ static void smb1_emit(wd_smb_conn_t *c, wd_smb_msg_t *m, const uint8_t *p,
                                            : WD_SMB_ANOM_TRUNCATED;
     } else {
       smb1_command(m, p, have, off, unit_len);
+      if (m->path[0])
+        memcpy(c->tree, m->path, sizeof c->tree);
       uint32_t wc = p[off];
       if (is_andx(cmd) && wc >= 2 && off + 5 <= have) {
         next = p[off + 1];
@@ -638,7 +640,36 @@ static uint32_t smb2_required(const uint8_t *p, uint32_t have) {
   /* NEGOTIATE response: DialectRevision at 64 + 4 */
   if (le16(p + 12) == 0 && (le32(p + 16) & 1))
     return 64 + 6;
+  /* TREE_CONNECT request: PathOffset, PathLength at 64 + 4, then the path
+     (MS-SMB2 2.2.9); the caller caps this at WD_SMB_PREFIX_MAX */
+  if (le16(p + 12) == WD_SMB2_TREE_CONNECT && !(le32(p + 16) & 1)) {
+    if (have < 64 + 8)
+      return 64 + 8;
+    uint32_t end = (uint32_t)le16(p + 64 + 4) + le16(p + 64 + 6);
+    return end > 64 + 8 ? end : 64 + 8;
+  }
   return 64;
+}
+
+/* The UTF-16LE share path of an SMB2 TREE_CONNECT request into m->path.
+ * The offset counts from the SMB2 header; a path beyond what is held is
+ * cut (the prefix holds WD_SMB_PREFIX_MAX bytes, paths are short). */
+static void smb2_tree_path(wd_smb_msg_t *m, const uint8_t *p, uint32_t have,
+                           uint32_t unit_len) {
+  if (have < 64 + 8 || le16(p + 64) != 9)
+    return;
+  uint32_t off = le16(p + 64 + 4), len = le16(p + 64 + 6);
+  if (len == 0)
+    return;
+  if (off < 64 + 8 || (uint64_t)off + len > unit_len) {
+    m->anomalies |= WD_SMB_ANOM_COUNT_BEYOND_MSG;
+    return;
+  }
+  if (off >= have) {
+    m->anomalies |= WD_SMB_ANOM_TRUNCATED;
+    return;
+  }
+  path_copy(m, p + off, min32(len, have - off), true);
 }
 
 /* Returns the offset of the next compound element relative to this one, 0
@@ -668,6 +699,11 @@ static uint32_t smb2_emit(wd_smb_conn_t *c, wd_smb_msg_t *m, const uint8_t *p,
     if (m->command == 0 && m->is_response && have >= 70 &&
         m->status == WD_SMB_STATUS_SUCCESS)
       c->dialect = le16(p + 68);
+    if (m->command == WD_SMB2_TREE_CONNECT && !m->is_response) {
+      smb2_tree_path(m, p, have, unit_len);
+      if (m->path[0])
+        memcpy(c->tree, m->path, sizeof c->tree);
+    }
     if (next != 0 && (next < 64 || (next & 7) || next >= unit_len)) {
       m->anomalies |= WD_SMB_ANOM_SMB2_BAD_HEADER;
       next = 0;
@@ -783,6 +819,7 @@ static long decode_unit(wd_smb_conn_t *c, wd_smb_dir_t *d, uint64_t ts,
   m.offset = d->unit_off;
   m.bytes = p;
   m.bytes_len = have;
+  m.tree = c->tree;
   if (d->flags & F_AFTER_GAP)
     m.anomalies |= WD_SMB_ANOM_AFTER_GAP;
   uint32_t next = 0;

@@ -46,6 +46,9 @@ enum {
   WD_SMB1_NT_CREATE_ANDX = 0xa2
 };
 
+/* SMB2 commands ward looks at (MS-SMB2 2.2.1). */
+enum { WD_SMB2_TREE_CONNECT = 0x0003 };
+
 /* Subcommands. */
 enum {
   WD_SMB_TRANS2_FIND_FIRST2 = 0x0001,
@@ -188,8 +191,15 @@ typedef struct wd_smb_msg {
 
   wd_smb_tx_info_t tx;
 
-  /* TREE_CONNECT_ANDX request path (ASCII, '?' for others; "" if none) */
+  /* Share path of a TREE_CONNECT_ANDX (SMB1) or TREE_CONNECT (SMB2)
+   * request, e.g. \\10.0.0.5\IPC$ (printable ASCII, '?' for
+   * anything else; "" if none) */
   char path[WD_SMB_PATH_MAX];
+  /* The share path of the latest tree connect request seen on this
+   * connection (this message's own included; "" before any): the tree the
+   * client works in. Borrowed from the connection, valid during the
+   * callback. */
+  const char *tree;
 
   /* Borrowed: the bytes of this element the parser holds (header first),
    * at most WD_SMB_PREFIX_MAX; valid only during the callback. */
@@ -256,9 +266,10 @@ typedef struct wd_smb_conn {
   wd_smb_pending_t pending[WD_SMB_PENDING_MAX];
   uint64_t clock;
   uint16_t dialect;
-  bool nbss;             /* port 139: 17-bit RFC 1002 lengths; else direct
-                            TCP (445): 24-bit length, first byte zero */
-  wd_smb_stats_t *stats; /* where counters go (may be NULL) */
+  char tree[WD_SMB_PATH_MAX]; /* latest tree connect request path */
+  bool nbss;                  /* port 139: 17-bit RFC 1002 lengths; else direct
+                                 TCP (445): 24-bit length, first byte zero */
+  wd_smb_stats_t *stats;      /* where counters go (may be NULL) */
 } wd_smb_conn_t;
 
 /* Prepares conn. nbss: the server port is 139 (NetBIOS session service);

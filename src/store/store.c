@@ -85,7 +85,8 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_ATTACK_PUT] =
         "INSERT INTO incident_attacks(incident_id, detector, src, dst,"
         " start_ns, last_ns, reports, packets, peak_pps, peak_bps, ended,"
-        " signature) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
+        " signature, tree)"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
         " ON CONFLICT(incident_id, detector, src, dst, start_ns) DO UPDATE SET"
         " last_ns = MAX(last_ns, excluded.last_ns),"
         " reports = MAX(reports, excluded.reports),"
@@ -93,12 +94,16 @@ static const char *const stmt_sql[Q_COUNT] = {
         " peak_pps = MAX(peak_pps, excluded.peak_pps),"
         " peak_bps = MAX(peak_bps, excluded.peak_bps),"
         " ended = MAX(ended, excluded.ended),"
-        " signature = excluded.signature",
+        " signature = excluded.signature,"
+        " tree = CASE WHEN excluded.tree <> '' THEN excluded.tree"
+        "  ELSE tree END",
     [Q_TOTALS] = "UPDATE incidents SET"
                  " alerts = (SELECT COALESCE(SUM(reports), 0) FROM"
                  "  incident_attacks WHERE incident_id = ?1),"
-                 " packets = (SELECT COALESCE(SUM(packets), 0) FROM"
-                 "  incident_attacks WHERE incident_id = ?1),"
+                 /* at least the packets its evidence capture holds */
+                 " packets = MAX(evidence_packets, (SELECT"
+                 "  COALESCE(SUM(packets), 0) FROM"
+                 "  incident_attacks WHERE incident_id = ?1)),"
                  " peak_pps = (SELECT COALESCE(MAX(peak_pps), 0) FROM"
                  "  incident_attacks WHERE incident_id = ?1),"
                  " peak_bps = (SELECT COALESCE(MAX(peak_bps), 0) FROM"
@@ -131,7 +136,8 @@ static const char *const stmt_sql[Q_COUNT] = {
         "  (active_ns = 0 OR excluded.active_ns < active_ns)"
         "  THEN excluded.active_ns ELSE active_ns END",
     [Q_EVIDENCE] = "UPDATE incidents SET evidence_path = ?2,"
-                   " evidence_sha256 = ?3, evidence_packets = ?4 WHERE id = ?1",
+                   " evidence_sha256 = ?3, evidence_packets = ?4,"
+                   " packets = MAX(packets, ?4) WHERE id = ?1",
     [Q_STATUS_GET] = "SELECT status FROM incidents WHERE id = ?1",
     [Q_STATUS_SET] = "UPDATE incidents SET status = ?2 WHERE id = ?1",
     [Q_INC_GET] =
@@ -156,7 +162,7 @@ static const char *const stmt_sql[Q_COUNT] = {
         " ELSE MIN(infected_ns, active_ns) END, ip",
     [Q_ATTACKS_GET] =
         "SELECT detector, src, dst, start_ns, last_ns, reports, packets,"
-        " peak_pps, peak_bps, ended, signature FROM incident_attacks"
+        " peak_pps, peak_bps, ended, signature, tree FROM incident_attacks"
         " WHERE incident_id = ?1 ORDER BY start_ns, detector, src, dst",
 };
 
@@ -597,6 +603,7 @@ wd_rc wd_store_incident_put(wd_store_t *s, const wd_store_incident_t *inc) {
     bind_u64(st, 10, a->peak_bps);
     sqlite3_bind_int(st, 11, a->ended);
     bind_text(st, 12, a->signature);
+    bind_text(st, 13, a->tree);
     r = step_done(s, st);
   }
   for (size_t i = 0; r == WD_OK && i < inc->n_attackers; i++) {
@@ -830,6 +837,7 @@ static void row_attack(sqlite3_stmt *st, void *rec) {
   a->peak_bps = col_u64(st, 8);
   a->ended = sqlite3_column_int(st, 9) != 0;
   col_text(st, 10, a->signature, sizeof a->signature);
+  col_text(st, 11, a->tree, sizeof a->tree);
 }
 
 wd_rc wd_store_incident_get(wd_store_t *s, const char *id,

@@ -100,6 +100,7 @@ typedef struct wd_store_attack {
   uint64_t packets, peak_pps, peak_bps;
   bool ended;
   char signature[160];
+  char tree[WD_SMB_PATH_MAX]; /* SMB share path from the alerts, "" none */
 } wd_store_attack_t;
 
 typedef struct wd_store_incident {

@@ -143,6 +143,7 @@ json_t *wd_store_incident_json(const wd_store_incident_t *inc) {
     json_object_set_new(x, "peak_pps", json_integer((json_int_t)a->peak_pps));
     json_object_set_new(x, "peak_bps", json_integer((json_int_t)a->peak_bps));
     json_object_set_new(x, "ended", json_boolean(a->ended));
+    json_object_set_new(x, "tree", str(a->tree, true));
     json_array_append_new(al, x);
   }
   json_object_set_new(o, "alerts_detail", al);

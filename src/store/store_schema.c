@@ -113,6 +113,10 @@ const wd_store_migration_t wd_store_migrations[] = {
      " note TEXT NOT NULL DEFAULT '', verdict_ns INTEGER NOT NULL DEFAULT 0);"
      "CREATE INDEX replies_notification ON replies(notification_id);"
      "CREATE INDEX replies_incident ON replies(incident_id);"},
+    {3, "share path (SMB tree) of each attack",
+     /* the tree an SMB attacker connected to (e.g. \\10.0.0.5\IPC$),
+        from the alerts' tree metric; '' when none */
+     "ALTER TABLE incident_attacks ADD COLUMN tree TEXT NOT NULL DEFAULT '';"},
 };
 
 const size_t wd_store_migrations_count =

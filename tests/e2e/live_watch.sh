@@ -4,7 +4,9 @@
 # capture with tcpreplay into one end at its recorded speed, runs
 # `ward watch` on the other end, and checks that it reports the same attacks
 # (detector, attacker, target of every start alert) as `ward analyze` on the
-# same file, and that its stats event carries the kernel counters.
+# same file, and that its stats event carries the kernel counters. Every
+# wait is for a condition (a stats event counting the frames sent) with a
+# deadline, never a fixed sleep.
 # Exit 77 (skipped) where the machine lacks the privilege or the tools.
 set -u
 WARD=$1 GEN=$2 WORK=$3
@@ -36,14 +38,84 @@ PCAP=$WORK/live.pcap
 
 "$WARD" analyze --no-progress -q --json "$PCAP" > "$WORK/analyze.json" || exit 1
 
+# Probe frames to find out when ward is capturing: one UDP datagram
+# between two addresses of a test range, to the discard port (no detector
+# cares; ward only counts it).
+python3 - "$WORK/probe.pcap" <<'PY'
+import struct, sys
+ip = bytes.fromhex("4500001c0000400040110000c6336401c6336402")  # 198.51.100.1 -> .2
+s = sum(struct.unpack("!10H", ip))
+s = (s & 0xffff) + (s >> 16)
+ip = ip[:10] + struct.pack("!H", ~s & 0xffff) + ip[12:]
+udp = struct.pack("!HHHH", 40000, 9, 8, 0)
+eth = bytes.fromhex("020000000002020000000001") + b"\x08\x00"
+frame = eth + ip + udp
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    f.write(struct.pack("<IIII", 1, 0, len(frame), len(frame)) + frame)
+PY
+# The decoder's packet count in the latest stats event of FILE (-1: none).
+stats_pkts() {
+  python3 - "$1" <<'PY'
+import json, sys
+n = -1
+try:
+    for l in open(sys.argv[1]):
+        try:
+            e = json.loads(l)
+        except ValueError:
+            continue  # a line being written
+        if e.get("event_type") == "stats":
+            n = e["stats"]["decoder"]["pkts"]
+except OSError:
+    pass
+print(n)
+PY
+}
+# Waits (polling, up to $2 seconds) until the shell condition $1 holds.
+wait_until() {
+  wu_end=$(( $(date +%s) + $2 ))
+  while ! eval "$1"; do
+    kill -0 "$WPID" 2>/dev/null || return 2
+    [ "$(date +%s)" -lt "$wu_end" ] || return 1
+    sleep 0.1
+  done
+}
+
+PA=$(stats_pkts "$WORK/analyze.json")
+[ "$PA" -gt 0 ] || { echo "FAIL: analyze gave no stats"; exit 1; }
+
 ip netns exec "$B" "$WARD" watch -i vwb -q -o "$WORK/watch.json" --stats-interval 1 \
   2> "$WORK/watch.err" &
 WPID=$!
-sleep 2
-kill -0 "$WPID" 2>/dev/null || { cat "$WORK/watch.err"; echo "FAIL: ward watch did not start"; exit 1; }
+# Ward is capturing once a probe shows up in its stats (it writes stats
+# only after its first packet).
+NPROBE=0
+end=$(( $(date +%s) + 60 ))
+while [ "$(stats_pkts "$WORK/watch.json")" -lt 1 ]; do
+  kill -0 "$WPID" 2>/dev/null || { cat "$WORK/watch.err"; echo "FAIL: ward watch did not start"; exit 1; }
+  [ "$(date +%s)" -lt "$end" ] || { cat "$WORK/watch.err"; echo "FAIL: ward watch saw no probe in 60 s"; exit 1; }
+  ip netns exec "$A" tcpreplay -q -i vwa "$WORK/probe.pcap" > /dev/null 2>&1 &&
+    NPROBE=$((NPROBE + 1))
+  wait_until '[ "$(stats_pkts "$WORK/watch.json")" -ge 1 ]' 1
+done
+# Probes sent before ward was capturing were lost, and the last ones may
+# still be counted: ward has counted at most NPROBE probes before the
+# capture. More probes follow the capture (ward's clock advances, and its
+# stats come, only with packets), so once ward has counted NPROBE +
+# (frames of the capture), every frame of the capture is behind it,
+# whichever probes it saw.
 ip netns exec "$A" tcpreplay -q -i vwa "$PCAP" > "$WORK/tcpreplay.log" 2>&1 || {
   cat "$WORK/tcpreplay.log"; echo "FAIL: tcpreplay"; exit 1; }
-sleep 3
+WANT=$((NPROBE + PA))
+end=$(( $(date +%s) + 120 ))
+while [ "$(stats_pkts "$WORK/watch.json")" -lt "$WANT" ]; do
+  kill -0 "$WPID" 2>/dev/null || { cat "$WORK/watch.err"; echo "FAIL: ward watch died"; exit 1; }
+  [ "$(date +%s)" -lt "$end" ] || { cat "$WORK/watch.err"
+    echo "FAIL: ward watch counted $(stats_pkts "$WORK/watch.json") of $WANT packets in 120 s"; exit 1; }
+  ip netns exec "$A" tcpreplay -q -i vwa "$WORK/probe.pcap" > /dev/null 2>&1
+  sleep 0.2
+done
 kill -INT "$WPID"
 # SIGINT must stop ward promptly (after flushing); give it 10 s.
 n=0
@@ -78,7 +150,7 @@ if not stats or "kernel_drops" not in stats[-1].get("stats", {}).get("capture", 
     print("FAIL: no stats event with capture.kernel_drops"); ok = False
 pk = stats[-1]["stats"]["decoder"]["pkts"] if stats else 0
 pa = [e for e in a if e.get("event_type") == "stats"][-1]["stats"]["decoder"]["pkts"]
-print(f"packets: analyze {pa}, watch {pk}")
+print(f"packets: analyze {pa}, watch {pk} (with the probes)")
 if pk < pa:
     print("FAIL: watch saw fewer packets than the file holds"); ok = False
 sys.exit(0 if ok else 1)

@@ -685,12 +685,66 @@ static void test_decode_api(void **s) {
   assert_string_equal(wd_smb1_command_name(0x01), "other");
 }
 
+
+/* SMB2 TREE_CONNECT request (MS-SMB2 2.2.9) with a UTF-16LE path. */
+static size_t smb2_tree(uint8_t *b, const char *path, uint16_t off_adj) {
+  uint8_t body[8 + 2 * 64];
+  size_t l = strlen(path);
+  memset(body, 0, sizeof body);
+  sb_le16(body, 9);
+  sb_le16(body + 4, (uint16_t)(64 + 8 + off_adj));
+  sb_le16(body + 6, (uint16_t)(2 * l));
+  for (size_t i = 0; i < l; i++)
+    body[8 + 2 * i] = (uint8_t)path[i];
+  return sb_smb2(b, WD_SMB2_TREE_CONNECT, false, 0, 3, 0, body,
+                 (uint32_t)(8 + 2 * l));
+}
+
+static void test_tree_paths(void **s) {
+  (void)s;
+  uint8_t b[SMB_BUILD_MAX];
+  reset(false);
+  size_t n = smb2_tree(b, "\\\\10.0.0.5\\IPC$", 0);
+  /* byte by byte: the path is taken once the whole of it is in */
+  for (size_t i = 0; i < n; i++)
+    feed(0, b + i, 1);
+  assert_int_equal(g.n, 1);
+  assert_string_equal(g.m[0].path, "\\\\10.0.0.5\\IPC$");
+  assert_string_equal(g.m[0].tree, "\\\\10.0.0.5\\IPC$");
+  assert_int_equal(g.m[0].anomalies, 0);
+  /* later messages of the connection name the tree they work in */
+  n = sb_smb2(b, 5, false, 0, 4, 0, NULL, 0);
+  feed(0, b, n);
+  assert_string_equal(g.m[1].path, "");
+  assert_string_equal(g.m[1].tree, "\\\\10.0.0.5\\IPC$");
+  /* the response carries no path */
+  n = sb_smb2(b, WD_SMB2_TREE_CONNECT, true, 0, 3, 0, (const uint8_t *)"\x10",
+              1);
+  feed(1, b, n);
+  assert_string_equal(g.m[2].path, "");
+  /* a path offset beyond the message: flagged, nothing taken */
+  n = smb2_tree(b, "\\\\evil\\C$", 200);
+  feed(0, b, n);
+  assert_true(g.m[3].anomalies & WD_SMB_ANOM_COUNT_BEYOND_MSG);
+  assert_string_equal(g.m[3].path, "");
+  assert_string_equal(g.m[3].tree, "\\\\10.0.0.5\\IPC$");
+  /* SMB1 TREE_CONNECT_ANDX sets the tree too */
+  reset(false);
+  sb_hdr h;
+  memset(&h, 0, sizeof h);
+  h.cmd = 0x75, h.mid = 12;
+  n = sb_tree_connect(b, &h, "\\\\10.0.0.1\\IPC$");
+  feed(0, b, n);
+  assert_string_equal(g.m[0].tree, "\\\\10.0.0.1\\IPC$");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_negotiate_fields),
       cmocka_unit_test(test_trans2_fields),
       cmocka_unit_test(test_each_command),
       cmocka_unit_test(test_smb2_and_transform),
+      cmocka_unit_test(test_tree_paths),
       cmocka_unit_test(test_truncated_every_byte),
       cmocka_unit_test(test_byte_by_byte),
       cmocka_unit_test(test_big_message_skipped),

@@ -90,10 +90,10 @@ ip netns exec "$B" "$WARD" watch -i vwb -q -o "$WORK/watch.json" --stats-interva
 WPID=$!
 # Ward is capturing once a probe shows up in its stats (it writes stats
 # only after its first packet).
-end=$(( $(date +%s) + 60 ))
+end=$(( $(date +%s) + 120 ))
 while [ "$(stats_pkts "$WORK/watch.json")" -lt 1 ]; do
   kill -0 "$WPID" 2>/dev/null || { cat "$WORK/watch.err"; echo "FAIL: ward watch did not start"; exit 1; }
-  [ "$(date +%s)" -lt "$end" ] || { cat "$WORK/watch.err"; echo "FAIL: ward watch saw no probe in 60 s"; exit 1; }
+  [ "$(date +%s)" -lt "$end" ] || { cat "$WORK/watch.err"; echo "FAIL: ward watch saw no probe in 120 s"; exit 1; }
   ip netns exec "$A" tcpreplay -q -i vwa "$WORK/probe.pcap" > /dev/null 2>&1
   wait_until '[ "$(stats_pkts "$WORK/watch.json")" -ge 1 ]' 1
 done
@@ -101,11 +101,11 @@ ip netns exec "$A" tcpreplay -q -i vwa "$PCAP" > "$WORK/tcpreplay.log" 2>&1 || {
   cat "$WORK/tcpreplay.log"; echo "FAIL: tcpreplay"; exit 1; }
 # Every frame of the capture has been processed once the stats count as
 # many IP packets as the file holds (probes keep the stats coming).
-end=$(( $(date +%s) + 120 ))
+end=$(( $(date +%s) + 300 ))
 while [ "$(stats_pkts "$WORK/watch.json" ip)" -lt "$PA" ]; do
   kill -0 "$WPID" 2>/dev/null || { cat "$WORK/watch.err"; echo "FAIL: ward watch died"; exit 1; }
   [ "$(date +%s)" -lt "$end" ] || { cat "$WORK/watch.err"
-    echo "FAIL: ward watch counted $(stats_pkts "$WORK/watch.json" ip) of $PA IP packets in 120 s"; exit 1; }
+    echo "FAIL: ward watch counted $(stats_pkts "$WORK/watch.json" ip) of $PA IP packets in 300 s"; exit 1; }
   ip netns exec "$A" tcpreplay -q -i vwa "$WORK/probe.pcap" > /dev/null 2>&1
   sleep 0.2
 done

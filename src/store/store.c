@@ -40,6 +40,7 @@ enum {
   Q_TARGETS_GET,
   Q_HOSTS_GET,
   Q_ATTACKS_GET,
+  Q_ATTACKS_GET_V2,
   Q_COUNT
 };
 
@@ -164,6 +165,11 @@ static const char *const stmt_sql[Q_COUNT] = {
         "SELECT detector, src, dst, start_ns, last_ns, reports, packets,"
         " peak_pps, peak_bps, ended, signature, tree FROM incident_attacks"
         " WHERE incident_id = ?1 ORDER BY start_ns, detector, src, dst",
+    /* a database opened read-only before version 3 added the tree */
+    [Q_ATTACKS_GET_V2] =
+        "SELECT detector, src, dst, start_ns, last_ns, reports, packets,"
+        " peak_pps, peak_bps, ended, signature, '' FROM incident_attacks"
+        " WHERE incident_id = ?1 ORDER BY start_ns, detector, src, dst",
 };
 
 struct wd_store {
@@ -173,6 +179,7 @@ struct wd_store {
   char msg[256];
   uint32_t busy_ms; /* how long to wait for another connection's lock */
   bool readonly;    /* opened with WD_STORE_READONLY: writes refused */
+  int version;      /* schema version once open (read-only: may be old) */
 };
 
 static void set_err(char *err, size_t errlen, const char *path,
@@ -428,6 +435,7 @@ static wd_rc open_store(const char *path, int version, const wd_store_opts_t *o,
     set_err(err, errlen, path, "cannot migrate", s->msg);
     goto fail;
   }
+  s->version = wd_store_version(s);
   *out = s;
   return WD_OK;
 fail:
@@ -913,8 +921,8 @@ wd_rc wd_store_incident_get(wd_store_t *s, const char *id,
     out->hosts = arr;
   }
   if (r == WD_OK) {
-    r = get_rows(s, Q_ATTACKS_GET, key, sizeof(wd_store_attack_t), row_attack,
-                 &arr, &out->n_attacks);
+    r = get_rows(s, s->version < 3 ? Q_ATTACKS_GET_V2 : Q_ATTACKS_GET, key,
+                 sizeof(wd_store_attack_t), row_attack, &arr, &out->n_attacks);
     out->attacks = arr;
   }
   if (r != WD_OK)

@@ -455,6 +455,30 @@ static void test_open_readonly(void **state) {
   assert_int_not_equal(rc, WD_OK);
   wd_store_rollback(s);
   wd_store_close(s);
+  /* a database of an older ward (version 2: no attack trees yet) is read
+     as it is, not upgraded */
+  db_path(p, sizeof p, "v2.db");
+  assert_int_equal(wd_store_open_to(p, 2, &s, err, sizeof err), WD_OK);
+  assert_int_equal(
+      sqlite3_exec(
+          wd_store_db(s),
+          "INSERT INTO incidents(id, corr_key, line, class, type,"
+          " severity, first_ns, last_ns) VALUES ('WARD-2026-000009',"
+          " 'k', 'intrusion', 'intrusion-attempts', 'exploit', 2, 1, 2);"
+          "INSERT INTO incident_attacks(incident_id, detector, src,"
+          " dst, start_ns, last_ns, reports) VALUES"
+          " ('WARD-2026-000009', 'smb.ms17-010', 'a', 'b', 1, 2, 1)",
+          0, 0, 0),
+      SQLITE_OK);
+  wd_store_close(s);
+  assert_int_equal(wd_store_open_readonly(p, &s, err, sizeof err), WD_OK);
+  assert_int_equal(wd_store_version(s), 2);
+  assert_int_equal(wd_store_incident_get(s, "WARD-2026-000009", &got), WD_OK);
+  assert_int_equal(got.n_attacks, 1);
+  assert_string_equal(got.attacks[0].detector, "smb.ms17-010");
+  assert_string_equal(got.attacks[0].tree, "");
+  wd_store_incident_fini(&got);
+  wd_store_close(s);
   /* an SQLite file that ward never set up is not taken for a ward one */
   db_path(p, sizeof p, "other.db");
   sqlite3 *db;

@@ -380,7 +380,8 @@ wd_rc wd_dns_tcp_feed(wd_dns_tcp_t *t, const uint8_t *data, size_t len,
       }
       continue;
     }
-    uint16_t keep = (uint16_t)(t->msg_len - t->skip);
+    /* the kept prefix is fixed by the length; skip only shrinks */
+    uint16_t keep = t->msg_len > WD_DNS_TCP_KEEP ? WD_DNS_TCP_KEEP : t->msg_len;
     if (t->have < keep) {
       size_t n = keep - t->have;
       if (n > len - i)

@@ -428,6 +428,17 @@ static void test_tcp_over_keep(void **state) {
   assert_int_equal(g.n_answers[0], WD_DNS_ANSWERS_MAX);
   assert_int_equal(g.id[1], 0x1234);
   assert_int_equal(st.tcp_cut, 1);
+  /* the same in pieces: the skipped part must not be buffered */
+  for (size_t piece = 1000; piece <= 3000; piece += 1000) {
+    memset(&g, 0, sizeof g);
+    wd_dns_tcp_init(&tcp, NULL);
+    for (size_t i = 0; i < s; i += piece)
+      wd_dns_tcp_feed(&tcp, big + i, s - i < piece ? s - i : piece, &m, collect,
+                      &g);
+    assert_int_equal(g.n, 2);
+    assert_true(g.anom[0] & WD_DNS_ANOM_CUT);
+    assert_int_equal(g.id[1], 0x1234);
+  }
 }
 
 static void test_tcp_gap(void **state) {

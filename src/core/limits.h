@@ -158,20 +158,21 @@
  * but crealm and cname come before it, so a prefix is enough. */
 #define WD_KRB_PREFIX_MAX 4096
 
-/* Kerberos: DER nesting followed (a KDC-REQ's principal name strings sit
- * at depth 6) and the largest length accepted (the TCP framing allows 2^31;
- * a KDC message above 1 MiB is not seen in practice). */
+/* Kerberos: DER nesting followed (the reader's deepest window, a request's
+ * principal name strings, is at depth 8) and the largest length accepted (the
+ * TCP framing allows 2^31; a KDC message above 1 MiB is not seen in practice).
+ */
 #define WD_DER_DEPTH_MAX 12
 #define WD_KRB_MSG_MAX (1u << 20)
 
 /* Kerberos: realm and principal text kept (name components joined by '/'). */
 #define WD_KRB_NAME_MAX 256
 
-/* Indicator feeds: one line of a CSV feed, and one indicator value. */
+/* Indicator feeds: one line of a CSV feed, one indicator value (URLs
+ * can be long; domains stop at 253) and the description kept. */
 #define WD_FEED_LINE_MAX 4096
 #define WD_FEED_VALUE_MAX 2048
 #define WD_FEED_DESC_MAX 256
-#define WD_FEED_SOURCE_MAX 128
 
 /* Indicator feeds: a JSON feed file read whole (STIX bundle or MISP
  * event); larger feeds belong in several files. */

@@ -416,8 +416,21 @@ wd_rc wd_http_conn_feed(wd_http_conn_t *c, int dir, const uint8_t *data,
       d->cut = true;
     d->head_bytes += (uint32_t)(take + (lf ? 1 : 0));
     i += take;
-    if (!lf)
+    if (!lf) {
+      /* a head that never ends: give up at the cap, mid-line */
+      if (d->head_bytes > WD_HTTP_HEADERS_MAX) {
+        d->anomalies |= WD_HTTP_ANOM_HEAD_TOO_BIG | WD_HTTP_ANOM_LINE_TOO_LONG;
+        d->line_len = 0;
+        d->cut = false;
+        if (d->mode == M_FIELDS && dir == 0)
+          end_request(c, true, on_req, user);
+        else if (d->mode == M_FIELDS)
+          end_response(c, true, on_resp, user);
+        else
+          stop(c, dir);
+      }
       break;
+    }
     i++; /* the LF */
     size_t n = d->line_len;
     if (d->cut) {

@@ -249,6 +249,17 @@ static void test_limits(void **state) {
     feed(0, field, sizeof field);
   assert_int_equal(g.nreq, 1);
   assert_true(g.req[0].anomalies & WD_HTTP_ANOM_HEAD_TOO_BIG);
+  /* one endless field line without LF: the head is given up at the cap */
+  reset();
+  FEED(0, "GET / HTTP/1.1\r\nX-Endless: ");
+  memset(field, 'w', sizeof field);
+  wd_rc rc = WD_AGAIN;
+  for (int i = 0; i < 10 && rc != WD_END; i++)
+    rc = feed(0, field, sizeof field);
+  assert_int_equal(rc, WD_END);
+  assert_int_equal(g.nreq, 1);
+  assert_int_equal(g.req[0].next, WD_HTTP_STOP_LIMIT);
+  assert_true(g.req[0].anomalies & WD_HTTP_ANOM_HEAD_TOO_BIG);
   /* requests beyond the pipeline cap are flagged, not queued */
   reset();
   for (int i = 0; i < WD_HTTP_PIPELINE_MAX + 2; i++)

@@ -616,6 +616,9 @@ static char *trim(char *p) {
 
 static wd_rc load_csv(ld *l, const char *data, size_t len) {
   size_t pos = 0;
+  if (len >= 3 && (uint8_t)data[0] == 0xef && (uint8_t)data[1] == 0xbb &&
+      (uint8_t)data[2] == 0xbf)
+    pos = 3; /* UTF-8 byte order mark, as spreadsheet exports write it */
   unsigned line = 0;
   bool first = true;
   char buf[WD_FEED_LINE_MAX + 1];

@@ -140,10 +140,11 @@ typedef struct wd_dns_stats {
 } wd_dns_stats_t;
 
 /* Parses one DNS message of len bytes (a UDP payload, or a TCP message
- * without its length prefix). Fills *m (all of it, even on error: what was
- * read before the problem is kept). Returns WD_OK; WD_ERR_TRUNC when the
- * message is shorter than its header or ends inside a question or record
- * (flag WD_DNS_ANOM_TRUNCATED); WD_ERR_INVAL on a name error (flags in
+ * without its length prefix). Fills *m: the header fields always, and
+ * q[0..n_questions) and an[0..n_answers) (entries beyond are stale); on
+ * error what was read before the problem is kept. Returns WD_OK; WD_ERR_TRUNC
+ * when the message is shorter than its header or ends inside a question or
+ * record (flag WD_DNS_ANOM_TRUNCATED); WD_ERR_INVAL on a name error (flags in
  * WD_DNS_ANOM_NAME_ERRORS): parsing stops at that name. stats may be
  * NULL. */
 wd_rc wd_dns_parse(const uint8_t *p, size_t len, wd_dns_msg_t *m,

@@ -211,6 +211,13 @@ static void test_csv(void **state) {
   assert_non_null(wd_intel_match_addr(set, &a));
   assert_non_null(wd_intel_match_url(set, "http://BAD.example/gate.php"));
   assert_non_null(wd_intel_match_domain(set, "spaced.example", (size_t)-1));
+  /* a spreadsheet export: byte order mark before the header */
+  static const char bom[] = "\xef\xbb\xbftype,value\ndomain,bom.example\n";
+  assert_int_equal(
+      wd_intel_load_buffer(set, bom, sizeof bom - 1, "bom.csv", "x", &rep),
+      WD_OK);
+  assert_int_equal(rep.rejected, 0);
+  assert_int_equal(rep.loaded, 1);
 }
 
 static const char stix[] =

@@ -98,7 +98,7 @@ static void human_alert(run *r, const wd_alert_t *a, const wd_facility_t *fac) {
     fprintf(h, ":%u", a->dport);
   fprintf(h, "  %s", a->signature);
   if (fac)
-    fprintf(h, " [%s, %s]", fac->name, wd_sector_name(fac->sector));
+    fprintf(h, " [%s, %s]", fac->name, wd_facility_sector(fac));
   for (unsigned i = 0; i < a->n_metrics; i++) {
     const wd_alert_metric_t *m = &a->metrics[i];
     switch (m->type) {

@@ -262,8 +262,9 @@ static const wd_config_key_t keys[] = {
 };
 
 static const char *const sector_names[] = {
-    "healthcare", "energy",     "transport", "finance",
-    "education",  "government", "other",     NULL};
+    "healthcare",         "energy",   "transport", "finance", "education",
+    "government",         "research", "water",     "telecom", "public-health",
+    "emergency-services", "other",    NULL};
 static const char *const crit_names[] = {"critical", "high", "normal", NULL};
 
 #define F_FIELD(m, sz) FIELD_OF(wd_facility_t, m, sz)
@@ -283,7 +284,8 @@ static const wd_config_key_t facility_keys[] = {
      .size = sizeof(wd_sector),
      .off = F_FIELD(sector, sizeof(int)),
      .names = sector_names,
-     .help = "sector of the facility"},
+     .help = "sector of the facility: a built-in one or one listed under "
+             "sectors:"},
     {.name = "criticality",
      .type = WD_CONFIG_ENUM,
      .def = "normal",
@@ -332,6 +334,12 @@ size_t wd_config_facility_keys(const wd_config_key_t **out) {
 
 const char *wd_sector_name(wd_sector s) {
   return (unsigned)s < WD_SECTOR_OTHER + 1u ? sector_names[s] : "other";
+}
+
+const char *wd_facility_sector(const wd_facility_t *f) {
+  return f->sector == WD_SECTOR_EXTRA && f->sector_name
+             ? f->sector_name
+             : wd_sector_name(f->sector);
 }
 
 const char *wd_criticality_name(wd_criticality c) {

@@ -221,7 +221,6 @@ typedef enum {
 
 #define WD_CONFIG_REQUIRED 0x1u /* must be given (facility keys) */
 #define WD_CONFIG_OPEN 0x2u     /* doubles: dmin and dmax excluded */
-#define WD_CONFIG_LATER 0x4u    /* reserved for a later stage */
 
 typedef struct wd_config_key {
   const char *name; /* dotted: "flow.timeouts.tcp_syn" */
@@ -232,7 +231,7 @@ typedef struct wd_config_key {
   double dmin, dmax;        /* doubles */
   uint32_t unit_ms;         /* durations: 1 (field in ms) or 1000 (seconds) */
   uint8_t size;             /* bytes of the field */
-  uint8_t flags;            /* WD_CONFIG_REQUIRED | _OPEN | _LATER */
+  uint8_t flags;            /* WD_CONFIG_REQUIRED | _OPEN */
   size_t off;               /* field offset in wd_config_t (wd_facility_t for
                                facility keys); cidr lists: the array pointer */
   size_t off_n;             /* cidr lists: offset of the size_t count */

@@ -71,21 +71,21 @@ def block(t, body):
 
 def write_pcapng(path, inputs):
     """One interface per input pcap, frames interleaved in time order."""
-    out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    out = [block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))]
     frames = []
     for i, p in enumerate(inputs):
         lt, recs = read_pcap(p)
         # interface i: nanosecond resolution (if_tsresol 9)
-        out += block(1, struct.pack("<HHI", lt, 0, 0) + struct.pack("<HH", 9, 1) + b"\x09\0\0\0"
-                     + struct.pack("<HH", 0, 0))
+        out.append(block(1, struct.pack("<HHI", lt, 0, 0) + struct.pack("<HH", 9, 1) + b"\x09\0\0\0"
+                         + struct.pack("<HH", 0, 0)))
         for sec, frac, nano, data in recs:
             ns = sec * 10**9 + (frac if nano else frac * 1000)
             frames.append((ns, i, data))
     frames.sort(key=lambda x: (x[0], x[1]))
     for ns, i, data in frames:
-        out += block(6, struct.pack("<IIIII", i, ns >> 32, ns & 0xFFFFFFFF, len(data), len(data)) + data)
+        out.append(block(6, struct.pack("<IIIII", i, ns >> 32, ns & 0xFFFFFFFF, len(data), len(data)) + data))
     with open(path, "wb") as f:
-        f.write(out)
+        f.write(b"".join(out))
     return len(frames)
 
 
@@ -123,7 +123,7 @@ def case_pcapng_multi(o):
     a = gen(o, "eth", ["--seed", "11", "--linktype", "ether", "--attack", "scan-vertical:at=2"] + common)
     b = gen(o, "sll", ["--seed", "12", "--linktype", "sll", "--attack",
                        "scan-horizontal:at=4,src=10.20.9.9"] + common)
-    c = gen(o, "raw", ["--seed", "13", "--linktype", "raw", "--attack", "syn-flood:at=6"] + common)
+    c = gen(o, "raw", ["--seed", "13", "--linktype", "raw", "--attack", "syn-flood:at=6,rate=5000,duration=3"] + common)
     ng = os.path.join(o.work, "multi.pcapng")
     n = write_pcapng(ng, [a, b, c])
     out = os.path.join(o.work, "multi.eve.json")

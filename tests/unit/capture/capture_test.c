@@ -137,7 +137,7 @@ static bool accept_cb(void *user, const char *path, uint32_t iface, int lt) {
   return lt != s->refuse;
 }
 
-static const uint8_t frame_a[14] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x08, 0};
+static const uint8_t frame_a[20] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x08, 0};
 static const uint8_t frame_b[20] = {0x45, 0, 0, 20};
 
 /* A pcapng with Ethernet, Linux cooked and raw-IP interfaces (nanosecond
@@ -149,7 +149,7 @@ static void build_multi(bytes *b, bool be) {
   idb(b, 1, -1);
   idb(b, 113, -1);
   idb(b, 101, 9);
-  epb(b, 0, 1700000000000001ull, frame_a, sizeof frame_a);
+  epb(b, 0, 1700000000000001ull, frame_a, 14);
   epb(b, 1, 1700000000000002ull, frame_a, 16);
   epb(b, 2, 1700000000000003000ull, frame_b, sizeof frame_b);
   epb(b, 0, 1700000000000004ull, frame_a, 13);

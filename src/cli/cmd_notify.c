@@ -215,14 +215,24 @@ out:
 /* --- ward inbox ------------------------------------------------------------
  */
 
+static const char inbox_usage[] =
+    "usage: ward inbox PATH [-c FILE] [--db PATH]\n"
+    "  imports replies from an .eml file, a directory of them, an mbox\n"
+    "  or a Maildir\n";
+
 int wd_cmd_inbox(int argc, char **argv) {
   static const struct option opts[] = {{"config", required_argument, 0, 'c'},
                                        {"db", required_argument, 0, 'D'},
+                                       {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *cfg_path = NULL, *db = NULL;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+    if (c == 'h') {
+      fputs(inbox_usage, stdout);
+      return EX_OK;
+    }
     if (!db_opt(c, &cfg_path, &db))
       goto usage;
   }
@@ -248,28 +258,37 @@ int wd_cmd_inbox(int argc, char **argv) {
   wd_config_free(cfg);
   return rc == WD_OK ? EX_OK : EX_FAIL;
 usage:
-  fputs("usage: ward inbox PATH [-c FILE] [--db PATH]\n"
-        "  imports replies from an .eml file, a directory of them, an mbox\n"
-        "  or a Maildir\n",
-        stderr);
+  fputs(inbox_usage, stderr);
   return EX_USAGE;
 }
 
 /* --- ward reply ------------------------------------------------------------
  */
 
+static const char reply_usage[] =
+    "usage: ward reply REF --substantive|--formal [--note TEXT] [-c FILE] "
+    "[--db PATH]\n"
+    "  records by hand whether the reply to notification REF answered the\n"
+    "  substance or was a formality\n";
+
 int wd_cmd_reply(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"config", required_argument, 0, 'c'}, {"db", required_argument, 0, 'D'},
-      {"substantive", no_argument, 0, 's'},  {"formal", no_argument, 0, 'f'},
-      {"note", required_argument, 0, 'n'},   {0, 0, 0, 0}};
+  static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                       {"db", required_argument, 0, 'D'},
+                                       {"substantive", no_argument, 0, 's'},
+                                       {"formal", no_argument, 0, 'f'},
+                                       {"note", required_argument, 0, 'n'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
   const char *cfg_path = NULL, *db = NULL, *verdict = NULL, *note = NULL;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
     if (db_opt(c, &cfg_path, &db))
       continue;
     switch (c) {
+    case 'h':
+      fputs(reply_usage, stdout);
+      return EX_OK;
     case 's':
     case 'f':
       if (verdict)
@@ -301,9 +320,7 @@ int wd_cmd_reply(int argc, char **argv) {
   wd_config_free(cfg);
   return rc == WD_OK ? EX_OK : EX_FAIL;
 usage:
-  fputs("usage: ward reply REF --substantive|--formal [--note TEXT] "
-        "[-c FILE] [--db PATH]\n",
-        stderr);
+  fputs(reply_usage, stderr);
   return EX_USAGE;
 }
 
@@ -336,6 +353,15 @@ static bool parse_date(const char *s, uint64_t *out) {
   return true;
 }
 
+static const char report_usage[] =
+    "usage: ward report [--since DATE] [--until DATE] [--by "
+    "party|country|sector|class]\n"
+    "                   [--format table|csv|json|html] [--detail] "
+    "[--title T] [-o FILE]\n"
+    "                   [-c FILE] [--db PATH]\n"
+    "  the notification accountability report (DATE: YYYY-MM-DD or\n"
+    "  YYYY-MM-DDTHH:MM:SSZ, UTC)\n";
+
 int wd_cmd_report(int argc, char **argv) {
   static const struct option opts[] = {{"config", required_argument, 0, 'c'},
                                        {"db", required_argument, 0, 'D'},
@@ -346,6 +372,7 @@ int wd_cmd_report(int argc, char **argv) {
                                        {"detail", no_argument, 0, 'd'},
                                        {"title", required_argument, 0, 't'},
                                        {"output", required_argument, 0, 'o'},
+                                       {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *cfg_path = NULL, *db = NULL, *out_path = NULL,
              *title = "Notification accountability";
@@ -355,10 +382,13 @@ int wd_cmd_report(int argc, char **argv) {
   bool detail = false;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "c:o:", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
     if (db_opt(c, &cfg_path, &db))
       continue;
     switch (c) {
+    case 'h':
+      fputs(report_usage, stdout);
+      return EX_OK;
     case 's':
     case 'u':
       if (!parse_date(optarg, c == 's' ? &since : &until)) {
@@ -391,12 +421,7 @@ int wd_cmd_report(int argc, char **argv) {
       out_path = optarg;
       break;
     default:
-      fputs("usage: ward report [--since DATE] [--until DATE] [--by "
-            "party|country|sector|class]\n"
-            "                   [--format table|csv|json|html] [--detail] "
-            "[--title T] [-o FILE]\n"
-            "                   [-c FILE] [--db PATH]\n",
-            stderr);
+      fputs(report_usage, stderr);
       return EX_USAGE;
     }
   }

@@ -222,7 +222,7 @@ static void oinc_free(oinc_t *o) {
 }
 
 static const char *sector_of(const wd_facility_t *f) {
-  return f ? wd_sector_name(f->sector) : "";
+  return f ? wd_facility_sector(f) : "";
 }
 
 /* ---- attribution ---- */

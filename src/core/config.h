@@ -26,11 +26,7 @@ typedef enum {
   WD_SECTOR_OTHER
 } wd_sector;
 
-typedef enum {
-  WD_CRIT_CRITICAL,
-  WD_CRIT_HIGH,
-  WD_CRIT_NORMAL
-} wd_criticality;
+typedef enum { WD_CRIT_CRITICAL, WD_CRIT_HIGH, WD_CRIT_NORMAL } wd_criticality;
 
 const char *wd_sector_name(wd_sector s);
 const char *wd_criticality_name(wd_criticality c);
@@ -90,17 +86,17 @@ typedef struct wd_config {
   } host;
 
   struct {
-    uint64_t memcap;       /* stream.memcap: all reassembly buffers */
-    uint32_t flow_buffer;  /* stream.flow_buffer: bytes queued per direction */
-    uint32_t window;       /* stream.window: out-of-order bytes accepted */
+    uint64_t memcap;      /* stream.memcap: all reassembly buffers */
+    uint32_t flow_buffer; /* stream.flow_buffer: bytes queued per direction */
+    uint32_t window;      /* stream.window: out-of-order bytes accepted */
   } stream;
 
   struct {
-    uint64_t memcap;        /* detect.memcap: all detector state */
-    uint32_t update_s;      /* detect.update_interval: seconds between
-                               update alerts of an ongoing attack */
-    uint32_t quiet_s;       /* detect.end_after: seconds below threshold
-                               before an attack is reported ended */
+    uint64_t memcap;   /* detect.memcap: all detector state */
+    uint32_t update_s; /* detect.update_interval: seconds between
+                          update alerts of an ongoing attack */
+    uint32_t quiet_s;  /* detect.end_after: seconds below threshold
+                          before an attack is reported ended */
 
     struct {
       bool enabled;
@@ -108,17 +104,17 @@ typedef struct wd_config {
 
     struct {
       bool enabled;
-      uint32_t targets;   /* detect.smb_fanout.targets: distinct 445
-                             destinations ... */
-      uint32_t window_s;  /* ... within this many seconds */
+      uint32_t targets;      /* detect.smb_fanout.targets: distinct 445
+                                destinations ... */
+      uint32_t window_s;     /* ... within this many seconds */
       wd_cidr_list_t exempt; /* detect.smb_fanout.exempt */
     } smb_fanout;
 
     struct {
       bool enabled;
-      uint64_t min_pps;  /* detect.syn_flood.min_pps: SYN/s to one host */
-      uint32_t ratio;    /* detect.syn_flood.ratio: SYNs per completed
-                            handshake */
+      uint64_t min_pps; /* detect.syn_flood.min_pps: SYN/s to one host */
+      uint32_t ratio;   /* detect.syn_flood.ratio: SYNs per completed
+                           handshake */
     } syn_flood;
 
     struct {
@@ -136,19 +132,19 @@ typedef struct wd_config {
 
     struct {
       bool enabled;
-      double theta0;      /* detect.scan.theta0: P(success) benign */
-      double theta1;      /* detect.scan.theta1: P(success) scanner */
-      double alpha;       /* detect.scan.alpha: false positive bound */
-      double beta;        /* detect.scan.beta: detection probability */
-      uint32_t min_hosts; /* detect.scan.min_hosts: horizontal */
-      uint32_t min_ports; /* detect.scan.min_ports: vertical */
+      double theta0;              /* detect.scan.theta0: P(success) benign */
+      double theta1;              /* detect.scan.theta1: P(success) scanner */
+      double alpha;               /* detect.scan.alpha: false positive bound */
+      double beta;                /* detect.scan.beta: detection probability */
+      uint32_t min_hosts;         /* detect.scan.min_hosts: horizontal */
+      uint32_t min_ports;         /* detect.scan.min_ports: vertical */
       uint32_t attempt_timeout_s; /* detect.scan.attempt_timeout: no answer
                                      after this is a failure */
     } scan;
   } detect;
 
   struct {
-    char *eve_path;  /* outputs.eve.path: NULL = none unless -o/--json */
+    char *eve_path;   /* outputs.eve.path: NULL = none unless -o/--json */
     bool flow_events; /* outputs.eve.flow */
     uint32_t stats_interval_s; /* outputs.eve.stats_interval, 0 = end only */
   } outputs;
@@ -181,6 +177,8 @@ typedef struct wd_config {
     char *smtp_username;      /* notify.smtp.username */
     char *smtp_password_file; /* notify.smtp.password_file */
     uint64_t max_attachment;  /* notify.max_attachment */
+    uint64_t max_age_s;       /* notify.max_age: undelivered this long after
+                                 being queued, a notification is failed */
   } notify;
 
   /* Private to config.c: sorted prefixes for the per-packet lookups and

@@ -108,6 +108,7 @@ typedef struct wd_notice_incident {
   size_t n_attackers;
   size_t n_other_sources;    /* sources of the incident left out because
                                 they belong to other parties' networks */
+  size_t n_unknown_sources;  /* left out: no party is known for them */
   size_t n_withheld_sources; /* internal sources left out (not this
                                 party's to see) */
   const wd_notice_target_t *targets;

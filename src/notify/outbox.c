@@ -139,7 +139,10 @@ void wd_outbox_notice_of(const wd_store_incident_t *inc,
         continue;
       }
       if (by_party && strcmp(s->party, party_name) != 0) {
-        n->n_other_sources++;
+        if (s->party[0])
+          n->n_other_sources++;
+        else
+          n->n_unknown_sources++;
         continue;
       }
       if (by_party && !why && s->matched_by[0])
@@ -153,7 +156,8 @@ void wd_outbox_notice_of(const wd_store_incident_t *inc,
       a->reason = s->reason[0] ? s->reason : NULL;
       na++;
     }
-    if (why && (n->n_other_sources || strcmp(party_name, inc->party.name))) {
+    if (why && (n->n_other_sources || n->n_unknown_sources ||
+                strcmp(party_name, inc->party.name))) {
       snprintf(b->matched_by, sizeof b->matched_by,
                "%zu of the %s in your networks (%s)", na,
                na && b->att[0].role == WD_NOTICE_ROLE_REFLECTOR

@@ -235,6 +235,11 @@ wd_rc wd_text_body(const wd_notice_incident_t *n, bool attached_pcap,
                      "  (%zu more in networks of other parties, who are told "
                      "separately)\n",
                      n->n_other_sources);
+  if (n->n_unknown_sources)
+    wd_strbuf_printf(b,
+                     "  (%zu more in networks for which we know no "
+                     "contact)\n",
+                     n->n_unknown_sources);
   if (n->n_withheld_sources)
     wd_strbuf_printf(b, "  (%zu internal host(s) of the facility, withheld)\n",
                      n->n_withheld_sources);

@@ -720,8 +720,10 @@ static wd_rc read_all(rw_t *w, pcap_t *pc, char *err, size_t errlen) {
     fr->caplen = cl;
     fr->wirelen = h->len < cl ? cl : h->len;
     fr->off = w->data_len;
-    memcpy(w->data + w->data_len, d, cl);
-    w->data_len += cl;
+    if (cl) {
+      memcpy(w->data + w->data_len, d, cl);
+      w->data_len += cl;
+    }
   }
   /* r == -1: damaged part-way; the frames read before are kept */
   (void)err;
@@ -746,10 +748,15 @@ static wd_rc rewrite(rw_t *w, uint8_t **out, size_t *out_len) {
   put32(o + 20, (uint32_t)w->linktype);
   size_t n = 24;
   for (size_t i = 0; i < w->n_frames; i++)
-    collect(w, w->data + w->frames[i].off, w->frames[i].caplen,
-            w->frames[i].wirelen);
+    if (w->frames[i].caplen)
+      collect(w, w->data + w->frames[i].off, w->frames[i].caplen,
+              w->frames[i].wirelen);
   for (size_t i = 0; i < w->n_frames; i++) {
     frame_t *fr = &w->frames[i];
+    if (!fr->caplen) { /* nothing to show, nothing to decode */
+      w->st.dropped++;
+      continue;
+    }
     uint8_t *f = w->data + fr->off;
     wd_packet_t p;
     memset(&p, 0, sizeof p);

@@ -192,6 +192,8 @@ typedef struct wd_config {
     char *smtp_username;      /* notify.smtp.username */
     char *smtp_password_file; /* notify.smtp.password_file */
     uint64_t max_attachment;  /* notify.max_attachment */
+    uint64_t max_age_s;       /* notify.max_age: undelivered this long after
+                                 being queued, a notification is failed */
   } notify;
 
   /* Private to config.c: sorted prefixes for the per-packet lookups and

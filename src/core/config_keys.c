@@ -255,6 +255,17 @@ static const wd_config_key_t keys[] = {
      .size = INT_SIZE(wd_config_t, notify.max_attachment),
      .off = INT_FIELD(wd_config_t, notify.max_attachment),
      .help = "largest evidence attachment of one mail"},
+    {.name = "notify.max_age",
+     .type = WD_CONFIG_DURATION,
+     .def = "7d",
+     .min = 3600,
+     .max = 365 * DAY,
+     .unit_ms = 1000,
+     .flags = WD_CONFIG_LATER,
+     .size = INT_SIZE(wd_config_t, notify.max_age_s),
+     .off = INT_FIELD(wd_config_t, notify.max_age_s),
+     .help = "a notification not delivered this long after it was queued is "
+             "given up (failed; ward notify --requeue brings it back)"},
 };
 
 static const char *const sector_names[] = {

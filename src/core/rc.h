@@ -18,7 +18,8 @@
   X(ERR_CONFIG, "configuration error")                                         \
   X(ERR_STATE, "operation not valid in this state")                            \
   X(END, "end of input")                                                       \
-  X(ERR_PERM, "permission denied")
+  X(ERR_PERM, "permission denied")                                             \
+  X(ERR_REFUSED, "refused for good by the receiving server")
 
 typedef enum {
 #define WD_RC_ENUM(name, text) WD_##name,

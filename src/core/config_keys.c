@@ -261,7 +261,6 @@ static const wd_config_key_t keys[] = {
      .min = 3600,
      .max = 365 * DAY,
      .unit_ms = 1000,
-     .flags = WD_CONFIG_LATER,
      .size = INT_SIZE(wd_config_t, notify.max_age_s),
      .off = INT_FIELD(wd_config_t, notify.max_age_s),
      .help = "a notification not delivered this long after it was queued is "

@@ -45,44 +45,6 @@ wd_rc wd_codec_base64(wd_strbuf_t *out, const void *vp, size_t n,
   return wd_strbuf_rc(out);
 }
 
-static int b64val(unsigned char c) {
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+')
-    return 62;
-  if (c == '/')
-    return 63;
-  return -1;
-}
-
-size_t wd_codec_base64_decode(const char *in, size_t len, uint8_t *out,
-                              size_t outcap) {
-  uint32_t acc = 0;
-  unsigned bits = 0;
-  size_t o = 0;
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)in[i];
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-      continue;
-    int v = b64val(c);
-    if (v < 0)
-      break;
-    acc = (acc << 6) | (uint32_t)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      if (o == outcap)
-        break;
-      out[o++] = (uint8_t)(acc >> bits);
-    }
-  }
-  return o;
-}
-
 static int hexval(char c) {
   if (c >= '0' && c <= '9')
     return c - '0';

@@ -1,5 +1,5 @@
-/* codec.h -- byte encodings the notification formats need: base64 (MIME
- * attachments wrapped at 76 columns, XML digests unwrapped), hex digests,
+/* codec.h -- byte encodings the notification formats need: base64 (XML
+ * digests, encoded words; MIME bodies are GMime's), hex digests,
  * and name-based UUIDs (RFC 9562 version 5) for STIX identifiers.
  * In: caller bytes. Out: appended to a wd_strbuf_t or written to caller
  * arrays; nothing else is allocated. */
@@ -16,10 +16,6 @@
 /* Base64 (RFC 4648) of p; wrap > 0 inserts CRLF after every wrap output
  * characters and after the last line. */
 wd_rc wd_codec_base64(wd_strbuf_t *out, const void *p, size_t n, unsigned wrap);
-/* Decodes base64, skipping whitespace; stops at '=' or the first byte that
- * is not base64. Returns bytes written (at most outcap). */
-size_t wd_codec_base64_decode(const char *in, size_t len, uint8_t *out,
-                              size_t outcap);
 /* Parses exactly 2*n hex digits into out; false on anything else. */
 bool wd_codec_hex_decode(const char *hex, uint8_t *out, size_t n);
 /* UUID version 5 of name in namespace ns ("xxxxxxxx-xxxx-5xxx-..."),

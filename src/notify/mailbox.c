@@ -1,7 +1,11 @@
-/* mailbox.c -- .eml, directories, mbox and Maildir (see mailbox.h).
+/* mailbox.c -- .eml, directories, mbox and Maildir (see mailbox.h). An
+ * mbox is split by GMime's parser (GMIME_FORMAT_MBOX) reading the mapped
+ * file through a wd_mail_stream (mail_int.h), which bounds what GMime
+ * builds per message.
  * Memory: one malloc'd buffer per message (a file's contents, or an mbox
  * message with its ">From " lines unescaped), freed after the callback;
- * mbox files are mapped read-only, never loaded whole. */
+ * GMime's objects for one mbox message at a time; mbox files are mapped
+ * read-only, never loaded whole. */
 #include "notify/mailbox.h"
 
 #include <dirent.h>
@@ -14,9 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static bool from_line(const uint8_t *p, size_t len, size_t i) {
-  return i + 5 <= len && !memcmp(p + i, "From ", 5);
-}
+#include "notify/mail.h"
+#include "notify/mail_int.h"
 
 /* One mbox message p[0..len) without its "From " line: unescape
  * ">From ", ">>From " ... by one '>' (mboxrd; harmless for mboxo). */
@@ -37,15 +40,13 @@ static wd_rc emit_mbox_msg(const uint8_t *p, size_t len, const char *name,
     return WD_ERR_NOMEM;
   size_t o = 0;
   for (size_t i = 0; i < len;) {
-    size_t e = i;
-    while (e < len && p[e] != '\n')
-      e++;
-    if (e < len)
-      e++; /* include the LF */
+    const uint8_t *nl = memchr(p + i, '\n', len - i);
+    size_t e = nl ? (size_t)(nl - p) + 1 : len; /* the line with its LF */
     size_t k = i;
     while (k < e && p[k] == '>')
       k++;
-    size_t start = (k > i && from_line(p, e, k)) ? i + 1 : i;
+    size_t start =
+        (k > i && e - k >= 5 && !memcmp(p + k, "From ", 5)) ? i + 1 : i;
     memcpy(buf + o, p + start, e - start);
     o += e - start;
     i = e;
@@ -57,36 +58,53 @@ static wd_rc emit_mbox_msg(const uint8_t *p, size_t len, const char *name,
   return rc;
 }
 
+/* A "From " line separates messages when it starts the mbox or follows an
+ * empty line, as every mbox writer leaves one before it (RFC 4155). One
+ * that does not is a body line a writer forgot to escape. */
+static bool separator(const uint8_t *p, gint64 at) {
+  if (at == 0)
+    return true;
+  if (at < 2 || p[at - 1] != '\n')
+    return false;
+  return p[at - 2] == '\n' ||
+         (at >= 3 && p[at - 2] == '\r' && p[at - 3] == '\n');
+}
+
 wd_rc wd_mailbox_mbox(const uint8_t *p, size_t len, const char *name,
                       wd_mailbox_fn fn, void *user, wd_mailbox_stats_t *st) {
-  size_t i = 0, start = (size_t)-1;
+  /* GMime's parser finds the "From " lines (GMIME_FORMAT_MBOX) through a
+   * wd_mail_stream, which keeps each message it builds within the limits
+   * of mail.h; the messages themselves are handed on as bytes, exactly as
+   * they are in the file (ward parses each one again, on its own). */
+  GMimeStream *s = wd_mail_stream_new(p, len, WD_MAIL_STREAM_MBOX);
+  GMimeParser *ps = g_mime_parser_new_with_stream(s);
+  g_mime_parser_set_format(ps, GMIME_FORMAT_MBOX);
+  g_mime_parser_set_respect_content_length(ps, FALSE);
+  GMimeParserOptions *opts = g_mime_parser_options_new();
+  gint64 start = -1; /* first byte after the current message's "From " */
   uint64_t n = 0;
-  bool prev_empty = true;
-  while (i < len) {
-    size_t e = i;
-    while (e < len && p[e] != '\n')
-      e++;
-    size_t next = e < len ? e + 1 : e;
-    if (prev_empty && from_line(p, len, i)) {
-      if (start != (size_t)-1) {
-        wd_rc rc = emit_mbox_msg(p + start, i - start, name, ++n, fn, user, st);
-        if (rc != WD_OK)
-          return rc == WD_END ? WD_OK : rc;
-      }
-      start = next; /* message begins after the "From " line */
-    }
-    size_t le = e;
-    if (le > i && p[le - 1] == '\r')
-      le--;
-    prev_empty = le == i;
-    i = next;
+  wd_rc rc = WD_OK;
+  while (rc == WD_OK && !g_mime_parser_eos(ps)) {
+    GMimeMessage *msg = g_mime_parser_construct_message(ps, opts);
+    if (!msg)
+      break;
+    gint64 at =
+        wd_mail_stream_real_offset(s, g_mime_parser_get_mbox_marker_offset(ps));
+    g_object_unref(msg);
+    if (at < 0 || at >= (gint64)len || at < start || !separator(p, at))
+      continue;
+    if (start >= 0)
+      rc = emit_mbox_msg(p + start, (size_t)(at - start), name, ++n, fn, user,
+                         st);
+    const uint8_t *nl = memchr(p + at, '\n', len - (size_t)at);
+    start = nl ? (gint64)(nl - p) + 1 : (gint64)len;
   }
-  if (start != (size_t)-1 && start <= len) {
-    wd_rc rc = emit_mbox_msg(p + start, len - start, name, ++n, fn, user, st);
-    if (rc != WD_OK && rc != WD_END)
-      return rc;
-  }
-  return WD_OK;
+  if (rc == WD_OK && start >= 0)
+    rc = emit_mbox_msg(p + start, len - (size_t)start, name, ++n, fn, user, st);
+  g_mime_parser_options_free(opts);
+  g_object_unref(ps);
+  g_object_unref(s);
+  return rc == WD_END ? WD_OK : rc;
 }
 
 /* Reads a whole regular file (bounded) and hands it on. */

@@ -46,9 +46,6 @@ enum {
   WD_SMB1_NT_CREATE_ANDX = 0xa2
 };
 
-/* SMB2 commands ward looks at (MS-SMB2 2.2.1). */
-enum { WD_SMB2_TREE_CONNECT = 0x0003 };
-
 /* Subcommands. */
 enum {
   WD_SMB_TRANS2_FIND_FIRST2 = 0x0001,
@@ -64,6 +61,31 @@ enum {
 #define WD_SMB_STATUS_INVALID_PARAMETER 0xc000000du
 #define WD_SMB_STATUS_ACCESS_DENIED 0xc0000022u
 #define WD_SMB_STATUS_INSUFF_SERVER_RESOURCES 0xc0000205u
+
+/* SESSION_SETUP outcomes (MS-ERREF 2.3.1). SMB1 carries them in the header
+ * Status when Flags2 has NT_STATUS (0x4000) set, SMB2 always; the parser
+ * exposes them as wd_smb_msg_t.status on the SESSION_SETUP response
+ * (SMB1 command 0x73, SMB2 command WD_SMB2_SESSION_SETUP). */
+#define WD_SMB_STATUS_MORE_PROCESSING_REQUIRED 0xc0000016u /* NTLM step */
+#define WD_SMB_STATUS_NO_SUCH_USER 0xc0000064u
+#define WD_SMB_STATUS_WRONG_PASSWORD 0xc000006au
+#define WD_SMB_STATUS_LOGON_FAILURE 0xc000006du /* user or password */
+#define WD_SMB_STATUS_ACCOUNT_RESTRICTION 0xc000006eu
+#define WD_SMB_STATUS_INVALID_LOGON_HOURS 0xc000006fu
+#define WD_SMB_STATUS_INVALID_WORKSTATION 0xc0000070u
+#define WD_SMB_STATUS_PASSWORD_EXPIRED 0xc0000071u
+#define WD_SMB_STATUS_ACCOUNT_DISABLED 0xc0000072u
+#define WD_SMB_STATUS_ACCOUNT_EXPIRED 0xc0000193u
+#define WD_SMB_STATUS_PASSWORD_MUST_CHANGE 0xc0000224u
+#define WD_SMB_STATUS_ACCOUNT_LOCKED_OUT 0xc0000234u
+
+/* SMB2 commands (MS-SMB2 2.2.1.2) a detector of logons compares with. */
+enum {
+  WD_SMB2_NEGOTIATE = 0x0000,
+  WD_SMB2_SESSION_SETUP = 0x0001,
+  WD_SMB2_LOGOFF = 0x0002,
+  WD_SMB2_TREE_CONNECT = 0x0003
+};
 
 /* Anomalies of one message (wd_smb_msg_t.anomalies): what the
  * specifications forbid or what no known client does. */

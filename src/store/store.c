@@ -165,7 +165,7 @@ static const char *const stmt_sql[Q_COUNT] = {
         "SELECT detector, src, dst, start_ns, last_ns, reports, packets,"
         " peak_pps, peak_bps, ended, signature, tree FROM incident_attacks"
         " WHERE incident_id = ?1 ORDER BY start_ns, detector, src, dst",
-    /* a database opened read-only before version 3 added the tree */
+    /* a database opened read-only before version 4 added the tree */
     [Q_ATTACKS_GET_V2] =
         "SELECT detector, src, dst, start_ns, last_ns, reports, packets,"
         " peak_pps, peak_bps, ended, signature, '' FROM incident_attacks"
@@ -921,7 +921,7 @@ wd_rc wd_store_incident_get(wd_store_t *s, const char *id,
     out->hosts = arr;
   }
   if (r == WD_OK) {
-    r = get_rows(s, s->version < 3 ? Q_ATTACKS_GET_V2 : Q_ATTACKS_GET, key,
+    r = get_rows(s, s->version < 4 ? Q_ATTACKS_GET_V2 : Q_ATTACKS_GET, key,
                  sizeof(wd_store_attack_t), row_attack, &arr, &out->n_attacks);
     out->attacks = arr;
   }

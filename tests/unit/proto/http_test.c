@@ -1,0 +1,351 @@
+/* http_test.c -- tests of src/proto/http.c: request and status lines,
+ * Host and User-Agent, pipelined requests with bodies skipped by
+ * Content-Length (a body that looks like a request is not parsed), HEAD
+ * and 1xx/204/304 responses without bodies, pairing, pieces of every
+ * size, chunked and close-delimited bodies, tunnels, smuggling signs,
+ * caps on lines, fields and head size, non-HTTP input, gaps. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "proto/http.h"
+#include "proto/seed.h"
+
+#define MAXN 32
+
+typedef struct got {
+  unsigned nreq, nresp;
+  wd_http_req_t req[MAXN];
+  wd_http_resp_t resp[MAXN];
+} got;
+
+static void on_req(void *user, const wd_http_req_t *r) {
+  got *g = user;
+  if (g->nreq < MAXN)
+    g->req[g->nreq++] = *r;
+}
+static void on_resp(void *user, const wd_http_resp_t *r) {
+  got *g = user;
+  if (g->nresp < MAXN)
+    g->resp[g->nresp++] = *r;
+}
+
+static wd_http_conn_t conn;
+static wd_http_stats_t st;
+static got g;
+
+static void reset(void) {
+  memset(&st, 0, sizeof st);
+  memset(&g, 0, sizeof g);
+  wd_http_conn_init(&conn, &st);
+}
+
+static wd_rc feed(int dir, const char *s, size_t n) {
+  return wd_http_conn_feed(&conn, dir, (const uint8_t *)s, n, on_req, on_resp,
+                           &g);
+}
+#define FEED(dir, lit) feed(dir, lit, sizeof(lit) - 1)
+
+/* Three pipelined requests: a POST whose body looks like a request, a
+ * GET, a HEAD. */
+static const char pipelined[] =
+    "POST /login HTTP/1.1\r\n"        /* request line */
+    "Host: WWW.Example.ORG\r\n"       /* Host (lowercased) */
+    "User-Agent: curl/8.5.0\r\n"      /* User-Agent */
+    "Content-Length: 27\r\n"          /* body: 27 bytes */
+    "\r\n"                            /* end of head */
+    "GET /not-a-request HTTP/1.1\r\n" /* ...27 bytes of body, skipped: */
+    "GET /second HTTP/1.1\r\n"
+    "Host: www.example.org\r\n"
+    "\r\n"
+    "HEAD /third HTTP/1.0\r\n"
+    "\r\n";
+
+static const char responses[] =
+    "HTTP/1.1 100 Continue\r\n" /* interim: pairs, does not consume */
+    "\r\n"
+    "HTTP/1.1 200 OK\r\n"
+    "Content-Length: 5\r\n"
+    "\r\n"
+    "hello" /* body skipped */
+    "HTTP/1.1 304 Not Modified\r\n"
+    "\r\n"
+    "HTTP/1.0 200 OK\r\n"      /* answer to HEAD: no body though */
+    "Content-Length: 1000\r\n" /* the length it would have */
+    "\r\n";
+
+static void check_pipelined(void) {
+  assert_int_equal(g.nreq, 3);
+  assert_string_equal(g.req[0].method, "POST");
+  assert_string_equal(g.req[0].target, "/login");
+  assert_int_equal(g.req[0].ver_major, 1);
+  assert_int_equal(g.req[0].ver_minor, 1);
+  assert_string_equal(g.req[0].host, "www.example.org");
+  assert_string_equal(g.req[0].user_agent, "curl/8.5.0");
+  assert_true(g.req[0].has_length);
+  assert_int_equal(g.req[0].content_length, 27);
+  assert_int_equal(g.req[0].next, WD_HTTP_NEXT_BODY);
+  assert_int_equal(g.req[0].n_fields, 3);
+  assert_int_equal(g.req[0].anomalies, 0);
+  assert_string_equal(g.req[1].target, "/second");
+  assert_int_equal(g.req[1].seq, 1);
+  assert_false(g.req[1].has_ua);
+  assert_string_equal(g.req[2].method, "HEAD");
+  assert_int_equal(g.req[2].ver_minor, 0);
+  assert_false(g.req[2].has_host); /* fine in HTTP/1.0 */
+  assert_int_equal(g.req[2].anomalies, 0);
+}
+
+static void check_responses(void) {
+  assert_int_equal(g.nresp, 4);
+  assert_int_equal(g.resp[0].status, 100);
+  assert_true(g.resp[0].paired);
+  assert_int_equal(g.resp[0].req_seq, 0);
+  assert_int_equal(g.resp[1].status, 200);
+  assert_int_equal(g.resp[1].req_seq, 0); /* 100 did not consume it */
+  assert_string_equal(g.resp[1].req_method, "POST");
+  assert_int_equal(g.resp[1].next, WD_HTTP_NEXT_BODY);
+  assert_int_equal(g.resp[2].status, 304);
+  assert_int_equal(g.resp[2].req_seq, 1);
+  assert_int_equal(g.resp[3].req_seq, 2);
+  assert_string_equal(g.resp[3].req_method, "HEAD");
+  assert_int_equal(g.resp[3].next, WD_HTTP_NEXT_MESSAGE);
+  for (unsigned i = 0; i < 4; i++)
+    assert_int_equal(g.resp[i].anomalies, 0);
+}
+
+static void test_pipelined(void **state) {
+  (void)state;
+  reset();
+  seed_write("pipelined_req", 0, (const uint8_t *)pipelined,
+             sizeof pipelined - 1);
+  seed_write("pipelined_resp", 1, (const uint8_t *)responses,
+             sizeof responses - 1);
+  assert_int_equal(FEED(0, pipelined), WD_OK);
+  check_pipelined();
+  assert_int_equal(FEED(1, responses), WD_OK);
+  check_responses();
+  assert_int_equal(st.requests, 3);
+  assert_int_equal(st.responses, 4);
+  assert_int_equal(st.skipped_bytes, 27 + 5);
+}
+
+static void test_pieces_every_size(void **state) {
+  (void)state;
+  size_t n = sizeof pipelined - 1, m = sizeof responses - 1;
+  for (size_t piece = 1; piece <= n; piece++) {
+    reset();
+    for (size_t i = 0; i < n; i += piece)
+      feed(0, pipelined + i, n - i < piece ? n - i : piece);
+    for (size_t i = 0; i < m; i += piece)
+      feed(1, responses + i, m - i < piece ? m - i : piece);
+    check_pipelined();
+    check_responses();
+  }
+  /* inside a head: WD_AGAIN */
+  reset();
+  assert_int_equal(FEED(0, "GET / HTTP/1.1\r\nHost: a"), WD_AGAIN);
+}
+
+static void test_chunked_stops(void **state) {
+  (void)state;
+  reset();
+  assert_int_equal(FEED(0, "POST /up HTTP/1.1\r\n"
+                           "Host: a\r\n"
+                           "Transfer-Encoding: gzip, chunked\r\n"
+                           "\r\n"
+                           "5\r\nhello\r\n"),
+                   WD_END);
+  assert_int_equal(g.nreq, 1);
+  assert_true(g.req[0].chunked);
+  assert_int_equal(g.req[0].next, WD_HTTP_STOP_CHUNKED);
+  assert_int_equal(FEED(0, "GET /later HTTP/1.1\r\n\r\n"), WD_END);
+  assert_int_equal(g.nreq, 1);
+  assert_int_equal(st.stopped, 1);
+  /* chunked response */
+  assert_int_equal(FEED(1, "HTTP/1.1 200 OK\r\n"
+                           "Transfer-Encoding: chunked\r\n\r\n"),
+                   WD_END);
+  assert_int_equal(g.resp[0].next, WD_HTTP_STOP_CHUNKED);
+}
+
+static void test_smuggling_signs(void **state) {
+  (void)state;
+  reset();
+  FEED(0, "POST / HTTP/1.1\r\n"
+          "Host: a\r\n"
+          "Content-Length: 4\r\n"
+          "Transfer-Encoding: chunked\r\n\r\n");
+  assert_true(g.req[0].anomalies & WD_HTTP_ANOM_TE_AND_CL);
+  assert_int_equal(g.req[0].next, WD_HTTP_STOP_CHUNKED);
+  reset();
+  FEED(0, "POST / HTTP/1.1\r\n"
+          "Host: a\r\n"
+          "Content-Length: 4\r\n"
+          "Content-Length: 5\r\n\r\n");
+  assert_true(g.req[0].anomalies & WD_HTTP_ANOM_BAD_LENGTH);
+  assert_int_equal(g.req[0].next, WD_HTTP_STOP_LIMIT);
+  reset();
+  FEED(0, "POST / HTTP/1.1\r\n"
+          "Host: a\r\n"
+          "Content-Length: +4\r\n\r\n");
+  assert_true(g.req[0].anomalies & WD_HTTP_ANOM_BAD_LENGTH);
+  reset();
+  FEED(0, "GET / HTTP/1.1\r\n"
+          "Host: a\r\n"
+          "Host : b\r\n" /* whitespace before the colon */
+          " folded\r\n"  /* obs-fold */
+          "Host: c\n"    /* bare LF, second Host */
+          "\r\n");
+  assert_int_equal(g.nreq, 1);
+  uint32_t a = g.req[0].anomalies;
+  assert_true(a & WD_HTTP_ANOM_BAD_FIELD);
+  assert_true(a & WD_HTTP_ANOM_OBS_FOLD);
+  assert_true(a & WD_HTTP_ANOM_BARE_LF);
+  assert_true(a & WD_HTTP_ANOM_HOST);
+  assert_string_equal(g.req[0].host, "a");
+  /* HTTP/1.1 without Host */
+  reset();
+  FEED(0, "GET / HTTP/1.1\r\n\r\n");
+  assert_true(g.req[0].anomalies & WD_HTTP_ANOM_HOST);
+}
+
+static void test_limits(void **state) {
+  (void)state;
+  /* a 10000-byte target: the line is cut, the rest skipped, parsing goes
+   * on with the next line */
+  reset();
+  static char big[10100];
+  memcpy(big, "GET /", 5);
+  memset(big + 5, 'a', 10000);
+  memcpy(big + 10005, " HTTP/1.1\r\nHost: h\r\n\r\n", 23);
+  wd_http_conn_feed(&conn, 0, (const uint8_t *)big, 10028, on_req, on_resp, &g);
+  assert_int_equal(g.nreq, 1);
+  assert_true(g.req[0].anomalies & WD_HTTP_ANOM_LINE_TOO_LONG);
+  assert_true(g.req[0].anomalies & WD_HTTP_ANOM_CUT);
+  assert_int_equal(strlen(g.req[0].target), WD_HTTP_TARGET_MAX - 1);
+  /* more fields than allowed: the head ends there, inspection stops */
+  reset();
+  FEED(0, "GET / HTTP/1.1\r\n");
+  for (int i = 0; i < WD_HTTP_FIELDS_MAX + 5; i++)
+    FEED(0, "X-A: b\r\n");
+  assert_int_equal(g.nreq, 1);
+  assert_true(g.req[0].anomalies & WD_HTTP_ANOM_HEAD_TOO_BIG);
+  assert_int_equal(g.req[0].next, WD_HTTP_STOP_LIMIT);
+  assert_int_equal(FEED(0, "\r\n"), WD_END);
+  /* a head section over its byte cap, in long lines */
+  reset();
+  FEED(0, "GET / HTTP/1.1\r\n");
+  static char field[8000];
+  memset(field, 'v', sizeof field);
+  memcpy(field, "X-Big: ", 7);
+  memcpy(field + sizeof field - 2, "\r\n", 2);
+  for (int i = 0; i < 10 && g.nreq == 0; i++)
+    feed(0, field, sizeof field);
+  assert_int_equal(g.nreq, 1);
+  assert_true(g.req[0].anomalies & WD_HTTP_ANOM_HEAD_TOO_BIG);
+  /* one endless field line without LF: the head is given up at the cap */
+  reset();
+  FEED(0, "GET / HTTP/1.1\r\nX-Endless: ");
+  memset(field, 'w', sizeof field);
+  wd_rc rc = WD_AGAIN;
+  for (int i = 0; i < 10 && rc != WD_END; i++)
+    rc = feed(0, field, sizeof field);
+  assert_int_equal(rc, WD_END);
+  assert_int_equal(g.nreq, 1);
+  assert_int_equal(g.req[0].next, WD_HTTP_STOP_LIMIT);
+  assert_true(g.req[0].anomalies & WD_HTTP_ANOM_HEAD_TOO_BIG);
+  /* requests beyond the pipeline cap are flagged, not queued */
+  reset();
+  for (int i = 0; i < WD_HTTP_PIPELINE_MAX + 2; i++)
+    FEED(0, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  assert_true(g.req[WD_HTTP_PIPELINE_MAX].anomalies &
+              WD_HTTP_ANOM_PIPELINE_FULL);
+  assert_int_equal(st.pipeline_full, 2);
+}
+
+static void test_not_http(void **state) {
+  (void)state;
+  reset();
+  static const uint8_t bin[] = {0x16, 0x03, 0x01, 0x00, 0x10, '\n'};
+  assert_int_equal(
+      wd_http_conn_feed(&conn, 0, bin, sizeof bin, on_req, on_resp, &g),
+      WD_END);
+  assert_int_equal(st.not_http, 1);
+  assert_int_equal(g.nreq, 0);
+  assert_int_equal(FEED(1, "SSH-2.0-OpenSSH_9.6\r\n"), WD_END);
+  assert_int_equal(g.nresp, 0);
+  reset();
+  FEED(1, "HTTP/1.1 2x0 OK\r\n\r\n");
+  assert_int_equal(g.nresp, 0);
+  reset();
+  FEED(0, "GET  / HTTP/1.1\r\n\r\n"); /* two spaces */
+  assert_int_equal(g.nreq, 0);
+  /* HTTP/0.9 */
+  reset();
+  assert_int_equal(FEED(0, "GET /old\r\n"), WD_END);
+  assert_int_equal(g.nreq, 1);
+  assert_int_equal(g.req[0].ver_minor, 9);
+  assert_true(g.req[0].anomalies & WD_HTTP_ANOM_HTTP09);
+  assert_int_equal(g.req[0].next, WD_HTTP_STOP_HTTP09);
+}
+
+static void test_response_ends(void **state) {
+  (void)state;
+  /* no length: body until close */
+  reset();
+  FEED(0, "GET / HTTP/1.0\r\n\r\n");
+  assert_int_equal(FEED(1, "HTTP/1.0 200 OK\r\n\r\n<html>"), WD_END);
+  assert_int_equal(g.resp[0].next, WD_HTTP_STOP_CLOSE);
+  /* switching protocols: both directions stop */
+  reset();
+  FEED(0, "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n");
+  FEED(1, "HTTP/1.1 101 Switching Protocols\r\n\r\n");
+  assert_int_equal(g.resp[0].next, WD_HTTP_STOP_TUNNEL);
+  assert_int_equal(FEED(0, "\x81\x05hello"), WD_END);
+  /* CONNECT */
+  reset();
+  FEED(0, "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n");
+  assert_int_equal(g.req[0].next, WD_HTTP_STOP_TUNNEL);
+  FEED(1, "HTTP/1.1 200 Connection established\r\n\r\n");
+  assert_int_equal(g.resp[0].next, WD_HTTP_STOP_TUNNEL);
+  /* a response nobody asked for */
+  reset();
+  FEED(1, "HTTP/1.1 204 No Content\r\n\r\n");
+  assert_false(g.resp[0].paired);
+  assert_true(g.resp[0].anomalies & WD_HTTP_ANOM_UNPAIRED);
+  assert_int_equal(g.resp[0].next, WD_HTTP_NEXT_MESSAGE);
+}
+
+static void test_gaps(void **state) {
+  (void)state;
+  reset();
+  FEED(0, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n0123");
+  wd_http_conn_gap(&conn, 0, 90); /* lost inside the body */
+  assert_int_equal(FEED(0, "789012GET /next HTTP/1.1\r\nHost: a\r\n\r\n"),
+                   WD_OK);
+  assert_int_equal(g.nreq, 2);
+  assert_string_equal(g.req[1].target, "/next");
+  wd_http_conn_gap(&conn, 0, 5); /* lost between heads: stop */
+  assert_int_equal(FEED(0, "GET /x HTTP/1.1\r\n\r\n"), WD_END);
+  assert_int_equal(g.nreq, 2);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_pipelined),
+      cmocka_unit_test(test_pieces_every_size),
+      cmocka_unit_test(test_chunked_stops),
+      cmocka_unit_test(test_smuggling_signs),
+      cmocka_unit_test(test_limits),
+      cmocka_unit_test(test_not_http),
+      cmocka_unit_test(test_response_ends),
+      cmocka_unit_test(test_gaps),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

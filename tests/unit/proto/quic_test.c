@@ -1,0 +1,1556 @@
+/* quic_test.c -- tests of src/proto/quic.c against RFC 9001 Appendix A
+ * (the client Initial keys and the published 1200-byte client Initial,
+ * whose ClientHello names example.com), then packets protected here with
+ * OpenSSL the way a client does: a ClientHello split into CRYPTO frames
+ * sent out of order over two datagrams, conflicting retransmissions,
+ * frames not allowed in Initials, truncation at every byte, tampering,
+ * other versions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "proto/quic.h"
+#include "proto/seed.h"
+
+/* RFC 9001 Appendix A.2: the client Initial, 1200 bytes as sent. */
+static const uint8_t rfc9001_client_initial[1200] = {
+    0xc0, /* long header, fixed bit, Initial, protected PN length */
+    0x00,
+    0x00,
+    0x00,
+    0x01, /* version 1 */
+    0x08, /* DCID length 8 */
+    0x83,
+    0x94,
+    0xc8,
+    0xf0,
+    0x3e,
+    0x51,
+    0x57,
+    0x08, /* DCID 8394c8f03e515708 */
+    0x00, /* SCID length 0 */
+    0x00, /* token length 0 */
+    0x44,
+    0x9e, /* length 1182 (2-byte varint) */
+    0x7b,
+    0x9a,
+    0xec,
+    0x34, /* packet number 2, protected (4 bytes) */
+    /* protected payload: CRYPTO frame with the ClientHello, PADDING,
+     * then the 16-byte AEAD tag */
+    0xd1,
+    0xb1,
+    0xc9,
+    0x8d,
+    0xd7,
+    0x68,
+    0x9f,
+    0xb8,
+    0xec,
+    0x11,
+    0xd2,
+    0x42,
+    0xb1,
+    0x23,
+    0xdc,
+    0x9b,
+    0xd8,
+    0xba,
+    0xb9,
+    0x36,
+    0xb4,
+    0x7d,
+    0x92,
+    0xec,
+    0x35,
+    0x6c,
+    0x0b,
+    0xab,
+    0x7d,
+    0xf5,
+    0x97,
+    0x6d,
+    0x27,
+    0xcd,
+    0x44,
+    0x9f,
+    0x63,
+    0x30,
+    0x00,
+    0x99,
+    0xf3,
+    0x99,
+    0x1c,
+    0x26,
+    0x0e,
+    0xc4,
+    0xc6,
+    0x0d,
+    0x17,
+    0xb3,
+    0x1f,
+    0x84,
+    0x29,
+    0x15,
+    0x7b,
+    0xb3,
+    0x5a,
+    0x12,
+    0x82,
+    0xa6,
+    0x43,
+    0xa8,
+    0xd2,
+    0x26,
+    0x2c,
+    0xad,
+    0x67,
+    0x50,
+    0x0c,
+    0xad,
+    0xb8,
+    0xe7,
+    0x37,
+    0x8c,
+    0x8e,
+    0xb7,
+    0x53,
+    0x9e,
+    0xc4,
+    0xd4,
+    0x90,
+    0x5f,
+    0xed,
+    0x1b,
+    0xee,
+    0x1f,
+    0xc8,
+    0xaa,
+    0xfb,
+    0xa1,
+    0x7c,
+    0x75,
+    0x0e,
+    0x2c,
+    0x7a,
+    0xce,
+    0x01,
+    0xe6,
+    0x00,
+    0x5f,
+    0x80,
+    0xfc,
+    0xb7,
+    0xdf,
+    0x62,
+    0x12,
+    0x30,
+    0xc8,
+    0x37,
+    0x11,
+    0xb3,
+    0x93,
+    0x43,
+    0xfa,
+    0x02,
+    0x8c,
+    0xea,
+    0x7f,
+    0x7f,
+    0xb5,
+    0xff,
+    0x89,
+    0xea,
+    0xc2,
+    0x30,
+    0x82,
+    0x49,
+    0xa0,
+    0x22,
+    0x52,
+    0x15,
+    0x5e,
+    0x23,
+    0x47,
+    0xb6,
+    0x3d,
+    0x58,
+    0xc5,
+    0x45,
+    0x7a,
+    0xfd,
+    0x84,
+    0xd0,
+    0x5d,
+    0xff,
+    0xfd,
+    0xb2,
+    0x03,
+    0x92,
+    0x84,
+    0x4a,
+    0xe8,
+    0x12,
+    0x15,
+    0x46,
+    0x82,
+    0xe9,
+    0xcf,
+    0x01,
+    0x2f,
+    0x90,
+    0x21,
+    0xa6,
+    0xf0,
+    0xbe,
+    0x17,
+    0xdd,
+    0xd0,
+    0xc2,
+    0x08,
+    0x4d,
+    0xce,
+    0x25,
+    0xff,
+    0x9b,
+    0x06,
+    0xcd,
+    0xe5,
+    0x35,
+    0xd0,
+    0xf9,
+    0x20,
+    0xa2,
+    0xdb,
+    0x1b,
+    0xf3,
+    0x62,
+    0xc2,
+    0x3e,
+    0x59,
+    0x6d,
+    0x11,
+    0xa4,
+    0xf5,
+    0xa6,
+    0xcf,
+    0x39,
+    0x48,
+    0x83,
+    0x8a,
+    0x3a,
+    0xec,
+    0x4e,
+    0x15,
+    0xda,
+    0xf8,
+    0x50,
+    0x0a,
+    0x6e,
+    0xf6,
+    0x9e,
+    0xc4,
+    0xe3,
+    0xfe,
+    0xb6,
+    0xb1,
+    0xd9,
+    0x8e,
+    0x61,
+    0x0a,
+    0xc8,
+    0xb7,
+    0xec,
+    0x3f,
+    0xaf,
+    0x6a,
+    0xd7,
+    0x60,
+    0xb7,
+    0xba,
+    0xd1,
+    0xdb,
+    0x4b,
+    0xa3,
+    0x48,
+    0x5e,
+    0x8a,
+    0x94,
+    0xdc,
+    0x25,
+    0x0a,
+    0xe3,
+    0xfd,
+    0xb4,
+    0x1e,
+    0xd1,
+    0x5f,
+    0xb6,
+    0xa8,
+    0xe5,
+    0xeb,
+    0xa0,
+    0xfc,
+    0x3d,
+    0xd6,
+    0x0b,
+    0xc8,
+    0xe3,
+    0x0c,
+    0x5c,
+    0x42,
+    0x87,
+    0xe5,
+    0x38,
+    0x05,
+    0xdb,
+    0x05,
+    0x9a,
+    0xe0,
+    0x64,
+    0x8d,
+    0xb2,
+    0xf6,
+    0x42,
+    0x64,
+    0xed,
+    0x5e,
+    0x39,
+    0xbe,
+    0x2e,
+    0x20,
+    0xd8,
+    0x2d,
+    0xf5,
+    0x66,
+    0xda,
+    0x8d,
+    0xd5,
+    0x99,
+    0x8c,
+    0xca,
+    0xbd,
+    0xae,
+    0x05,
+    0x30,
+    0x60,
+    0xae,
+    0x6c,
+    0x7b,
+    0x43,
+    0x78,
+    0xe8,
+    0x46,
+    0xd2,
+    0x9f,
+    0x37,
+    0xed,
+    0x7b,
+    0x4e,
+    0xa9,
+    0xec,
+    0x5d,
+    0x82,
+    0xe7,
+    0x96,
+    0x1b,
+    0x7f,
+    0x25,
+    0xa9,
+    0x32,
+    0x38,
+    0x51,
+    0xf6,
+    0x81,
+    0xd5,
+    0x82,
+    0x36,
+    0x3a,
+    0xa5,
+    0xf8,
+    0x99,
+    0x37,
+    0xf5,
+    0xa6,
+    0x72,
+    0x58,
+    0xbf,
+    0x63,
+    0xad,
+    0x6f,
+    0x1a,
+    0x0b,
+    0x1d,
+    0x96,
+    0xdb,
+    0xd4,
+    0xfa,
+    0xdd,
+    0xfc,
+    0xef,
+    0xc5,
+    0x26,
+    0x6b,
+    0xa6,
+    0x61,
+    0x17,
+    0x22,
+    0x39,
+    0x5c,
+    0x90,
+    0x65,
+    0x56,
+    0xbe,
+    0x52,
+    0xaf,
+    0xe3,
+    0xf5,
+    0x65,
+    0x63,
+    0x6a,
+    0xd1,
+    0xb1,
+    0x7d,
+    0x50,
+    0x8b,
+    0x73,
+    0xd8,
+    0x74,
+    0x3e,
+    0xeb,
+    0x52,
+    0x4b,
+    0xe2,
+    0x2b,
+    0x3d,
+    0xcb,
+    0xc2,
+    0xc7,
+    0x46,
+    0x8d,
+    0x54,
+    0x11,
+    0x9c,
+    0x74,
+    0x68,
+    0x44,
+    0x9a,
+    0x13,
+    0xd8,
+    0xe3,
+    0xb9,
+    0x58,
+    0x11,
+    0xa1,
+    0x98,
+    0xf3,
+    0x49,
+    0x1d,
+    0xe3,
+    0xe7,
+    0xfe,
+    0x94,
+    0x2b,
+    0x33,
+    0x04,
+    0x07,
+    0xab,
+    0xf8,
+    0x2a,
+    0x4e,
+    0xd7,
+    0xc1,
+    0xb3,
+    0x11,
+    0x66,
+    0x3a,
+    0xc6,
+    0x98,
+    0x90,
+    0xf4,
+    0x15,
+    0x70,
+    0x15,
+    0x85,
+    0x3d,
+    0x91,
+    0xe9,
+    0x23,
+    0x03,
+    0x7c,
+    0x22,
+    0x7a,
+    0x33,
+    0xcd,
+    0xd5,
+    0xec,
+    0x28,
+    0x1c,
+    0xa3,
+    0xf7,
+    0x9c,
+    0x44,
+    0x54,
+    0x6b,
+    0x9d,
+    0x90,
+    0xca,
+    0x00,
+    0xf0,
+    0x64,
+    0xc9,
+    0x9e,
+    0x3d,
+    0xd9,
+    0x79,
+    0x11,
+    0xd3,
+    0x9f,
+    0xe9,
+    0xc5,
+    0xd0,
+    0xb2,
+    0x3a,
+    0x22,
+    0x9a,
+    0x23,
+    0x4c,
+    0xb3,
+    0x61,
+    0x86,
+    0xc4,
+    0x81,
+    0x9e,
+    0x8b,
+    0x9c,
+    0x59,
+    0x27,
+    0x72,
+    0x66,
+    0x32,
+    0x29,
+    0x1d,
+    0x6a,
+    0x41,
+    0x82,
+    0x11,
+    0xcc,
+    0x29,
+    0x62,
+    0xe2,
+    0x0f,
+    0xe4,
+    0x7f,
+    0xeb,
+    0x3e,
+    0xdf,
+    0x33,
+    0x0f,
+    0x2c,
+    0x60,
+    0x3a,
+    0x9d,
+    0x48,
+    0xc0,
+    0xfc,
+    0xb5,
+    0x69,
+    0x9d,
+    0xbf,
+    0xe5,
+    0x89,
+    0x64,
+    0x25,
+    0xc5,
+    0xba,
+    0xc4,
+    0xae,
+    0xe8,
+    0x2e,
+    0x57,
+    0xa8,
+    0x5a,
+    0xaf,
+    0x4e,
+    0x25,
+    0x13,
+    0xe4,
+    0xf0,
+    0x57,
+    0x96,
+    0xb0,
+    0x7b,
+    0xa2,
+    0xee,
+    0x47,
+    0xd8,
+    0x05,
+    0x06,
+    0xf8,
+    0xd2,
+    0xc2,
+    0x5e,
+    0x50,
+    0xfd,
+    0x14,
+    0xde,
+    0x71,
+    0xe6,
+    0xc4,
+    0x18,
+    0x55,
+    0x93,
+    0x02,
+    0xf9,
+    0x39,
+    0xb0,
+    0xe1,
+    0xab,
+    0xd5,
+    0x76,
+    0xf2,
+    0x79,
+    0xc4,
+    0xb2,
+    0xe0,
+    0xfe,
+    0xb8,
+    0x5c,
+    0x1f,
+    0x28,
+    0xff,
+    0x18,
+    0xf5,
+    0x88,
+    0x91,
+    0xff,
+    0xef,
+    0x13,
+    0x2e,
+    0xef,
+    0x2f,
+    0xa0,
+    0x93,
+    0x46,
+    0xae,
+    0xe3,
+    0x3c,
+    0x28,
+    0xeb,
+    0x13,
+    0x0f,
+    0xf2,
+    0x8f,
+    0x5b,
+    0x76,
+    0x69,
+    0x53,
+    0x33,
+    0x41,
+    0x13,
+    0x21,
+    0x19,
+    0x96,
+    0xd2,
+    0x00,
+    0x11,
+    0xa1,
+    0x98,
+    0xe3,
+    0xfc,
+    0x43,
+    0x3f,
+    0x9f,
+    0x25,
+    0x41,
+    0x01,
+    0x0a,
+    0xe1,
+    0x7c,
+    0x1b,
+    0xf2,
+    0x02,
+    0x58,
+    0x0f,
+    0x60,
+    0x47,
+    0x47,
+    0x2f,
+    0xb3,
+    0x68,
+    0x57,
+    0xfe,
+    0x84,
+    0x3b,
+    0x19,
+    0xf5,
+    0x98,
+    0x40,
+    0x09,
+    0xdd,
+    0xc3,
+    0x24,
+    0x04,
+    0x4e,
+    0x84,
+    0x7a,
+    0x4f,
+    0x4a,
+    0x0a,
+    0xb3,
+    0x4f,
+    0x71,
+    0x95,
+    0x95,
+    0xde,
+    0x37,
+    0x25,
+    0x2d,
+    0x62,
+    0x35,
+    0x36,
+    0x5e,
+    0x9b,
+    0x84,
+    0x39,
+    0x2b,
+    0x06,
+    0x10,
+    0x85,
+    0x34,
+    0x9d,
+    0x73,
+    0x20,
+    0x3a,
+    0x4a,
+    0x13,
+    0xe9,
+    0x6f,
+    0x54,
+    0x32,
+    0xec,
+    0x0f,
+    0xd4,
+    0xa1,
+    0xee,
+    0x65,
+    0xac,
+    0xcd,
+    0xd5,
+    0xe3,
+    0x90,
+    0x4d,
+    0xf5,
+    0x4c,
+    0x1d,
+    0xa5,
+    0x10,
+    0xb0,
+    0xff,
+    0x20,
+    0xdc,
+    0xc0,
+    0xc7,
+    0x7f,
+    0xcb,
+    0x2c,
+    0x0e,
+    0x0e,
+    0xb6,
+    0x05,
+    0xcb,
+    0x05,
+    0x04,
+    0xdb,
+    0x87,
+    0x63,
+    0x2c,
+    0xf3,
+    0xd8,
+    0xb4,
+    0xda,
+    0xe6,
+    0xe7,
+    0x05,
+    0x76,
+    0x9d,
+    0x1d,
+    0xe3,
+    0x54,
+    0x27,
+    0x01,
+    0x23,
+    0xcb,
+    0x11,
+    0x45,
+    0x0e,
+    0xfc,
+    0x60,
+    0xac,
+    0x47,
+    0x68,
+    0x3d,
+    0x7b,
+    0x8d,
+    0x0f,
+    0x81,
+    0x13,
+    0x65,
+    0x56,
+    0x5f,
+    0xd9,
+    0x8c,
+    0x4c,
+    0x8e,
+    0xb9,
+    0x36,
+    0xbc,
+    0xab,
+    0x8d,
+    0x06,
+    0x9f,
+    0xc3,
+    0x3b,
+    0xd8,
+    0x01,
+    0xb0,
+    0x3a,
+    0xde,
+    0xa2,
+    0xe1,
+    0xfb,
+    0xc5,
+    0xaa,
+    0x46,
+    0x3d,
+    0x08,
+    0xca,
+    0x19,
+    0x89,
+    0x6d,
+    0x2b,
+    0xf5,
+    0x9a,
+    0x07,
+    0x1b,
+    0x85,
+    0x1e,
+    0x6c,
+    0x23,
+    0x90,
+    0x52,
+    0x17,
+    0x2f,
+    0x29,
+    0x6b,
+    0xfb,
+    0x5e,
+    0x72,
+    0x40,
+    0x47,
+    0x90,
+    0xa2,
+    0x18,
+    0x10,
+    0x14,
+    0xf3,
+    0xb9,
+    0x4a,
+    0x4e,
+    0x97,
+    0xd1,
+    0x17,
+    0xb4,
+    0x38,
+    0x13,
+    0x03,
+    0x68,
+    0xcc,
+    0x39,
+    0xdb,
+    0xb2,
+    0xd1,
+    0x98,
+    0x06,
+    0x5a,
+    0xe3,
+    0x98,
+    0x65,
+    0x47,
+    0x92,
+    0x6c,
+    0xd2,
+    0x16,
+    0x2f,
+    0x40,
+    0xa2,
+    0x9f,
+    0x0c,
+    0x3c,
+    0x87,
+    0x45,
+    0xc0,
+    0xf5,
+    0x0f,
+    0xba,
+    0x38,
+    0x52,
+    0xe5,
+    0x66,
+    0xd4,
+    0x45,
+    0x75,
+    0xc2,
+    0x9d,
+    0x39,
+    0xa0,
+    0x3f,
+    0x0c,
+    0xda,
+    0x72,
+    0x19,
+    0x84,
+    0xb6,
+    0xf4,
+    0x40,
+    0x59,
+    0x1f,
+    0x35,
+    0x5e,
+    0x12,
+    0xd4,
+    0x39,
+    0xff,
+    0x15,
+    0x0a,
+    0xab,
+    0x76,
+    0x13,
+    0x49,
+    0x9d,
+    0xbd,
+    0x49,
+    0xad,
+    0xab,
+    0xc8,
+    0x67,
+    0x6e,
+    0xef,
+    0x02,
+    0x3b,
+    0x15,
+    0xb6,
+    0x5b,
+    0xfc,
+    0x5c,
+    0xa0,
+    0x69,
+    0x48,
+    0x10,
+    0x9f,
+    0x23,
+    0xf3,
+    0x50,
+    0xdb,
+    0x82,
+    0x12,
+    0x35,
+    0x35,
+    0xeb,
+    0x8a,
+    0x74,
+    0x33,
+    0xbd,
+    0xab,
+    0xcb,
+    0x90,
+    0x92,
+    0x71,
+    0xa6,
+    0xec,
+    0xbc,
+    0xb5,
+    0x8b,
+    0x93,
+    0x6a,
+    0x88,
+    0xcd,
+    0x4e,
+    0x8f,
+    0x2e,
+    0x6f,
+    0xf5,
+    0x80,
+    0x01,
+    0x75,
+    0xf1,
+    0x13,
+    0x25,
+    0x3d,
+    0x8f,
+    0xa9,
+    0xca,
+    0x88,
+    0x85,
+    0xc2,
+    0xf5,
+    0x52,
+    0xe6,
+    0x57,
+    0xdc,
+    0x60,
+    0x3f,
+    0x25,
+    0x2e,
+    0x1a,
+    0x8e,
+    0x30,
+    0x8f,
+    0x76,
+    0xf0,
+    0xbe,
+    0x79,
+    0xe2,
+    0xfb,
+    0x8f,
+    0x5d,
+    0x5f,
+    0xbb,
+    0xe2,
+    0xe3,
+    0x0e,
+    0xca,
+    0xdd,
+    0x22,
+    0x07,
+    0x23,
+    0xc8,
+    0xc0,
+    0xae,
+    0xa8,
+    0x07,
+    0x8c,
+    0xdf,
+    0xcb,
+    0x38,
+    0x68,
+    0x26,
+    0x3f,
+    0xf8,
+    0xf0,
+    0x94,
+    0x00,
+    0x54,
+    0xda,
+    0x48,
+    0x78,
+    0x18,
+    0x93,
+    0xa7,
+    0xe4,
+    0x9a,
+    0xd5,
+    0xaf,
+    0xf4,
+    0xaf,
+    0x30,
+    0x0c,
+    0xd8,
+    0x04,
+    0xa6,
+    0xb6,
+    0x27,
+    0x9a,
+    0xb3,
+    0xff,
+    0x3a,
+    0xfb,
+    0x64,
+    0x49,
+    0x1c,
+    0x85,
+    0x19,
+    0x4a,
+    0xab,
+    0x76,
+    0x0d,
+    0x58,
+    0xa6,
+    0x06,
+    0x65,
+    0x4f,
+    0x9f,
+    0x44,
+    0x00,
+    0xe8,
+    0xb3,
+    0x85,
+    0x91,
+    0x35,
+    0x6f,
+    0xbf,
+    0x64,
+    0x25,
+    0xac,
+    0xa2,
+    0x6d,
+    0xc8,
+    0x52,
+    0x44,
+    0x25,
+    0x9f,
+    0xf2,
+    0xb1,
+    0x9c,
+    0x41,
+    0xb9,
+    0xf9,
+    0x6f,
+    0x3c,
+    0xa9,
+    0xec,
+    0x1d,
+    0xde,
+    0x43,
+    0x4d,
+    0xa7,
+    0xd2,
+    0xd3,
+    0x92,
+    0xb9,
+    0x05,
+    0xdd,
+    0xf3,
+    0xd1,
+    0xf9,
+    0xaf,
+    0x93,
+    0xd1,
+    0xaf,
+    0x59,
+    0x50,
+    0xbd,
+    0x49,
+    0x3f,
+    0x5a,
+    0xa7,
+    0x31,
+    0xb4,
+    0x05,
+    0x6d,
+    0xf3,
+    0x1b,
+    0xd2,
+    0x67,
+    0xb6,
+    0xb9,
+    0x0a,
+    0x07,
+    0x98,
+    0x31,
+    0xaa,
+    0xf5,
+    0x79,
+    0xbe,
+    0x0a,
+    0x39,
+    0x01,
+    0x31,
+    0x37,
+    0xaa,
+    0xc6,
+    0xd4,
+    0x04,
+    0xf5,
+    0x18,
+    0xcf,
+    0xd4,
+    0x68,
+    0x40,
+    0x64,
+    0x7e,
+    0x78,
+    0xbf,
+    0xe7,
+    0x06,
+    0xca,
+    0x4c,
+    0xf5,
+    0xe9,
+    0xc5,
+    0x45,
+    0x3e,
+    0x9f,
+    0x7c,
+    0xfd,
+    0x2b,
+    0x8b,
+    0x4c,
+    0x8d,
+    0x16,
+    0x9a,
+    0x44,
+    0xe5,
+    0x5c,
+    0x88,
+    0xd4,
+    0xa9,
+    0xa7,
+    0xf9,
+    0x47,
+    0x42,
+    0x41,
+    0xe2,
+    0x21,
+    0xaf,
+    0x44,
+    0x86,
+    0x00,
+    0x18,
+    0xab,
+    0x08,
+    0x56,
+    0x97,
+    0x2e,
+    0x19,
+    0x4c,
+    0xd9,
+    0x34,
+};
+
+static wd_quic_ctx_t *ctx;
+static wd_quic_conn_t conn;
+static wd_quic_stats_t st;
+static wd_tls_hello_t hello;
+static wd_quic_pkt_t pkt;
+
+static int setup(void **state) {
+  (void)state;
+  return wd_quic_ctx_new(&ctx) == WD_OK ? 0 : -1;
+}
+static int teardown(void **state) {
+  (void)state;
+  wd_quic_ctx_free(ctx);
+  return 0;
+}
+
+static const uint8_t dcid[8] = {0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08};
+
+static void test_rfc9001_keys(void **state) {
+  (void)state;
+  /* RFC 9001 A.1, client */
+  static const uint8_t key[16] = {0x1f, 0x36, 0x96, 0x13, 0xdd, 0x76,
+                                  0xd5, 0x46, 0x77, 0x30, 0xef, 0xcb,
+                                  0xe3, 0xb1, 0xa2, 0x2d};
+  static const uint8_t iv[12] = {0xfa, 0x04, 0x4b, 0x2f, 0x42, 0xa3,
+                                 0xfd, 0x3b, 0x46, 0xfb, 0x25, 0x5c};
+  static const uint8_t hp[16] = {0x9f, 0x50, 0x44, 0x9e, 0x04, 0xa0,
+                                 0xe8, 0x10, 0x28, 0x3a, 0x1e, 0x99,
+                                 0x33, 0xad, 0xed, 0xd2};
+  uint8_t k[16], i[12], h[16];
+  assert_int_equal(wd_quic_client_keys(dcid, sizeof dcid, k, i, h), WD_OK);
+  assert_memory_equal(k, key, 16);
+  assert_memory_equal(i, iv, 12);
+  assert_memory_equal(h, hp, 16);
+}
+
+static void test_rfc9001_client_initial(void **state) {
+  (void)state;
+  seed_write("rfc9001_client_initial", 0, rfc9001_client_initial, 1200);
+  memset(&st, 0, sizeof st);
+  wd_quic_conn_init(&conn, &st);
+  assert_int_equal(wd_quic_conn_datagram(ctx, &conn, rfc9001_client_initial,
+                                         1200, &hello, &pkt),
+                   WD_OK);
+  assert_int_equal(pkt.version, WD_QUIC_VERSION_1);
+  assert_int_equal(pkt.type, 0);
+  assert_int_equal(pkt.dcid_len, 8);
+  assert_memory_equal(pkt.dcid, dcid, 8);
+  assert_int_equal(pkt.scid_len, 0);
+  assert_int_equal(pkt.pn, 2);
+  assert_int_equal(pkt.anomalies, 0);
+  assert_int_equal(hello.hs_type, WD_TLS_HS_CLIENT_HELLO);
+  assert_true(hello.has_sni);
+  assert_string_equal(hello.sni, "example.com");
+  assert_int_equal(hello.version, 0x0304);
+  assert_int_equal(hello.n_ciphers, 2);
+  assert_int_equal(hello.ciphers[0], 0x1301);
+  assert_int_equal(hello.anomalies, 0);
+  assert_int_equal(st.initials, 1);
+  assert_int_equal(st.hellos, 1);
+  /* done: further datagrams are not read */
+  assert_int_equal(wd_quic_conn_datagram(ctx, &conn, rfc9001_client_initial,
+                                         1200, &hello, &pkt),
+                   WD_END);
+}
+
+static void test_truncated_every_byte(void **state) {
+  (void)state;
+  for (size_t n = 0; n < 1200; n++) {
+    uint8_t *copy = malloc(n ? n : 1);
+    memcpy(copy, rfc9001_client_initial, n);
+    wd_quic_conn_init(&conn, NULL);
+    wd_rc rc = wd_quic_conn_datagram(ctx, &conn, copy, n, &hello, &pkt);
+    assert_int_equal(rc, WD_ERR_INVAL);
+    assert_true(pkt.anomalies != 0);
+    free(copy);
+  }
+}
+
+static void test_tampered(void **state) {
+  (void)state;
+  uint8_t x[1200];
+  memcpy(x, rfc9001_client_initial, sizeof x);
+  x[600] ^= 1;
+  memset(&st, 0, sizeof st);
+  wd_quic_conn_init(&conn, &st);
+  assert_int_equal(wd_quic_conn_datagram(ctx, &conn, x, sizeof x, &hello, &pkt),
+                   WD_ERR_INVAL);
+  assert_true(pkt.anomalies & WD_QUIC_ANOM_DECRYPT);
+  assert_int_equal(st.decrypt_fail, 1);
+  /* the genuine packet still opens afterwards */
+  assert_int_equal(wd_quic_conn_datagram(ctx, &conn, rfc9001_client_initial,
+                                         1200, &hello, &pkt),
+                   WD_OK);
+  /* another version: not decrypted */
+  memcpy(x, rfc9001_client_initial, sizeof x);
+  x[4] = 2;
+  wd_quic_conn_init(&conn, NULL);
+  assert_int_equal(wd_quic_conn_datagram(ctx, &conn, x, sizeof x, &hello, &pkt),
+                   WD_ERR_INVAL);
+  assert_true(pkt.anomalies & WD_QUIC_ANOM_VERSION);
+  /* a DCID length of 21 */
+  memcpy(x, rfc9001_client_initial, sizeof x);
+  x[5] = 21;
+  wd_quic_conn_init(&conn, NULL);
+  wd_quic_conn_datagram(ctx, &conn, x, sizeof x, &hello, &pkt);
+  assert_true(pkt.anomalies & WD_QUIC_ANOM_BAD_CID);
+}
+
+/* ---- packets protected here -------------------------------------------- */
+
+/* A small ClientHello: SNI quic.example, TLS 1.3, ALPN h3. */
+static const uint8_t ch[] = {
+    0x01, 0x00, 0x00, 0x50, /* ClientHello, len 80 */
+    0x03, 0x03,             /* legacy_version */
+    1,    2,    3,    4,    5,    6,    7,    8,    9,    10,  11,
+    12,   13,   14,   15,   16,   17,   18,   19,   20,   21,  22,
+    23,   24,   25,   26,   27,   28,   29,   30,   31,   32, /* random */
+    0x00,                                                 /* session id: none */
+    0x00, 0x02, 0x13, 0x01,                               /* TLS_AES_128_GCM */
+    0x01, 0x00,                                           /* null compression */
+    0x00, 0x25,                                           /* extensions: 37 */
+    0x00, 0x00, 0x00, 0x11, 0x00, 0x0f, 0x00, 0x00, 0x0c, /* server_name */
+    'q',  'u',  'i',  'c',  '.',  'e',  'x',  'a',  'm',  'p', 'l',
+    'e',  0x00, 0x2b, 0x00, 0x03, 0x02, 0x03, 0x04,      /* versions: 1.3 */
+    0x00, 0x10, 0x00, 0x05, 0x00, 0x03, 0x02, 'h',  '3', /* ALPN h3 */
+};
+
+/* Protects one Initial as a client does (RFC 9001 5.3, 5.4). */
+static size_t protect(uint32_t pn, const uint8_t *payload, size_t plen,
+                      uint8_t *out) {
+  uint8_t key[16], iv[12], hp[16];
+  assert_int_equal(wd_quic_client_keys(dcid, sizeof dcid, key, iv, hp), WD_OK);
+  size_t o = 0;
+  out[o++] = 0xc3; /* Initial, 4-byte packet number */
+  out[o++] = 0, out[o++] = 0, out[o++] = 0, out[o++] = 1;
+  out[o++] = sizeof dcid;
+  memcpy(out + o, dcid, sizeof dcid);
+  o += sizeof dcid;
+  out[o++] = 0; /* SCID length */
+  out[o++] = 0; /* token length */
+  size_t len = 4 + plen + 16;
+  out[o++] = (uint8_t)(0x40 | (len >> 8)), out[o++] = (uint8_t)len;
+  size_t pn_off = o;
+  out[o++] = (uint8_t)(pn >> 24), out[o++] = (uint8_t)(pn >> 16);
+  out[o++] = (uint8_t)(pn >> 8), out[o++] = (uint8_t)pn;
+  uint8_t nonce[12];
+  memcpy(nonce, iv, 12);
+  for (int i = 0; i < 4; i++)
+    nonce[11 - i] ^= (uint8_t)(pn >> (8 * i));
+  EVP_CIPHER_CTX *g = EVP_CIPHER_CTX_new();
+  int n = 0;
+  assert_int_equal(EVP_EncryptInit_ex(g, EVP_aes_128_gcm(), NULL, key, nonce),
+                   1);
+  assert_int_equal(EVP_EncryptUpdate(g, NULL, &n, out, (int)o), 1);
+  assert_int_equal(EVP_EncryptUpdate(g, out + o, &n, payload, (int)plen), 1);
+  assert_int_equal(EVP_EncryptFinal_ex(g, out + o + n, &n), 1);
+  assert_int_equal(
+      EVP_CIPHER_CTX_ctrl(g, EVP_CTRL_GCM_GET_TAG, 16, out + o + plen), 1);
+  EVP_CIPHER_CTX_free(g);
+  EVP_CIPHER_CTX *e = EVP_CIPHER_CTX_new();
+  uint8_t mask[32];
+  assert_int_equal(EVP_EncryptInit_ex(e, EVP_aes_128_ecb(), NULL, hp, NULL), 1);
+  EVP_CIPHER_CTX_set_padding(e, 0);
+  assert_int_equal(EVP_EncryptUpdate(e, mask, &n, out + pn_off + 4, 16), 1);
+  EVP_CIPHER_CTX_free(e);
+  out[0] ^= mask[0] & 0x0f;
+  for (int i = 0; i < 4; i++)
+    out[pn_off + i] ^= mask[1 + i];
+  return o + plen + 16;
+}
+
+/* A CRYPTO frame (offset and length as 2-byte varints) then PADDING to
+ * pad bytes in all. */
+static size_t crypto_frame(uint8_t *out, size_t off, const uint8_t *d, size_t n,
+                           size_t pad) {
+  size_t o = 0;
+  out[o++] = 0x06;
+  out[o++] = (uint8_t)(0x40 | (off >> 8)), out[o++] = (uint8_t)off;
+  out[o++] = (uint8_t)(0x40 | (n >> 8)), out[o++] = (uint8_t)n;
+  memcpy(out + o, d, n);
+  o += n;
+  while (o < pad)
+    out[o++] = 0x00;
+  return o;
+}
+
+static void test_crypto_out_of_order(void **state) {
+  (void)state;
+  uint8_t pay[1200], d1[1300], d2[1300];
+  /* datagram 1: ACK-free PING, then the second half of the hello */
+  size_t half = sizeof ch / 2;
+  pay[0] = 0x01; /* PING */
+  size_t pl =
+      1 + crypto_frame(pay + 1, half, ch + half, sizeof ch - half, 1100);
+  size_t n1 = protect(0, pay, pl, d1);
+  /* datagram 2: the first half */
+  pl = crypto_frame(pay, 0, ch, half, 1100);
+  size_t n2 = protect(1, pay, pl, d2);
+  seed_write("split_hello_part2", 0, d1, n1);
+  memset(&st, 0, sizeof st);
+  wd_quic_conn_init(&conn, &st);
+  assert_int_equal(wd_quic_conn_datagram(ctx, &conn, d1, n1, &hello, &pkt),
+                   WD_AGAIN);
+  assert_int_equal(pkt.pn, 0);
+  assert_int_equal(wd_quic_conn_datagram(ctx, &conn, d2, n2, &hello, &pkt),
+                   WD_OK);
+  assert_string_equal(hello.sni, "quic.example");
+  assert_int_equal(hello.n_alpn, 1);
+  assert_string_equal(hello.alpn[0], "h3");
+  assert_int_equal(st.initials, 2);
+  /* both halves coalesced in one datagram, first half second */
+  uint8_t both[2600];
+  memcpy(both, d1, n1);
+  memcpy(both + n1, d2, n2);
+  seed_write("split_hello_coalesced", 0, both, n1 + n2);
+  wd_quic_conn_init(&conn, NULL);
+  assert_int_equal(
+      wd_quic_conn_datagram(ctx, &conn, both, n1 + n2, &hello, &pkt), WD_OK);
+  assert_string_equal(hello.sni, "quic.example");
+}
+
+static void test_conflict_and_bad_frames(void **state) {
+  (void)state;
+  uint8_t pay[1200], d[1300], alt[sizeof ch];
+  /* first 10 bytes, then the whole hello with a different byte 5 */
+  size_t pl = crypto_frame(pay, 0, ch, 10, 1100);
+  size_t n = protect(0, pay, pl, d);
+  wd_quic_conn_init(&conn, NULL);
+  assert_int_equal(wd_quic_conn_datagram(ctx, &conn, d, n, &hello, &pkt),
+                   WD_AGAIN);
+  memcpy(alt, ch, sizeof ch);
+  alt[5] ^= 0xff;
+  pl = crypto_frame(pay, 0, alt, sizeof alt, 1100);
+  n = protect(1, pay, pl, d);
+  assert_int_equal(wd_quic_conn_datagram(ctx, &conn, d, n, &hello, &pkt),
+                   WD_OK);
+  assert_true(conn.anomalies & WD_QUIC_ANOM_CRYPTO_CONFLICT);
+  assert_int_equal(hello.legacy_version, 0x0303); /* first bytes won */
+  /* a STREAM frame in an Initial */
+  memset(pay, 0, sizeof pay);
+  pay[0] = 0x08;
+  n = protect(0, pay, 1100, d);
+  wd_quic_conn_init(&conn, NULL);
+  assert_int_equal(wd_quic_conn_datagram(ctx, &conn, d, n, &hello, &pkt),
+                   WD_AGAIN);
+  assert_true(pkt.anomalies & WD_QUIC_ANOM_BAD_FRAME);
+  /* CRYPTO beyond the buffer */
+  pl = crypto_frame(pay, 0x3fff, ch, 10, 1100);
+  n = protect(0, pay, pl, d);
+  wd_quic_conn_init(&conn, NULL);
+  wd_quic_conn_datagram(ctx, &conn, d, n, &hello, &pkt);
+  assert_true(pkt.anomalies & WD_QUIC_ANOM_CRYPTO_TOO_BIG);
+  /* a short Initial datagram is flagged */
+  pl = crypto_frame(pay, 0, ch, sizeof ch, 0);
+  n = protect(0, pay, pl, d);
+  wd_quic_conn_init(&conn, NULL);
+  assert_int_equal(wd_quic_conn_datagram(ctx, &conn, d, n, &hello, &pkt),
+                   WD_OK);
+  assert_true(conn.anomalies & WD_QUIC_ANOM_SHORT_DATAGRAM);
+}
+
+/* Plaintext payloads straight into the frame walker: an ACK frame with
+ * ranges, then the hello in two CRYPTO frames. */
+static void test_frames_direct(void **state) {
+  (void)state;
+  uint8_t p[400];
+  size_t o = 0;
+  static const uint8_t ack[] = {
+      0x02,       /* ACK */
+      0x05,       /* largest acknowledged */
+      0x00,       /* delay */
+      0x01,       /* one more range */
+      0x00,       /* first range */
+      0x01, 0x01, /* gap, length */
+  };
+  memcpy(p, ack, sizeof ack);
+  o = sizeof ack;
+  o += crypto_frame(p + o, 40, ch + 40, sizeof ch - 40, 0);
+  o += crypto_frame(p + o, 0, ch, 40, 0);
+  uint8_t seed[402];
+  seed[0] = (uint8_t)(o >> 8), seed[1] = (uint8_t)o;
+  memcpy(seed + 2, p, o);
+  seed_write("frames_ack_crypto", 1, seed, o + 2);
+  wd_quic_conn_init(&conn, NULL);
+  uint32_t a = 0;
+  assert_int_equal(wd_quic_conn_frames(&conn, p, o, &hello, &a), WD_OK);
+  assert_int_equal(a, 0);
+  assert_string_equal(hello.sni, "quic.example");
+  /* an ACK whose range count runs past the payload */
+  static const uint8_t bad[] = {0x02, 0x05, 0x00, 0x3f, 0x00};
+  wd_quic_conn_init(&conn, NULL);
+  assert_int_equal(wd_quic_conn_frames(&conn, bad, sizeof bad, &hello, &a),
+                   WD_AGAIN);
+  assert_true(a & WD_QUIC_ANOM_BAD_FRAME);
+}
+
+static void test_varint(void **state) {
+  (void)state;
+  /* RFC 9000 A.1 examples */
+  static const uint8_t v8[] = {0xc2, 0x19, 0x7c, 0x5e, 0xff, 0x14, 0xe8, 0x8c};
+  static const uint8_t v4[] = {0x9d, 0x7f, 0x3e, 0x7d};
+  static const uint8_t v2[] = {0x7b, 0xbd};
+  size_t o = 0;
+  uint64_t v;
+  assert_true(wd_quic_varint(v8, sizeof v8, &o, &v));
+  assert_true(v == 151288809941952652ull);
+  o = 0;
+  assert_true(wd_quic_varint(v4, sizeof v4, &o, &v));
+  assert_int_equal(v, 494878333);
+  o = 0;
+  assert_true(wd_quic_varint(v2, sizeof v2, &o, &v));
+  assert_int_equal(v, 15293);
+  o = 0;
+  assert_false(wd_quic_varint(v8, 7, &o, &v));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_rfc9001_keys),
+      cmocka_unit_test(test_rfc9001_client_initial),
+      cmocka_unit_test(test_truncated_every_byte),
+      cmocka_unit_test(test_tampered),
+      cmocka_unit_test(test_crypto_out_of_order),
+      cmocka_unit_test(test_conflict_and_bad_frames),
+      cmocka_unit_test(test_frames_direct),
+      cmocka_unit_test(test_varint),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -2,9 +2,12 @@
 # live_watch.sh WARD TRAFFICGEN WORKDIR -- `ward watch` on a real interface.
 # Makes two network namespaces joined by a veth pair, replays a generated
 # capture with tcpreplay into one end at its recorded speed, runs
-# `ward watch` on the other end, and checks that it reports the same attacks
-# (detector, attacker, target of every start alert) as `ward analyze` on the
-# same file, and that its stats event carries the kernel counters. Every
+# `ward watch` (and tcpdump) on the other end, and checks that ward watch
+# reports the same attacks (detector, attacker, target of every start
+# alert) as `ward analyze` on the traffic tcpdump recorded there (the
+# replay's rates depend on the machine's load; the comparison does not),
+# that every frame arrived, and that its stats event carries the kernel
+# counters. Every
 # wait is for a condition (a stats event counting the frames sent) with a
 # deadline, never a fixed sleep.
 # Exit 77 (skipped) where the machine lacks the privilege or the tools.
@@ -15,10 +18,12 @@ skip() { echo "skipped: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
 command -v ip >/dev/null || skip "iproute2 missing"
 command -v tcpreplay >/dev/null || skip "tcpreplay missing"
+command -v tcpdump >/dev/null || skip "tcpdump missing"
 
 A=wdtA$$ B=wdtB$$
 cleanup() {
   [ -n "${WPID:-}" ] && kill "$WPID" 2>/dev/null
+  [ -n "${DPID:-}" ] && kill "$DPID" 2>/dev/null
   ip netns del "$A" 2>/dev/null
   ip netns del "$B" 2>/dev/null
 }
@@ -83,7 +88,21 @@ wait_until() {
 
 PA=$(stats_pkts "$WORK/analyze.json" ip)
 [ "$PA" -gt 0 ] || { echo "FAIL: analyze gave no stats"; exit 1; }
-rm -f "$WORK/watch.json"
+rm -f "$WORK/watch.json" "$WORK/received.pcap"
+
+# tcpdump records what arrives on the capture side, with the kernel's
+# timestamps: on a loaded machine tcpreplay cannot keep the recorded rates,
+# and what ward watch detects must then equal what `ward analyze` detects
+# on the traffic as it arrived, not on the file as it was written.
+ip netns exec "$B" tcpdump -i vwb -U -q -B 16384 --time-stamp-precision=nano \
+  -w "$WORK/received.pcap" 2> "$WORK/tcpdump.err" &
+DPID=$!
+end=$(( $(date +%s) + 120 ))
+until grep -q "listening on" "$WORK/tcpdump.err" 2>/dev/null; do
+  kill -0 "$DPID" 2>/dev/null || { cat "$WORK/tcpdump.err"; echo "FAIL: tcpdump did not start"; exit 1; }
+  [ "$(date +%s)" -lt "$end" ] || { echo "FAIL: tcpdump not listening after 120 s"; exit 1; }
+  sleep 0.1
+done
 
 ip netns exec "$B" "$WARD" watch -i vwb -q -o "$WORK/watch.json" --stats-interval 1 \
   2> "$WORK/watch.err" &
@@ -109,6 +128,7 @@ while [ "$(stats_pkts "$WORK/watch.json" ip)" -lt "$PA" ]; do
   ip netns exec "$A" tcpreplay -q -i vwa "$WORK/probe.pcap" > /dev/null 2>&1
   sleep 0.2
 done
+kill -INT "$DPID"
 kill -INT "$WPID"
 # SIGINT must stop ward promptly (after flushing); give it 10 s.
 n=0
@@ -118,23 +138,30 @@ if kill -0 "$WPID" 2>/dev/null; then
 fi
 wait "$WPID"; rc=$?
 WPID=
+n=0
+while kill -0 "$DPID" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+DPID=
+"$WARD" analyze --no-progress -q --json "$WORK/received.pcap" > "$WORK/received.json" || exit 1
 [ $rc -eq 0 ] || { cat "$WORK/watch.err"; echo "FAIL: ward watch exited $rc"; exit 1; }
 
-python3 - "$WORK/analyze.json" "$WORK/watch.json" <<'PY'
+python3 - "$WORK/received.json" "$WORK/watch.json" "$WORK/analyze.json" <<'PY'
 import json, sys
 def load(p):
     return [json.loads(l) for l in open(p) if l.strip()]
 def attacks(evs):
     return {(e["ward"]["detector"], e.get("src_ip"), e.get("dest_ip"))
             for e in evs if e.get("event_type") == "alert" and e["ward"]["state"] == "start"}
-a, w = load(sys.argv[1]), load(sys.argv[2])
-fa, fw = attacks(a), attacks(w)
+a, w, orig = load(sys.argv[1]), load(sys.argv[2]), load(sys.argv[3])
+fa, fw, fo = attacks(a), attacks(w), attacks(orig)
+print("file:   ", sorted(map(str, fo)))
 print("analyze:", sorted(map(str, fa)))
 print("watch:  ", sorted(map(str, fw)))
 stats = [e for e in w if e.get("event_type") == "stats"]
 ok = True
+if len(fo) < 3:
+    print("FAIL: analyze of the file found", len(fo), "attacks, the generator injected 3"); ok = False
 if not fa:
-    print("FAIL: analyze found nothing to compare"); ok = False
+    print("FAIL: analyze of the received traffic found nothing to compare"); ok = False
 if fa - fw:
     print("FAIL: watch missed", sorted(map(str, fa - fw))); ok = False
 if fw - fa:
@@ -145,8 +172,9 @@ def ip(e):
     return e["stats"]["decoder"]["ipv4"] + e["stats"]["decoder"]["ipv6"]
 pk = ip(stats[-1]) if stats else 0
 pa = ip([e for e in a if e.get("event_type") == "stats"][-1])
-print(f"IP packets: analyze {pa}, watch {pk}")
-if pk < pa:
-    print("FAIL: watch saw fewer packets than the file holds"); ok = False
+po = ip([e for e in orig if e.get("event_type") == "stats"][-1])
+print(f"IP packets: file {po}, received {pa}, watch {pk}")
+if pk < po or pa < po:
+    print("FAIL: watch or tcpdump saw fewer packets than the file holds"); ok = False
 sys.exit(0 if ok else 1)
 PY

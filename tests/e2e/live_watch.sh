@@ -86,6 +86,29 @@ wait_until() {
   done
 }
 
+# IP frames (IPv4 and IPv6 over Ethernet) in a nanosecond pcap written by
+# tcpdump; a record cut short at the end of the file is not counted.
+ip_frames() {
+  python3 - "$1" <<'PY'
+import struct, sys
+try:
+    d = open(sys.argv[1], "rb").read()
+except OSError:
+    print(0); sys.exit()
+n, o = 0, 24
+e = "<" if d[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+while o + 16 <= len(d):
+    incl = struct.unpack(e + "I", d[o + 8:o + 12])[0]
+    if o + 16 + incl > len(d):
+        break
+    f = d[o + 16:o + 16 + incl]
+    if len(f) >= 14 and f[12:14] in (b"\x08\x00", b"\x86\xdd"):
+        n += 1
+    o += 16 + incl
+print(n)
+PY
+}
+
 PA=$(stats_pkts "$WORK/analyze.json" ip)
 [ "$PA" -gt 0 ] || { echo "FAIL: analyze gave no stats"; exit 1; }
 rm -f "$WORK/watch.json" "$WORK/received.pcap"
@@ -126,6 +149,15 @@ while [ "$(stats_pkts "$WORK/watch.json" ip)" -lt "$PA" ]; do
   [ "$(date +%s)" -lt "$end" ] || { cat "$WORK/watch.err"
     echo "FAIL: ward watch counted $(stats_pkts "$WORK/watch.json" ip) of $PA IP packets in 300 s"; exit 1; }
   ip netns exec "$A" tcpreplay -q -i vwa "$WORK/probe.pcap" > /dev/null 2>&1
+  sleep 0.2
+done
+# tcpdump may still hold frames in the kernel's buffer: stop it only once
+# its file has every IP frame too (it writes each frame as it goes, -U).
+end=$(( $(date +%s) + 300 ))
+while [ "$(ip_frames "$WORK/received.pcap")" -lt "$PA" ]; do
+  kill -0 "$DPID" 2>/dev/null || { cat "$WORK/tcpdump.err"; echo "FAIL: tcpdump died"; exit 1; }
+  [ "$(date +%s)" -lt "$end" ] || {
+    echo "FAIL: tcpdump recorded $(ip_frames "$WORK/received.pcap") of $PA IP frames in 300 s"; exit 1; }
   sleep 0.2
 done
 kill -INT "$DPID"

@@ -62,8 +62,10 @@ static bool db_opt(int c, const char **cfg_path, const char **db) {
   return true;
 }
 
-/* Config, then the database (created and migrated if needed). */
-static int open_all(const char *cfg_path, const char *db_path,
+/* Config, then the database: created and migrated if needed, or, for the
+ * commands that only read, an existing one opened read-only (a missing
+ * database is said so and never created). */
+static int open_all(const char *cfg_path, const char *db_path, bool readonly,
                     wd_config_t **cfg, wd_store_t **s) {
   char err[512];
   int ec = wd_cli_load_config(cfg_path, NULL, cfg);
@@ -75,7 +77,9 @@ static int open_all(const char *cfg_path, const char *db_path,
     wd_config_free(*cfg);
     return EX_CONFIG;
   }
-  if (wd_store_open(path, s, err, sizeof err) != WD_OK) {
+  wd_store_opts_t so = {.flags = readonly ? WD_STORE_READONLY : 0,
+                        .busy_timeout_ms = (*cfg)->db.busy_timeout_ms};
+  if (wd_store_open_opts(path, &so, s, err, sizeof err) != WD_OK) {
     fprintf(stderr, "ward: %s\n", err);
     wd_config_free(*cfg);
     return EX_FAIL;
@@ -173,7 +177,7 @@ int wd_cmd_notify(int argc, char **argv) {
   }
   wd_config_t *cfg;
   wd_store_t *s;
-  int ec = open_all(cfg_path, db, &cfg, &s);
+  int ec = open_all(cfg_path, db, status, &cfg, &s);
   if (ec)
     return ec;
   char err[1024] = "", password[512] = "", lockpath[4200];
@@ -297,7 +301,7 @@ int wd_cmd_inbox(int argc, char **argv) {
     goto usage;
   wd_config_t *cfg;
   wd_store_t *s;
-  int ec = open_all(cfg_path, db, &cfg, &s);
+  int ec = open_all(cfg_path, db, false, &cfg, &s);
   if (ec)
     return ec;
   char err[1024] = "";
@@ -374,7 +378,7 @@ int wd_cmd_reply(int argc, char **argv) {
     goto usage;
   wd_config_t *cfg;
   wd_store_t *s;
-  int ec = open_all(cfg_path, db, &cfg, &s);
+  int ec = open_all(cfg_path, db, false, &cfg, &s);
   if (ec)
     return ec;
   char err[512] = "";
@@ -495,7 +499,7 @@ int wd_cmd_report(int argc, char **argv) {
   }
   wd_config_t *cfg;
   wd_store_t *s;
-  int ec = open_all(cfg_path, db, &cfg, &s);
+  int ec = open_all(cfg_path, db, true, &cfg, &s);
   if (ec)
     return ec;
   char err[512] = "";

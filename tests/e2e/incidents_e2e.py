@@ -311,16 +311,18 @@ def case_concurrent(o):
 
 def case_readonly(o):
     """Commands that only read never create a database."""
-    for args in (["list"], ["list", "--json"], ["show", "WARD-2026-000001"],
-                 ["export", "WARD-2026-000001"]):
+    for args in (["incidents", "list"], ["incidents", "list", "--json"],
+                 ["incidents", "show", "WARD-2026-000001"],
+                 ["incidents", "export", "WARD-2026-000001"],
+                 ["report"], ["report", "--format", "json"], ["notify", "--status"]):
         db = os.path.join(o.work, "typo.db")
-        p = subprocess.run([o.ward, "incidents"] + args + ["--db", db],
+        p = subprocess.run([o.ward] + args + ["--db", db],
                            capture_output=True, text=True, timeout=60)
-        check(p.returncode == 1, f"incidents {' '.join(args)} on a missing db exited {p.returncode}")
+        check(p.returncode == 1, f"{' '.join(args)} on a missing db exited {p.returncode}")
         check(f"{db}: no such database" in p.stderr, f"stderr: {p.stderr.strip()!r}")
         check("no incidents" not in p.stdout, f"stdout: {p.stdout.strip()!r}")
         left = [f for f in os.listdir(o.work) if f.startswith("typo.db")]
-        check(not left, f"incidents {' '.join(args)} created {left}")
+        check(not left, f"{' '.join(args)} created {left}")
 
 
 def case_counts(o):

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """notify_cli.py WARD -- end-to-end check of the notification commands on a
-scratch database: ward report (creates and migrates it), incidents inserted
+scratch database: ward report refusing it while it is missing, ward notify (creates and migrates it), incidents inserted
 with sqlite3 as src/store writes them, then ward notify --outbox (twice:
 nothing doubles), ward notify --status, ward inbox (twice: imported once; a stranger's
 reply kept as unverified and credited to nobody, a reply naming an
@@ -42,7 +42,11 @@ with tempfile.TemporaryDirectory() as tmp:
         f.write("notify:\n  from: cert@csirt.example\n"
                 "  sender_name: Example National CSIRT\n  max_age: 2h\n"
                 f"attribution:\n  directory: {directory}\n")
-    run("report", "-c", cfg, "--db", db)  # creates and migrates
+    # report only reads: on a missing database it says so and creates nothing
+    p = run("report", "-c", cfg, "--db", db, ok=False)
+    if p.returncode != 1 or "no such database" not in p.stderr or os.path.exists(db):
+        sys.exit(f"report on a missing database: exit {p.returncode}, {p.stderr.strip()!r}")
+    run("notify", "-c", cfg, "--db", db, "--outbox", f"{tmp}/empty")  # creates and migrates
     con = sqlite3.connect(db)
     for k, (party, email_, fmt) in enumerate([("CERT-SE", "cert@se.example", "iodef"),
                                               ("CERT-Bund", "cert@bund.example", "stix"),

@@ -224,7 +224,9 @@ def case_benign(o):
     conns = chk.streams(pkts, 445)
     negs = sum(1 for k, c in conns.items() if str(k[2]) == "10.20.0.10" and
                c["c2s"][4:8] in (b"\xfeSMB", b"\xffSMB"))
-    if negs < 5:
+    # sessions carry whole files (1-6 of them, up to 25 MB): a few per
+    # 15 s at this rate
+    if negs < 2:
         fail("only %d SMB sessions to the file server" % negs)
     up = sum(1 for p in pkts if p.proto == 17 and p.dport == 53 and
              str(p.src) in ("10.20.0.53", "10.20.0.54"))

@@ -385,12 +385,14 @@ bool tg_apps_tls_client_hello(tg_msg_t *m, const char *sni, tg_rng_t *r) {
   size_t ext = b.len;
   tg_put16be(&b, 0);
   size_t sl = strlen(sni);
-  tg_put16be(&b, 0x0000); /* server_name */
-  tg_put16be(&b, (uint16_t)(sl + 5));
-  tg_put16be(&b, (uint16_t)(sl + 3));
-  tg_put8(&b, 0); /* host_name */
-  tg_put16be(&b, (uint16_t)sl);
-  tg_put(&b, sni, sl);
+  if (sl) { /* server_name (none when connecting to a bare address) */
+    tg_put16be(&b, 0x0000);
+    tg_put16be(&b, (uint16_t)(sl + 5));
+    tg_put16be(&b, (uint16_t)(sl + 3));
+    tg_put8(&b, 0); /* host_name */
+    tg_put16be(&b, (uint16_t)sl);
+    tg_put(&b, sni, sl);
+  }
   tg_put16be(&b, 0x000a); /* supported_groups */
   tg_put16be(&b, 8);
   tg_put16be(&b, 6);

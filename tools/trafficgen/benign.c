@@ -43,18 +43,28 @@ static const struct {
     /* packets per session measured over long runs of this generator */
     [C_HTTP] = {"http", 0.07, 160},
     [C_TLS] = {"tls", 0.20, 420},
-    [C_TLS_INTRANET] = {"tls-intranet", 0.09, 375},
-    [C_SMB_FILES] = {"smb-files", 0.21, 650},
-    [C_SMB_BACKUP] = {"smb-backup", 0.06, 450},
+    [C_TLS_INTRANET] = {"tls-intranet", 0.09, 400},
+    [C_SMB_FILES] = {"smb-files", 0.21, 2000},
+    [C_SMB_BACKUP] = {"smb-backup", 0.06, 700},
     [C_SMB_DC] = {"smb-dc", 0.02, 26},
-    [C_DC_SERVICES] = {"dc-services", 0.04, 26},
+    [C_DC_SERVICES] = {"dc-services", 0.04, 29},
     [C_DNS] = {"dns", 0.09, 2.5},
     [C_SSH] = {"ssh", 0.05, 570},
     [C_NTP] = {"ntp", 0.02, 2},
     [C_ICMP] = {"icmp", 0.02, 8},
-    [C_QUIC] = {"quic", 0.05, 300},
+    [C_QUIC] = {"quic", 0.05, 330},
     [C_RTP] = {"rtp", 0.04, 7000},
     [C_DISCOVERY] = {"discovery", 0.005, 2.8},
+};
+
+/* The hard benchmark's mix (--profile bench-hard): many short flows (DNS,
+ * QUIC, calls), heavy SMB2 and TLS for the large frames. */
+static const double hard_share[C_COUNT] = {
+    [C_HTTP] = 0.04,        [C_TLS] = 0.26,        [C_TLS_INTRANET] = 0.04,
+    [C_SMB_FILES] = 0.24,   [C_SMB_BACKUP] = 0.05, [C_SMB_DC] = 0.01,
+    [C_DC_SERVICES] = 0.02, [C_DNS] = 0.14,        [C_SSH] = 0.01,
+    [C_NTP] = 0.015,        [C_ICMP] = 0.008,      [C_QUIC] = 0.08,
+    [C_RTP] = 0.06,         [C_DISCOVERY] = 0.008,
 };
 
 static int pick_family(tg_rng_t *r, const tg_host_t *a, const tg_host_t *b,
@@ -342,12 +352,19 @@ static void spawn_dns(tg_gen_t *g, tg_rng_t *r) {
     uint64_t t1 = t + 2ULL * res->delay_ns + 60 * TG_US;
     tg_pkt_udp(g, t1, 0, TG_NOTAG, &o, rport, 53, q2, q2l);
     int answers = 1 + (int)tg_rng_below(r, 4);
-    size_t a2l = tg_apps_dns_answer(a2, sizeof a2, q2, q2l, answers, r, false);
+    /* the resolver passes on what it was told: same records both ways */
+    tg_rng_t ar, ar2;
+    tg_rng_fork(r, &ar);
+    ar2 = ar;
+    size_t a2l =
+        tg_apps_dns_answer(a2, sizeof a2, q2, q2l, answers, &ar, false);
     uint64_t t2 =
         t1 + 2ULL * up_srv->delay_ns + tg_rng_range(r, 50, 3000) * TG_US;
     tg_pkt_udp(g, t2, 0, TG_NOTAG, &i, 53, rport, a2, a2l);
-    ta = t2 + 80 * TG_US;
-    pkts += 2;
+    size_t al0 = tg_apps_dns_answer(a, sizeof a, q, ql, answers, &ar2, nx);
+    tg_pkt_udp(g, t2 + 80 * TG_US, 0, TG_NOTAG, &down, 53, cport, a, al0);
+    count_udp(g, C_DNS, pkts + 3);
+    return;
   }
   int answers = qtype == 33 ? 2 : 1 + (int)tg_rng_below(r, 4);
   size_t al = tg_apps_dns_answer(a, sizeof a, q, ql, answers, r, nx);
@@ -520,10 +537,11 @@ int tg_benign_setup(tg_gen_t *g) {
     return 0;
   g->ncls = C_COUNT;
   double total = 0;
+  const bool hard = g->mix == TG_MIX_HARD;
   for (int i = 0; i < C_COUNT; i++)
-    total += cls_def[i].share;
+    total += hard ? hard_share[i] : cls_def[i].share;
   for (int i = 0; i < C_COUNT; i++) {
-    g->cls[i].share = cls_def[i].share / total;
+    g->cls[i].share = (hard ? hard_share[i] : cls_def[i].share) / total;
     g->cls[i].avg_pkts = cls_def[i].est_pkts;
     spawner_t *sp = calloc(1, sizeof *sp);
     if (!sp)

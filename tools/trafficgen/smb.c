@@ -22,7 +22,7 @@ static bool nb_finish(tg_msg_t *m, tg_buf_t *b, uint32_t extra, int fill) {
   if (b->over)
     return false;
   uint32_t nb = (uint32_t)b->len - 4 + extra;
-  if (nb > 0x1ffff)
+  if (nb > 0xffffff) /* SMB2's stream length has 24 bits ([MS-SMB2] 2.1) */
     return false;
   b->p[0] = 0x00; /* session message */
   b->p[1] = (uint8_t)(nb >> 16);

@@ -232,7 +232,7 @@ typedef struct tg_attack_opt {
   char kind[24];
   int nopt;
   char key[TG_ATTACK_OPTS][24];
-  char val[TG_ATTACK_OPTS][64];
+  char val[TG_ATTACK_OPTS][160];
   bool used[TG_ATTACK_OPTS];
 } tg_attack_opt_t;
 
@@ -258,6 +258,7 @@ struct tg_gen {
   int nvlan;
   bool nano;
   const char *profile;
+  int mix; /* TG_MIX_*: the shares of the benign classes */
 
   tg_rng_t rng;
   tg_net_t net;
@@ -296,6 +297,8 @@ struct tg_gen {
   uint8_t l4[TG_L4_MAX];
   uint8_t frame[TG_FRAME_MAX + 64];
 };
+
+enum { TG_MIX_DEFAULT, TG_MIX_HARD };
 
 /* ---- sched.c ----------------------------------------------------------- */
 void tg_sched_add(tg_gen_t *g, tg_actor_t *a, uint64_t t);
@@ -762,6 +765,16 @@ size_t tg_krb_as_rep(uint8_t *out, size_t cap, const tg_krb_t *k, bool tgs,
 size_t tg_krb_tgs_req(uint8_t *out, size_t cap, const tg_krb_t *k, tg_rng_t *r,
                       size_t *opq_off, size_t *opq_len);
 
+/* ---- rdp.c ----------------------------------------------------------- */
+/* A new RDP session to server:3389. mode 0: an administrator's session
+ * (interactive until the end set with tg_rdp_set_end); 1: a wrong password
+ * (NLA fails, the server closes); 2: a right guess (goes on like 0). */
+tg_tcp_t *tg_rdp_session(tg_gen_t *g, tg_rng_t *r, const tg_host_t *client,
+                         const tg_host_t *server, int family,
+                         uint64_t duration_ns, int mode);
+void tg_rdp_set_user(tg_tcp_t *s, const char *user); /* the cookie's name */
+void tg_rdp_set_end(tg_tcp_t *s, uint64_t end_ns);
+
 /* ---- bulk.c: paced one-way transfers ------------------------------------ */
 enum { TG_BULK_DICOM, TG_BULK_TLS_UP };
 /* A new (not started) session sending `bytes` from client to server:port
@@ -824,6 +837,25 @@ int tg_atk_synflood(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns);
 int tg_atk_amplification(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns);
 int tg_atk_volumetric(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns);
 int tg_atk_scan(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns, bool vertical);
+int tg_atk_service_scan(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns);
+int tg_atk_brute(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns);
+int tg_atk_exfil(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns);
+int tg_atk_c2(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns);
+int tg_atk_intel(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns);
+/* C2 callback of an implanted victim to server (atk_misc.c): beacons over
+ * TLS (a connection each) or one raw session, from at; after names the
+ * exploit for the truth row (or NULL). */
+int tg_c2_launch(tg_gen_t *g, const tg_host_t *victim, const wd_addr_t *server,
+                 bool raw, uint16_t port, uint32_t beacons, double interval_s,
+                 uint64_t at, const char *after);
+/* A scan of the first `hosts` workstations on the `ports` most common
+ * ports (each port swept over the hosts in turn) from src at rate probes
+ * per second, tagged with truth row `row` (the vulnerability scanner). */
+int tg_scan_run(tg_gen_t *g, const tg_host_t *src, const tg_host_t *dst,
+                uint32_t hosts, uint32_t ports, double rate, uint64_t at,
+                int row);
+/* lookalike.c: --benign KIND[:key=value,...] */
+int tg_look_run(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns);
 
 /* ---- trafficgen.c: option and truth helpers for the attacks ------------ */
 int tg_opt_u64(tg_attack_opt_t *o, const char *key, uint64_t def, uint64_t min,
@@ -835,6 +867,9 @@ int tg_opt_at(tg_gen_t *g, tg_attack_opt_t *o, uint64_t def_ns, uint64_t *out);
 /* Address option; *set tells whether it was given. */
 int tg_opt_addr(tg_attack_opt_t *o, const char *key, wd_addr_t *out, bool *set);
 const char *tg_opt_str(tg_attack_opt_t *o, const char *key, const char *def);
+/* A byte count: digits with an optional K, M, G or T (binary multiples). */
+int tg_opt_bytes(tg_attack_opt_t *o, const char *key, const char *def,
+                 uint64_t *out);
 /* Adds a truth row; returns its index or -1 when the table is full. */
 int tg_truth_add(tg_gen_t *g, const char *kind, const char *detector,
                  const wd_addr_t *attacker, const wd_addr_t *target,

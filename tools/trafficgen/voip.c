@@ -32,6 +32,7 @@ typedef struct call {
   int nlegs;
   int phase; /* 0 SIP setup, 1 media, 2 BYE */
   uint64_t end;
+  uint64_t talk_ns; /* how long the call lasts once answered */
   uint64_t next_rtcp;
   uint32_t ext; /* dialled extension */
   tg_tag_t tag;
@@ -173,6 +174,7 @@ static bool call_step(tg_gen_t *g, tg_actor_t *a) {
     }
     c->phase = 1;
     c->next_rtcp = t + 5 * TG_NS;
+    c->end = t + c->talk_ns;
     a->t = t + 20 * TG_MS;
     return true;
   }
@@ -266,6 +268,7 @@ int tg_voip_call(tg_gen_t *g, tg_rng_t *r, uint64_t t, tg_tag_t tag,
   c->phase = in_progress ? 1 : 0;
   c->next_rtcp = t + tg_rng_below(cr, 5000) * TG_MS;
   c->end = t + duration_ns;
+  c->talk_ns = duration_ns;
   if (cls >= 0) {
     g->live_sessions++;
     g->cls[cls].sessions++;

@@ -1093,7 +1093,7 @@ def check_intel(row, pkts, problems):
             continue
         if typ == "dns" and p.proto == 17 and p.dport == 53:
             q = dns_qname(p.payload)
-            if q and q[2] == seen:
+            if q and q[2] == seen.rstrip("."):  # the root label is implicit
                 hits += 1
         if typ == "ip" and p.proto == 6 and str(p.dst) == row["attacker"] and \
                 p.flags & 0x12 == 0x02:

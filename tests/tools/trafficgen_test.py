@@ -298,6 +298,7 @@ ATTACKS2 = [
     "intel:at=6,type=http,url=http://bad.example.org/gate.php,"
     "domain=bad.example.org,near=0",
     "intel:at=6,type=tls,sni=evil.example.net,near=0",
+    "intel:at=6,type=dns,domain=c2.example.info.,near=1",
     "intel:at=6,type=ip,ip=81.2.69.162,near=0",
     "amplification:at=7,proto=isakmp,port=4500,rate=2000,duration=0.2,"
     "reflectors=100",
@@ -366,7 +367,7 @@ def case_attacks2(o):
     # the intel rows: every variant of the default domain
     var = {r["detail"].get("variant") for r in rows if r["kind"] == "intel"}
     for v in ["exact", "subdomain", "mixed-case", "host", "host-trailing-dot",
-              "sni", "url"]:
+              "sni", "sni-trailing-dot", "url"]:
         if v not in var:
             fail("no intel variant %s" % v)
     # IPv6 forms of the ones that take it

@@ -662,8 +662,11 @@ int tg_atk_intel(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns) {
   intel_cfg_t *c = &intel_store[intel_n++];
   tg_rng_t r;
   tg_rng_fork(&g->rng, &r);
-  char dom[160];
+  char dom[160]; /* the name without a trailing dot (the root label) */
   snprintf(dom, sizeof dom, "%s", domain);
+  size_t dl = strlen(dom);
+  if (dl > 1 && dom[dl - 1] == '.')
+    dom[dl - 1] = 0;
   snprintf(c->domain, sizeof c->domain, "%s", dom);
   snprintf(c->sub, sizeof c->sub, "www.%s", dom);
   mixed_case(dom, c->mixed, sizeof c->mixed, &r);
@@ -725,6 +728,23 @@ int tg_atk_intel(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns) {
       tg_tcp_start(g, s, t);
       t += ms(tg_rng_range(&r, 300, 1200));
     }
+  }
+  if (t_tls && !sni) { /* some clients keep the trailing dot in the SNI */
+    snprintf(detail, sizeof detail,
+             "type=tls;indicator=%s;seen=%s;variant=sni-trailing-dot",
+             c->domain, c->dotted);
+    int row = tg_truth_add(g, "intel", "intel.match", NULL, &src, "%s", detail);
+    if (row < 0)
+      return -1;
+    tg_tcp_t *s = tg_tcp_new(g, 0, &r);
+    if (!s)
+      return -1;
+    tg_tcp_ends(s, &ch, &web, 4, 443);
+    s->next = intel_tls_next;
+    s->app_u64[1] = (uintptr_t)c->dotted;
+    s->tag = tag1(row);
+    tg_tcp_start(g, s, t);
+    t += ms(tg_rng_range(&r, 300, 1200));
   }
   if (t_tls) {
     snprintf(detail, sizeof detail, "type=tls;indicator=%s;seen=%s;variant=sni",

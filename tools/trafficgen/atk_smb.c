@@ -191,6 +191,8 @@ static bool eternal_next(tg_gen_t *g, tg_tcp_t *s, ms_app_t *a, tg_msg_t *m,
   int dir = rsp ? TG_S2C : TG_C2S;
   size_t oo = 0, ol = 0;
   int v = a->c.variant;
+  /* NT_RENAME parameters: the FID, then RenameFlags 0 */
+  const uint8_t fidp[4] = {(uint8_t)a->fid, (uint8_t)(a->fid >> 8), 0, 0};
   switch (a->phase) {
   case PH_CREATE: {
     hdr1(a, &h, TG_SMB1_NT_CREATE_ANDX, rsp);
@@ -271,8 +273,7 @@ static bool eternal_next(tg_gen_t *g, tg_tcp_t *s, ms_app_t *a, tg_msg_t *m,
       memset(&t, 0, sizeof t);
       t.cmd = TG_SMB1_NT_TRANSACT;
       t.function = 5; /* NT_TRANSACT_RENAME */
-      uint8_t prm[4] = {(uint8_t)a->fid, (uint8_t)(a->fid >> 8), 0, 0};
-      t.param = prm;
+      t.param = fidp;
       t.nparam = t.total_param = 4;
       t.ndata = t.total_data = LEAK_DATA;
       t.max_param = v == V_CHAMPION ? 0x1000 : 0x20;
@@ -342,8 +343,7 @@ static bool eternal_next(tg_gen_t *g, tg_tcp_t *s, ms_app_t *a, tg_msg_t *m,
       t.max_data = 0;
       if (cmd == TG_SMB1_NT_TRANSACT) {
         t.function = 5;
-        uint8_t prm[4] = {(uint8_t)a->fid, (uint8_t)(a->fid >> 8), 0, 0};
-        t.param = prm;
+        t.param = fidp;
         t.nparam = 4;
       } else {
         t.name = "";

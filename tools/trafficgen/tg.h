@@ -1,6 +1,7 @@
 /* tg.h -- internal interfaces shared by the files of trafficgen.
  * trafficgen writes deterministic pcaps of a hospital-like network with
- * attacks injected at known times, plus a ground-truth TSV. The pieces:
+ * attacks and benign look-alikes injected at known times, plus a
+ * ground-truth TSV. The pieces:
  *   rng.c       seeded PRNG (xoshiro256**) and distributions
  *   sched.c     actors (sessions, floods, spawners) on a time heap; packets
  *               wait on a second heap until no actor can emit an earlier
@@ -8,11 +9,15 @@
  *   pkt.c       frames: link header, IPv4/IPv6 (+fragments), TCP/UDP/ICMP/GRE
  *               with real checksums
  *   tcp.c       TCP sessions: handshake, segmented messages, ACKs, teardown
- *   netmodel.c  the hospital: clients, servers, external hosts
+ *   netmodel.c  the hospital: clients, servers, LAN devices, outside hosts
  *   smb.c       NetBIOS, SMB1 and SMB2 message builders
+ *   auth.c      DER, SPNEGO/NTLMSSP, Kerberos and LDAP messages
  *   apps.c      HTTP, TLS, SSH, DNS, NTP message builders
+ *   smb_session.c, krb_session.c, ssh_session.c, rdp.c, bulk.c, quic.c,
+ *   voip.c, discovery.c   sessions of one protocol each
  *   benign.c    benign traffic classes and their spawners
- *   atk_smb.c, atk_flood.c, atk_scan.c   the attacks
+ *   lookalike.c the --benign injections (look-alikes of attacks)
+ *   atk_smb.c, atk_flood.c, atk_scan.c, atk_auth.c, atk_misc.c   attacks
  *   trafficgen.c  command line, profiles, truth file
  * Memory: the generator (tg_gen_t) owns everything; actors and queued
  * packets are heap-allocated and freed once stepped out / written. */
@@ -73,6 +78,8 @@ static inline void tg_buf_init(tg_buf_t *b, uint8_t *p, size_t cap) {
   b->over = false;
 }
 static inline void tg_put(tg_buf_t *b, const void *d, size_t n) {
+  if (n == 0)
+    return;
   if (b->len + n > b->cap) {
     b->over = true;
     return;

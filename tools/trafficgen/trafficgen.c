@@ -483,8 +483,7 @@ static const char *const bench_attacks[] = {
     "syn-flood:at=40,rate=20000,duration=1",
     "amplification:at=44,proto=dns,rate=8000,duration=1",
     "amplification:at=46,proto=isakmp-natt,rate=3000,duration=1",
-    "amplification:at=48,proto=memcached,fragments-only=1,rate=3000,"
-    "duration=1",
+    "amplification:at=48,proto=memcached,fragments-only=1,rate=3e3,duration=1",
     "volumetric:at=50,proto=udp,rate=40000,size=400,duration=1",
     "service-scan:at=53,port=445,count=40",
     "brute-force:at=56,proto=smb2,attempts=60,success=1",

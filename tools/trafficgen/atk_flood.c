@@ -191,7 +191,8 @@ static size_t amp_payload(tg_gen_t *g, flood_t *f, uint8_t *out, size_t cap) {
   tg_buf_t b;
   tg_buf_init(&b, out, cap);
   switch (f->proto) {
-  case AMP_ISAKMP_NATT: { /* RFC 3948: non-ESP marker, then IKEv2 */
+  case AMP_ISAKMP_NATT: { /* RFC 3948 non-ESP marker, then an IKEv2
+                           * IKE_SA_INIT response (RFC 7296 3.1-3.9) */
     uint8_t spi[8];
     tg_put32be(&b, 0);
     tg_rng_bytes(r, spi, 8);
@@ -203,22 +204,72 @@ static size_t amp_payload(tg_gen_t *g, flood_t *f, uint8_t *out, size_t cap) {
     tg_put8(&b, 34);   /* IKE_SA_INIT */
     tg_put8(&b, 0x20); /* response */
     tg_put32be(&b, 0);
-    tg_put32be(&b, n - 4);
-    tg_put(&b, fill(g, r, n - b.len), n - b.len);
+    size_t len = b.len;
+    tg_put32be(&b, 0);
+    /* SA: one IKE proposal, ENCR_AES_CBC-256, PRF/INTEG SHA2-256, group 14 */
+    static const uint8_t sa[] = {34, 0, 0, 48, 0, 0, 0, 44, 1,    1,  0, 4,
+                                 3,  0, 0, 12, 1, 0, 0, 12, 0x80, 14, 1, 0,
+                                 3,  0, 0, 8,  2, 0, 0, 5,  3,    0,  0, 8,
+                                 3,  0, 0, 12, 0, 0, 0, 8,  4,    0,  0, 14};
+    tg_put(&b, sa, sizeof sa);
+    tg_put8(&b, 40); /* KE, then Nonce */
+    tg_put8(&b, 0);
+    tg_put16be(&b, 8 + 256);
+    tg_put16be(&b, 14);
+    tg_put16be(&b, 0);
+    tg_put(&b, fill(g, r, 256), 256);
+    bool more = b.len + 36 + 8 < n;
+    tg_put8(&b, more ? 43 : 0); /* Nonce, then vendor IDs to the size */
+    tg_put8(&b, 0);
+    tg_put16be(&b, 36);
+    tg_put(&b, fill(g, r, 32), 32);
+    while (more) {
+      size_t k = n - b.len - 4;
+      if (k > 200)
+        k = 20 + tg_rng_below(r, 100);
+      more = b.len + 4 + k + 8 < n;
+      tg_put8(&b, more ? 43 : 0);
+      tg_put8(&b, 0);
+      tg_put16be(&b, (uint16_t)(4 + k));
+      tg_put(&b, fill(g, r, k), k);
+    }
+    tg_set32be(&b, len, (uint32_t)(b.len - 4));
     return b.len;
   }
-  case AMP_BACNET:     /* BVLC + NPDU + ReadPropertyMultiple-ACK (ASHRAE 135) */
+  case AMP_BACNET: {   /* BVLC, NPDU, ReadPropertyMultiple-ACK (ASHRAE 135
+                        * 21): per property an object-name string */
     tg_put8(&b, 0x81); /* BACnet/IP */
     tg_put8(&b, 0x0a); /* Original-Unicast-NPDU */
-    tg_put16be(&b, (uint16_t)n);
+    size_t len = b.len;
+    tg_put16be(&b, 0);
     tg_put8(&b, 0x01); /* NPDU version */
     tg_put8(&b, 0x00);
     tg_put8(&b, 0x30); /* Complex-ACK */
     tg_put8(&b, (uint8_t)tg_rng_below(r, 256));
-    tg_put8(&b, 0x0e);                         /* readPropertyMultiple */
-    tg_put(&b, "\x0c\x02\x00\x00\x01\x1e", 6); /* device object, open */
-    tg_put(&b, fill(g, r, n - b.len), n - b.len);
+    tg_put8(&b, 0x0e); /* readPropertyMultiple */
+    tg_put8(&b, 0x0c); /* [0] objectIdentifier: device */
+    tg_put32be(&b, (8u << 22) | tg_rng_below(r, 4194303));
+    tg_put8(&b, 0x1e); /* [1] listOfResults: opening tag */
+    static const char *const names[] = {
+        "AHU-3 supply air temp", "Chiller plant status", "OR-2 room pressure",
+        "Boiler 1 flow setpoint"};
+    while (b.len + 40 < n) {
+      const char *nm = names[tg_rng_below(r, 4)];
+      size_t l = strlen(nm);
+      tg_put8(&b, 0x29); /* [2] propertyIdentifier */
+      tg_put8(&b, 77);   /* object-name */
+      tg_put8(&b, 0x4e); /* [4] propertyValue: opening */
+      tg_put8(&b, 0x75); /* character string, extended length */
+      tg_put8(&b, (uint8_t)(l + 1));
+      tg_put8(&b, 0); /* UTF-8 */
+      tg_put(&b, nm, l);
+      tg_put8(&b, 0x4f); /* closing */
+    }
+    tg_put8(&b, 0x1f); /* closing tag 1 */
+    b.p[len] = (uint8_t)(b.len >> 8);
+    b.p[len + 1] = (uint8_t)b.len;
     return b.len;
+  }
   case AMP_ARD: /* Apple Remote Desktop "net-assistant" status reply */
     tg_put16be(&b, 0x0014);
     tg_put16be(&b, 0x0001);

@@ -135,6 +135,11 @@ static inline void tg_set16le(tg_buf_t *b, size_t at, uint16_t v) {
     b->p[at + 1] = (uint8_t)(v >> 8);
   }
 }
+static inline void tg_set32be(tg_buf_t *b, size_t at, uint32_t v) {
+  if (at + 4 <= b->len)
+    for (int i = 0; i < 4; i++)
+      b->p[at + i] = (uint8_t)(v >> (24 - 8 * i));
+}
 static inline void tg_set32le(tg_buf_t *b, size_t at, uint32_t v) {
   if (at + 4 <= b->len)
     for (int i = 0; i < 4; i++)

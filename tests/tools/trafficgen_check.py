@@ -733,6 +733,72 @@ def dns_qname(pl):
     return qid, flags, ".".join(labels), qtype
 
 
+def dns_name_at(pl, off, depth=0):
+    """(name, next offset) of a possibly compressed name, or raises."""
+    labels, nxt = [], None
+    while True:
+        if off >= len(pl) or depth > 20:
+            raise ValueError("name runs off the message")
+        n = pl[off]
+        if n == 0:
+            off += 1
+            break
+        if n & 0xC0 == 0xC0:
+            ptr = ((n & 0x3F) << 8) | pl[off + 1]
+            if ptr >= off:
+                raise ValueError("forward compression pointer")
+            name, _ = dns_name_at(pl, ptr, depth + 1)
+            labels.append(name)
+            off += 2
+            nxt = off
+            break
+        if n > 63:
+            raise ValueError("label of %d bytes" % n)
+        labels.append(pl[off + 1:off + 1 + n].decode("latin-1"))
+        off += 1 + n
+    return ".".join(x for x in labels if x), nxt if nxt is not None else off
+
+
+def dns_validate(pl):
+    """Problems of a DNS answer: every record's data of its type's form."""
+    qid, flags, qd, an, ns, ar = struct.unpack("!HHHHHH", pl[:12])
+    off = 12
+    for _ in range(qd):
+        _, off = dns_name_at(pl, off)
+        off += 4
+    out = []
+    for _ in range(an + ns + ar):
+        name, off = dns_name_at(pl, off)
+        t, cls, ttl, rdl = struct.unpack("!HHIH", pl[off:off + 10])
+        off += 10
+        rd = pl[off:off + rdl]
+        if len(rd) != rdl:
+            out.append("record data runs off the message")
+            break
+        if t == 1:
+            a = ipaddress.IPv4Address(rd) if rdl == 4 else None
+            if not a or not a.is_global:
+                out.append("A %s" % (a or rd.hex()))
+        elif t == 28 and rdl != 16:
+            out.append("AAAA of %d bytes" % rdl)
+        elif t in (5, 12):
+            if dns_name_at(pl, off)[1] != off + rdl:
+                out.append("name record of the wrong length")
+        elif t == 33:
+            if dns_name_at(pl, off + 6)[1] != off + rdl:
+                out.append("SRV of the wrong length")
+        elif t == 16:
+            k = 0
+            while k < rdl:
+                k += 1 + rd[k]
+            if k != rdl:
+                out.append("TXT strings of the wrong length")
+        off += rdl
+    if off != len(pl):
+        out.append("%d bytes after the records" % (len(pl) - off))
+    return out
+
+
 def tls_sni(hello):
     """The SNI of a TLS ClientHello handshake message (type 1), or None."""
     if len(hello) < 40 or hello[0] != 1:
@@ -1168,17 +1234,21 @@ def check_resolver(row, pkts, problems):
     res = row["attacker"]
     asked = set()
     answers = unmatched = 0
-    for p in pkts:
-        if p.proto != 17 or p.sport is None or not in_span(row, p):
+    for p in pkts:  # queries asked before the row began count too
+        if p.proto != 17 or p.sport is None:
             continue
         q = dns_qname(p.payload)
         if not q:
             continue
         if p.dport == 53 and not q[1] & 0x8000:
             asked.add((str(p.src), p.sport, str(p.dst), q[0]))
+        elif not in_span(row, p):
+            continue
         elif p.sport == 53 and q[1] & 0x8000 and \
                 (str(p.src) == res or str(p.dst) == res):
             answers += 1
+            for e in dns_validate(p.payload)[:1]:
+                problems.append("frame %d: busy-resolver: %s" % (p.n, e))
             if (str(p.dst), p.dport, str(p.src), q[0]) not in asked:
                 unmatched += 1
     if answers == 0 or unmatched:

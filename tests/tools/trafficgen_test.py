@@ -251,6 +251,27 @@ def case_benign(o):
              str(p.src) in ("10.20.0.53", "10.20.0.54"))
     if up == 0:
         fail("the resolvers never asked outside")
+    # every DNS answer well formed: A records public, names where names
+    # belong, lengths that add up; a recursed answer reaches the client
+    # with the records the resolver was given
+    bad, answers, given = 0, 0, {}
+    for p in pkts:
+        if p.proto == 17 and p.sport == 53 and p.payload[2:3] and \
+                p.payload[2] & 0x80:
+            answers += 1
+            errs = chk.dns_validate(p.payload)
+            if errs and bad < 5:
+                fail("frame %d: DNS answer: %s" % (p.n, "; ".join(errs)))
+            bad += bool(errs)
+            q = chk.dns_qname(p.payload)
+            recs = p.payload[12:].split(b"\x00\x00\x29")[0]
+            if str(p.dst) in ("10.20.0.53", "10.20.0.54"):
+                given[(q[2], q[3])] = recs
+            elif (q[2], q[3]) in given and given.pop((q[2], q[3])) != recs:
+                fail("frame %d: the resolver changed the records of %s" %
+                     (p.n, q[2]))
+    if answers < 100:
+        fail("only %d DNS answers" % answers)
     # the newer classes: QUIC whose Initials decrypt with the keys of RFC
     # 9001, calls (RTP), LAN discovery, the Kerberos pre-authentication
     # dance, NTLMSSP in the SMB2 session setups

@@ -174,14 +174,20 @@ size_t tg_apps_dns_answer(uint8_t *out, size_t cap, const uint8_t *query,
     tg_put32be(&b, (uint32_t)tg_rng_range(r, 20, 86400));
     size_t rl = b.len;
     tg_put16be(&b, 0);
-    uint8_t rd[200];
     char nm[64];
     switch (t) {
-    case 1:  /* A */
-    case 28: /* AAAA */
-      tg_rng_bytes(r, rd, t == 1 ? 4 : 16);
-      tg_put(&b, rd, t == 1 ? 4 : 16);
+    case 1: { /* A, AAAA: public addresses */
+      wd_addr_t a;
+      tg_netmodel_public_v4(r, &a);
+      tg_put(&b, a.b + 12, 4);
       break;
+    }
+    case 28: {
+      wd_addr_t a;
+      tg_netmodel_public_v6(r, &a);
+      tg_put(&b, a.b, 16);
+      break;
+    }
     case 12: /* PTR */
       snprintf(nm, sizeof nm, "host-%u.static.example.net",
                (unsigned)tg_rng_below(r, 100000));
@@ -205,8 +211,9 @@ size_t tg_apps_dns_answer(uint8_t *out, size_t cap, const uint8_t *query,
       tg_putstr(&b, "h2");
       tg_put16be(&b, 4); /* ipv4hint */
       tg_put16be(&b, 4);
-      tg_rng_bytes(r, rd, 4);
-      tg_put(&b, rd, 4);
+      wd_addr_t h4;
+      tg_netmodel_public_v4(r, &h4);
+      tg_put(&b, h4.b + 12, 4);
       break;
     default: { /* TXT and anything else: one character-string */
       size_t n = 20 + tg_rng_below(r, 160);

@@ -52,6 +52,14 @@ const char *tg_apps_domain(tg_rng_t *r) {
   return domains[(size_t)(n * u * u) % n];
 }
 
+const char *tg_apps_web_domain(tg_rng_t *r) {
+  for (;;) { /* names an outside web server can have */
+    const char *d = tg_apps_domain(r);
+    if (d[0] != '_' && !strstr(d, "hospital.example"))
+      return d;
+  }
+}
+
 static void set16be(tg_buf_t *b, size_t at, uint16_t v) {
   if (at + 2 <= b->len) {
     b->p[at] = (uint8_t)(v >> 8);
@@ -160,15 +168,62 @@ size_t tg_apps_dns_answer(uint8_t *out, size_t cap, const uint8_t *query,
       set16be(&b, rl, (uint16_t)(b.len - rl - 2));
       continue;
     }
-    uint16_t t = qtype == 28 ? 28 : qtype == 1 ? 1 : qtype;
+    uint16_t t = qtype;
     tg_put16be(&b, t);
     tg_put16be(&b, 1);
     tg_put32be(&b, (uint32_t)tg_rng_range(r, 20, 86400));
-    uint8_t rd[200];
-    size_t rdl = t == 1 ? 4 : t == 28 ? 16 : 20 + tg_rng_below(r, 160);
-    tg_rng_bytes(r, rd, rdl);
-    tg_put16be(&b, (uint16_t)rdl);
-    tg_put(&b, rd, rdl);
+    size_t rl = b.len;
+    tg_put16be(&b, 0);
+    char nm[64];
+    switch (t) {
+    case 1: { /* A, AAAA: public addresses */
+      wd_addr_t a;
+      tg_netmodel_public_v4(r, &a);
+      tg_put(&b, a.b + 12, 4);
+      break;
+    }
+    case 28: {
+      wd_addr_t a;
+      tg_netmodel_public_v6(r, &a);
+      tg_put(&b, a.b, 16);
+      break;
+    }
+    case 12: /* PTR */
+      snprintf(nm, sizeof nm, "host-%u.static.example.net",
+               (unsigned)tg_rng_below(r, 100000));
+      put_qname(&b, nm);
+      break;
+    case 33: /* SRV (RFC 2782): priority, weight, port, target */
+      tg_put16be(&b, 0);
+      tg_put16be(&b, 100);
+      tg_put16be(&b, 389);
+      snprintf(nm, sizeof nm, "dc0%u.hospital.example", (unsigned)(i + 1));
+      put_qname(&b, nm);
+      break;
+    case 65: /* HTTPS (RFC 9460): priority 1, target ".", alpn */
+      tg_put16be(&b, 1);
+      tg_put8(&b, 0);
+      tg_put16be(&b, 1); /* alpn */
+      tg_put16be(&b, 6);
+      tg_put8(&b, 2);
+      tg_putstr(&b, "h3");
+      tg_put8(&b, 2);
+      tg_putstr(&b, "h2");
+      tg_put16be(&b, 4); /* ipv4hint */
+      tg_put16be(&b, 4);
+      wd_addr_t h4;
+      tg_netmodel_public_v4(r, &h4);
+      tg_put(&b, h4.b + 12, 4);
+      break;
+    default: { /* TXT and anything else: one character-string */
+      size_t n = 20 + tg_rng_below(r, 160);
+      tg_put8(&b, (uint8_t)n);
+      for (size_t k = 0; k < n; k++)
+        tg_put8(&b, (uint8_t)('a' + tg_rng_below(r, 26)));
+      break;
+    }
+    }
+    set16be(&b, rl, (uint16_t)(b.len - rl - 2));
   }
   if (edns)
     put_opt(&b);
@@ -337,12 +392,14 @@ bool tg_apps_tls_client_hello(tg_msg_t *m, const char *sni, tg_rng_t *r) {
   size_t ext = b.len;
   tg_put16be(&b, 0);
   size_t sl = strlen(sni);
-  tg_put16be(&b, 0x0000); /* server_name */
-  tg_put16be(&b, (uint16_t)(sl + 5));
-  tg_put16be(&b, (uint16_t)(sl + 3));
-  tg_put8(&b, 0); /* host_name */
-  tg_put16be(&b, (uint16_t)sl);
-  tg_put(&b, sni, sl);
+  if (sl) { /* server_name (none when connecting to a bare address) */
+    tg_put16be(&b, 0x0000);
+    tg_put16be(&b, (uint16_t)(sl + 5));
+    tg_put16be(&b, (uint16_t)(sl + 3));
+    tg_put8(&b, 0); /* host_name */
+    tg_put16be(&b, (uint16_t)sl);
+    tg_put(&b, sni, sl);
+  }
   tg_put16be(&b, 0x000a); /* supported_groups */
   tg_put16be(&b, 8);
   tg_put16be(&b, 6);
@@ -494,4 +551,70 @@ bool tg_apps_ssh_packet(tg_msg_t *m, int dir, uint32_t len, uint64_t think) {
   tg_put32be(&b, len); /* packet length; the rest is ciphertext + MAC */
   tg_tcp_msg_done(m, &b, len + 16, TG_FILL_RAND);
   return true;
+}
+
+/* One SSH binary packet in clear (RFC 4253 6): length, padding length,
+ * payload, random padding to a multiple of 8 (at least 4 bytes). */
+static void ssh_clear(tg_buf_t *b, const uint8_t *pl, size_t n, tg_rng_t *r) {
+  size_t pad = 8 - ((n + 5) % 8);
+  if (pad < 4)
+    pad += 8;
+  tg_put32be(b, (uint32_t)(1 + n + pad));
+  tg_put8(b, (uint8_t)pad);
+  tg_put(b, pl, n);
+  uint8_t x[16];
+  tg_rng_bytes(r, x, pad);
+  tg_put(b, x, pad);
+}
+
+static void ssh_string(tg_buf_t *b, const void *p, size_t n) {
+  tg_put32be(b, (uint32_t)n);
+  tg_put(b, p, n);
+}
+
+bool tg_apps_ssh_kex(tg_msg_t *m, int dir, tg_rng_t *r, uint64_t think) {
+  tg_tcp_msg_init(m, dir, think);
+  tg_buf_t b = tg_tcp_msg_buf(m);
+  uint8_t pl[400], k[64];
+  tg_buf_t p;
+  tg_buf_init(&p, pl, sizeof pl);
+  if (dir == TG_C2S) { /* SSH_MSG_KEX_ECDH_INIT (RFC 5656 4, RFC 8731) */
+    tg_put8(&p, 30);
+    tg_rng_bytes(r, k, 32);
+    ssh_string(&p, k, 32);
+    ssh_clear(&b, pl, p.len, r);
+  } else { /* SSH_MSG_KEX_ECDH_REPLY, then SSH_MSG_NEWKEYS */
+    uint8_t hk[64], sig[96];
+    tg_buf_t h, s;
+    tg_buf_init(&h, hk, sizeof hk);
+    tg_buf_init(&s, sig, sizeof sig);
+    ssh_string(&h, "ssh-ed25519", 11); /* host key blob (RFC 8709) */
+    tg_rng_bytes(r, k, 32);
+    ssh_string(&h, k, 32);
+    ssh_string(&s, "ssh-ed25519", 11);
+    tg_rng_bytes(r, k, 64);
+    ssh_string(&s, k, 64);
+    tg_put8(&p, 31);
+    ssh_string(&p, hk, h.len);
+    tg_rng_bytes(r, k, 32);
+    ssh_string(&p, k, 32);
+    ssh_string(&p, sig, s.len);
+    ssh_clear(&b, pl, p.len, r);
+    uint8_t nk = 21;
+    ssh_clear(&b, &nk, 1, r);
+  }
+  tg_tcp_msg_done(m, &b, 0, TG_FILL_RAND);
+  return !b.over;
+}
+
+bool tg_apps_ssh_newkeys(tg_msg_t *m, uint32_t first_len, tg_rng_t *r,
+                         uint64_t think) {
+  tg_tcp_msg_init(m, TG_C2S, think);
+  tg_buf_t b = tg_tcp_msg_buf(m);
+  uint8_t nk = 21;
+  ssh_clear(&b, &nk, 1, r);
+  /* the first encrypted packet (SERVICE_REQUEST) follows at once */
+  tg_put32be(&b, first_len);
+  tg_tcp_msg_done(m, &b, first_len + 16, TG_FILL_RAND);
+  return !b.over;
 }

@@ -35,6 +35,18 @@ enum {
   AMP_UBIQUITI,
   AMP_DVR,
   AMP_SYNACK,
+  AMP_ISAKMP_NATT,
+  AMP_BACNET,
+  AMP_DAHUA,
+  AMP_ARD,
+  AMP_OPENVPN,
+  AMP_RDP,
+  AMP_DTLS,
+  AMP_COAP,
+  AMP_MDNS,
+  AMP_SLP,
+  AMP_TFTP,
+  AMP_GENERIC,
   AMP_COUNT
 };
 
@@ -57,6 +69,18 @@ static const struct {
     [AMP_UBIQUITI] = {"ubiquiti", 10001, 150, 250},
     [AMP_DVR] = {"dvr", 37810, 300, 600},
     [AMP_SYNACK] = {"synack", 0, 0, 0},
+    [AMP_ISAKMP_NATT] = {"isakmp-natt", 4500, 300, 900},
+    [AMP_BACNET] = {"bacnet", 47808, 400, 1400},
+    [AMP_DAHUA] = {"dahua", 37810, 300, 600},
+    [AMP_ARD] = {"ard", 3283, 1000, 1034},
+    [AMP_OPENVPN] = {"openvpn", 1194, 100, 300},
+    [AMP_RDP] = {"rdp", 3389, 1232, 1232},
+    [AMP_DTLS] = {"dtls", 443, 900, 1200},
+    [AMP_COAP] = {"coap", 5683, 400, 1150},
+    [AMP_MDNS] = {"mdns", 5353, 400, 1400},
+    [AMP_SLP] = {"slp", 427, 1200, 1450},
+    [AMP_TFTP] = {"tftp", 69, 516, 516},
+    [AMP_GENERIC] = {"generic", 0, 1000, 1400},
 };
 
 enum { V_UDP, V_ICMP, V_TCPACK, V_GRE };
@@ -73,6 +97,10 @@ typedef struct flood {
   int family;
   uint16_t port;      /* victim port (syn-flood, tcp-ack) */
   uint16_t vports[3]; /* amplification: ports the spoofed requests used */
+  uint16_t aport;     /* amplification: the reflectors' service port */
+  bool frag_only;     /* only non-first fragments reach the victim */
+  double first_p;     /* ... except this share of first fragments */
+  uint32_t lo, hi;    /* answer payload sizes */
   bool spoof, answer;
   uint32_t size;
   uint32_t nsrc;
@@ -142,15 +170,234 @@ static void syn_unit(tg_gen_t *g, flood_t *f, uint64_t t) {
   }
 }
 
+static void put_name(tg_buf_t *b, const char *name) {
+  for (const char *p = name; *p;) {
+    const char *dot = strchr(p, '.');
+    size_t n = dot ? (size_t)(dot - p) : strlen(p);
+    tg_put8(b, (uint8_t)n);
+    tg_put(b, p, n);
+    p += n;
+    if (*p == '.')
+      p++;
+  }
+  tg_put8(b, 0);
+}
+
 static size_t amp_payload(tg_gen_t *g, flood_t *f, uint8_t *out, size_t cap) {
   tg_rng_t *r = &f->a.rng;
-  uint32_t n =
-      (uint32_t)tg_rng_range(r, amp_def[f->proto].lo, amp_def[f->proto].hi);
+  uint32_t n = (uint32_t)tg_rng_range(r, f->lo, f->hi);
   if (n > cap)
     n = (uint32_t)cap;
   tg_buf_t b;
   tg_buf_init(&b, out, cap);
   switch (f->proto) {
+  case AMP_ISAKMP_NATT: { /* RFC 3948 non-ESP marker, then an IKEv2
+                           * IKE_SA_INIT response (RFC 7296 3.1-3.9) */
+    uint8_t spi[8];
+    tg_put32be(&b, 0);
+    tg_rng_bytes(r, spi, 8);
+    tg_put(&b, spi, 8);
+    tg_rng_bytes(r, spi, 8);
+    tg_put(&b, spi, 8);
+    tg_put8(&b, 33);   /* next payload: SA */
+    tg_put8(&b, 0x20); /* IKEv2 */
+    tg_put8(&b, 34);   /* IKE_SA_INIT */
+    tg_put8(&b, 0x20); /* response */
+    tg_put32be(&b, 0);
+    size_t len = b.len;
+    tg_put32be(&b, 0);
+    /* SA: one IKE proposal, ENCR_AES_CBC-256, PRF/INTEG SHA2-256, group 14 */
+    static const uint8_t sa[] = {34, 0, 0, 48, 0, 0, 0, 44, 1,    1,  0, 4,
+                                 3,  0, 0, 12, 1, 0, 0, 12, 0x80, 14, 1, 0,
+                                 3,  0, 0, 8,  2, 0, 0, 5,  3,    0,  0, 8,
+                                 3,  0, 0, 12, 0, 0, 0, 8,  4,    0,  0, 14};
+    tg_put(&b, sa, sizeof sa);
+    tg_put8(&b, 40); /* KE, then Nonce */
+    tg_put8(&b, 0);
+    tg_put16be(&b, 8 + 256);
+    tg_put16be(&b, 14);
+    tg_put16be(&b, 0);
+    tg_put(&b, fill(g, r, 256), 256);
+    bool more = b.len + 36 + 8 < n;
+    tg_put8(&b, more ? 43 : 0); /* Nonce, then vendor IDs to the size */
+    tg_put8(&b, 0);
+    tg_put16be(&b, 36);
+    tg_put(&b, fill(g, r, 32), 32);
+    while (more) {
+      size_t k = n - b.len - 4;
+      if (k > 200)
+        k = 20 + tg_rng_below(r, 100);
+      more = b.len + 4 + k + 8 < n;
+      tg_put8(&b, more ? 43 : 0);
+      tg_put8(&b, 0);
+      tg_put16be(&b, (uint16_t)(4 + k));
+      tg_put(&b, fill(g, r, k), k);
+    }
+    tg_set32be(&b, len, (uint32_t)(b.len - 4));
+    return b.len;
+  }
+  case AMP_BACNET: {   /* BVLC, NPDU, ReadPropertyMultiple-ACK (ASHRAE 135
+                        * 21): per property an object-name string */
+    tg_put8(&b, 0x81); /* BACnet/IP */
+    tg_put8(&b, 0x0a); /* Original-Unicast-NPDU */
+    size_t len = b.len;
+    tg_put16be(&b, 0);
+    tg_put8(&b, 0x01); /* NPDU version */
+    tg_put8(&b, 0x00);
+    tg_put8(&b, 0x30); /* Complex-ACK */
+    tg_put8(&b, (uint8_t)tg_rng_below(r, 256));
+    tg_put8(&b, 0x0e); /* readPropertyMultiple */
+    tg_put8(&b, 0x0c); /* [0] objectIdentifier: device */
+    tg_put32be(&b, (8u << 22) | tg_rng_below(r, 4194303));
+    tg_put8(&b, 0x1e); /* [1] listOfResults: opening tag */
+    static const char *const names[] = {
+        "AHU-3 supply air temp", "Chiller plant status", "OR-2 room pressure",
+        "Boiler 1 flow setpoint"};
+    while (b.len + 40 < n) {
+      const char *nm = names[tg_rng_below(r, 4)];
+      size_t l = strlen(nm);
+      tg_put8(&b, 0x29); /* [2] propertyIdentifier */
+      tg_put8(&b, 77);   /* object-name */
+      tg_put8(&b, 0x4e); /* [4] propertyValue: opening */
+      tg_put8(&b, 0x75); /* character string, extended length */
+      tg_put8(&b, (uint8_t)(l + 1));
+      tg_put8(&b, 0); /* UTF-8 */
+      tg_put(&b, nm, l);
+      tg_put8(&b, 0x4f); /* closing */
+    }
+    tg_put8(&b, 0x1f); /* closing tag 1 */
+    b.p[len] = (uint8_t)(b.len >> 8);
+    b.p[len + 1] = (uint8_t)b.len;
+    return b.len;
+  }
+  case AMP_ARD: /* Apple Remote Desktop "net-assistant" status reply */
+    tg_put16be(&b, 0x0014);
+    tg_put16be(&b, 0x0001);
+    tg_put32be(&b, n - 8);
+    tg_put(&b, fill(g, r, n - b.len), n - b.len);
+    return b.len;
+  case AMP_OPENVPN: /* P_CONTROL_HARD_RESET_SERVER_V2, key id 0 */
+    tg_put8(&b, (uint8_t)(8 << 3));
+    tg_put(&b, fill(g, r, 8), 8); /* session id */
+    tg_put8(&b, 1);               /* one ack */
+    tg_put32be(&b, 0);
+    tg_put(&b, fill(g, r, 8), 8); /* remote session id */
+    tg_put32be(&b, 0);            /* packet id */
+    tg_put(&b, fill(g, r, n - b.len), n - b.len);
+    return b.len;
+  case AMP_RDP: /* MS-RDPEUDP SYN+ACK: FEC header, SYNDATA, padded */
+    tg_put32be(&b, 0xffffffffu);              /* snSourceAck */
+    tg_put16be(&b, 64);                       /* uReceiveWindowSize */
+    tg_put16be(&b, 0x0005);                   /* RDPUDP_FLAG_SYN | ACK */
+    tg_put32be(&b, (uint32_t)tg_rng_next(r)); /* snInitialSequenceNumber */
+    tg_put16be(&b, 1232);
+    tg_put16be(&b, 1232);
+    tg_putz(&b, n - b.len);
+    return b.len;
+  case AMP_DTLS: { /* DTLS 1.2 handshake record: a Certificate fragment */
+    uint32_t body = n - 13 - 12;
+    tg_put8(&b, 22);
+    tg_put16be(&b, 0xfefd);
+    tg_put16be(&b, 0); /* epoch */
+    tg_put16be(&b, 0);
+    tg_put32be(&b, 1 + tg_rng_below(r, 4)); /* sequence number */
+    tg_put16be(&b, (uint16_t)(n - 13));
+    tg_put8(&b, 11); /* certificate */
+    tg_put8(&b, 0);
+    tg_put16be(&b, 3900);
+    tg_put16be(&b, 1); /* message_seq */
+    uint32_t foff = tg_rng_below(r, 3) * body;
+    tg_put8(&b, (uint8_t)(foff >> 16));
+    tg_put16be(&b, (uint16_t)foff);
+    tg_put8(&b, (uint8_t)(body >> 16));
+    tg_put16be(&b, (uint16_t)body);
+    tg_put(&b, fill(g, r, body), body);
+    return b.len;
+  }
+  case AMP_COAP: {            /* RFC 7252 2.05 Content, /.well-known/core */
+    tg_put8(&b, 0x60 | 0x00); /* ver 1, ACK, no token */
+    tg_put8(&b, 0x45);        /* 2.05 */
+    tg_put16be(&b, (uint16_t)tg_rng_next(r));
+    tg_put8(&b, 0xc1); /* Content-Format (12), length 1 */
+    tg_put8(&b, 40);   /* application/link-format */
+    tg_put8(&b, 0xff);
+    static const char *const res[] = {
+        "</sensors/temp>;rt=\"temperature-c\";if=\"sensor\",",
+        "</sensors/light>;rt=\"light-lux\";if=\"sensor\",",
+        "</firmware/v2.1>;rt=\"firmware\";sz=262144,",
+        "</config/net>;ct=40;title=\"network\","};
+    while (b.len + 60 < n)
+      tg_putstr(&b, res[tg_rng_below(r, 4)]);
+    tg_putstr(&b, "</>;ct=40");
+    return b.len;
+  }
+  case AMP_MDNS: { /* a unicast answer with many records */
+    tg_put16be(&b, (uint16_t)tg_rng_next(r));
+    tg_put16be(&b, 0x8400);
+    tg_put16be(&b, 0);
+    size_t an = b.len;
+    tg_put16be(&b, 0);
+    tg_putz(&b, 4);
+    uint16_t k = 0;
+    while (b.len + 80 < n) {
+      char nm[64];
+      snprintf(nm, sizeof nm, "device-%u._services._dns-sd._udp.local",
+               (unsigned)tg_rng_below(r, 1000));
+      put_name(&b, nm);
+      tg_put16be(&b, 16); /* TXT */
+      tg_put16be(&b, 0x8001);
+      tg_put32be(&b, 4500);
+      tg_put16be(&b, 25);
+      tg_put8(&b, 24);
+      tg_putstr(&b, "model=NAS-Box-4;fw=2.0.1");
+      k++;
+    }
+    b.p[an] = (uint8_t)(k >> 8);
+    b.p[an + 1] = (uint8_t)k;
+    return b.len;
+  }
+  case AMP_SLP: { /* SLPv2 SrvRply (RFC 2608 8.2) with long URL entries */
+    size_t len = b.len + 2;
+    tg_put8(&b, 2); /* version */
+    tg_put8(&b, 2); /* SrvRply */
+    tg_put8(&b, 0);
+    tg_put16be(&b, 0); /* length, 24 bits: set below */
+    tg_put16be(&b, 0); /* flags */
+    tg_put8(&b, 0);
+    tg_put16be(&b, 0);                        /* next extension offset */
+    tg_put16be(&b, (uint16_t)tg_rng_next(r)); /* XID */
+    tg_put16be(&b, 2);
+    tg_putstr(&b, "en");
+    tg_put16be(&b, 0); /* error code */
+    size_t cnt = b.len;
+    tg_put16be(&b, 0);
+    uint16_t k = 0;
+    while (b.len + 70 < n) {
+      char url[96];
+      int ul = snprintf(
+          url, sizeof url, "service:VMwareInfrastructure://esx-%03u.lab/%u",
+          (unsigned)tg_rng_below(r, 1000), (unsigned)tg_rng_below(r, 100000));
+      tg_put8(&b, 0);
+      tg_put16be(&b, 65535); /* lifetime */
+      tg_put16be(&b, (uint16_t)ul);
+      tg_put(&b, url, (size_t)ul);
+      tg_put8(&b, 0); /* no authentication blocks */
+      k++;
+    }
+    b.p[cnt] = (uint8_t)(k >> 8);
+    b.p[cnt + 1] = (uint8_t)k;
+    b.p[len] = (uint8_t)(b.len >> 8);
+    b.p[len + 1] = (uint8_t)b.len;
+    return b.len;
+  }
+  case AMP_TFTP: /* a DATA block (RFC 1350) */
+    tg_put16be(&b, 3);
+    tg_put16be(&b, (uint16_t)(1 + tg_rng_below(r, 4000)));
+    tg_put(&b, fill(g, r, 512), 512);
+    return b.len;
+  case AMP_GENERIC: /* an unknown service: opaque answers */
+    tg_put(&b, fill(g, r, n), n);
+    return b.len;
   case AMP_DNS: {
     static const char *const zones[] = {"example.org", "isc.example",
                                         "big-zone.example.net"};
@@ -312,8 +559,18 @@ static void amp_unit(tg_gen_t *g, flood_t *f, uint64_t t) {
   }
   uint8_t *pl = g->l4 + 8; /* built in place: tg_pkt_udp moves nothing */
   size_t n = amp_payload(g, f, pl, TG_L4_MAX - 8);
-  f->units += (uint64_t)tg_pkt_udp(g, t, 2 * TG_US, tag, &l3,
-                                   amp_def[f->proto].port, vport, pl, n);
+  unsigned flags = 0;
+  if (f->frag_only) {
+    if (n < 2900) { /* big enough to leave as fragments */
+      size_t want = 2900 + tg_rng_below(r, 1400);
+      memcpy(pl + n, fill(g, r, want - n), want - n);
+      n = want;
+    }
+    if (!tg_rng_chance(r, f->first_p))
+      flags = TG_UDP_NO_FIRST;
+  }
+  f->units += (uint64_t)tg_pkt_udp_ex(g, t, 2 * TG_US, tag, &l3, f->aport,
+                                      vport, pl, n, flags);
 }
 
 static void vol_unit(tg_gen_t *g, flood_t *f, uint64_t t) {
@@ -524,32 +781,55 @@ static void reflector_v4(tg_rng_t *r, wd_addr_t *out) {
 }
 
 int tg_atk_amplification(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns) {
-  uint64_t at, nref;
-  double rate, duration;
-  const char *proto = tg_opt_str(o, "proto", "dns");
+  uint64_t at, nref, port, fonly, size;
+  double rate, duration, first_p;
+  const char *given = tg_opt_str(o, "proto", NULL);
+  if (tg_opt_u64(o, "port", 0, 1, 65535, &port))
+    return -1;
+  /* port= alone: an unknown service; isakmp on 4500: NAT traversal */
+  const char *proto = given ? given : port ? "generic" : "dns";
   int p = -1;
   for (int i = 0; i < AMP_COUNT; i++)
     if (strcasecmp(proto, amp_def[i].name) == 0)
       p = i;
+  if (p == AMP_ISAKMP && port == 4500)
+    p = AMP_ISAKMP_NATT;
   if (p < 0) {
-    fprintf(stderr,
-            "trafficgen: amplification: unknown proto '%s' (dns, ntp, snmp, "
-            "ssdp, cldap, memcached, chargen, qotd, wsd, isakmp, netbios, "
-            "ubiquiti, dvr, synack)\n",
-            proto);
+    fprintf(stderr, "trafficgen: amplification: unknown proto '%s' (", proto);
+    for (int i = 0; i < AMP_COUNT; i++)
+      fprintf(stderr, "%s%s", i ? ", " : "", amp_def[i].name);
+    fprintf(stderr, ")\n");
+    return -1;
+  }
+  if (p == AMP_GENERIC && !port) {
+    fprintf(stderr, "trafficgen: amplification: proto=generic needs port=\n");
     return -1;
   }
   if (tg_opt_at(g, o, at_ns, &at) ||
       tg_opt_double(o, "rate", 10000, 1, 5e6, &rate) ||
       tg_opt_double(o, "duration", 5, 0.001, 3600, &duration) ||
-      tg_opt_u64(o, "reflectors", 2000, 1, 1000000, &nref))
+      tg_opt_u64(o, "reflectors", 2000, 1, 1000000, &nref) ||
+      tg_opt_u64(o, "fragments-only", 0, 0, 1, &fonly) ||
+      tg_opt_double(o, "first", 0, 0, 1, &first_p) ||
+      tg_opt_u64(o, "size", 0, 0, 60000, &size))
     return -1;
+  if (p == AMP_SYNACK && fonly) {
+    fprintf(stderr, "trafficgen: amplification: synack has no fragments\n");
+    return -1;
+  }
   flood_t *f = flood_new(g, F_AMP, at, rate, duration);
   if (!f || victim(g, o, TG_SRV_VPN, f))
     goto fail;
   f->proto = p;
+  f->aport = port ? (uint16_t)port : amp_def[p].port;
+  f->frag_only = fonly != 0;
+  f->first_p = first_p;
+  f->lo = size ? (uint32_t)size : amp_def[p].lo;
+  f->hi = size ? (uint32_t)size : amp_def[p].hi;
   /* rate counts packets: a DNS/CLDAP answer is several fragments */
-  if (p == AMP_DNS)
+  if (f->frag_only)
+    f->mean_gap_ns *= 2.2;
+  else if (p == AMP_DNS)
     f->mean_gap_ns *= 3;
   else if (p == AMP_CLDAP)
     f->mean_gap_ns *= 2;
@@ -568,10 +848,13 @@ int tg_atk_amplification(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns) {
   for (int i = 0; i < 3; i++)
     f->vports[i] = (uint16_t)tg_rng_range(&f->a.rng, 1024, 65535);
   const wd_addr_t *va = f->family == 6 ? &f->victim.a6 : &f->victim.a4;
-  f->row = tg_truth_add(g, "amplification", "ddos.amplification", NULL, va,
-                        "proto=%s;port=%u;reflectors=%u;rate=%g;duration=%g",
-                        amp_def[p].name, (unsigned)amp_def[p].port,
-                        (unsigned)nref, rate, duration);
+  f->row =
+      tg_truth_add(g, "amplification", "ddos.amplification", NULL, va,
+                   "proto=%s;port=%u;reflectors=%u;rate=%g;duration=%g%s",
+                   amp_def[p].name, (unsigned)f->aport, (unsigned)nref, rate,
+                   duration, f->frag_only ? ";fragments_only=1" : "");
+  if (f->frag_only)
+    tg_truth_append(g, f->row, ";first=%g", first_p);
   if (f->row < 0)
     goto fail;
   tg_sched_add(g, &f->a, at);

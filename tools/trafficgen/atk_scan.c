@@ -29,6 +29,8 @@ typedef struct scan {
   double p_open, p_filtered;
   int row;
   uint32_t open, closed, silent;
+  uint32_t grid_hosts; /* tg_scan_run: hosts x ports, each port in turn */
+  uint16_t *grid_ports;
 } scan_t;
 
 static const uint16_t top_ports[] = {
@@ -128,8 +130,8 @@ static void probe(tg_gen_t *g, scan_t *s, const tg_host_t *dst, bool exists,
   out.df = s->type == S_CONNECT;
   int outcome = 0; /* 0 silent, 1 closed, 2 open */
   if (exists) {
-    bool open = s->vertical ? port_open(dst, port, s->type)
-                            : tg_rng_chance(r, s->p_open);
+    bool open = (s->vertical || s->grid_hosts) ? port_open(dst, port, s->type)
+                                               : tg_rng_chance(r, s->p_open);
     if (open)
       outcome = 2;
     else if (!tg_rng_chance(r, s->p_filtered))
@@ -221,7 +223,10 @@ static bool scan_step(tg_gen_t *g, tg_actor_t *a) {
   scan_t *s = (scan_t *)a;
   if (s->i >= s->count)
     return false;
-  if (s->vertical) {
+  if (s->grid_hosts) {
+    const tg_host_t *h = &g->net.clients[s->i % s->grid_hosts];
+    probe(g, s, h, true, s->grid_ports[s->i / s->grid_hosts], a->t);
+  } else if (s->vertical) {
     probe(g, s, &s->target, true, vertical_port(s, s->i), a->t);
   } else {
     wd_addr_t d;
@@ -239,6 +244,44 @@ static void scan_fini(tg_gen_t *g, tg_actor_t *a) {
   scan_t *s = (scan_t *)a;
   tg_truth_append(g, s->row, ";probed=%u;open=%u;closed=%u;silent=%u", s->i,
                   s->open, s->closed, s->silent);
+  free(s->grid_ports);
+}
+
+int tg_scan_run(tg_gen_t *g, const tg_host_t *src, const tg_host_t *dst,
+                uint32_t hosts, uint32_t ports, double rate, uint64_t at,
+                int row) {
+  (void)dst;
+  if (g->net.nclients == 0) {
+    fprintf(stderr, "trafficgen: the scanner needs --hosts >= 1\n");
+    return -1;
+  }
+  if (hosts > g->net.nclients)
+    hosts = g->net.nclients;
+  scan_t *s = calloc(1, sizeof *s);
+  if (!s)
+    return -1;
+  s->grid_ports = calloc(ports, sizeof *s->grid_ports);
+  if (!s->grid_ports) {
+    free(s);
+    return -1;
+  }
+  s->a.step = scan_step;
+  s->a.fini = scan_fini;
+  s->a.cls = -1;
+  tg_rng_fork(&g->rng, &s->a.rng);
+  s->type = S_SYN;
+  s->family = 4;
+  s->src = *src;
+  s->sport = (uint16_t)tg_rng_range(&s->a.rng, 32768, 65000);
+  s->mean_gap_ns = 1e9 / rate;
+  s->p_filtered = 0;
+  s->grid_hosts = hosts;
+  for (uint32_t k = 0; k < ports; k++)
+    s->grid_ports[k] = vertical_port(s, k);
+  s->count = hosts * ports;
+  s->row = row;
+  tg_sched_add(g, &s->a, at);
+  return 0;
 }
 
 int tg_atk_scan(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns,
@@ -315,10 +358,12 @@ int tg_atk_scan(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns,
     snprintf(detail, sizeof detail, "port=%u;hosts=%u", (unsigned)port,
              (unsigned)count);
   }
-  s->row = tg_truth_add(g, vertical ? "scan-vertical" : "scan-horizontal",
-                        vertical ? "scan.vertical" : "scan.horizontal", &src,
-                        vertical ? &dst : NULL, "type=%s;%s;rate=%g", type,
-                        detail, rate);
+  /* many SYNs from one source are a scan, never also a SYN flood */
+  s->row =
+      tg_truth_add(g, vertical ? "scan-vertical" : "scan-horizontal",
+                   vertical ? "scan.vertical" : "scan.horizontal", &src,
+                   vertical ? &dst : NULL,
+                   "type=%s;%s;rate=%g;not=ddos.syn-flood", type, detail, rate);
   if (s->row < 0) {
     free(s);
     return -1;

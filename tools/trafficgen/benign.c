@@ -29,6 +29,9 @@ enum {
   C_SSH,
   C_NTP,
   C_ICMP,
+  C_QUIC,
+  C_RTP,
+  C_DISCOVERY,
   C_COUNT
 };
 
@@ -38,17 +41,30 @@ static const struct {
   double est_pkts; /* mean packets per session */
 } cls_def[C_COUNT] = {
     /* packets per session measured over long runs of this generator */
-    [C_HTTP] = {"http", 0.08, 160},
-    [C_TLS] = {"tls", 0.25, 420},
-    [C_TLS_INTRANET] = {"tls-intranet", 0.10, 375},
-    [C_SMB_FILES] = {"smb-files", 0.22, 650},
-    [C_SMB_BACKUP] = {"smb-backup", 0.06, 450},
+    [C_HTTP] = {"http", 0.07, 160},
+    [C_TLS] = {"tls", 0.20, 420},
+    [C_TLS_INTRANET] = {"tls-intranet", 0.09, 400},
+    [C_SMB_FILES] = {"smb-files", 0.21, 2000},
+    [C_SMB_BACKUP] = {"smb-backup", 0.06, 700},
     [C_SMB_DC] = {"smb-dc", 0.02, 26},
-    [C_DC_SERVICES] = {"dc-services", 0.04, 21},
+    [C_DC_SERVICES] = {"dc-services", 0.04, 29},
     [C_DNS] = {"dns", 0.09, 2.5},
     [C_SSH] = {"ssh", 0.05, 570},
     [C_NTP] = {"ntp", 0.02, 2},
     [C_ICMP] = {"icmp", 0.02, 8},
+    [C_QUIC] = {"quic", 0.05, 330},
+    [C_RTP] = {"rtp", 0.04, 7000},
+    [C_DISCOVERY] = {"discovery", 0.005, 2.8},
+};
+
+/* The hard benchmark's mix (--profile bench-hard): many short flows (DNS,
+ * QUIC, calls), heavy SMB2 and TLS for the large frames. */
+static const double hard_share[C_COUNT] = {
+    [C_HTTP] = 0.04,        [C_TLS] = 0.26,        [C_TLS_INTRANET] = 0.04,
+    [C_SMB_FILES] = 0.24,   [C_SMB_BACKUP] = 0.05, [C_SMB_DC] = 0.01,
+    [C_DC_SERVICES] = 0.02, [C_DNS] = 0.14,        [C_SSH] = 0.01,
+    [C_NTP] = 0.015,        [C_ICMP] = 0.008,      [C_QUIC] = 0.08,
+    [C_RTP] = 0.06,         [C_DISCOVERY] = 0.008,
 };
 
 static int pick_family(tg_rng_t *r, const tg_host_t *a, const tg_host_t *b,
@@ -128,363 +144,68 @@ static bool tls_next(tg_gen_t *g, tg_tcp_t *s, tg_msg_t *m) {
   }
 }
 
-/* ---- SMB2 sessions (file server, backup, domain controller) ------------ */
-enum { SMB_FILES, SMB_BACKUP, SMB_DC, SMB_SYSVOL };
-enum {
-  P_NEG1, /* SMB1 multi-protocol negotiate answered in SMB2 */
-  P_NEG,
-  P_SS1,
-  P_SS2,
-  P_TREE,
-  P_CREATE,
-  P_IO,
-  P_CLOSE,
-  P_TDIS,
-  P_LOGOFF,
-  P_END
-};
-
-typedef struct smb_app {
-  int mode;
-  int phase;
-  bool resp; /* the response of the phase is next */
-  uint64_t mid;
-  uint64_t sid;
-  uint32_t tid;
-  uint8_t fid[16];
-  uint8_t sig[16];
-  int files_left;
-  uint64_t file_size, file_done;
-  uint32_t chunk;
-  bool write;
-  char server[32];
-  char share[64];
-  char file[64];
-} smb_app_t;
-
-static void smb_hdr(smb_app_t *a, tg_smb2_t *h, uint16_t cmd, bool reply,
-                    tg_rng_t *r) {
-  memset(h, 0, sizeof *h);
-  h->cmd = cmd;
-  h->reply = reply;
-  h->mid = a->mid;
-  h->sid = a->phase >= P_SS1 ? a->sid : 0;
-  h->tid = a->phase > P_TREE ? a->tid : 0;
-  h->signed_ = a->phase > P_SS2 && a->mode != SMB_DC;
-  if (h->signed_)
-    tg_rng_bytes(r, h->sig, 16);
-  memcpy(h->fid, a->fid, 16);
-  h->offset = a->file_done;
-}
-
-static void smb_new_file(smb_app_t *a, tg_rng_t *r) {
-  static const char *const names[] = {
-      "Reports\\ward-rounds.docx", "Lab\\results-export.csv",
-      "Radiology\\referral.pdf",   "Admin\\rota-2026.xlsx",
-      "Pharmacy\\stock.xlsx",      "Templates\\discharge-letter.dotx",
-      "Scans\\archive.zip",        "Quality\\audit-notes.docx"};
-  switch (a->mode) {
-  case SMB_BACKUP:
-    /* incremental backups: what changed since the last run */
-    snprintf(a->file, sizeof a->file, "Users\\changed-%u.dat",
-             (unsigned)tg_rng_below(r, 100000));
-    a->file_size =
-        (uint64_t)clamp_u32(tg_rng_lognormal(r, 2.5e5, 1.0), 4e3, 2e7);
-    a->write = false;
-    break;
-  case SMB_DC:
-    snprintf(a->file, sizeof a->file, "srvsvc");
-    a->file_size = 116;
-    a->write = true;
-    break;
-  case SMB_SYSVOL:
-    snprintf(a->file, sizeof a->file, "hospital.example\\Policies\\GPT.INI");
-    a->file_size = (uint64_t)tg_rng_range(r, 60, 9000);
-    a->write = false;
-    break;
-  default:
-    snprintf(a->file, sizeof a->file, "%s",
-             names[tg_rng_below(r, sizeof names / sizeof names[0])]);
-    a->file_size =
-        (uint64_t)clamp_u32(tg_rng_lognormal(r, 180000, 1.5), 300, 2.5e7);
-    a->write = tg_rng_chance(r, 0.25);
-    break;
-  }
-  a->file_done = 0;
-  a->chunk = a->file_size > 1048576 ? 1048576 : 65536;
-  tg_rng_bytes(r, a->fid, 16);
-}
-
-static bool smb_next(tg_gen_t *g, tg_tcp_t *s, tg_msg_t *m) {
-  smb_app_t *a = (smb_app_t *)s->app;
-  tg_rng_t *r = &s->a.rng;
-  uint64_t now = tg_sched_now;
-  tg_smb2_t h;
-  bool rsp = a->resp;
-  uint64_t think = rsp ? ms(0.05 + tg_rng_unit(r) * 0.6) : ms(0.05);
-  tg_tcp_msg_init(m, rsp ? TG_S2C : TG_C2S, think);
-  a->resp = !rsp;
-  switch (a->phase) {
-  case P_NEG1: {
-    if (!rsp) {
-      tg_smb1_t h1;
-      memset(&h1, 0, sizeof h1);
-      h1.cmd = TG_SMB1_NEGOTIATE;
-      h1.flags2 = 0xc853;
-      h1.pid = (uint16_t)tg_rng_next(r);
-      return tg_smb1_negotiate_req(m, &h1, true);
-    }
-    smb_hdr(a, &h, TG_SMB2_NEGOTIATE, true, r);
-    h.dialect = 0x02ff; /* "SMB 2.???": go on in SMB2 */
-    a->phase = P_NEG;
-    a->mid = 1;
-    return tg_smb2_msg(m, &h, 0, NULL, now, r);
-  }
-  case P_NEG:
-    smb_hdr(a, &h, TG_SMB2_NEGOTIATE, rsp, r);
-    if (rsp) {
-      a->phase = P_SS1;
-      a->mid++;
-    }
-    return tg_smb2_msg(m, &h, 0, NULL, now, r);
-  case P_SS1:
-    smb_hdr(a, &h, TG_SMB2_SESSION_SETUP, rsp, r);
-    if (rsp) {
-      h.status = TG_STATUS_MORE_PROCESSING;
-      h.sid = a->sid;
-      a->phase = P_SS2;
-      a->mid++;
-      return tg_smb2_msg(m, &h, (uint32_t)tg_rng_range(r, 230, 330), NULL, now,
-                         r);
-    }
-    h.sid = 0;
-    return tg_smb2_msg(m, &h, 74, NULL, now, r);
-  case P_SS2:
-    smb_hdr(a, &h, TG_SMB2_SESSION_SETUP, rsp, r);
-    if (rsp) {
-      a->phase = P_TREE;
-      a->mid++;
-      return tg_smb2_msg(m, &h, 29, NULL, now, r);
-    }
-    m->think_ns = ms(0.2);
-    return tg_smb2_msg(m, &h, (uint32_t)tg_rng_range(r, 480, 700), NULL, now,
-                       r);
-  case P_TREE: {
-    char path[112];
-    snprintf(path, sizeof path, "\\\\%s\\%s", a->server, a->share);
-    smb_hdr(a, &h, TG_SMB2_TREE_CONNECT, rsp, r);
-    if (rsp) {
-      a->phase = P_CREATE;
-      a->mid++;
-      smb_new_file(a, r);
-    }
-    return tg_smb2_msg(m, &h, 0, path, now, r);
-  }
-  case P_CREATE:
-    smb_hdr(a, &h, TG_SMB2_CREATE, rsp, r);
-    if (!rsp && a->mode == SMB_FILES && a->file_done == 0)
-      m->think_ns = ms(tg_rng_exp(r, 900)); /* the user clicks around */
-    if (rsp) {
-      a->phase = P_IO;
-      a->mid++;
-    }
-    return tg_smb2_msg(m, &h, (uint32_t)a->file_size, a->file, now, r);
-  case P_IO: {
-    uint64_t left = a->file_size - a->file_done;
-    uint32_t n = left < a->chunk ? (uint32_t)left : a->chunk;
-    smb_hdr(a, &h, a->write ? TG_SMB2_WRITE : TG_SMB2_READ, rsp, r);
-    if (rsp) {
-      a->file_done += n;
-      a->mid++;
-      if (a->file_done >= a->file_size)
-        a->phase = P_CLOSE;
-      if (a->mode == SMB_DC) /* the pipe answers the bind: read it back */
-        a->write = false;
-    }
-    return tg_smb2_msg(m, &h, n, NULL, now, r);
-  }
-  case P_CLOSE:
-    smb_hdr(a, &h, TG_SMB2_CLOSE, rsp, r);
-    if (rsp) {
-      a->mid++;
-      if (--a->files_left > 0) {
-        a->phase = P_CREATE;
-        smb_new_file(a, r);
-      } else {
-        a->phase = P_TDIS;
-      }
-    }
-    return tg_smb2_msg(m, &h, 0, NULL, now, r);
-  case P_TDIS:
-    smb_hdr(a, &h, TG_SMB2_TREE_DISCONNECT, rsp, r);
-    if (!rsp)
-      m->think_ns = ms(tg_rng_exp(r, 400));
-    if (rsp) {
-      a->phase = P_LOGOFF;
-      a->mid++;
-    }
-    return tg_smb2_msg(m, &h, 0, NULL, now, r);
-  case P_LOGOFF:
-    smb_hdr(a, &h, TG_SMB2_LOGOFF, rsp, r);
-    if (rsp) {
-      a->phase = P_END;
-      a->mid++;
-    }
-    return tg_smb2_msg(m, &h, 0, NULL, now, r);
-  default:
-    (void)g;
-    return false;
-  }
-}
-
-static void host_name(const tg_host_t *h, char *out, size_t n) {
-  if (h->index != UINT32_MAX)
-    snprintf(out, n, "WS%05u", (unsigned)h->index + 1);
-  else
-    snprintf(out, n, "FS01");
-}
-
+/* ---- SMB2 sessions (smb_session.c) ------------------------------------ */
 static tg_tcp_t *smb_session(tg_gen_t *g, tg_rng_t *r, int mode,
                              const tg_host_t *client, const tg_host_t *server,
                              int family) {
-  tg_tcp_t *s = tg_tcp_new(g, sizeof(smb_app_t), r);
-  if (!s)
-    return NULL;
-  tg_tcp_ends(s, client, server, family, 445);
-  s->next = smb_next;
-  smb_app_t *a = (smb_app_t *)s->app;
-  a->mode = mode;
-  a->phase =
-      (mode == SMB_FILES && tg_rng_chance(&s->a.rng, 0.15)) ? P_NEG1 : P_NEG;
-  a->sid = tg_rng_next(&s->a.rng) | 0x0000040000000001ULL;
-  a->tid = (uint32_t)tg_rng_range(&s->a.rng, 1, 9);
-  switch (mode) {
-  case SMB_BACKUP:
-    host_name(server, a->server, sizeof a->server);
-    snprintf(a->share, sizeof a->share, "C$");
-    a->files_left = (int)tg_rng_range(&s->a.rng, 1, 2);
-    break;
-  case SMB_DC:
-    host_name(server, a->server, sizeof a->server);
-    snprintf(a->share, sizeof a->share, "IPC$");
-    a->files_left = 1;
-    break;
-  case SMB_SYSVOL:
-    snprintf(a->server, sizeof a->server, "hospital.example");
-    snprintf(a->share, sizeof a->share, "SYSVOL");
-    a->files_left = (int)tg_rng_range(&s->a.rng, 1, 4);
-    break;
-  default:
-    snprintf(a->server, sizeof a->server, "FS01");
-    static const char *const shares[] = {"Departments", "Users", "Scans",
-                                         "Apps"};
-    snprintf(a->share, sizeof a->share, "%s",
-             shares[tg_rng_below(&s->a.rng, 4)]);
-    a->files_left = (int)tg_rng_range(&s->a.rng, 1, 6);
-    break;
-  }
-  s->close = TG_CLOSE_FIN_C;
-  s->close_think_ns = ms(tg_rng_range(&s->a.rng, 5, 400));
-  return s;
+  tg_smb_opts_t o;
+  memset(&o, 0, sizeof o);
+  o.mode = mode;
+  /* now and then a user mistypes the password once (STATUS_LOGON_FAILURE,
+   * then the right one): normal, never an attack */
+  if (mode == TG_SMB_FILES && tg_rng_chance(r, 0.02))
+    o.typos = 1;
+  return tg_smb2_session(g, r, &o, client, server, family);
 }
 
-/* ---- Kerberos / LDAP ---------------------------------------------------- */
-/* app_u64: [0] exchanges left, [1] phase, [2] kind (0 LDAP, 1 Kerberos) */
-static bool small_next(tg_gen_t *g, tg_tcp_t *s, tg_msg_t *m) {
+/* ---- LDAP --------------------------------------------------------------- */
+/* app_u64: [0] searches left, [1] phase, [3] message id */
+static bool ldap_next(tg_gen_t *g, tg_tcp_t *s, tg_msg_t *m) {
   (void)g;
   uint64_t *u = s->app_u64;
   tg_rng_t *r = &s->a.rng;
   bool rsp = u[1] == 1;
   if (!rsp && u[0] == 0)
     return false;
-  tg_tcp_msg_init(m, rsp ? TG_S2C : TG_C2S,
-                  rsp ? ms(0.2 + tg_rng_unit(r)) : ms(tg_rng_exp(r, 30)));
-  tg_buf_t b = tg_tcp_msg_buf(m);
-  uint32_t len;
-  if (u[2] == 1) { /* Kerberos over TCP: 4-byte length, then the PDU */
-    len = rsp ? (uint32_t)tg_rng_range(r, 1200, 1700)
-              : (uint32_t)tg_rng_range(r, 220, 1900);
-    tg_put32be(&b, len);
-    tg_put8(&b, rsp ? (u[0] > 1 ? 0x6b : 0x6d) : (u[0] > 1 ? 0x6a : 0x6c));
-    tg_tcp_msg_done(m, &b, len - 1, TG_FILL_RAND);
-  } else { /* LDAP: BER SEQUENCE with a long-form length */
-    len = rsp ? (uint32_t)tg_rng_range(r, 60, 4000)
-              : (uint32_t)tg_rng_range(r, 60, 600);
-    tg_put8(&b, 0x30);
-    tg_put8(&b, 0x84);
-    tg_put32be(&b, len);
-    tg_put8(&b, 0x02);
-    tg_put8(&b, 0x01);
-    tg_put8(&b, (uint8_t)(u[3] + 1));
-    tg_tcp_msg_done(m, &b, len - 3, TG_FILL_RAND);
+  uint8_t buf[4096];
+  size_t n, oo = 0, ol = 0;
+  uint32_t id = (uint32_t)u[3] + 1;
+  char dn[128], who[48];
+  uint32_t k = (uint32_t)tg_rng_below(r, g->net.nclients ? g->net.nclients : 1);
+  tg_apps_user(k, who, sizeof who);
+  if (rsp) {
+    snprintf(dn, sizeof dn, "CN=%s,OU=Staff,DC=hospital,DC=example", who);
+    n = tg_ldap_search_res(buf, sizeof buf, id, dn,
+                           (size_t)tg_rng_range(r, 40, 3600), r, &oo, &ol);
+  } else {
+    n = tg_ldap_search_req(buf, sizeof buf, id, "DC=hospital,DC=example",
+                           "sAMAccountName", who);
   }
   u[1] = rsp ? 0 : 1;
   if (rsp) {
     u[0]--;
     u[3]++;
   }
-  return true;
-}
-
-/* ---- SSH -------------------------------------------------------------- */
-/* app_u64: [0] phase, [1] keystrokes left, [2] bulk bytes left, [3] echo */
-static bool ssh_next(tg_gen_t *g, tg_tcp_t *s, tg_msg_t *m) {
-  (void)g;
-  uint64_t *u = s->app_u64;
-  tg_rng_t *r = &s->a.rng;
-  switch (u[0]) {
-  case 0:
-    u[0] = 1;
-    return tg_apps_ssh_banner(m, TG_C2S, false);
-  case 1:
-    u[0] = 2;
-    return tg_apps_ssh_banner(m, TG_S2C, true);
-  case 2: /* ECDH init */
-    u[0] = 3;
-    return tg_apps_ssh_packet(m, TG_C2S, 44, ms(1));
-  case 3: /* ECDH reply + NEWKEYS */
-    u[0] = 4;
-    return tg_apps_ssh_packet(m, TG_S2C, (uint32_t)tg_rng_range(r, 500, 1100),
-                              ms(2));
-  case 4: /* NEWKEYS, service request, auth */
-  case 6:
-    u[0]++;
-    return tg_apps_ssh_packet(m, TG_C2S, (uint32_t)tg_rng_range(r, 60, 700),
-                              ms(tg_rng_range(r, 1, 400)));
-  case 5:
-  case 7:
-    u[0]++;
-    return tg_apps_ssh_packet(m, TG_S2C, (uint32_t)tg_rng_range(r, 40, 600),
-                              ms(tg_rng_range(r, 1, 30)));
-  case 8: /* interactive or bulk */
-    if (u[2] > 0) {
-      uint32_t n = u[2] > 32768 ? 32768 : (uint32_t)u[2];
-      u[2] -= n;
-      return tg_apps_ssh_packet(m, TG_C2S, n, 0);
-    }
-    if (u[1] == 0)
-      return false;
-    u[0] = 9;
-    return tg_apps_ssh_packet(m, TG_C2S, 36, ms(tg_rng_exp(r, 350)));
-  case 9: {
-    u[0] = 8;
-    u[1]--;
-    uint32_t out = tg_rng_chance(r, 0.08)
-                       ? clamp_u32(tg_rng_lognormal(r, 4000, 1.2), 100, 2e5)
-                       : 36;
-    return tg_apps_ssh_packet(m, TG_S2C, out, ms(0.3 + tg_rng_unit(r) * 2));
-  }
-  default:
-    return false;
-  }
+  if (!ol)
+    oo = n;
+  return tg_tcp_msg_bytes(
+      m, rsp ? TG_S2C : TG_C2S,
+      rsp ? ms(0.2 + tg_rng_unit(r)) : ms(tg_rng_exp(r, 30)), buf, n, oo, ol);
 }
 
 /* ---- session spawning --------------------------------------------------- */
-static void start_tcp(tg_gen_t *g, tg_tcp_t *s, int cls) {
+void tg_benign_start_tcp(tg_gen_t *g, tg_tcp_t *s, int cls, uint64_t t) {
   s->a.cls = cls;
-  g->live_sessions++;
-  g->cls[cls].sessions++;
-  tg_tcp_start(g, s, tg_sched_now + tg_rng_below(&s->a.rng, 200) * TG_US);
+  if (cls >= 0) {
+    g->live_sessions++;
+    g->cls[cls].sessions++;
+  }
+  tg_tcp_start(g, s, t);
+}
+
+static void start_tcp(tg_gen_t *g, tg_tcp_t *s, int cls) {
+  tg_benign_start_tcp(g, s, cls,
+                      tg_sched_now + tg_rng_below(&s->a.rng, 200) * TG_US);
 }
 
 static void spawn_tcp(tg_gen_t *g, int cls, tg_rng_t *r) {
@@ -500,7 +221,7 @@ static void spawn_tcp(tg_gen_t *g, int cls, tg_rng_t *r) {
     tg_tcp_ends(s, c, w, pick_family(r, c, w, 0.5), 80);
     s->next = http_next;
     s->app_u64[1] = tg_rng_range(r, 1, 6);
-    s->app_u64[2] = (uintptr_t)tg_apps_domain(r);
+    s->app_u64[2] = (uintptr_t)tg_apps_web_domain(r);
     s->close = tg_rng_chance(r, 0.2) ? TG_CLOSE_RST_C : TG_CLOSE_FIN_C;
     s->close_think_ns = ms(tg_rng_exp(r, 2500));
     break;
@@ -517,7 +238,7 @@ static void spawn_tcp(tg_gen_t *g, int cls, tg_rng_t *r) {
     s->next = tls_next;
     s->app_u64[1] = intra ? tg_rng_range(r, 3, 25) : tg_rng_range(r, 1, 8);
     s->app_u64[2] =
-        (uintptr_t)(intra ? "ehr.hospital.example" : tg_apps_domain(r));
+        (uintptr_t)(intra ? "ehr.hospital.example" : tg_apps_web_domain(r));
     s->app_u64[4] = intra ? 7000 : 22000;
     s->app_u64[5] = intra ? 4000 : 1200;
     s->close = tg_rng_chance(r, 0.1)   ? TG_CLOSE_RST_C
@@ -528,7 +249,7 @@ static void spawn_tcp(tg_gen_t *g, int cls, tg_rng_t *r) {
   }
   case C_SMB_FILES: {
     const tg_host_t *fs = &n->servers[TG_SRV_FS];
-    s = smb_session(g, r, SMB_FILES, c, fs, pick_family(r, c, fs, 0.4));
+    s = smb_session(g, r, TG_SMB_FILES, c, fs, pick_family(r, c, fs, 0.4));
     break;
   }
   case C_SMB_BACKUP:
@@ -539,26 +260,30 @@ static void spawn_tcp(tg_gen_t *g, int cls, tg_rng_t *r) {
     uint64_t k = g->cls[cls].sessions;
     const tg_host_t *dst =
         &n->clients[(k * (cls == C_SMB_BACKUP ? 1 : 7)) % n->nclients];
-    s = smb_session(g, r, cls == C_SMB_BACKUP ? SMB_BACKUP : SMB_DC, src, dst,
-                    4);
+    s = smb_session(g, r, cls == C_SMB_BACKUP ? TG_SMB_BACKUP : TG_SMB_DC, src,
+                    dst, 4);
     break;
   }
   case C_DC_SERVICES: {
     const tg_host_t *dc = &n->servers[TG_SRV_DC];
     double u = tg_rng_unit(r);
     if (u < 0.25) {
-      s = smb_session(g, r, SMB_SYSVOL, c, dc, 4);
+      s = smb_session(g, r, TG_SMB_SYSVOL, c, dc, 4);
       break;
+    }
+    if (u < 0.6) { /* a logon: the Kerberos pre-authentication dance */
+      int typos = tg_rng_chance(r, 0.02) ? 1 : 0;
+      tg_krb_logon(g, r, tg_sched_now + tg_rng_below(r, 200) * TG_US, TG_NOTAG,
+                   c, dc, NULL, typos, cls);
+      return;
     }
     s = tg_tcp_new(g, 0, r);
     if (!s)
       return;
-    bool krb = u < 0.6;
-    tg_tcp_ends(s, c, dc, 4, krb ? 88 : 389);
-    s->next = small_next;
-    s->app_u64[0] = krb ? 1 : tg_rng_range(r, 1, 5);
-    s->app_u64[2] = krb ? 1 : 0;
-    s->close = krb ? TG_CLOSE_FIN_C : TG_CLOSE_FIN_C;
+    tg_tcp_ends(s, c, dc, 4, 389);
+    s->next = ldap_next;
+    s->app_u64[0] = tg_rng_range(r, 1, 5);
+    s->close = TG_CLOSE_FIN_C;
     s->close_think_ns = ms(tg_rng_range(r, 1, 50));
     break;
   }
@@ -566,16 +291,13 @@ static void spawn_tcp(tg_gen_t *g, int cls, tg_rng_t *r) {
     bool ext = tg_rng_chance(r, 0.3);
     const tg_host_t *srv =
         ext ? &n->ext_ssh[tg_rng_below(r, 8)] : &n->servers[TG_SRV_SSH];
-    s = tg_tcp_new(g, 0, r);
-    if (!s)
-      return;
-    tg_tcp_ends(s, c, srv, pick_family(r, c, srv, 0.5), 22);
-    s->next = ssh_next;
-    s->app_u64[1] = tg_rng_range(r, 5, 120);
+    tg_ssh_opts_t o;
+    memset(&o, 0, sizeof o);
+    o.mode = TG_SSH_SHELL;
+    o.keystrokes = (uint32_t)tg_rng_range(r, 5, 120);
     if (tg_rng_chance(r, 0.12))
-      s->app_u64[2] = clamp_u32(tg_rng_lognormal(r, 2e6, 1.0), 1e4, 4e7);
-    s->close = TG_CLOSE_FIN_C;
-    s->close_think_ns = ms(tg_rng_range(r, 10, 500));
+      o.bulk = clamp_u32(tg_rng_lognormal(r, 2e6, 1.0), 1e4, 4e7);
+    s = tg_ssh_session(g, r, &o, c, srv, pick_family(r, c, srv, 0.5));
     break;
   }
   default:
@@ -630,12 +352,19 @@ static void spawn_dns(tg_gen_t *g, tg_rng_t *r) {
     uint64_t t1 = t + 2ULL * res->delay_ns + 60 * TG_US;
     tg_pkt_udp(g, t1, 0, TG_NOTAG, &o, rport, 53, q2, q2l);
     int answers = 1 + (int)tg_rng_below(r, 4);
-    size_t a2l = tg_apps_dns_answer(a2, sizeof a2, q2, q2l, answers, r, false);
+    /* the resolver passes on what it was told: same records both ways */
+    tg_rng_t ar, ar2;
+    tg_rng_fork(r, &ar);
+    ar2 = ar;
+    size_t a2l =
+        tg_apps_dns_answer(a2, sizeof a2, q2, q2l, answers, &ar, false);
     uint64_t t2 =
         t1 + 2ULL * up_srv->delay_ns + tg_rng_range(r, 50, 3000) * TG_US;
     tg_pkt_udp(g, t2, 0, TG_NOTAG, &i, 53, rport, a2, a2l);
-    ta = t2 + 80 * TG_US;
-    pkts += 2;
+    size_t al0 = tg_apps_dns_answer(a, sizeof a, q, ql, answers, &ar2, nx);
+    tg_pkt_udp(g, t2 + 80 * TG_US, 0, TG_NOTAG, &down, 53, cport, a, al0);
+    count_udp(g, C_DNS, pkts + 3);
+    return;
   }
   int answers = qtype == 33 ? 2 : 1 + (int)tg_rng_below(r, 4);
   size_t al = tg_apps_dns_answer(a, sizeof a, q, ql, answers, r, nx);
@@ -675,7 +404,7 @@ static void spawn_icmp(tg_gen_t *g, tg_rng_t *r) {
   uint64_t t = tg_sched_now;
   const tg_host_t *c = tg_netmodel_client(g, r);
   const tg_host_t *dst = tg_rng_chance(r, 0.6)
-                             ? &n->servers[tg_rng_below(r, TG_SRV_COUNT)]
+                             ? &n->servers[tg_rng_below(r, TG_SRV_CLASSIC)]
                              : tg_netmodel_web(g, r);
   int fam = pick_family(r, c, dst, 0.3);
   tg_l3_t up, down;
@@ -707,6 +436,46 @@ static void spawn_icmp(tg_gen_t *g, tg_rng_t *r) {
   count_udp(g, C_ICMP, (uint32_t)(2 * count));
 }
 
+/* ---- QUIC, calls, LAN chatter ------------------------------------------ */
+static void spawn_quic(tg_gen_t *g, tg_rng_t *r) {
+  const tg_host_t *c = tg_netmodel_client(g, r);
+  const tg_host_t *w = tg_netmodel_web(g, r);
+  tg_quic_start(g, r, tg_sched_now + tg_rng_below(r, 200) * TG_US, TG_NOTAG, c,
+                w, pick_family(r, c, w, 0.5), tg_apps_web_domain(r),
+                (uint32_t)tg_rng_range(r, 1, 8), 20000, C_QUIC);
+}
+
+static uint64_t call_length(tg_rng_t *r) {
+  double s = tg_rng_lognormal(r, 40, 0.8);
+  return (uint64_t)((s < 4 ? 4 : s > 3600 ? 3600 : s) * (double)TG_NS);
+}
+
+static void spawn_call(tg_gen_t *g, tg_rng_t *r, bool in_progress) {
+  const tg_host_t *c = tg_netmodel_client(g, r);
+  /* two calls in five go outside, through the carrier's SIP trunk */
+  const tg_host_t *trunk =
+      tg_rng_chance(r, 0.4) ? &g->net.ext_ssh[4 + tg_rng_below(r, 2)] : NULL;
+  uint64_t len = call_length(r);
+  if (in_progress)
+    len = (uint64_t)(tg_rng_unit(r) * (double)len) + TG_NS;
+  tg_voip_call(g, r, tg_sched_now + tg_rng_below(r, 20000) * TG_US, TG_NOTAG, c,
+               trunk, len, in_progress, C_RTP);
+}
+
+static void spawn_discovery(tg_gen_t *g, tg_rng_t *r) {
+  uint64_t t = tg_sched_now;
+  double u = tg_rng_unit(r);
+  int n;
+  if (u < 0.45)
+    n = tg_disc_mdns(g, r, t, TG_NOTAG, tg_netmodel_client(g, r),
+                     tg_rng_chance(r, 0.3));
+  else if (u < 0.8)
+    n = tg_disc_ssdp(g, r, t, TG_NOTAG, tg_netmodel_client(g, r));
+  else
+    n = tg_disc_notify(g, r, t, TG_NOTAG);
+  count_udp(g, C_DISCOVERY, (uint32_t)n);
+}
+
 /* ---- spawners ----------------------------------------------------------- */
 typedef struct spawner {
   tg_actor_t a;
@@ -735,6 +504,15 @@ static bool spawner_step(tg_gen_t *g, tg_actor_t *a) {
     case C_ICMP:
       spawn_icmp(g, &a->rng);
       break;
+    case C_QUIC:
+      spawn_quic(g, &a->rng);
+      break;
+    case C_RTP:
+      spawn_call(g, &a->rng, false);
+      break;
+    case C_DISCOVERY:
+      spawn_discovery(g, &a->rng);
+      break;
     default:
       spawn_tcp(g, sp->cls, &a->rng);
       break;
@@ -759,10 +537,11 @@ int tg_benign_setup(tg_gen_t *g) {
     return 0;
   g->ncls = C_COUNT;
   double total = 0;
+  const bool hard = g->mix == TG_MIX_HARD;
   for (int i = 0; i < C_COUNT; i++)
-    total += cls_def[i].share;
+    total += hard ? hard_share[i] : cls_def[i].share;
   for (int i = 0; i < C_COUNT; i++) {
-    g->cls[i].share = cls_def[i].share / total;
+    g->cls[i].share = (hard ? hard_share[i] : cls_def[i].share) / total;
     g->cls[i].avg_pkts = cls_def[i].est_pkts;
     spawner_t *sp = calloc(1, sizeof *sp);
     if (!sp)
@@ -772,6 +551,21 @@ int tg_benign_setup(tg_gen_t *g) {
     sp->a.cls = -1;
     tg_rng_fork(&g->rng, &sp->a.rng);
     tg_sched_add(g, &sp->a, g->start_ns + spawn_gap(g, sp) % TG_NS);
+    if (i == C_RTP) {
+      /* calls already running when the capture starts: as many as are
+       * in progress on average (at least one when calls are a real part
+       * of the mix) */
+      double per_s = g->rate * g->cls[i].share; /* RTP packets per second */
+      double live = per_s / 130.0;
+      uint32_t k = (uint32_t)(live + tg_rng_unit(&sp->a.rng));
+      if (k == 0 && per_s >= 20)
+        k = 1;
+      uint64_t now = tg_sched_now;
+      tg_sched_now = g->start_ns;
+      for (uint32_t j = 0; j < k && j < 2000; j++)
+        spawn_call(g, &sp->a.rng, true);
+      tg_sched_now = now;
+    }
   }
   return 0;
 }

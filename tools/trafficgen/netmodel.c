@@ -2,21 +2,22 @@
  * Internal: 10.20.0.0/16 and 2001:db8:20::/48. Servers sit in 10.20.0.x
  * (resolvers .53/.54, SMB file server .10, backup .20, domain controller .5,
  * intranet application .80, SSH jump host .22, imaging server .40, modality
- * .41, web portal .81, public web site .82, VPN gateway .25); --hosts
+ * .41, web portal .81, public web site .82, VPN gateway .25, vulnerability
+ * scanner .30, hypervisor .60, storage .61, telephony .70; LAN devices
+ * .150-.181); --hosts
  * workstations from 10.20.1.10 on (240 per /24, client n
  * at 10.20.(1+n/240).(10+n%240), some also at
  * 2001:db8:20:1::(n+0x100)). 10.20.128.0/17 is kept empty (worm and scan
  * targets that do not exist). External servers get random public addresses that
  * avoid special-purpose ranges and the MaxMind test ranges the attacks use. In:
  * the seed. Out: host records owned by tg_gen_t. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "tg.h"
 
 #define CLIENTS_MAX 30000
-#define EXT_WEB 512
-#define EXT_DNS 64
 
 static const struct {
   uint8_t last;
@@ -29,6 +30,8 @@ static const struct {
     [TG_SRV_SSH] = {22, false, 1000},     [TG_SRV_PACS] = {40, true, 1000},
     [TG_SRV_MODALITY] = {41, true, 1000}, [TG_SRV_PORTAL] = {81, false, 1000},
     [TG_SRV_VPN] = {25, false, 1000},     [TG_SRV_WWW] = {82, false, 1000},
+    [TG_SRV_SCANNER] = {30, false, 1000}, [TG_SRV_PBX] = {70, false, 1000},
+    [TG_SRV_HYPERV] = {60, true, 10000},  [TG_SRV_NAS] = {61, true, 10000},
 };
 
 static uint64_t addr_hash(const wd_addr_t *a) {
@@ -161,8 +164,14 @@ int tg_netmodel_init(tg_gen_t *g) {
     g->nhosts = CLIENTS_MAX;
   n->nclients = g->nhosts;
   n->clients = calloc(n->nclients ? n->nclients : 1, sizeof *n->clients);
-  n->ext_web = calloc(EXT_WEB, sizeof *n->ext_web);
-  n->ext_dns = calloc(EXT_DNS, sizeof *n->ext_dns);
+  if (n->n_web == 0)
+    n->n_web = 512;
+  if (n->n_dns == 0)
+    n->n_dns = 64;
+  if (n->web_pow <= 0)
+    n->web_pow = 3;
+  n->ext_web = calloc(n->n_web, sizeof *n->ext_web);
+  n->ext_dns = calloc(n->n_dns, sizeof *n->ext_dns);
   if (!n->clients || !n->ext_web || !n->ext_dns)
     return -1;
   for (uint32_t i = 0; i < n->nclients; i++) {
@@ -193,23 +202,53 @@ int tg_netmodel_init(tg_gen_t *g) {
     h->mbps = server_def[i].mbps;
     h->index = UINT32_MAX;
   }
-  for (int i = 0; i < EXT_WEB; i++)
+  for (uint32_t i = 0; i < n->n_web; i++)
     external(&r, &n->ext_web[i], 0.35, 4, 160);
-  for (int i = 0; i < EXT_DNS; i++)
+  for (uint32_t i = 0; i < n->n_dns; i++)
     external(&r, &n->ext_dns[i], 0.5, 2, 90);
   for (int i = 0; i < 4; i++)
     external(&r, &n->ext_ntp[i], 0.5, 5, 40);
   for (int i = 0; i < 8; i++)
     external(&r, &n->ext_ssh[i], 0.3, 10, 120);
-  for (int i = 0; i < EXT_WEB; i++)
+  for (uint32_t i = 0; i < n->n_web; i++)
     memcpy(n->ext_web[i].mac, router, 6);
-  for (int i = 0; i < EXT_DNS; i++)
+  for (uint32_t i = 0; i < n->n_dns; i++)
     memcpy(n->ext_dns[i].mac, router, 6);
   for (int i = 0; i < 4; i++)
     memcpy(n->ext_ntp[i].mac, router, 6);
   for (int i = 0; i < 8; i++)
     memcpy(n->ext_ssh[i].mac, router, 6);
+  /* devices that announce themselves on the LAN (SSDP, mDNS): printers,
+   * displays, conference systems, device gateways at 10.20.0.150 on */
+  for (int i = 0; i < TG_DEVICES; i++) {
+    tg_host_t *h = &n->devices[i];
+    v4(&h->a4, 10, 20, 0, (uint8_t)(150 + i));
+    v6_facility(&h->a6, 0, (uint32_t)(150 + i));
+    h->has4 = true;
+    h->has6 = i % 2 == 0;
+    h->internal = true;
+    h->windows = false;
+    h->ttl = 64;
+    tg_netmodel_mac_for(&h->a4, h->mac);
+    h->delay_ns = (uint32_t)tg_rng_range(&r, 60, 400) * TG_US;
+    h->mbps = 100;
+    h->index = UINT32_MAX;
+  }
   return 0;
+}
+
+void tg_netmodel_mcast_mac(const wd_addr_t *a, uint8_t mac[6]) {
+  if (wd_addr_is_v4(a)) { /* RFC 1112: 01:00:5e + low 23 bits */
+    mac[0] = 0x01;
+    mac[1] = 0x00;
+    mac[2] = 0x5e;
+    mac[3] = a->b[13] & 0x7f;
+    mac[4] = a->b[14];
+    mac[5] = a->b[15];
+  } else { /* RFC 2464: 33:33 + low 32 bits */
+    mac[0] = mac[1] = 0x33;
+    memcpy(mac + 2, a->b + 12, 4);
+  }
 }
 
 void tg_netmodel_free(tg_gen_t *g) {
@@ -226,14 +265,17 @@ const tg_host_t *tg_netmodel_client(tg_gen_t *g, tg_rng_t *r) {
 const tg_host_t *tg_netmodel_web(tg_gen_t *g, tg_rng_t *r) {
   /* popularity: a few sites get most of the sessions (Zipf-like) */
   double u = tg_rng_unit(r);
-  uint32_t i = (uint32_t)(EXT_WEB * u * u * u);
-  return &g->net.ext_web[i < EXT_WEB ? i : EXT_WEB - 1];
+  uint32_t n = g->net.n_web;
+  double x = g->net.web_pow == 3 ? u * u * u : pow(u, g->net.web_pow);
+  uint32_t i = (uint32_t)(n * x);
+  return &g->net.ext_web[i < n ? i : n - 1];
 }
 
 const tg_host_t *tg_netmodel_upstream_dns(tg_gen_t *g, tg_rng_t *r) {
   double u = tg_rng_unit(r);
-  uint32_t i = (uint32_t)(EXT_DNS * u * u);
-  return &g->net.ext_dns[i < EXT_DNS ? i : EXT_DNS - 1];
+  uint32_t n = g->net.n_dns;
+  uint32_t i = (uint32_t)(n * u * u);
+  return &g->net.ext_dns[i < n ? i : n - 1];
 }
 
 static const tg_host_t *find_known(tg_gen_t *g, const wd_addr_t *a) {
@@ -241,6 +283,10 @@ static const tg_host_t *find_known(tg_gen_t *g, const wd_addr_t *a) {
   for (int i = 0; i < TG_SRV_COUNT; i++)
     if (wd_addr_eq(a, &n->servers[i].a4) || wd_addr_eq(a, &n->servers[i].a6))
       return &n->servers[i];
+  for (int i = 0; i < TG_DEVICES; i++)
+    if (wd_addr_eq(a, &n->devices[i].a4) ||
+        (n->devices[i].has6 && wd_addr_eq(a, &n->devices[i].a6)))
+      return &n->devices[i];
   if (!tg_netmodel_is_internal(a))
     return NULL;
   uint32_t idx = UINT32_MAX;

@@ -214,6 +214,12 @@ void tg_pkt_tcp(tg_gen_t *g, uint64_t ts, tg_tag_t tag, const tg_l3_t *l3,
 int tg_pkt_udp(tg_gen_t *g, uint64_t ts, uint64_t frag_gap_ns, tg_tag_t tag,
                const tg_l3_t *l3, uint16_t sport, uint16_t dport,
                const uint8_t *pl, size_t plen) {
+  return tg_pkt_udp_ex(g, ts, frag_gap_ns, tag, l3, sport, dport, pl, plen, 0);
+}
+
+int tg_pkt_udp_ex(tg_gen_t *g, uint64_t ts, uint64_t frag_gap_ns, tg_tag_t tag,
+                  const tg_l3_t *l3, uint16_t sport, uint16_t dport,
+                  const uint8_t *pl, size_t plen, unsigned flags) {
   bool v4 = wd_addr_is_v4(l3->src);
   size_t iph = v4 ? 20 : 40;
   if (plen > TG_L4_MAX - 8)
@@ -243,10 +249,13 @@ int tg_pkt_udp(tg_gen_t *g, uint64_t ts, uint64_t frag_gap_ns, tg_tag_t tag,
   f.df = false;
   size_t per = v4 ? ((TG_MTU - 20) & ~(size_t)7) : ((TG_MTU - 48) & ~(size_t)7);
   uint32_t id6 = ((uint32_t)l3->ipid << 16) ^ sport ^ ((uint32_t)dport << 5);
-  int n = 0;
+  int n = 0, queued = 0;
   for (size_t off = 0; off < ul; off += per, n++) {
     size_t k = ul - off < per ? ul - off : per;
     bool more = off + k < ul;
+    if (off == 0 && (flags & TG_UDP_NO_FIRST))
+      continue; /* the first fragment was lost or filtered upstream */
+    queued++;
     if (v4) {
       uint16_t ff = (uint16_t)((off / 8) | (more ? 0x2000 : 0));
       ip_hdr(pkt, &f, 17, k, ff);
@@ -263,7 +272,7 @@ int tg_pkt_udp(tg_gen_t *g, uint64_t ts, uint64_t frag_gap_ns, tg_tag_t tag,
       emit(g, ts + (uint64_t)n * frag_gap_ns, tag, &f, pkt, 48 + k);
     }
   }
-  return n;
+  return queued;
 }
 
 void tg_pkt_icmp(tg_gen_t *g, uint64_t ts, tg_tag_t tag, const tg_l3_t *l3,

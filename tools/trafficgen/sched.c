@@ -137,7 +137,8 @@ static void write_one(tg_gen_t *g, const tg_pktq_t *p) {
     ts -= ts % TG_US; /* what a microsecond file can hold */
   h.ts.tv_sec = (time_t)(ts / TG_NS);
   h.ts.tv_usec = (suseconds_t)(g->nano ? ts % TG_NS : (ts % TG_NS) / TG_US);
-  h.caplen = h.len = p->len;
+  h.len = p->len;
+  h.caplen = g->snaplen && p->len > g->snaplen ? g->snaplen : p->len;
   pcap_dump((u_char *)g->dumper, &h, p->data);
   if (g->written == 0)
     g->first_ts = ts;

@@ -22,7 +22,7 @@ static bool nb_finish(tg_msg_t *m, tg_buf_t *b, uint32_t extra, int fill) {
   if (b->over)
     return false;
   uint32_t nb = (uint32_t)b->len - 4 + extra;
-  if (nb > 0x1ffff)
+  if (nb > 0xffffff) /* SMB2's stream length has 24 bits ([MS-SMB2] 2.1) */
     return false;
   b->p[0] = 0x00; /* session message */
   b->p[1] = (uint8_t)(nb >> 16);
@@ -417,13 +417,38 @@ bool tg_smb2_msg(tg_msg_t *m, const tg_smb2_t *h, uint32_t count,
       tg_put64le(&b, ft);      /* SystemTime */
       tg_put64le(&b, 0);       /* ServerStartTime */
       tg_put16le(&b, 128);     /* SecurityBufferOffset */
-      tg_put16le(&b, 74);      /* SecurityBufferLength */
-      tg_put32le(&b, 0);
-      spnego_blob(&b, false, 0);
-      extra = 64;
+      if (h->blob) {
+        tg_put16le(&b, h->bloblen);
+        tg_put32le(&b, 0);
+        tg_put(&b, h->blob, h->bloblen);
+      } else {
+        tg_put16le(&b, 74); /* SecurityBufferLength */
+        tg_put32le(&b, 0);
+        spnego_blob(&b, false, 0);
+        extra = 64;
+      }
     }
     break;
   case TG_SMB2_SESSION_SETUP:
+    if (h->blob) { /* a real SPNEGO token ([MS-SMB2] 2.2.5, 2.2.6) */
+      if (!h->reply) {
+        tg_put16le(&b, 25);
+        tg_put8(&b, 0);
+        tg_put8(&b, 1);
+        tg_put32le(&b, 1);
+        tg_put32le(&b, 0);
+        tg_put16le(&b, 88);
+        tg_put16le(&b, h->bloblen);
+        tg_put64le(&b, 0);
+      } else {
+        tg_put16le(&b, 9);
+        tg_put16le(&b, 0);
+        tg_put16le(&b, (uint16_t)(h->bloblen ? 72 : 0));
+        tg_put16le(&b, h->bloblen);
+      }
+      tg_put(&b, h->blob, h->bloblen);
+      break;
+    }
     if (!h->reply) {
       tg_put16le(&b, 25);
       tg_put8(&b, 0);    /* Flags */
@@ -563,4 +588,428 @@ bool tg_smb2_msg(tg_msg_t *m, const tg_smb2_t *h, uint32_t count,
     break;
   }
   return nb_finish(m, &b, extra, fill);
+}
+
+/* ---- SMB1 messages built whole into a buffer ---------------------------
+ * Each appends one NetBIOS session message (header, SMB, parameters and
+ * data, data bytes zero) to b, so that several can share one TCP message
+ * and tg_tcp_msg_bytes can turn the largest data region into filler. */
+
+static size_t b_nb_start(tg_buf_t *b) {
+  size_t at = b->len;
+  tg_put32be(b, 0);
+  return at;
+}
+
+static void b_nb_finish(tg_buf_t *b, size_t at) {
+  if (b->over || at + 4 > b->len)
+    return;
+  uint32_t n = (uint32_t)(b->len - at - 4);
+  b->p[at] = 0;
+  b->p[at + 1] = (uint8_t)(n >> 16);
+  b->p[at + 2] = (uint8_t)(n >> 8);
+  b->p[at + 3] = (uint8_t)n;
+}
+
+/* offset from the start of the SMB header of this message */
+static uint32_t b_off(const tg_buf_t *b, size_t nb) {
+  return (uint32_t)(b->len - nb - 4);
+}
+
+static void b_align(tg_buf_t *b, size_t nb, unsigned to) {
+  while (b_off(b, nb) % to)
+    tg_put8(b, 0);
+}
+
+size_t tg_smb1_b_trans(tg_buf_t *b, const tg_smb1_t *h,
+                       const tg_smb1_trans_t *t, size_t *data_at) {
+  size_t nb = b_nb_start(b);
+  smb1_hdr(b, h);
+  size_t poff, doff, bc;
+  bool nt = t->cmd == TG_SMB1_NT_TRANSACT;
+  if (nt) { /* [MS-CIFS] 2.2.4.62.1 */
+    tg_put8(b, (uint8_t)(19 + t->nsetup));
+    tg_put8(b, t->max_setup);
+    tg_put16le(b, 0);
+    tg_put32le(b, t->total_param);
+    tg_put32le(b, t->total_data);
+    tg_put32le(b, t->max_param);
+    tg_put32le(b, t->max_data);
+    tg_put32le(b, t->nparam);
+    poff = b->len;
+    tg_put32le(b, 0);
+    tg_put32le(b, t->ndata);
+    doff = b->len;
+    tg_put32le(b, 0);
+    tg_put8(b, (uint8_t)t->nsetup);
+    tg_put16le(b, t->function);
+  } else { /* TRANSACTION 2.2.4.33.1, TRANSACTION2 2.2.4.46.1 */
+    tg_put8(b, (uint8_t)(14 + t->nsetup));
+    tg_put16le(b, (uint16_t)t->total_param);
+    tg_put16le(b, (uint16_t)t->total_data);
+    tg_put16le(b, (uint16_t)t->max_param);
+    tg_put16le(b, (uint16_t)t->max_data);
+    tg_put8(b, t->max_setup);
+    tg_put8(b, 0);
+    tg_put16le(b, 0); /* Flags */
+    tg_put32le(b, t->timeout);
+    tg_put16le(b, 0);
+    tg_put16le(b, (uint16_t)t->nparam);
+    poff = b->len;
+    tg_put16le(b, 0);
+    tg_put16le(b, (uint16_t)t->ndata);
+    doff = b->len;
+    tg_put16le(b, 0);
+    tg_put8(b, (uint8_t)t->nsetup);
+    tg_put8(b, 0);
+  }
+  for (int i = 0; i < t->nsetup; i++)
+    tg_put16le(b, t->setup[i]);
+  bc = b->len;
+  tg_put16le(b, 0);
+  if (t->cmd == TG_SMB1_TRANSACTION) { /* Name: Unicode, 2-byte aligned */
+    b_align(b, nb, 2);
+    tg_pututf16(b, t->name ? t->name : "", true);
+  } else if (!nt) {
+    tg_put8(b, 0); /* TRANSACTION2: Name unused, one null */
+  }
+  b_align(b, nb, 4);
+  uint32_t p_at = b_off(b, nb);
+  if (t->nparam) {
+    if (t->param)
+      tg_put(b, t->param, t->nparam);
+    else
+      tg_putz(b, t->nparam);
+  }
+  b_align(b, nb, 4);
+  uint32_t d_at = b_off(b, nb);
+  if (data_at)
+    *data_at = b->len;
+  if (t->data)
+    tg_put(b, t->data, t->ndata);
+  else
+    tg_putz(b, t->ndata);
+  if (nt) {
+    tg_set32le(b, poff, t->nparam ? p_at : 0);
+    tg_set32le(b, doff, d_at);
+  } else {
+    tg_set16le(b, poff, (uint16_t)p_at);
+    tg_set16le(b, doff, (uint16_t)d_at);
+  }
+  tg_set16le(b, bc, (uint16_t)(b->len - bc - 2));
+  b_nb_finish(b, nb);
+  return b->over ? 0 : b->len - nb;
+}
+
+size_t tg_smb1_b_secondary(tg_buf_t *b, const tg_smb1_t *h,
+                           const tg_smb1_sec_t *s, size_t *data_at) {
+  size_t nb = b_nb_start(b);
+  smb1_hdr(b, h);
+  size_t poff, doff;
+  if (h->cmd == TG_SMB1_NT_TRANSACT_SECONDARY) { /* 2.2.4.63.1 */
+    tg_put8(b, 18);
+    tg_putz(b, 3);
+    tg_put32le(b, s->total_param);
+    tg_put32le(b, s->total_data);
+    tg_put32le(b, s->nparam);
+    poff = b->len;
+    tg_put32le(b, 0);
+    tg_put32le(b, s->param_disp);
+    tg_put32le(b, s->ndata);
+    doff = b->len;
+    tg_put32le(b, 0);
+    tg_put32le(b, s->data_disp);
+    tg_put8(b, 0);
+  } else { /* TRANSACTION_SECONDARY 2.2.4.34.1 (8 words), TRANS2 + FID */
+    bool t2 = h->cmd == TG_SMB1_TRANS2_SECONDARY;
+    tg_put8(b, t2 ? 9 : 8);
+    tg_put16le(b, (uint16_t)s->total_param);
+    tg_put16le(b, (uint16_t)s->total_data);
+    tg_put16le(b, (uint16_t)s->nparam);
+    poff = b->len;
+    tg_put16le(b, 0);
+    tg_put16le(b, (uint16_t)s->param_disp);
+    tg_put16le(b, (uint16_t)s->ndata);
+    doff = b->len;
+    tg_put16le(b, 0);
+    tg_put16le(b, (uint16_t)s->data_disp);
+    if (t2)
+      tg_put16le(b, s->fid);
+  }
+  size_t bc = b->len;
+  tg_put16le(b, 0);
+  b_align(b, nb, 4);
+  uint32_t p_at = b_off(b, nb);
+  if (s->nparam) {
+    if (s->param)
+      tg_put(b, s->param, s->nparam);
+    else
+      tg_putz(b, s->nparam);
+  }
+  uint32_t d_at = b_off(b, nb);
+  if (data_at)
+    *data_at = b->len;
+  tg_putz(b, s->ndata);
+  if (h->cmd == TG_SMB1_NT_TRANSACT_SECONDARY) {
+    tg_set32le(b, poff, s->nparam ? p_at : 0);
+    tg_set32le(b, doff, s->ndata ? d_at : 0);
+  } else {
+    tg_set16le(b, poff, (uint16_t)(s->nparam ? p_at : 0));
+    tg_set16le(b, doff, (uint16_t)(s->ndata ? d_at : 0));
+  }
+  tg_set16le(b, bc, (uint16_t)(b->len - bc - 2));
+  b_nb_finish(b, nb);
+  return b->over ? 0 : b->len - nb;
+}
+
+size_t tg_smb1_b_trans_resp(tg_buf_t *b, const tg_smb1_t *h,
+                            const tg_smb1_sec_t *s, size_t *data_at) {
+  size_t nb = b_nb_start(b);
+  smb1_hdr(b, h);
+  size_t poff, doff;
+  if (h->cmd == TG_SMB1_NT_TRANSACT) { /* 2.2.4.62.2 */
+    tg_put8(b, 18);
+    tg_putz(b, 3);
+    tg_put32le(b, s->total_param);
+    tg_put32le(b, s->total_data);
+    tg_put32le(b, s->nparam);
+    poff = b->len;
+    tg_put32le(b, 0);
+    tg_put32le(b, s->param_disp);
+    tg_put32le(b, s->ndata);
+    doff = b->len;
+    tg_put32le(b, 0);
+    tg_put32le(b, s->data_disp);
+    tg_put8(b, 0); /* SetupCount */
+  } else {         /* TRANSACTION / TRANSACTION2 response, 2.2.4.33.2 */
+    tg_put8(b, 10);
+    tg_put16le(b, (uint16_t)s->total_param);
+    tg_put16le(b, (uint16_t)s->total_data);
+    tg_put16le(b, 0);
+    tg_put16le(b, (uint16_t)s->nparam);
+    poff = b->len;
+    tg_put16le(b, 0);
+    tg_put16le(b, (uint16_t)s->param_disp);
+    tg_put16le(b, (uint16_t)s->ndata);
+    doff = b->len;
+    tg_put16le(b, 0);
+    tg_put16le(b, (uint16_t)s->data_disp);
+    tg_put8(b, 0);
+    tg_put8(b, 0);
+  }
+  size_t bc = b->len;
+  tg_put16le(b, 0);
+  b_align(b, nb, 4);
+  uint32_t p_at = b_off(b, nb);
+  if (s->nparam) {
+    if (s->param)
+      tg_put(b, s->param, s->nparam);
+    else
+      tg_putz(b, s->nparam);
+  }
+  b_align(b, nb, 4);
+  uint32_t d_at = b_off(b, nb);
+  if (data_at)
+    *data_at = b->len;
+  tg_putz(b, s->ndata);
+  if (h->cmd == TG_SMB1_NT_TRANSACT) {
+    tg_set32le(b, poff, p_at);
+    tg_set32le(b, doff, d_at);
+  } else {
+    tg_set16le(b, poff, (uint16_t)p_at);
+    tg_set16le(b, doff, (uint16_t)d_at);
+  }
+  tg_set16le(b, bc, (uint16_t)(b->len - bc - 2));
+  b_nb_finish(b, nb);
+  return b->over ? 0 : b->len - nb;
+}
+
+size_t tg_smb1_b_error(tg_buf_t *b, const tg_smb1_t *h) {
+  size_t nb = b_nb_start(b);
+  smb1_hdr(b, h);
+  tg_put8(b, 0);
+  tg_put16le(b, 0);
+  b_nb_finish(b, nb);
+  return b->over ? 0 : b->len - nb;
+}
+
+size_t tg_smb1_b_nt_create(tg_buf_t *b, const tg_smb1_t *h, const char *name) {
+  size_t nb = b_nb_start(b);
+  smb1_hdr(b, h);
+  tg_put8(b, 24); /* [MS-CIFS] 2.2.4.64.1 */
+  tg_put8(b, 0xff);
+  tg_put8(b, 0);
+  size_t andx = b->len;
+  tg_put16le(b, 0);
+  tg_put8(b, 0);
+  tg_put16le(b, (uint16_t)(2 * strlen(name)));
+  tg_put32le(b, 0x16);       /* Flags: request oplock, batch, extended */
+  tg_put32le(b, 0);          /* RootDirectoryFID */
+  tg_put32le(b, 0x0002019f); /* DesiredAccess: read/write + attributes */
+  tg_put64le(b, 0);          /* AllocationSize */
+  tg_put32le(b, 0);          /* ExtFileAttributes */
+  tg_put32le(b, 3);          /* ShareAccess: read, write */
+  tg_put32le(b, 1);          /* CreateDisposition: FILE_OPEN */
+  tg_put32le(b, 0x00000040); /* CreateOptions: non-directory */
+  tg_put32le(b, 2);          /* ImpersonationLevel: impersonation */
+  tg_put8(b, 0);             /* SecurityFlags */
+  size_t bc = b->len;
+  tg_put16le(b, 0);
+  b_align(b, nb, 2);
+  tg_pututf16(b, name, true);
+  tg_set16le(b, bc, (uint16_t)(b->len - bc - 2));
+  tg_set16le(b, andx, (uint16_t)b_off(b, nb));
+  b_nb_finish(b, nb);
+  return b->over ? 0 : b->len - nb;
+}
+
+size_t tg_smb1_b_nt_create_resp(tg_buf_t *b, const tg_smb1_t *h, uint16_t fid,
+                                uint64_t now_ns) {
+  size_t nb = b_nb_start(b);
+  smb1_hdr(b, h);
+  tg_put8(b, 34); /* [MS-CIFS] 2.2.4.64.2 */
+  tg_put8(b, 0xff);
+  tg_put8(b, 0);
+  size_t andx = b->len;
+  tg_put16le(b, 0);
+  tg_put8(b, 0); /* OpLockLevel */
+  tg_put16le(b, fid);
+  tg_put32le(b, 1); /* CreateDisposition: opened */
+  uint64_t ft = now_ns / 100 + FILETIME_EPOCH;
+  for (int i = 0; i < 4; i++)
+    tg_put64le(b, i == 0 ? 0 : ft);
+  tg_put32le(b, 0x80);   /* ExtFileAttributes: normal */
+  tg_put64le(b, 4096);   /* AllocationSize */
+  tg_put64le(b, 0);      /* EndOfFile */
+  tg_put16le(b, 2);      /* ResourceType: message-mode named pipe */
+  tg_put16le(b, 0x05ff); /* NMPipeStatus: message mode, read, ICount 255 */
+  tg_put8(b, 0);
+  tg_put16le(b, 0);
+  tg_set16le(b, andx, (uint16_t)b_off(b, nb));
+  b_nb_finish(b, nb);
+  return b->over ? 0 : b->len - nb;
+}
+
+size_t tg_smb1_b_write_andx(tg_buf_t *b, const tg_smb1_t *h, uint16_t fid,
+                            uint16_t mode, uint16_t remaining, uint32_t n,
+                            size_t *data_at) {
+  size_t nb = b_nb_start(b);
+  smb1_hdr(b, h);
+  tg_put8(b, 14); /* [MS-CIFS] 2.2.4.43.1, with OffsetHigh */
+  tg_put8(b, 0xff);
+  tg_put8(b, 0);
+  size_t andx = b->len;
+  tg_put16le(b, 0);
+  tg_put16le(b, fid);
+  tg_put32le(b, 0); /* Offset */
+  tg_put32le(b, 0); /* Timeout */
+  tg_put16le(b, mode);
+  tg_put16le(b, remaining);
+  tg_put16le(b, 0);           /* DataLengthHigh */
+  tg_put16le(b, (uint16_t)n); /* DataLength */
+  size_t doff = b->len;
+  tg_put16le(b, 0);
+  tg_put32le(b, 0); /* OffsetHigh */
+  size_t bc = b->len;
+  tg_put16le(b, 0);
+  tg_put8(b, 0); /* Pad */
+  uint32_t d_at = b_off(b, nb);
+  if (data_at)
+    *data_at = b->len;
+  tg_putz(b, n);
+  tg_set16le(b, doff, (uint16_t)d_at);
+  tg_set16le(b, bc, (uint16_t)(b->len - bc - 2));
+  tg_set16le(b, andx, (uint16_t)b_off(b, nb));
+  b_nb_finish(b, nb);
+  return b->over ? 0 : b->len - nb;
+}
+
+size_t tg_smb1_b_write_andx_resp(tg_buf_t *b, const tg_smb1_t *h,
+                                 uint32_t count) {
+  size_t nb = b_nb_start(b);
+  smb1_hdr(b, h);
+  tg_put8(b, 6); /* 2.2.4.43.2 */
+  tg_put8(b, 0xff);
+  tg_put8(b, 0);
+  size_t andx = b->len;
+  tg_put16le(b, 0);
+  tg_put16le(b, (uint16_t)count);
+  tg_put16le(b, 0xffff); /* Available: a pipe */
+  tg_put32le(b, 0);
+  tg_put16le(b, 0);
+  tg_set16le(b, andx, (uint16_t)b_off(b, nb));
+  b_nb_finish(b, nb);
+  return b->over ? 0 : b->len - nb;
+}
+
+/* Extended security ([MS-SMB] 2.2.4.5.2.1, 2.2.4.6). */
+size_t tg_smb1_b_negotiate_ext_resp(tg_buf_t *b, const tg_smb1_t *h,
+                                    uint64_t now_ns, tg_rng_t *r) {
+  size_t nb = b_nb_start(b);
+  smb1_hdr(b, h);
+  tg_put8(b, 17);
+  tg_put16le(b, 5); /* "NT LM 0.12" */
+  tg_put8(b, 0x03); /* user level, challenge/response */
+  tg_put16le(b, 50);
+  tg_put16le(b, 1);
+  tg_put32le(b, 16644);
+  tg_put32le(b, 65536);
+  tg_put32le(b, 0);
+  tg_put32le(b, 0x8001f3fcu); /* ... | CAP_EXTENDED_SECURITY */
+  tg_put64le(b, now_ns / 100 + FILETIME_EPOCH);
+  tg_put16le(b, 0);
+  tg_put8(b, 0); /* ChallengeLength: 0 with extended security */
+  size_t bc = b->len;
+  tg_put16le(b, 0);
+  uint8_t guid[16], blob[200];
+  tg_rng_bytes(r, guid, 16);
+  tg_put(b, guid, 16);
+  size_t bl = tg_auth_spnego_hints(blob, sizeof blob);
+  tg_put(b, blob, bl);
+  tg_set16le(b, bc, (uint16_t)(b->len - bc - 2));
+  b_nb_finish(b, nb);
+  return b->over ? 0 : b->len - nb;
+}
+
+size_t tg_smb1_b_session_setup_ext(tg_buf_t *b, const tg_smb1_t *h,
+                                   const uint8_t *blob, size_t bl) {
+  size_t nb = b_nb_start(b);
+  smb1_hdr(b, h);
+  bool reply = h->reply;
+  tg_put8(b, reply ? 4 : 12);
+  tg_put8(b, 0xff);
+  tg_put8(b, 0);
+  size_t andx = b->len;
+  tg_put16le(b, 0);
+  if (reply) {
+    tg_put16le(b, 0); /* Action */
+    tg_put16le(b, (uint16_t)bl);
+  } else {
+    tg_put16le(b, 16644); /* MaxBufferSize */
+    tg_put16le(b, 50);    /* MaxMpxCount */
+    tg_put16le(b, 0);     /* VcNumber */
+    tg_put32le(b, 0);     /* SessionKey */
+    tg_put16le(b, (uint16_t)bl);
+    tg_put32le(b, 0);
+    tg_put32le(b, 0x8000e05cu); /* CAP_EXTENDED_SECURITY | unicode ... */
+  }
+  size_t bc = b->len;
+  tg_put16le(b, 0);
+  tg_put(b, blob, bl);
+  b_align(b, nb, 2);
+  tg_pututf16(b, reply ? "Windows Server 2012 R2 9600" : "Windows 7 7601",
+              true);
+  tg_pututf16(b, reply ? "Windows Server 2012 R2 6.3" : "Windows 7 6.1", true);
+  tg_set16le(b, bc, (uint16_t)(b->len - bc - 2));
+  tg_set16le(b, andx, (uint16_t)b_off(b, nb));
+  b_nb_finish(b, nb);
+  return b->over ? 0 : b->len - nb;
+}
+
+bool tg_smb_msg_from(tg_msg_t *m, int dir, uint64_t think, const tg_buf_t *b,
+                     size_t opq_off, size_t opq_len, int fill) {
+  if (!tg_tcp_msg_bytes(m, dir, think, b->p, b->len, opq_off, opq_len))
+    return false;
+  m->fill = (uint8_t)fill;
+  return true;
 }

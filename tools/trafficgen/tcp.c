@@ -57,31 +57,44 @@ static void seg(tg_gen_t *g, tg_tcp_t *s, int side, uint64_t ts, uint8_t flags,
     s->last_ts[side] = ts;
 }
 
+/* Bytes [off, off + k) of message m: the literal head, then filler, then
+ * the literal tail (the last tail_len bytes of hdr). */
 static void msg_bytes(const tg_gen_t *g, const tg_tcp_t *s, const tg_msg_t *m,
                       uint32_t off, uint32_t k, uint8_t *out) {
+  uint32_t head = (uint32_t)(m->hdr_len - m->tail_len);
+  uint32_t tail_at = m->len - m->tail_len;
   uint32_t i = 0;
-  if (off < m->hdr_len) {
-    uint32_t n = m->hdr_len - off;
-    if (n > k)
-      n = k;
-    memcpy(out, m->hdr + off, n);
-    i = n;
-  }
-  if (i >= k)
-    return;
-  if (m->fill == TG_FILL_ZERO) {
-    memset(out + i, 0, k - i);
-    return;
-  }
-  const uint8_t *blk = m->fill == TG_FILL_TEXT ? g->fill_text : g->fill_rand;
-  uint32_t pos = (off + i + s->salt) & (TG_FILL_SIZE - 1);
   while (i < k) {
-    uint32_t n = k - i;
-    if (n > TG_FILL_SIZE - pos)
-      n = TG_FILL_SIZE - pos;
-    memcpy(out + i, blk + pos, n);
+    uint32_t o = off + i, n;
+    if (o < head) {
+      n = head - o;
+      if (n > k - i)
+        n = k - i;
+      memcpy(out + i, m->hdr + o, n);
+    } else if (o >= tail_at) {
+      n = k - i;
+      memcpy(out + i, m->hdr + head + (o - tail_at), n);
+    } else {
+      n = tail_at - o;
+      if (n > k - i)
+        n = k - i;
+      if (m->fill == TG_FILL_ZERO) {
+        memset(out + i, 0, n);
+      } else {
+        const uint8_t *blk =
+            m->fill == TG_FILL_TEXT ? g->fill_text : g->fill_rand;
+        uint32_t pos = (o + s->salt) & (TG_FILL_SIZE - 1);
+        for (uint32_t j = 0; j < n;) {
+          uint32_t c = n - j;
+          if (c > TG_FILL_SIZE - pos)
+            c = TG_FILL_SIZE - pos;
+          memcpy(out + i + j, blk + pos, c);
+          j += c;
+          pos = 0;
+        }
+      }
+    }
     i += n;
-    pos = 0;
   }
 }
 
@@ -106,6 +119,7 @@ static bool fetch(tg_gen_t *g, tg_tcp_t *s, int slot) {
   m->not_before = 0;
   m->think_ns = 0;
   m->fill = TG_FILL_RAND;
+  m->tail_len = 0;
   if (!s->next || !s->next(g, s, m)) {
     s->done_msgs = true;
     return false;
@@ -311,6 +325,7 @@ void tg_tcp_msg_init(tg_msg_t *m, int dir, uint64_t think_ns) {
   m->dir = (uint8_t)dir;
   m->fill = TG_FILL_RAND;
   m->hdr_len = 0;
+  m->tail_len = 0;
   m->len = 0;
   m->think_ns = think_ns;
   m->not_before = 0;
@@ -326,4 +341,21 @@ void tg_tcp_msg_done(tg_msg_t *m, const tg_buf_t *b, uint32_t extra, int fill) {
   m->hdr_len = (uint16_t)b->len;
   m->len = (uint32_t)b->len + extra;
   m->fill = (uint8_t)fill;
+}
+
+bool tg_tcp_msg_bytes(tg_msg_t *m, int dir, uint64_t think_ns, const uint8_t *p,
+                      size_t len, size_t opq_off, size_t opq_len) {
+  tg_tcp_msg_init(m, dir, think_ns);
+  if (opq_off > len || opq_len > len - opq_off)
+    return false;
+  size_t tail = len - opq_off - opq_len;
+  if (opq_off + tail > sizeof m->hdr)
+    return false;
+  memcpy(m->hdr, p, opq_off);
+  memcpy(m->hdr + opq_off, p + opq_off + opq_len, tail);
+  m->hdr_len = (uint16_t)(opq_off + tail);
+  m->tail_len = (uint16_t)tail;
+  m->len = (uint32_t)len;
+  m->fill = TG_FILL_RAND;
+  return true;
 }

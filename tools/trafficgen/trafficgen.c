@@ -33,49 +33,88 @@ static const char usage[] =
     "                          options give a byte-identical capture\n"
     "  --start EPOCH_SECONDS   time of the first packet (default 1767603600,\n"
     "                          2026-01-05 09:00:00 UTC)\n"
-    "  --duration SECONDS      length of the capture (default 60; bench and\n"
-    "                          none: until --packets / the attacks end)\n"
+    "  --duration SECONDS      length of the capture (default 60; long-benign\n"
+    "                          10800; bench, bench-hard and none: until\n"
+    "                          --packets / the attacks end)\n"
     "  --hosts N               workstations of the facility (default 200,\n"
-    "                          bench 2000, at most 30000)\n"
+    "                          bench 2000, bench-hard 3000, at most 30000)\n"
     "  --rate PKTS_PER_S       benign packets per second (default: benign\n"
-    "                          2000, demo 1000, bench 50000, none 0)\n"
+    "                          2000, demo 1000, bench and bench-hard 50000,\n"
+    "                          long-benign 40, none 0)\n"
     "  --packets N             stop after N packets (bench default 5000000)\n"
+    "  --snaplen N             capture at most N bytes of each frame (64 to\n"
+    "                          262144), wire lengths kept, like tcpdump -s\n"
     "  --linktype TYPE         ether (default), sll, sll2, raw, null\n"
     "  --vlan ID[,ID]          802.1Q tag, or QinQ outer,inner (ether only)\n"
     "  --nanosecond            nanosecond-resolution pcap\n"
     "  --profile NAME          benign (default): benign traffic only;\n"
     "                          demo: 60 s of benign traffic plus one of\n"
     "                          every attack; bench: the benign mix, fast,\n"
-    "                          >= 5 million packets; none: attacks only\n"
+    "                          >= 5 million packets; bench-hard: a harder\n"
+    "                          mix (many flows and outside addresses) with\n"
+    "                          every attack kind; long-benign: hours at a\n"
+    "                          low rate with every look-alike; none:\n"
+    "                          attacks only\n"
     "  --attack KIND[:k=v,...] inject an attack (repeatable), see below\n"
+    "  --benign KIND[:k=v,...] inject benign traffic that looks like an\n"
+    "                          attack (repeatable; truth rows of detector\n"
+    "                          none), see below\n"
     "  -q, --quiet             no summary on standard error\n"
     "  -h, --help              this text\n"
     "\n"
     "Attack kinds and options (at= is seconds after --start; default:\n"
     "spread evenly over the capture; src=/dst= take IPv4 or IPv6 addresses;\n"
-    "ipv6=1 uses IPv6 defaults):\n"
-    "  ms17-010        src dst at attempts=1 vuln=1 implant=0 succeed=LAST\n"
-    "                  grooming=12 secondaries=16 interval=18 ping_delay=2\n"
+    "ipv6=1 uses IPv6 defaults; sizes take K, M, G suffixes):\n"
+    "  ms17-010        src dst(A|B|...) at variant=eternalblue|eternalromance\n"
+    "                  |eternalsynergy|eternalchampion attempts=1 vuln=1\n"
+    "                  implant=0 succeed=LAST victims=N victim_gap=20\n"
+    "                  pipe=browser c2=none|tls|raw c2_addr c2_port\n"
+    "                  beacons=10 beacon_interval=30 grooming=12\n"
+    "                  secondaries=16 interval=18 ping_delay=2\n"
     "  doublepulsar    src dst at implant=1\n"
     "  smb-worm        src at count=200 rate=20 open=0.1 rst=0.3 vuln=0.5\n"
     "                  chain=0 spread=2 grooming=4 ipv6\n"
     "  syn-flood       dst at port=443 rate=20000 duration=5 spoof=1 (0\n"
     "                  when src is given) answer=1 sources=3 src ipv6\n"
     "  amplification   dst at proto=dns rate=10000 duration=5\n"
-    "                  reflectors=2000 ipv6; proto: dns ntp snmp ssdp cldap\n"
-    "                  memcached chargen qotd wsd isakmp netbios ubiquiti\n"
-    "                  dvr synack\n"
+    "                  reflectors=2000 port=N size=N fragments-only=0\n"
+    "                  first=0 ipv6; proto: dns ntp snmp ssdp cldap\n"
+    "                  memcached chargen qotd wsd isakmp isakmp-natt\n"
+    "                  netbios ubiquiti dvr dahua bacnet ard openvpn rdp\n"
+    "                  dtls coap mdns slp tftp generic synack\n"
     "  volumetric      dst at proto=udp|icmp|tcp-ack|gre rate=100000\n"
     "                  size=1000 duration=3 sources=4 port=80 src ipv6\n"
     "  scan-horizontal src dst(first address) at port=3389 count=256\n"
     "                  rate=100 type=syn|connect|fin|null|xmas|udp open=0.05\n"
     "                  filtered=0.2 ipv6\n"
     "  scan-vertical   src dst at count=100 rate=200 type=... filtered=0.2\n"
+    "  service-scan    src dst at port=445 count=22 rate=4 ipv6\n"
+    "  brute-force     src dst at proto=smb1|smb2|kerberos|ssh|rdp\n"
+    "                  attempts=50 rate success=0 user=administrator\n"
+    "                  transport=udp|tcp (kerberos) tries=3 (ssh) ipv6\n"
+    "  exfiltration    src dst at size=300M duration=480 port=443\n"
+    "  c2-callback     victim c2 at mode=tls|raw port beacons=10 interval=30\n"
+    "  intel           src at type=all|dns|http|tls|ip domain url sni ip\n"
+    "                  near=1\n"
+    "\n"
+    "Benign look-alikes (--benign):\n"
+    "  dicom           src dst at port=104 rate=700 (Mbit/s) duration=20\n"
+    "  backup-job      src dst at size=2G rate=900 port\n"
+    "  vm-snapshot     src dst at size=4G rate=2000\n"
+    "  wanted-upload   src dst(81.2.69.195) at size=1G duration=300\n"
+    "  busy-resolver   resolver at rate=3000 duration=10 miss=0.3\n"
+    "  lan-discovery   at proto=all|mdns|ssdp|ntp rate=300 duration=10\n"
+    "  smb-logons      server at count=200 rate=20 typos=0.05\n"
+    "  kerberos-logons server at count=200 rate=20 typos=0.03\n"
+    "  vuln-scanner    src(10.20.0.30) at hosts=40 ports=60 rate=400\n"
+    "  admin-sessions  at count=4 window=3600 length=1200 ssh=0.5\n"
+    "  voip            at calls=10 length=120 window=10 external=0.4\n"
+    "  quic            at sessions=40 window=10\n"
     "\n"
     "Truth file: '#' comment lines (the first gives seed and packet count),\n"
     "then start_ns end_ns kind detector attacker target detail, tab-\n"
-    "separated; attacker/target '*' when spoofed or many. See\n"
-    "docs/trafficgen.md.\n";
+    "separated; attacker/target '*' when spoofed or many; detector none\n"
+    "for look-alikes. See docs/trafficgen.md.\n";
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void die(const char *fmt, ...) {
@@ -164,6 +203,48 @@ int tg_opt_addr(tg_attack_opt_t *o, const char *key, wd_addr_t *out,
 const char *tg_opt_str(tg_attack_opt_t *o, const char *key, const char *def) {
   const char *v = find(o, key);
   return v ? v : def;
+}
+
+int tg_opt_bytes(tg_attack_opt_t *o, const char *key, const char *def,
+                 uint64_t *out) {
+  const char *v = find(o, key);
+  const char *t = v ? v : def;
+  char *end;
+  errno = 0;
+  unsigned long long x = strtoull(t, &end, 10);
+  int shift = 0;
+  switch (*end) {
+  case 'k':
+  case 'K':
+    shift = 10;
+    break;
+  case 'm':
+  case 'M':
+    shift = 20;
+    break;
+  case 'g':
+  case 'G':
+    shift = 30;
+    break;
+  case 't':
+  case 'T':
+    shift = 40;
+    break;
+  default:
+    break;
+  }
+  if (shift)
+    end++;
+  if (errno || end == t || *end || t[0] == '-' ||
+      (shift && x > (~0ULL >> shift))) {
+    fprintf(stderr,
+            "trafficgen: %s: %s=%s: expected a byte count (digits, then "
+            "optionally K, M, G or T)\n",
+            o->kind, key, t);
+    return -1;
+  }
+  *out = (uint64_t)x << shift;
+  return 0;
 }
 
 void tg_default_attacker(int which, bool v6, wd_addr_t *out) {
@@ -261,9 +342,10 @@ static int write_truth(tg_gen_t *g, const char *path) {
           (unsigned long long)g->last_ts);
   fprintf(f,
           "# profile=%s start=%llu linktype=%s nanosecond=%d hosts=%u "
-          "rate=%g\n",
+          "rate=%g snaplen=%u\n",
           g->profile, (unsigned long long)(g->start_ns / TG_NS),
-          linktype_name(g->dlt), g->nano ? 1 : 0, (unsigned)g->nhosts, g->rate);
+          linktype_name(g->dlt), g->nano ? 1 : 0, (unsigned)g->nhosts, g->rate,
+          (unsigned)g->snaplen);
   fprintf(f, "# start_ns\tend_ns\tkind\tdetector\tattacker\ttarget\tdetail\n");
   const tg_truth_t **rows = calloc((size_t)g->ntruth + 1, sizeof *rows);
   if (!rows) {
@@ -345,11 +427,22 @@ static int run_attack(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at) {
     rc = tg_atk_scan(g, o, at, false);
   else if (strcmp(k, "scan-vertical") == 0)
     rc = tg_atk_scan(g, o, at, true);
+  else if (strcmp(k, "service-scan") == 0)
+    rc = tg_atk_service_scan(g, o, at);
+  else if (strcmp(k, "brute-force") == 0)
+    rc = tg_atk_brute(g, o, at);
+  else if (strcmp(k, "exfiltration") == 0)
+    rc = tg_atk_exfil(g, o, at);
+  else if (strcmp(k, "c2-callback") == 0)
+    rc = tg_atk_c2(g, o, at);
+  else if (strcmp(k, "intel") == 0)
+    rc = tg_atk_intel(g, o, at);
   else {
     fprintf(stderr,
             "trafficgen: unknown attack '%s' (ms17-010, doublepulsar, "
             "smb-worm, syn-flood, amplification, volumetric, "
-            "scan-horizontal, scan-vertical)\n",
+            "scan-horizontal, scan-vertical, service-scan, brute-force, "
+            "exfiltration, c2-callback, intel)\n",
             k);
     return -1;
   }
@@ -362,6 +455,67 @@ static int run_attack(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at) {
     }
   return 0;
 }
+
+static int run_benign(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at) {
+  if (tg_look_run(g, o, at))
+    return -1;
+  for (int i = 0; i < o->nopt; i++)
+    if (!o->used[i]) {
+      fprintf(stderr, "trafficgen: %s: unknown option '%s'\n", o->kind,
+              o->key[i]);
+      return -1;
+    }
+  return 0;
+}
+
+/* The hard benchmark: the attack mix sprinkled over its ~100 s. */
+static const char *const bench_attacks[] = {
+    "scan-horizontal:at=3,count=512,rate=300",
+    "scan-vertical:at=6,count=5000,rate=4000",
+    "scan-vertical:at=9,type=udp,count=200,rate=400,src=67.43.156.1",
+    "ms17-010:at=12,implant=1,c2=tls",
+    "ms17-010:at=16,variant=eternalromance,dst=10.20.0.10,vuln=0",
+    "ms17-010:at=20,variant=eternalsynergy,implant=1",
+    "ms17-010:at=24,variant=eternalchampion,dst=10.20.0.41",
+    "ms17-010:at=28,implant=1,dst=10.20.0.40|10.20.0.41",
+    "doublepulsar:at=30",
+    "smb-worm:at=32,count=300,rate=60,chain=1,spread=2",
+    "syn-flood:at=40,rate=20000,duration=1",
+    "amplification:at=44,proto=dns,rate=8000,duration=1",
+    "amplification:at=46,proto=isakmp-natt,rate=3000,duration=1",
+    "amplification:at=48,proto=memcached,fragments-only=1,rate=3e3,duration=1",
+    "volumetric:at=50,proto=udp,rate=40000,size=400,duration=1",
+    "service-scan:at=53,port=445,count=40",
+    "brute-force:at=56,proto=smb2,attempts=60,success=1",
+    "brute-force:at=60,proto=kerberos,attempts=80",
+    "brute-force:at=63,proto=ssh,attempts=30",
+    "brute-force:at=66,proto=rdp,attempts=30,success=1",
+    "exfiltration:at=5,size=300M,duration=80",
+    "intel:at=70,type=all,near=1",
+};
+
+/* The long benign mix: look-alikes injected hour by hour (see docs);
+ * windowed ones spread their sessions over most of the hour. */
+static const struct {
+  const char *kind, *opts;
+  bool window;
+} long_hourly[] =
+    {
+        {"dicom", "rate=600,duration=5", false},
+        {"busy-resolver", "rate=1500,duration=5", false},
+        {"lan-discovery", "rate=150,duration=10", false},
+        {"smb-logons", "count=100,rate=5", false},
+        {"kerberos-logons", "count=100,rate=5", false},
+        {"admin-sessions", "count=3,length=900", true},
+        {"voip", "calls=4,length=90", true},
+        {"quic", "sessions=30", true},
+},
+  long_once[] = {
+      {"backup-job", "size=256M,rate=900", false},
+      {"vm-snapshot", "size=384M,rate=2000", false},
+      {"wanted-upload", "size=400M,duration=300", false},
+      {"vuln-scanner", "hosts=40,ports=60,rate=400", false},
+};
 
 /* The demo: one of each attack, spread over a minute. */
 static const char *const demo_attacks[] = {
@@ -410,8 +564,8 @@ int main(int argc, char **argv) {
   double duration = -1, rate = -1;
   long long hosts = -1, packets = -1;
   bool quiet = false;
-  const char *attacks[TG_ATTACK_MAX];
-  int nattacks = 0;
+  const char *attacks[TG_ATTACK_MAX], *benigns[TG_ATTACK_MAX];
+  int nattacks = 0, nbenign = 0;
   g->seed = 1;
   g->start_ns = DEFAULT_START * TG_NS;
 
@@ -427,7 +581,9 @@ int main(int argc, char **argv) {
     O_NANO,
     O_PROFILE,
     O_ATTACK,
-    O_TRUTH
+    O_TRUTH,
+    O_SNAPLEN,
+    O_BENIGN
   };
   static const struct option lopts[] = {
       {"seed", required_argument, NULL, O_SEED},
@@ -442,6 +598,8 @@ int main(int argc, char **argv) {
       {"profile", required_argument, NULL, O_PROFILE},
       {"attack", required_argument, NULL, O_ATTACK},
       {"truth", required_argument, NULL, O_TRUTH},
+      {"snaplen", required_argument, NULL, O_SNAPLEN},
+      {"benign", required_argument, NULL, O_BENIGN},
       {"output", required_argument, NULL, 'o'},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
@@ -503,6 +661,18 @@ int main(int argc, char **argv) {
     case O_TRUTH:
       truth = optarg;
       break;
+    case O_SNAPLEN: {
+      unsigned long v = strtoul(optarg, &end, 10);
+      if (errno || *end || end == optarg || v < 64 || v > 262144)
+        die("--snaplen: '%s' is not in [64, 262144]", optarg);
+      g->snaplen = (uint32_t)v;
+      break;
+    }
+    case O_BENIGN:
+      if (nbenign >= TG_ATTACK_MAX)
+        die("at most %d --benign options", TG_ATTACK_MAX);
+      benigns[nbenign++] = optarg;
+      break;
     case 'o':
       out = optarg;
       break;
@@ -522,25 +692,44 @@ int main(int argc, char **argv) {
   if (!out)
     die("-o OUT.pcap is required (see --help)");
 
-  bool benign = true, demo = false, bench = false;
+  bool benign = true, demo = false, bench = false, hard = false, longb = false;
   if (strcmp(profile, "benign") == 0) {
   } else if (strcmp(profile, "demo") == 0) {
     demo = true;
   } else if (strcmp(profile, "bench") == 0) {
     bench = true;
+  } else if (strcmp(profile, "bench-hard") == 0) {
+    bench = hard = true;
+  } else if (strcmp(profile, "long-benign") == 0) {
+    longb = true;
   } else if (strcmp(profile, "none") == 0) {
     benign = false;
   } else {
-    die("--profile: '%s' is not benign, demo, bench or none", profile);
+    die("--profile: '%s' is not benign, demo, bench, bench-hard, "
+        "long-benign or none",
+        profile);
   }
   g->profile = profile;
-  g->nhosts = (uint32_t)(hosts >= 0 ? hosts : bench ? 2000 : 200);
-  g->rate = rate >= 0 ? rate : !benign ? 0 : demo ? 1000 : bench ? 50000 : 2000;
+  g->nhosts = (uint32_t)(hosts >= 0 ? hosts : hard ? 3000 : bench ? 2000 : 200);
+  g->rate = rate >= 0 ? rate
+            : !benign ? 0
+            : demo    ? 1000
+            : bench   ? 50000
+            : longb   ? 40
+                      : 2000;
   g->max_packets = packets >= 0 ? (uint64_t)packets : bench ? 5000000ULL : 0;
   if (duration < 0 && (bench || !benign))
     g->end_ns = UINT64_MAX; /* until --packets or the attacks end */
   else
-    g->end_ns = g->start_ns + (uint64_t)((duration < 0 ? 60 : duration) * 1e9);
+    g->end_ns =
+        g->start_ns +
+        (uint64_t)((duration < 0 ? longb ? 10800 : 60 : duration) * 1e9);
+  if (hard) { /* many distinct outside addresses, a flatter popularity */
+    g->net.n_web = 60000;
+    g->net.n_dns = 4000;
+    g->net.web_pow = 1.4;
+    g->mix = TG_MIX_HARD;
+  }
   if (benign && g->rate > 0 && g->end_ns == UINT64_MAX && !g->max_packets)
     die("benign traffic without --duration needs --packets");
 
@@ -586,12 +775,48 @@ int main(int argc, char **argv) {
     truth = truth_buf;
   }
 
-  /* every --attack is parsed before anything is allocated */
-  static tg_attack_opt_t specs[TG_ATTACK_MAX + 16];
-  int ndemo = demo ? (int)(sizeof demo_attacks / sizeof demo_attacks[0]) : 0;
+  /* every --attack and --benign is parsed before anything is allocated;
+   * the profile's own come first */
+  static tg_attack_opt_t specs[TG_ATTACK_MAX + 32];
+  static tg_attack_opt_t bspecs[TG_ATTACK_MAX + 512];
+  static char built[512][96];
+  int ndemo = demo   ? (int)(sizeof demo_attacks / sizeof demo_attacks[0])
+              : hard ? (int)(sizeof bench_attacks / sizeof bench_attacks[0])
+                     : 0;
+  const char *const *prof = demo ? demo_attacks : bench_attacks;
   int total = ndemo + nattacks;
   for (int i = 0; i < total; i++)
-    parse_attack(i < ndemo ? demo_attacks[i] : attacks[i - ndemo], &specs[i]);
+    parse_attack(i < ndemo ? prof[i] : attacks[i - ndemo], &specs[i]);
+  int nlong = 0;
+  if (longb) { /* hour slots: the hourly look-alikes in each, the rest once */
+    uint64_t span_s = (g->end_ns - g->start_ns) / TG_NS;
+    uint64_t hours = (span_s + 3599) / 3600;
+    size_t nh = sizeof long_hourly / sizeof long_hourly[0];
+    size_t no = sizeof long_once / sizeof long_once[0];
+    for (uint64_t h = 0; h < hours && nlong + (int)(nh + no) < 500; h++) {
+      uint64_t slot = span_s - h * 3600 < 3600 ? span_s - h * 3600 : 3600;
+      for (size_t i = 0; i < nh; i++) {
+        unsigned at = (unsigned)(h * 3600 + slot * (2 * i + 1) / (2 * nh + 2));
+        unsigned win = (unsigned)(slot * 6 / 10 + 1);
+        if (long_hourly[i].window)
+          snprintf(built[nlong++], sizeof built[0], "%s:at=%u,window=%u,%s",
+                   long_hourly[i].kind, at, win, long_hourly[i].opts);
+        else
+          snprintf(built[nlong++], sizeof built[0], "%s:at=%u,%s",
+                   long_hourly[i].kind, at, long_hourly[i].opts);
+      }
+      if (h == 0)
+        for (size_t i = 0; i < no; i++) {
+          unsigned at =
+              (unsigned)(slot * (2 * i + 2) / (2 * no + 3) + slot / 20);
+          snprintf(built[nlong++], sizeof built[0], "%s:at=%u,%s",
+                   long_once[i].kind, at, long_once[i].opts);
+        }
+    }
+  }
+  int btotal = nlong + nbenign;
+  for (int i = 0; i < btotal; i++)
+    parse_attack(i < nlong ? built[i] : benigns[i - nlong], &bspecs[i]);
 
   tg_rng_seed(&g->rng, g->seed);
   make_fill(g);
@@ -599,7 +824,7 @@ int main(int argc, char **argv) {
     die("out of memory");
 
   pcap_t *pd = pcap_open_dead_with_tstamp_precision(
-      g->dlt, 262144,
+      g->dlt, g->snaplen ? (int)g->snaplen : 262144,
       g->nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO);
   if (!pd)
     die("pcap_open_dead failed");
@@ -628,6 +853,15 @@ int main(int argc, char **argv) {
     if (i < ndemo)
       at = g->start_ns;
     rc = run_attack(g, &specs[i], at);
+  }
+  for (int i = 0; i < btotal && rc == 0; i++) {
+    int k = i - nlong; /* default times spread the command line's ones */
+    uint64_t at =
+        span ? g->start_ns + span * (uint64_t)(k + 1) / (uint64_t)(nbenign + 1)
+             : g->start_ns + TG_NS + (uint64_t)k * 15 * TG_NS;
+    if (i < nlong)
+      at = g->start_ns;
+    rc = run_benign(g, &bspecs[i], at);
   }
   if (rc) {
     pcap_dump_close(d);
@@ -667,6 +901,7 @@ int main(int argc, char **argv) {
   }
   tg_sched_free(g);
   tg_netmodel_free(g);
+  tg_quic_free();
   free(g->truth);
   return rc;
 }

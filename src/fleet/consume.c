@@ -144,13 +144,22 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
           rd_kafka_topic_partition_list_find(l, c->topic, c->parts[i].id))
         any = true;
     if (any) {
-      char why[256];
-      if (!c->closing && !rd_kafka_assignment_lost(rk) && c->on_revoke &&
-          c->on_revoke(c->user) == WD_OK &&
-          commit_parts(c, l, why, sizeof why) == WD_OK) {
-        /* stored and committed before the partitions move */
-      } else {
+      char why[256] = "";
+      if (c->closing || rd_kafka_assignment_lost(rk) || !c->on_revoke)
+        snprintf(why, sizeof why, "%s",
+                 c->closing     ? "closing"
+                 : c->on_revoke ? "partitions lost"
+                                : "no on_revoke");
+      else if (c->on_revoke(c->user) != WD_OK)
+        snprintf(why, sizeof why, "on_revoke refused");
+      else
+        commit_parts(c, l, why, sizeof why);
+      if (why[0]) {
         c->st.revoked_uncommitted++;
+        wd_log(WD_LOG_INFO, "fleet",
+               "%s: partitions revoked with messages not committed (%s): "
+               "they will be delivered again",
+               c->topic, why);
       }
     }
     for (int i = 0; i < l->cnt; i++)
@@ -217,6 +226,7 @@ wd_rc wd_consume_new(const wd_consume_opts_t *o, wd_consume_t **out, char *err,
   }
   rd_kafka_conf_set_opaque(conf, c);
   rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+  wd_kafka_log_to_ward(conf);
   char why[512];
   c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
   if (!c->rk) {

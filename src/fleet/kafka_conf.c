@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/log.h"
 #include "fleet/kafka_int.h"
 
 wd_rc wd_kafka_set(rd_kafka_conf_t *conf, const char *key, const char *val,
@@ -56,6 +57,19 @@ wd_rc wd_kafka_apply(rd_kafka_conf_t *conf, const char *const *props, size_t n,
       return rc;
   }
   return WD_OK;
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                   const char *buf) {
+  (void)rk;
+  wd_log_level l = level <= 3   ? WD_LOG_WARN
+                   : level <= 5 ? WD_LOG_INFO
+                                : WD_LOG_DEBUG;
+  wd_log(l, "kafka", "%s: %s", fac, buf);
+}
+
+void wd_kafka_log_to_ward(rd_kafka_conf_t *conf) {
+  rd_kafka_conf_set_log_cb(conf, log_cb);
 }
 
 uint64_t wd_fleet_now_ms(void) {

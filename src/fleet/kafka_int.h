@@ -25,6 +25,10 @@ wd_rc wd_kafka_set(rd_kafka_conf_t *conf, const char *key, const char *val,
 wd_rc wd_kafka_apply(rd_kafka_conf_t *conf, const char *const *props, size_t n,
                      const wd_kafka_guard_t *guards, char *err, size_t errlen);
 
+/* Routes librdkafka's own log lines through wd_log (area "kafka"):
+ * syslog levels 0..3 as warnings, 4..5 as info, the rest as debug. */
+void wd_kafka_log_to_ward(rd_kafka_conf_t *conf);
+
 uint64_t wd_fleet_now_ms(void);
 
 #endif

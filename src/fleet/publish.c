@@ -185,6 +185,7 @@ static wd_rc create_producer(wd_publish_t *p, char *err, size_t errlen) {
   rd_kafka_conf_set_dr_msg_cb(c, dr_cb);
   rd_kafka_conf_set_error_cb(c, error_cb);
   rd_kafka_conf_set_stats_cb(c, stats_cb);
+  wd_kafka_log_to_ward(c);
   char why[512];
   p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, why, sizeof why);
   if (!p->rk) {

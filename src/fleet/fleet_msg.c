@@ -989,8 +989,10 @@ static wd_rc decode_frame(wd_fleet_msg_t *m, const uint8_t *p, size_t len,
   memcpy(m->id.run, p + 8, 16);
   m->id.seq = get64(p + 24);
   uint8_t *d = arena_take(m, f->cap_len ? f->cap_len : 1);
-  if (!d)
+  if (!d) {
+    fail(err, errlen, "frame: no room for %u bytes", f->cap_len);
     return WD_ERR_NOMEM;
+  }
   if (f->cap_len)
     memcpy(d, p + FRAME_HDR + sl, f->cap_len);
   f->data = d;
@@ -1032,8 +1034,10 @@ wd_rc wd_fleet_decode(const uint8_t *p, size_t len, const char *kind_hdr,
     return WD_ERR_INVAL;
   }
   wd_rc rc = arena_new(m, len);
-  if (rc)
+  if (rc) {
+    fail(err, errlen, "message: out of memory for %zu bytes", len);
     return rc;
+  }
   if (kind == WD_FLEET_FRAME) {
     rc = decode_frame(m, p, len, err, errlen);
   } else {

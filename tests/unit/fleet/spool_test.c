@@ -327,6 +327,10 @@ static void torn_tail_every_byte(void **state) {
     assert_int_equal(pwrite(fd, &b, 1, at), 1);
     close(fd);
     sp = open_spool(work, 1 << 20, 0, 1 << 20, WD_SPOOL_SYNC_NONE);
+    wd_spool_stats_t ss;
+    wd_spool_stats(sp, &ss);
+    assert_int_equal(ss.recovered, 5); /* found at open, not later */
+    assert_int_equal(ss.torn, 1);
     unsigned idx[10];
     assert_int_equal(take_all(sp, idx, NULL, 10), 5);
     wd_spool_close(sp);

@@ -298,8 +298,9 @@ static void ids(void **state) {
       "a/00000000000000000000000000000000/-1",
       "a b/00000000000000000000000000000000/1",
       "a/00000000000000000000000000000000/1/2",
-      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/"
-      "00000000000000000000000000000000/1", /* 65-byte sensor */
+      /* a 65-byte sensor name */
+      ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/"
+       "00000000000000000000000000000000/1"),
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     if (wd_fleet_id_parse(bad[i], strlen(bad[i]), &back) == WD_OK)

@@ -218,7 +218,8 @@ static inline size_t fx_distinct(fx_sink_t **sinks, int n, size_t *dups) {
   fx_got_t *all = malloc((total ? total : 1) * sizeof *all);
   size_t k = 0;
   for (int i = 0; i < n; i++) {
-    memcpy(all + k, sinks[i]->v, sinks[i]->n * sizeof *all);
+    if (sinks[i]->n)
+      memcpy(all + k, sinks[i]->v, sinks[i]->n * sizeof *all);
     k += sinks[i]->n;
   }
   qsort(all, total, sizeof *all, fx_cmp_id);

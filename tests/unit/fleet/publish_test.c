@@ -315,6 +315,65 @@ static void outage_and_restart(void **state) {
   fx_sink_free(&s);
 }
 
+typedef struct hb_sink {
+  unsigned heartbeats;
+  uint64_t produced; /* largest fleet.produced seen */
+  unsigned from_caller;
+} hb_sink_t;
+
+static void on_heartbeat(void *user, const wd_fleet_msg_t *m,
+                         const wd_consume_pos_t *pos, const char *err) {
+  (void)err;
+  hb_sink_t *h = user;
+  if (!m || m->kind != WD_FLEET_HEARTBEAT ||
+      strcmp(m->id.sensor, "sensor-hb") != 0)
+    return;
+  assert_int_equal(pos->key_len, strlen("sensor-hb")); /* keyed by sensor */
+  h->heartbeats++;
+  for (unsigned i = 0; i < m->u.heartbeat.n_counters; i++) {
+    const wd_fleet_counter_t *c = &m->u.heartbeat.counters[i];
+    if (strcmp(c->name, "fleet.produced") == 0 && c->value > h->produced)
+      h->produced = c->value;
+    if (strcmp(c->name, "beds.monitored") == 0 && c->value == 42)
+      h->from_caller++;
+  }
+  assert_string_equal(m->u.heartbeat.version, "9.9.9");
+}
+
+/* The publisher's own heartbeats carry its counters; a caller's carries
+ * the caller's. */
+static void heartbeats(void **state) {
+  (void)state;
+  char dir[256], err[512];
+  spool_dir(dir, sizeof dir, "hb");
+  wd_publish_opts_t o = {.brokers = mock.bootstraps,
+                         .topic = TOPIC,
+                         .sensor = "sensor-hb",
+                         .spool = {.dir = dir, .max_bytes = 1 << 20},
+                         .heartbeat_ms = 100,
+                         .version = "9.9.9"};
+  wd_publish_t *p;
+  assert_int_equal(wd_publish_new(&o, &p, err, sizeof err), WD_OK);
+  wd_fleet_heartbeat_t hb = {.ts_ns = 1, .version = "9.9.9"};
+  hb.counters[0].name = "beds.monitored";
+  hb.counters[0].value = 42;
+  hb.n_counters = 1;
+  assert_int_equal(wd_publish_heartbeat(p, &hb), WD_OK);
+  hb_sink_t h = {0};
+  wd_consume_t *c = fx_consumer(mock.bootstraps, TOPIC, "hb", NULL, NULL);
+  uint64_t deadline = fx_now_ms() + DEADLINE_MS;
+  while (h.heartbeats < 3 || h.produced < 2 || h.from_caller < 1) {
+    unsigned got;
+    assert_int_equal(wd_consume_poll(c, 100, 100, on_heartbeat, &h, &got),
+                     WD_OK);
+    if (fx_now_ms() > deadline)
+      fail_msg("%u heartbeats, produced %llu", h.heartbeats,
+               (unsigned long long)h.produced);
+  }
+  wd_consume_close(c);
+  wd_publish_close(p, 5000, NULL);
+}
+
 static void bad_options(void **state) {
   (void)state;
   char dir[256], err[512];
@@ -376,6 +435,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(two_sensors_two_consumers),
       cmocka_unit_test(outage_and_restart),
+      cmocka_unit_test(heartbeats),
       cmocka_unit_test(bad_options),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

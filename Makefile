@@ -1,11 +1,14 @@
 # Makefile -- the two entry points a newcomer needs, and a few helpers.
 #   make demo   bootstrap, build, and run ward on a generated demonstration capture
 #   make test   bootstrap, build, and run the whole suite through CTest
+#   make install  build, then install under $(PREFIX) (default /usr/local),
+#                 staged under $(DESTDIR) when given
 BUILD ?= build
+PREFIX ?= /usr/local
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all bootstrap build demo test asan fuzz bench format clean
+.PHONY: all bootstrap build demo test install asan fuzz bench format clean
 
 all: build
 
@@ -21,6 +24,15 @@ demo: build
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The binary, ward(1), the example configuration and the docs (see the
+# install() rules in CMakeLists.txt). DESTDIR is read by cmake --install.
+# An already configured BUILD (e.g. build-asan) is brought up to date as it
+# is configured, not reconfigured.
+install:
+	@if [ -f $(BUILD)/CMakeCache.txt ]; then cmake --build $(BUILD) -j $(JOBS); \
+	 else $(MAKE) --no-print-directory build; fi
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 # The suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan:

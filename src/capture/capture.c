@@ -1,9 +1,9 @@
-/* capture.c -- libpcap sources merged in timestamp order (see capture.h).
- * Each open file keeps one pending frame (libpcap's buffer stays valid until
- * the next read on that same handle), so merging copies nothing: the
- * earliest pending frame is returned and its file advanced on the next call.
- * Files are opened with nanosecond precision so micro- and nanosecond pcaps
- * and pcapng all give ns timestamps. */
+/* capture.c -- capture sources merged in timestamp order (see capture.h).
+ * Files are read by capture_file.c, a live interface by libpcap. Each
+ * source keeps one pending frame (its bytes stay valid until the next read
+ * on that same source), so merging copies nothing: the earliest pending
+ * frame is returned and its source advanced on the next call. All
+ * timestamps are nanoseconds. */
 #include "capture/capture.h"
 
 #include <errno.h>
@@ -12,18 +12,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-/* Bytes of stdio buffer per capture file. */
-#define READ_BUFFER (1u << 20)
+#include "capture/capture_int.h"
 
 typedef struct source {
-  pcap_t *pcap;
-  char *iobuf; /* stdio buffer of the file pcap reads; freed after it */
+  pcap_t *pcap; /* live */
+  wd_capfile_t file;
+  FILE *fp; /* file: opened here (closed here unless borrowed) */
+  bool own_fp;
+  bool is_file;
+  const wd_capture_opts_t *opts;
   wd_capture_file_info_t info;
-  bool pending; /* hdr/data hold the next frame of this file */
+  bool pending; /* frame holds the next frame of this source */
   bool done;
-  struct pcap_pkthdr *hdr;
-  const u_char *data;
+  wd_frame_t frame;
 } source;
 
 struct wd_capture {
@@ -32,22 +35,67 @@ struct wd_capture {
   bool live;
   size_t last; /* source whose frame was returned last (advance it next) */
   bool have_last;
+  wd_capture_opts_t opts;
   volatile sig_atomic_t stop;
 };
 
-static uint64_t ts_of(const source *s) {
-  return (uint64_t)s->hdr->ts.tv_sec * 1000000000ull +
-         (uint64_t)s->hdr->ts.tv_usec; /* tv_usec holds ns (see open) */
+static bool accept_iface(void *user, uint32_t iface, int linktype) {
+  source *s = user;
+  s->info.interfaces = iface + 1;
+  bool ok =
+      !s->opts->accept_linktype ||
+      s->opts->accept_linktype(s->opts->user, s->info.path, iface, linktype);
+  if (!ok && s->info.refused_linktype < 0)
+    s->info.refused_linktype = linktype;
+  return ok;
+}
+
+/* Reads the next frame of a file source into its pending slot. */
+static void advance_file(source *s) {
+  wd_capfile_frame_t fr;
+  wd_rc rc =
+      wd_capfile_next(&s->file, &fr, s->info.error, sizeof s->info.error);
+  s->info.offset = s->file.consumed;
+  s->info.skipped = s->file.skipped;
+  if (rc == WD_OK) {
+    s->pending = true;
+    s->frame.data = fr.data;
+    s->frame.caplen = fr.caplen;
+    s->frame.wirelen = fr.wirelen;
+    s->frame.ts_ns = fr.ts_ns;
+    s->frame.linktype = fr.linktype;
+    return;
+  }
+  if (rc != WD_END)
+    s->info.error_frame = s->info.frames + 1;
+  s->done = true;
 }
 
 /* Reads the next frame of s into its pending slot. */
 static void advance(source *s, bool live) {
   s->pending = false;
-  if (s->done || !s->pcap)
+  if (s->done)
     return;
-  int r = pcap_next_ex(s->pcap, &s->hdr, &s->data);
+  if (s->is_file) {
+    advance_file(s);
+    return;
+  }
+  if (!s->pcap)
+    return;
+  struct pcap_pkthdr *hdr;
+  const u_char *data;
+  int r = pcap_next_ex(s->pcap, &hdr, &data);
   if (r == 1) {
     s->pending = true;
+    s->frame.data = data;
+    s->frame.caplen = hdr->caplen;
+    s->frame.wirelen = hdr->len;
+    s->frame.ts_ns = s->info.nanosecond
+                         ? (uint64_t)hdr->ts.tv_sec * 1000000000ull +
+                               (uint64_t)hdr->ts.tv_usec /* tv_usec holds ns */
+                         : (uint64_t)hdr->ts.tv_sec * 1000000000ull +
+                               (uint64_t)hdr->ts.tv_usec * 1000ull;
+    s->frame.linktype = s->info.linktype;
     return;
   }
   if (r == 0 && live)
@@ -61,52 +109,105 @@ static void advance(source *s, bool live) {
   s->done = true;
 }
 
-wd_rc wd_capture_open_files(const char *const *paths, size_t n,
-                            wd_capture_t **out) {
-  *out = NULL;
+/* Opens source s on fp (NULL: failed to open, errno says why). */
+static bool open_source(source *s, FILE *fp, bool own) {
+  s->is_file = true;
+  s->info.refused_linktype = -1;
+  if (!fp) {
+    snprintf(s->info.error, sizeof s->info.error, "%s", strerror(errno));
+    s->done = true;
+    return false;
+  }
+  s->fp = fp;
+  s->own_fp = own;
+  struct stat st;
+  int fd = fileno(fp);
+  if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+    s->info.size = (uint64_t)st.st_size;
+  wd_rc rc = wd_capfile_open(&s->file, fp, accept_iface, s, s->info.error,
+                             sizeof s->info.error);
+  s->info.offset = s->file.consumed;
+  if (rc != WD_OK) {
+    s->done = true;
+    return false;
+  }
+  s->info.opened = true;
+  s->info.nanosecond = true;
+  advance(s, false);
+  s->info.linktype = s->file.first_linktype;
+  return true;
+}
+
+static wd_capture_t *capture_new(size_t n, const wd_capture_opts_t *opts) {
   wd_capture_t *c = calloc(1, sizeof *c);
   if (!c)
-    return WD_ERR_NOMEM;
+    return NULL;
   c->src = calloc(n ? n : 1, sizeof *c->src);
   if (!c->src) {
     free(c);
-    return WD_ERR_NOMEM;
+    return NULL;
   }
   c->n = n;
+  if (opts)
+    c->opts = *opts;
+  for (size_t i = 0; i < n; i++)
+    c->src[i].opts = &c->opts;
+  return c;
+}
+
+wd_rc wd_capture_open_files(const char *const *paths, size_t n,
+                            const wd_capture_opts_t *opts, wd_capture_t **out) {
+  *out = NULL;
+  wd_capture_t *c = capture_new(n, opts);
+  if (!c)
+    return WD_ERR_NOMEM;
   size_t ok = 0;
   for (size_t i = 0; i < n; i++) {
     source *s = &c->src[i];
-    char errbuf[PCAP_ERRBUF_SIZE] = "";
     s->info.path = paths[i];
-    /* Our own stream with a large buffer: libpcap's default stdio
-     * buffer costs a read() every few kilobytes. */
     bool in = strcmp(paths[i], "-") == 0;
     FILE *fp = in ? stdin : fopen(paths[i], "rb");
-    if (!fp) {
-      snprintf(s->info.error, sizeof s->info.error, "%s", strerror(errno));
-      s->done = true;
-      continue;
-    }
-    s->iobuf = malloc(READ_BUFFER);
-    if (s->iobuf)
-      setvbuf(fp, s->iobuf, _IOFBF, READ_BUFFER);
-    s->pcap = pcap_fopen_offline_with_tstamp_precision(
-        fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-    if (!s->pcap) {
-      snprintf(s->info.error, sizeof s->info.error, "%s", errbuf);
-      if (!in)
-        fclose(fp);
-      s->done = true;
-      continue;
-    }
-    s->info.opened = true;
-    s->info.linktype = pcap_datalink(s->pcap);
-    s->info.nanosecond = true;
-    ok++;
-    advance(s, false);
+    if (open_source(s, fp, !in))
+      ok++;
   }
   *out = c;
   return ok ? WD_OK : WD_ERR_IO;
+}
+
+wd_rc wd_capture_open_stream(FILE *fp, const char *name,
+                             const wd_capture_opts_t *opts,
+                             wd_capture_t **out) {
+  *out = NULL;
+  wd_capture_t *c = capture_new(1, opts);
+  if (!c)
+    return WD_ERR_NOMEM;
+  c->src[0].info.path = name;
+  bool ok = open_source(&c->src[0], fp, false);
+  *out = c;
+  return ok ? WD_OK : WD_ERR_IO;
+}
+
+bool wd_capture_file_unread(const wd_capture_file_info_t *fi) {
+  if (!fi->opened)
+    return true;
+  return fi->frames == 0 && (fi->error[0] || fi->skipped > 0);
+}
+
+bool wd_capture_progress(const wd_capture_t *c, uint64_t *done,
+                         uint64_t *total) {
+  *done = *total = 0;
+  if (c->live)
+    return false;
+  for (size_t i = 0; i < c->n; i++) {
+    const source *s = &c->src[i];
+    if (!s->info.opened)
+      continue;
+    if (!s->info.size)
+      return false;
+    *done += s->done ? s->info.size : s->info.offset;
+    *total += s->info.size;
+  }
+  return *total > 0;
 }
 
 wd_rc wd_capture_open_live(const char *iface, const char *bpf,
@@ -123,6 +224,9 @@ wd_rc wd_capture_open_live(const char *iface, const char *bpf,
   c->live = true;
   source *s = &c->src[0];
   s->info.path = iface;
+  s->info.refused_linktype = -1;
+  s->opts = &c->opts;
+  wd_rc rc = WD_ERR_IO;
   pcap_t *p = pcap_create(iface, errbuf);
   if (!p) {
     snprintf(err, errlen, "%s", errbuf);
@@ -141,13 +245,21 @@ wd_rc wd_capture_open_live(const char *iface, const char *bpf,
   if (r < 0) {
     snprintf(err, errlen, "%s: %s", iface,
              r == PCAP_ERROR ? pcap_geterr(p) : pcap_statustostr(r));
+    rc = r == PCAP_ERROR_PERM_DENIED      ? WD_ERR_PERM
+         : r == PCAP_ERROR_NO_SUCH_DEVICE ? WD_ERR_NOTFOUND
+                                          : WD_ERR_IO;
     goto fail;
   }
   if (bpf && *bpf) {
     struct bpf_program prog;
-    if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
-        pcap_setfilter(p, &prog) != 0) {
+    if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
       snprintf(err, errlen, "filter '%s': %s", bpf, pcap_geterr(p));
+      rc = WD_ERR_INVAL;
+      goto fail;
+    }
+    if (pcap_setfilter(p, &prog) != 0) {
+      snprintf(err, errlen, "filter '%s': %s", bpf, pcap_geterr(p));
+      pcap_freecode(&prog);
       goto fail;
     }
     pcap_freecode(&prog);
@@ -163,7 +275,7 @@ fail:
     pcap_close(s->pcap);
   free(c->src);
   free(c);
-  return WD_ERR_IO;
+  return rc;
 }
 
 wd_rc wd_capture_next(wd_capture_t *c, wd_frame_t *f) {
@@ -187,7 +299,7 @@ wd_rc wd_capture_next(wd_capture_t *c, wd_frame_t *f) {
     source *s = &c->src[i];
     if (!s->pending)
       continue;
-    uint64_t ts = ts_of(s);
+    uint64_t ts = s->frame.ts_ns;
     if (best == c->n || ts < best_ts) {
       best = i;
       best_ts = ts;
@@ -197,14 +309,8 @@ wd_rc wd_capture_next(wd_capture_t *c, wd_frame_t *f) {
     return WD_END;
   source *s = &c->src[best];
   s->info.frames++;
-  s->info.bytes += s->hdr->caplen;
-  f->data = s->data;
-  f->caplen = s->hdr->caplen;
-  f->wirelen = s->hdr->len;
-  f->ts_ns = s->info.nanosecond ? best_ts
-                                : (uint64_t)s->hdr->ts.tv_sec * 1000000000ull +
-                                      (uint64_t)s->hdr->ts.tv_usec * 1000ull;
-  f->linktype = s->info.linktype;
+  s->info.bytes += s->frame.caplen;
+  *f = s->frame;
   f->source = (uint32_t)best;
   f->num = s->info.frames;
   c->last = best;
@@ -242,9 +348,12 @@ void wd_capture_close(wd_capture_t *c) {
   if (!c)
     return;
   for (size_t i = 0; i < c->n; i++) {
-    if (c->src[i].pcap)
-      pcap_close(c->src[i].pcap);
-    free(c->src[i].iobuf);
+    source *s = &c->src[i];
+    if (s->pcap)
+      pcap_close(s->pcap);
+    wd_capfile_fini(&s->file);
+    if (s->fp && s->own_fp)
+      fclose(s->fp);
   }
   free(c->src);
   free(c);

@@ -1,16 +1,21 @@
-/* capture.h -- frames from capture files or a live interface (libpcap).
+/* capture.h -- frames from capture files (pcap, pcapng: ward's own reader,
+ * capture_int.h) or a live interface (libpcap).
  * In: file paths ("-" is standard input) or an interface name and BPF
  * filter. Out: one frame at a time, in timestamp order across all files
- * (several files are merged as one stream). A frame's bytes are borrowed
- * from libpcap and valid until the next wd_capture_next() call. Read errors
- * (truncated or corrupt files) are recorded per file with the frame number
- * and reason; the frames read before them are kept. */
+ * (several files are merged as one stream), each with the link type of its
+ * own interface (a pcapng file may mix Ethernet, Linux cooked and raw IP).
+ * A frame's bytes are borrowed and valid until the next wd_capture_next()
+ * call. Read errors (truncated or corrupt files) are recorded per file with
+ * the frame number and reason; the frames read before them are kept.
+ * Interfaces whose link type the caller refuses (opts->accept_linktype)
+ * have their frames skipped and counted, not delivered. */
 #ifndef WD_CAPTURE_CAPTURE_H
 #define WD_CAPTURE_CAPTURE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/config.h"
 #include "core/rc.h"
@@ -33,7 +38,23 @@ typedef struct wd_capture_file_info {
   uint64_t bytes;       /* captured bytes delivered */
   char error[256];      /* empty, or why reading stopped early / failed */
   uint64_t error_frame; /* frame number where the error was met */
+  uint64_t size;        /* bytes of the file when known (regular), else 0 */
+  uint64_t offset;      /* bytes of it read so far */
+  uint32_t interfaces;  /* interfaces seen (1 for pcap, pcapng: all IDBs) */
+  uint64_t skipped;     /* frames of interfaces whose link type was refused */
+  int refused_linktype; /* first link type refused, -1 for none */
 } wd_capture_file_info_t;
+
+/* Asked once per interface of each file (a pcap file has one): true to
+ * read its frames. A file whose only interface is refused is not opened
+ * (opened=false, error "link type N is not supported"). */
+typedef bool (*wd_capture_accept_fn)(void *user, const char *path,
+                                     uint32_t iface, int linktype);
+
+typedef struct wd_capture_opts {
+  wd_capture_accept_fn accept_linktype; /* NULL: every link type */
+  void *user;
+} wd_capture_opts_t;
 
 typedef struct wd_capture_live_stats {
   uint64_t received, dropped, ifdropped; /* pcap_stats: kernel counters */
@@ -42,13 +63,31 @@ typedef struct wd_capture_live_stats {
 typedef struct wd_capture wd_capture_t;
 
 /* Opens every path; files that cannot be opened are recorded (opened=false)
- * and skipped. Returns WD_ERR_IO only when no file could be opened. */
+ * and skipped. Returns WD_ERR_IO only when no file could be opened. opts
+ * may be NULL. */
 wd_rc wd_capture_open_files(const char *const *paths, size_t n,
-                            wd_capture_t **out);
+                            const wd_capture_opts_t *opts, wd_capture_t **out);
+
+/* One capture from an open stream (borrowed: the caller closes it after
+ * wd_capture_close), named name in messages. Tests and fuzzing. */
+wd_rc wd_capture_open_stream(FILE *fp, const char *name,
+                             const wd_capture_opts_t *opts, wd_capture_t **out);
+
+/* True when nothing of the file could be analyzed: it was not opened, or
+ * it delivered no frame and either failed or held only refused link types.
+ * A well-formed capture without frames is not "unread". */
+bool wd_capture_file_unread(const wd_capture_file_info_t *fi);
+
+/* Bytes read so far and in all (files only, when every size is known:
+ * regular files, not standard input or a pipe). False when unknown. */
+bool wd_capture_progress(const wd_capture_t *c, uint64_t *done,
+                         uint64_t *total);
 
 /* Opens iface for live capture with cfg->capture settings (snaplen, buffer,
  * immediate mode, timeout) and an optional BPF filter. err gets libpcap's
- * reason on failure. */
+ * reason on failure, and the code says which: WD_ERR_INVAL the filter does
+ * not compile, WD_ERR_PERM not privileged enough, WD_ERR_NOTFOUND no such
+ * interface, WD_ERR_IO anything else. */
 wd_rc wd_capture_open_live(const char *iface, const char *bpf,
                            const wd_config_t *cfg, wd_capture_t **out,
                            char *err, size_t errlen);

@@ -3,13 +3,33 @@
  * exists, else the defaults, then applies home_net if not NULL. On error it
  * prints "ward: ..." to stderr and returns 3 (configuration) with nothing
  * for the caller to free; on success returns 0 and the caller owns *cfg
- * (wd_config_free). */
+ * (wd_config_free).
+ * wd_cli_uint (cli.c) is the one parser of numeric option values: a whole
+ * decimal number, digits only (no sign, no suffix, no blank), within
+ * [min, max]. Anything else prints "ward CMD: OPT 'ARG': expected a whole
+ * number of UNIT from MIN to MAX" and returns the usage exit code (2). */
 #ifndef WD_CLI_CLI_H
 #define WD_CLI_CLI_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "core/config.h"
+
+#define WD_CLI_EXIT_RUNTIME 1
+#define WD_CLI_EXIT_USAGE 2
+#define WD_CLI_EXIT_CONFIG 3
+#define WD_CLI_EXIT_CAPTURE 4
 
 int wd_cli_load_config(const char *path, const char *home_net,
                        wd_config_t **cfg);
+
+/* 0 and *out set, or 2 after the message above. unit may be NULL. */
+int wd_cli_uint(const char *cmd, const char *opt, const char *arg, uint64_t min,
+                uint64_t max, const char *unit, uint64_t *out);
+
+/* `ward config check` beyond loading: opens what the configuration names
+ * (config_check.c). Prints one line per problem; returns 0 or 3. */
+int wd_cli_config_check(const wd_config_t *cfg);
 
 #endif

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "cli/cli.h"
 #include "core/config.h"
 #include "store/store.h"
 
@@ -31,7 +32,8 @@ static void usage(FILE *f) {
              "filters: --since TIME --until TIME (YYYY-MM-DD[THH:MM[:SS]]Z, "
              "UTC, or epoch seconds)\n"
              "         --country CC --sector S --facility NAME --class "
-             "CLASS|TYPE --status new|notified|answered|closed --limit N\n");
+             "CLASS|TYPE --status new|notified|answered|closed --limit N\n"
+             "         (--limit: 0 to 100000000, 0 = no limit)\n");
 }
 
 /* "2026-02-04", "2026-02-04T22:49[:29][Z]", "2026-02-04 22:49:29" or
@@ -256,9 +258,15 @@ int wd_cmd_incidents(int argc, char **argv) {
     case O_STATUS:
       f.status = optarg;
       break;
-    case O_LIMIT:
-      f.limit = (size_t)strtoul(optarg, NULL, 10);
+    case O_LIMIT: {
+      uint64_t v;
+      int ec = wd_cli_uint("incidents", "--limit", optarg, 0, 100000000,
+                           "incidents", &v);
+      if (ec)
+        return ec;
+      f.limit = (size_t)v;
       break;
+    }
     case O_JSON:
       json = true;
       break;

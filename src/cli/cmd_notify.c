@@ -28,6 +28,7 @@
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "enrich/directory.h"
 #include "notify/inbox.h"
 #include "notify/outbox.h"
 #include "notify/smtp.h"
@@ -82,15 +83,43 @@ static int open_all(const char *cfg_path, const char *db_path,
   return EX_OK;
 }
 
+/* The directory of parties (attribution.directory), or NULL when none is
+ * configured. False (message printed) when it is configured but unusable. */
+static bool load_directory(const wd_config_t *cfg, const char *cmd,
+                           wd_directory_t **dir) {
+  char err[1024];
+  *dir = NULL;
+  if (!cfg->attribution.directory)
+    return true;
+  if (wd_directory_load(cfg->attribution.directory, dir, err, sizeof err) !=
+      WD_OK) {
+    fprintf(stderr, "ward %s: %s\n", cmd, err);
+    return false;
+  }
+  return true;
+}
+
 /* --- ward notify --------------------------------------------------------- */
 
 static const char notify_usage[] =
     "usage: ward notify [-c FILE] [--db PATH] [--incident ID] [--outbox DIR]\n"
-    "                   [--retry-now] [--reminders] [--status]\n"
-    "  queues a notification for every new incident (or ID), sends what is\n"
-    "  due over SMTP (notify.smtp.url) or into DIR as .eml files, and with\n"
-    "  --reminders sends one reminder for each overdue notification.\n"
-    "  --status lists the outbox instead.\n";
+    "                   [--retry-now] [--reminders] [--requeue REF] "
+    "[--status]\n"
+    "  queues a notification for every new incident (or ID) -- for a\n"
+    "  reflection attack one per party of the abused reflectors -- and sends\n"
+    "  what is due over SMTP (notify.smtp.url) or into DIR as .eml files\n"
+    "  (DIR is created when missing).\n"
+    "  A failed attempt is retried with backoff (1 min, 2, 4, ... 6 h) until\n"
+    "  notify.max_age; only a permanent refusal by the receiving SMTP server\n"
+    "  (5xx for the recipient or the message) fails a notification at once.\n"
+    "  --retry-now     ignore the backoff\n"
+    "  --reminders     one reminder for each overdue notification\n"
+    "  --requeue REF   bring failed notifications back (REF: an incident id,\n"
+    "                  a notification number from --status, or a Message-ID)\n"
+    "                  and send them now\n"
+    "  --status        list the outbox instead\n"
+    "  Exit 0; 1 when a notification failed, on database errors or when REF\n"
+    "  names no failed notification; 2 usage; 3 configuration.\n";
 
 int wd_cmd_notify(int argc, char **argv) {
   static const struct option opts[] = {{"config", required_argument, 0, 'c'},
@@ -100,9 +129,11 @@ int wd_cmd_notify(int argc, char **argv) {
                                        {"retry-now", no_argument, 0, 'r'},
                                        {"reminders", no_argument, 0, 'R'},
                                        {"status", no_argument, 0, 's'},
+                                       {"requeue", required_argument, 0, 'q'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  const char *cfg_path = NULL, *db = NULL, *incident = NULL, *outbox = NULL;
+  const char *cfg_path = NULL, *db = NULL, *incident = NULL, *outbox = NULL,
+             *requeue = NULL;
   bool retry_now = false, reminders = false, status = false;
   int c;
   optind = 1;
@@ -125,6 +156,9 @@ int wd_cmd_notify(int argc, char **argv) {
     case 's':
       status = true;
       break;
+    case 'q':
+      requeue = optarg;
+      break;
     case 'h':
       fputs(notify_usage, stdout);
       return EX_OK;
@@ -144,6 +178,7 @@ int wd_cmd_notify(int argc, char **argv) {
     return ec;
   char err[1024] = "", password[512] = "", lockpath[4200];
   int lock = -1;
+  wd_directory_t *dir = NULL;
   if (status) {
     ec = wd_outbox_status(s, stdout, 0) == WD_OK ? EX_OK : EX_FAIL;
     goto out;
@@ -181,17 +216,36 @@ int wd_cmd_notify(int argc, char **argv) {
       t.smtp.password = password;
     }
   }
+  if (!load_directory(cfg, "notify", &dir)) {
+    ec = EX_CONFIG;
+    goto out;
+  }
   wd_outbox_sender_t snd = {
       .name = cfg->notify.sender_name ? cfg->notify.sender_name : "ward",
       .email = cfg->notify.from,
-      .compose = {.max_attachment = cfg->notify.max_attachment}};
+      .compose = {.max_attachment = cfg->notify.max_attachment},
+      .cfg = cfg,
+      .dir = dir,
+      .max_age_s = cfg->notify.max_age_s};
   wd_outbox_stats_t st = {0};
   uint64_t now = now_ns();
-  wd_rc rc = wd_outbox_queue(s, &snd, incident, now, &st, err, sizeof err);
+  wd_rc rc = WD_OK;
+  if (requeue) {
+    rc = wd_outbox_requeue(s, requeue, now, &st, err, sizeof err);
+    if (rc != WD_OK) {
+      fprintf(stderr, "ward notify: %s\n", err[0] ? err : wd_rc_str(rc));
+      ec = EX_FAIL;
+      goto out;
+    }
+    printf("ward notify: %s: %" PRIu64 " failed notification(s) queued again\n",
+           requeue, st.requeued);
+  }
+  rc = wd_outbox_queue(s, &snd, incident, now, &st, err, sizeof err);
   if (rc == WD_OK && reminders)
     rc = wd_outbox_reminders(s, &snd, now, &st, err, sizeof err);
   if (rc == WD_OK)
-    rc = wd_outbox_run(s, &snd, &t, now, retry_now, &st, err, sizeof err);
+    rc = wd_outbox_run(s, &snd, &t, now, retry_now || requeue, &st, err,
+                       sizeof err);
   printf("ward notify: %" PRIu64 " queued, %" PRIu64 " reminders, %" PRIu64
          " sent, %" PRIu64 " to retry, %" PRIu64 " waiting, %" PRIu64
          " failed, %" PRIu64 " without a party\n",
@@ -205,6 +259,7 @@ int wd_cmd_notify(int argc, char **argv) {
   }
 out:
   memset(password, 0, sizeof password);
+  wd_directory_free(dir);
   if (lock >= 0)
     close(lock);
   wd_store_close(s);
@@ -215,14 +270,26 @@ out:
 /* --- ward inbox ------------------------------------------------------------
  */
 
+static const char inbox_usage[] =
+    "usage: ward inbox PATH [-c FILE] [--db PATH]\n"
+    "  imports replies from an .eml file, a directory of them, an mbox\n"
+    "  or a Maildir. A reply counts as the party's only when its sender\n"
+    "  is the address notified or listed in the party's reply_from in\n"
+    "  the directory; others are kept as unverified.\n";
+
 int wd_cmd_inbox(int argc, char **argv) {
   static const struct option opts[] = {{"config", required_argument, 0, 'c'},
                                        {"db", required_argument, 0, 'D'},
+                                       {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *cfg_path = NULL, *db = NULL;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+    if (c == 'h') {
+      fputs(inbox_usage, stdout);
+      return EX_OK;
+    }
     if (!db_opt(c, &cfg_path, &db))
       goto usage;
   }
@@ -235,41 +302,61 @@ int wd_cmd_inbox(int argc, char **argv) {
     return ec;
   char err[1024] = "";
   wd_inbox_stats_t st = {0};
-  wd_rc rc = wd_inbox_import(s, argv[optind], now_ns(), &st, err, sizeof err);
+  wd_directory_t *dir = NULL;
+  if (!load_directory(cfg, "inbox", &dir)) {
+    wd_store_close(s);
+    wd_config_free(cfg);
+    return EX_CONFIG;
+  }
+  wd_rc rc =
+      wd_inbox_import(s, dir, argv[optind], now_ns(), &st, err, sizeof err);
   printf("ward inbox: %" PRIu64 " read, %" PRIu64 " new (%" PRIu64
          " human, %" PRIu64 " automatic, %" PRIu64 " bounces), %" PRIu64
-         " already known, %" PRIu64 " matched, %" PRIu64 " unmatched, %" PRIu64
+         " already known, %" PRIu64 " matched to a notification (%" PRIu64
+         " from senders not the party's: unverified, not counted), %" PRIu64
+         " unmatched (naming no notification of ours), %" PRIu64
          " unparsable, %" PRIu64 " too large\n",
          st.read, st.added, st.human, st.automatic, st.bounces, st.duplicate,
-         st.matched, st.unmatched, st.unparsable, st.skipped_large);
+         st.matched, st.unverified, st.unmatched, st.unparsable,
+         st.skipped_large);
   if (rc != WD_OK)
     fprintf(stderr, "ward inbox: %s\n", err[0] ? err : wd_rc_str(rc));
+  wd_directory_free(dir);
   wd_store_close(s);
   wd_config_free(cfg);
   return rc == WD_OK ? EX_OK : EX_FAIL;
 usage:
-  fputs("usage: ward inbox PATH [-c FILE] [--db PATH]\n"
-        "  imports replies from an .eml file, a directory of them, an mbox\n"
-        "  or a Maildir\n",
-        stderr);
+  fputs(inbox_usage, stderr);
   return EX_USAGE;
 }
 
 /* --- ward reply ------------------------------------------------------------
  */
 
+static const char reply_usage[] =
+    "usage: ward reply REF --substantive|--formal [--note TEXT] [-c FILE] "
+    "[--db PATH]\n"
+    "  records by hand whether the reply to notification REF answered the\n"
+    "  substance or was a formality\n";
+
 int wd_cmd_reply(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"config", required_argument, 0, 'c'}, {"db", required_argument, 0, 'D'},
-      {"substantive", no_argument, 0, 's'},  {"formal", no_argument, 0, 'f'},
-      {"note", required_argument, 0, 'n'},   {0, 0, 0, 0}};
+  static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                       {"db", required_argument, 0, 'D'},
+                                       {"substantive", no_argument, 0, 's'},
+                                       {"formal", no_argument, 0, 'f'},
+                                       {"note", required_argument, 0, 'n'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
   const char *cfg_path = NULL, *db = NULL, *verdict = NULL, *note = NULL;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
     if (db_opt(c, &cfg_path, &db))
       continue;
     switch (c) {
+    case 'h':
+      fputs(reply_usage, stdout);
+      return EX_OK;
     case 's':
     case 'f':
       if (verdict)
@@ -301,9 +388,7 @@ int wd_cmd_reply(int argc, char **argv) {
   wd_config_free(cfg);
   return rc == WD_OK ? EX_OK : EX_FAIL;
 usage:
-  fputs("usage: ward reply REF --substantive|--formal [--note TEXT] "
-        "[-c FILE] [--db PATH]\n",
-        stderr);
+  fputs(reply_usage, stderr);
   return EX_USAGE;
 }
 
@@ -336,6 +421,15 @@ static bool parse_date(const char *s, uint64_t *out) {
   return true;
 }
 
+static const char report_usage[] =
+    "usage: ward report [--since DATE] [--until DATE] [--by "
+    "party|country|sector|class]\n"
+    "                   [--format table|csv|json|html] [--detail] "
+    "[--title T] [-o FILE]\n"
+    "                   [-c FILE] [--db PATH]\n"
+    "  the notification accountability report (DATE: YYYY-MM-DD or\n"
+    "  YYYY-MM-DDTHH:MM:SSZ, UTC)\n";
+
 int wd_cmd_report(int argc, char **argv) {
   static const struct option opts[] = {{"config", required_argument, 0, 'c'},
                                        {"db", required_argument, 0, 'D'},
@@ -346,6 +440,7 @@ int wd_cmd_report(int argc, char **argv) {
                                        {"detail", no_argument, 0, 'd'},
                                        {"title", required_argument, 0, 't'},
                                        {"output", required_argument, 0, 'o'},
+                                       {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *cfg_path = NULL, *db = NULL, *out_path = NULL,
              *title = "Notification accountability";
@@ -355,10 +450,13 @@ int wd_cmd_report(int argc, char **argv) {
   bool detail = false;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "c:o:", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
     if (db_opt(c, &cfg_path, &db))
       continue;
     switch (c) {
+    case 'h':
+      fputs(report_usage, stdout);
+      return EX_OK;
     case 's':
     case 'u':
       if (!parse_date(optarg, c == 's' ? &since : &until)) {
@@ -391,12 +489,7 @@ int wd_cmd_report(int argc, char **argv) {
       out_path = optarg;
       break;
     default:
-      fputs("usage: ward report [--since DATE] [--until DATE] [--by "
-            "party|country|sector|class]\n"
-            "                   [--format table|csv|json|html] [--detail] "
-            "[--title T] [-o FILE]\n"
-            "                   [-c FILE] [--db PATH]\n",
-            stderr);
+      fputs(report_usage, stderr);
       return EX_USAGE;
     }
   }

@@ -4,6 +4,7 @@
  * README.md and ward --help): 0 success, 1 runtime failure, 2 usage error, 3
  * bad configuration, 4 a capture file or interface could not be read at all. */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,27 +18,49 @@
 #include "cli/pipeline.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "decode/decode.h"
 #include "output/eve.h"
 
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
-#define EXIT_CONFIG 3
-#define EXIT_CAPTURE 4
+#define EXIT_RUNTIME WD_CLI_EXIT_RUNTIME
+#define EXIT_USAGE WD_CLI_EXIT_USAGE
+#define EXIT_CONFIG WD_CLI_EXIT_CONFIG
+#define EXIT_CAPTURE WD_CLI_EXIT_CAPTURE
 
 #define DEFAULT_CONFIG "/etc/ward/ward.yaml"
 
+/* Longest --duration and --stats-interval: a year of seconds. */
+#define SECONDS_MAX 31536000u
+
 static const char usage_text[] =
     "usage: ward COMMAND [options]\n"
+    "       ward --help | --version\n"
     "\n"
     "Commands:\n"
-    "  analyze [options] CAPTURE...   analyze pcap/pcapng files ('-' = stdin)\n"
+    "  analyze [options] CAPTURE...       analyze pcap/pcapng files ('-' = "
+    "stdin)\n"
     "  watch -i IFACE [-f BPF] [options]  analyze live traffic\n"
-    "  config check|show [-c FILE]    validate / print the configuration\n"
+    "  config check|show [-c FILE]        validate / print the "
+    "configuration\n"
     "  incidents list|show ID|export ID   incidents stored in the database\n"
-    "  notify | inbox PATH | reply REF | report   notifications and replies\n"
-    "  version                        print the version\n"
+    "  notify [options]                   notify the parties of new "
+    "incidents\n"
+    "  inbox PATH                         import replies (.eml, mbox, "
+    "Maildir)\n"
+    "  reply REF --substantive|--formal   classify a reply by hand\n"
+    "  report [options]                   notification accountability "
+    "report\n"
+    "  version                            print the version\n"
     "\n"
-    "Options of analyze and watch:\n"
+    "Options of every command:\n"
+    "  -h, --help             that command's usage (e.g. ward analyze "
+    "--help)\n"
+    "      --version          (alone) print the version\n"
+    "\n"
+    "The manual page ward(1) describes every command and option.\n"
+    "Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 bad\n"
+    "configuration, 4 a capture could not be read at all.\n";
+
+static const char common_opts[] =
     "  -c, --config FILE      configuration (default " DEFAULT_CONFIG
     " if present,\n"
     "                         else built-in defaults)\n"
@@ -46,21 +69,71 @@ static const char usage_text[] =
     "      --json             write events (JSON lines) to standard output\n"
     "  -o, --output FILE      write events to FILE (appended)\n"
     "      --flows            also write a flow event per ended flow\n"
-    "      --stats-interval S write a stats event every S seconds of traffic\n"
-    "      --db PATH          store alerts and incidents in this SQLite file\n"
-    "      --no-progress      no progress line on standard error\n"
+    "      --stats-interval S write a stats event every S seconds of "
+    "traffic\n"
+    "                         (0 to 31536000; 0: at the end only)\n"
+    "      --db PATH          store alerts and incidents in this SQLite "
+    "file\n"
     "  -q, --quiet            no human summary\n"
     "  -v, --verbose          more diagnostics (repeat for debug)\n"
-    "  -i, --interface IFACE  (watch) interface to capture on\n"
-    "  -f, --filter BPF       (watch) capture filter\n"
-    "      --duration S       (watch) stop after S seconds\n"
+    "  -h, --help             this text\n";
+
+static const char analyze_text[] =
+    "usage: ward analyze [options] CAPTURE...\n"
+    "\n"
+    "Reads pcap and pcapng files ('-' = standard input; several files are\n"
+    "merged in time order) and reports the attacks in them.\n"
+    "\n"
+    "Options:\n";
+static const char analyze_tail[] =
+    "      --progress         progress line on standard error even when it "
+    "is\n"
+    "                         not a terminal (share read, time left)\n"
+    "      --no-progress      no progress line\n"
     "\n"
     "Without --json or -o, ward prints a short human summary of what it "
     "found.\n"
     "Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 bad\n"
-    "configuration, 4 a capture could not be read at all.\n";
+    "configuration, 4 a capture could not be read at all (the others are\n"
+    "still analyzed).\n";
+
+static const char watch_text[] =
+    "usage: ward watch -i IFACE [-f BPF] [options]\n"
+    "\n"
+    "Captures live traffic on IFACE until SIGINT/SIGTERM (or --duration);\n"
+    "SIGHUP reopens the event file. Needs root, or the capabilities\n"
+    "  setcap cap_net_raw,cap_net_admin+eip /path/to/ward\n"
+    "\n"
+    "Options:\n"
+    "  -i, --interface IFACE  interface to capture on (required)\n"
+    "  -f, --filter BPF       capture filter (pcap-filter(7) syntax)\n"
+    "      --duration S       stop after S seconds (1 to 31536000)\n";
+static const char watch_tail[] =
+    "\n"
+    "Exit codes: 0 success, 1 runtime failure, 2 usage error (also a bad\n"
+    "filter), 3 bad configuration, 4 the interface could not be opened.\n";
+
+static const char config_text[] =
+    "usage: ward config check|show [-c FILE]\n"
+    "\n"
+    "  check   load the configuration and open what it names (MaxMind\n"
+    "          databases, directory, evidence and database folders);\n"
+    "          exit 0 when all is well, 3 otherwise, one line per problem\n"
+    "  show    print the effective configuration as YAML\n"
+    "\n"
+    "Options:\n"
+    "  -c, --config FILE      configuration (default " DEFAULT_CONFIG
+    " if present,\n"
+    "                         else built-in defaults)\n"
+    "  -h, --help             this text\n";
 
 static void usage(FILE *f) { fputs(usage_text, f); }
+
+static void capture_usage(FILE *f, bool live) {
+  fputs(live ? watch_text : analyze_text, f);
+  fputs(common_opts, f);
+  fputs(live ? watch_tail : analyze_tail, f);
+}
 
 static volatile sig_atomic_t stop_flag, reopen_flag;
 static wd_capture_t *live_capture; /* woken by the stop signals */
@@ -120,59 +193,149 @@ static void print_summary(FILE *h, const wd_capture_t *cap,
       (unsigned long long)res->decode_errors, (unsigned long long)res->alerts);
   for (size_t i = 0; i < wd_capture_nfiles(cap); i++) {
     const wd_capture_file_info_t *fi = wd_capture_file(cap, i);
-    if (fi->error[0] && !fi->opened)
-      fprintf(h, "  %s: not read: %s\n", fi->path, fi->error);
+    if (wd_capture_file_unread(fi))
+      fprintf(h, "  %s: not read: %s\n", fi->path,
+              fi->error[0] ? fi->error : "no frame of a supported link type");
   }
 }
 
+/* "null (0), ethernet (1), raw (12, 14, 101), ..." from the decoder's
+ * own list. */
+static const char *supported_linktypes(void) {
+  static char buf[512];
+  if (buf[0])
+    return buf;
+  size_t len = 0;
+  const char *prev = NULL;
+  for (int lt = 0; lt < 1024 && len < sizeof buf; lt++) {
+    if (!wd_decode_linktype_supported(lt))
+      continue;
+    const char *name = wd_decode_linktype_name(lt);
+    int n;
+    if (prev && strcmp(prev, name) == 0) {
+      len--; /* reopen the group: drop its ')' */
+      n = snprintf(buf + len, sizeof buf - len, ", %d)", lt);
+    } else {
+      n = snprintf(buf + len, sizeof buf - len, "%s%s (%d)", prev ? ", " : "",
+                   name, lt);
+    }
+    if (n < 0 || (size_t)n >= sizeof buf - len)
+      break;
+    len += (size_t)n;
+    prev = name;
+  }
+  return buf;
+}
+
+/* Told about every interface of every capture file: says at once when its
+ * link type cannot be decoded (its frames are then skipped). */
+static bool accept_linktype(void *user, const char *path, uint32_t iface,
+                            int linktype) {
+  (void)user;
+  if (wd_decode_linktype_supported(linktype))
+    return true;
+  if (iface == 0)
+    fprintf(stderr, "ward: %s: link type %d is not supported; supported: %s\n",
+            path, linktype, supported_linktypes());
+  else
+    fprintf(stderr,
+            "ward: %s: interface %u: link type %d is not supported, its "
+            "frames are skipped; supported: %s\n",
+            path, iface, linktype, supported_linktypes());
+  return false;
+}
+
+/* The message for a live capture that could not start, and its exit code:
+ * a filter libpcap rejects is a usage error. */
+static int live_open_failed(wd_rc rc, const char *err) {
+  if (rc == WD_ERR_INVAL) {
+    fprintf(stderr, "ward watch: bad --filter: %s\n", err);
+    return EXIT_USAGE;
+  }
+  fprintf(stderr, "ward watch: cannot capture on %s\n", err);
+  if (rc == WD_ERR_PERM) {
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+      snprintf(self, sizeof self, "/path/to/ward");
+    else
+      self[n] = '\0';
+    fprintf(stderr,
+            "ward watch: capturing needs root, or the capabilities "
+            "CAP_NET_RAW and CAP_NET_ADMIN on the binary:\n"
+            "  setcap cap_net_raw,cap_net_admin+eip %s\n",
+            self);
+  }
+  return EXIT_CAPTURE;
+}
+
 static int run_capture(int argc, char **argv, bool live) {
+  enum {
+    O_HOME = 256,
+    O_JSON,
+    O_FLOWS,
+    O_STATS,
+    O_DB,
+    O_NOPROG,
+    O_PROG,
+    O_DURATION
+  };
   static const struct option opts[] = {
       {"config", required_argument, 0, 'c'},
-      {"home-net", required_argument, 0, 'H'},
-      {"json", no_argument, 0, 'j'},
+      {"home-net", required_argument, 0, O_HOME},
+      {"json", no_argument, 0, O_JSON},
       {"output", required_argument, 0, 'o'},
-      {"flows", no_argument, 0, 'F'},
-      {"stats-interval", required_argument, 0, 'S'},
-      {"db", required_argument, 0, 'D'},
-      {"no-progress", no_argument, 0, 'P'},
+      {"flows", no_argument, 0, O_FLOWS},
+      {"stats-interval", required_argument, 0, O_STATS},
+      {"db", required_argument, 0, O_DB},
+      {"no-progress", no_argument, 0, O_NOPROG},
+      {"progress", no_argument, 0, O_PROG},
       {"quiet", no_argument, 0, 'q'},
       {"verbose", no_argument, 0, 'v'},
       {"interface", required_argument, 0, 'i'},
       {"filter", required_argument, 0, 'f'},
-      {"duration", required_argument, 0, 'T'},
+      {"duration", required_argument, 0, O_DURATION},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
+  const char *cmd = live ? "watch" : "analyze";
   const char *cfg_path = NULL, *home_net = NULL, *out_path = NULL;
   const char *db = NULL, *iface = NULL, *bpf = NULL;
   bool json = false, flows = false, quiet = false, progress = true;
-  long stats_interval = -1, duration = 0;
-  int c;
+  bool force_progress = false, have_stats = false;
+  uint64_t stats_interval = 0, duration = 0;
+  int c, ec;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "c:jo:qvi:f:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:o:qvi:f:h", opts, NULL)) != -1) {
     switch (c) {
     case 'c':
       cfg_path = optarg;
       break;
-    case 'H':
+    case O_HOME:
       home_net = optarg;
       break;
-    case 'j':
+    case O_JSON:
       json = true;
       break;
     case 'o':
       out_path = optarg;
       break;
-    case 'F':
+    case O_FLOWS:
       flows = true;
       break;
-    case 'S':
-      stats_interval = strtol(optarg, NULL, 10);
+    case O_STATS:
+      if ((ec = wd_cli_uint(cmd, "--stats-interval", optarg, 0, SECONDS_MAX,
+                            "seconds", &stats_interval)))
+        return ec;
+      have_stats = true;
       break;
-    case 'D':
+    case O_DB:
       db = optarg;
       break;
-    case 'P':
+    case O_NOPROG:
       progress = false;
+      break;
+    case O_PROG:
+      force_progress = true;
       break;
     case 'q':
       quiet = true;
@@ -181,19 +344,28 @@ static int run_capture(int argc, char **argv, bool live) {
       wd_log_threshold++;
       break;
     case 'i':
-      iface = optarg;
-      break;
     case 'f':
-      bpf = optarg;
-      break;
-    case 'T':
-      duration = strtol(optarg, NULL, 10);
+    case O_DURATION:
+      if (!live) {
+        fprintf(stderr, "ward analyze: %s is an option of ward watch\n",
+                c == 'i'   ? "-i/--interface"
+                : c == 'f' ? "-f/--filter"
+                           : "--duration");
+        return EXIT_USAGE;
+      }
+      if (c == 'i')
+        iface = optarg;
+      else if (c == 'f')
+        bpf = optarg;
+      else if ((ec = wd_cli_uint(cmd, "--duration", optarg, 1, SECONDS_MAX,
+                                 "seconds", &duration)))
+        return ec;
       break;
     case 'h':
-      usage(stdout);
+      capture_usage(stdout, live);
       return 0;
     default:
-      usage(stderr);
+      fprintf(stderr, "ward %s: see 'ward %s --help'\n", cmd, cmd);
       return EXIT_USAGE;
     }
   }
@@ -205,13 +377,18 @@ static int run_capture(int argc, char **argv, bool live) {
     fprintf(stderr, "ward analyze: no capture file given\n");
     return EXIT_USAGE;
   }
+  if (!live && argc - optind > WD_CAPTURE_FILES_MAX) {
+    fprintf(stderr, "ward analyze: %d capture files; expected at most %d\n",
+            argc - optind, WD_CAPTURE_FILES_MAX);
+    return EXIT_USAGE;
+  }
   if (json && out_path) {
     fprintf(stderr, "ward: --json and -o are exclusive\n");
     return EXIT_USAGE;
   }
 
   wd_config_t *cfg = NULL;
-  int ec = wd_cli_load_config(cfg_path, home_net, &cfg);
+  ec = wd_cli_load_config(cfg_path, home_net, &cfg);
   if (ec)
     return ec;
 
@@ -231,14 +408,14 @@ static int run_capture(int argc, char **argv, bool live) {
   if (live) {
     rc = wd_capture_open_live(iface, bpf, cfg, &cap, err, sizeof err);
     if (rc != WD_OK) {
-      fprintf(stderr, "ward: cannot capture on %s\n", err);
       wd_eve_close(eve);
       wd_config_free(cfg);
-      return EXIT_CAPTURE;
+      return live_open_failed(rc, err);
     }
   } else {
+    wd_capture_opts_t co = {.accept_linktype = accept_linktype};
     rc = wd_capture_open_files((const char *const *)argv + optind,
-                               (size_t)(argc - optind), &cap);
+                               (size_t)(argc - optind), &co, &cap);
     if (!cap) {
       wd_eve_close(eve);
       wd_config_free(cfg);
@@ -247,7 +424,8 @@ static int run_capture(int argc, char **argv, bool live) {
   }
   for (size_t i = 0; i < wd_capture_nfiles(cap); i++) {
     const wd_capture_file_info_t *fi = wd_capture_file(cap, i);
-    if (!fi->opened)
+    /* A refused link type was already named by accept_linktype. */
+    if (!fi->opened && fi->refused_linktype < 0)
       fprintf(stderr, "ward: %s: cannot read: %s\n", fi->path, fi->error);
   }
 
@@ -262,11 +440,12 @@ static int run_capture(int argc, char **argv, bool live) {
   po.human = (!quiet && !json) ? stdout : NULL;
   /* With -o the human lines still go to stdout; with --json stdout is
    * the event stream. */
-  po.progress = progress && !live && isatty(STDERR_FILENO);
+  po.progress =
+      !live && (force_progress || (progress && isatty(STDERR_FILENO)));
   po.flow_events = flows || cfg->outputs.flow_events;
-  po.stats_interval_s = stats_interval >= 0 ? (uint32_t)stats_interval
-                        : live              ? cfg->outputs.stats_interval_s
-                                            : 0;
+  po.stats_interval_s = have_stats ? (uint32_t)stats_interval
+                        : live     ? cfg->outputs.stats_interval_s
+                                   : 0;
   po.db_path = db;
   po.stop = &stop_flag;
   po.reopen = &reopen_flag;
@@ -279,11 +458,27 @@ static int run_capture(int argc, char **argv, bool live) {
   } else {
     for (size_t i = 0; i < wd_capture_nfiles(cap); i++) {
       const wd_capture_file_info_t *fi = wd_capture_file(cap, i);
-      if (fi->opened && fi->error[0])
+      if (!fi->opened)
+        continue;
+      if (fi->error[0] && fi->frames == 0)
+        fprintf(stderr, "ward: %s: cannot read: %s (at frame %llu)\n", fi->path,
+                fi->error, (unsigned long long)fi->error_frame);
+      else if (fi->error[0])
         fprintf(stderr,
                 "ward: %s: stopped reading at frame %llu: %s (the %llu "
                 "frames before it were analyzed)\n",
                 fi->path, (unsigned long long)fi->error_frame, fi->error,
+                (unsigned long long)fi->frames);
+      else if (fi->skipped && fi->frames == 0)
+        fprintf(stderr,
+                "ward: %s: nothing read: all %llu frames have link types "
+                "ward does not support\n",
+                fi->path, (unsigned long long)fi->skipped);
+      if (fi->skipped && fi->frames)
+        fprintf(stderr,
+                "ward: %s: %llu frames skipped (unsupported link types), "
+                "%llu analyzed\n",
+                fi->path, (unsigned long long)fi->skipped,
                 (unsigned long long)fi->frames);
     }
     if (po.human)
@@ -298,35 +493,62 @@ static int run_capture(int argc, char **argv, bool live) {
 }
 
 static int cmd_config(int argc, char **argv) {
+  static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
   const char *path = NULL;
-  if (argc < 2) {
-    fprintf(stderr, "usage: ward config check|show [-c FILE]\n");
-    return EXIT_USAGE;
-  }
-  for (int i = 2; i < argc; i++) {
-    if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
-        i + 1 < argc)
-      path = argv[++i];
-    else {
-      fprintf(stderr, "ward config: unexpected '%s'\n", argv[i]);
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'c':
+      path = optarg;
+      break;
+    case 'h':
+      fputs(config_text, stdout);
+      return 0;
+    default:
+      fputs(config_text, stderr);
       return EXIT_USAGE;
     }
   }
+  if (optind + 1 != argc ||
+      (strcmp(argv[optind], "show") != 0 && strcmp(argv[optind], "check"))) {
+    if (optind < argc)
+      fprintf(stderr, "ward config: unexpected '%s'\n",
+              argv[optind +
+                   (optind + 1 < argc && (!strcmp(argv[optind], "show") ||
+                                          !strcmp(argv[optind], "check")))]);
+    fputs(config_text, stderr);
+    return EXIT_USAGE;
+  }
+  const char *sub = argv[optind];
   wd_config_t *cfg = NULL;
   int ec = wd_cli_load_config(path, NULL, &cfg);
   if (ec)
     return ec;
-  if (strcmp(argv[1], "show") == 0)
+  if (strcmp(sub, "show") == 0) {
     wd_config_dump(cfg, stdout);
-  else if (strcmp(argv[1], "check") == 0)
-    printf("ward: configuration %s is valid (%zu facilities)\n",
-           cfg->path ? cfg->path : "(built-in defaults)", cfg->n_facilities);
-  else {
-    wd_config_free(cfg);
-    fprintf(stderr, "usage: ward config check|show [-c FILE]\n");
-    return EXIT_USAGE;
+  } else {
+    ec = wd_cli_config_check(cfg);
+    if (ec == 0)
+      printf("ward: configuration %s is valid (%zu facilities)\n",
+             cfg->path ? cfg->path : "(built-in defaults)", cfg->n_facilities);
   }
   wd_config_free(cfg);
+  return ec;
+}
+
+static int cmd_version(int argc, char **argv) {
+  if (argc > 1 && (strcmp(argv[1], "--help") == 0 || !strcmp(argv[1], "-h"))) {
+    puts("usage: ward version   (or ward --version): print the version");
+    return 0;
+  }
+  if (argc > 1) {
+    fprintf(stderr, "ward version: unexpected '%s'\n", argv[1]);
+    return EXIT_USAGE;
+  }
+  printf("ward %s\n", WARD_VERSION);
   return 0;
 }
 
@@ -342,10 +564,8 @@ int main(int argc, char **argv) {
     return run_capture(argc - 1, argv + 1, true);
   if (strcmp(cmd, "config") == 0)
     return cmd_config(argc - 1, argv + 1);
-  if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-    printf("ward %s\n", WARD_VERSION);
-    return 0;
-  }
+  if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
+    return cmd_version(argc - 1, argv + 1);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
       strcmp(cmd, "-h") == 0) {
     usage(stdout);

@@ -98,7 +98,7 @@ static void human_alert(run *r, const wd_alert_t *a, const wd_facility_t *fac) {
     fprintf(h, ":%u", a->dport);
   fprintf(h, "  %s", a->signature);
   if (fac)
-    fprintf(h, " [%s, %s]", fac->name, wd_sector_name(fac->sector));
+    fprintf(h, " [%s, %s]", fac->name, wd_facility_sector(fac));
   for (unsigned i = 0; i < a->n_metrics; i++) {
     const wd_alert_metric_t *m = &a->metrics[i];
     switch (m->type) {
@@ -438,10 +438,25 @@ static double wall_now(void) {
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* "ward: N packets, A alerts, T s" and, for files of known size, the
+ * share read and the time left at the rate so far. */
 static void progress(run *r, double start, bool final) {
   double el = wall_now() - start;
-  fprintf(stderr, "\rward: %" PRIu64 " packets, %" PRIu64 " alerts, %.1f s%s",
-          r->pkts, r->alerts, el, final ? "\n" : "");
+  uint64_t done, total;
+  char tail[96] = "";
+  if (wd_capture_progress(r->cap, &done, &total)) {
+    double share = total ? (double)done / (double)total : 1.0;
+    if (share > 1.0)
+      share = 1.0;
+    if (final || share >= 1.0)
+      snprintf(tail, sizeof tail, ", 100%% read");
+    else if (share > 0)
+      snprintf(tail, sizeof tail, ", %.0f%% read, about %.0f s left",
+               share * 100.0, el * (1.0 - share) / share + 0.5);
+  }
+  fprintf(stderr,
+          "\rward: %" PRIu64 " packets, %" PRIu64 " alerts, %.1f s%s  %s",
+          r->pkts, r->alerts, el, tail, final ? "\n" : "");
   fflush(stderr);
 }
 
@@ -520,7 +535,8 @@ wd_rc wd_pipeline_run(const wd_config_t *cfg, wd_capture_t *cap,
     r->frame = NULL;
     if (opts->progress && (r->pkts & 0xffff) == 0) {
       double now = wall_now();
-      if (now - last_progress > 0.5) {
+      /* The first check always prints: a long run shows its pace soon. */
+      if (now - last_progress > 0.5 || r->pkts == 0x10000) {
         last_progress = now;
         progress(r, start, false);
       }
@@ -551,7 +567,7 @@ done:
     res->decode_errors = r->decode_errors;
     for (size_t i = 0; i < wd_capture_nfiles(cap); i++) {
       const wd_capture_file_info_t *fi = wd_capture_file(cap, i);
-      if (!fi->opened)
+      if (wd_capture_file_unread(fi))
         res->files_failed++;
       else if (fi->error[0])
         res->files_partial++;

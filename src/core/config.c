@@ -92,6 +92,10 @@ typedef struct load {
   size_t n_nets, cap_nets;
   mark_t *item_at; /* marks of the items of the cidr list just read */
   size_t cap_item_at;
+  /* Facility sectors that are not built in, resolved against sectors:
+   * once the whole file is read (it may come after the facilities). */
+  char **sector_pending; /* per facility, lower-case name or NULL */
+  mark_t *sector_at;
 } load_t;
 
 /* ---- messages ---- */
@@ -1041,6 +1045,9 @@ void wd_config_free(wd_config_t *cfg) {
   for (size_t i = 0; i < cfg->n_facilities; i++)
     free_fields(fkeys, nf, &cfg->facilities[i]);
   free(cfg->facilities);
+  for (size_t i = 0; i < cfg->n_sectors; i++)
+    free(cfg->sectors[i]);
+  free(cfg->sectors);
   free(cfg->path);
   if (cfg->index) {
     set_free(&cfg->index->fac);
@@ -1203,8 +1210,10 @@ static bool suggest(const wd_config_key_t *keys, size_t n, const char *path,
       for (const char *d = strchr(name, '.'); d; d = strchr(d + 1, '.'))
         consider(path, name, (size_t)(d - name), best, bestn, &bestd);
   }
-  if (sections)
+  if (sections) {
     consider(path, "facilities", 10, best, bestn, &bestd);
+    consider(path, "sectors", 7, best, bestn, &bestd);
+  }
   size_t len = strlen(path);
   size_t limit = len <= 4 ? 1 : len <= 10 ? 2 : 3;
   return bestd <= limit;
@@ -1366,6 +1375,177 @@ static wd_rc net_push(load_t *L, const wd_cidr_t *c, uint32_t fac, mark_t at) {
   return WD_OK;
 }
 
+/* ---- loading: sectors ---- */
+
+static bool is_builtin_sector(const char *name) {
+  for (int i = 0; i <= WD_SECTOR_OTHER; i++)
+    if (strcmp(wd_sector_name((wd_sector)i), name) == 0)
+      return true;
+  return false;
+}
+
+/* A facility's sector: a built-in name (any case), else kept for
+ * check_sectors. k is the facility key "sector". */
+static wd_rc read_sector(load_t *L, const wd_config_key_t *k, size_t idx,
+                         const char *path) {
+  yaml_event_t ev;
+  char tail[512], ex[200];
+  wd_rc rc = next(L, &ev);
+  if (rc != WD_OK)
+    return rc;
+  mark_t at = mark_of(ev.start_mark);
+  if (ev.type != YAML_SCALAR_EVENT) {
+    const char *what = event_what(&ev);
+    yaml_event_delete(&ev);
+    return fail(L, at, path, "found %s; expected %s", what,
+                expectation(k, ex, sizeof ex));
+  }
+  const char *v = (const char *)ev.data.scalar.value;
+  size_t len = ev.data.scalar.length;
+  bool null = is_null(v, len, ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
+  rc = apply_scalar(k, &L->cfg->facilities[idx], v, len, null, tail,
+                    sizeof tail);
+  if (rc == WD_ERR_CONFIG && !null && len > 0 && len < WD_SECTOR_NAME_MAX &&
+      strlen(v) == len) {
+    if (!L->sector_pending &&
+        (!(L->sector_pending =
+               calloc(WD_FACILITY_MAX, sizeof *L->sector_pending)) ||
+         !(L->sector_at = calloc(WD_FACILITY_MAX, sizeof *L->sector_at)))) {
+      yaml_event_delete(&ev);
+      return WD_ERR_NOMEM;
+    }
+    char *low = strdup(v);
+    if (!low) {
+      yaml_event_delete(&ev);
+      return WD_ERR_NOMEM;
+    }
+    for (char *c = low; *c; c++)
+      if (*c >= 'A' && *c <= 'Z')
+        *c = (char)(*c - 'A' + 'a');
+    free(L->sector_pending[idx]);
+    L->sector_pending[idx] = low;
+    L->sector_at[idx] = at;
+    rc = WD_OK;
+  }
+  yaml_event_delete(&ev);
+  if (rc == WD_ERR_CONFIG)
+    return fail(L, at, path, "%s", tail);
+  return rc;
+}
+
+static bool sector_name_ok(const char *s, size_t len) {
+  if (len == 0 || len >= WD_SECTOR_NAME_MAX || strlen(s) != len ||
+      !(s[0] >= 'a' && s[0] <= 'z'))
+    return false;
+  for (size_t i = 0; i < len; i++)
+    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+          s[i] == '-'))
+      return false;
+  return s[len - 1] != '-';
+}
+
+/* Top-level "sectors: [name, ...]": extra sector names. */
+static wd_rc read_sectors(load_t *L) {
+  yaml_event_t ev;
+  char sh[64];
+  wd_rc rc = next(L, &ev);
+  if (rc != WD_OK)
+    return rc;
+  mark_t at = mark_of(ev.start_mark);
+  if (ev.type == YAML_SCALAR_EVENT &&
+      is_null((const char *)ev.data.scalar.value, ev.data.scalar.length,
+              ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE)) {
+    yaml_event_delete(&ev);
+    return WD_OK;
+  }
+  if (ev.type != YAML_SEQUENCE_START_EVENT) {
+    const char *what = event_what(&ev);
+    yaml_event_delete(&ev);
+    return fail(L, at, "sectors",
+                "found %s; expected a list of sector names like "
+                "[research, water]",
+                what);
+  }
+  yaml_event_delete(&ev);
+  wd_config_t *cfg = L->cfg;
+  for (;;) {
+    if ((rc = next(L, &ev)) != WD_OK)
+      return rc;
+    mark_t iat = mark_of(ev.start_mark);
+    if (ev.type == YAML_SEQUENCE_END_EVENT) {
+      yaml_event_delete(&ev);
+      return WD_OK;
+    }
+    if (ev.type != YAML_SCALAR_EVENT) {
+      const char *what = event_what(&ev);
+      yaml_event_delete(&ev);
+      return fail(L, iat, "sectors", "found %s in the list; expected a name",
+                  what);
+    }
+    const char *v = (const char *)ev.data.scalar.value;
+    size_t len = ev.data.scalar.length;
+    shown(v, len, sh, sizeof sh);
+    bool ok = sector_name_ok(v, len);
+    char *dup = ok ? strdup(v) : NULL;
+    yaml_event_delete(&ev);
+    if (!ok)
+      return fail(L, iat, "sectors",
+                  "'%s' is not a sector name; expected 1 to %d lower-case "
+                  "letters, digits and '-', starting with a letter",
+                  sh, WD_SECTOR_NAME_MAX - 1);
+    if (!dup)
+      return WD_ERR_NOMEM;
+    const char *why = is_builtin_sector(dup) ? "is a built-in sector" : NULL;
+    for (size_t i = 0; !why && i < cfg->n_sectors; i++)
+      if (strcmp(cfg->sectors[i], dup) == 0)
+        why = "is listed twice";
+    if (!why && cfg->n_sectors >= WD_SECTORS_EXTRA_MAX)
+      why = "is one too many";
+    if (why) {
+      free(dup);
+      return fail(L, iat, "sectors",
+                  "'%s' %s; expected at most %d distinct names that are not "
+                  "built in",
+                  sh, why, WD_SECTORS_EXTRA_MAX);
+    }
+    if (!cfg->sectors &&
+        !(cfg->sectors = calloc(WD_SECTORS_EXTRA_MAX, sizeof *cfg->sectors))) {
+      free(dup);
+      return WD_ERR_NOMEM;
+    }
+    cfg->sectors[cfg->n_sectors++] = dup;
+  }
+}
+
+/* Every facility sector that is not built in must be listed in sectors:. */
+static wd_rc check_sectors(load_t *L) {
+  wd_config_t *cfg = L->cfg;
+  if (!L->sector_pending)
+    return WD_OK;
+  for (size_t i = 0; i < cfg->n_facilities; i++) {
+    const char *want = L->sector_pending[i];
+    if (!want)
+      continue;
+    wd_facility_t *f = &cfg->facilities[i];
+    for (size_t j = 0; j < cfg->n_sectors; j++)
+      if (strcmp(cfg->sectors[j], want) == 0) {
+        f->sector = WD_SECTOR_EXTRA;
+        f->sector_name = cfg->sectors[j];
+      }
+    if (f->sector_name)
+      continue;
+    const wd_config_key_t *k = find_key(L->fkeys, L->nfkeys, "sector", NULL);
+    char ex[300], path[64], sh[64];
+    snprintf(path, sizeof path, "facilities[%zu].sector", i);
+    return fail(L, L->sector_at[i], path,
+                "'%s' is not a known value; expected %s, or a name listed "
+                "under sectors:",
+                shown(want, strlen(want), sh, sizeof sh),
+                expectation(k, ex, sizeof ex));
+  }
+  return WD_OK;
+}
+
 /* One "- name: ..." item; its MAPPING_START is consumed. */
 static wd_rc read_facility(load_t *L, size_t idx, mark_t start) {
   wd_facility_t *f = &L->cfg->facilities[idx];
@@ -1405,6 +1585,11 @@ static wd_rc read_facility(load_t *L, size_t idx, mark_t start) {
                   seen[ri].line);
     if (ri < 8)
       seen[ri] = at;
+    if (strcmp(k->name, "sector") == 0) {
+      if ((rc = read_sector(L, k, idx, path)) != WD_OK)
+        return rc;
+      continue;
+    }
     size_t n_items;
     if ((rc = read_value(L, k, f, path, &n_items)) != WD_OK)
       return rc;
@@ -1564,6 +1749,12 @@ static wd_rc read_map(load_t *L, const char *prefix, int depth, mark_t start) {
       L->set_at[ri] = at;
       size_t n_items;
       if ((rc = read_value(L, k, L->cfg, path, &n_items)) != WD_OK)
+        return rc;
+      continue;
+    }
+    if (fits && strcmp(path, "sectors") == 0) {
+      if ((rc = open_section(L, path, at)) != WD_OK ||
+          (rc = read_sectors(L)) != WD_OK)
         return rc;
       continue;
     }
@@ -1810,6 +2001,8 @@ wd_rc wd_config_load_buffer(const char *name, const char *buf, size_t len,
   rc = read_document(&L);
   yaml_parser_delete(&L.parser);
   if (rc == WD_OK)
+    rc = check_sectors(&L);
+  if (rc == WD_OK)
     rc = check_memcaps(&L);
   if (rc == WD_OK)
     rc = check_scan(&L);
@@ -1828,6 +2021,11 @@ wd_rc wd_config_load_buffer(const char *name, const char *buf, size_t len,
   free(L.set_at);
   free(L.nets);
   free(L.item_at);
+  if (L.sector_pending)
+    for (size_t i = 0; i < WD_FACILITY_MAX; i++)
+      free(L.sector_pending[i]);
+  free(L.sector_pending);
+  free(L.sector_at);
   if (rc != WD_OK) {
     wd_config_free(L.cfg);
     return rc;
@@ -2058,11 +2256,19 @@ wd_rc wd_config_dump(const wd_config_t *cfg, FILE *out) {
         dump_value(out, k, base);
         fputc('\n', out);
       }
+      fputs("sectors: [", out);
+      for (size_t j = 0; j < cfg->n_sectors; j++)
+        fprintf(out, "%s%s", j ? ", " : "", cfg->sectors[j]);
+      fputs("]\n", out);
       fputs(cfg->n_facilities ? "facilities:\n" : "facilities: []\n", out);
       for (size_t j = 0; j < cfg->n_facilities; j++)
         for (size_t m = 0; m < nf; m++) {
+          const wd_facility_t *f = &cfg->facilities[j];
           fprintf(out, "  %s %s: ", m ? " " : "-", fkeys[m].name);
-          dump_value(out, &fkeys[m], &cfg->facilities[j]);
+          if (strcmp(fkeys[m].name, "sector") == 0)
+            fputs(wd_facility_sector(f), out);
+          else
+            dump_value(out, &fkeys[m], f);
           fputc('\n', out);
         }
       continue;

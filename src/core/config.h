@@ -23,27 +23,35 @@ typedef enum {
   WD_SECTOR_FINANCE,
   WD_SECTOR_EDUCATION,
   WD_SECTOR_GOVERNMENT,
-  WD_SECTOR_OTHER
+  WD_SECTOR_RESEARCH,
+  WD_SECTOR_WATER,
+  WD_SECTOR_TELECOM,
+  WD_SECTOR_PUBLIC_HEALTH,
+  WD_SECTOR_EMERGENCY_SERVICES,
+  WD_SECTOR_OTHER,
+  WD_SECTOR_EXTRA /* one the configuration names under sectors: */
 } wd_sector;
 
-typedef enum {
-  WD_CRIT_CRITICAL,
-  WD_CRIT_HIGH,
-  WD_CRIT_NORMAL
-} wd_criticality;
+typedef enum { WD_CRIT_CRITICAL, WD_CRIT_HIGH, WD_CRIT_NORMAL } wd_criticality;
 
+/* Name of a built-in sector ("other" for WD_SECTOR_EXTRA: use
+ * wd_facility_sector for a facility's). */
 const char *wd_sector_name(wd_sector s);
 const char *wd_criticality_name(wd_criticality c);
 
 typedef struct wd_facility {
   char *name;
   wd_sector sector;
+  const char *sector_name; /* WD_SECTOR_EXTRA: borrowed from cfg->sectors */
   wd_criticality criticality;
   wd_cidr_t *networks; /* n_networks entries */
   size_t n_networks;
   uint64_t max_pps; /* ddos.volumetric threshold for each host; 0: default */
   uint64_t max_bps;
 } wd_facility_t;
+
+/* The facility's sector name: built-in or one of the configuration's. */
+const char *wd_facility_sector(const wd_facility_t *f);
 
 typedef struct wd_cidr_list {
   wd_cidr_t *v;
@@ -55,6 +63,10 @@ typedef struct wd_config {
 
   wd_facility_t *facilities;
   size_t n_facilities;
+  /* Sectors the file adds to the built-in ones (top-level sectors:),
+   * lower-case, at most WD_SECTORS_EXTRA_MAX. */
+  char **sectors;
+  size_t n_sectors;
   /* Protected networks when no facility is configured: RFC 1918/4193 by
    * default, replaced by --home-net. */
   wd_cidr_list_t home_net;
@@ -90,17 +102,17 @@ typedef struct wd_config {
   } host;
 
   struct {
-    uint64_t memcap;       /* stream.memcap: all reassembly buffers */
-    uint32_t flow_buffer;  /* stream.flow_buffer: bytes queued per direction */
-    uint32_t window;       /* stream.window: out-of-order bytes accepted */
+    uint64_t memcap;      /* stream.memcap: all reassembly buffers */
+    uint32_t flow_buffer; /* stream.flow_buffer: bytes queued per direction */
+    uint32_t window;      /* stream.window: out-of-order bytes accepted */
   } stream;
 
   struct {
-    uint64_t memcap;        /* detect.memcap: all detector state */
-    uint32_t update_s;      /* detect.update_interval: seconds between
-                               update alerts of an ongoing attack */
-    uint32_t quiet_s;       /* detect.end_after: seconds below threshold
-                               before an attack is reported ended */
+    uint64_t memcap;   /* detect.memcap: all detector state */
+    uint32_t update_s; /* detect.update_interval: seconds between
+                          update alerts of an ongoing attack */
+    uint32_t quiet_s;  /* detect.end_after: seconds below threshold
+                          before an attack is reported ended */
 
     struct {
       bool enabled;
@@ -108,17 +120,17 @@ typedef struct wd_config {
 
     struct {
       bool enabled;
-      uint32_t targets;   /* detect.smb_fanout.targets: distinct 445
-                             destinations ... */
-      uint32_t window_s;  /* ... within this many seconds */
+      uint32_t targets;      /* detect.smb_fanout.targets: distinct 445
+                                destinations ... */
+      uint32_t window_s;     /* ... within this many seconds */
       wd_cidr_list_t exempt; /* detect.smb_fanout.exempt */
     } smb_fanout;
 
     struct {
       bool enabled;
-      uint64_t min_pps;  /* detect.syn_flood.min_pps: SYN/s to one host */
-      uint32_t ratio;    /* detect.syn_flood.ratio: SYNs per completed
-                            handshake */
+      uint64_t min_pps; /* detect.syn_flood.min_pps: SYN/s to one host */
+      uint32_t ratio;   /* detect.syn_flood.ratio: SYNs per completed
+                           handshake */
     } syn_flood;
 
     struct {
@@ -136,24 +148,23 @@ typedef struct wd_config {
 
     struct {
       bool enabled;
-      double theta0;      /* detect.scan.theta0: P(success) benign */
-      double theta1;      /* detect.scan.theta1: P(success) scanner */
-      double alpha;       /* detect.scan.alpha: false positive bound */
-      double beta;        /* detect.scan.beta: detection probability */
-      uint32_t min_hosts; /* detect.scan.min_hosts: horizontal */
-      uint32_t min_ports; /* detect.scan.min_ports: vertical */
+      double theta0;              /* detect.scan.theta0: P(success) benign */
+      double theta1;              /* detect.scan.theta1: P(success) scanner */
+      double alpha;               /* detect.scan.alpha: false positive bound */
+      double beta;                /* detect.scan.beta: detection probability */
+      uint32_t min_hosts;         /* detect.scan.min_hosts: horizontal */
+      uint32_t min_ports;         /* detect.scan.min_ports: vertical */
       uint32_t attempt_timeout_s; /* detect.scan.attempt_timeout: no answer
                                      after this is a failure */
     } scan;
   } detect;
 
   struct {
-    char *eve_path;  /* outputs.eve.path: NULL = none unless -o/--json */
+    char *eve_path;   /* outputs.eve.path: NULL = none unless -o/--json */
     bool flow_events; /* outputs.eve.flow */
     uint32_t stats_interval_s; /* outputs.eve.stats_interval, 0 = end only */
   } outputs;
 
-  /* Keys reserved for later stages: accepted and kept, not yet used. */
   struct {
     char *country_db; /* attribution.country_db: MaxMind country file */
     char *asn_db;     /* attribution.asn_db: MaxMind ASN file */
@@ -181,6 +192,8 @@ typedef struct wd_config {
     char *smtp_username;      /* notify.smtp.username */
     char *smtp_password_file; /* notify.smtp.password_file */
     uint64_t max_attachment;  /* notify.max_attachment */
+    uint64_t max_age_s;       /* notify.max_age: undelivered this long after
+                                 being queued, a notification is failed */
   } notify;
 
   /* Private to config.c: sorted prefixes for the per-packet lookups and
@@ -210,7 +223,6 @@ typedef enum {
 
 #define WD_CONFIG_REQUIRED 0x1u /* must be given (facility keys) */
 #define WD_CONFIG_OPEN 0x2u     /* doubles: dmin and dmax excluded */
-#define WD_CONFIG_LATER 0x4u    /* reserved for a later stage */
 
 typedef struct wd_config_key {
   const char *name; /* dotted: "flow.timeouts.tcp_syn" */
@@ -221,7 +233,7 @@ typedef struct wd_config_key {
   double dmin, dmax;        /* doubles */
   uint32_t unit_ms;         /* durations: 1 (field in ms) or 1000 (seconds) */
   uint8_t size;             /* bytes of the field */
-  uint8_t flags;            /* WD_CONFIG_REQUIRED | _OPEN | _LATER */
+  uint8_t flags;            /* WD_CONFIG_REQUIRED | _OPEN */
   size_t off;               /* field offset in wd_config_t (wd_facility_t for
                                facility keys); cidr lists: the array pointer */
   size_t off_n;             /* cidr lists: offset of the size_t count */

@@ -197,11 +197,11 @@ static const wd_config_key_t keys[] = {
     K_SECS("outputs.eve.stats_interval", outputs.stats_interval_s, "60s", 0,
            DAY, "time between stats events when watching (0: at end only)"),
 
-    K_STR("attribution.country_db", attribution.country_db, NULL,
-          WD_CONFIG_LATER, "MaxMind country database (.mmdb)"),
-    K_STR("attribution.asn_db", attribution.asn_db, NULL, WD_CONFIG_LATER,
+    K_STR("attribution.country_db", attribution.country_db, NULL, 0,
+          "MaxMind country database (.mmdb)"),
+    K_STR("attribution.asn_db", attribution.asn_db, NULL, 0,
           "MaxMind ASN database (.mmdb)"),
-    K_STR("attribution.directory", attribution.directory, NULL, WD_CONFIG_LATER,
+    K_STR("attribution.directory", attribution.directory, NULL, 0,
           "directory of responsible parties (abuse contacts)"),
 
     {.name = "incidents.quiet_window",
@@ -210,20 +210,18 @@ static const wd_config_key_t keys[] = {
      .min = 60,
      .max = 30 * DAY,
      .unit_ms = 1000,
-     .flags = WD_CONFIG_LATER,
      .size = INT_SIZE(wd_config_t, incidents.quiet_window_s),
      .off = INT_FIELD(wd_config_t, incidents.quiet_window_s),
      .help = "alerts about the same attack within this time join one "
              "incident"},
 
-    K_STR("evidence.dir", evidence.dir, "/var/lib/ward/evidence",
-          WD_CONFIG_LATER, "directory of evidence captures (pcap)"),
+    K_STR("evidence.dir", evidence.dir, "/var/lib/ward/evidence", 0,
+          "directory of evidence captures (pcap)"),
     {.name = "evidence.packets_per_flow",
      .type = WD_CONFIG_UINT,
      .def = "20",
      .min = 0,
      .max = 10000,
-     .flags = WD_CONFIG_LATER,
      .size = INT_SIZE(wd_config_t, evidence.packets_per_flow),
      .off = INT_FIELD(wd_config_t, evidence.packets_per_flow),
      .help = "packets kept as evidence from each attacking flow"},
@@ -232,38 +230,47 @@ static const wd_config_key_t keys[] = {
      .def = "200",
      .min = 0,
      .max = 1000000,
-     .flags = WD_CONFIG_LATER,
      .size = INT_SIZE(wd_config_t, evidence.flood_sample),
      .off = INT_FIELD(wd_config_t, evidence.flood_sample),
      .help = "packets sampled as evidence of a flood"},
 
-    K_STR("db.path", db.path, "/var/lib/ward/ward.db", WD_CONFIG_LATER,
+    K_STR("db.path", db.path, "/var/lib/ward/ward.db", 0,
           "SQLite database of incidents and notifications"),
 
-    K_STR("notify.from", notify.from, NULL, WD_CONFIG_LATER,
+    K_STR("notify.from", notify.from, NULL, 0,
           "sender address of notification mails"),
-    K_STR("notify.sender_name", notify.sender_name, NULL, WD_CONFIG_LATER,
+    K_STR("notify.sender_name", notify.sender_name, NULL, 0,
           "sender name of notification mails (your CERT)"),
-    K_STR("notify.smtp.url", notify.smtp_url, NULL, WD_CONFIG_LATER,
+    K_STR("notify.smtp.url", notify.smtp_url, NULL, 0,
           "SMTP server, e.g. smtps://mail.example.org:465"),
-    K_STR("notify.smtp.username", notify.smtp_username, NULL, WD_CONFIG_LATER,
+    K_STR("notify.smtp.username", notify.smtp_username, NULL, 0,
           "SMTP user name"),
-    K_STR("notify.smtp.password_file", notify.smtp_password_file, NULL,
-          WD_CONFIG_LATER, "file holding the SMTP password (not the password)"),
+    K_STR("notify.smtp.password_file", notify.smtp_password_file, NULL, 0,
+          "file holding the SMTP password (not the password)"),
     {.name = "notify.max_attachment",
      .type = WD_CONFIG_SIZE,
      .def = "5 MiB",
      .min = 0,
      .max = 1 * GiB,
-     .flags = WD_CONFIG_LATER,
      .size = INT_SIZE(wd_config_t, notify.max_attachment),
      .off = INT_FIELD(wd_config_t, notify.max_attachment),
      .help = "largest evidence attachment of one mail"},
+    {.name = "notify.max_age",
+     .type = WD_CONFIG_DURATION,
+     .def = "7d",
+     .min = 3600,
+     .max = 365 * DAY,
+     .unit_ms = 1000,
+     .size = INT_SIZE(wd_config_t, notify.max_age_s),
+     .off = INT_FIELD(wd_config_t, notify.max_age_s),
+     .help = "a notification not delivered this long after it was queued is "
+             "given up (failed; ward notify --requeue brings it back)"},
 };
 
 static const char *const sector_names[] = {
-    "healthcare", "energy",     "transport", "finance",
-    "education",  "government", "other",     NULL};
+    "healthcare",         "energy",   "transport", "finance", "education",
+    "government",         "research", "water",     "telecom", "public-health",
+    "emergency-services", "other",    NULL};
 static const char *const crit_names[] = {"critical", "high", "normal", NULL};
 
 #define F_FIELD(m, sz) FIELD_OF(wd_facility_t, m, sz)
@@ -283,7 +290,8 @@ static const wd_config_key_t facility_keys[] = {
      .size = sizeof(wd_sector),
      .off = F_FIELD(sector, sizeof(int)),
      .names = sector_names,
-     .help = "sector of the facility"},
+     .help = "sector of the facility: a built-in one or one listed under "
+             "sectors:"},
     {.name = "criticality",
      .type = WD_CONFIG_ENUM,
      .def = "normal",
@@ -332,6 +340,12 @@ size_t wd_config_facility_keys(const wd_config_key_t **out) {
 
 const char *wd_sector_name(wd_sector s) {
   return (unsigned)s < WD_SECTOR_OTHER + 1u ? sector_names[s] : "other";
+}
+
+const char *wd_facility_sector(const wd_facility_t *f) {
+  return f->sector == WD_SECTOR_EXTRA && f->sector_name
+             ? f->sector_name
+             : wd_sector_name(f->sector);
 }
 
 const char *wd_criticality_name(wd_criticality c) {

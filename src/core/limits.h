@@ -22,6 +22,12 @@
 /* Facilities in one configuration; more belongs in a real directory. */
 #define WD_FACILITY_MAX 1024
 
+/* Sectors a configuration adds to the built-in ones (sectors:), and the
+ * longest sector name: a sector is a coarse grouping for reports, not a
+ * per-facility label. */
+#define WD_SECTORS_EXTRA_MAX 32
+#define WD_SECTOR_NAME_MAX 48
+
 /* Networks listed under one facility, or in one CIDR list. */
 #define WD_CIDR_LIST_MAX 256
 

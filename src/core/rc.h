@@ -5,19 +5,21 @@
 #ifndef WD_CORE_RC_H
 #define WD_CORE_RC_H
 
-#define WD_RC_MAP(X)                                                         \
-  X(OK, "success")                                                           \
-  X(AGAIN, "need more data")                                                 \
-  X(ERR_NOMEM, "out of memory")                                              \
-  X(ERR_INVAL, "invalid argument or input")                                  \
-  X(ERR_IO, "input/output error")                                            \
-  X(ERR_TRUNC, "truncated input")                                            \
-  X(ERR_UNSUPPORTED, "unsupported")                                          \
-  X(ERR_FULL, "table or queue full")                                         \
-  X(ERR_NOTFOUND, "not found")                                               \
-  X(ERR_CONFIG, "configuration error")                                       \
-  X(ERR_STATE, "operation not valid in this state")                         \
-  X(END, "end of input")
+#define WD_RC_MAP(X)                                                           \
+  X(OK, "success")                                                             \
+  X(AGAIN, "need more data")                                                   \
+  X(ERR_NOMEM, "out of memory")                                                \
+  X(ERR_INVAL, "invalid argument or input")                                    \
+  X(ERR_IO, "input/output error")                                              \
+  X(ERR_TRUNC, "truncated input")                                              \
+  X(ERR_UNSUPPORTED, "unsupported")                                            \
+  X(ERR_FULL, "table or queue full")                                           \
+  X(ERR_NOTFOUND, "not found")                                                 \
+  X(ERR_CONFIG, "configuration error")                                         \
+  X(ERR_STATE, "operation not valid in this state")                            \
+  X(END, "end of input")                                                       \
+  X(ERR_PERM, "permission denied")                                             \
+  X(ERR_REFUSED, "refused for good by the receiving server")
 
 typedef enum {
 #define WD_RC_ENUM(name, text) WD_##name,

@@ -125,6 +125,8 @@ static bool one_of(const char *s, const char *const *names) {
 static const char *const kinds[] = {"national-cert", "isp-abuse",
                                     "facility-soc", "law-enforcement", NULL};
 static const char *const formats[] = {"iodef", "stix", "text", NULL};
+static const char *const evidence_policies[] = {"omit", "rewrite", "full",
+                                                NULL};
 
 /* Grows *arr (elem bytes each) to hold one more; false when capped. */
 static bool grow(parse_t *ps, const char *key, void **arr, size_t *n,
@@ -210,6 +212,36 @@ static bool item_facility(parse_t *ps, wd_party_t *p, const char *key) {
   return true;
 }
 
+/* "user@domain" or "@domain": printable ASCII, no spaces or brackets,
+ * a dot in the domain; stored lowercase. */
+static bool item_reply_from(parse_t *ps, wd_party_t *p, const char *key) {
+  const char *s = scalar(ps);
+  size_t len = ps->ev.data.scalar.length;
+  const char *at = memchr(s, '@', len);
+  bool ok = at && len <= 254 && strchr(at + 1, '@') == NULL &&
+            strchr(at + 1, '.') && at[1] != '.' && s[len - 1] != '.';
+  for (size_t i = 0; ok && i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    ok = c > 0x20 && c < 0x7F && !strchr("<>()[]\\,;:\"", c);
+  }
+  if (!ok) {
+    fail_at(ps, ps->ev.start_mark, key,
+            "'%.60s' is not a mail address or @domain", s);
+    return false;
+  }
+  void *arr = p->reply_from;
+  if (!grow(ps, key, &arr, &p->n_reply_from, sizeof *p->reply_from))
+    return false;
+  p->reply_from = arr;
+  char *v = dup_scalar(ps, key, 254);
+  if (!v)
+    return false;
+  for (char *c = v; *c; c++)
+    *c = (char)tolower((unsigned char)*c);
+  p->reply_from[p->n_reply_from++] = v;
+  return true;
+}
+
 static bool parse_list(parse_t *ps, wd_party_t *p, const char *key,
                        item_fn fn) {
   if (!next(ps))
@@ -247,6 +279,10 @@ static void party_fini(wd_party_t *p) {
   for (size_t i = 0; i < p->n_facilities; i++)
     free(p->facilities[i]);
   free(p->facilities);
+  free(p->evidence);
+  for (size_t i = 0; i < p->n_reply_from; i++)
+    free(p->reply_from[i]);
+  free(p->reply_from);
   memset(p, 0, sizeof *p);
 }
 
@@ -263,7 +299,7 @@ static bool set_str(parse_t *ps, char **field, const char *key, size_t max) {
 
 /* One item of the parties list; the MAPPING_START is the current event. */
 static bool parse_party(parse_t *ps, wd_party_t *p) {
-  yaml_mark_t start = ps->ev.start_mark;
+  yaml_mark_t start = ps->ev.start_mark, evidence_mark = start;
   bool have_deadline = false;
   p->line = (unsigned)start.line + 1;
   for (;;) {
@@ -325,11 +361,21 @@ static bool parse_party(parse_t *ps, wd_party_t *p) {
       ok = parse_list(ps, p, key, item_prefix);
     else if (strcmp(key, "facilities") == 0)
       ok = parse_list(ps, p, key, item_facility);
-    else {
+    else if (strcmp(key, "reply_from") == 0)
+      ok = parse_list(ps, p, key, item_reply_from);
+    else if (strcmp(key, "evidence") == 0) {
+      ok = set_str(ps, &p->evidence, key, 16);
+      if (ok && !one_of(p->evidence, evidence_policies)) {
+        fail_at(ps, ps->ev.start_mark, key,
+                "'%s' is not one of omit, rewrite, full", p->evidence);
+        ok = false;
+      }
+      evidence_mark = ps->ev.start_mark;
+    } else {
       fail_at(ps, km, key,
               "unknown key; expected name, kind, email, format, language, "
-              "deadline_hours, pgp_fingerprint, countries, asns, prefixes or "
-              "facilities");
+              "deadline_hours, pgp_fingerprint, countries, asns, prefixes, "
+              "facilities, reply_from or evidence");
       ok = false;
     }
     if (!ok)
@@ -343,6 +389,19 @@ static bool parse_party(parse_t *ps, wd_party_t *p) {
     fail_at(ps, start, "parties", "entry without %s", missing);
     return false;
   }
+  /* the unmodified capture shows the facility's internal addresses: only
+     the facility's own team may have it */
+  if (p->evidence && strcmp(p->evidence, "full") == 0 &&
+      strcmp(p->kind, "facility-soc") != 0) {
+    fail_at(ps, evidence_mark, "evidence",
+            "'full' is only for kind facility-soc (the capture shows internal "
+            "addresses); use rewrite or omit");
+    return false;
+  }
+  if (!p->evidence &&
+      !(p->evidence =
+            strdup(strcmp(p->kind, "facility-soc") == 0 ? "full" : "rewrite")))
+    return false;
   if (!p->format && !(p->format = strdup("text")))
     return false;
   if (!p->language && !(p->language = strdup("en")))
@@ -499,6 +558,29 @@ size_t wd_directory_count(const wd_directory_t *d) { return d ? d->n : 0; }
 
 const wd_party_t *wd_directory_party(const wd_directory_t *d, size_t i) {
   return d && i < d->n ? &d->v[i] : NULL;
+}
+
+const wd_party_t *wd_directory_find(const wd_directory_t *d, const char *name,
+                                    const char *email) {
+  for (size_t i = 0; d && name && i < d->n; i++)
+    if (strcmp(d->v[i].name, name) == 0 &&
+        (!email || strcasecmp(d->v[i].email, email) == 0))
+      return &d->v[i];
+  return NULL;
+}
+
+bool wd_party_sender_ok(const wd_party_t *p, const char *addr) {
+  const char *at = addr ? strrchr(addr, '@') : NULL;
+  if (!p || !at || at == addr)
+    return false;
+  if (strcasecmp(p->email, addr) == 0)
+    return true;
+  for (size_t i = 0; i < p->n_reply_from; i++) {
+    const char *r = p->reply_from[i];
+    if (r[0] == '@' ? strcasecmp(r, at) == 0 : strcasecmp(r, addr) == 0)
+      return true;
+  }
+  return false;
 }
 
 const wd_party_t *wd_directory_match(const wd_directory_t *d,

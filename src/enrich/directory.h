@@ -40,6 +40,16 @@ typedef struct wd_party {
   size_t n_prefixes;
   char **facilities; /* facility names (facility-soc) */
   size_t n_facilities;
+  /* What of the evidence capture this party gets: "omit" (nothing
+   * attached), "rewrite" (internal addresses replaced by placeholders) or
+   * "full" (as recorded; facility-soc only). Default: full for
+   * facility-soc, rewrite for every other kind. */
+  char *evidence;
+  /* Senders whose replies count as this party's, besides email: full
+   * addresses ("analyst@cert.example") or whole domains ("@cert.example"),
+   * lowercase. */
+  char **reply_from;
+  size_t n_reply_from;
   unsigned line; /* where the entry starts in its file */
 } wd_party_t;
 
@@ -59,6 +69,16 @@ const wd_party_t *wd_directory_party(const wd_directory_t *d, size_t i);
  * facility: name of the facility holding addr, or NULL). Writes why to
  * matched_by ("facility X", "prefix P", "asn N", "country CC") or, when
  * nothing matches, returns NULL and writes "no match". d may be NULL. */
+/* The party named name (and, when email is not NULL, with that address,
+ * compared without case); NULL when none. */
+const wd_party_t *wd_directory_find(const wd_directory_t *d, const char *name,
+                                    const char *email);
+
+/* True when the sender addr (an addr-spec) is p's email or is listed in
+ * its reply_from (an address, or "@domain" for the whole domain; no
+ * subdomains), compared without case. */
+bool wd_party_sender_ok(const wd_party_t *p, const char *addr);
+
 const wd_party_t *wd_directory_match(const wd_directory_t *d,
                                      const wd_addr_t *addr, const char *country,
                                      uint32_t asn, const char *facility,

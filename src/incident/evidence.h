@@ -77,4 +77,72 @@ wd_rc wd_evidence_sha256_file(const char *path, char sha256[65]);
 
 void wd_evidence_stats(const wd_evidence_t *ev, wd_evidence_stats_t *out);
 
+/* ---- a capture fit for a party outside the facility
+ * (evidence_rewrite.c) ----
+ * In: a pcap or pcapng capture (from disk or memory; hostile bytes, any
+ * link type wd_decode knows) and what to withhold. Out: a new classic pcap
+ * (nanosecond timestamps, same link type and snap length) in a malloc'd
+ * buffer the caller frees, where every internal address -- inside one of
+ * `withhold` and none of `keep` -- is replaced by a placeholder from the
+ * documentation networks (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24,
+ * 3fff::/20; never one inside withhold/keep or seen in the capture), the
+ * same placeholder for the same address everywhere: IPv4/IPv6 source and
+ * destination, the packet quoted in ICMP/ICMPv6 errors, IP-in-IP, the
+ * exact 4/16 bytes of such an address inside payloads, and its text
+ * (dotted quad, also reversed as in in-addr.arpa names, or IPv6 text, in
+ * ASCII or UTF-16LE) where same-length placeholder text replaces it (or
+ * 'x's when no placeholder fits). The names given (facility names) are
+ * masked with 'x' in payloads, ASCII or UTF-16LE, ignoring case. MAC
+ * addresses become locally administered 02:00:00:00:hh:ll (group bit
+ * kept, broadcast kept). Checksums (IPv4 header, TCP, UDP, ICMP, ICMPv6)
+ * are updated incrementally, so they stay right even for frames cut by
+ * the snap length. Frames that cannot be made safe are left out and
+ * counted: non-IP frames (ARP, LLDP, ...), frames that do not decode, and
+ * frames with an internal address once the placeholders run out. Not
+ * rewritten: names inside DNS messages in wire format (length-prefixed
+ * labels) and addresses inside IPv6 extension headers. */
+
+/* Input read at most (a capture of a notification is at most an
+ * incident's WD_EVIDENCE_SLOT_BYTES of frames, plus headers). */
+#define WD_EVIDENCE_REWRITE_INPUT_MAX (64u << 20)
+/* Distinct internal addresses mapped in one capture (the IPv4
+ * documentation networks hold 762). */
+#define WD_EVIDENCE_REWRITE_ADDRS_MAX 2048u
+/* Distinct MAC addresses mapped in one capture. */
+#define WD_EVIDENCE_REWRITE_MACS_MAX 4096u
+
+typedef struct wd_evidence_redact {
+  const wd_cidr_t *withhold; /* internal networks */
+  size_t n_withhold;
+  const wd_cidr_t *keep; /* internal networks the party may see */
+  size_t n_keep;
+  const char *const *names; /* masked in payloads; empty ones ignored */
+  size_t n_names;
+} wd_evidence_redact_t;
+
+typedef struct wd_evidence_rewrite_stats {
+  uint64_t packets;   /* frames read */
+  uint64_t written;   /* frames in the new capture */
+  uint64_t dropped;   /* frames left out (see above) */
+  uint64_t addresses; /* distinct internal addresses replaced */
+  uint64_t payload;   /* replacements inside payloads (bytes or text) */
+} wd_evidence_rewrite_stats_t;
+
+/* Rewrites the capture in the file path. WD_ERR_IO when it cannot be read,
+ * WD_ERR_INVAL when it is not a capture (err says why), WD_ERR_FULL above
+ * WD_EVIDENCE_REWRITE_INPUT_MAX. */
+wd_rc wd_evidence_rewrite(const char *path, const wd_evidence_redact_t *r,
+                          uint8_t **out, size_t *out_len,
+                          wd_evidence_rewrite_stats_t *st, char *err,
+                          size_t errlen);
+/* The same for a capture in memory (tests, fuzzing). */
+wd_rc wd_evidence_rewrite_buffer(const uint8_t *pcap, size_t len,
+                                 const wd_evidence_redact_t *r, uint8_t **out,
+                                 size_t *out_len,
+                                 wd_evidence_rewrite_stats_t *st, char *err,
+                                 size_t errlen);
+
+/* SHA-256 of a buffer in hex (64 characters + NUL). */
+wd_rc wd_evidence_sha256_buffer(const uint8_t *p, size_t len, char sha256[65]);
+
 #endif

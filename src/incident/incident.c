@@ -222,7 +222,7 @@ static void oinc_free(oinc_t *o) {
 }
 
 static const char *sector_of(const wd_facility_t *f) {
-  return f ? wd_sector_name(f->sector) : "";
+  return f ? wd_facility_sector(f) : "";
 }
 
 /* ---- attribution ---- */
@@ -628,11 +628,13 @@ static void make_summary(wd_incidents_t *x, oinc_t *o) {
   } else {
     const wd_store_attacker_t *a = r->n_attackers ? &r->attackers[0] : NULL;
     char from[200] = "";
+    /* "AS209 Example Org", or "AS209" alone when the AS has no name */
+    const char *org_sep = a && a->as_org[0] ? " " : "";
     if (a && a->country[0] && a->asn)
-      snprintf(from, sizeof from, " from %s (%s, AS%u %s)", a->ip, a->country,
-               a->asn, a->as_org);
+      snprintf(from, sizeof from, " from %s (%s, AS%u%s%s)", a->ip, a->country,
+               a->asn, org_sep, a->as_org);
     else if (a && a->asn)
-      snprintf(from, sizeof from, " from %s (AS%u %s)", a->ip, a->asn,
+      snprintf(from, sizeof from, " from %s (AS%u%s%s)", a->ip, a->asn, org_sep,
                a->as_org);
     else if (a && a->country[0])
       snprintf(from, sizeof from, " from %s (%s)", a->ip, a->country);
@@ -833,7 +835,8 @@ void wd_incidents_alert(wd_incidents_t *x, const wd_alert_t *a) {
                    "two-way traffic with the target");
   }
   static const char *const lists[] = {"top_reflectors", "reflectors_top",
-                                      "top_sources", "sources_top"};
+                                      "reflectors_sample", "top_sources",
+                                      "sources_top"};
   for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++) {
     const char *v = metric_str(a, lists[k]);
     wd_addr_t addrs[WD_INCIDENT_ATTACKERS_MAX];

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 
@@ -19,6 +20,7 @@
 
 typedef struct ctx {
   wd_store_t *s;
+  const wd_directory_t *dir;
   sqlite3 *db;
   wd_mail_t *m;
   uint64_t now_ns;
@@ -75,12 +77,41 @@ static int64_t match(ctx_t *c, char incident[WD_STORE_ID_LEN]) {
   if (sqlite3_step(q) == SQLITE_ROW) {
     id = sqlite3_column_int64(q, 0);
     snprintf(incident, WD_STORE_ID_LEN, "%s", ctext(q, 1));
-  } else {
-    /* a reference we issued but never mailed: keep the incident */
-    snprintf(incident, WD_STORE_ID_LEN, "%s", m->ref);
   }
+  /* else: a reference we never mailed (or another database's): nothing
+     is linked, the reply is unmatched */
   sqlite3_finalize(q);
   return id;
+}
+
+/* Whether the sender of m is the party notification nid went to: its
+ * address there, or one of the directory's reply_from for that party.
+ * party gets the party's name for messages. */
+static bool sender_is_party(ctx_t *c, int64_t nid, char *party, size_t plen) {
+  sqlite3_stmt *q = NULL;
+  char name[WD_NAME_MAX] = "", email[256] = "";
+  party[0] = '\0';
+  if (sqlite3_prepare_v2(c->db,
+                         "SELECT party_name, party_email FROM notifications"
+                         " WHERE id = ?1",
+                         -1, &q, NULL) != SQLITE_OK)
+    return false;
+  sqlite3_bind_int64(q, 1, nid);
+  if (sqlite3_step(q) == SQLITE_ROW) {
+    snprintf(name, sizeof name, "%s", ctext(q, 0));
+    snprintf(email, sizeof email, "%s", ctext(q, 1));
+  }
+  sqlite3_finalize(q);
+  snprintf(party, plen, "%s", name);
+  const char *from = c->m->from_addr;
+  if (!from[0])
+    return false;
+  if (!strcasecmp(from, email))
+    return true;
+  const wd_party_t *p = wd_directory_find(c->dir, name, email);
+  if (!p)
+    p = wd_directory_find(c->dir, name, NULL);
+  return p && wd_party_sender_ok(p, from);
 }
 
 static wd_rc one(void *user, const char *where, const uint8_t *msg,
@@ -102,16 +133,22 @@ static wd_rc one(void *user, const char *where, const uint8_t *msg,
     snprintf(fp + 2 * i, 3, "%02x", md[i]);
   if (wd_store_begin(c->s) != WD_OK)
     return WD_ERR_IO;
-  char incident[WD_STORE_ID_LEN];
+  char incident[WD_STORE_ID_LEN], party[WD_NAME_MAX] = "";
   int64_t nid = match(c, incident);
+  /* a bounce comes from a mail system, not from the party: not checked */
+  const char *sender = "";
+  if (nid && m->kind != WD_MAIL_BOUNCE)
+    sender =
+        sender_is_party(c, nid, party, sizeof party) ? "party" : "unverified";
+  bool unverified = !strcmp(sender, "unverified");
   sqlite3_stmt *q = NULL;
   wd_rc rc = WD_OK;
   if (sqlite3_prepare_v2(
           c->db,
           "INSERT OR IGNORE INTO replies(fingerprint, message_id,"
           " notification_id, incident_id, from_addr, subject, date_ns,"
-          " received_ns, kind, kind_reason, ref_source, source)"
-          " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+          " received_ns, kind, kind_reason, ref_source, source, sender)"
+          " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
           -1, &q, NULL) != SQLITE_OK) {
     wd_store_rollback(c->s);
     return WD_ERR_IO;
@@ -135,12 +172,13 @@ static wd_rc one(void *user, const char *where, const uint8_t *msg,
   sqlite3_bind_text(q, 11, m->ref_source ? m->ref_source : "", -1,
                     SQLITE_STATIC);
   sqlite3_bind_text(q, 12, src, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 13, sender, -1, SQLITE_STATIC);
   int sr = sqlite3_step(q);
   sqlite3_finalize(q);
   bool added = sqlite3_changes(c->db) > 0;
   if (sr != SQLITE_DONE)
     rc = WD_ERR_IO;
-  if (rc == WD_OK && added && incident[0] && m->kind == WD_MAIL_HUMAN) {
+  if (rc == WD_OK && added && nid && !unverified && m->kind == WD_MAIL_HUMAN) {
     wd_rc r2 = wd_store_incident_set_status(c->s, incident, "answered");
     if (r2 != WD_OK && r2 != WD_ERR_STATE && r2 != WD_ERR_NOTFOUND)
       rc = r2;
@@ -158,10 +196,20 @@ static wd_rc one(void *user, const char *where, const uint8_t *msg,
     return WD_OK;
   }
   c->st->added++;
-  if (incident[0])
+  if (nid)
     c->st->matched++;
   else
     c->st->unmatched++;
+  if (unverified) {
+    char from[WD_NOTICE_STR_MAX], pn[WD_NOTICE_STR_MAX];
+    c->st->unverified++;
+    wd_log(WD_LOG_WARN, "notify",
+           "%s: reply about %s from %s, who is not %s (its address or "
+           "reply_from): kept as unverified, not counted as its answer",
+           src, incident,
+           wd_notice_cleans(m->from_addr, from, WD_CLEAN_ONELINE, "nobody"),
+           wd_notice_cleans(party, pn, WD_CLEAN_ONELINE, "the party"));
+  }
   if (m->kind == WD_MAIL_HUMAN)
     c->st->human++;
   else if (m->kind == WD_MAIL_AUTO)
@@ -171,10 +219,11 @@ static wd_rc one(void *user, const char *where, const uint8_t *msg,
   return WD_OK;
 }
 
-wd_rc wd_inbox_import(wd_store_t *s, const char *path, uint64_t now_ns,
-                      wd_inbox_stats_t *st, char *err, size_t errlen) {
-  ctx_t c = {s,   wd_store_db(s), malloc(sizeof(wd_mail_t)), now_ns, st,
-             err, errlen};
+wd_rc wd_inbox_import(wd_store_t *s, const wd_directory_t *dir,
+                      const char *path, uint64_t now_ns, wd_inbox_stats_t *st,
+                      char *err, size_t errlen) {
+  ctx_t c = {s,  dir, wd_store_db(s), malloc(sizeof(wd_mail_t)), now_ns,
+             st, err, errlen};
   if (!c.m)
     return WD_ERR_NOMEM;
   wd_mailbox_stats_t ms;
@@ -215,7 +264,8 @@ wd_rc wd_inbox_verdict(wd_store_t *s, const char *ref, const char *verdict,
           db,
           "UPDATE replies SET verdict = ?2, note = ?3, verdict_ns = ?4"
           " WHERE id = (SELECT id FROM replies WHERE incident_id = ?1"
-          " AND kind = 'human' ORDER BY received_ns DESC, id DESC LIMIT 1)",
+          " AND kind = 'human' AND sender != 'unverified'"
+          " ORDER BY received_ns DESC, id DESC LIMIT 1)",
           -1, &q, NULL) != SQLITE_OK)
     goto dberr;
   sqlite3_bind_text(q, 1, ref, -1, SQLITE_STATIC);

@@ -4,9 +4,15 @@
  * table, each matched to the notification it answers (In-Reply-To or
  * References naming one of our Message-IDs, else the incident reference in
  * the subject or body, then the party whose address domain matches the
- * sender); a human reply moves the incident to `answered`. Importing the
- * same mail twice adds nothing (rows are keyed by the SHA-256 of the
- * message bytes). */
+ * sender). The sender is then checked against the party: its address in
+ * the notification, or one listed in the directory's reply_from for it
+ * (an address or a whole @domain). A reply from anyone else is kept as
+ * `unverified` -- shown, never counted as the party's answer, the
+ * incident's status unchanged; a human reply of the party moves the
+ * incident to `answered`. A reply naming no notification of ours (an
+ * unknown reference, or a database that never sent it) is unmatched:
+ * kept with no incident. Importing the same mail twice adds nothing (rows
+ * are keyed by the SHA-256 of the message bytes). */
 #ifndef WD_NOTIFY_INBOX_H
 #define WD_NOTIFY_INBOX_H
 
@@ -14,26 +20,32 @@
 #include <stdint.h>
 
 #include "core/rc.h"
+#include "enrich/directory.h"
 #include "store/store.h"
 
 typedef struct wd_inbox_stats {
-  uint64_t read;      /* messages looked at */
-  uint64_t added;     /* new reply rows */
-  uint64_t duplicate; /* already imported */
-  uint64_t matched;   /* tied to a notification or incident */
-  uint64_t unmatched; /* no reference we know (kept, incident "") */
+  uint64_t read;       /* messages looked at */
+  uint64_t added;      /* new reply rows */
+  uint64_t duplicate;  /* already imported */
+  uint64_t matched;    /* tied to a notification of ours */
+  uint64_t unmatched;  /* naming no notification of ours (kept, incident "") */
+  uint64_t unverified; /* matched, but from a sender that is not the party's
+                          (kept, never counted as its answer) */
   uint64_t human, automatic, bounces;
   uint64_t unparsable;
   uint64_t skipped_large;
 } wd_inbox_stats_t;
 
-wd_rc wd_inbox_import(wd_store_t *s, const char *path, uint64_t now_ns,
-                      wd_inbox_stats_t *st, char *err, size_t errlen);
+/* dir: the directory (reply_from of each party); NULL: only the party
+ * address the notification went to is the party's. */
+wd_rc wd_inbox_import(wd_store_t *s, const wd_directory_t *dir,
+                      const char *path, uint64_t now_ns, wd_inbox_stats_t *st,
+                      char *err, size_t errlen);
 
-/* Records the analysts' verdict on the latest human reply about incident
- * ref ("substantive" or "formal"), with a note; when no human reply was
- * imported (an answer by phone) a reply row "recorded by analyst" is
- * added. The incident moves to answered. */
+/* Records the analysts' verdict on the latest human reply of the party
+ * (not an unverified one) about incident ref ("substantive" or "formal"), with
+ * a note; when no human reply was imported (an answer by phone) a reply row
+ * "recorded by analyst" is added. The incident moves to answered. */
 wd_rc wd_inbox_verdict(wd_store_t *s, const char *ref, const char *verdict,
                        const char *note, uint64_t now_ns, char *err,
                        size_t errlen);

@@ -263,7 +263,8 @@ static void system_target(ctx_t *c, xmlNodePtr flow,
     if (t->port)
       el_u64(c, sv, "Port", t->port);
   }
-  if (wd_notice_is_internal_party(n) && t->facility)
+  if (wd_notice_is_internal_party(n) && t->facility &&
+      wd_notice_name_disclosed(n, t->facility))
     snprintf(d, sizeof d, "%s (%s sector)", t->facility,
              t->sector ? t->sector : "unknown");
   else
@@ -286,8 +287,12 @@ static void record(ctx_t *c, xmlNodePtr ev) {
     char d[WD_NOTICE_STR_MAX];
     snprintf(d, sizeof d,
              "Evidence capture (pcap excerpt), SHA-256 %s; available on "
-             "request if not attached.",
-             n->evidence_sha256);
+             "request if not attached.%s",
+             n->evidence_sha256,
+             n->evidence_rewritten
+                 ? " Internal addresses of the facility are replaced by "
+                   "documentation-network placeholders."
+                 : "");
     lang(c, elc(c, rd, "Description", d));
   }
   for (size_t i = 0; i < nd; i++)
@@ -301,8 +306,8 @@ static void record(ctx_t *c, xmlNodePtr ev) {
     wd_codec_base64(&b64, dig, sizeof dig, 0);
     xmlNodePtr fd = el(c, rd, "FileData", NULL);
     xmlNodePtr f = el(c, fd, "File", NULL);
-    if (n->evidence_path)
-      elc(c, f, "FileName", wd_notice_basename(n->evidence_path));
+    if (wd_notice_evidence_name(n))
+      elc(c, f, "FileName", wd_notice_evidence_name(n));
     if (n->evidence_bytes)
       el_u64(c, f, "FileSize", n->evidence_bytes);
     xmlNodePtr hd = el(c, f, "HashData", NULL);
@@ -396,16 +401,12 @@ wd_rc wd_iodef_build(const wd_notice_incident_t *n, char **out, size_t *len) {
     el_time(&c, inc, "EndTime", n->last_seen_ns);
   el_time(&c, inc, "ReportTime", n->report_ns);
   el_time(&c, inc, "GenerationTime", n->report_ns);
-  if (n->summary) {
+  /* the correlator's summary names hosts and the facility: only for the
+     facility's own team */
+  if (n->summary && wd_notice_is_internal_party(n)) {
     lang(&c, elc(&c, inc, "Description", n->summary));
   } else {
-    snprintf(d, sizeof d,
-             "%s against a %s-sector facility, %zu source "
-             "address%s",
-             wd_notice_kind_name(k),
-             n->n_targets && n->targets[0].sector ? n->targets[0].sector
-                                                  : "critical",
-             n->n_attackers, n->n_attackers == 1 ? "" : "es");
+    wd_notice_describe(n, d, sizeof d);
     lang(&c, elc(&c, inc, "Description", d));
   }
   if (n->reminder) {

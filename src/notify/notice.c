@@ -20,7 +20,7 @@ wd_notice_kind wd_notice_kind_of(const wd_notice_incident_t *n) {
     return WD_NOTICE_EXPLOIT;
   if (eq(t, "ddos") || eq(t, "dos"))
     return WD_NOTICE_DDOS;
-  if (eq(t, "scanning") || eq(t, "scan"))
+  if (eq(t, "scanning") || eq(t, "scan") || eq(t, "scanner"))
     return WD_NOTICE_SCAN;
   if (eq(t, "worm") || eq(t, "infected-system"))
     return WD_NOTICE_WORM;
@@ -57,9 +57,213 @@ bool wd_notice_is_internal_party(const wd_notice_incident_t *n) {
   return eq(n->party.kind, "facility-soc");
 }
 
+static bool in_nets(const wd_cidr_t *v, size_t nv, const wd_addr_t *a) {
+  for (size_t i = 0; v && i < nv; i++)
+    if (wd_cidr_contains(&v[i], a))
+      return true;
+  return false;
+}
+
+static bool is_target(const wd_notice_incident_t *n, const wd_addr_t *a) {
+  for (size_t i = 0; i < n->n_targets; i++)
+    if (wd_addr_eq(&n->targets[i].ip, a))
+      return true;
+  return false;
+}
+
+bool wd_notice_addr_withheld(const wd_notice_incident_t *n,
+                             const wd_addr_t *a) {
+  const wd_notice_privacy_t *pv = n->privacy;
+  bool internal =
+      pv ? in_nets(pv->internal, pv->n_internal, a) : wd_addr_is_private(a);
+  internal = internal || is_target(n, a);
+  if (!internal)
+    return false;
+  if (wd_notice_is_internal_party(n))
+    return pv && !pv->own_all && !in_nets(pv->own, pv->n_own, a);
+  return true;
+}
+
 bool wd_notice_target_disclosed(const wd_notice_incident_t *n,
                                 const wd_notice_target_t *t) {
-  return wd_notice_is_internal_party(n) || !wd_addr_is_private(&t->ip);
+  return !wd_notice_addr_withheld(n, &t->ip);
+}
+
+bool wd_notice_name_disclosed(const wd_notice_incident_t *n,
+                              const char *facility) {
+  if (!facility || !*facility)
+    return true;
+  if (!wd_notice_is_internal_party(n))
+    return false;
+  const wd_notice_privacy_t *pv = n->privacy;
+  if (!pv || pv->own_all)
+    return true;
+  for (size_t i = 0; i < pv->n_own_names; i++)
+    if (eq(pv->own_names[i], facility))
+      return true;
+  return false;
+}
+
+const char *wd_notice_evidence_policy(const wd_notice_incident_t *n) {
+  const char *e = n->party.evidence;
+  bool soc = wd_notice_is_internal_party(n);
+  if (eq(e, "omit") || eq(e, "rewrite"))
+    return e;
+  if (eq(e, "full") && soc)
+    return e;
+  return soc && !e ? "full" : "rewrite";
+}
+
+const char *wd_notice_evidence_name(const wd_notice_incident_t *n) {
+  return n->evidence_name ? n->evidence_name
+                          : wd_notice_basename(n->evidence_path);
+}
+
+void wd_notice_describe(const wd_notice_incident_t *n, char *out, size_t len) {
+  char sec[WD_NOTICE_STR_MAX], kind[64];
+  const char *sector = NULL;
+  for (size_t i = 0; i < n->n_targets && !sector; i++)
+    sector = n->targets[i].sector;
+  sector = wd_notice_cleans(sector, sec, WD_CLEAN_ONELINE, NULL);
+  size_t refl = 0;
+  for (size_t i = 0; i < n->n_attackers; i++)
+    refl += n->attackers[i].role == WD_NOTICE_ROLE_REFLECTOR;
+  snprintf(kind, sizeof kind, "%s", wd_notice_kind_name(wd_notice_kind_of(n)));
+  if (kind[0] >= 'a' && kind[0] <= 'z')
+    kind[0] = (char)(kind[0] - 'a' + 'A');
+  size_t o = 0;
+  wd_notice_catf(out, len, &o, "%s against a facility of the %s sector", kind,
+                 sector ? sector : "critical infrastructure");
+  if (refl)
+    wd_notice_catf(out, len, &o,
+                   ", through %zu reflector%s in networks you are "
+                   "responsible for",
+                   refl, refl == 1 ? "" : "s");
+  else if (n->n_attackers)
+    wd_notice_catf(out, len, &o,
+                   ", from %zu address%s in networks you are responsible "
+                   "for",
+                   n->n_attackers, n->n_attackers == 1 ? "" : "es");
+  wd_notice_catf(out, len, &o, "; the targeted hosts are withheld");
+}
+
+/* Case-insensitive search of needle (nl bytes) in hay. */
+static bool has_ci(const char *hay, size_t hl, const char *needle, size_t nl) {
+  if (!nl || nl > hl)
+    return false;
+  for (size_t i = 0; i + nl <= hl; i++) {
+    size_t k = 0;
+    while (k < nl) {
+      unsigned char a = (unsigned char)hay[i + k], b = (unsigned char)needle[k];
+      if (a >= 'A' && a <= 'Z')
+        a = (unsigned char)(a - 'A' + 'a');
+      if (b >= 'A' && b <= 'Z')
+        b = (unsigned char)(b - 'A' + 'a');
+      if (a != b)
+        break;
+      k++;
+    }
+    if (k == nl)
+      return true;
+  }
+  return false;
+}
+
+static bool name_leaks(const wd_notice_incident_t *n, const char *name,
+                       const char *text, size_t len) {
+  if (!name || !*name || wd_notice_name_disclosed(n, name))
+    return false;
+  size_t nl = strlen(name);
+  if (n->sender_name &&
+      has_ci(n->sender_name, strlen(n->sender_name), name, nl))
+    return false; /* the sender is who it is */
+  return has_ci(text, len, name, nl);
+}
+
+static bool is_hexc(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+         (c >= 'A' && c <= 'F');
+}
+
+/* Addresses written in text: dotted quads (windows of four numbers of a
+ * longer dotted run too) and IPv6 tokens. */
+static bool addr_leaks(const wd_notice_incident_t *n, const char *t,
+                       size_t len) {
+  for (size_t i = 0; i < len; i++) {
+    char c = t[i];
+    if (!is_hexc(c) && c != ':')
+      continue;
+    size_t j = i, colons = 0;
+    while (j < len && (is_hexc(t[j]) || t[j] == ':' || t[j] == '.'))
+      colons += t[j++] == ':';
+    /* the token [i, j) */
+    char tok[64];
+    size_t tl = j - i < sizeof tok - 1 ? j - i : sizeof tok - 1;
+    memcpy(tok, t + i, tl);
+    tok[tl] = 0;
+    while (tl && (tok[tl - 1] == '.' || tok[tl - 1] == ':'))
+      tok[--tl] = 0;
+    wd_addr_t a;
+    if (colons >= 2 && wd_addr_parse(tok, &a) == WD_OK &&
+        wd_notice_addr_withheld(n, &a))
+      return true;
+    /* dotted numbers inside the token */
+    unsigned v[16], parts = 0;
+    for (size_t k = 0; k <= tl && parts < 16;) {
+      size_t s = k;
+      unsigned x = 0;
+      while (k < tl && tok[k] >= '0' && tok[k] <= '9' && k - s < 4)
+        x = x * 10 + (unsigned)(tok[k++] - '0');
+      if (k > s && k - s <= 3 && x <= 255 && (k == tl || tok[k] == '.')) {
+        v[parts++] = x;
+        k++;
+        continue;
+      }
+      /* not a number: windows so far, then start again after it */
+      for (unsigned w = 0; w + 4 <= parts; w++) {
+        uint8_t b[4] = {(uint8_t)v[w], (uint8_t)v[w + 1], (uint8_t)v[w + 2],
+                        (uint8_t)v[w + 3]};
+        wd_addr_from_v4(&a, b);
+        if (wd_notice_addr_withheld(n, &a))
+          return true;
+      }
+      parts = 0;
+      while (k < tl && tok[k] != '.' && tok[k] != ':')
+        k++;
+      k++;
+    }
+    for (unsigned w = 0; w + 4 <= parts; w++) {
+      uint8_t b[4] = {(uint8_t)v[w], (uint8_t)v[w + 1], (uint8_t)v[w + 2],
+                      (uint8_t)v[w + 3]};
+      wd_addr_from_v4(&a, b);
+      if (wd_notice_addr_withheld(n, &a))
+        return true;
+    }
+    i = j;
+  }
+  return false;
+}
+
+bool wd_notice_leaks(const wd_notice_incident_t *n, const char *text,
+                     size_t len, char *what, size_t whatlen) {
+  if (!text)
+    return false;
+  if (addr_leaks(n, text, len)) {
+    snprintf(what, whatlen, "an internal address");
+    return true;
+  }
+  const wd_notice_privacy_t *pv = n->privacy;
+  for (size_t i = 0; pv && i < pv->n_names; i++)
+    if (name_leaks(n, pv->names[i], text, len)) {
+      snprintf(what, whatlen, "a facility name");
+      return true;
+    }
+  for (size_t i = 0; i < n->n_targets; i++)
+    if (name_leaks(n, n->targets[i].facility, text, len)) {
+      snprintf(what, whatlen, "a facility name");
+      return true;
+    }
+  return false;
 }
 
 size_t wd_notice_unreliable(const wd_notice_incident_t *n) {

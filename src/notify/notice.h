@@ -63,6 +63,24 @@ typedef struct wd_notice_target {
   uint16_t port;        /* attacked service port, 0 if none */
 } wd_notice_target_t;
 
+/* What must never reach a party outside the facility, and what of it this
+ * party may see. Borrowed, like the rest of the notice. */
+typedef struct wd_notice_privacy {
+  const wd_cidr_t *internal; /* protected networks: the facilities' networks
+                                and home_net */
+  size_t n_internal;
+  const char *const *names; /* facility names (and other internal names) */
+  size_t n_names;
+  /* A facility's own team (party kind facility-soc) sees its own
+   * facilities: their networks and names. own_all: it sees every
+   * facility (no directory entry says which are its own). */
+  const wd_cidr_t *own;
+  size_t n_own;
+  const char *const *own_names;
+  size_t n_own_names;
+  bool own_all;
+} wd_notice_privacy_t;
+
 typedef struct wd_notice_party {
   const char *name;     /* "CERT-SE" */
   const char *kind;     /* national-cert | isp-abuse | facility-soc |
@@ -72,6 +90,8 @@ typedef struct wd_notice_party {
   const char *language; /* "en"; other languages fall back to English */
   uint32_t deadline_hours;
   const char *matched_by; /* "asn 29518", ... */
+  const char *evidence;   /* omit | rewrite | full; NULL: full for a
+                             facility's own team, rewrite otherwise */
 } wd_notice_party_t;
 
 typedef struct wd_notice_incident {
@@ -83,8 +103,14 @@ typedef struct wd_notice_incident {
   uint64_t first_seen_ns, last_seen_ns; /* traffic time */
   bool ongoing;                         /* not ended when the notice was made */
 
-  const wd_notice_attacker_t *attackers; /* n_attackers entries */
+  const wd_notice_attacker_t *attackers; /* n_attackers entries: the ones
+                                            this party is told about */
   size_t n_attackers;
+  size_t n_other_sources;    /* sources of the incident left out because
+                                they belong to other parties' networks */
+  size_t n_unknown_sources;  /* left out: no party is known for them */
+  size_t n_withheld_sources; /* internal sources left out (not this
+                                party's to see) */
   const wd_notice_target_t *targets;
   size_t n_targets;
   uint8_t proto; /* IP protocol of the attack, 0 if mixed */
@@ -99,6 +125,15 @@ typedef struct wd_notice_incident {
   const char *evidence_path;   /* pcap excerpt, NULL if none */
   const char *evidence_sha256; /* 64 hex digits, NULL if none */
   uint64_t evidence_bytes;
+  /* Set by wd_compose for the capture actually offered: its file name
+   * (NULL: the basename of evidence_path) and whether its internal
+   * addresses were replaced; evidence_sha256/bytes then describe it. */
+  const char *evidence_name;
+  bool evidence_rewritten;
+  bool evidence_withheld; /* policy omit: no capture, no hash */
+
+  const wd_notice_privacy_t *privacy; /* NULL: the targets and RFC 1918 /
+                                         RFC 4193 addresses are internal */
 
   wd_notice_party_t party;
 
@@ -118,11 +153,34 @@ wd_notice_kind wd_notice_kind_of(const wd_notice_incident_t *n);
 const char *wd_notice_kind_name(wd_notice_kind k);
 /* IODEF/STIX severity word: critical and high map to "high". */
 const char *wd_notice_severity3(const char *severity);
-/* The facility's own team gets facility names and internal addresses;
- * everyone else gets the sector and public addresses only. */
+/* The facility's own team (kind facility-soc) gets its facilities' names
+ * and internal addresses; everyone else gets the sector, never a
+ * protected address nor a facility's name. */
 bool wd_notice_is_internal_party(const wd_notice_incident_t *n);
+/* True when a must not be shown to this party: a target of the incident,
+ * inside privacy->internal (or RFC 1918 / RFC 4193 without privacy), and
+ * not one of the party's own. */
+bool wd_notice_addr_withheld(const wd_notice_incident_t *n, const wd_addr_t *a);
 bool wd_notice_target_disclosed(const wd_notice_incident_t *n,
                                 const wd_notice_target_t *t);
+/* The facility name may be shown to this party (its own facility). */
+bool wd_notice_name_disclosed(const wd_notice_incident_t *n,
+                              const char *facility);
+/* The evidence policy of the party: "omit", "rewrite" or "full". */
+const char *wd_notice_evidence_policy(const wd_notice_incident_t *n);
+/* Name of the evidence file offered (borrowed; NULL if none). */
+const char *wd_notice_evidence_name(const wd_notice_incident_t *n);
+/* One line for a party outside the facility, in place of the
+ * correlator's summary (which names hosts and the facility): kind,
+ * sector, how many of the party's addresses. */
+void wd_notice_describe(const wd_notice_incident_t *n, char *out, size_t len);
+/* Leak guard: true when the len bytes of text name something this party
+ * must not see -- an IPv4 or IPv6 address that wd_notice_addr_withheld,
+ * or a facility name it may not see (case ignored) -- with what it found
+ * in what (a short, safe description: "an internal address", "a facility
+ * name"). The sender's own name is not searched for. */
+bool wd_notice_leaks(const wd_notice_incident_t *n, const char *text,
+                     size_t len, char *what, size_t whatlen);
 /* Attackers with unreliable attribution (spoofed sources). */
 size_t wd_notice_unreliable(const wd_notice_incident_t *n);
 

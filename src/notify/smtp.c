@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <curl/curl.h>
@@ -16,19 +17,48 @@
 #include "core/log.h"
 #include "notify/notice.h"
 
+typedef enum {
+  CMD_OTHER, /* greeting, EHLO, STARTTLS, AUTH, MAIL FROM: ours */
+  CMD_RCPT,  /* RCPT TO: about the recipient */
+  CMD_DATA   /* DATA and the message itself: about the recipient's mail */
+} cmd_t;
+
 typedef struct src {
   const char *p;
   size_t left;
   const wd_smtp_opts_t *o;
   bool saw_354;  /* the server asked for the data */
   bool accepted; /* and then answered 2xx: it has the message */
+  cmd_t last;    /* the command the server's next reply answers */
+  cmd_t refused; /* what a 5xx reply answered (CMD_OTHER: none, or ours) */
+  bool refused5; /* a 5xx reply was seen */
 } src_t;
+
+/* The commands libcurl sends, to know what a reply answers. */
+static int debug_cb(CURL *c, curl_infotype type, char *data, size_t size,
+                    void *user) {
+  src_t *s = user;
+  (void)c;
+  if (type == CURLINFO_HEADER_OUT) {
+    if (size >= 4 && !strncasecmp(data, "RCPT", 4))
+      s->last = CMD_RCPT;
+    else if (size >= 4 && !strncasecmp(data, "DATA", 4))
+      s->last = CMD_DATA;
+    else
+      s->last = CMD_OTHER;
+  }
+  return 0;
+}
 
 /* Server reply lines (libcurl hands SMTP responses to the header
  * callback): the first 2xx after 354 accepts the message. */
 static size_t reply_cb(char *buf, size_t size, size_t nitems, void *user) {
   src_t *s = user;
   size_t n = size * nitems;
+  if (n >= 3 && buf[0] == '5' && !s->refused5) {
+    s->refused5 = true;
+    s->refused = s->saw_354 ? CMD_DATA : s->last;
+  }
   if (n >= 3 && !s->accepted) {
     if (!memcmp(buf, "354", 3)) {
       s->saw_354 = true;
@@ -60,7 +90,7 @@ wd_rc wd_smtp_send(const wd_smtp_opts_t *o, const char *from, const char *to,
   *code = 0;
   if (!o->url || !wd_notice_email_ok(from) || !wd_notice_email_ok(to)) {
     snprintf(err, errlen, "no SMTP URL or invalid envelope address");
-    return WD_ERR_INVAL;
+    return WD_AGAIN; /* our configuration: never the party's fault */
   }
   if (!inited) {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -77,7 +107,7 @@ wd_rc wd_smtp_send(const wd_smtp_opts_t *o, const char *from, const char *to,
   snprintf(f, sizeof f, "<%s>", from);
   snprintf(t, sizeof t, "<%s>", to);
   struct curl_slist *rcpt = curl_slist_append(NULL, t);
-  src_t s = {msg, len, o, false, false};
+  src_t s = {msg, len, o, false, false, CMD_OTHER, CMD_OTHER, false};
   curl_easy_setopt(c, CURLOPT_URL, o->url);
   curl_easy_setopt(c, CURLOPT_MAIL_FROM, f);
   curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
@@ -85,6 +115,10 @@ wd_rc wd_smtp_send(const wd_smtp_opts_t *o, const char *from, const char *to,
   curl_easy_setopt(c, CURLOPT_READDATA, &s);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, reply_cb);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
+  /* the debug callback sees the commands (it prints nothing) */
+  curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
+  curl_easy_setopt(c, CURLOPT_DEBUGDATA, &s);
+  curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
   curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
   curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
   curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
@@ -107,9 +141,11 @@ wd_rc wd_smtp_send(const wd_smtp_opts_t *o, const char *from, const char *to,
            curl_easy_strerror(rc), ebuf[0] ? ": " : "", ebuf, *code);
   if (rc == CURLE_OUT_OF_MEMORY)
     return WD_ERR_NOMEM;
-  if (*code >= 500 || rc == CURLE_LOGIN_DENIED ||
-      rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT)
-    return WD_ERR_INVAL;
+  /* final only when the receiving server refused the recipient or the
+     message for good; a refused login, sender or URL is our own
+     configuration, worth fixing and retrying */
+  if (s.refused5 && s.refused != CMD_OTHER)
+    return WD_ERR_REFUSED;
   return WD_AGAIN;
 }
 

@@ -3,9 +3,12 @@
  * recipient. STARTTLS is used when the server offers it (CURLUSESSL_TRY);
  * AUTH when a username is set (password read from a file, never from the
  * configuration itself). Out: WD_OK once the server accepted the DATA
- * (250); WD_AGAIN for a transient failure worth retrying (no connection,
- * timeout, 4xx reply); WD_ERR_INVAL for a permanent refusal (5xx); the
- * server's reply code in *code (0 when none) and a sentence in err.
+ * (250); WD_ERR_REFUSED when the server refused the recipient (5xx to
+ * RCPT TO) or the message (5xx to DATA or to its end) for good; WD_AGAIN
+ * for everything else, worth retrying: no connection, a timeout, a 4xx
+ * reply, and also what is our own configuration's fault (a refused
+ * login or sender, a bad URL); the server's reply code in *code (0 when
+ * none) and a sentence in err.
  * Once the server accepted the DATA the result is WD_OK even if QUIT
  * then fails: the message is with the server. */
 #ifndef WD_NOTIFY_SMTP_H

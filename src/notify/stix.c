@@ -245,14 +245,15 @@ static void file_sco(ctx_t *c) {
   set(c, hashes, "SHA-256", json_string(hex));
   json_t *contrib = json_object();
   set(c, contrib, "hashes", json_deep_copy(hashes));
-  if (n->evidence_path)
-    set(c, contrib, "name", jstr(wd_notice_basename(n->evidence_path)));
+  const char *fname = wd_notice_evidence_name(n);
+  if (fname)
+    set(c, contrib, "name", jstr(fname));
   sco_id(c, "file", contrib, id);
   json_decref(contrib);
   json_t *o = sdo(c, "file", id, NULL, NULL);
   set(c, o, "hashes", hashes);
-  if (n->evidence_path)
-    set(c, o, "name", jstr(wd_notice_basename(n->evidence_path)));
+  if (fname)
+    set(c, o, "name", jstr(fname));
   if (n->evidence_bytes)
     set(c, o, "size", json_integer((json_int_t)n->evidence_bytes));
   set(c, o, "mime_type", json_string("application/vnd.tcpdump.pcap"));
@@ -268,12 +269,15 @@ static void incident_sdo(ctx_t *c, wd_notice_kind k) {
   json_t *o = sdo(c, "incident", c->incident_id, c->created, c->modified);
   snprintf(name, sizeof name, "%s: %s", n->id, wd_notice_kind_name(k));
   set(c, o, "name", jstr(name));
-  if (n->summary) {
-    char s[WD_NOTICE_STR_MAX];
+  /* the correlator's summary names hosts and the facility: only for the
+     facility's own team */
+  char s[WD_NOTICE_STR_MAX];
+  if (n->summary && wd_notice_is_internal_party(n))
     wd_notice_clean(n->summary, strlen(n->summary), s, sizeof s,
                     WD_CLEAN_ONELINE);
-    wd_strbuf_printf(&d, "%s. ", s);
-  }
+  else
+    wd_notice_describe(n, s, sizeof s);
+  wd_strbuf_printf(&d, "%s. ", s);
   wd_strbuf_printf(
       &d,
       "%s observed from %s to %s (UTC), %zu source "

@@ -51,13 +51,25 @@ wd_rc wd_text_subject(const wd_notice_incident_t *n, char *out, size_t len) {
     return WD_ERR_INVAL;
   snprintf(kind, sizeof kind, "%s", wd_notice_kind_name(wd_notice_kind_of(n)));
   kind[0] = (char)toupper((unsigned char)kind[0]);
-  wd_notice_catf(raw, sizeof raw, &o, "[%s] %s%s", cl(n->id, b1, "?"),
-                 n->reminder ? "Reminder: " : "", kind);
   const wd_notice_attacker_t *a = main_source(n);
-  if (a && a->attribution_reliable && !wd_notice_is_internal_party(n)) {
+  bool shown = a && a->attribution_reliable && !wd_notice_is_internal_party(n);
+  if (shown && a->role == WD_NOTICE_ROLE_REFLECTOR) {
+    /* the reflectors' operators are told their servers are abused, not
+       accused of the attack */
+    wd_notice_catf(raw, sizeof raw, &o, "[%s] %sReflectors", cl(n->id, b1, "?"),
+                   n->reminder ? "Reminder: " : "");
     if (a->asn)
-      wd_notice_catf(raw, sizeof raw, &o, " from AS%" PRIu32, a->asn);
+      wd_notice_catf(raw, sizeof raw, &o, " in AS%" PRIu32, a->asn);
     if (wd_notice_country_ok(a->country))
+      wd_notice_catf(raw, sizeof raw, &o, " (%s)", a->country);
+    kind[0] = (char)tolower((unsigned char)kind[0]);
+    wd_notice_catf(raw, sizeof raw, &o, " abused for a %s", kind);
+  } else {
+    wd_notice_catf(raw, sizeof raw, &o, "[%s] %s%s", cl(n->id, b1, "?"),
+                   n->reminder ? "Reminder: " : "", kind);
+    if (shown && a->asn)
+      wd_notice_catf(raw, sizeof raw, &o, " from AS%" PRIu32, a->asn);
+    if (shown && wd_notice_country_ok(a->country))
       wd_notice_catf(raw, sizeof raw, &o, " (%s)", a->country);
   }
   const char *sector = cl(sector_of(n), b2, NULL);
@@ -178,7 +190,7 @@ wd_rc wd_text_body(const wd_notice_incident_t *n, bool attached_pcap,
     if (t->port)
       wd_strbuf_printf(b, " port %u/%s", (unsigned)t->port,
                        proto_name(n->proto) ? proto_name(n->proto) : "?");
-    if (internal && t->facility)
+    if (internal && t->facility && wd_notice_name_disclosed(n, t->facility))
       wd_strbuf_printf(b, "  %s", cl(t->facility, b1, ""));
     wd_strbuf_puts(b, "\n");
   }
@@ -218,6 +230,19 @@ wd_rc wd_text_body(const wd_notice_incident_t *n, bool attached_pcap,
   if (n->n_attackers > na)
     wd_strbuf_printf(b, "  ... and %zu more (all in the evidence capture)\n",
                      n->n_attackers - na);
+  if (n->n_other_sources)
+    wd_strbuf_printf(b,
+                     "  (%zu more in networks of other parties, who are told "
+                     "separately)\n",
+                     n->n_other_sources);
+  if (n->n_unknown_sources)
+    wd_strbuf_printf(b,
+                     "  (%zu more in networks for which we know no "
+                     "contact)\n",
+                     n->n_unknown_sources);
+  if (n->n_withheld_sources)
+    wd_strbuf_printf(b, "  (%zu internal host(s) of the facility, withheld)\n",
+                     n->n_withheld_sources);
 
   size_t nd = n->n_details < WD_NOTICE_DETAILS_MAX ? n->n_details
                                                    : WD_NOTICE_DETAILS_MAX;
@@ -230,12 +255,21 @@ wd_rc wd_text_body(const wd_notice_incident_t *n, bool attached_pcap,
   wd_strbuf_puts(b, "\nEvidence:\n");
   if (wd_notice_sha256_ok(n->evidence_sha256)) {
     wd_strbuf_printf(b, "  Packet capture excerpt %s",
-                     cl(wd_notice_basename(n->evidence_path), b1, "(pcap)"));
+                     cl(wd_notice_evidence_name(n), b1, "(pcap)"));
     if (n->evidence_bytes)
       wd_strbuf_printf(b, " (%" PRIu64 " bytes)", n->evidence_bytes);
     wd_strbuf_printf(b, ",\n  SHA-256 %s\n  %s\n", n->evidence_sha256,
                      attached_pcap ? "attached to this message."
                                    : "available on request.");
+    if (n->evidence_rewritten)
+      wd_strbuf_puts(b, "  The facility's internal addresses in it are "
+                        "replaced by placeholders from\n"
+                        "  the documentation networks (RFC 5737, RFC 9637), "
+                        "the same placeholder\n"
+                        "  for the same host throughout.\n");
+  } else if (n->evidence_withheld) {
+    wd_strbuf_puts(b, "  Alert records. The packet capture is not sent to "
+                      "your organization;\n  ask us if you need it.\n");
   } else {
     wd_strbuf_puts(b, "  Alert records; packet excerpt available on "
                       "request.\n");

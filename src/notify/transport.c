@@ -2,13 +2,16 @@
  * The .eml file is written to a temporary name, fsync'd, then linked to
  * its final name (link() fails with EEXIST when already delivered) and
  * the directory fsync'd, so a crash leaves either no message or the whole
- * one, never a partial file under the final name. */
+ * one, never a partial file under the final name. A missing directory is
+ * created (mkdir -p); every failure here is local (missing, read-only or
+ * full directory) and returned as WD_AGAIN: retried, never final. */
 #include "notify/transport.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void wd_transport_eml_name(const char *message_id, char *out, size_t len) {
@@ -39,6 +42,32 @@ static wd_rc write_all(int fd, const char *p, size_t n) {
   return WD_OK;
 }
 
+/* mkdir -p dir (mode 0750); false with errno set when it cannot. */
+static bool make_dirs(const char *dir) {
+  char tmp[4096];
+  struct stat st;
+  if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp) {
+    errno = ENAMETOOLONG;
+    return false;
+  }
+  for (char *p = tmp + 1; *p; p++)
+    if (*p == '/') {
+      *p = 0;
+      if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
+        return false;
+      *p = '/';
+    }
+  if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
+    return false;
+  if (stat(tmp, &st) != 0)
+    return false;
+  if (!S_ISDIR(st.st_mode)) {
+    errno = ENOTDIR;
+    return false;
+  }
+  return true;
+}
+
 static wd_rc to_dir(const char *dir, const char *message_id, const char *msg,
                     size_t len, char *err, size_t errlen) {
   char name[300], path[4096], tmp[4096];
@@ -47,14 +76,18 @@ static wd_rc to_dir(const char *dir, const char *message_id, const char *msg,
       snprintf(tmp, sizeof tmp, "%s/.tmp.%ld.%s", dir, (long)getpid(), name) >=
           (int)sizeof tmp) {
     snprintf(err, errlen, "outbox path too long");
-    return WD_ERR_INVAL;
+    return WD_AGAIN; /* a local fault: retried, never final */
   }
   if (access(path, F_OK) == 0)
     return WD_OK; /* delivered before a crash: no second copy */
+  if (!make_dirs(dir)) {
+    snprintf(err, errlen, "outbox %s: %s", dir, strerror(errno));
+    return WD_AGAIN;
+  }
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) {
     snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-    return errno == ENOENT ? WD_ERR_IO : WD_AGAIN;
+    return WD_AGAIN;
   }
   wd_rc rc = write_all(fd, msg, len);
   if (rc == WD_OK && fsync(fd) != 0)

@@ -3,10 +3,13 @@
  * files (`--outbox DIR`).
  * In: the message (borrowed) with its Message-ID fixed in advance. Out:
  * WD_OK when delivered (accepted by the server, or the file durably
- * written), WD_AGAIN to retry later, other codes for permanent failures.
+ * written), WD_ERR_REFUSED when the receiving SMTP server refused the
+ * recipient or the message for good, WD_AGAIN (with err) for everything
+ * else: retried later.
  * The directory writer is idempotent: the file is named after the
  * Message-ID and created with O_EXCL, so a retry after a crash finds the
- * file already there and reports success without a second copy. */
+ * file already there and reports success without a second copy; the
+ * directory is created when missing. */
 #ifndef WD_NOTIFY_TRANSPORT_H
 #define WD_NOTIFY_TRANSPORT_H
 

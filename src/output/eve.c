@@ -249,7 +249,7 @@ void wd_eve_alert(wd_eve_t *e, const wd_alert_t *a, const wd_facility_t *fac,
   json_object_set_new(w, "start", json_string(ts));
   if (fac) {
     json_object_set_new(w, "facility", wd_json_string(fac->name));
-    json_object_set_new(w, "sector", json_string(wd_sector_name(fac->sector)));
+    json_object_set_new(w, "sector", json_string(wd_facility_sector(fac)));
     json_object_set_new(w, "criticality",
                         json_string(wd_criticality_name(fac->criticality)));
   }

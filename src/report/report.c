@@ -122,6 +122,8 @@ static wd_rc count_row(wd_report_t *r, wd_report_row_t *row, double *hours) {
     prev_inc = inc;
     if (x->first_auto_ns)
       row->auto_replies++;
+    if (x->first_unverified_ns)
+      row->unverified++;
     if (x->first_human_ns) {
       row->human_replies++;
       if (x->sent_ns && x->first_human_ns >= x->sent_ns)
@@ -256,29 +258,40 @@ static const char *status_of(const wd_report_t *r,
     return "overdue";
   if (x->first_auto_ns)
     return "auto-acknowledged";
+  if (x->first_unverified_ns)
+    return "unverified reply only";
   return x->delivered ? "delivered" : "sent";
 }
 
 static void render_table(const wd_report_t *r, bool detail, wd_strbuf_t *b) {
   char k[WD_NOTICE_STR_MAX], m[32];
-  wd_strbuf_printf(b, "%-28s %-10s %9s %5s %5s %5s %6s %6s %6s %7s %9s\n",
+  wd_strbuf_printf(b, "%-28s %-10s %9s %5s %5s %5s %6s %6s %6s %7s %9s %7s\n",
                    r->by == WD_REPORT_BY_PARTY ? "PARTY" : "GROUP", "COUNTRY",
                    "INCIDENTS", "SENT", "DELIV", "AUTO", "HUMAN", "SUBST",
-                   "FORMAL", "OVERDUE", "MEDIAN_H");
+                   "FORMAL", "OVERDUE", "MEDIAN_H", "UNVERIF");
   for (size_t i = 0; i <= r->n_rows; i++) {
     const wd_report_row_t *w = i < r->n_rows ? &r->rows[i] : &r->total;
     if (i == r->n_rows)
       wd_strbuf_puts(b, "----------------------------------------------------"
-                        "--------------------------------------------\n");
+                        "----------------------------------------------------"
+                        "\n");
     median_str(w->median_hours, m, sizeof m);
-    wd_strbuf_printf(
-        b,
-        "%-28.28s %-10.10s %9" PRIu64 " %5" PRIu64 " %5" PRIu64 " %5" PRIu64
-        " %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %7" PRIu64 " %9s\n",
-        cl(w->key, k), i < r->n_rows ? w->country : "", w->incidents, w->sent,
-        w->delivered, w->auto_replies, w->human_replies, w->substantive,
-        w->formal, w->overdue, m);
+    wd_strbuf_printf(b,
+                     "%-28.28s %-10.10s %9" PRIu64 " %5" PRIu64 " %5" PRIu64
+                     " %5" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64
+                     " %7" PRIu64 " %9s %7" PRIu64 "\n",
+                     cl(w->key, k), i < r->n_rows ? w->country : "",
+                     w->incidents, w->sent, w->delivered, w->auto_replies,
+                     w->human_replies, w->substantive, w->formal, w->overdue, m,
+                     w->unverified);
   }
+  if (r->total.unverified)
+    wd_strbuf_printf(b,
+                     "UNVERIF: %" PRIu64 " notification(s) got replies from "
+                     "senders that are not the party's\n(its address or "
+                     "reply_from in the directory); those are not counted "
+                     "as its answers.\n",
+                     r->total.unverified);
   if (!detail)
     return;
   wd_strbuf_puts(b, "\n");
@@ -323,13 +336,14 @@ static void render_csv(const wd_report_t *r, bool detail, wd_strbuf_t *b) {
   if (detail) {
     wd_strbuf_puts(b, "group,incident,party,country,sector,class,reminder,"
                       "sent,delivered,first_auto_reply,first_human_reply,"
-                      "status\r\n");
+                      "status,first_unverified_reply\r\n");
     for (size_t i = 0; i < r->n; i++) {
       const wd_report_notice_t *x = &r->v[r->idx[i]];
-      char t[3][32];
+      char t[4][32];
       time_str(x->sent_ns, t[0], 32);
       time_str(x->first_auto_ns, t[1], 32);
       time_str(x->first_human_ns, t[2], 32);
+      time_str(x->first_unverified_ns, t[3], 32);
       csv_cell(b, key_of(x, r->by));
       const char *cells[] = {x->incident_id, x->party, x->country, x->sector,
                              x->rsit_class};
@@ -337,15 +351,15 @@ static void render_csv(const wd_report_t *r, bool detail, wd_strbuf_t *b) {
         wd_strbuf_putc(b, ',');
         csv_cell(b, cells[c]);
       }
-      wd_strbuf_printf(b, ",%s,%s,%s,%s,%s,%s\r\n", x->reminder ? "yes" : "no",
-                       t[0], x->delivered ? "yes" : "no", t[1], t[2],
-                       status_of(r, x));
+      wd_strbuf_printf(
+          b, ",%s,%s,%s,%s,%s,%s,%s\r\n", x->reminder ? "yes" : "no", t[0],
+          x->delivered ? "yes" : "no", t[1], t[2], status_of(r, x), t[3]);
     }
     return;
   }
   wd_strbuf_puts(b, "group,party,country,incidents,sent,delivered,"
                     "auto_replies,human_replies,substantive,formal,overdue,"
-                    "median_hours_to_reply\r\n");
+                    "median_hours_to_reply,unverified_replies\r\n");
   for (size_t i = 0; i < r->n_rows; i++) {
     const wd_report_row_t *w = &r->rows[i];
     csv_cell(b, w->key);
@@ -359,10 +373,10 @@ static void render_csv(const wd_report_t *r, bool detail, wd_strbuf_t *b) {
       snprintf(m, sizeof m, "%.1f", w->median_hours);
     wd_strbuf_printf(b,
                      ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                     ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s\r\n",
+                     ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%" PRIu64 "\r\n",
                      w->incidents, w->sent, w->delivered, w->auto_replies,
-                     w->human_replies, w->substantive, w->formal, w->overdue,
-                     m);
+                     w->human_replies, w->substantive, w->formal, w->overdue, m,
+                     w->unverified);
   }
 }
 
@@ -394,6 +408,8 @@ static json_t *row_json(const wd_report_row_t *w, wd_report_by by) {
   json_object_set_new(o, "formal", json_integer((json_int_t)w->formal));
   json_object_set_new(o, "overdue", json_integer((json_int_t)w->overdue));
   json_object_set_new(o, "reminders", json_integer((json_int_t)w->reminders));
+  json_object_set_new(o, "unverified_replies",
+                      json_integer((json_int_t)w->unverified));
   json_object_set_new(o, "median_hours_to_reply",
                       w->median_hours < 0
                           ? json_null()
@@ -428,6 +444,8 @@ static wd_rc render_json(const wd_report_t *r, bool detail, const char *title,
       json_object_set_new(o, "delivered", json_boolean(x->delivered));
       json_object_set_new(o, "first_auto_reply", jtime(x->first_auto_ns));
       json_object_set_new(o, "first_human_reply", jtime(x->first_human_ns));
+      json_object_set_new(o, "first_unverified_reply",
+                          jtime(x->first_unverified_ns));
       json_object_set_new(o, "status", json_string(status_of(r, x)));
       json_array_append_new(ns, o);
     }
@@ -593,7 +611,10 @@ static void render_html(const wd_report_t *r, bool detail, const char *title,
                    "without a human reply; <em>substantive</em> and "
                    "<em>formal</em> are the analysts' verdicts on human "
                    "replies; the median is over first notifications "
-                   "answered by a person.</p>\n<table>\n<thead><tr>",
+                   "answered by a person. <em>Unverified replies</em> came "
+                   "from senders that are not the party's (its address or "
+                   "reply_from in the directory) and count as no "
+                   "answer.</p>\n<table>\n<thead><tr>",
                    wd_report_by_name(r->by), span, t1);
   static const char *const cols[] = {"Incidents",
                                      "Sent",
@@ -603,7 +624,8 @@ static void render_html(const wd_report_t *r, bool detail, const char *title,
                                      "Substantive",
                                      "Formal",
                                      "Overdue",
-                                     "Median hours to reply"};
+                                     "Median hours to reply",
+                                     "Unverified replies"};
   wd_strbuf_printf(b, "<th>%s</th><th>Country</th>",
                    r->by == WD_REPORT_BY_PARTY ? "Party" : "Group");
   for (size_t c = 0; c < sizeof cols / sizeof *cols; c++)
@@ -621,10 +643,11 @@ static void render_html(const wd_report_t *r, bool detail, const char *title,
                      "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64
                      "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64
                      "</td><td>%" PRIu64 "</td><td%s>%" PRIu64
-                     "</td><td>%s</td></tr>\n",
+                     "</td><td>%s</td><td>%" PRIu64 "</td></tr>\n",
                      w->incidents, w->sent, w->delivered, w->auto_replies,
                      w->human_replies, w->substantive, w->formal,
-                     w->overdue ? " class=\"over\"" : "", w->overdue, m);
+                     w->overdue ? " class=\"over\"" : "", w->overdue, m,
+                     w->unverified);
   }
   wd_strbuf_puts(b, "</tbody>\n</table>\n");
 

@@ -1,8 +1,9 @@
 /* report.h -- the accountability report: for each responsible party (or
  * country, sector, incident class), how many incidents were notified, how
  * many mails were sent and delivered, auto-acknowledged, answered by a
- * person, substantively or formally, how many are overdue, and the median
- * time to the first human reply.
+ * person, substantively or formally, how many are overdue, the median
+ * time to the first human reply, and how many got replies from senders
+ * that are not the party (shown, never counted as its answer).
  * In: one wd_report_notice_t per notification (borrowed strings), built
  * by the caller from the store. Out: a wd_report_t (wd_report_new /
  * wd_report_free) rendered as a terminal table, CSV, JSON or one
@@ -26,19 +27,21 @@
 #define WD_REPORT_NOTICES_MAX 1000000
 
 typedef struct wd_report_notice {
-  const char *incident_id; /* "WARD-2026-000042" */
-  const char *party;       /* party name */
-  const char *country;     /* the party's (or the sources') country */
-  const char *sector;      /* targeted sector */
-  const char *rsit_class;  /* incident class */
-  bool reminder;           /* a reminder of an earlier notification */
-  uint64_t sent_ns;        /* 0: not sent (queued, failing) */
-  bool delivered;          /* accepted by the server / written */
-  uint32_t deadline_hours; /* the party's; 0: no deadline */
-  uint64_t first_auto_ns;  /* first automatic reply, 0 if none */
-  uint64_t first_human_ns; /* first human reply, 0 if none */
-  bool substantive;        /* analyst: the reply acted on the incident */
-  bool formal;             /* analyst: a reply of form only */
+  const char *incident_id;      /* "WARD-2026-000042" */
+  const char *party;            /* party name */
+  const char *country;          /* the party's (or the sources') country */
+  const char *sector;           /* targeted sector */
+  const char *rsit_class;       /* incident class */
+  bool reminder;                /* a reminder of an earlier notification */
+  uint64_t sent_ns;             /* 0: not sent (queued, failing) */
+  bool delivered;               /* accepted by the server / written */
+  uint32_t deadline_hours;      /* the party's; 0: no deadline */
+  uint64_t first_auto_ns;       /* first automatic reply, 0 if none */
+  uint64_t first_human_ns;      /* first human reply, 0 if none */
+  bool substantive;             /* analyst: the reply acted on the incident */
+  bool formal;                  /* analyst: a reply of form only */
+  uint64_t first_unverified_ns; /* first reply from a sender that is not the
+                                   party's (never counted), 0 if none */
 } wd_report_notice_t;
 
 typedef enum {
@@ -61,6 +64,8 @@ typedef struct wd_report_row {
   char country[16]; /* the country, or "(several)" */
   uint64_t incidents, sent, delivered, auto_replies, human_replies;
   uint64_t substantive, formal, overdue, reminders;
+  uint64_t unverified; /* first notifications with a reply from someone who
+                          is not the party (not in human/auto_replies) */
   double median_hours; /* to first human reply; < 0 when none */
   size_t first, count; /* its notices: idx[first .. first+count) */
 } wd_report_row_t;

@@ -1,8 +1,10 @@
 /* report_store.c -- the report's notices from the database (see
  * report_store.h). One query; a reply counts for a notification when it
  * names it, or any notification of the same incident and party, or only
- * the incident. Reply time: the reply's Date when plausible (not after we
- * imported it), else the import time. Memory: two arrays grown together. */
+ * the incident -- and only when its sender is the party (replies kept as
+ * unverified are counted apart). Reply time: the reply's Date when plausible
+ * (not after we imported it), else the import time. Memory: two arrays grown
+ * together. */
 #include "report/report_store.h"
 
 #include <sqlite3.h>
@@ -23,6 +25,8 @@ struct wd_report_strings {
   " notifications x WHERE x.incident_id = n.incident_id AND x.party_email"     \
   " = n.party_email) OR (r.notification_id IS NULL AND r.incident_id ="        \
   " n.incident_id))"
+/* a reply from someone who is not the party never counts as its answer */
+#define VERIFIED "r.sender != 'unverified'"
 #define REPLY_TIME                                                             \
   "CASE WHEN r.date_ns > 0 AND r.date_ns <= r.received_ns THEN r.date_ns"      \
   " ELSE r.received_ns END"
@@ -34,10 +38,15 @@ static const char query[] =
     "  a.reliable DESC, a.ip LIMIT 1), ''),"
     " i.sector, i.class, n.seq > 1, n.sent_ns, n.state = 'sent',"
     " n.party_deadline_hours,"
-    " (SELECT MIN(" REPLY_TIME ")" REPLIES_OF " AND r.kind = 'auto'),"
-    " (SELECT MIN(" REPLY_TIME ")" REPLIES_OF " AND r.kind = 'human'),"
-    " EXISTS (SELECT 1" REPLIES_OF " AND r.verdict = 'substantive'),"
-    " EXISTS (SELECT 1" REPLIES_OF " AND r.verdict = 'formal')"
+    " (SELECT MIN(" REPLY_TIME ")" REPLIES_OF " AND r.kind = 'auto'"
+    "  AND " VERIFIED "),"
+    " (SELECT MIN(" REPLY_TIME ")" REPLIES_OF " AND r.kind = 'human'"
+    "  AND " VERIFIED "),"
+    " EXISTS (SELECT 1" REPLIES_OF " AND r.verdict = 'substantive'"
+    "  AND " VERIFIED "),"
+    " EXISTS (SELECT 1" REPLIES_OF " AND r.verdict = 'formal' AND " VERIFIED
+    "),"
+    " (SELECT MIN(" REPLY_TIME ")" REPLIES_OF " AND r.sender = 'unverified')"
     " FROM notifications n JOIN incidents i ON i.id = n.incident_id"
     " WHERE (?1 = 0 OR COALESCE(NULLIF(n.sent_ns, 0), n.created_ns) >= ?1)"
     " AND (?2 = 0 OR COALESCE(NULLIF(n.sent_ns, 0), n.created_ns) < ?2)"
@@ -98,6 +107,7 @@ wd_rc wd_report_load(wd_store_t *s, uint64_t since_ns, uint64_t until_ns,
     x->first_human_ns = (uint64_t)sqlite3_column_int64(q, 10);
     x->substantive = sqlite3_column_int(q, 11);
     x->formal = sqlite3_column_int(q, 12);
+    x->first_unverified_ns = (uint64_t)sqlite3_column_int64(q, 13);
     out->n++;
   }
   if (rc == WD_OK && sr != SQLITE_DONE) {

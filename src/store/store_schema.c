@@ -113,6 +113,21 @@ const wd_store_migration_t wd_store_migrations[] = {
      " note TEXT NOT NULL DEFAULT '', verdict_ns INTEGER NOT NULL DEFAULT 0);"
      "CREATE INDEX replies_notification ON replies(notification_id);"
      "CREATE INDEX replies_incident ON replies(incident_id);"},
+    {3,
+     "who sent a reply (the party or an unverified stranger); when a failed "
+     "notification was brought back (src/notify/inbox.c, outbox.c)",
+     /* replies.sender -- 'party': the sender is the party's address or
+        listed in its reply_from; 'unverified': it is not, so the reply is
+        kept and shown but never counted as the party's answer; '': not
+        checked (bounces, replies matched to nothing, verdicts recorded by
+        an analyst, rows imported before this version).
+        notifications.requeued_ns -- when `ward notify --requeue` brought a
+        failed notification back (0: never); its maximum age counts from
+        then */
+     "ALTER TABLE replies ADD COLUMN sender TEXT NOT NULL DEFAULT ''"
+     " CHECK (sender IN ('', 'party', 'unverified'));"
+     "ALTER TABLE notifications ADD COLUMN requeued_ns INTEGER NOT NULL"
+     " DEFAULT 0"},
 };
 
 const size_t wd_store_migrations_count =

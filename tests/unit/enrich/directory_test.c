@@ -173,6 +173,61 @@ static void test_errors(void **state) {
   wd_directory_free(d);
 }
 
+/* reply_from: who may answer for a party; evidence: what of the capture
+ * it gets (full only for a facility's own team). */
+static void test_reply_from_and_evidence(void **state) {
+  (void)state;
+  wd_directory_t *d =
+      load("parties:\n"
+           "  - name: CERT-SE\n"
+           "    kind: national-cert\n"
+           "    email: cert@cert.se\n"
+           "    reply_from: [Analyst@CERT.se, '@ticket.cert.se']\n"
+           "    evidence: omit\n"
+           "  - name: SOC\n"
+           "    kind: facility-soc\n"
+           "    email: soc@h.example\n"
+           "  - name: CERT-SE\n"
+           "    kind: national-cert\n"
+           "    email: other@cert.se\n");
+  const wd_party_t *p = wd_directory_find(d, "CERT-SE", NULL);
+  assert_non_null(p);
+  assert_string_equal(p->email, "cert@cert.se");
+  assert_string_equal(p->evidence, "omit");
+  assert_int_equal(p->n_reply_from, 2);
+  assert_string_equal(p->reply_from[0], "analyst@cert.se");
+  assert_true(wd_party_sender_ok(p, "cert@cert.se"));
+  assert_true(wd_party_sender_ok(p, "CERT@cert.SE"));
+  assert_true(wd_party_sender_ok(p, "analyst@cert.se"));
+  assert_true(wd_party_sender_ok(p, "rt@ticket.cert.se"));
+  assert_false(wd_party_sender_ok(p, "someone@evil.example.net"));
+  assert_false(
+      wd_party_sender_ok(p, "rt@x.ticket.cert.se")); /* no subdomains */
+  assert_false(wd_party_sender_ok(p, "other@cert.se"));
+  assert_false(wd_party_sender_ok(p, "cert.se"));
+  assert_false(wd_party_sender_ok(p, ""));
+  assert_ptr_equal(wd_directory_find(d, "CERT-SE", "OTHER@cert.se"),
+                   wd_directory_party(d, 2));
+  assert_null(wd_directory_find(d, "CERT-FR", NULL));
+  /* defaults: the facility's team gets the capture as recorded, others a
+     rewritten one */
+  assert_string_equal(wd_directory_find(d, "SOC", NULL)->evidence, "full");
+  assert_string_equal(wd_directory_party(d, 2)->evidence, "rewrite");
+  wd_directory_free(d);
+  bad("parties:\n  - name: X\n    kind: isp-abuse\n    email: a@b\n"
+      "    evidence: full\n",
+      "dir.yaml:5:15: evidence: 'full' is only for kind facility-soc");
+  bad("parties:\n  - name: X\n    kind: isp-abuse\n    email: a@b\n"
+      "    evidence: some\n",
+      "dir.yaml:5:15: evidence: 'some' is not one of omit, rewrite, full");
+  bad("parties:\n  - name: X\n    kind: isp-abuse\n    email: a@b\n"
+      "    reply_from: [nobody]\n",
+      "dir.yaml:5:18: reply_from: 'nobody' is not a mail address or @domain");
+  bad("parties:\n  - name: X\n    kind: isp-abuse\n    email: a@b\n"
+      "    reply_from: ['a b@c.example']\n",
+      "dir.yaml:5:18: reply_from:");
+}
+
 static void test_limits(void **state) {
   (void)state;
   /* more list entries than allowed */
@@ -225,6 +280,7 @@ int main(void) {
       cmocka_unit_test(test_load_fields),
       cmocka_unit_test(test_precedence),
       cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_reply_from_and_evidence),
       cmocka_unit_test(test_limits),
       cmocka_unit_test(test_shipped_directory),
   };

@@ -496,6 +496,34 @@ static void test_amplification_reflectors(void **state) {
   wd_incidents_free(x);
 }
 
+/* ddos.amplification names its reflectors in reflectors_sample: they are
+ * the incident's reflectors, and their party is told. */
+static void test_amplification_reflectors_sample(void **state) {
+  (void)state;
+  wd_incidents_t *x = open_inc();
+  wd_alert_t a = mk("ddos.amplification", "availability", "ddos",
+                    WD_ALERT_START, 4, T0 + SEC, T0, NULL, "10.10.10.10");
+  wd_alert_add_str(&a, "protocol", "dns");
+  wd_alert_add_u64(&a, "reflectors", 2008);
+  wd_alert_add_str(&a, "reflectors_sample",
+                   "89.160.20.112,89.160.20.130,216.160.83.58");
+  wd_incidents_alert(x, &a);
+  assert_int_equal(wd_incidents_finish(x), WD_OK);
+  char(*ids)[WD_STORE_ID_LEN];
+  assert_int_equal(count_incidents(wd_incidents_store(x), &ids), 1);
+  wd_incident_t inc;
+  assert_int_equal(wd_store_incident_get(wd_incidents_store(x), ids[0], &inc),
+                   WD_OK);
+  free(ids);
+  assert_int_equal(inc.n_attackers, 3);
+  for (size_t i = 0; i < inc.n_attackers; i++)
+    assert_string_equal(inc.attackers[i].role, "reflector");
+  assert_true(inc.party.set);
+  assert_string_equal(inc.party.name, "Bredband2 abuse");
+  wd_store_incident_fini(&inc);
+  wd_incidents_free(x);
+}
+
 static void test_quiet_window_and_lines(void **state) {
   (void)state;
   wd_incidents_t *x = open_inc();
@@ -529,7 +557,11 @@ static void test_quiet_window_and_lines(void **state) {
   if (have_geo) {
     assert_true(inc.party.set); /* AS209 */
     assert_string_equal(inc.party.matched_by, "asn 209");
+    /* AS209 has no organization name in the test database: no blank
+       before the parenthesis */
+    assert_non_null(strstr(inc.summary, "(US, AS209)"));
   }
+  assert_null(strstr(inc.summary, " )"));
   wd_store_incident_fini(&inc);
   assert_int_equal(wd_store_incident_get(wd_incidents_store(x), ids[2], &inc),
                    WD_OK);
@@ -609,6 +641,7 @@ int main(void) {
       cmocka_unit_test_setup(test_worm_infection_order, per_test),
       cmocka_unit_test_setup(test_flood_one_incident_spoofed, per_test),
       cmocka_unit_test_setup(test_amplification_reflectors, per_test),
+      cmocka_unit_test_setup(test_amplification_reflectors_sample, per_test),
       cmocka_unit_test_setup(test_quiet_window_and_lines, per_test),
       cmocka_unit_test(test_lines_and_ranks),
       cmocka_unit_test_setup(test_bad_directory_and_missing_geo, per_test),

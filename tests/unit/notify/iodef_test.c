@@ -99,11 +99,12 @@ static void test_mapping(void **state) {
   xmlFree(s);
   /* sha256 9f86d0... in base64 */
   assert_non_null(strstr(xml, "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="));
-  /* the private target 10.20.1.5 is withheld from a foreign CERT, the
-   * public one is listed, and no facility name leaks */
+  /* the targets (protected hosts, private or public) are withheld from a
+   * foreign CERT, and no facility name leaks */
   assert_null(strstr(xml, "10.20.1.5"));
-  assert_non_null(strstr(xml, "198.51.100.23"));
+  assert_null(strstr(xml, "198.51.100.23"));
   assert_null(strstr(xml, "St. Example"));
+  assert_int_equal(xpath_count(doc, "//i:System[@category='target']"), 0);
   assert_int_equal(xpath_count(doc, "//i:System[@category='source']"), 1);
   s = xpath_str(doc, "string(//i:Contact[@role='irt']//i:EmailTo)");
   assert_string_equal(s, "cert@cert.se.example");

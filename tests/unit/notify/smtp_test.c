@@ -1,8 +1,10 @@
 /* smtp_test.c -- delivery to a real SMTP server on loopback (Debian's
  * python3-aiosmtpd with the smtp_sink handler, started here): each message
  * arrives once, parses as MIME with its attachments; a stopped server is a
- * transient failure (WD_AGAIN), a 550 a permanent one, a 451 transient;
- * the outbox directory writes each Message-ID once. */
+ * transient failure (WD_AGAIN), a 550 to the recipient or a 554 to the
+ * message a permanent one (WD_ERR_REFUSED), a 451 or a refused sender
+ * (our own configuration) transient; the outbox directory writes each
+ * Message-ID once and is created when missing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,9 +106,20 @@ static void test_failures_classified(void **state) {
   compose(FX_SCAN, "text", &c, &n, msgid);
   wd_smtp_opts_t o = {.url = srv.url, .timeout_s = 20};
   int before = test_smtp_count(&srv);
+  /* the recipient or the message refused for good: final */
   assert_int_equal(wd_smtp_send(&o, n.sender_email, "reject@x.example", c.msg,
                                 c.len, &code, err, sizeof err),
-                   WD_ERR_INVAL);
+                   WD_ERR_REFUSED);
+  assert_int_equal(code, 550);
+  assert_int_equal(wd_smtp_send(&o, n.sender_email, "refuse-data@x.example",
+                                c.msg, c.len, &code, err, sizeof err),
+                   WD_ERR_REFUSED);
+  assert_int_equal(code, 554);
+  /* our sender refused: our configuration, not the party's fault */
+  assert_int_equal(wd_smtp_send(&o, "reject-sender@csirt.example",
+                                n.party.email, c.msg, c.len, &code, err,
+                                sizeof err),
+                   WD_AGAIN);
   assert_int_equal(code, 550);
   assert_int_equal(wd_smtp_send(&o, n.sender_email, "later@x.example", c.msg,
                                 c.len, &code, err, sizeof err),
@@ -120,6 +133,13 @@ static void test_failures_classified(void **state) {
                    WD_AGAIN);
   assert_int_equal(test_smtp_count(&srv), before);
   wd_composed_fini(&c);
+}
+
+static void write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
 }
 
 static void test_outbox_dir_once(void **state) {
@@ -148,10 +168,30 @@ static void test_outbox_dir_once(void **state) {
   assert_string_equal(buf, "first");
   unlink(path);
   rmdir(out);
-  t.outbox_dir = "/nonexistent/dir";
-  assert_int_not_equal(wd_transport_send(&t, "a@b.example", "c@d.example", id,
-                                         "x", 1, err, sizeof err),
-                       WD_OK);
+  /* a missing directory is created, parents too */
+  char deep[500];
+  snprintf(deep, sizeof deep, "%s/a/b", out);
+  t.outbox_dir = deep;
+  assert_int_equal(wd_transport_send(&t, "a@b.example", "c@d.example", id, "x",
+                                     1, err, sizeof err),
+                   WD_OK);
+  snprintf(path, sizeof path, "%s/%s", deep, name);
+  assert_int_equal(access(path, R_OK), 0);
+  unlink(path);
+  rmdir(deep);
+  snprintf(path, sizeof path, "%s/a", out);
+  rmdir(path);
+  rmdir(out);
+  /* one that cannot be made (its parent is a file) is a local fault:
+     WD_AGAIN, to retry, with the reason */
+  write_text(out, "not a directory");
+  snprintf(deep, sizeof deep, "%s/sub", out);
+  t.outbox_dir = deep;
+  assert_int_equal(wd_transport_send(&t, "a@b.example", "c@d.example", id, "x",
+                                     1, err, sizeof err),
+                   WD_AGAIN);
+  assert_non_null(strstr(err, "Not a directory"));
+  unlink(out);
 }
 
 int main(void) {

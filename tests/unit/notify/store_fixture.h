@@ -35,8 +35,9 @@ static inline int setup(void **state) {
 
 static inline int teardown(void **state) {
   (void)state;
-  char cmd[700];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  char cmd[900];
+  /* a test made a directory immutable and failed before undoing it */
+  snprintf(cmd, sizeof cmd, "chattr -R -i %s 2>/dev/null; rm -rf %s", dir, dir);
   return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -135,15 +136,30 @@ static inline void write_file(const char *path, const char *text) {
   fclose(f);
 }
 
+/* The directory of the scenario's parties: replies from these senders
+ * are theirs (the notified address, or listed in reply_from). */
+static const char fixture_directory[] __attribute__((unused)) =
+    "parties:\n"
+    "  - {name: CERT-A, kind: national-cert, email: cert@a.example,\n"
+    "     reply_from: [someone@a.example]}\n"
+    "  - {name: CERT-B, kind: national-cert, email: cert@b.example,\n"
+    "     reply_from: ['@b.example']}\n"
+    "  - {name: CERT-C, kind: national-cert, email: cert@c.example,\n"
+    "     reply_from: [rt@c.example]}\n";
+
 /* The replies scenario shared by the inbox and report tests: four
  * incidents notified into an .eml outbox; a Maildir with a human reply by
  * In-Reply-To, an automatic acknowledgement by References, a human reply
- * found only by the subject, and spam; imported twice (once counted);
- * analysts' verdicts; one reminder for each overdue notification, threaded
- * to the first. Asserts each step; returns the open store and, in
- * *later_out, the time the reminders were sent. */
+ * found only by the subject, spam, a stranger's "reply" naming the
+ * notification of incident 4 (unverified: incident 4 stays notified and
+ * still gets its reminder), and a reply naming an incident that does not
+ * exist (unmatched); imported twice (once counted); analysts' verdicts;
+ * one reminder for each overdue notification, threaded to the first.
+ * Asserts each step; returns the open store and, in *later_out, the time
+ * the reminders were sent. */
 static inline wd_store_t *replies_scenario(uint64_t *later_out) {
-  char err[512], out[700], inbox[700], path[2400], mid1[300], mid2[300];
+  char err[512], out[700], inbox[700], path[2400], mid1[300], mid2[300],
+      mid4[300];
   wd_store_t *s = fresh("replies", 4);
   wd_outbox_stats_t st = {0};
   assert_int_equal(wd_outbox_queue(s, &snd, NULL, NOW, &st, err, sizeof err),
@@ -157,6 +173,8 @@ static inline wd_store_t *replies_scenario(uint64_t *later_out) {
                         mid1);
   wd_compose_message_id("WARD-2026-000002", "cert@c.example", 1, snd.email,
                         mid2);
+  wd_compose_message_id("WARD-2026-000004", "cert@b.example", 1, snd.email,
+                        mid4);
   snprintf(inbox, sizeof inbox, "%s/Maildir", dir);
   mkdir(inbox, 0700);
   snprintf(path, sizeof path, "%s/new", inbox);
@@ -186,25 +204,57 @@ static inline wd_store_t *replies_scenario(uint64_t *later_out) {
   /* spam without reference */
   snprintf(path, sizeof path, "%s/cur/4.x:2,S", inbox);
   write_file(path, "From: spam@x.example\nSubject: offer\n\nbuy\n");
+  /* a stranger answering the notification of incident 4 */
+  snprintf(msg, sizeof msg,
+           "From: someone@evil.example.net\nSubject: Re: your mail\n"
+           "Message-ID: <s1@evil>\nIn-Reply-To: %s\n\nAll handled, close "
+           "it.\n",
+           mid4);
+  snprintf(path, sizeof path, "%s/new/5.x", inbox);
+  write_file(path, msg);
+  /* a reply naming an incident that does not exist */
+  snprintf(path, sizeof path, "%s/new/6.x", inbox);
+  write_file(path, "From: cert@a.example\nSubject: Re: [WARD-2026-000777]"
+                   "\n\nDone.\n");
+  wd_directory_t *pd = NULL;
+  assert_int_equal(wd_directory_load_buffer("fixture", fixture_directory,
+                                            strlen(fixture_directory), &pd, err,
+                                            sizeof err),
+                   WD_OK);
   wd_inbox_stats_t is = {0};
-  assert_int_equal(
-      wd_inbox_import(s, inbox, NOW + 100 * 3600 * NS, &is, err, sizeof err),
-      WD_OK);
-  assert_int_equal(is.added, 4);
-  assert_int_equal(is.human, 3);
+  assert_int_equal(wd_inbox_import(s, pd, inbox, NOW + 100 * 3600 * NS, &is,
+                                   err, sizeof err),
+                   WD_OK);
+  assert_int_equal(is.added, 6);
+  assert_int_equal(is.human, 5);
   assert_int_equal(is.automatic, 1);
-  assert_int_equal(is.matched, 3);
-  assert_int_equal(is.unmatched, 1);
+  assert_int_equal(is.matched, 4);
+  assert_int_equal(is.unmatched, 2);
+  assert_int_equal(is.unverified, 1);
+  assert_int_equal(q1(s, "SELECT count(*) FROM replies WHERE sender ="
+                         " 'unverified' AND from_addr ="
+                         " 'someone@evil.example.net' AND incident_id ="
+                         " 'WARD-2026-000004'"),
+                   1);
+  assert_int_equal(q1(s, "SELECT count(*) FROM replies WHERE subject LIKE"
+                         " '%000777%' AND incident_id = '' AND"
+                         " notification_id IS NULL"),
+                   1);
   /* importing again adds nothing */
   memset(&is, 0, sizeof is);
-  assert_int_equal(
-      wd_inbox_import(s, inbox, NOW + 101 * 3600 * NS, &is, err, sizeof err),
-      WD_OK);
-  assert_int_equal(is.duplicate, 4);
+  assert_int_equal(wd_inbox_import(s, pd, inbox, NOW + 101 * 3600 * NS, &is,
+                                   err, sizeof err),
+                   WD_OK);
+  wd_directory_free(pd);
+  assert_int_equal(is.duplicate, 6);
   assert_int_equal(is.added, 0);
+  /* 1 and 3 answered by their parties; 4 only by a stranger: unchanged */
   assert_int_equal(q1(s, "SELECT count(*) FROM incidents WHERE status ="
                          " 'answered'"),
                    2);
+  assert_int_equal(q1(s, "SELECT count(*) FROM incidents WHERE id ="
+                         " 'WARD-2026-000004' AND status = 'notified'"),
+                   1);
   /* verdicts */
   assert_int_equal(wd_inbox_verdict(s, "WARD-2026-000001", "substantive",
                                     "host reimaged", NOW, err, sizeof err),

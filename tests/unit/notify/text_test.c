@@ -1,7 +1,7 @@
 /* text_test.c -- the plain-text notification says what, when (UTC), from
  * which addresses, against which sector, the evidence hash, the ask and
- * the reference; never a facility name, internal address or raw control
- * byte to an outside party. */
+ * the reference; never a facility name, a targeted (protected) address or
+ * raw control byte to an outside party. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,9 +35,11 @@ static void test_external_party(void **state) {
   assert_non_null(strstr(t, "attached to this message"));
   assert_non_null(strstr(t, "keep [WARD-2026-000042] in the subject"));
   assert_non_null(strstr(t, "within 72 hours"));
-  assert_non_null(strstr(t, "198.51.100.23"));
-  assert_null(strstr(t, "10.20.1.5")); /* internal address withheld */
-  assert_non_null(strstr(t, "1 internal host(s) of a healthcare-sector"));
+  /* no target is listed to a party outside the facility, public or not:
+     they are all protected hosts */
+  assert_null(strstr(t, "198.51.100.23"));
+  assert_null(strstr(t, "10.20.1.5"));
+  assert_non_null(strstr(t, "2 internal host(s) of a healthcare-sector"));
   assert_null(strstr(t, "St. Example")); /* no facility name */
   wd_strbuf_fini(&b);
 }
@@ -72,6 +74,24 @@ static void test_spoofed_not_accused(void **state) {
   wd_strbuf_fini(&b);
 }
 
+/* A reflector's operator is told its server is abused, not accused; the
+ * scan detectors' "scanner" type reads as scanning. */
+static void test_subjects(void **state) {
+  (void)state;
+  wd_notice_incident_t n;
+  char subj[WD_TEXT_SUBJECT_MAX + 1];
+  fixture_get(FX_DDOS, &n);
+  assert_int_equal(wd_text_subject(&n, subj, sizeof subj), WD_OK);
+  assert_string_equal(subj, "[WARD-2026-000043] Reflectors in AS29518 (SE) "
+                            "abused for a denial-of-service attack against "
+                            "a healthcare facility");
+  fixture_get(FX_SCAN, &n);
+  n.rsit_type = "scanner";
+  assert_int_equal(wd_text_subject(&n, subj, sizeof subj), WD_OK);
+  assert_string_equal(subj, "[WARD-2026-000044] Network scanning from AS29518 "
+                            "(SE) against a healthcare facility");
+}
+
 static void test_hostile(void **state) {
   (void)state;
   wd_notice_incident_t n;
@@ -97,6 +117,7 @@ int main(void) {
       cmocka_unit_test(test_external_party),
       cmocka_unit_test(test_internal_party_and_worm),
       cmocka_unit_test(test_spoofed_not_accused),
+      cmocka_unit_test(test_subjects),
       cmocka_unit_test(test_hostile),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

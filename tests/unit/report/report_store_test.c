@@ -2,7 +2,8 @@
  * database after notifications, replies (human, automatic), verdicts and
  * reminders: incidents, mails sent, reminders, human and automatic
  * replies, substantive and formal verdicts and overdue notifications are
- * counted as docs/notifications.md defines them. */
+ * counted as docs/notifications.md defines them; a stranger's reply is
+ * shown as unverified and credits no party. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -36,10 +37,30 @@ static void test_load_and_count(void **state) {
   assert_int_equal(r->total.substantive, 1);
   assert_int_equal(r->total.formal, 1);
   assert_int_equal(r->total.overdue, 2);
+  /* the stranger's reply to CERT-B's notification of incident 4 is shown,
+     and credits nobody: CERT-B answered incident 1 only */
+  assert_int_equal(r->total.unverified, 1);
+  const wd_report_row_t *rb = NULL;
+  for (size_t i = 0; i < r->n_rows; i++)
+    if (!strcmp(r->rows[i].key, "CERT-B"))
+      rb = &r->rows[i];
+  assert_non_null(rb);
+  assert_int_equal(rb->incidents, 2);
+  assert_int_equal(rb->human_replies, 1);
+  assert_int_equal(rb->unverified, 1);
+  assert_int_equal(rb->overdue, 1);
   wd_strbuf_t b;
   wd_strbuf_init(&b, 0);
   assert_int_equal(wd_report_render(r, WD_REPORT_JSON, true, NULL, &b), WD_OK);
   assert_non_null(strstr(b.p, "\"median_hours_to_reply\""));
+  assert_non_null(strstr(b.p, "\"unverified_replies\": 1"));
+  assert_non_null(strstr(b.p, "\"status\": \"overdue\""));
+  wd_strbuf_fini(&b);
+  wd_strbuf_init(&b, 0);
+  assert_int_equal(wd_report_render(r, WD_REPORT_TABLE, false, NULL, &b),
+                   WD_OK);
+  assert_non_null(strstr(b.p, "UNVERIF"));
+  assert_non_null(strstr(b.p, "not counted as its answers"));
   wd_strbuf_fini(&b);
   wd_report_free(r);
   wd_report_data_fini(&d);

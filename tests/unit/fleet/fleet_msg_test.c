@@ -328,7 +328,7 @@ typedef struct mutation {
   const char *expect; /* substring of the error */
 } mutation_t;
 
-/* The metric_types strings below spell the metrics of fill_alert(): 15,
+/* The metric_types strings below spell the metrics of full_alert(): 15,
  * four fills, and the last one. */
 _Static_assert(WD_ALERT_METRICS_MAX == 20, "update the metric_types below");
 static const mutation_t mutations[] = {

@@ -26,6 +26,8 @@
 #include "detect/detector.h"
 #include "detect/flood.h"
 
+extern const wd_detector_t wd_detector_amplification;
+
 enum {
   K_DNS,
   K_NTP,
@@ -163,9 +165,7 @@ static void report(wd_flood_t *fl, const wd_flood_attack_t *at,
 }
 
 static const wd_flood_ops_t ops = {
-    .alert = WD_FLOOD_DDOS_ALERT("ddos.amplification", 2100302,
-                                 "Reflection/amplification DDoS against a "
-                                 "protected host"),
+    .det = &wd_detector_amplification,
     .sources_metric = "reflectors",
     .over = over,
     .report = report,
@@ -231,5 +231,29 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
   wd_flood_add(fl, ctx, &fp);
 }
 
-const wd_detector_ops_t wd_detector_amplification =
-    WD_FLOOD_DETECTOR_OPS("ddos.amplification", create, on_packet);
+static const wd_detector_sig_t sigs[] = {
+    WD_FLOOD_DDOS_SIG(2100302, "Reflection/amplification DDoS against a "
+                               "protected host"),
+};
+
+static const wd_detector_ref_t refs[] = {
+    {"cisa", "TA14-017A",
+     "https://www.cisa.gov/news-events/alerts/2014/01/17/"
+     "udp-based-amplification-attacks",
+     "UDP-Based Amplification Attacks"},
+};
+
+/* The sources it names are the reflectors, never the attacker. */
+const wd_detector_t wd_detector_amplification = {
+    .name = "ddos.amplification",
+    .title = "reflected UDP, its fragments and SYN-ACKs towards a protected "
+             "host",
+    .line = WD_LINE_DDOS,
+    .flags = WD_DETECTOR_REFLECTED,
+    WD_DETECTOR_SIGS(sigs),
+    WD_DETECTOR_REFS(refs),
+    .doc = "docs/detectors/ddos.amplification.md",
+    .create = create,
+    .on_packet = on_packet,
+    WD_FLOOD_HOOKS,
+};

@@ -1,7 +1,8 @@
-/* attack.c -- attack life cycle and alert header helpers (see attack.h).
- * In: a detector's wd_attack_t and the configuration. Out: due decisions,
- * filled alert headers, short text lists for metrics. No allocation; the
- * time text uses gmtime_r (no system call). */
+/* attack.c -- the attack life cycle every detector uses (see attack.h).
+ * In: a detector's wd_attack_t entries, its attack set and the traffic
+ * time. Out: START / UPDATE / END alerts through the detect context's
+ * sink, short text lists for metrics. No allocation; the time text uses
+ * gmtime_r (no system call). */
 #include "detect/attack.h"
 
 #include "core/table.h"
@@ -11,53 +12,111 @@
 #include <string.h>
 #include <time.h>
 
-void wd_attack_open(wd_attack_t *a, uint64_t start_ns, uint64_t now_ns) {
+void wd_attack_set_init(wd_attack_set_t *s, const wd_detector_t *det,
+                        const wd_config_t *cfg, wd_attack_fill_fn fill,
+                        void *user) {
+  memset(s, 0, sizeof *s);
+  s->det = det;
+  s->fill = fill;
+  s->user = user;
+  uint64_t q = cfg->detect.quiet_s;
+  s->quiet_ns = (q ? q : 1) * WD_NSEC;
+  s->hold_ns = s->quiet_ns;
+  s->update_ns = (uint64_t)cfg->detect.update_s * WD_NSEC;
+}
+
+void wd_attack_set_hold(wd_attack_set_t *s, uint64_t hold_ns, bool on_change) {
+  s->hold_ns = hold_ns > s->quiet_ns ? hold_ns : s->quiet_ns;
+  s->update_on_change = on_change;
+}
+
+/* Fills the header, lets the detector add its part, sends the alert. */
+static void report(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
+                   wd_attack_t *a, const void *key, void *val,
+                   wd_alert_state st, uint64_t now_ns) {
+  wd_alert_t al;
+  memset(&al, 0, sizeof al);
+  al.detector = s->det->name;
+  if (s->det->n_sigs)
+    wd_alert_sign(&al, &s->det->sigs[0]);
+  al.state = st;
+  al.attack_id = a->id;
+  al.ts_ns = now_ns;
+  al.start_ns = a->start_ns;
+  al.last_ns = a->last_ns;
+  s->fill(s->user, key, val, &al);
+  char last[32];
+  if (st == WD_ALERT_END)
+    wd_alert_add_str(&al, "last_seen", wd_attack_time_str(a->last_ns, last));
+  else
+    a->report_ns = now_ns; /* START and UPDATE restart the interval */
+  a->changed = false;
+  if (ctx)
+    wd_alert_emit(ctx->sink, &al);
+}
+
+void wd_attack_start(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
+                     wd_attack_t *a, const void *key, void *val,
+                     uint64_t start_ns, uint64_t last_ns, uint64_t now_ns) {
   a->id = wd_alert_next_id();
   a->start_ns = start_ns;
-  a->last_ns = now_ns;
+  a->last_ns = last_ns;
   a->report_ns = now_ns;
+  s->open++;
+  s->st.started++;
+  report(s, ctx, a, key, val, WD_ALERT_START, now_ns);
 }
 
-void wd_attack_close(wd_attack_t *a) { memset(a, 0, sizeof *a); }
-
-uint64_t wd_attack_quiet_ns(const wd_config_t *cfg) {
-  uint64_t q = cfg->detect.quiet_s;
-  return (q ? q : 1) * WD_NSEC;
+void wd_attack_update(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
+                      wd_attack_t *a, const void *key, void *val,
+                      uint64_t now_ns) {
+  if (wd_attack_is_open(a))
+    report(s, ctx, a, key, val, WD_ALERT_UPDATE, now_ns);
 }
 
-uint64_t wd_attack_update_ns(const wd_config_t *cfg) {
-  return (uint64_t)cfg->detect.update_s * WD_NSEC;
+void wd_attack_end(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
+                   wd_attack_t *a, const void *key, void *val,
+                   uint64_t now_ns) {
+  if (!wd_attack_is_open(a))
+    return;
+  report(s, ctx, a, key, val, WD_ALERT_END, now_ns);
+  memset(a, 0, sizeof *a);
+  s->open--;
+  s->st.ended++;
 }
 
-wd_attack_due_t wd_attack_due(const wd_attack_t *a, const wd_config_t *cfg,
+wd_attack_due_t wd_attack_due(const wd_attack_set_t *s, const wd_attack_t *a,
                               uint64_t now_ns) {
   if (!wd_attack_is_open(a))
     return WD_ATTACK_DUE_NONE;
-  if (now_ns >= a->last_ns && now_ns - a->last_ns >= wd_attack_quiet_ns(cfg))
+  uint64_t quiet = now_ns > a->last_ns ? now_ns - a->last_ns : 0;
+  if (quiet >= s->hold_ns || (quiet >= s->quiet_ns && !a->held))
     return WD_ATTACK_DUE_END;
-  uint64_t up = wd_attack_update_ns(cfg);
-  if (up && now_ns >= a->report_ns && now_ns - a->report_ns >= up)
+  if (s->update_ns && (a->changed || !s->update_on_change) &&
+      now_ns >= a->report_ns && now_ns - a->report_ns >= s->update_ns)
     return WD_ATTACK_DUE_UPDATE;
   return WD_ATTACK_DUE_NONE;
 }
 
-void wd_attack_alert(wd_alert_t *al, const wd_alert_kind_t *k, wd_attack_t *a,
-                     wd_alert_state st, uint64_t now_ns) {
-  memset(al, 0, sizeof *al);
-  al->detector = k->detector;
-  al->signature_id = k->signature_id;
-  al->signature = k->signature;
-  al->category = k->category;
-  al->severity = k->severity;
-  al->rsit_class = k->rsit_class;
-  al->rsit_type = k->rsit_type;
-  al->state = st;
-  al->attack_id = a->id;
-  al->ts_ns = now_ns;
-  al->start_ns = a->start_ns;
-  al->last_ns = a->last_ns;
-  if (st != WD_ALERT_END)
-    a->report_ns = now_ns;
+wd_attack_due_t wd_attack_step(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
+                               wd_attack_t *a, const void *key, void *val,
+                               uint64_t now_ns, bool finish) {
+  wd_attack_due_t due = !wd_attack_is_open(a) ? WD_ATTACK_DUE_NONE
+                        : finish             ? WD_ATTACK_DUE_END
+                                             : wd_attack_due(s, a, now_ns);
+  if (due == WD_ATTACK_DUE_END)
+    wd_attack_end(s, ctx, a, key, val, now_ns);
+  else if (due == WD_ATTACK_DUE_UPDATE)
+    report(s, ctx, a, key, val, WD_ALERT_UPDATE, now_ns);
+  return due;
+}
+
+void wd_attack_recycled(wd_attack_set_t *s, wd_attack_t *a, const void *key,
+                        void *val, uint64_t ts) {
+  if (!wd_attack_is_open(a))
+    return;
+  s->st.recycled++;
+  wd_attack_end(s, s->ctx, a, key, val, ts);
 }
 
 uint64_t wd_attack_table_max(const wd_memcap_t *mc, unsigned den,

@@ -1,9 +1,15 @@
-/* attack.h -- the START / UPDATE / END life of one attack, shared by the
- * flood, scan and worm detectors.
- * In: evidence times from a detector and the ticks of traffic time. Out:
- * what is due (an UPDATE every detect.update_interval, an END after
- * detect.end_after of quiet) and the common header of each alert. Memory:
- * a wd_attack_t lives inside the detector's own table entry. */
+/* attack.h -- the one START / UPDATE / END life of an attack, used by every
+ * detector.
+ * In: a detector's evidence times, the ticks of traffic time, and the
+ * recycling of the table entry an attack lives in. Out: the alerts: START
+ * when the detector says so, UPDATE every detect.update_interval while it
+ * lasts (or only when it changed, for sets that ask), END after
+ * detect.end_after of quiet (longer while the detector holds it, up to the
+ * set's hold), when its entry is recycled, or at finish. The alert header
+ * (detector, signature, attack_id, times) comes from here, the detector's
+ * fields and metrics from its fill function; END alerts add last_seen.
+ * Memory: a wd_attack_t lives inside the detector's own table entry and a
+ * wd_attack_set_t inside the detector's state; nothing is allocated. */
 #ifndef WD_DETECT_ATTACK_H
 #define WD_DETECT_ATTACK_H
 
@@ -14,25 +20,18 @@
 #include "core/config.h"
 #include "core/memcap.h"
 #include "detect/alert.h"
+#include "detect/detector.h"
 
 #define WD_NSEC 1000000000ull
-
-/* The fixed description of a detector's alerts. */
-typedef struct wd_alert_kind {
-  const char *detector;   /* ward.detector */
-  uint32_t signature_id;  /* alert.signature_id */
-  const char *signature;  /* alert.signature */
-  const char *category;   /* alert.category */
-  uint8_t severity;       /* 1 (highest) .. 4 */
-  const char *rsit_class; /* ward.class */
-  const char *rsit_type;  /* ward.type */
-} wd_alert_kind_t;
 
 typedef struct wd_attack {
   uint64_t id;        /* attack_id; 0 while no attack is open */
   uint64_t start_ns;  /* first evidence */
   uint64_t last_ns;   /* latest evidence (quiet is counted from here) */
   uint64_t report_ns; /* time of the START or of the latest UPDATE */
+  bool held;          /* the detector keeps it open through quiet (e.g. an
+                         evidence connection is still open), up to hold */
+  bool changed;       /* evidence since the latest alert */
 } wd_attack_t;
 
 typedef enum {
@@ -41,30 +40,84 @@ typedef enum {
   WD_ATTACK_DUE_END
 } wd_attack_due_t;
 
+/* Adds the detector's part of an alert about the attack in entry val (key:
+ * what the detector passed with it, often its table key). The header is
+ * filled; the signature is the descriptor's first unless fill signs
+ * another (wd_alert_sign). Strings must stay valid until the emit returns
+ * (the entry, the detector's state, static text). */
+typedef void (*wd_attack_fill_fn)(void *user, const void *key, void *val,
+                                  wd_alert_t *al);
+
+typedef struct wd_attack_stats {
+  uint64_t started;  /* START alerts */
+  uint64_t ended;    /* END alerts, recycled included */
+  uint64_t recycled; /* attacks ended because their entry was recycled */
+} wd_attack_stats_t;
+
+/* The attacks of one detector: timing, how to fill an alert, counts. */
+typedef struct wd_attack_set {
+  const wd_detector_t *det;
+  wd_attack_fill_fn fill;
+  void *user;
+  uint64_t quiet_ns;      /* END after this much quiet ... */
+  uint64_t hold_ns;       /* ... or this much while held (>= quiet_ns) */
+  uint64_t update_ns;     /* UPDATE interval; 0 = no periodic UPDATE */
+  bool update_on_change;  /* periodic UPDATE only when changed */
+  uint64_t open;          /* attacks open now */
+  const wd_detect_ctx_t *ctx; /* of the hook being run: where the END of a
+                                 recycled entry goes (NULL: nowhere) */
+  wd_attack_stats_t st;
+} wd_attack_set_t;
+
+/* Sets s up for descriptor det from cfg: quiet detect.end_after (at least
+ * 1 s, so that an attack is never ended by the tick that closes its own
+ * second), update detect.update_interval (0 = none), no hold. */
+void wd_attack_set_init(wd_attack_set_t *s, const wd_detector_t *det,
+                        const wd_config_t *cfg, wd_attack_fill_fn fill,
+                        void *user);
+/* Attacks that stay open while held, up to hold_ns of quiet (raised to the
+ * quiet period); with on_change, periodic UPDATEs only when changed. */
+void wd_attack_set_hold(wd_attack_set_t *s, uint64_t hold_ns, bool on_change);
+
 static inline bool wd_attack_is_open(const wd_attack_t *a) {
   return a->id != 0;
 }
 
-/* Opens a with a fresh attack id; start_ns is the first evidence. */
-void wd_attack_open(wd_attack_t *a, uint64_t start_ns, uint64_t now_ns);
-void wd_attack_close(wd_attack_t *a);
+/* Evidence at ts: the quiet period restarts, the attack changed. */
+static inline void wd_attack_seen(wd_attack_t *a, uint64_t ts) {
+  if (ts > a->last_ns)
+    a->last_ns = ts;
+  a->changed = true;
+}
 
-/* Quiet period and update interval in nanoseconds (quiet at least 1 s, so
- * that an attack is never ended by the tick that closes its own second;
- * update 0 = no updates). */
-uint64_t wd_attack_quiet_ns(const wd_config_t *cfg);
-uint64_t wd_attack_update_ns(const wd_config_t *cfg);
+/* Opens a (a fresh attack id; start_ns the first evidence, last_ns the
+ * latest) and reports START at now_ns. */
+void wd_attack_start(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
+                     wd_attack_t *a, const void *key, void *val,
+                     uint64_t start_ns, uint64_t last_ns, uint64_t now_ns);
+/* Reports an UPDATE of open attack a now (a verdict changed); periodic
+ * ones come from wd_attack_step. */
+void wd_attack_update(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
+                      wd_attack_t *a, const void *key, void *val,
+                      uint64_t now_ns);
+/* Reports END of open attack a at now_ns and closes it (zeroed). */
+void wd_attack_end(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
+                   wd_attack_t *a, const void *key, void *val,
+                   uint64_t now_ns);
 
-/* What an open attack needs at traffic time now_ns. */
-wd_attack_due_t wd_attack_due(const wd_attack_t *a, const wd_config_t *cfg,
+/* What open attack a needs at traffic time now_ns. */
+wd_attack_due_t wd_attack_due(const wd_attack_set_t *s, const wd_attack_t *a,
                               uint64_t now_ns);
-
-/* Zeroes al and fills the fields every alert of a shares: the kind's texts,
- * state, attack_id, ts_ns = now_ns, start_ns, last_ns (a's latest
- * evidence). Marks a reported (START and
- * UPDATE restart the update interval). */
-void wd_attack_alert(wd_alert_t *al, const wd_alert_kind_t *k, wd_attack_t *a,
-                     wd_alert_state st, uint64_t now_ns);
+/* Reports what a is due at now_ns (END for any open attack at finish);
+ * returns it: after WD_ATTACK_DUE_END a is closed and the detector may
+ * reset or drop its entry. */
+wd_attack_due_t wd_attack_step(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
+                               wd_attack_t *a, const void *key, void *val,
+                               uint64_t now_ns, bool finish);
+/* The entry holding a is being recycled: an open attack ends at ts
+ * through s->ctx (counted in st.recycled). For a table's evict callback. */
+void wd_attack_recycled(wd_attack_set_t *s, wd_attack_t *a, const void *key,
+                        void *val, uint64_t ts);
 
 /* Entries a detector's table may hold: its share (1/den) of the detect
  * memcap, at least min_entries. The memcap itself still bounds real use

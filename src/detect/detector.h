@@ -1,13 +1,21 @@
-/* detector.h -- the interface every detector implements, and the registry.
+/* detector.h -- what a detector is: its descriptor (name, signatures,
+ * RSIT class, incident line, references, documentation page) and its
+ * hooks; and the registry that lists them.
  * In: packets with their flow, parsed SMB messages, flow ends, and a tick
  * at each new second of traffic time. Out: alerts through the sink.
  * Each detector keeps its own state, bounded by detect.memcap (the
  * wd_memcap_t handed to create) and by its config keys. Hooks a detector
  * does not need are NULL. Detectors never do I/O and never allocate per
- * packet. */
+ * packet. A descriptor is static storage: the registry hands out borrowed
+ * pointers valid for the life of the process.
+ * Later stages never compare detector names: they look the stored name up
+ * with wd_detector_find and read the descriptor (its line for incidents,
+ * its references and service for notifications). */
 #ifndef WD_DETECT_DETECTOR_H
 #define WD_DETECT_DETECTOR_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/config.h"
@@ -26,8 +34,53 @@ typedef struct wd_detect_ctx {
   const wd_alert_sink_t *sink;
 } wd_detect_ctx_t;
 
-typedef struct wd_detector_ops {
-  const char *name; /* exactly as in ward.detector */
+/* The incident line a detector's alerts go to (docs/incidents.md), as a
+ * rule on where the two ends are. */
+typedef enum {
+  WD_LINE_INTRUSION, /* "intrusion": one attacker against a facility */
+  WD_LINE_EXPLOIT,   /* "intrusion", but "worm" when attacker and target are
+                        both inside: an exploit moving host to host */
+  WD_LINE_WORM,      /* "worm" when the source is inside (self-spreading
+                        code on our host), "intrusion" from outside */
+  WD_LINE_DDOS       /* "ddos": an availability attack on one target */
+} wd_detect_line;
+
+/* One signature a detector reports (alert.signature_id and the rest). */
+typedef struct wd_detector_sig {
+  uint32_t id;            /* alert.signature_id, unique across detectors */
+  const char *text;       /* alert.signature: one line, human */
+  const char *category;   /* alert.category */
+  uint8_t severity;       /* alert.severity: 1 (highest) .. 4 */
+  const char *rsit_class; /* ward.class (RSIT machine-readable value) */
+  const char *rsit_type;  /* ward.type */
+} wd_detector_sig_t;
+
+/* A public reference notifications cite (IODEF Reference, STIX
+ * external_references, the text mail). */
+typedef struct wd_detector_ref {
+  const char *source; /* STIX source_name: "cve", "microsoft", ... */
+  const char *id;     /* "CVE-2017-0144", "MS17-010"; NULL for a bare URL */
+  const char *url;
+  const char *title; /* one line, human */
+} wd_detector_ref_t;
+
+/* Flags. */
+#define WD_DETECTOR_REFLECTED 1u /* sources it names are reflectors: abused
+                                    third parties, never the attacker */
+
+typedef struct wd_detector {
+  const char *name;  /* exactly as in ward.detector */
+  const char *title; /* one line: what it looks for */
+  wd_detect_line line;
+  unsigned flags;                /* WD_DETECTOR_* */
+  const wd_detector_sig_t *sigs; /* sigs[0] unless the detector says */
+  size_t n_sigs;
+  const wd_detector_ref_t *refs;
+  size_t n_refs;
+  uint16_t service_port; /* the targets' service attacked (445), 0 any */
+  uint8_t service_proto; /* its WD_PROTO_*, 0 with port 0 */
+  const char *doc;       /* its page, "docs/detectors/<name>.md" */
+
   /* Creates state; returns WD_OK with *state NULL when disabled. */
   wd_rc (*create)(const wd_config_t *cfg, wd_memcap_t *mc, void **state);
   void (*destroy)(void *state);
@@ -42,12 +95,38 @@ typedef struct wd_detector_ops {
   /* End of input: report END for every attack still open. */
   void (*on_finish)(void *state, const wd_detect_ctx_t *ctx,
                     uint64_t now_ns);
-} wd_detector_ops_t;
+} wd_detector_t;
 
-/* Fills out with the detectors linked in, in a fixed order; returns how
- * many. */
-#include <stddef.h>
-size_t wd_detectors_list(const wd_detector_ops_t **out, size_t max);
+/* The name the pipeline holds its detectors by. */
+typedef wd_detector_t wd_detector_ops_t;
+
+/* A descriptor's signatures and references, from static arrays. */
+#define WD_DETECTOR_SIGS(a) .sigs = (a), .n_sigs = sizeof(a) / sizeof((a)[0])
+#define WD_DETECTOR_REFS(a) .refs = (a), .n_refs = sizeof(a) / sizeof((a)[0])
+/* A CVE record as a reference. */
+#define WD_CVE(ID, TITLE)                                                      \
+  { "cve", (ID), "https://www.cve.org/CVERecord?id=" ID, (TITLE) }
+
+/* Fills out with the detectors linked in, in the fixed order of
+ * registry.c; returns how many. */
+size_t wd_detectors_list(const wd_detector_t **out, size_t max);
 #define WD_DETECTORS_MAX 32
+
+/* The detector named name (as stored in ward.detector), NULL when none is
+ * (an alert of an older or newer ward, "(other)"). */
+const wd_detector_t *wd_detector_find(const char *name);
+
+/* The signature of d with id sig_id, NULL when d has none. */
+const wd_detector_sig_t *wd_detector_sig(const wd_detector_t *d,
+                                         uint32_t sig_id);
+
+/* The incident line ("intrusion", "worm", "ddos") of an alert of d (NULL:
+ * an unknown detector, "intrusion") from where its ends are. */
+const char *wd_detector_line(const wd_detector_t *d, bool src_inside,
+                             bool dst_inside);
+
+/* Sets the signature fields of al (signature_id, signature, category,
+ * severity, ward.class, ward.type) from sig. */
+void wd_alert_sign(wd_alert_t *al, const wd_detector_sig_t *sig);
 
 #endif

@@ -29,9 +29,12 @@ struct wd_flood {
   size_t attacks_bytes;
   uint64_t now_ns; /* latest traffic time seen (monotonic) */
   uint64_t sec;    /* second being counted; 0 before the first packet */
-  uint64_t open, refused;
+  uint64_t refused;
+  wd_attack_set_t set; /* the attacks' life cycle (attack.h) */
   char scratch[SCRATCH_LEN];
 };
+
+static void fill(void *user, const void *key, void *val, wd_alert_t *al);
 
 wd_rc wd_flood_new(const wd_flood_ops_t *ops, const wd_config_t *cfg,
                    wd_memcap_t *mc, uint64_t max_victims, wd_flood_t **out) {
@@ -42,6 +45,7 @@ wd_rc wd_flood_new(const wd_flood_ops_t *ops, const wd_config_t *cfg,
   fl->ops = ops;
   fl->cfg = cfg;
   fl->mc = mc;
+  wd_attack_set_init(&fl->set, ops->det, cfg, fill, fl);
   fl->attacks_bytes = sizeof(wd_flood_attack_t) * WD_FLOOD_ATTACKS_MAX;
   if (!wd_memcap_reserve(mc, fl->attacks_bytes)) {
     free(fl);
@@ -51,7 +55,7 @@ wd_rc wd_flood_new(const wd_flood_ops_t *ops, const wd_config_t *cfg,
   wd_rc rc = WD_ERR_NOMEM;
   if (!fl->attacks)
     goto fail;
-  rc = wd_table_new(ops->alert.detector, sizeof(wd_addr_t),
+  rc = wd_table_new(ops->det->name, sizeof(wd_addr_t),
                     sizeof(wd_flood_sec_t), max_victims, mc, NULL, NULL,
                     &fl->victims);
   if (rc != WD_OK)
@@ -84,7 +88,7 @@ char *wd_flood_scratch(wd_flood_t *fl, size_t *len) {
 
 void wd_flood_stats(const wd_flood_t *fl, wd_flood_stats_t *out) {
   wd_table_stats(fl->victims, &out->victims);
-  out->attacks_open = fl->open;
+  out->attacks_open = fl->set.open;
   out->attacks_refused = fl->refused;
 }
 
@@ -142,34 +146,32 @@ bool wd_flood_key_dominant(const wd_flood_attack_t *at) {
 
 /* ---- alerts ---- */
 
-static void emit(wd_flood_t *fl, const wd_detect_ctx_t *ctx,
-                 wd_flood_attack_t *at, wd_alert_state st, uint64_t now_ns) {
-  wd_alert_t al;
-  wd_attack_alert(&al, &fl->ops->alert, &at->a, st, now_ns);
-  al.dst = at->victim;
-  wd_alert_add_u64(&al, "pps", at->last_pps);
-  wd_alert_add_u64(&al, "bps", at->last_bps);
-  wd_alert_add_u64(&al, "peak_pps", at->peak_pps);
-  wd_alert_add_u64(&al, "peak_bps", at->peak_bps);
-  wd_alert_add_u64(&al, "packets", at->pkts);
-  wd_alert_add_u64(&al, "bytes", at->bytes);
-  wd_alert_add_u64(&al, fl->ops->sources_metric, wd_flood_sources(at));
+/* The flood part of every alert (attack.h calls it), then the
+ * detector's. */
+static void fill(void *user, const void *key, void *val, wd_alert_t *al) {
+  (void)key;
+  wd_flood_t *fl = user;
+  const wd_flood_attack_t *at = val;
+  al->dst = at->victim;
+  wd_alert_add_u64(al, "pps", at->last_pps);
+  wd_alert_add_u64(al, "bps", at->last_bps);
+  wd_alert_add_u64(al, "peak_pps", at->peak_pps);
+  wd_alert_add_u64(al, "peak_bps", at->peak_bps);
+  wd_alert_add_u64(al, "packets", at->pkts);
+  wd_alert_add_u64(al, "bytes", at->bytes);
+  wd_alert_add_u64(al, fl->ops->sources_metric, wd_flood_sources(at));
   double span = at->last_pkt_ns > at->first_pkt_ns
                     ? (double)(at->last_pkt_ns - at->first_pkt_ns) / 1e9
                     : 0.0;
-  wd_alert_add_f64(&al, "duration_s", span);
+  wd_alert_add_f64(al, "duration_s", span);
   /* A burst shorter than a second: its own rate says more than the
    * per-second count. */
   if (span >= 0.001 && span < 1.0) {
-    wd_alert_add_u64(&al, "burst_pps", (uint64_t)((double)at->pkts / span));
-    wd_alert_add_u64(&al, "burst_bps",
+    wd_alert_add_u64(al, "burst_pps", (uint64_t)((double)at->pkts / span));
+    wd_alert_add_u64(al, "burst_bps",
                      (uint64_t)((double)at->bytes * 8.0 / span));
   }
-  char last[32];
-  if (st == WD_ALERT_END)
-    wd_alert_add_str(&al, "last_seen", wd_attack_time_str(at->a.last_ns, last));
-  fl->ops->report(fl, at, &al);
-  wd_alert_emit(ctx->sink, &al);
+  fl->ops->report(fl, at, al);
 }
 
 /* ---- attacks ---- */
@@ -192,7 +194,7 @@ static uint32_t victim_hash(const wd_addr_t *v) {
 /* The victim's entry was recycled while its attack stayed open: find it. */
 static wd_flood_attack_t *attack_find(wd_flood_t *fl, wd_flood_sec_t *s,
                                       const wd_addr_t *victim) {
-  if (!fl->open)
+  if (!fl->set.open)
     return NULL;
   uint32_t h = victim_hash(victim);
   for (unsigned i = 0; i < WD_FLOOD_ATTACKS_MAX; i++)
@@ -221,7 +223,6 @@ static void attack_start(wd_flood_t *fl, const wd_detect_ctx_t *ctx,
   memset(at, 0, sizeof *at);
   fl->used[i] = true;
   fl->vhash[i] = victim_hash(victim);
-  fl->open++;
   s->slot = (uint16_t)(i + 1);
   at->victim = *victim;
   at->pkts = s->pkts;
@@ -240,21 +241,18 @@ static void attack_start(wd_flood_t *fl, const wd_detect_ctx_t *ctx,
     sample_add(at->sample, &at->nsample, WD_FLOOD_SAMPLE, &s->sample[j]);
   wd_hll_clear(&at->srcs);
   wd_hll_merge_small(&at->srcs, &s->srcs);
-  wd_attack_open(&at->a, s->first_ns, s->last_ns);
-  emit(fl, ctx, at, WD_ALERT_START, s->last_ns);
+  wd_attack_start(&fl->set, ctx, &at->a, NULL, at, s->first_ns, s->last_ns,
+                  s->last_ns);
 }
 
-static void attack_end(wd_flood_t *fl, const wd_detect_ctx_t *ctx,
-                       wd_flood_attack_t *at, uint64_t now_ns) {
-  emit(fl, ctx, at, WD_ALERT_END, now_ns);
+/* The attack in slot at ended: the slot is free again. */
+static void slot_free(wd_flood_t *fl, wd_flood_attack_t *at) {
   unsigned i = (unsigned)(at - fl->attacks);
   wd_flood_sec_t *s = wd_table_find(fl->victims, &at->victim);
   if (s && s->slot == i + 1)
     s->slot = 0;
-  wd_attack_close(&at->a);
   fl->used[i] = false;
   fl->vhash[i] = 0;
-  fl->open--;
 }
 
 /* ---- seconds ---- */
@@ -305,7 +303,7 @@ static void close_second(wd_flood_t *fl, const wd_detect_ctx_t *ctx) {
 
 static void attacks_due(wd_flood_t *fl, const wd_detect_ctx_t *ctx,
                         uint64_t now_ns, bool finish) {
-  for (unsigned i = 0; i < WD_FLOOD_ATTACKS_MAX && fl->open; i++) {
+  for (unsigned i = 0; i < WD_FLOOD_ATTACKS_MAX && fl->set.open; i++) {
     if (!fl->used[i])
       continue;
     wd_flood_attack_t *at = &fl->attacks[i];
@@ -314,12 +312,9 @@ static void attacks_due(wd_flood_t *fl, const wd_detect_ctx_t *ctx,
       at->last_pps = 0;
       at->last_bps = 0;
     }
-    wd_attack_due_t due =
-        finish ? WD_ATTACK_DUE_END : wd_attack_due(&at->a, fl->cfg, now_ns);
-    if (due == WD_ATTACK_DUE_END)
-      attack_end(fl, ctx, at, now_ns);
-    else if (due == WD_ATTACK_DUE_UPDATE)
-      emit(fl, ctx, at, WD_ALERT_UPDATE, now_ns);
+    if (wd_attack_step(&fl->set, ctx, &at->a, NULL, at, now_ns, finish) ==
+        WD_ATTACK_DUE_END)
+      slot_free(fl, at);
   }
 }
 

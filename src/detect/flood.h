@@ -78,7 +78,7 @@ typedef struct wd_flood_attack {
 typedef struct wd_flood wd_flood_t;
 
 typedef struct wd_flood_ops {
-  wd_alert_kind_t alert;
+  const wd_detector_t *det; /* the detector's descriptor */
   const char *sources_metric; /* "sources" or "reflectors" */
   /* Are these counts (a second so far, or a whole one) an attack? */
   bool (*over)(const wd_flood_t *fl, const wd_flood_sec_t *s);
@@ -153,22 +153,18 @@ void wd_flood_on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns);
 void wd_flood_on_finish(void *state, const wd_detect_ctx_t *ctx,
                         uint64_t now_ns);
 
-/* The alert kind of a flood detector: a DDoS against a protected host. */
-#define WD_FLOOD_DDOS_ALERT(DETECTOR, SID, SIGNATURE)                          \
+/* The signature of a flood detector: a DDoS against a protected host. */
+#define WD_FLOOD_DDOS_SIG(SID, TEXT)                                           \
   {                                                                            \
-    .detector = (DETECTOR), .signature_id = (SID), .signature = (SIGNATURE),   \
-    .category = "Attempted Denial of Service", .severity = 2,                  \
-    .rsit_class = "availability", .rsit_type = "ddos",                         \
+    .id = (SID), .text = (TEXT), .category = "Attempted Denial of Service",    \
+    .severity = 2, .rsit_class = "availability", .rsit_type = "ddos",          \
   }
 
-/* The wd_detector_ops_t of a flood detector: its own create and on_packet,
- * the rest shared. */
-#define WD_FLOOD_DETECTOR_OPS(NAME, CREATE, ON_PACKET)                         \
-  {                                                                            \
-    .name = (NAME), .create = (CREATE), .destroy = wd_flood_destroy,           \
-    .on_packet = (ON_PACKET), .on_tick = wd_flood_on_tick,                     \
-    .on_finish = wd_flood_on_finish,                                           \
-  }
+/* The hooks a flood detector shares (its own are create and on_packet),
+ * inside its wd_detector_t. */
+#define WD_FLOOD_HOOKS                                                         \
+  .destroy = wd_flood_destroy, .on_tick = wd_flood_on_tick,                    \
+  .on_finish = wd_flood_on_finish
 
 /* IP bytes of a packet as its header claims (what rates count). */
 static inline uint32_t wd_flood_ip_bytes(const wd_packet_t *p) {

@@ -1,34 +1,78 @@
-/* registry.c -- the list of detectors the pipeline runs, in order.
- * A detector is added by defining its wd_detector_ops_t in its own file
- * and naming it here. */
+/* registry.c -- the detectors the pipeline runs, in order, and the lookups
+ * later stages make by stored name.
+ * In: the descriptors (wd_detector_t) each detector file defines. Out:
+ * borrowed pointers to them (static storage). A detector is added by
+ * writing its file and one line in WD_DETECTORS below; nothing else
+ * names it (docs/detectors.md). No allocation. */
 #include "detect/detector.h"
 
-#include <stddef.h>
+#include <string.h>
 
-/* Weak references: a detector not linked into a given binary (unit tests
- * link single areas) is simply absent from the list. */
-#define WD_DETECTOR(sym) extern const wd_detector_ops_t sym __attribute__((weak));
-WD_DETECTOR(wd_detector_ms17010)
-WD_DETECTOR(wd_detector_doublepulsar)
-WD_DETECTOR(wd_detector_smb_fanout)
-WD_DETECTOR(wd_detector_syn_flood)
-WD_DETECTOR(wd_detector_amplification)
-WD_DETECTOR(wd_detector_volumetric)
-WD_DETECTOR(wd_detector_scan_horizontal)
-WD_DETECTOR(wd_detector_scan_vertical)
-#undef WD_DETECTOR
+/* One line per detector, in the order the pipeline calls them. */
+#define WD_DETECTORS(X)                                                        \
+  X(wd_detector_ms17010)                                                       \
+  X(wd_detector_doublepulsar)                                                  \
+  X(wd_detector_smb_fanout)                                                    \
+  X(wd_detector_syn_flood)                                                     \
+  X(wd_detector_amplification)                                                 \
+  X(wd_detector_volumetric)                                                    \
+  X(wd_detector_scan_horizontal)                                               \
+  X(wd_detector_scan_vertical)
 
-static const wd_detector_ops_t *const all[] = {
-    &wd_detector_ms17010,        &wd_detector_doublepulsar,
-    &wd_detector_smb_fanout,     &wd_detector_syn_flood,
-    &wd_detector_amplification,  &wd_detector_volumetric,
-    &wd_detector_scan_horizontal, &wd_detector_scan_vertical,
-};
+#define DECLARE(sym) extern const wd_detector_t sym;
+WD_DETECTORS(DECLARE)
+#undef DECLARE
 
-size_t wd_detectors_list(const wd_detector_ops_t **out, size_t max) {
+#define ENTRY(sym) &sym,
+static const wd_detector_t *const all[] = {WD_DETECTORS(ENTRY)};
+#undef ENTRY
+
+#define N_ALL (sizeof all / sizeof all[0])
+
+size_t wd_detectors_list(const wd_detector_t **out, size_t max) {
   size_t n = 0;
-  for (size_t i = 0; i < sizeof all / sizeof all[0] && n < max; i++)
-    if (all[i] != NULL)
-      out[n++] = all[i];
+  for (size_t i = 0; i < N_ALL && n < max; i++)
+    out[n++] = all[i];
   return n;
+}
+
+const wd_detector_t *wd_detector_find(const char *name) {
+  if (!name)
+    return NULL;
+  for (size_t i = 0; i < N_ALL; i++)
+    if (strcmp(all[i]->name, name) == 0)
+      return all[i];
+  return NULL;
+}
+
+const wd_detector_sig_t *wd_detector_sig(const wd_detector_t *d,
+                                         uint32_t sig_id) {
+  for (size_t i = 0; d && i < d->n_sigs; i++)
+    if (d->sigs[i].id == sig_id)
+      return &d->sigs[i];
+  return NULL;
+}
+
+const char *wd_detector_line(const wd_detector_t *d, bool src_inside,
+                             bool dst_inside) {
+  switch (d ? d->line : WD_LINE_INTRUSION) {
+  case WD_LINE_DDOS:
+    return "ddos";
+  case WD_LINE_WORM:
+    return src_inside ? "worm" : "intrusion";
+  case WD_LINE_EXPLOIT:
+    return src_inside && dst_inside ? "worm" : "intrusion";
+  case WD_LINE_INTRUSION:
+    break;
+  }
+  return "intrusion";
+}
+
+void wd_alert_sign(wd_alert_t *al, const wd_detector_sig_t *sig) {
+  al->signature_id = sig->id;
+  al->signature = sig->text;
+  al->category = sig->category;
+  al->severity = sig->severity;
+  al->rsit_class = sig->rsit_class;
+  al->rsit_type = sig->rsit_type;
 }

@@ -49,6 +49,9 @@
 #define UDP_FLOOD_PPS 1000
 #define FLOOD_HOLD_S 60
 
+extern const wd_detector_t wd_detector_scan_horizontal;
+extern const wd_detector_t wd_detector_scan_vertical;
+
 enum { MODE_HORIZONTAL, MODE_VERTICAL };
 
 enum {
@@ -104,35 +107,17 @@ typedef struct test {
 
 typedef struct scan {
   int mode;
-  const wd_alert_kind_t *kind;
   const wd_config_t *cfg;
   wd_table_t *attempts, *tests;
-  const wd_detect_ctx_t *ctx; /* of the hook being run (for evictions) */
+  wd_attack_set_t set; /* the attacks' life cycle; set.ctx is the context
+                          of the hook being run (for evictions) */
   uint64_t now_ns;
-  uint64_t open;
   uint32_t min_targets;
   double l_ok, l_fail, l_up, l_low;
+  /* texts of the alert being filled */
+  char list[LIST_PORTS * 12 + LIST_HOSTS * (WD_ADDR_STRLEN + 1) + 1];
+  char tech[48];
 } scan;
-
-static const wd_alert_kind_t kind_h = {
-    .detector = "scan.horizontal",
-    .signature_id = 2100401,
-    .signature = "Horizontal scan: one port probed on many hosts",
-    .category = "Detection of a Network Scan",
-    .severity = 3,
-    .rsit_class = "information-gathering",
-    .rsit_type = "scanner",
-};
-
-static const wd_alert_kind_t kind_v = {
-    .detector = "scan.vertical",
-    .signature_id = 2100402,
-    .signature = "Vertical scan: many ports probed on one host",
-    .category = "Detection of a Network Scan",
-    .severity = 3,
-    .rsit_class = "information-gathering",
-    .rsit_type = "scanner",
-};
 
 static void test_key(const scan *sc, const probe_key *p, probe_key *k) {
   memset(k, 0, sizeof *k);
@@ -178,53 +163,50 @@ static uint64_t targets_est(const test *t) {
   return n > t->targets ? n : t->targets;
 }
 
-static void emit(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
-                 test *t, wd_alert_state st, uint64_t now_ns) {
-  wd_alert_t al;
-  wd_attack_alert(&al, sc->kind, &t->attack, st, now_ns);
-  al.has_src = true;
-  al.src = k->src;
-  al.proto = t->protos == 2 ? WD_PROTO_UDP : WD_PROTO_TCP;
-  char list[LIST_PORTS * 12 + LIST_HOSTS * (WD_ADDR_STRLEN + 1) + 1] = "";
+/* The scan part of an alert (attack.h calls it). */
+static void fill(void *user, const void *key, void *val, wd_alert_t *al) {
+  scan *sc = user;
+  const probe_key *k = key;
+  const test *t = val;
+  al->has_src = true;
+  al->src = k->src;
+  al->proto = t->protos == 2 ? WD_PROTO_UDP : WD_PROTO_TCP;
+  char *list = sc->list;
+  size_t list_n = sizeof sc->list;
+  list[0] = '\0';
   if (sc->mode == MODE_HORIZONTAL) {
-    al.dst = t->nlist ? t->list.hosts[0] : k->src;
-    al.has_ports = true;
-    al.sport = t->sport;
-    al.dport = k->port;
-    al.proto = k->proto;
-    wd_alert_add_u64(&al, "hosts", targets_est(t));
+    al->dst = t->nlist ? t->list.hosts[0] : k->src;
+    al->has_ports = true;
+    al->sport = t->sport;
+    al->dport = k->port;
+    al->proto = k->proto;
+    wd_alert_add_u64(al, "hosts", targets_est(t));
     for (unsigned i = 0; i < t->nlist; i++)
-      wd_attack_list_addr(list, sizeof list, &t->list.hosts[i]);
-    wd_alert_add_str(&al, "hosts_sample", list);
+      wd_attack_list_addr(list, list_n, &t->list.hosts[i]);
+    wd_alert_add_str(al, "hosts_sample", list);
   } else {
-    al.dst = k->dst;
-    wd_alert_add_u64(&al, "ports", targets_est(t));
+    al->dst = k->dst;
+    wd_alert_add_u64(al, "ports", targets_est(t));
     for (unsigned i = 0; i < t->nlist; i++) {
       uint32_t pp = t->list.ports[i];
-      wd_attack_list_u64(list, sizeof list, pp & 0xffff);
+      wd_attack_list_u64(list, list_n, pp & 0xffff);
       /* Mixed TCP and UDP: mark the UDP ones. */
-      size_t len = strnlen(list, sizeof list);
-      if ((pp >> 16) == WD_PROTO_UDP && t->protos == 3 && len + 5 < sizeof list)
+      size_t len = strnlen(list, list_n);
+      if ((pp >> 16) == WD_PROTO_UDP && t->protos == 3 && len + 5 < list_n)
         memcpy(list + len, "/udp", 5);
     }
-    wd_alert_add_str(&al, "ports_sample", list);
+    wd_alert_add_str(al, "ports_sample", list);
   }
-  wd_alert_add_u64(&al, "probes", t->probes);
-  wd_alert_add_u64(&al, "packets", t->probes); /* the scanner's packets */
-  wd_alert_add_u64(&al, "answered", t->ok);
-  wd_alert_add_u64(&al, "failed", t->fail);
-  wd_alert_add_u64(&al, "pending", t->pending);
-  char tech[48];
-  tech_str(t->tech, tech, sizeof tech);
-  wd_alert_add_str(&al, "technique", tech);
-  wd_alert_add_f64(&al, "likelihood_ratio", exp(t->llr));
+  wd_alert_add_u64(al, "probes", t->probes);
+  wd_alert_add_u64(al, "packets", t->probes); /* the scanner's packets */
+  wd_alert_add_u64(al, "answered", t->ok);
+  wd_alert_add_u64(al, "failed", t->fail);
+  wd_alert_add_u64(al, "pending", t->pending);
+  tech_str(t->tech, sc->tech, sizeof sc->tech);
+  wd_alert_add_str(al, "technique", sc->tech);
+  wd_alert_add_f64(al, "likelihood_ratio", exp(t->llr));
   double span = (double)(t->attack.last_ns - t->first_ns) / 1e9;
-  wd_alert_add_f64(&al, "duration_s", span > 0 ? span : 0);
-  char last[32];
-  if (st == WD_ALERT_END)
-    wd_alert_add_str(&al, "last_seen",
-                     wd_attack_time_str(t->attack.last_ns, last));
-  wd_alert_emit(ctx->sink, &al);
+  wd_alert_add_f64(al, "duration_s", span > 0 ? span : 0);
 }
 
 static void decide(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
@@ -232,14 +214,10 @@ static void decide(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
   if (wd_attack_is_open(&t->attack) || t->targets < sc->min_targets ||
       t->llr < sc->l_up)
     return;
-  wd_attack_open(&t->attack, t->first_ns, now_ns);
   /* quiet counts from the latest probe, not from the decision (which can
      come at an attempt's timeout, long after) */
-  if (t->probe_ns && t->probe_ns < now_ns)
-    t->attack.last_ns = t->probe_ns;
-  sc->open++;
-  if (ctx)
-    emit(sc, ctx, k, t, WD_ALERT_START, now_ns);
+  uint64_t last = t->probe_ns && t->probe_ns < now_ns ? t->probe_ns : now_ns;
+  wd_attack_start(&sc->set, ctx, &t->attack, k, t, t->first_ns, last, now_ns);
 }
 
 /* One resolved attempt of test t. */
@@ -306,16 +284,11 @@ static void resolve(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
   drain(sc, ctx, k, t, now_ns);
 }
 
-static void end_attack(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
-                       test *t, uint64_t now_ns) {
-  if (ctx)
-    emit(sc, ctx, k, t, WD_ALERT_END, now_ns);
-  wd_attack_close(&t->attack);
-  sc->open--;
-  /* The walk starts again: a later burst is a new attack with its own
+/* t's attack ended. The walk starts again: a later burst is a new attack with its own
    * start and counts, not the continuation of this one. Attempts still
    * waiting keep their old sequence numbers, which now fall outside the
    * window (resolve ignores them). */
+static void restart(test *t) {
   uint32_t next = t->next;
   memset(t, 0, sizeof *t);
   t->base = t->next = next;
@@ -325,8 +298,7 @@ static void end_attack(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
 static void test_evicted(void *user, const void *key, void *val) {
   scan *sc = user;
   test *t = val;
-  if (wd_attack_is_open(&t->attack))
-    end_attack(sc, sc->ctx, key, t, sc->now_ns);
+  wd_attack_recycled(&sc->set, &t->attack, key, t, sc->now_ns);
 }
 
 /* A pending attempt leaves the table unanswered (timeout, recycling,
@@ -338,7 +310,7 @@ static void attempt_evicted(void *user, const void *key, void *val) {
   test_key(sc, key, &tk);
   test *t = wd_table_find(sc->tests, &tk);
   if (t)
-    resolve(sc, sc->ctx, &tk, t, a->seq, false, sc->now_ns);
+    resolve(sc, sc->set.ctx, &tk, t, a->seq, false, sc->now_ns);
 }
 
 /* ---- probes and answers ---- */
@@ -384,7 +356,7 @@ static void probe(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
   test *t = wd_table_get(sc->tests, &tk, now, &created);
   if (!t)
     return;
-  if (created || !t->first_ns) { /* new, or restarted by end_attack */
+  if (created || !t->first_ns) { /* new, or restarted after its attack */
     t->llr = 0;
     t->first_ns = now;
     t->sport = sport;
@@ -490,7 +462,7 @@ static uint8_t stealth_tech(uint8_t flags) {
 static void on_packet(void *state, const wd_detect_ctx_t *ctx,
                       const wd_packet_t *p, const wd_flow_t *f, int dir) {
   scan *sc = state;
-  sc->ctx = ctx;
+  sc->set.ctx = ctx;
   uint64_t now = p->ts_ns > sc->now_ns ? p->ts_ns : sc->now_ns;
   sc->now_ns = now;
   probe_key k;
@@ -552,21 +524,15 @@ static bool due_one(void *user, const void *key, void *val, uint64_t last_ns) {
   (void)last_ns;
   walk *w = user;
   test *t = val;
-  if (!wd_attack_is_open(&t->attack))
-    return w->sc->open > 0;
-  wd_attack_due_t due = w->finish
-                            ? WD_ATTACK_DUE_END
-                            : wd_attack_due(&t->attack, w->sc->cfg, w->now);
-  if (due == WD_ATTACK_DUE_END)
-    end_attack(w->sc, w->ctx, key, t, w->now);
-  else if (due == WD_ATTACK_DUE_UPDATE)
-    emit(w->sc, w->ctx, key, t, WD_ALERT_UPDATE, w->now);
-  return w->sc->open > 0;
+  if (wd_attack_step(&w->sc->set, w->ctx, &t->attack, key, t, w->now,
+                     w->finish) == WD_ATTACK_DUE_END)
+    restart(t);
+  return w->sc->set.open > 0;
 }
 
 static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns) {
   scan *sc = state;
-  sc->ctx = ctx;
+  sc->set.ctx = ctx;
   if (now_ns > sc->now_ns)
     sc->now_ns = now_ns;
   uint64_t to = (uint64_t)(sc->cfg->detect.scan.attempt_timeout_s
@@ -575,7 +541,7 @@ static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns) {
                 WD_NSEC;
   if (sc->now_ns > to)
     wd_table_expire(sc->attempts, sc->now_ns - to);
-  if (sc->open) {
+  if (sc->set.open) {
     walk w = {sc, ctx, sc->now_ns, false};
     wd_table_foreach(sc->tests, due_one, &w);
   }
@@ -593,11 +559,11 @@ static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns) {
 static void on_finish(void *state, const wd_detect_ctx_t *ctx,
                       uint64_t now_ns) {
   scan *sc = state;
-  sc->ctx = ctx;
+  sc->set.ctx = ctx;
   if (now_ns > sc->now_ns)
     sc->now_ns = now_ns;
   wd_table_expire(sc->attempts, UINT64_MAX); /* unanswered: failures */
-  if (sc->open) {
+  if (sc->set.open) {
     walk w = {sc, ctx, sc->now_ns, true};
     wd_table_foreach(sc->tests, due_one, &w);
   }
@@ -605,7 +571,8 @@ static void on_finish(void *state, const wd_detect_ctx_t *ctx,
 
 /* ---- setup ---- */
 
-static wd_rc create_mode(int mode, const wd_config_t *cfg, wd_memcap_t *mc,
+static wd_rc create_mode(int mode, const wd_detector_t *det,
+                         const wd_config_t *cfg, wd_memcap_t *mc,
                          void **state) {
   *state = NULL;
   if (!cfg->detect.scan.enabled)
@@ -618,8 +585,8 @@ static wd_rc create_mode(int mode, const wd_config_t *cfg, wd_memcap_t *mc,
   if (!sc)
     return WD_ERR_NOMEM;
   sc->mode = mode;
-  sc->kind = mode == MODE_HORIZONTAL ? &kind_h : &kind_v;
   sc->cfg = cfg;
+  wd_attack_set_init(&sc->set, det, cfg, fill, sc);
   sc->l_ok = log(t1 / t0);
   sc->l_fail = log((1 - t1) / (1 - t0));
   sc->l_up = log(b / a);
@@ -632,10 +599,10 @@ static wd_rc create_mode(int mode, const wd_config_t *cfg, wd_memcap_t *mc,
   uint64_t max_tests =
       wd_attack_table_max(mc, 10, sizeof(probe_key), sizeof(test), 64);
   wd_rc rc =
-      wd_table_new(sc->kind->detector, sizeof(probe_key), sizeof(attempt),
+      wd_table_new(det->name, sizeof(probe_key), sizeof(attempt),
                    max_att, mc, attempt_evicted, sc, &sc->attempts);
   if (rc == WD_OK)
-    rc = wd_table_new(sc->kind->detector, sizeof(probe_key), sizeof(test),
+    rc = wd_table_new(det->name, sizeof(probe_key), sizeof(test),
                       max_tests, mc, test_evicted, sc, &sc->tests);
   if (rc != WD_OK) {
     wd_table_free(sc->attempts);
@@ -647,11 +614,13 @@ static wd_rc create_mode(int mode, const wd_config_t *cfg, wd_memcap_t *mc,
 }
 
 static wd_rc create_h(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
-  return create_mode(MODE_HORIZONTAL, cfg, mc, state);
+  return create_mode(MODE_HORIZONTAL, &wd_detector_scan_horizontal, cfg, mc,
+                     state);
 }
 
 static wd_rc create_v(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
-  return create_mode(MODE_VERTICAL, cfg, mc, state);
+  return create_mode(MODE_VERTICAL, &wd_detector_scan_vertical, cfg, mc,
+                     state);
 }
 
 static void destroy(void *state) {
@@ -663,8 +632,24 @@ static void destroy(void *state) {
   free(sc);
 }
 
-const wd_detector_ops_t wd_detector_scan_horizontal = {
+static const wd_detector_sig_t sig_h[] = {
+    {2100401, "Horizontal scan: one port probed on many hosts",
+     "Detection of a Network Scan", 3, "information-gathering", "scanner"},
+};
+
+static const wd_detector_sig_t sig_v[] = {
+    {2100402, "Vertical scan: many ports probed on one host",
+     "Detection of a Network Scan", 3, "information-gathering", "scanner"},
+};
+
+/* The two share their state's code and the detect.scan keys. */
+const wd_detector_t wd_detector_scan_horizontal = {
     .name = "scan.horizontal",
+    .title = "one source probing one port on many hosts (Threshold Random "
+             "Walk)",
+    .line = WD_LINE_INTRUSION,
+    WD_DETECTOR_SIGS(sig_h),
+    .doc = "docs/detectors/scan.horizontal.md",
     .create = create_h,
     .destroy = destroy,
     .on_packet = on_packet,
@@ -672,8 +657,13 @@ const wd_detector_ops_t wd_detector_scan_horizontal = {
     .on_finish = on_finish,
 };
 
-const wd_detector_ops_t wd_detector_scan_vertical = {
+const wd_detector_t wd_detector_scan_vertical = {
     .name = "scan.vertical",
+    .title = "one source probing many ports of one host (Threshold Random "
+             "Walk)",
+    .line = WD_LINE_INTRUSION,
+    WD_DETECTOR_SIGS(sig_v),
+    .doc = "docs/detectors/scan.vertical.md",
     .create = create_v,
     .destroy = destroy,
     .on_packet = on_packet,

@@ -14,10 +14,10 @@
  * request it answers even when the MID changed (WD_SMB_ANOM_RESP_UNMATCHED,
  * tx.req_*), so this detector keeps no per-request state.
  * Memory: smb_attack_int.h (a wd_table under detect.memcap). */
-#include <stdlib.h>
-
 #include "detect/smb_attack_int.h"
 #include "proto/smb.h"
+
+extern const wd_detector_t wd_detector_doublepulsar;
 
 enum { OP_PING = 0x23, OP_EXEC = 0xc8, OP_KILL = 0x77 };
 
@@ -55,23 +55,7 @@ static void fill(const void *val, wd_alert_t *a, char *buf, size_t n) {
   const dp_attack *v = val;
   (void)buf;
   (void)n;
-  if (v->implant) {
-    a->signature_id = 2100101;
-    a->signature = "SMB DoublePulsar implant present (reply MID shifted by "
-                   "the implant)";
-    a->severity = 1;
-    a->rsit_class = "intrusions";
-    a->rsit_type = "system-compromise";
-    a->category = "backdoor";
-  } else {
-    a->signature_id = 2100102;
-    a->signature = "SMB DoublePulsar probe (host answered normally: no "
-                   "implant)";
-    a->severity = 3;
-    a->rsit_class = "information-gathering";
-    a->rsit_type = "scanner";
-    a->category = "probe";
-  }
+  wd_alert_sign(a, &wd_detector_doublepulsar.sigs[v->implant ? 0 : 1]);
   wd_alert_add_str(a, "verdict", v->implant ? "implant-present" : "no-implant");
   wd_alert_add_bool(a, "implant", v->implant);
   wd_alert_add_u64(a, "requests", v->requests);
@@ -85,7 +69,8 @@ static void fill(const void *val, wd_alert_t *a, char *buf, size_t n) {
 }
 
 static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
-  return smb_atk_create(cfg->detect.doublepulsar.enabled, "smb.doublepulsar",
+  return smb_atk_create(cfg->detect.doublepulsar.enabled,
+                        &wd_detector_doublepulsar,
                         sizeof(dp_attack), cfg, mc, fill, state);
 }
 
@@ -113,7 +98,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
       v->exec_requests++;
     else if (v->last_opcode == OP_KILL)
       v->kill_requests++;
-    v->h.dirty = true;
+    v->h.a.changed = true;
     return;
   }
 
@@ -130,7 +115,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
   if (!v)
     return;
   smb_atk_touch(&v->h, f, tport, fport, m);
-  bool fresh = v->h.id == 0;
+  bool fresh = !wd_attack_is_open(&v->h.a);
   if (fresh) {
     /* the request that opened it was not counted yet */
     uint32_t timeout = implant ? tx->req_timeout : tx->primary_timeout;
@@ -141,7 +126,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
     else if (v->last_opcode == OP_KILL)
       v->kill_requests++;
   }
-  v->h.dirty = true;
+  v->h.a.changed = true;
   if (implant) {
     v->implant_replies++;
     v->last_delta = tx->mid_delta;
@@ -155,5 +140,30 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
   smb_atk_report(s, ctx, &v->h, &to, &from, m->ts_ns);
 }
 
-const wd_detector_ops_t wd_detector_doublepulsar =
-    SMB_ATK_OPS("smb.doublepulsar", create, on_smb);
+static const wd_detector_sig_t sigs[] = {
+    {2100101,
+     "SMB DoublePulsar implant present (reply MID shifted by the implant)",
+     "backdoor", 1, "intrusions", "system-compromise"},
+    {2100102, "SMB DoublePulsar probe (host answered normally: no implant)",
+     "probe", 3, "information-gathering", "scanner"},
+};
+
+/* The implant is planted through the MS17-010 flaws: their fix is the
+ * remedy. */
+static const wd_detector_ref_t refs[] = {
+    WD_CVE("CVE-2017-0144", "SMBv1 remote code execution (EternalBlue), "
+                            "through which DoublePulsar is planted"),
+    SMB_ATK_BULLETIN,
+};
+
+const wd_detector_t wd_detector_doublepulsar = {
+    .name = "smb.doublepulsar",
+    .title = "the DoublePulsar implant answering (or not) its SMB ping",
+    .line = WD_LINE_EXPLOIT,
+    WD_DETECTOR_SIGS(sigs),
+    WD_DETECTOR_REFS(refs),
+    .doc = "docs/detectors/smb.doublepulsar.md",
+    .create = create,
+    .on_smb = on_smb,
+    SMB_ATK_HOOKS,
+};

@@ -29,10 +29,13 @@
  * (vulnerable) or ACCESS_DENIED / INVALID_HANDLE (patched), and a DoublePulsar
  * implant reply (MID + 16..18) from the target after an attempt: the attempt
  * succeeded. Memory: smb_attack_int.h (a wd_table under detect.memcap). */
-#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "detect/smb_attack_int.h"
 #include "proto/smb.h"
+
+extern const wd_detector_t wd_detector_ms17010;
 
 #define ATTEMPTS_KEPT 4
 /* Self-inconsistent orphan TRANS2 secondaries on one MID that make an
@@ -49,6 +52,8 @@ enum {
 };
 
 enum { OUT_UNKNOWN = 0, OUT_PATCHED, OUT_VULNERABLE };
+
+enum { SIG_ATTEMPT, SIG_SUCCEEDED, SIG_CHECK };
 
 typedef struct attempt {
   uint64_t flow_id;
@@ -85,28 +90,16 @@ static const char *outcome_name(uint8_t o) {
 
 static void fill(const void *val, wd_alert_t *a, char *buf, size_t n) {
   const ms_attack *v = val;
+  const wd_detector_sig_t *sigs = wd_detector_ms17010.sigs;
   if (v->compromised) {
-    a->signature_id = 2100001;
-    a->signature = "SMB MS17-010 exploitation succeeded (DoublePulsar implant "
-                   "answered after the attempt)";
-    a->severity = 1;
-    a->rsit_class = "intrusions";
-    a->rsit_type = "system-compromise";
+    wd_alert_sign(a, &sigs[SIG_SUCCEEDED]);
   } else if (v->attempts) {
-    a->signature_id = 2100001;
-    a->signature = "SMB MS17-010 exploitation attempt (SMBv1 transaction "
-                   "protocol violation)";
-    a->severity = 2;
-    a->rsit_class = "intrusion-attempts";
-    a->rsit_type = "exploit";
+    wd_alert_sign(a, &sigs[SIG_ATTEMPT]);
   } else {
-    a->signature_id = 2100002;
-    a->signature = "SMB MS17-010 vulnerability check";
-    a->severity = v->outcome == OUT_VULNERABLE ? 2 : 3;
-    a->rsit_class = "information-gathering";
-    a->rsit_type = "scanner";
+    wd_alert_sign(a, &sigs[SIG_CHECK]);
+    if (v->outcome == OUT_VULNERABLE)
+      a->severity = 2; /* a vulnerable host was found */
   }
-  a->category = "exploit";
   snprintf(buf, n, "%s%s%s%s%s",
            (v->variants & V_ETERNALBLUE) ? "eternalblue," : "",
            (v->variants & V_TYPE_CONFUSION) ? "type-confusion," : "",
@@ -143,7 +136,7 @@ static void fill(const void *val, wd_alert_t *a, char *buf, size_t n) {
 }
 
 static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
-  return smb_atk_create(cfg->detect.ms17010.enabled, "smb.ms17-010",
+  return smb_atk_create(cfg->detect.ms17010.enabled, &wd_detector_ms17010,
                         sizeof(ms_attack), cfg, mc, fill, state);
 }
 
@@ -187,7 +180,7 @@ static void on_attempt(smb_atk_set *s, const wd_detect_ctx_t *ctx,
     t->num = ++v->attempts;
     t->answer = 0;
     t->orphan = (variant == V_ORPHAN);
-    v->h.dirty = true;
+    v->h.a.changed = true;
   }
   if (t->answer == 0 && m->tx.primary_status != WD_SMB_STATUS_SUCCESS) {
     /* the server refused the primary already: the secondaries are sent
@@ -198,7 +191,7 @@ static void on_attempt(smb_atk_set *s, const wd_detect_ctx_t *ctx,
   }
   if (!(v->variants & variant)) {
     v->variants |= variant;
-    v->h.dirty = true;
+    v->h.a.changed = true;
   }
   smb_atk_report(s, ctx, &v->h, from, to, m->ts_ns);
 }
@@ -219,7 +212,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
       ms_attack *v = smb_atk_get(s, &from, &to, m->ts_ns, false);
       if (v) {
         v->grooming++;
-        v->h.dirty = true;
+        v->h.a.changed = true;
       }
     }
     return;
@@ -273,7 +266,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
       return;
     smb_atk_touch(&v->h, f, tport, fport, m);
     v->checks++;
-    v->h.dirty = true;
+    v->h.a.changed = true;
     if (m->status == WD_SMB_STATUS_INSUFF_SERVER_RESOURCES) {
       v->checks_vulnerable++;
       set_outcome(v, OUT_VULNERABLE);
@@ -308,7 +301,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
         v->rejected++;
         set_outcome(v, OUT_PATCHED);
       }
-      v->h.dirty = true;
+      v->h.a.changed = true;
     }
   } else if (m->command == WD_SMB1_TRANSACTION2 &&
              (m->anomalies & WD_SMB_ANOM_RESP_UNMATCHED) && tx->req_linked &&
@@ -327,12 +320,45 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
              tx->primary_sub == WD_SMB_TRANS2_SESSION_SETUP) {
     smb_atk_touch(&v->h, f, tport, fport, m);
     v->implant_checks++;
-    v->h.dirty = true;
+    v->h.a.changed = true;
   } else {
     return;
   }
   smb_atk_report(s, ctx, &v->h, &to, &from, m->ts_ns);
 }
 
-const wd_detector_ops_t wd_detector_ms17010 =
-    SMB_ATK_OPS("smb.ms17-010", create, on_smb);
+static const wd_detector_sig_t sigs[] = {
+    [SIG_ATTEMPT] = {2100001,
+                     "SMB MS17-010 exploitation attempt (SMBv1 transaction "
+                     "protocol violation)",
+                     "exploit", 2, "intrusion-attempts", "exploit"},
+    [SIG_SUCCEEDED] = {2100001,
+                       "SMB MS17-010 exploitation succeeded (DoublePulsar "
+                       "implant answered after the attempt)",
+                       "exploit", 1, "intrusions", "system-compromise"},
+    [SIG_CHECK] = {2100002, "SMB MS17-010 vulnerability check", "exploit", 3,
+                   "information-gathering", "scanner"},
+};
+
+static const wd_detector_ref_t refs[] = {
+    WD_CVE("CVE-2017-0143", "SMBv1 remote code execution (EternalSynergy)"),
+    WD_CVE("CVE-2017-0144", "SMBv1 remote code execution (EternalBlue)"),
+    WD_CVE("CVE-2017-0145", "SMBv1 remote code execution (EternalRomance)"),
+    WD_CVE("CVE-2017-0146", "SMBv1 remote code execution (EternalChampion)"),
+    WD_CVE("CVE-2017-0147", "SMBv1 information disclosure"),
+    WD_CVE("CVE-2017-0148", "SMBv1 remote code execution"),
+    SMB_ATK_BULLETIN,
+};
+
+const wd_detector_t wd_detector_ms17010 = {
+    .name = "smb.ms17-010",
+    .title = "EternalBlue / Romance / Champion / Synergy exploitation of "
+             "SMBv1, MS17-010 checks",
+    .line = WD_LINE_EXPLOIT,
+    WD_DETECTOR_SIGS(sigs),
+    WD_DETECTOR_REFS(refs),
+    .doc = "docs/detectors/smb.ms17-010.md",
+    .create = create,
+    .on_smb = on_smb,
+    SMB_ATK_HOOKS,
+};

@@ -21,6 +21,8 @@
 #include "detect/detector.h"
 #include "detect/flood.h"
 
+extern const wd_detector_t wd_detector_syn_flood;
+
 #define SPOOF_MIN_SOURCES 64
 #define SPOOF_SYN_PER_SOURCE 4
 
@@ -58,8 +60,7 @@ static void report(wd_flood_t *fl, const wd_flood_attack_t *at,
 }
 
 static const wd_flood_ops_t ops = {
-    .alert = WD_FLOOD_DDOS_ALERT("ddos.syn-flood", 2100301,
-                                 "TCP SYN flood against a protected host"),
+    .det = &wd_detector_syn_flood,
     .sources_metric = "sources",
     .over = over,
     .report = report,
@@ -107,5 +108,23 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
   wd_flood_add(fl, ctx, &fp);
 }
 
-const wd_detector_ops_t wd_detector_syn_flood =
-    WD_FLOOD_DETECTOR_OPS("ddos.syn-flood", create, on_packet);
+static const wd_detector_sig_t sigs[] = {
+    WD_FLOOD_DDOS_SIG(2100301, "TCP SYN flood against a protected host"),
+};
+
+static const wd_detector_ref_t refs[] = {
+    {"ietf", "RFC 4987", "https://www.rfc-editor.org/rfc/rfc4987",
+     "TCP SYN Flooding Attacks and Common Mitigations"},
+};
+
+const wd_detector_t wd_detector_syn_flood = {
+    .name = "ddos.syn-flood",
+    .title = "SYNs to a protected host far above the handshakes it completes",
+    .line = WD_LINE_DDOS,
+    WD_DETECTOR_SIGS(sigs),
+    WD_DETECTOR_REFS(refs),
+    .doc = "docs/detectors/ddos.syn-flood.md",
+    .create = create,
+    .on_packet = on_packet,
+    WD_FLOOD_HOOKS,
+};

@@ -16,6 +16,8 @@
 #include "detect/detector.h"
 #include "detect/flood.h"
 
+extern const wd_detector_t wd_detector_volumetric;
+
 enum { K_TCP, K_UDP, K_ICMP, K_OTHER, K_COUNT };
 static const char *const kind_names[K_COUNT] = {"tcp", "udp", "icmp", "other"};
 static const uint8_t kind_proto[K_COUNT] = {WD_PROTO_TCP, WD_PROTO_UDP, 0, 0};
@@ -57,9 +59,7 @@ static void report(wd_flood_t *fl, const wd_flood_attack_t *at,
 }
 
 static const wd_flood_ops_t ops = {
-    .alert = WD_FLOOD_DDOS_ALERT("ddos.volumetric", 2100303,
-                                 "Traffic towards a protected host above its "
-                                 "volumetric threshold"),
+    .det = &wd_detector_volumetric,
     .sources_metric = "sources",
     .over = over,
     .init_victim = init_victim,
@@ -103,5 +103,18 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
   wd_flood_add(state, ctx, &fp);
 }
 
-const wd_detector_ops_t wd_detector_volumetric =
-    WD_FLOOD_DETECTOR_OPS("ddos.volumetric", create, on_packet);
+static const wd_detector_sig_t sigs[] = {
+    WD_FLOOD_DDOS_SIG(2100303, "Traffic towards a protected host above its "
+                               "volumetric threshold"),
+};
+
+const wd_detector_t wd_detector_volumetric = {
+    .name = "ddos.volumetric",
+    .title = "packets/s or bits/s to one protected host above its threshold",
+    .line = WD_LINE_DDOS,
+    WD_DETECTOR_SIGS(sigs),
+    .doc = "docs/detectors/ddos.volumetric.md",
+    .create = create,
+    .on_packet = on_packet,
+    WD_FLOOD_HOOKS,
+};

@@ -56,21 +56,13 @@ typedef struct source {
 typedef struct fanout {
   const wd_config_t *cfg;
   wd_table_t *sources;
-  const wd_detect_ctx_t *ctx; /* of the hook being run (for evictions) */
+  wd_attack_set_t set; /* the attacks' life cycle; set.ctx is the context
+                          of the hook being run (for evictions) */
   uint64_t now_ns, last_tick_ns;
-  uint64_t open; /* sources with an open attack */
+  char list[FIRST * (WD_ADDR_STRLEN + 1) + 1]; /* of the alert being filled */
 } fanout;
 
-static const wd_alert_kind_t kind = {
-    .detector = "worm.smb-fanout",
-    .signature_id = 2100201,
-    .signature = "SMB worm-like fan-out: TCP/445 to many hosts, mostly "
-                 "unanswered",
-    .category = "A Network Trojan was detected",
-    .severity = 1,
-    .rsit_class = "malicious-code",
-    .rsit_type = "infected-system",
-};
+extern const wd_detector_t wd_detector_smb_fanout;
 
 /* ---- targets ---- */
 
@@ -137,37 +129,32 @@ static void source_reset(source *s, uint64_t now_ns) {
 
 /* ---- alerts ---- */
 
-static void emit(fanout *fo, const wd_detect_ctx_t *ctx, const wd_addr_t *src,
-                 source *s, wd_alert_state st, uint64_t now_ns) {
-  outcome o = resolve(s, now_ns, false);
-  wd_alert_t al;
-  wd_attack_alert(&al, &kind, &s->attack, st, now_ns);
-  al.has_src = true;
-  al.src = *src;
-  al.dst = s->nfirst ? s->first[0] : *src;
-  al.has_ports = true;
-  al.sport = s->sport;
-  al.dport = SMB_PORT;
-  al.proto = WD_PROTO_TCP;
+/* The fan-out part of an alert (attack.h calls it). */
+static void fill(void *user, const void *key, void *val, wd_alert_t *al) {
+  fanout *fo = user;
+  const wd_addr_t *src = key;
+  source *s = val;
+  outcome o = resolve(s, fo->now_ns, false);
+  al->has_src = true;
+  al->src = *src;
+  al->dst = s->nfirst ? s->first[0] : *src;
+  al->has_ports = true;
+  al->sport = s->sport;
+  al->dport = SMB_PORT;
+  al->proto = WD_PROTO_TCP;
   uint64_t n = distinct(s);
-  wd_alert_add_u64(&al, "targets", n);
-  wd_alert_add_u64(&al, "attempts", s->attempts);
-  wd_alert_add_u64(&al, "answered", o.ok);
-  wd_alert_add_u64(&al, "failed", o.fail);
-  wd_alert_add_u64(&al, "pending", o.pending);
+  wd_alert_add_u64(al, "targets", n);
+  wd_alert_add_u64(al, "attempts", s->attempts);
+  wd_alert_add_u64(al, "answered", o.ok);
+  wd_alert_add_u64(al, "failed", o.fail);
+  wd_alert_add_u64(al, "pending", o.pending);
   double span = (double)(s->last_ns - s->win_ns) / 1e9;
-  wd_alert_add_f64(&al, "targets_per_s",
+  wd_alert_add_f64(al, "targets_per_s",
                    span > 0.001 ? (double)n / span : (double)n);
-  char list[FIRST * (WD_ADDR_STRLEN + 1) + 1] = "";
+  fo->list[0] = '\0';
   for (unsigned i = 0; i < s->nfirst; i++)
-    wd_attack_list_addr(list, sizeof list, &s->first[i]);
-  wd_alert_add_str(&al, "targets_sample", list);
-  char last[32];
-  if (st == WD_ALERT_END)
-    wd_alert_add_str(&al, "last_seen",
-                     wd_attack_time_str(s->attack.last_ns, last));
-  (void)fo;
-  wd_alert_emit(ctx->sink, &al);
+    wd_attack_list_addr(fo->list, sizeof fo->list, &s->first[i]);
+  wd_alert_add_str(al, "targets_sample", fo->list);
 }
 
 static void decide(fanout *fo, const wd_detect_ctx_t *ctx, const wd_addr_t *src,
@@ -181,24 +168,15 @@ static void decide(fanout *fo, const wd_detect_ctx_t *ctx, const wd_addr_t *src,
   unsigned tracked = need < SLOTS ? need : SLOTS;
   if (o.fail * 2 < tracked || o.fail <= o.ok)
     return;
-  wd_attack_open(&s->attack, s->win_ns, s->last_ns);
-  fo->open++;
-  emit(fo, ctx, src, s, WD_ALERT_START, now_ns);
-}
-
-static void end_attack(fanout *fo, const wd_detect_ctx_t *ctx,
-                       const wd_addr_t *src, source *s, uint64_t now_ns) {
-  emit(fo, ctx, src, s, WD_ALERT_END, now_ns);
-  wd_attack_close(&s->attack);
-  fo->open--;
+  wd_attack_start(&fo->set, ctx, &s->attack, src, s, s->win_ns, s->last_ns,
+                  now_ns);
 }
 
 /* The table recycles a source: an open attack ends here. */
 static void on_evict(void *user, const void *key, void *val) {
   fanout *fo = user;
   source *s = val;
-  if (wd_attack_is_open(&s->attack) && fo->ctx)
-    end_attack(fo, fo->ctx, key, s, fo->now_ns);
+  wd_attack_recycled(&fo->set, &s->attack, key, s, fo->now_ns);
 }
 
 /* ---- detector ---- */
@@ -211,6 +189,7 @@ static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
   if (!fo)
     return WD_ERR_NOMEM;
   fo->cfg = cfg;
+  wd_attack_set_init(&fo->set, &wd_detector_smb_fanout, cfg, fill, fo);
   uint64_t max =
       wd_attack_table_max(mc, 12, sizeof(wd_addr_t), sizeof(source), 64);
   wd_rc rc = wd_table_new("worm.smb-fanout", sizeof(wd_addr_t), sizeof(source),
@@ -227,7 +206,7 @@ static void destroy(void *state) {
   fanout *fo = state;
   if (!fo)
     return;
-  fo->ctx = NULL; /* no alerts while freeing */
+  fo->set.ctx = NULL; /* no alerts while freeing */
   wd_table_free(fo->sources);
   free(fo);
 }
@@ -297,7 +276,7 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
   (void)f;
   (void)dir;
   fanout *fo = state;
-  fo->ctx = ctx;
+  fo->set.ctx = ctx;
   uint64_t now = p->ts_ns > fo->now_ns ? p->ts_ns : fo->now_ns;
   fo->now_ns = now;
   if (p->l4_proto == WD_PROTO_TCP && p->has_l4) {
@@ -327,24 +306,18 @@ typedef struct walk {
 static bool tick_one(void *user, const void *key, void *val, uint64_t last_ns) {
   walk *w = user;
   source *s = val;
-  if (!w->finish && !w->fo->open && last_ns < w->since)
+  if (!w->finish && !w->fo->set.open && last_ns < w->since)
     return false; /* older sources were settled by an earlier tick */
   decide(w->fo, w->ctx, key, s, w->now, w->finish);
-  wd_attack_due_t due = w->finish && wd_attack_is_open(&s->attack)
-                            ? WD_ATTACK_DUE_END
-                            : wd_attack_due(&s->attack, w->fo->cfg, w->now);
-  if (due == WD_ATTACK_DUE_END) {
-    end_attack(w->fo, w->ctx, key, s, w->now);
+  if (wd_attack_step(&w->fo->set, w->ctx, &s->attack, key, s, w->now,
+                     w->finish) == WD_ATTACK_DUE_END)
     source_reset(s, w->now); /* a new window if it goes on */
-  } else if (due == WD_ATTACK_DUE_UPDATE) {
-    emit(w->fo, w->ctx, key, s, WD_ALERT_UPDATE, w->now);
-  }
   return true;
 }
 
 static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns) {
   fanout *fo = state;
-  fo->ctx = ctx;
+  fo->set.ctx = ctx;
   if (now_ns > fo->now_ns)
     fo->now_ns = now_ns;
   /* A source last active before the previous tick less the answer wait
@@ -359,15 +332,38 @@ static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns) {
 static void on_finish(void *state, const wd_detect_ctx_t *ctx,
                       uint64_t now_ns) {
   fanout *fo = state;
-  fo->ctx = ctx;
+  fo->set.ctx = ctx;
   if (now_ns > fo->now_ns)
     fo->now_ns = now_ns;
   walk w = {fo, ctx, fo->now_ns, 0, true};
   wd_table_foreach(fo->sources, tick_one, &w);
 }
 
-const wd_detector_ops_t wd_detector_smb_fanout = {
+static const wd_detector_sig_t sigs[] = {
+    {2100201,
+     "SMB worm-like fan-out: TCP/445 to many hosts, mostly unanswered",
+     "A Network Trojan was detected", 1, "malicious-code", "infected-system"},
+};
+
+static const wd_detector_ref_t refs[] = {
+    WD_CVE("CVE-2017-0144", "SMBv1 remote code execution (EternalBlue), the "
+                            "flaw WannaCry spreads through"),
+    {"cisa", "AA17-132A",
+     "https://www.cisa.gov/news-events/alerts/2017/05/12/"
+     "indicators-associated-wannacry-ransomware",
+     "Indicators Associated With WannaCry Ransomware"},
+};
+
+const wd_detector_t wd_detector_smb_fanout = {
     .name = "worm.smb-fanout",
+    .title = "one source opening TCP/445 to many hosts that mostly do not "
+             "answer",
+    .line = WD_LINE_WORM,
+    WD_DETECTOR_SIGS(sigs),
+    WD_DETECTOR_REFS(refs),
+    .service_port = SMB_PORT,
+    .service_proto = WD_PROTO_TCP,
+    .doc = "docs/detectors/worm.smb-fanout.md",
     .create = create,
     .destroy = destroy,
     .on_packet = on_packet,

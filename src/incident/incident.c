@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "detect/detector.h"
 #include "enrich/directory.h"
 #include "enrich/geo.h"
 #include "incident/evidence.h"
@@ -41,7 +42,7 @@ typedef struct oinc {
   uint64_t *attack_id; /* parallel to rec.attacks */
   size_t cap_attackers, cap_targets, cap_hosts, cap_attacks;
   const wd_facility_t *fac; /* facility the key names (may be NULL) */
-  bool has_fanout;
+  bool spreading;     /* a worm-line detector (self-spreading code) reported */
   bool amplification;
   bool src_inside;   /* the key's attacker is an internal host */
   char protocol[32]; /* reflected protocol, from metrics */
@@ -72,15 +73,12 @@ struct wd_incidents {
 
 const char *wd_incident_line(const char *det, bool src_inside,
                              bool dst_inside) {
-  if (!det)
-    return "intrusion";
-  if (strncmp(det, "ddos.", 5) == 0)
-    return "ddos";
-  if (strcmp(det, "worm.smb-fanout") == 0)
-    return src_inside ? "worm" : "intrusion";
-  if (strncmp(det, "smb.", 4) == 0 && src_inside && dst_inside)
-    return "worm";
-  return "intrusion";
+  return wd_detector_line(wd_detector_find(det), src_inside, dst_inside);
+}
+
+/* The sources the detector names are reflectors, not the attacker. */
+static bool reflected(const wd_detector_t *d) {
+  return d && (d->flags & WD_DETECTOR_REFLECTED);
 }
 
 int wd_incident_class_rank(const char *cls, const char *type) {
@@ -611,7 +609,7 @@ static void make_summary(wd_incidents_t *x, oinc_t *o) {
       }
     snprintf(r->summary, sizeof r->summary,
              "%s in %s: %zu hosts, started %sZ%s%s",
-             o->has_fanout ? "SMB worm outbreak" : "lateral SMB exploitation",
+             o->spreading ? "SMB worm outbreak" : "lateral SMB exploitation",
              r->facility[0] ? r->facility : "the protected network", r->n_hosts,
              when, zero[0] ? " from " : "", zero);
   } else if (strcmp(r->line, "ddos") == 0) {
@@ -713,7 +711,8 @@ void wd_incidents_alert(wd_incidents_t *x, const wd_alert_t *a) {
   const wd_config_t *cfg = x->cfg;
   bool src_in = a->has_src && inside(cfg, &a->src);
   bool dst_in = !addr_zero(&a->dst) && inside(cfg, &a->dst);
-  const char *line = wd_incident_line(a->detector, src_in, dst_in);
+  const wd_detector_t *det = wd_detector_find(a->detector);
+  const char *line = wd_detector_line(det, src_in, dst_in);
   const wd_facility_t *fdst =
       addr_zero(&a->dst) ? NULL : facility_of(cfg, &a->dst);
   const wd_facility_t *fsrc = a->has_src ? facility_of(cfg, &a->src) : NULL;
@@ -763,9 +762,9 @@ void wd_incidents_alert(wd_incidents_t *x, const wd_alert_t *a) {
     copy(r->rsit_type, sizeof r->rsit_type,
          a->rsit_type ? a->rsit_type : "unknown");
   }
-  if (strcmp(a->detector, "worm.smb-fanout") == 0)
-    o->has_fanout = true;
-  if (strcmp(line, "worm") == 0 && o->has_fanout && r->class_rank < 40) {
+  if (det && det->line == WD_LINE_WORM)
+    o->spreading = true;
+  if (strcmp(line, "worm") == 0 && o->spreading && r->class_rank < 40) {
     r->class_rank = 40;
     copy(r->rsit_class, sizeof r->rsit_class, "malicious-code");
     copy(r->rsit_type, sizeof r->rsit_type, "worm");
@@ -823,7 +822,7 @@ void wd_incidents_alert(wd_incidents_t *x, const wd_alert_t *a) {
     srcs = metric_u64(a, "reflectors");
   if (srcs > r->sources)
     r->sources = srcs;
-  bool ampl = strcmp(a->detector, "ddos.amplification") == 0;
+  bool ampl = reflected(det);
   if (ampl) {
     o->amplification = true;
     const char *proto = metric_str(a, "protocol");
@@ -886,7 +885,7 @@ void wd_incidents_sources(wd_incidents_t *x, const wd_alert_t *a,
         o = x->open[i];
   if (!o)
     return;
-  bool ampl = strcmp(a->detector, "ddos.amplification") == 0;
+  bool ampl = reflected(wd_detector_find(a->detector));
   bool spoofed = o->rec.spoofed;
   for (size_t i = 0; i < n && i < WD_INCIDENT_ATTACKERS_MAX; i++) {
     if (addr_zero(&srcs[i]))

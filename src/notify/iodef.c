@@ -17,6 +17,7 @@
 #include <libxml/tree.h>
 #include <libxml/xmlschemas.h>
 
+#include "detect/detector.h"
 #include "notify/codec.h"
 
 #define DS_NS "http://www.w3.org/2000/09/xmldsig#"
@@ -192,24 +193,24 @@ static void assessment(ctx_t *c, xmlNodePtr inc, wd_notice_kind k) {
 
 static void method(ctx_t *c, xmlNodePtr inc) {
   const wd_notice_incident_t *n = c->n;
-  char line[WD_NOTICE_STR_MAX];
-  bool cve = false;
+  char line[WD_NOTICE_STR_MAX], desc[WD_NOTICE_STR_MAX];
   size_t o = 0;
   wd_notice_catf(line, sizeof line, &o, "Detected by ward:");
   for (size_t i = 0; i < n->n_detectors && i < 16; i++) {
     const char *d = n->detectors[i] ? n->detectors[i] : "?";
-    if (!strcmp(d, "smb.ms17-010") || !strcmp(d, "smb.doublepulsar") ||
-        !strcmp(d, "worm.smb-fanout"))
-      cve = true;
     wd_notice_catf(line, sizeof line, &o, "%s %s", i ? "," : "", d);
   }
   xmlNodePtr m = el(c, inc, "Method", NULL);
-  if (cve) {
+  const wd_detector_ref_t *refs[WD_NOTICE_REFS_MAX];
+  size_t nr = wd_notice_refs(n, refs, WD_NOTICE_REFS_MAX);
+  for (size_t i = 0; i < nr; i++) {
     xmlNodePtr r = el(c, m, "Reference", NULL);
-    el(c, r, "URL", "https://www.cve.org/CVERecord?id=CVE-2017-0144");
-    lang(c, el(c, r, "Description",
-               "CVE-2017-0144, Microsoft Security Bulletin MS17-010 "
-               "(EternalBlue, SMBv1)"));
+    el(c, r, "URL", refs[i]->url);
+    size_t k = 0;
+    const char *id = refs[i]->id, *title = refs[i]->title;
+    wd_notice_catf(desc, sizeof desc, &k, "%s%s%s", id ? id : "",
+                   id && title ? ", " : "", title ? title : "");
+    lang(c, el(c, r, "Description", desc));
   }
   lang(c, elc(c, m, "Description", line));
 }

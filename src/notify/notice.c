@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "detect/detector.h"
+
 static bool eq(const char *a, const char *b) {
   return a && b && strcmp(a, b) == 0;
 }
@@ -264,6 +266,22 @@ bool wd_notice_leaks(const wd_notice_incident_t *n, const char *text,
       return true;
     }
   return false;
+}
+
+size_t wd_notice_refs(const wd_notice_incident_t *n,
+                      const wd_detector_ref_t **out, size_t max) {
+  size_t k = 0;
+  for (size_t i = 0; i < n->n_detectors && n->detectors; i++) {
+    const wd_detector_t *d = wd_detector_find(n->detectors[i]);
+    for (size_t j = 0; d && j < d->n_refs && k < max; j++) {
+      bool dup = false;
+      for (size_t m = 0; m < k && !dup; m++)
+        dup = strcmp(out[m]->url, d->refs[j].url) == 0;
+      if (!dup)
+        out[k++] = &d->refs[j];
+    }
+  }
+  return k;
 }
 
 size_t wd_notice_unreliable(const wd_notice_incident_t *n) {

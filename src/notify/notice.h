@@ -184,6 +184,15 @@ bool wd_notice_leaks(const wd_notice_incident_t *n, const char *text,
 /* Attackers with unreliable attribution (spoofed sources). */
 size_t wd_notice_unreliable(const wd_notice_incident_t *n);
 
+/* The public references (CVE records, advisories) of the incident's
+ * detectors, looked up by name (detect/detector.h), each URL once, in
+ * detector order: up to max of them into out (borrowed, static); returns
+ * how many. */
+#define WD_NOTICE_REFS_MAX 16
+struct wd_detector_ref;
+size_t wd_notice_refs(const wd_notice_incident_t *n,
+                      const struct wd_detector_ref **out, size_t max);
+
 /* wd_notice_clean flags. */
 #define WD_CLEAN_ONELINE 1u /* CR, LF, TAB and other controls -> space */
 #define WD_CLEAN_ASCII 2u   /* non-ASCII -> '?' (addresses, tokens) */

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "detect/detector.h"
 
 #define NS 1000000000ull
 
@@ -67,7 +68,9 @@ void wd_outbox_notice_of(const wd_store_incident_t *inc,
   n->party.matched_by = inc->party.matched_by[0] ? inc->party.matched_by : NULL;
   if (!party_name)
     party_name = inc->party.name;
-  bool smb = false;
+  /* the service the attack aimed at, when a detector names one */
+  uint16_t port = 0;
+  uint8_t proto = 0;
   size_t nd = 0;
   for (size_t i = 0; i < inc->n_attacks && nd < 16; i++) {
     bool dup = false;
@@ -75,8 +78,11 @@ void wd_outbox_notice_of(const wd_store_incident_t *inc,
       dup |= !strcmp(b->detectors[k], inc->attacks[i].detector);
     if (!dup)
       b->detectors[nd++] = inc->attacks[i].detector;
-    smb |= !strncmp(inc->attacks[i].detector, "smb.", 4) ||
-           !strncmp(inc->attacks[i].detector, "worm.", 5);
+    const wd_detector_t *d = wd_detector_find(inc->attacks[i].detector);
+    if (d && d->service_port && !port) {
+      port = d->service_port;
+      proto = d->service_proto;
+    }
   }
   n->detectors = b->detectors;
   n->n_detectors = nd;
@@ -91,12 +97,12 @@ void wd_outbox_notice_of(const wd_store_incident_t *inc,
     t->sector = inc->targets[i].sector[0] ? inc->targets[i].sector
                 : inc->sector[0]          ? inc->sector
                                           : NULL;
-    t->port = smb ? 445 : 0;
+    t->port = port;
     nt++;
   }
   n->targets = b->tgt;
   n->n_targets = nt;
-  n->proto = smb ? 6 : 0;
+  n->proto = proto;
   bool internal = wd_notice_is_internal_party(n);
   size_t na = 0;
   if (inc->n_hosts) { /* worm: infected hosts in order of infection */

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "detect/detector.h"
 #include "notify/codec.h"
 
 #define IDENTITY_CREATED "2020-01-01T00:00:00.000Z"
@@ -311,15 +312,17 @@ static void incident_sdo(ctx_t *c, wd_notice_kind k) {
   json_t *ers = json_array();
   if (!ers || json_array_append_new(ers, er) != 0)
     c->rc = WD_ERR_NOMEM;
-  for (size_t i = 0; i < n->n_detectors && i < 16; i++) {
-    if (n->detectors[i] && (!strcmp(n->detectors[i], "smb.ms17-010") ||
-                            !strcmp(n->detectors[i], "worm.smb-fanout"))) {
-      json_t *cve = json_object();
-      set(c, cve, "source_name", json_string("cve"));
-      set(c, cve, "external_id", json_string("CVE-2017-0144"));
-      json_array_append_new(ers, cve);
-      break;
-    }
+  const wd_detector_ref_t *refs[WD_NOTICE_REFS_MAX];
+  size_t nr = wd_notice_refs(n, refs, WD_NOTICE_REFS_MAX);
+  for (size_t i = 0; i < nr; i++) {
+    json_t *ref = json_object();
+    set(c, ref, "source_name", json_string(refs[i]->source));
+    if (refs[i]->id)
+      set(c, ref, "external_id", json_string(refs[i]->id));
+    set(c, ref, "url", json_string(refs[i]->url));
+    if (refs[i]->title)
+      set(c, ref, "description", json_string(refs[i]->title));
+    json_array_append_new(ers, ref);
   }
   set(c, o, "external_references", ers);
   mark(c, o);

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "detect/detector.h"
+
 static const char *cl(const char *s, char buf[WD_NOTICE_STR_MAX],
                       const char *dflt) {
   return wd_notice_cleans(s, buf, WD_CLEAN_ONELINE, dflt);
@@ -250,6 +252,17 @@ wd_rc wd_text_body(const wd_notice_incident_t *n, bool attached_pcap,
     wd_strbuf_puts(b, "\nObserved details (as seen on the wire):\n");
     for (size_t i = 0; i < nd; i++)
       wd_strbuf_printf(b, "  - %s\n", cl(n->details[i], b1, "?"));
+  }
+
+  const wd_detector_ref_t *refs[WD_NOTICE_REFS_MAX];
+  size_t nr = wd_notice_refs(n, refs, WD_NOTICE_REFS_MAX);
+  if (nr)
+    wd_strbuf_puts(b, "\nReferences:\n");
+  for (size_t i = 0; i < nr; i++) {
+    const char *rid = refs[i]->id, *title = refs[i]->title;
+    wd_strbuf_printf(b, "  - %s%s%s\n    %s\n", rid ? rid : "",
+                     rid && title ? ": " : "", title ? title : "",
+                     refs[i]->url);
   }
 
   wd_strbuf_puts(b, "\nEvidence:\n");

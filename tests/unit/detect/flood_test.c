@@ -29,8 +29,18 @@ static void report(wd_flood_t *fl, const wd_flood_attack_t *at,
   }
 }
 
+static const wd_detector_sig_t sigs[] = {
+    {1, "sig", "cat", 2, "availability", "ddos"},
+};
+
+static const wd_detector_t det = {
+    .name = "test.flood",
+    .line = WD_LINE_DDOS,
+    WD_DETECTOR_SIGS(sigs),
+};
+
 static const wd_flood_ops_t ops = {
-    .alert = {"test.flood", 1, "sig", "cat", 2, "availability", "ddos"},
+    .det = &det,
     .sources_metric = "sources",
     .over = over10,
     .report = report,

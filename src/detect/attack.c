@@ -102,8 +102,8 @@ wd_attack_due_t wd_attack_step(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
                                wd_attack_t *a, const void *key, void *val,
                                uint64_t now_ns, bool finish) {
   wd_attack_due_t due = !wd_attack_is_open(a) ? WD_ATTACK_DUE_NONE
-                        : finish             ? WD_ATTACK_DUE_END
-                                             : wd_attack_due(s, a, now_ns);
+                        : finish              ? WD_ATTACK_DUE_END
+                                              : wd_attack_due(s, a, now_ns);
   if (due == WD_ATTACK_DUE_END)
     wd_attack_end(s, ctx, a, key, val, now_ns);
   else if (due == WD_ATTACK_DUE_UPDATE)

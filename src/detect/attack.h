@@ -59,11 +59,11 @@ typedef struct wd_attack_set {
   const wd_detector_t *det;
   wd_attack_fill_fn fill;
   void *user;
-  uint64_t quiet_ns;      /* END after this much quiet ... */
-  uint64_t hold_ns;       /* ... or this much while held (>= quiet_ns) */
-  uint64_t update_ns;     /* UPDATE interval; 0 = no periodic UPDATE */
-  bool update_on_change;  /* periodic UPDATE only when changed */
-  uint64_t open;          /* attacks open now */
+  uint64_t quiet_ns;          /* END after this much quiet ... */
+  uint64_t hold_ns;           /* ... or this much while held (>= quiet_ns) */
+  uint64_t update_ns;         /* UPDATE interval; 0 = no periodic UPDATE */
+  bool update_on_change;      /* periodic UPDATE only when changed */
+  uint64_t open;              /* attacks open now */
   const wd_detect_ctx_t *ctx; /* of the hook being run: where the END of a
                                  recycled entry goes (NULL: nowhere) */
   wd_attack_stats_t st;
@@ -102,8 +102,7 @@ void wd_attack_update(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
                       uint64_t now_ns);
 /* Reports END of open attack a at now_ns and closes it (zeroed). */
 void wd_attack_end(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
-                   wd_attack_t *a, const void *key, void *val,
-                   uint64_t now_ns);
+                   wd_attack_t *a, const void *key, void *val, uint64_t now_ns);
 
 /* What open attack a needs at traffic time now_ns. */
 wd_attack_due_t wd_attack_due(const wd_attack_set_t *s, const wd_attack_t *a,

@@ -65,8 +65,9 @@ typedef struct wd_detector_ref {
 } wd_detector_ref_t;
 
 /* Flags. */
-#define WD_DETECTOR_REFLECTED 1u /* sources it names are reflectors: abused
-                                    third parties, never the attacker */
+#define WD_DETECTOR_REFLECTED                                                  \
+  1u /* sources it names are reflectors: abused                                \
+        third parties, never the attacker */
 
 typedef struct wd_detector {
   const char *name;  /* exactly as in ward.detector */
@@ -93,8 +94,7 @@ typedef struct wd_detector {
   /* Traffic time entered a new second; now_ns is its start. */
   void (*on_tick)(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns);
   /* End of input: report END for every attack still open. */
-  void (*on_finish)(void *state, const wd_detect_ctx_t *ctx,
-                    uint64_t now_ns);
+  void (*on_finish)(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns);
 } wd_detector_t;
 
 /* The name the pipeline holds its detectors by. */

@@ -55,9 +55,8 @@ wd_rc wd_flood_new(const wd_flood_ops_t *ops, const wd_config_t *cfg,
   wd_rc rc = WD_ERR_NOMEM;
   if (!fl->attacks)
     goto fail;
-  rc = wd_table_new(ops->det->name, sizeof(wd_addr_t),
-                    sizeof(wd_flood_sec_t), max_victims, mc, NULL, NULL,
-                    &fl->victims);
+  rc = wd_table_new(ops->det->name, sizeof(wd_addr_t), sizeof(wd_flood_sec_t),
+                    max_victims, mc, NULL, NULL, &fl->victims);
   if (rc != WD_OK)
     goto fail;
   *out = fl;

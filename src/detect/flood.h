@@ -78,7 +78,7 @@ typedef struct wd_flood_attack {
 typedef struct wd_flood wd_flood_t;
 
 typedef struct wd_flood_ops {
-  const wd_detector_t *det; /* the detector's descriptor */
+  const wd_detector_t *det;   /* the detector's descriptor */
   const char *sources_metric; /* "sources" or "reflectors" */
   /* Are these counts (a second so far, or a whole one) an attack? */
   bool (*over)(const wd_flood_t *fl, const wd_flood_sec_t *s);

@@ -284,10 +284,10 @@ static void resolve(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
   drain(sc, ctx, k, t, now_ns);
 }
 
-/* t's attack ended. The walk starts again: a later burst is a new attack with its own
-   * start and counts, not the continuation of this one. Attempts still
-   * waiting keep their old sequence numbers, which now fall outside the
-   * window (resolve ignores them). */
+/* t's attack ended. The walk starts again: a later burst is a new attack with
+ * its own start and counts, not the continuation of this one. Attempts still
+ * waiting keep their old sequence numbers, which now fall outside the
+ * window (resolve ignores them). */
 static void restart(test *t) {
   uint32_t next = t->next;
   memset(t, 0, sizeof *t);
@@ -598,12 +598,11 @@ static wd_rc create_mode(int mode, const wd_detector_t *det,
       wd_attack_table_max(mc, 24, sizeof(probe_key), sizeof(attempt), 256);
   uint64_t max_tests =
       wd_attack_table_max(mc, 10, sizeof(probe_key), sizeof(test), 64);
-  wd_rc rc =
-      wd_table_new(det->name, sizeof(probe_key), sizeof(attempt),
-                   max_att, mc, attempt_evicted, sc, &sc->attempts);
+  wd_rc rc = wd_table_new(det->name, sizeof(probe_key), sizeof(attempt),
+                          max_att, mc, attempt_evicted, sc, &sc->attempts);
   if (rc == WD_OK)
-    rc = wd_table_new(det->name, sizeof(probe_key), sizeof(test),
-                      max_tests, mc, test_evicted, sc, &sc->tests);
+    rc = wd_table_new(det->name, sizeof(probe_key), sizeof(test), max_tests, mc,
+                      test_evicted, sc, &sc->tests);
   if (rc != WD_OK) {
     wd_table_free(sc->attempts);
     free(sc);
@@ -619,8 +618,7 @@ static wd_rc create_h(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
 }
 
 static wd_rc create_v(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
-  return create_mode(MODE_VERTICAL, &wd_detector_scan_vertical, cfg, mc,
-                     state);
+  return create_mode(MODE_VERTICAL, &wd_detector_scan_vertical, cfg, mc, state);
 }
 
 static void destroy(void *state) {

@@ -54,8 +54,8 @@ static void on_evict(void *user, const void *key, void *val) {
   wd_attack_recycled(&s->set, &v->a, key, v, v->a.last_ns);
 }
 
-void smb_atk_ends(const wd_flow_t *f, int dir, wd_addr_t *from,
-                  uint16_t *fport, wd_addr_t *to, uint16_t *tport) {
+void smb_atk_ends(const wd_flow_t *f, int dir, wd_addr_t *from, uint16_t *fport,
+                  wd_addr_t *to, uint16_t *tport) {
   if (dir == WD_DIR_TO_SERVER) {
     *from = f->cli, *fport = f->cport, *to = f->srv, *tport = f->sport;
   } else {
@@ -202,8 +202,8 @@ wd_rc smb_atk_create(bool enabled, const wd_detector_t *det, size_t val_size,
   wd_attack_set_init(&s->set, det, cfg, smb_fill, s);
   uint64_t hold = (uint64_t)(cfg->flow.tcp_est_s ? cfg->flow.tcp_est_s : 300);
   wd_attack_set_hold(&s->set, hold * WD_NSEC, true);
-  wd_rc rc = wd_table_new(det->name, sizeof(smb_atk_key), val_size,
-                          SMB_ATK_MAX, mc, on_evict, s, &s->t);
+  wd_rc rc = wd_table_new(det->name, sizeof(smb_atk_key), val_size, SMB_ATK_MAX,
+                          mc, on_evict, s, &s->t);
   if (rc != WD_OK) {
     free(s);
     return rc;

@@ -57,8 +57,8 @@ typedef struct smb_atk_set {
 } smb_atk_set;
 
 /* Sender and receiver of a message of flow f travelling in direction dir. */
-void smb_atk_ends(const wd_flow_t *f, int dir, wd_addr_t *from,
-                  uint16_t *fport, wd_addr_t *to, uint16_t *tport);
+void smb_atk_ends(const wd_flow_t *f, int dir, wd_addr_t *from, uint16_t *fport,
+                  wd_addr_t *to, uint16_t *tport);
 
 /* The attack of (attacker, target), created (zeroed, not yet reported)
  * when create is set; NULL otherwise when absent. */

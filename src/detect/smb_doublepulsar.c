@@ -70,8 +70,8 @@ static void fill(const void *val, wd_alert_t *a, char *buf, size_t n) {
 
 static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
   return smb_atk_create(cfg->detect.doublepulsar.enabled,
-                        &wd_detector_doublepulsar,
-                        sizeof(dp_attack), cfg, mc, fill, state);
+                        &wd_detector_doublepulsar, sizeof(dp_attack), cfg, mc,
+                        fill, state);
 }
 
 static void on_smb(void *state, const wd_detect_ctx_t *ctx,

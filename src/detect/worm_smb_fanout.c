@@ -340,8 +340,7 @@ static void on_finish(void *state, const wd_detect_ctx_t *ctx,
 }
 
 static const wd_detector_sig_t sigs[] = {
-    {2100201,
-     "SMB worm-like fan-out: TCP/445 to many hosts, mostly unanswered",
+    {2100201, "SMB worm-like fan-out: TCP/445 to many hosts, mostly unanswered",
      "A Network Trojan was detected", 1, "malicious-code", "infected-system"},
 };
 

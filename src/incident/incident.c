@@ -42,7 +42,7 @@ typedef struct oinc {
   uint64_t *attack_id; /* parallel to rec.attacks */
   size_t cap_attackers, cap_targets, cap_hosts, cap_attacks;
   const wd_facility_t *fac; /* facility the key names (may be NULL) */
-  bool spreading;     /* a worm-line detector (self-spreading code) reported */
+  bool spreading; /* a worm-line detector (self-spreading code) reported */
   bool amplification;
   bool src_inside;   /* the key's attacker is an internal host */
   char protocol[32]; /* reflected protocol, from metrics */

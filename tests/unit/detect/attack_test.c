@@ -32,7 +32,6 @@ typedef struct entry {
   bool second_sig;
 } entry;
 
-
 static void fill(void *user, const void *key, void *val, wd_alert_t *al) {
   (void)user;
   const entry *e = val;
@@ -168,8 +167,7 @@ static void zero_intervals(void **st) {
   wd_attack_start(&s, &d.ctx, &e.a, NULL, &e, DD_T0, DD_T0, DD_T0);
   assert_int_equal(wd_attack_due(&s, &e.a, DD_T0 + DD_NSEC / 2),
                    WD_ATTACK_DUE_NONE);
-  assert_int_equal(wd_attack_due(&s, &e.a, DD_T0 + DD_NSEC),
-                   WD_ATTACK_DUE_END);
+  assert_int_equal(wd_attack_due(&s, &e.a, DD_T0 + DD_NSEC), WD_ATTACK_DUE_END);
   wd_attack_seen(&e.a, DD_T0 + 1000 * DD_NSEC);
   assert_int_equal(wd_attack_due(&s, &e.a, DD_T0 + 1000 * DD_NSEC),
                    WD_ATTACK_DUE_NONE); /* never an UPDATE */
@@ -313,9 +311,12 @@ static void budgets(void **st) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(life_cycle),       cmocka_unit_test(zero_intervals),
-      cmocka_unit_test(hold_and_changes), cmocka_unit_test(recycling_at_cap),
-      cmocka_unit_test(texts),            cmocka_unit_test(budgets),
+      cmocka_unit_test(life_cycle),
+      cmocka_unit_test(zero_intervals),
+      cmocka_unit_test(hold_and_changes),
+      cmocka_unit_test(recycling_at_cap),
+      cmocka_unit_test(texts),
+      cmocka_unit_test(budgets),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

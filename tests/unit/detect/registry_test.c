@@ -43,10 +43,10 @@ static void listed_and_found(void **st) {
   (void)st;
   const wd_detector_t *d[WD_DETECTORS_MAX];
   size_t n = wd_detectors_list(d, WD_DETECTORS_MAX);
-  static const char *const order[] = {
-      "smb.ms17-010",       "smb.doublepulsar", "worm.smb-fanout",
-      "ddos.syn-flood",     "ddos.amplification", "ddos.volumetric",
-      "scan.horizontal",    "scan.vertical"};
+  static const char *const order[] = {"smb.ms17-010",       "smb.doublepulsar",
+                                      "worm.smb-fanout",    "ddos.syn-flood",
+                                      "ddos.amplification", "ddos.volumetric",
+                                      "scan.horizontal",    "scan.vertical"};
   assert_int_equal(n, sizeof order / sizeof order[0]);
   for (size_t i = 0; i < n; i++) {
     assert_string_equal(d[i]->name, order[i]);
@@ -143,8 +143,7 @@ static void lines(void **st) {
   const wd_detector_t *d[WD_DETECTORS_MAX];
   size_t n = wd_detectors_list(d, WD_DETECTORS_MAX);
   for (size_t i = 0; i < n; i++)
-    assert_int_equal((d[i]->flags & WD_DETECTOR_REFLECTED) != 0,
-                     d[i] == flood);
+    assert_int_equal((d[i]->flags & WD_DETECTOR_REFLECTED) != 0, d[i] == flood);
   /* MS17-010 cites its six CVEs */
   size_t cves = 0;
   for (size_t r = 0; r < ms->n_refs; r++)

@@ -299,6 +299,37 @@ static wd_rc fill_strings(wd_intel_set_t *s, wd_ioc_t *i, const char *value,
   return (i->value && i->source && i->ref && i->desc) ? WD_OK : WD_ERR_NOMEM;
 }
 
+/* Adds a text indicator (normalised domain or URL, hash h) to table t
+ * unless it is there already (*dup). */
+static wd_rc add_text(wd_intel_set_t *s, table *t, int kind, const char *norm,
+                      uint64_t h, const char *source, const char *ref,
+                      const char *desc, bool *dup) {
+  wd_rc rc;
+  for (size_t j = t->cap ? (h & (t->cap - 1)) : 0; t->cap && t->slot[j];
+       j = (j + 1) & (t->cap - 1))
+    if (t->hash[j] == h && strcmp(s->iocs[t->slot[j] - 1].value, norm) == 0) {
+      s->st.duplicates++;
+      *dup = true;
+      return WD_OK;
+    }
+  if ((t->n + 1) * 2 > t->cap && (rc = table_grow(t)))
+    return rc;
+  wd_ioc_t *i = new_ioc(s, &rc);
+  if (!i)
+    return rc;
+  i->kind = (uint8_t)kind;
+  if ((rc = fill_strings(s, i, norm, source, ref, desc)))
+    return rc;
+  table_put(t, h, (uint32_t)s->n);
+  s->n++;
+  s->st.indicators++;
+  if (kind == WD_IOC_DOMAIN)
+    s->st.domains++;
+  else
+    s->st.urls++;
+  return WD_OK;
+}
+
 /* Adds; *dup set when the indicator was already present. */
 static wd_rc add(wd_intel_set_t *s, int kind, const char *value,
                  const char *source, const char *ref, const char *desc,
@@ -315,29 +346,8 @@ static wd_rc add(wd_intel_set_t *s, int kind, const char *value,
   if (kind == WD_IOC_DOMAIN) {
     if (!norm_domain(value, norm, sizeof norm, why))
       return WD_ERR_INVAL;
-    size_t n = strlen(norm);
-    uint64_t h = dom_hash(norm, n);
-    for (size_t j = s->dom.cap ? (h & (s->dom.cap - 1)) : 0;
-         s->dom.cap && s->dom.slot[j]; j = (j + 1) & (s->dom.cap - 1))
-      if (s->dom.hash[j] == h &&
-          strcmp(s->iocs[s->dom.slot[j] - 1].value, norm) == 0) {
-        s->st.duplicates++;
-        *dup = true;
-        return WD_OK;
-      }
-    if ((s->dom.n + 1) * 2 > s->dom.cap && (rc = table_grow(&s->dom)))
-      return rc;
-    wd_ioc_t *i = new_ioc(s, &rc);
-    if (!i)
-      return rc;
-    i->kind = WD_IOC_DOMAIN;
-    if ((rc = fill_strings(s, i, norm, source, ref, desc)))
-      return rc;
-    table_put(&s->dom, h, (uint32_t)s->n);
-    s->n++;
-    s->st.indicators++;
-    s->st.domains++;
-    return WD_OK;
+    return add_text(s, &s->dom, WD_IOC_DOMAIN, norm,
+                    dom_hash(norm, strlen(norm)), source, ref, desc, dup);
   }
   if (kind == WD_IOC_ADDR) {
     wd_cidr_t c;
@@ -391,28 +401,8 @@ static wd_rc add(wd_intel_set_t *s, int kind, const char *value,
       *why = "not a URL of the form scheme://host/...";
       return WD_ERR_INVAL;
     }
-    uint64_t h = str_hash(norm);
-    for (size_t j = s->url.cap ? (h & (s->url.cap - 1)) : 0;
-         s->url.cap && s->url.slot[j]; j = (j + 1) & (s->url.cap - 1))
-      if (s->url.hash[j] == h &&
-          strcmp(s->iocs[s->url.slot[j] - 1].value, norm) == 0) {
-        s->st.duplicates++;
-        *dup = true;
-        return WD_OK;
-      }
-    if ((s->url.n + 1) * 2 > s->url.cap && (rc = table_grow(&s->url)))
-      return rc;
-    wd_ioc_t *i = new_ioc(s, &rc);
-    if (!i)
-      return rc;
-    i->kind = WD_IOC_URL;
-    if ((rc = fill_strings(s, i, norm, source, ref, desc)))
-      return rc;
-    table_put(&s->url, h, (uint32_t)s->n);
-    s->n++;
-    s->st.indicators++;
-    s->st.urls++;
-    return WD_OK;
+    return add_text(s, &s->url, WD_IOC_URL, norm, str_hash(norm), source, ref,
+                    desc, dup);
   }
   *why = "unknown indicator kind";
   return WD_ERR_INVAL;

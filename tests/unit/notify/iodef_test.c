@@ -200,9 +200,52 @@ static void test_many_attackers_capped(void **state) {
   free(xml);
 }
 
+/* The Method's references come from the detectors' descriptors: each URL
+ * once, none for a detector that cites nothing. */
+static void test_references(void **state) {
+  (void)state;
+  char *xml, *s;
+  size_t len;
+  build_and_validate(FX_EXPLOIT, &xml, &len); /* smb.ms17-010 */
+  xmlDocPtr doc = parse(xml, len);
+  assert_int_equal(xpath_count(doc, "//i:Method/i:Reference"), 7);
+  for (int k = 143; k <= 148; k++) {
+    char q[160];
+    snprintf(q, sizeof q,
+             "//i:Method/i:Reference[i:URL='https://www.cve.org/"
+             "CVERecord?id=CVE-2017-0%d']",
+             k);
+    assert_int_equal(xpath_count(doc, q), 1);
+  }
+  s = xpath_str(doc, "string(//i:Method/i:Reference[2]/i:Description)");
+  assert_string_equal(s, "CVE-2017-0144, SMBv1 remote code execution "
+                         "(EternalBlue)");
+  xmlFree(s);
+  assert_int_equal(xpath_count(doc, "//i:Reference[contains(i:Description,"
+                                    "'MS17-010')]"),
+                   1);
+  xmlFreeDoc(doc);
+  free(xml);
+  /* worm.smb-fanout and smb.ms17-010 share CVE-2017-0144: cited once */
+  build_and_validate(FX_WORM, &xml, &len);
+  doc = parse(xml, len);
+  assert_int_equal(xpath_count(doc, "//i:Method/i:Reference"), 8);
+  assert_int_equal(xpath_count(doc, "//i:Reference[i:URL='https://www.cve.org/"
+                                    "CVERecord?id=CVE-2017-0144']"),
+                   1);
+  xmlFreeDoc(doc);
+  free(xml);
+  build_and_validate(FX_SCAN, &xml, &len); /* scan.horizontal: none */
+  doc = parse(xml, len);
+  assert_int_equal(xpath_count(doc, "//i:Reference"), 0);
+  xmlFreeDoc(doc);
+  free(xml);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_class_validates),
+      cmocka_unit_test(test_references),
       cmocka_unit_test(test_mapping),
       cmocka_unit_test(test_hostile_strings),
       cmocka_unit_test(test_negative_validation),

@@ -237,9 +237,56 @@ static void test_hostile(void **state) {
   free(text);
 }
 
+/* external_references of the bundle's objects with this source_name,
+ * their external_id (or url) joined by spaces into out. */
+static int refs_of(json_t *b, const char *source, char *out, size_t n) {
+  json_t *o, *r;
+  size_t i, j;
+  int c = 0;
+  out[0] = '\0';
+  json_array_foreach(json_object_get(b, "objects"), i, o) {
+    json_array_foreach(json_object_get(o, "external_references"), j, r) {
+      if (strcmp(json_string_value(json_object_get(r, "source_name")),
+                 source) != 0)
+        continue;
+      const char *id = json_string_value(json_object_get(r, "external_id"));
+      const char *url = json_string_value(json_object_get(r, "url"));
+      assert_non_null(url);
+      size_t l = strlen(out);
+      snprintf(out + l, n - l, "%s%s", l ? " " : "", id ? id : url);
+      c++;
+    }
+  }
+  return c;
+}
+
+static void test_references(void **state) {
+  (void)state;
+  char *text, ids[512];
+  json_t *b = build(FX_EXPLOIT, &text); /* smb.ms17-010 */
+  assert_int_equal(refs_of(b, "cve", ids, sizeof ids), 6);
+  assert_string_equal(ids, "CVE-2017-0143 CVE-2017-0144 CVE-2017-0145 "
+                           "CVE-2017-0146 CVE-2017-0147 CVE-2017-0148");
+  assert_int_equal(refs_of(b, "microsoft", ids, sizeof ids), 1);
+  assert_string_equal(ids, "MS17-010");
+  json_decref(b);
+  free(text);
+  b = build(FX_DDOS, &text); /* syn-flood and amplification */
+  assert_int_equal(refs_of(b, "cve", ids, sizeof ids), 0);
+  assert_int_equal(refs_of(b, "ietf", ids, sizeof ids), 1);
+  assert_string_equal(ids, "RFC 4987");
+  json_decref(b);
+  free(text);
+  b = build(FX_SCAN, &text);
+  assert_int_equal(refs_of(b, "cve", ids, sizeof ids), 0);
+  json_decref(b);
+  free(text);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rules_every_class),
+      cmocka_unit_test(test_references),
       cmocka_unit_test(test_schema_validate_py),
       cmocka_unit_test(test_deterministic_ids),
       cmocka_unit_test(test_spoofed_no_indicator),

@@ -112,9 +112,34 @@ static void test_hostile(void **state) {
   wd_strbuf_fini(&b);
 }
 
+/* The references of the incident's detectors, from their descriptors. */
+static void test_references(void **state) {
+  (void)state;
+  wd_notice_incident_t n;
+  wd_strbuf_t b;
+  fixture_get(FX_EXPLOIT, &n);
+  wd_strbuf_init(&b, 0);
+  assert_int_equal(wd_text_body(&n, false, NULL, &b), WD_OK);
+  const char *t = wd_strbuf_str(&b);
+  const char *r = strstr(t, "\nReferences:\n");
+  assert_non_null(r);
+  assert_non_null(strstr(r, "  - CVE-2017-0143: SMBv1 remote code execution "
+                            "(EternalSynergy)\n    https://www.cve.org/"
+                            "CVERecord?id=CVE-2017-0143\n"));
+  assert_non_null(strstr(r, "  - MS17-010: Microsoft Security Bulletin"));
+  assert_true(r < strstr(t, "\nEvidence:\n"));
+  wd_strbuf_fini(&b);
+  fixture_get(FX_SCAN, &n);
+  wd_strbuf_init(&b, 0);
+  assert_int_equal(wd_text_body(&n, false, NULL, &b), WD_OK);
+  assert_null(strstr(wd_strbuf_str(&b), "References:"));
+  wd_strbuf_fini(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_external_party),
+      cmocka_unit_test(test_references),
       cmocka_unit_test(test_internal_party_and_worm),
       cmocka_unit_test(test_spoofed_not_accused),
       cmocka_unit_test(test_subjects),

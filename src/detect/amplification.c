@@ -245,14 +245,13 @@ static const wd_detector_ref_t refs[] = {
 
 /* The sources it names are the reflectors, never the attacker. */
 const wd_detector_t wd_detector_amplification = {
-    .name = "ddos.amplification",
-    .title = "reflected UDP, its fragments and SYN-ACKs towards a protected "
-             "host",
-    .line = WD_LINE_DDOS,
+    WD_DETECTOR_ID(
+        "ddos.amplification", WD_LINE_DDOS,
+        "reflected UDP, its fragments and SYN-ACKs towards a protected "
+        "host"),
     .flags = WD_DETECTOR_REFLECTED,
     WD_DETECTOR_SIGS(sigs),
     WD_DETECTOR_REFS(refs),
-    .doc = "docs/detectors/ddos.amplification.md",
     .create = create,
     .on_packet = on_packet,
     WD_FLOOD_HOOKS,

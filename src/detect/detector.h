@@ -100,6 +100,11 @@ typedef struct wd_detector {
 /* The name the pipeline holds its detectors by. */
 typedef wd_detector_t wd_detector_ops_t;
 
+/* A descriptor's name, incident line and title; its docs page follows
+ * from the name. */
+#define WD_DETECTOR_ID(NAME, LINE, TITLE)                                      \
+  .name = NAME, .line = (LINE), .title = (TITLE),                              \
+  .doc = "docs/detectors/" NAME ".md"
 /* A descriptor's signatures and references, from static arrays. */
 #define WD_DETECTOR_SIGS(a) .sigs = (a), .n_sigs = sizeof(a) / sizeof((a)[0])
 #define WD_DETECTOR_REFS(a) .refs = (a), .n_refs = sizeof(a) / sizeof((a)[0])

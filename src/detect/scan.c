@@ -640,31 +640,26 @@ static const wd_detector_sig_t sig_v[] = {
      "Detection of a Network Scan", 3, "information-gathering", "scanner"},
 };
 
-/* The two share their state's code and the detect.scan keys. */
+/* The two share their state's code, their hooks and the detect.scan
+ * keys. */
+#define SCAN_HOOKS                                                             \
+  .destroy = destroy, .on_packet = on_packet, .on_tick = on_tick,              \
+  .on_finish = on_finish
+
 const wd_detector_t wd_detector_scan_horizontal = {
-    .name = "scan.horizontal",
-    .title = "one source probing one port on many hosts (Threshold Random "
-             "Walk)",
-    .line = WD_LINE_INTRUSION,
+    WD_DETECTOR_ID("scan.horizontal", WD_LINE_INTRUSION,
+                   "one source probing one port on many hosts (Threshold "
+                   "Random Walk)"),
     WD_DETECTOR_SIGS(sig_h),
-    .doc = "docs/detectors/scan.horizontal.md",
     .create = create_h,
-    .destroy = destroy,
-    .on_packet = on_packet,
-    .on_tick = on_tick,
-    .on_finish = on_finish,
+    SCAN_HOOKS,
 };
 
 const wd_detector_t wd_detector_scan_vertical = {
-    .name = "scan.vertical",
-    .title = "one source probing many ports of one host (Threshold Random "
-             "Walk)",
-    .line = WD_LINE_INTRUSION,
+    WD_DETECTOR_ID("scan.vertical", WD_LINE_INTRUSION,
+                   "one source probing many ports of one host (Threshold "
+                   "Random Walk)"),
     WD_DETECTOR_SIGS(sig_v),
-    .doc = "docs/detectors/scan.vertical.md",
     .create = create_v,
-    .destroy = destroy,
-    .on_packet = on_packet,
-    .on_tick = on_tick,
-    .on_finish = on_finish,
+    SCAN_HOOKS,
 };

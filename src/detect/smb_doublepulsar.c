@@ -157,12 +157,10 @@ static const wd_detector_ref_t refs[] = {
 };
 
 const wd_detector_t wd_detector_doublepulsar = {
-    .name = "smb.doublepulsar",
-    .title = "the DoublePulsar implant answering (or not) its SMB ping",
-    .line = WD_LINE_EXPLOIT,
+    WD_DETECTOR_ID("smb.doublepulsar", WD_LINE_EXPLOIT,
+                   "the DoublePulsar implant answering (or not) its SMB ping"),
     WD_DETECTOR_SIGS(sigs),
     WD_DETECTOR_REFS(refs),
-    .doc = "docs/detectors/smb.doublepulsar.md",
     .create = create,
     .on_smb = on_smb,
     SMB_ATK_HOOKS,

@@ -351,13 +351,11 @@ static const wd_detector_ref_t refs[] = {
 };
 
 const wd_detector_t wd_detector_ms17010 = {
-    .name = "smb.ms17-010",
-    .title = "EternalBlue / Romance / Champion / Synergy exploitation of "
-             "SMBv1, MS17-010 checks",
-    .line = WD_LINE_EXPLOIT,
+    WD_DETECTOR_ID("smb.ms17-010", WD_LINE_EXPLOIT,
+                   "EternalBlue / Romance / Champion / Synergy exploitation of "
+                   "SMBv1, MS17-010 checks"),
     WD_DETECTOR_SIGS(sigs),
     WD_DETECTOR_REFS(refs),
-    .doc = "docs/detectors/smb.ms17-010.md",
     .create = create,
     .on_smb = on_smb,
     SMB_ATK_HOOKS,

@@ -118,12 +118,11 @@ static const wd_detector_ref_t refs[] = {
 };
 
 const wd_detector_t wd_detector_syn_flood = {
-    .name = "ddos.syn-flood",
-    .title = "SYNs to a protected host far above the handshakes it completes",
-    .line = WD_LINE_DDOS,
+    WD_DETECTOR_ID(
+        "ddos.syn-flood", WD_LINE_DDOS,
+        "SYNs to a protected host far above the handshakes it completes"),
     WD_DETECTOR_SIGS(sigs),
     WD_DETECTOR_REFS(refs),
-    .doc = "docs/detectors/ddos.syn-flood.md",
     .create = create,
     .on_packet = on_packet,
     WD_FLOOD_HOOKS,

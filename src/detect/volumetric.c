@@ -109,11 +109,10 @@ static const wd_detector_sig_t sigs[] = {
 };
 
 const wd_detector_t wd_detector_volumetric = {
-    .name = "ddos.volumetric",
-    .title = "packets/s or bits/s to one protected host above its threshold",
-    .line = WD_LINE_DDOS,
+    WD_DETECTOR_ID(
+        "ddos.volumetric", WD_LINE_DDOS,
+        "packets/s or bits/s to one protected host above its threshold"),
     WD_DETECTOR_SIGS(sigs),
-    .doc = "docs/detectors/ddos.volumetric.md",
     .create = create,
     .on_packet = on_packet,
     WD_FLOOD_HOOKS,

@@ -354,15 +354,14 @@ static const wd_detector_ref_t refs[] = {
 };
 
 const wd_detector_t wd_detector_smb_fanout = {
-    .name = "worm.smb-fanout",
-    .title = "one source opening TCP/445 to many hosts that mostly do not "
-             "answer",
-    .line = WD_LINE_WORM,
+    WD_DETECTOR_ID(
+        "worm.smb-fanout", WD_LINE_WORM,
+        "one source opening TCP/445 to many hosts that mostly do not "
+        "answer"),
     WD_DETECTOR_SIGS(sigs),
     WD_DETECTOR_REFS(refs),
     .service_port = SMB_PORT,
     .service_proto = WD_PROTO_TCP,
-    .doc = "docs/detectors/worm.smb-fanout.md",
     .create = create,
     .destroy = destroy,
     .on_packet = on_packet,

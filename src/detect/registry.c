@@ -8,7 +8,8 @@
 
 #include <string.h>
 
-/* One line per detector, in the order the pipeline calls them. */
+/* One line per detector, in the order the pipeline calls them; a new one
+ * goes just above the closing comment. */
 #define WD_DETECTORS(X)                                                        \
   X(wd_detector_ms17010)                                                       \
   X(wd_detector_doublepulsar)                                                  \
@@ -17,7 +18,8 @@
   X(wd_detector_amplification)                                                 \
   X(wd_detector_volumetric)                                                    \
   X(wd_detector_scan_horizontal)                                               \
-  X(wd_detector_scan_vertical)
+  X(wd_detector_scan_vertical)                                                 \
+  /* end of the list */
 
 #define DECLARE(sym) extern const wd_detector_t sym;
 WD_DETECTORS(DECLARE)

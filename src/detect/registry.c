@@ -30,6 +30,7 @@ static const wd_detector_t *const all[] = {WD_DETECTORS(ENTRY)};
 #undef ENTRY
 
 #define N_ALL (sizeof all / sizeof all[0])
+_Static_assert(N_ALL <= WD_DETECTORS_MAX, "raise WD_DETECTORS_MAX");
 
 size_t wd_detectors_list(const wd_detector_t **out, size_t max) {
   size_t n = 0;

@@ -47,16 +47,22 @@ static void listed_and_found(void **st) {
                                       "worm.smb-fanout",    "ddos.syn-flood",
                                       "ddos.amplification", "ddos.volumetric",
                                       "scan.horizontal",    "scan.vertical"};
-  assert_int_equal(n, sizeof order / sizeof order[0]);
+  /* these, in this order (a new detector may come anywhere) */
+  size_t k = 0;
   for (size_t i = 0; i < n; i++) {
-    assert_string_equal(d[i]->name, order[i]);
-    assert_ptr_equal(wd_detector_find(order[i]), d[i]);
+    assert_ptr_equal(wd_detector_find(d[i]->name), d[i]);
     for (size_t j = 0; j < i; j++)
       assert_true(strcmp(d[i]->name, d[j]->name) != 0);
+    if (k < sizeof order / sizeof order[0] && strcmp(d[i]->name, order[k]) == 0)
+      k++;
   }
+  assert_int_equal(k, sizeof order / sizeof order[0]);
+  assert_true(n < WD_DETECTORS_MAX);
   /* a short list is filled in order */
-  assert_int_equal(wd_detectors_list(d, 2), 2);
-  assert_string_equal(d[1]->name, "smb.doublepulsar");
+  const wd_detector_t *two[2];
+  assert_int_equal(wd_detectors_list(two, 2), 2);
+  assert_ptr_equal(two[0], d[0]);
+  assert_ptr_equal(two[1], d[1]);
   /* names only, never a prefix or another spelling */
   assert_null(wd_detector_find(NULL));
   assert_null(wd_detector_find(""));

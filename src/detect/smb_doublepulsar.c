@@ -13,7 +13,8 @@
  * same attack with an immediate UPDATE. The parser links a response to the
  * request it answers even when the MID changed (WD_SMB_ANOM_RESP_UNMATCHED,
  * tx.req_*), so this detector keeps no per-request state.
- * Memory: smb_attack_int.h (a wd_table under detect.memcap). */
+ * Memory: the shared SMB attack table (smb_attack.c, a wd_table under
+ * detect.memcap). */
 #include "detect/smb_attack_int.h"
 #include "proto/smb.h"
 

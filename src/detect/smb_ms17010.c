@@ -28,7 +28,8 @@
  * PeekNamedPipe-on-FID-0 check answered STATUS_INSUFF_SERVER_RESOURCES
  * (vulnerable) or ACCESS_DENIED / INVALID_HANDLE (patched), and a DoublePulsar
  * implant reply (MID + 16..18) from the target after an attempt: the attempt
- * succeeded. Memory: smb_attack_int.h (a wd_table under detect.memcap). */
+ * succeeded. Memory: the shared SMB attack table (smb_attack.c, a wd_table
+ * under detect.memcap). */
 #include <stdio.h>
 #include <string.h>
 

@@ -25,9 +25,10 @@ void wd_attack_set_init(wd_attack_set_t *s, const wd_detector_t *det,
   s->update_ns = (uint64_t)cfg->detect.update_s * WD_NSEC;
 }
 
-void wd_attack_set_hold(wd_attack_set_t *s, uint64_t hold_ns, bool on_change) {
+void wd_attack_set_hold(wd_attack_set_t *s, uint64_t hold_ns,
+                        wd_attack_flags_fn flags) {
   s->hold_ns = hold_ns > s->quiet_ns ? hold_ns : s->quiet_ns;
-  s->update_on_change = on_change;
+  s->flags = flags;
 }
 
 /* Fills the header, lets the detector add its part, sends the alert. */
@@ -50,7 +51,6 @@ static void report(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
     wd_alert_add_str(&al, "last_seen", wd_attack_time_str(a->last_ns, last));
   else
     a->report_ns = now_ns; /* START and UPDATE restart the interval */
-  a->changed = false;
   if (ctx)
     wd_alert_emit(ctx->sink, &al);
 }
@@ -86,14 +86,15 @@ void wd_attack_end(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
 }
 
 wd_attack_due_t wd_attack_due(const wd_attack_set_t *s, const wd_attack_t *a,
-                              uint64_t now_ns) {
+                              const void *val, uint64_t now_ns) {
   if (!wd_attack_is_open(a))
     return WD_ATTACK_DUE_NONE;
+  unsigned fl = s->flags ? s->flags(val) : WD_ATTACK_CHANGED;
   uint64_t quiet = now_ns > a->last_ns ? now_ns - a->last_ns : 0;
-  if (quiet >= s->hold_ns || (quiet >= s->quiet_ns && !a->held))
+  if (quiet >= s->hold_ns || (quiet >= s->quiet_ns && !(fl & WD_ATTACK_HELD)))
     return WD_ATTACK_DUE_END;
-  if (s->update_ns && (a->changed || !s->update_on_change) &&
-      now_ns >= a->report_ns && now_ns - a->report_ns >= s->update_ns)
+  if (s->update_ns && (fl & WD_ATTACK_CHANGED) && now_ns >= a->report_ns &&
+      now_ns - a->report_ns >= s->update_ns)
     return WD_ATTACK_DUE_UPDATE;
   return WD_ATTACK_DUE_NONE;
 }
@@ -103,7 +104,7 @@ wd_attack_due_t wd_attack_step(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
                                uint64_t now_ns, bool finish) {
   wd_attack_due_t due = !wd_attack_is_open(a) ? WD_ATTACK_DUE_NONE
                         : finish              ? WD_ATTACK_DUE_END
-                                              : wd_attack_due(s, a, now_ns);
+                                 : wd_attack_due(s, a, val, now_ns);
   if (due == WD_ATTACK_DUE_END)
     wd_attack_end(s, ctx, a, key, val, now_ns);
   else if (due == WD_ATTACK_DUE_UPDATE)

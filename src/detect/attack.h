@@ -29,10 +29,16 @@ typedef struct wd_attack {
   uint64_t start_ns;  /* first evidence */
   uint64_t last_ns;   /* latest evidence (quiet is counted from here) */
   uint64_t report_ns; /* time of the START or of the latest UPDATE */
-  bool held;          /* the detector keeps it open through quiet (e.g. an
-                         evidence connection is still open), up to hold */
-  bool changed;       /* evidence since the latest alert */
 } wd_attack_t;
+
+/* What a detector says of one of its attacks (wd_attack_flags_fn). */
+#define WD_ATTACK_HELD                                                         \
+  1u                         /* keep it open through quiet (an evidence        \
+                                connection is still open), up to the hold */
+#define WD_ATTACK_CHANGED 2u /* its counts changed since its latest alert */
+
+/* The WD_ATTACK_* flags of the attack in entry val. */
+typedef unsigned (*wd_attack_flags_fn)(const void *val);
 
 typedef enum {
   WD_ATTACK_DUE_NONE,
@@ -62,7 +68,7 @@ typedef struct wd_attack_set {
   uint64_t quiet_ns;          /* END after this much quiet ... */
   uint64_t hold_ns;           /* ... or this much while held (>= quiet_ns) */
   uint64_t update_ns;         /* UPDATE interval; 0 = no periodic UPDATE */
-  bool update_on_change;      /* periodic UPDATE only when changed */
+  wd_attack_flags_fn flags;   /* NULL: never held, always changed */
   uint64_t open;              /* attacks open now */
   const wd_detect_ctx_t *ctx; /* of the hook being run: where the END of a
                                  recycled entry goes (NULL: nowhere) */
@@ -75,19 +81,20 @@ typedef struct wd_attack_set {
 void wd_attack_set_init(wd_attack_set_t *s, const wd_detector_t *det,
                         const wd_config_t *cfg, wd_attack_fill_fn fill,
                         void *user);
-/* Attacks that stay open while held, up to hold_ns of quiet (raised to the
- * quiet period); with on_change, periodic UPDATEs only when changed. */
-void wd_attack_set_hold(wd_attack_set_t *s, uint64_t hold_ns, bool on_change);
+/* Attacks that stay open while flags says WD_ATTACK_HELD, up to hold_ns of
+ * quiet (raised to the quiet period), with periodic UPDATEs only when it
+ * says WD_ATTACK_CHANGED. */
+void wd_attack_set_hold(wd_attack_set_t *s, uint64_t hold_ns,
+                        wd_attack_flags_fn flags);
 
 static inline bool wd_attack_is_open(const wd_attack_t *a) {
   return a->id != 0;
 }
 
-/* Evidence at ts: the quiet period restarts, the attack changed. */
+/* Evidence at ts: the quiet period restarts from it. */
 static inline void wd_attack_seen(wd_attack_t *a, uint64_t ts) {
   if (ts > a->last_ns)
     a->last_ns = ts;
-  a->changed = true;
 }
 
 /* Opens a (a fresh attack id; start_ns the first evidence, last_ns the
@@ -104,9 +111,9 @@ void wd_attack_update(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
 void wd_attack_end(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
                    wd_attack_t *a, const void *key, void *val, uint64_t now_ns);
 
-/* What open attack a needs at traffic time now_ns. */
+/* What open attack a (in entry val) needs at traffic time now_ns. */
 wd_attack_due_t wd_attack_due(const wd_attack_set_t *s, const wd_attack_t *a,
-                              uint64_t now_ns);
+                              const void *val, uint64_t now_ns);
 /* Reports what a is due at now_ns (END for any open attack at finish);
  * returns it: after WD_ATTACK_DUE_END a is closed and the detector may
  * reset or drop its entry. */

@@ -46,6 +46,13 @@ static void smb_fill(void *user, const void *key, void *val, wd_alert_t *a) {
   if (v->tree[0])
     wd_alert_add_str(a, "tree", v->tree);
   v->escalate = false;
+  v->dirty = false;
+}
+
+/* Held while an evidence connection is open; UPDATEs only when dirty. */
+static unsigned smb_flags(const void *val) {
+  const smb_atk *v = val;
+  return (v->nflows ? WD_ATTACK_HELD : 0) | (v->dirty ? WD_ATTACK_CHANGED : 0);
 }
 
 static void on_evict(void *user, const void *key, void *val) {
@@ -100,7 +107,6 @@ void smb_atk_touch(smb_atk *v, const wd_flow_t *f, uint16_t aport,
     v->flow_pkts[v->nflows] = pk;
     v->flows[v->nflows++] = f->id;
   }
-  v->a.held = v->nflows > 0;
 }
 
 void smb_atk_report(smb_atk_set *s, const wd_detect_ctx_t *ctx, smb_atk *v,
@@ -137,7 +143,6 @@ void smb_atk_on_flow_end(void *state, const wd_detect_ctx_t *ctx,
         v->flow_pkts[i] = v->flow_pkts[v->nflows];
         break;
       }
-    v->a.held = v->nflows > 0;
   }
 }
 
@@ -201,7 +206,7 @@ wd_rc smb_atk_create(bool enabled, const wd_detector_t *det, size_t val_size,
   s->fill = fill;
   wd_attack_set_init(&s->set, det, cfg, smb_fill, s);
   uint64_t hold = (uint64_t)(cfg->flow.tcp_est_s ? cfg->flow.tcp_est_s : 300);
-  wd_attack_set_hold(&s->set, hold * WD_NSEC, true);
+  wd_attack_set_hold(&s->set, hold * WD_NSEC, smb_flags);
   wd_rc rc = wd_table_new(det->name, sizeof(smb_atk_key), val_size, SMB_ATK_MAX,
                           mc, on_evict, s, &s->t);
   if (rc != WD_OK) {

@@ -30,11 +30,11 @@
 
 typedef struct smb_atk {
   wd_attack_t a;         /* life cycle; held while an evidence connection
-                            is open; a.changed: counts changed since the
-                            latest alert */
+                            is open */
   uint64_t flow_id;      /* connection of the latest evidence */
   uint16_t aport, tport; /* its attacker and target ports */
   bool escalate;         /* report an UPDATE now (verdict changed) */
+  bool dirty;            /* counters changed since the latest alert */
   uint8_t nflows;
   uint64_t flows[SMB_ATK_FLOWS];     /* open evidence connections */
   uint64_t flow_pkts[SMB_ATK_FLOWS]; /* their packets (both directions) at

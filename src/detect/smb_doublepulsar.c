@@ -99,7 +99,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
       v->exec_requests++;
     else if (v->last_opcode == OP_KILL)
       v->kill_requests++;
-    v->h.a.changed = true;
+    v->h.dirty = true;
     return;
   }
 
@@ -127,7 +127,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
     else if (v->last_opcode == OP_KILL)
       v->kill_requests++;
   }
-  v->h.a.changed = true;
+  v->h.dirty = true;
   if (implant) {
     v->implant_replies++;
     v->last_delta = tx->mid_delta;

@@ -181,7 +181,7 @@ static void on_attempt(smb_atk_set *s, const wd_detect_ctx_t *ctx,
     t->num = ++v->attempts;
     t->answer = 0;
     t->orphan = (variant == V_ORPHAN);
-    v->h.a.changed = true;
+    v->h.dirty = true;
   }
   if (t->answer == 0 && m->tx.primary_status != WD_SMB_STATUS_SUCCESS) {
     /* the server refused the primary already: the secondaries are sent
@@ -192,7 +192,7 @@ static void on_attempt(smb_atk_set *s, const wd_detect_ctx_t *ctx,
   }
   if (!(v->variants & variant)) {
     v->variants |= variant;
-    v->h.a.changed = true;
+    v->h.dirty = true;
   }
   smb_atk_report(s, ctx, &v->h, from, to, m->ts_ns);
 }
@@ -213,7 +213,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
       ms_attack *v = smb_atk_get(s, &from, &to, m->ts_ns, false);
       if (v) {
         v->grooming++;
-        v->h.a.changed = true;
+        v->h.dirty = true;
       }
     }
     return;
@@ -267,7 +267,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
       return;
     smb_atk_touch(&v->h, f, tport, fport, m);
     v->checks++;
-    v->h.a.changed = true;
+    v->h.dirty = true;
     if (m->status == WD_SMB_STATUS_INSUFF_SERVER_RESOURCES) {
       v->checks_vulnerable++;
       set_outcome(v, OUT_VULNERABLE);
@@ -302,7 +302,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
         v->rejected++;
         set_outcome(v, OUT_PATCHED);
       }
-      v->h.a.changed = true;
+      v->h.dirty = true;
     }
   } else if (m->command == WD_SMB1_TRANSACTION2 &&
              (m->anomalies & WD_SMB_ANOM_RESP_UNMATCHED) && tx->req_linked &&
@@ -321,7 +321,7 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
              tx->primary_sub == WD_SMB_TRANS2_SESSION_SETUP) {
     smb_atk_touch(&v->h, f, tport, fport, m);
     v->implant_checks++;
-    v->h.a.changed = true;
+    v->h.dirty = true;
   } else {
     return;
   }

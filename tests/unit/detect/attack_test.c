@@ -30,7 +30,12 @@ typedef struct entry {
   wd_attack_t a;
   uint64_t count;
   bool second_sig;
+  unsigned flags; /* WD_ATTACK_* the detector says */
 } entry;
+
+static unsigned flags_of(const void *val) {
+  return ((const entry *)val)->flags;
+}
 
 static void fill(void *user, const void *key, void *val, wd_alert_t *al) {
   (void)user;
@@ -63,7 +68,7 @@ static void life_cycle(void **st) {
   entry e;
   memset(&e, 0, sizeof e);
   assert_false(wd_attack_is_open(&e.a));
-  assert_int_equal(wd_attack_due(&s, &e.a, DD_T0), WD_ATTACK_DUE_NONE);
+  assert_int_equal(wd_attack_due(&s, &e.a, &e, DD_T0), WD_ATTACK_DUE_NONE);
   assert_int_equal(
       wd_attack_step(&s, &d.ctx, &e.a, NULL, &e, DD_T0 + 100 * DD_NSEC, true),
       WD_ATTACK_DUE_NONE); /* nothing open: nothing to end */
@@ -90,9 +95,9 @@ static void life_cycle(void **st) {
   assert_null(dd_metric(&d, 0, "last_seen"));
 
   /* quiet counts from the latest evidence */
-  assert_int_equal(wd_attack_due(&s, &e.a, DD_T0 + 9 * DD_NSEC),
+  assert_int_equal(wd_attack_due(&s, &e.a, &e, DD_T0 + 9 * DD_NSEC),
                    WD_ATTACK_DUE_NONE);
-  assert_int_equal(wd_attack_due(&s, &e.a, DD_T0 + 10 * DD_NSEC),
+  assert_int_equal(wd_attack_due(&s, &e.a, &e, DD_T0 + 10 * DD_NSEC),
                    WD_ATTACK_DUE_END);
   /* evidence keeps coming: an UPDATE 60 s after the START, then 60 s
    * after that UPDATE */
@@ -112,9 +117,9 @@ static void life_cycle(void **st) {
   assert_int_equal(dd_metric_u(&d, 1, "count"), 9);
   assert_int_equal(e.a.report_ns, DD_T0 + 60 * DD_NSEC);
   wd_attack_seen(&e.a, DD_T0 + 119 * DD_NSEC);
-  assert_int_equal(wd_attack_due(&s, &e.a, DD_T0 + 119 * DD_NSEC),
+  assert_int_equal(wd_attack_due(&s, &e.a, &e, DD_T0 + 119 * DD_NSEC),
                    WD_ATTACK_DUE_NONE);
-  assert_int_equal(wd_attack_due(&s, &e.a, DD_T0 + 120 * DD_NSEC),
+  assert_int_equal(wd_attack_due(&s, &e.a, &e, DD_T0 + 120 * DD_NSEC),
                    WD_ATTACK_DUE_UPDATE);
   /* older evidence does not move the quiet period back */
   wd_attack_seen(&e.a, DD_T0);
@@ -165,11 +170,12 @@ static void zero_intervals(void **st) {
   entry e;
   memset(&e, 0, sizeof e);
   wd_attack_start(&s, &d.ctx, &e.a, NULL, &e, DD_T0, DD_T0, DD_T0);
-  assert_int_equal(wd_attack_due(&s, &e.a, DD_T0 + DD_NSEC / 2),
+  assert_int_equal(wd_attack_due(&s, &e.a, &e, DD_T0 + DD_NSEC / 2),
                    WD_ATTACK_DUE_NONE);
-  assert_int_equal(wd_attack_due(&s, &e.a, DD_T0 + DD_NSEC), WD_ATTACK_DUE_END);
+  assert_int_equal(wd_attack_due(&s, &e.a, &e, DD_T0 + DD_NSEC),
+                   WD_ATTACK_DUE_END);
   wd_attack_seen(&e.a, DD_T0 + 1000 * DD_NSEC);
-  assert_int_equal(wd_attack_due(&s, &e.a, DD_T0 + 1000 * DD_NSEC),
+  assert_int_equal(wd_attack_due(&s, &e.a, &e, DD_T0 + 1000 * DD_NSEC),
                    WD_ATTACK_DUE_NONE); /* never an UPDATE */
 }
 
@@ -181,35 +187,38 @@ static void hold_and_changes(void **st) {
   dd d;
   wd_attack_set_t s;
   setup(&d, &s, 60, 10);
-  wd_attack_set_hold(&s, 5 * DD_NSEC, true); /* below quiet: raised to it */
+  wd_attack_set_hold(&s, 5 * DD_NSEC, flags_of); /* below quiet: raised */
   assert_int_equal(s.hold_ns, 10 * DD_NSEC);
-  wd_attack_set_hold(&s, 300 * DD_NSEC, true);
+  wd_attack_set_hold(&s, 300 * DD_NSEC, flags_of);
   entry e;
   memset(&e, 0, sizeof e);
   wd_attack_start(&s, &d.ctx, &e.a, NULL, &e, DD_T0, DD_T0, DD_T0);
-  e.a.held = true;
-  assert_int_equal(wd_attack_due(&s, &e.a, DD_T0 + 10 * DD_NSEC),
+  e.flags = WD_ATTACK_HELD;
+  assert_int_equal(wd_attack_due(&s, &e.a, &e, DD_T0 + 10 * DD_NSEC),
                    WD_ATTACK_DUE_NONE); /* held through the quiet period */
   /* nothing changed: no periodic UPDATE */
-  assert_int_equal(wd_attack_due(&s, &e.a, DD_T0 + 60 * DD_NSEC),
+  assert_int_equal(wd_attack_due(&s, &e.a, &e, DD_T0 + 60 * DD_NSEC),
                    WD_ATTACK_DUE_NONE);
-  e.a.changed = true;
+  e.flags = WD_ATTACK_HELD | WD_ATTACK_CHANGED;
   assert_int_equal(
       wd_attack_step(&s, &d.ctx, &e.a, NULL, &e, DD_T0 + 60 * DD_NSEC, false),
       WD_ATTACK_DUE_UPDATE);
-  assert_false(e.a.changed); /* reported */
+  /* the next one an interval after it */
+  assert_int_equal(wd_attack_due(&s, &e.a, &e, DD_T0 + 119 * DD_NSEC),
+                   WD_ATTACK_DUE_NONE);
+  e.flags = WD_ATTACK_HELD;
   wd_attack_update(&s, &d.ctx, &e.a, NULL, &e, DD_T0 + 61 * DD_NSEC);
   assert_int_equal(d.n, 3);
   assert_int_equal(d.al[2].a.state, WD_ALERT_UPDATE);
   assert_int_equal(e.a.report_ns, DD_T0 + 61 * DD_NSEC);
   /* the hold ends it even while held */
-  assert_int_equal(wd_attack_due(&s, &e.a, DD_T0 + 299 * DD_NSEC),
+  assert_int_equal(wd_attack_due(&s, &e.a, &e, DD_T0 + 299 * DD_NSEC),
                    WD_ATTACK_DUE_NONE);
-  assert_int_equal(wd_attack_due(&s, &e.a, DD_T0 + 300 * DD_NSEC),
+  assert_int_equal(wd_attack_due(&s, &e.a, &e, DD_T0 + 300 * DD_NSEC),
                    WD_ATTACK_DUE_END);
   /* released: the quiet period applies again */
-  e.a.held = false;
-  assert_int_equal(wd_attack_due(&s, &e.a, DD_T0 + 10 * DD_NSEC),
+  e.flags = 0;
+  assert_int_equal(wd_attack_due(&s, &e.a, &e, DD_T0 + 10 * DD_NSEC),
                    WD_ATTACK_DUE_END);
 }
 

@@ -1,6 +1,7 @@
 /* incident.h -- from alerts to incidents: correlation, attribution,
  * responsible parties, evidence, and the pipeline API.
- * In: every packet (for evidence only), every alert, the traffic clock.
+ * In: the frames chosen for evidence (wd_incidents_frame; the engine's
+ * packet thread picks them), every alert, the traffic clock.
  * Out: incidents in the SQLite store (src/store) and "open" / "update" /
  * "close" incident events through a callback. Correlation rules are in
  * docs/incidents.md; in short, one incident per line of activity
@@ -9,7 +10,7 @@
  * against one target) within incidents.quiet_window.
  * Memory: wd_incidents_t owns the store connection, the geo databases, the
  * directory, the evidence recorder and at most WD_INCIDENTS_OPEN_MAX open
- * incidents (each with capped lists). Per packet only the evidence
+ * incidents (each with capped lists). Per chosen frame only the evidence
  * recorder runs (bounded copy, no allocation, no system call); alerts are
  * correlated in memory; SQLite is written once per traffic-time second at
  * most, one transaction for all changed incidents.

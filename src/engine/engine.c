@@ -15,6 +15,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -808,8 +809,15 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
   }
   e->cur_det = e->ndet;
 
-  /* The worker opens the store itself: the connection belongs to it. */
-  if (pthread_create(&e->w.thread, NULL, worker_main, e) != 0) {
+  /* The worker opens the store itself: the connection belongs to it. It
+   * blocks the process's signals (SIGINT, SIGHUP, ...), so that they reach
+   * the packet thread, which acts on them, and never interrupt a write. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int tr = pthread_create(&e->w.thread, NULL, worker_main, e);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (tr != 0) {
     rc = WD_ERR_NOMEM;
     snprintf(err, errlen, "cannot start the worker thread");
     goto fail;

@@ -219,6 +219,9 @@ void *wd_queue_peek(wd_queue_t *q, int timeout_ms, wd_rc *rc) {
           *rc = WD_END;
           return NULL;
         }
+      } else if (timeout_ms == 0) {
+        *rc = WD_AGAIN; /* a look, no sleep */
+        return NULL;
       } else {
         pthread_mutex_lock(&q->mu);
         atomic_store(&q->consumer_sleeps, 1);

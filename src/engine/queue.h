@@ -71,8 +71,8 @@ void wd_queue_stats(const wd_queue_t *q, wd_queue_stats_t *out);
 /* ---- consumer ---- */
 
 /* The oldest record, in place (*rc = WD_OK); NULL with *rc = WD_AGAIN when
- * none came within timeout_ms (< 0: wait without limit), or WD_END when the
- * queue is closed and empty. */
+ * none came within timeout_ms (0: look without sleeping; < 0: wait without
+ * limit), or WD_END when the queue is closed and empty. */
 void *wd_queue_peek(wd_queue_t *q, int timeout_ms, wd_rc *rc);
 /* Gives the slot of the record just peeked back to the producer. */
 void wd_queue_release(wd_queue_t *q);

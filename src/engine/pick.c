@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detect/detector.h"
+
 typedef struct ring_hdr {
   wd_evidence_frame_t h;
   bool sent;
@@ -217,7 +219,8 @@ void wd_pick_alert(wd_pick_t *k, const wd_alert_t *a) {
     return;
   if (a->flow_id && k->per_flow)
     watch_flow(k, a->flow_id);
-  bool ddos = a->detector && strncmp(a->detector, "ddos.", 5) == 0;
+  const wd_detector_t *d = wd_detector_find(a->detector);
+  bool ddos = d && d->line == WD_LINE_DDOS;
   if (ddos && k->flood_sample && !addr_zero(&a->dst)) {
     if (a->state == WD_ALERT_END) {
       for (unsigned t = 0; t < WD_EVIDENCE_TARGETS; t++)

@@ -1,7 +1,8 @@
 /* incident.h -- from alerts to incidents: correlation, attribution,
  * responsible parties, evidence, and the pipeline API.
  * In: every packet (for evidence only), every alert, the traffic clock.
- * Out: incidents in the SQLite store (src/store) and "open" / "update" /
+ * Out: incidents in the store (src/store: SQLite or PostgreSQL) and
+ * "open" / "update" /
  * "close" incident events through a callback. Correlation rules are in
  * docs/incidents.md; in short, one incident per line of activity
  * (intrusion: one attacker against one facility, stages escalate; worm:
@@ -48,6 +49,9 @@ typedef void (*wd_incident_event_fn)(void *user, const wd_incident_t *inc,
 #define WD_INCIDENT_TARGETS_MAX 256
 #define WD_INCIDENT_HOSTS_MAX 1024
 #define WD_INCIDENT_ATTACKS_MAX 256
+/* Sensors recorded per incident (the alerts' sensor, default this host's
+ * name); more are counted in stats.list_full. */
+#define WD_INCIDENT_SENSORS_MAX 32
 /* A flood whose detector names no source and counts at least this many
  * distinct sources is treated as spoofed when the detector does not say. */
 #define WD_INCIDENT_SPOOFED_SOURCES 64
@@ -66,7 +70,8 @@ typedef struct wd_incidents_stats {
 
 typedef struct wd_incidents wd_incidents_t;
 
-/* Opens the store at db_path (NULL: cfg->db.path), the MaxMind databases
+/* Opens the store at db_path, a path or URL (NULL: store.url, else
+ * db.path of cfg), the MaxMind databases
  * and the directory of cfg->attribution (a missing/corrupt database is a
  * warning; a bad directory file is an error with file:line:col in err),
  * and the evidence recorder when cfg->evidence.dir is set. cfg is

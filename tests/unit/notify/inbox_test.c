@@ -54,11 +54,11 @@ static void test_unrelated_database(void **state) {
   assert_int_equal(is.added, N);
   assert_int_equal(is.matched, 0);
   assert_int_equal(is.unmatched, N);
-  assert_int_equal(q1(s, "SELECT count(*) FROM replies WHERE incident_id !="
-                         " '' OR notification_id IS NOT NULL"),
+  assert_int_equal(q1("SELECT count(*) FROM replies WHERE incident_id !="
+                      " '' OR notification_id IS NOT NULL"),
                    0);
-  assert_int_equal(q1(s, "SELECT count(*) FROM incidents WHERE status ="
-                         " 'new'"),
+  assert_int_equal(q1("SELECT count(*) FROM incidents WHERE status ="
+                      " 'new'"),
                    2);
   wd_store_close(s);
 }

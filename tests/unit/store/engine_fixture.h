@@ -324,4 +324,44 @@ static inline bool test_pg_wait_blocked(const char *url, int n) {
   return false;
 }
 
+/* ---- holding a store, to make writers meet (either engine) ---- */
+
+/* A lock of the test's own: PostgreSQL a row lock of what sql selects
+ * (SELECT ... FOR UPDATE), SQLite the file's write lock (BEGIN
+ * IMMEDIATE). Writers that need it wait until test_hold_release. */
+typedef struct test_hold {
+  PGconn *pg;
+  sqlite3 *lite;
+} test_hold_t;
+
+static inline test_hold_t test_hold(const char *url, const char *sql) {
+  test_hold_t h = {0};
+  if (test_is_pg()) {
+    h.pg = test_pg_hold(url, sql);
+    return h;
+  }
+  if (sqlite3_open_v2(url, &h.lite, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+      sqlite3_exec(h.lite, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    fail_msg("%s: cannot take the write lock", url);
+  return h;
+}
+
+/* Waits until n writers are blocked on the hold: observable on
+ * PostgreSQL (pg_stat_activity); on SQLite a writer waiting in its busy
+ * handler cannot be seen, so the caller's own signal has to do. */
+static inline bool test_hold_wait(const char *url, int n) {
+  return test_is_pg() ? test_pg_wait_blocked(url, n) : true;
+}
+
+static inline void test_hold_release(test_hold_t *h) {
+  if (h->pg)
+    test_pg_release(h->pg);
+  if (h->lite) {
+    sqlite3_exec(h->lite, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(h->lite);
+  }
+  h->pg = NULL;
+  h->lite = NULL;
+}
+
 #endif

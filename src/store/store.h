@@ -51,7 +51,7 @@
 #define WD_STORE_KEY_LEN 256 /* correlation key */
 #define WD_STORE_TEXT_LEN 256
 #define WD_STORE_PATH_LEN 1024
-#define WD_STORE_SENSOR_LEN 64  /* sensor name */
+#define WD_STORE_SENSOR_LEN 65  /* sensor name: up to 64 bytes (fleet) */
 #define WD_STORE_MSGID_LEN 256  /* a Message-ID with its <> */
 #define WD_STORE_EMAIL_LEN 256  /* a mail address */
 #define WD_STORE_ERROR_LEN 1024 /* last delivery error of a notification */

@@ -138,6 +138,15 @@ def case_same():
         f.write(open(cfg).read() + f"store:\n  url: \"{pg}\"\n")
     p = ward("incidents", "list", "-c", cfg2, "--json")
     check(len(json.loads(p.stdout or "[]")) == len(a), "store.url does not open the store")
+    # ward config check connects to it; one that does not answer is named
+    ward("config", "check", "-c", cfg2)
+    bad = os.path.join(O.work, "same-bad.yaml")
+    with open(bad, "w") as f:
+        f.write(f"store:\n  url: \"{O.base.rsplit(':', 1)[0]}:1/ward\"\n")
+    p = ward("config", "check", "-c", bad, ok=False)
+    check(p.returncode == 3 and "store.url" in p.stderr and ":***@" in p.stderr,
+          f"config check of a store that does not answer: exit {p.returncode}, "
+          f"{redact(p.stderr.strip())}")
     # a database that does not exist: said so, not created
     missing = f"{O.base}/e2e_no_such_{os.getpid()}"
     p = ward("incidents", "list", "--db", missing, ok=False)

@@ -158,8 +158,7 @@ int wd_cli_config_check(const wd_config_t *cfg) {
                    what ? what + 2 : err);
     }
   } else if ((p = cfg->store.url))
-    n += check_file_dest("store.url",
-                         !strncmp(p, "sqlite:", 7) ? p + 7 : p);
+    n += check_file_dest("store.url", !strncmp(p, "sqlite:", 7) ? p + 7 : p);
   else if ((p = cfg->db.path))
     n += check_file_dest("db.path", p);
   if ((p = cfg->outputs.eve_path) && strcmp(p, "-") != 0)

@@ -643,13 +643,13 @@ static void test_sensors_from_alerts(void **state) {
   char host[WD_STORE_SENSOR_LEN] = "";
   assert_int_equal(gethostname(host, sizeof host - 1), 0);
   wd_incidents_t *x = open_inc();
-  wd_alert_t a = mk("smb.ms17-010", "intrusion-attempts", "exploit",
-                    WD_ALERT_START, 1, T0 + 5000, T0, "89.160.20.112",
-                    "10.2.0.7");
+  wd_alert_t a =
+      mk("smb.ms17-010", "intrusion-attempts", "exploit", WD_ALERT_START, 1,
+         T0 + 5000, T0, "89.160.20.112", "10.2.0.7");
   wd_incidents_alert(x, &a); /* this host */
-  wd_alert_t b = mk("smb.doublepulsar", "intrusions", "system-compromise",
-                    WD_ALERT_START, 2, T0 + 2 * SEC, T0 + 2 * SEC,
-                    "89.160.20.112", "10.2.0.7");
+  wd_alert_t b =
+      mk("smb.doublepulsar", "intrusions", "system-compromise", WD_ALERT_START,
+         2, T0 + 2 * SEC, T0 + 2 * SEC, "89.160.20.112", "10.2.0.7");
   b.sensor = "edge-2";
   wd_incidents_alert(x, &b);
   assert_int_equal(wd_incidents_finish(x), WD_OK);

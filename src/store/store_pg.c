@@ -685,7 +685,14 @@ static wd_rc reconnect(wd_store_t *s) {
 
 static wd_rc pg_begin(wd_store_t *s) {
   wd_rc r = reconnect(s);
-  return r == WD_OK ? exec(s, "BEGIN") : r;
+  if (r == WD_OK)
+    r = exec(s, "BEGIN");
+  /* a connection the server closed is only seen when used: nothing was
+     done yet, so connect again and begin once more */
+  if (r != WD_OK && PQstatus(PG(s)->c) == CONNECTION_BAD &&
+      (r = reconnect(s)) == WD_OK)
+    r = exec(s, "BEGIN");
+  return r;
 }
 
 static void pg_rollback(wd_store_t *s) {

@@ -943,6 +943,48 @@ static void test_deadlock_conflict(void **state) {
   wd_store_close(s);
 }
 
+/* A connection the server closed (a restart, an administrator) is made
+ * again: the next transaction begins on a new one, its statements
+ * prepared again. */
+static void test_reconnect(void **state) {
+  (void)state;
+  if (!test_is_pg()) {
+    print_message("SQLite has no connection to lose\n");
+    return;
+  }
+  char p[1200], q[400], db[64];
+  db_path(p, sizeof p, "reconnect");
+  wd_store_t *s = open_ok(p);
+  wd_store_incident_t inc, got;
+  make_inc(&inc, "WARD-2026-000001", 1);
+  put_one(s, &inc);
+  assert_int_equal(wd_store_incident_get(s, "WARD-2026-000001", &got), WD_OK);
+  wd_store_incident_fini(&got);
+  test_pg_dbname(db, sizeof db, "reconnect");
+  snprintf(q, sizeof q,
+           "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+           " WHERE datname = '%s' AND application_name = 'ward'",
+           db);
+  char admin[1200];
+  snprintf(admin, sizeof admin, "%s/postgres", test_pg_base);
+  assert_int_equal(test_q1(admin, q), 1);
+  /* the server may take a moment to end the backend: wait for it */
+  snprintf(q, sizeof q,
+           "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s' AND"
+           " application_name = 'ward'",
+           db);
+  for (int i = 0; i < 6000 && test_q1(admin, q) != 0; i++) {
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  make_inc(&inc, "WARD-2026-000002", 1);
+  put_one(s, &inc);
+  assert_int_equal(wd_store_incident_get(s, "WARD-2026-000002", &got), WD_OK);
+  wd_store_incident_fini(&got);
+  assert_int_equal(q1("SELECT count(*) FROM incidents"), 2);
+  wd_store_close(s);
+}
+
 int main(void) {
   test_engine_init(dir);
   const struct CMUnitTest tests[] = {
@@ -956,6 +998,7 @@ int main(void) {
       cmocka_unit_test(test_concurrent_new_db),
       cmocka_unit_test(test_concurrent_same_attack),
       cmocka_unit_test(test_deadlock_conflict),
+      cmocka_unit_test(test_reconnect),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -691,6 +691,35 @@ static void test_open_readonly(void **state) {
   assert_non_null(strstr(err, "not a ward database"));
 }
 
+/* A store of version 4 (before the verdict history) upgraded: the
+ * verdicts recorded until then are its first history. */
+static void test_upgrade_keeps_verdicts(void **state) {
+  (void)state;
+  char p[1200], err[512];
+  db_path(p, sizeof p, "v4");
+  wd_store_t *s;
+  assert_int_equal(wd_store_open_to(p, 4, &s, err, sizeof err), WD_OK);
+  wd_store_close(s);
+  test_exec(p, "INSERT INTO replies(fingerprint, incident_id, received_ns,"
+               " kind, verdict, note, verdict_ns) VALUES ('f1',"
+               " 'WARD-2026-000001', 5, 'human', 'formal', 'by phone', 7)");
+  test_exec(p, "INSERT INTO replies(fingerprint, incident_id, received_ns,"
+               " kind) VALUES ('f2', 'WARD-2026-000002', 6, 'human')");
+  s = open_ok(p);
+  assert_int_equal(wd_store_version(s), WD_STORE_SCHEMA_VERSION);
+  wd_store_verdict_t *v;
+  size_t n;
+  assert_int_equal(wd_store_verdict_history(s, "WARD-2026-000001", &v, &n),
+                   WD_OK);
+  assert_int_equal(n, 1);
+  assert_string_equal(v[0].verdict, "formal");
+  assert_string_equal(v[0].note, "by phone");
+  assert_int_equal(v[0].at_ns, 7);
+  free(v);
+  assert_int_equal(q1("SELECT count(*) FROM verdicts"), 1);
+  wd_store_close(s);
+}
+
 /* ---- concurrent opening of a new database ---- */
 
 #define RACE_PROCS 4
@@ -995,6 +1024,7 @@ int main(void) {
       cmocka_unit_test(test_urls),
       cmocka_unit_test(test_crash_sigkill),
       cmocka_unit_test(test_open_readonly),
+      cmocka_unit_test(test_upgrade_keeps_verdicts),
       cmocka_unit_test(test_concurrent_new_db),
       cmocka_unit_test(test_concurrent_same_attack),
       cmocka_unit_test(test_deadlock_conflict),

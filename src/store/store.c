@@ -204,11 +204,11 @@ bool wd_store_retry(wd_store_t *s, wd_rc rc, unsigned *attempt) {
   wd_store_rollback(s);
   /* a randomised pause, so that the two losers of a race do not meet
      again at once: 1..2 ms, then 2..4, 4..8, ... */
-  static unsigned seed;
-  if (!seed)
-    seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+  if (!s->seed)
+    s->seed = (unsigned)getpid() ^ (unsigned)time(NULL) ^
+              (unsigned)(uintptr_t)s;
   unsigned base = 1u << (*attempt < 10 ? *attempt : 10);
-  long ms = (long)(base + (unsigned)rand_r(&seed) % base);
+  long ms = (long)(base + (unsigned)rand_r(&s->seed) % base);
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&ts, NULL);
   (*attempt)++;

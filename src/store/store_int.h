@@ -131,6 +131,7 @@ struct wd_store {
   uint32_t busy_ms;             /* lock waits: db.busy_timeout */
   bool readonly;                /* WD_STORE_READONLY: writes refused */
   int version;                  /* schema version once open */
+  unsigned seed;                /* pauses of wd_store_retry (rand_r) */
 };
 
 /* A prepared statement (first member of the engine's statement). */

@@ -12,7 +12,7 @@
  * directory, the evidence recorder and at most WD_INCIDENTS_OPEN_MAX open
  * incidents (each with capped lists). Per packet only the evidence
  * recorder runs (bounded copy, no allocation, no system call); alerts are
- * correlated in memory; SQLite is written once per traffic-time second at
+ * correlated in memory; the store is written once per traffic-time second at
  * most, one transaction for all changed incidents.
  * Threads: one per pipeline, no locks. */
 #ifndef WD_INCIDENT_INCIDENT_H

@@ -28,6 +28,7 @@
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/timefmt.h"
 #include "enrich/directory.h"
 #include "notify/inbox.h"
 #include "notify/outbox.h"
@@ -412,17 +413,8 @@ static bool parse_date(const char *s, uint64_t *out) {
   if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
       se > 60)
     return false;
-  struct tm tm = {.tm_year = y - 1900,
-                  .tm_mon = mo - 1,
-                  .tm_mday = d,
-                  .tm_hour = h,
-                  .tm_min = mi,
-                  .tm_sec = se};
-  time_t t = timegm(&tm);
-  if (t < 0)
-    return false;
-  *out = (uint64_t)t * 1000000000ull;
-  return true;
+  return wd_time_from_civil(y, (unsigned)mo, (unsigned)d, (unsigned)h,
+                            (unsigned)mi, (unsigned)se, out);
 }
 
 static const char report_usage[] =

@@ -5,11 +5,11 @@
 #include "detect/attack.h"
 
 #include "core/table.h"
+#include "core/timefmt.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 void wd_attack_open(wd_attack_t *a, uint64_t start_ns, uint64_t now_ns) {
   a->id = wd_alert_next_id();
@@ -69,15 +69,7 @@ uint64_t wd_attack_table_max(const wd_memcap_t *mc, unsigned den,
 }
 
 char *wd_attack_time_str(uint64_t ns, char out[32]) {
-  time_t sec = (time_t)(ns / WD_NSEC);
-  struct tm tm;
-  if (!gmtime_r(&sec, &tm)) {
-    snprintf(out, 32, "%" PRIu64, ns);
-    return out;
-  }
-  size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(out + n, 32 - n, ".%06uZ", (unsigned)((ns % WD_NSEC) / 1000u));
-  return out;
+  return wd_time_str(ns, WD_TIME_RFC3339_US, out, 32);
 }
 
 static void list_append(char *buf, size_t n, const char *item) {

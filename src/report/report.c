@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
+#include "core/timefmt.h"
 #include "notify/notice.h"
 
 #define NS_PER_HOUR 3600000000000ull
@@ -487,11 +487,9 @@ static void html_text(wd_strbuf_t *b, const char *s) {
 }
 
 static int month_of(uint64_t ns) {
-  struct tm tm;
-  time_t t = (time_t)(ns / 1000000000ull);
-  if (!gmtime_r(&t, &tm))
-    return 0;
-  return (tm.tm_year + 1900) * 12 + tm.tm_mon;
+  wd_civil_t c;
+  wd_time_civil(ns, &c);
+  return c.year * 12 + (c.month - 1);
 }
 
 #define SVG_BUCKETS_MAX 48

@@ -51,16 +51,43 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The options every command here takes: -c/--config FILE and --db PATH.
- * False for any other option character. */
-static bool db_opt(int c, const char **cfg_path, const char **db) {
-  if (c == 'c')
-    *cfg_path = optarg;
-  else if (c == 'D')
-    *db = optarg;
-  else
-    return false;
-  return true;
+/* The options every command here takes: -c/--config FILE and --db PATH,
+ * as rows of an option table; a table ends with --help and the
+ * terminator. */
+#define DB_OPTIONS                                                             \
+  {"config", required_argument, 0, 'c'}, { "db", required_argument, 0, 'D' }
+#define OPTIONS_END                                                            \
+  {"help", no_argument, 0, 'h'}, { 0, 0, 0, 0 }
+
+/* getopt_long over opts, taking the DB_OPTIONS into *cfg_path and *db:
+ * the next other option character, or -1 at the end. */
+static int next_opt(int argc, char **argv, const char *shortopts,
+                    const struct option *opts, const char **cfg_path,
+                    const char **db) {
+  int c;
+  while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+    if (c == 'c')
+      *cfg_path = optarg;
+    else if (c == 'D')
+      *db = optarg;
+    else
+      break;
+  }
+  return c;
+}
+
+/* The end of a command: database and configuration closed, the exit
+ * status of ec. */
+static int finish(int ec, wd_store_t *s, wd_config_t *cfg) {
+  wd_store_close(s);
+  wd_config_free(cfg);
+  return ec;
+}
+
+/* A usage error: the command's usage on standard error. */
+static int usage_error(const char *usage) {
+  fputs(usage, stderr);
+  return EX_USAGE;
 }
 
 /* Config, then the database: created and migrated if needed, or, for the
@@ -127,24 +154,20 @@ static const char notify_usage[] =
     "  names no failed notification; 2 usage; 3 configuration.\n";
 
 int wd_cmd_notify(int argc, char **argv) {
-  static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                       {"db", required_argument, 0, 'D'},
+  static const struct option opts[] = {DB_OPTIONS,
                                        {"incident", required_argument, 0, 'i'},
                                        {"outbox", required_argument, 0, 'o'},
                                        {"retry-now", no_argument, 0, 'r'},
                                        {"reminders", no_argument, 0, 'R'},
                                        {"status", no_argument, 0, 's'},
                                        {"requeue", required_argument, 0, 'q'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+                                       OPTIONS_END};
   const char *cfg_path = NULL, *db = NULL, *incident = NULL, *outbox = NULL,
              *requeue = NULL;
   bool retry_now = false, reminders = false, status = false;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-    if (db_opt(c, &cfg_path, &db))
-      continue;
+  while ((c = next_opt(argc, argv, "c:h", opts, &cfg_path, &db)) != -1) {
     switch (c) {
     case 'i':
       incident = optarg;
@@ -168,13 +191,11 @@ int wd_cmd_notify(int argc, char **argv) {
       fputs(notify_usage, stdout);
       return EX_OK;
     default:
-      fputs(notify_usage, stderr);
-      return EX_USAGE;
+      return usage_error(notify_usage);
     }
   }
   if (optind != argc) {
-    fputs(notify_usage, stderr);
-    return EX_USAGE;
+    return usage_error(notify_usage);
   }
   wd_config_t *cfg;
   wd_store_t *s;
@@ -267,9 +288,7 @@ out:
   wd_directory_free(dir);
   if (lock >= 0)
     close(lock);
-  wd_store_close(s);
-  wd_config_free(cfg);
-  return ec;
+  return finish(ec, s, cfg);
 }
 
 /* --- ward inbox ------------------------------------------------------------
@@ -283,20 +302,15 @@ static const char inbox_usage[] =
     "  the directory; others are kept as unverified.\n";
 
 int wd_cmd_inbox(int argc, char **argv) {
-  static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                       {"db", required_argument, 0, 'D'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+  static const struct option opts[] = {DB_OPTIONS, OPTIONS_END};
   const char *cfg_path = NULL, *db = NULL;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-    if (c == 'h') {
-      fputs(inbox_usage, stdout);
-      return EX_OK;
-    }
-    if (!db_opt(c, &cfg_path, &db))
+  while ((c = next_opt(argc, argv, "c:h", opts, &cfg_path, &db)) != -1) {
+    if (c != 'h')
       goto usage;
+    fputs(inbox_usage, stdout);
+    return EX_OK;
   }
   if (optind + 1 != argc)
     goto usage;
@@ -309,9 +323,7 @@ int wd_cmd_inbox(int argc, char **argv) {
   wd_inbox_stats_t st = {0};
   wd_directory_t *dir = NULL;
   if (!load_directory(cfg, "inbox", &dir)) {
-    wd_store_close(s);
-    wd_config_free(cfg);
-    return EX_CONFIG;
+    return finish(EX_CONFIG, s, cfg);
   }
   wd_rc rc =
       wd_inbox_import(s, dir, argv[optind], now_ns(), &st, err, sizeof err);
@@ -327,12 +339,9 @@ int wd_cmd_inbox(int argc, char **argv) {
   if (rc != WD_OK)
     fprintf(stderr, "ward inbox: %s\n", err[0] ? err : wd_rc_str(rc));
   wd_directory_free(dir);
-  wd_store_close(s);
-  wd_config_free(cfg);
-  return rc == WD_OK ? EX_OK : EX_FAIL;
+  return finish(rc == WD_OK ? EX_OK : EX_FAIL, s, cfg);
 usage:
-  fputs(inbox_usage, stderr);
-  return EX_USAGE;
+  return usage_error(inbox_usage);
 }
 
 /* --- ward reply ------------------------------------------------------------
@@ -345,19 +354,15 @@ static const char reply_usage[] =
     "  substance or was a formality\n";
 
 int wd_cmd_reply(int argc, char **argv) {
-  static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                       {"db", required_argument, 0, 'D'},
+  static const struct option opts[] = {DB_OPTIONS,
                                        {"substantive", no_argument, 0, 's'},
                                        {"formal", no_argument, 0, 'f'},
                                        {"note", required_argument, 0, 'n'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+                                       OPTIONS_END};
   const char *cfg_path = NULL, *db = NULL, *verdict = NULL, *note = NULL;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-    if (db_opt(c, &cfg_path, &db))
-      continue;
+  while ((c = next_opt(argc, argv, "c:h", opts, &cfg_path, &db)) != -1) {
     switch (c) {
     case 'h':
       fputs(reply_usage, stdout);
@@ -389,16 +394,22 @@ int wd_cmd_reply(int argc, char **argv) {
     printf("ward reply: %s: %s reply recorded\n", argv[optind], verdict);
   else
     fprintf(stderr, "ward reply: %s\n", err[0] ? err : wd_rc_str(rc));
-  wd_store_close(s);
-  wd_config_free(cfg);
-  return rc == WD_OK ? EX_OK : EX_FAIL;
+  return finish(rc == WD_OK ? EX_OK : EX_FAIL, s, cfg);
 usage:
-  fputs(reply_usage, stderr);
-  return EX_USAGE;
+  return usage_error(reply_usage);
 }
 
 /* --- ward report -----------------------------------------------------------
  */
+
+static const char report_usage[] =
+    "usage: ward report [--since DATE] [--until DATE] [--by "
+    "party|country|sector|class]\n"
+    "                   [--format table|csv|json|html] [--detail] "
+    "[--title T] [-o FILE]\n"
+    "                   [-c FILE] [--db PATH]\n"
+    "  the notification accountability report (DATE: YYYY-MM-DD or\n"
+    "  YYYY-MM-DDTHH:MM:SSZ, UTC)\n";
 
 /* "2026-01-31", "2026-01-31T12:00:00Z" -> ns; false when malformed. */
 static bool parse_date(const char *s, uint64_t *out) {
@@ -417,18 +428,8 @@ static bool parse_date(const char *s, uint64_t *out) {
                             (unsigned)mi, (unsigned)se, out);
 }
 
-static const char report_usage[] =
-    "usage: ward report [--since DATE] [--until DATE] [--by "
-    "party|country|sector|class]\n"
-    "                   [--format table|csv|json|html] [--detail] "
-    "[--title T] [-o FILE]\n"
-    "                   [-c FILE] [--db PATH]\n"
-    "  the notification accountability report (DATE: YYYY-MM-DD or\n"
-    "  YYYY-MM-DDTHH:MM:SSZ, UTC)\n";
-
 int wd_cmd_report(int argc, char **argv) {
-  static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                       {"db", required_argument, 0, 'D'},
+  static const struct option opts[] = {DB_OPTIONS,
                                        {"since", required_argument, 0, 's'},
                                        {"until", required_argument, 0, 'u'},
                                        {"by", required_argument, 0, 'b'},
@@ -436,8 +437,7 @@ int wd_cmd_report(int argc, char **argv) {
                                        {"detail", no_argument, 0, 'd'},
                                        {"title", required_argument, 0, 't'},
                                        {"output", required_argument, 0, 'o'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+                                       OPTIONS_END};
   const char *cfg_path = NULL, *db = NULL, *out_path = NULL,
              *title = "Notification accountability";
   uint64_t since = 0, until = 0;
@@ -446,9 +446,7 @@ int wd_cmd_report(int argc, char **argv) {
   bool detail = false;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
-    if (db_opt(c, &cfg_path, &db))
-      continue;
+  while ((c = next_opt(argc, argv, "c:o:h", opts, &cfg_path, &db)) != -1) {
     switch (c) {
     case 'h':
       fputs(report_usage, stdout);
@@ -485,8 +483,7 @@ int wd_cmd_report(int argc, char **argv) {
       out_path = optarg;
       break;
     default:
-      fputs(report_usage, stderr);
-      return EX_USAGE;
+      return usage_error(report_usage);
     }
   }
   wd_config_t *cfg;
@@ -526,7 +523,5 @@ int wd_cmd_report(int argc, char **argv) {
   wd_report_free(r);
   if (rc == WD_OK || d.v)
     wd_report_data_fini(&d);
-  wd_store_close(s);
-  wd_config_free(cfg);
-  return rc == WD_OK ? EX_OK : EX_FAIL;
+  return finish(rc == WD_OK ? EX_OK : EX_FAIL, s, cfg);
 }

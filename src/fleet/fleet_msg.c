@@ -371,6 +371,7 @@ wd_rc wd_fleet_encode_alert(const wd_fleet_id_t *id, const wd_alert_t *a,
   json_t *f = fleet_obj(id);
   json_object_set_new(f, "ts_ns", u64_json(a->ts_ns));
   json_object_set_new(f, "start_ns", u64_json(a->start_ns));
+  json_object_set_new(f, "last_ns", u64_json(a->last_ns));
   json_object_set_new(f, "metric_types", json_string(types));
   json_object_set_new(w, "fleet", f);
   json_object_set_new(o, "ward", w);
@@ -807,6 +808,8 @@ static wd_rc decode_alert(dctx_t *c, json_t *o) {
   if ((rc = get_u64(c, f, "ts_ns", "ward.fleet.ts_ns", true, &a->ts_ns)) ||
       (rc = get_u64(c, f, "start_ns", "ward.fleet.start_ns", true,
                     &a->start_ns)) ||
+      (rc = get_u64(c, f, "last_ns", "ward.fleet.last_ns", false,
+                    &a->last_ns)) ||
       (rc = get_u64(c, o, "flow_id", "flow_id", false, &a->flow_id)))
     return rc;
   bool dst_present;

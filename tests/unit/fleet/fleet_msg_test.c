@@ -43,6 +43,7 @@ static void full_alert(wd_alert_t *a) {
   a->attack_id = UINT64_MAX;
   a->ts_ns = 1492363369379993123ull;
   a->start_ns = 1492363300000000001ull;
+  a->last_ns = 1492363300500000003ull;
   a->flow_id = 0x8000000000000001ull;
   a->has_src = true;
   assert_int_equal(wd_addr_parse("2001:db8::7", &a->src), WD_OK);
@@ -66,7 +67,11 @@ static void full_alert(wd_alert_t *a) {
   wd_alert_add_bool(a, "patched", false);
   wd_alert_add_u64(a, "peak_pps", 123456789);
   wd_alert_add_f64(a, "pi", 3.141592653589793);
-  wd_alert_add_str(a, "last", "sixteenth");
+  static const char *const fill[] = {"fill1", "fill2", "fill3", "fill4",
+                                     "fill5", "fill6", "fill7", "fill8"};
+  for (unsigned i = 0; a->n_metrics < WD_ALERT_METRICS_MAX - 1 && i < 8; i++)
+    wd_alert_add_u64(a, fill[i], i);
+  wd_alert_add_str(a, "last", "the last one");
   assert_int_equal(a->n_metrics, WD_ALERT_METRICS_MAX);
 }
 
@@ -119,6 +124,7 @@ static void assert_alert_equal(const wd_alert_t *a, const wd_alert_t *b) {
   assert_true(a->attack_id == b->attack_id);
   assert_true(a->ts_ns == b->ts_ns);
   assert_true(a->start_ns == b->start_ns);
+  assert_true(a->last_ns == b->last_ns);
   assert_true(a->flow_id == b->flow_id);
   assert_int_equal(a->has_src, b->has_src);
   if (a->has_src)
@@ -322,6 +328,9 @@ typedef struct mutation {
   const char *expect; /* substring of the error */
 } mutation_t;
 
+/* The metric_types strings below spell the metrics of full_alert(): 15,
+ * four fills, and the last one. */
+_Static_assert(WD_ALERT_METRICS_MAX == 20, "update the metric_types below");
 static const mutation_t mutations[] = {
     {"event_type", "\"flow\"", "event_type"},
     {"timestamp", "5", "timestamp"},
@@ -339,9 +348,9 @@ static const mutation_t mutations[] = {
     {"ward.fleet.ts_ns", "\"now\"", "ward.fleet.ts_ns"},
     {"ward.fleet.start_ns", NULL, "ward.fleet.start_ns"},
     {"ward.fleet.metric_types", "\"uu\"", "metric_types"},
-    {"ward.fleet.metric_types", "\"uuuuuuuuuuuuuuuuu\"", "metric_types"},
-    {"ward.fleet.metric_types", "\"sufffffffssbbufs\"", "ward.big"},
-    {"ward.fleet.metric_types", "\"xufffffffssbbufs\"", "metric_types"},
+    {"ward.fleet.metric_types", "\"uuuuuuuuuuuuuuuuuuuuu\"", "metric_types"},
+    {"ward.fleet.metric_types", "\"sufffffffssbbufuuuus\"", "ward.big"},
+    {"ward.fleet.metric_types", "\"xufffffffssbbufuuuus\"", "metric_types"},
     {"ward.fleet.metric_types", "7", "metric_types"},
     {"ward.big", "\"many\"", "ward.big"},
     {"ward.ratio", "3", "ward.ratio"},

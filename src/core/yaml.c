@@ -41,6 +41,10 @@ static wd_yaml_mark_t mark_of(yaml_mark_t m) {
 }
 
 static void vfail(wd_yaml_t *y, wd_yaml_mark_t at, const char *key,
+                  const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static void vfail(wd_yaml_t *y, wd_yaml_mark_t at, const char *key,
                   const char *fmt, va_list ap) {
   if (y->failed)
     return;

@@ -318,12 +318,13 @@ static bool parse_party(parse_t *ps, wd_party_t *p) {
       ok = parse_list(ps, p, key, item_reply_from);
     else if (strcmp(key, "evidence") == 0) {
       ok = set_str(ps, &p->evidence, key, 16);
+      if (ok)
+        evidence_mark = ps->ev->at;
       if (ok && !one_of(p->evidence, evidence_policies)) {
         fail_at(ps, ps->ev->at, key, "'%s' is not one of omit, rewrite, full",
                 p->evidence);
         ok = false;
       }
-      evidence_mark = ps->ev->at;
     } else {
       fail_at(ps, km, key,
               "unknown key; expected name, kind, email, format, language, "

@@ -240,7 +240,12 @@ static void test_bad_bytes_placed(void **state) {
                    WD_ERR_CONFIG);
   assert_null(d);
   if (strncmp(err, "dir.yaml:3:13: yaml: control characters", 39) != 0)
-    fail_msg("error '%s'", err);
+    fail_msg("error '%s'",
+             err); /* Malformed text right where a value is read: an error, not
+                    * a read of an event that is not there. */
+  bad("parties:\n  - name: X\n    evidence: `x\n", "dir.yaml:3:15: yaml: ");
+  bad("parties:\n  - name: X\n    kind: `x\n", "dir.yaml:3:11: yaml: ");
+  bad("parties:\n  - name: X\n    countries: [`x]\n", "dir.yaml:3:17: yaml: ");
 }
 
 static void test_limits(void **state) {

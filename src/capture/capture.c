@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 
 typedef struct source {
   pcap_t *pcap; /* live */
+  int live_fd;  /* live: its selectable descriptor, -1 if none */
+  int wait_ms;  /* live: longest wait for a frame (capture.timeout_ms) */
   wd_capfile_t file;
   FILE *fp; /* file: opened here (closed here unless borrowed) */
   bool own_fp;
@@ -85,6 +88,14 @@ static void advance(source *s, bool live) {
   struct pcap_pkthdr *hdr;
   const u_char *data;
   int r = pcap_next_ex(s->pcap, &hdr, &data);
+  if (r == 0 && live && s->live_fd >= 0) {
+    /* Non-blocking: nothing now. Wait at most capture.timeout_ms for the
+     * descriptor, so that a quiet link still returns WD_AGAIN (libpcap's
+     * own timeout does not return while nothing arrives at all). */
+    struct pollfd pfd = {.fd = s->live_fd, .events = POLLIN};
+    if (poll(&pfd, 1, s->wait_ms) > 0)
+      r = pcap_next_ex(s->pcap, &hdr, &data);
+  }
   if (r == 1) {
     s->pending = true;
     s->frame.data = data;
@@ -264,6 +275,13 @@ wd_rc wd_capture_open_live(const char *iface, const char *bpf,
     }
     pcap_freecode(&prog);
   }
+  /* Non-blocking reads and our own wait (advance): a quiet link is seen */
+  s->live_fd = -1;
+  s->wait_ms = (int)cfg->capture.timeout_ms;
+  if (pcap_setnonblock(p, 1, errbuf) == 0)
+    s->live_fd = pcap_get_selectable_fd(p);
+  if (s->live_fd < 0)
+    pcap_setnonblock(p, 0, errbuf);
   s->info.opened = true;
   s->info.linktype = pcap_datalink(p);
   s->info.nanosecond =

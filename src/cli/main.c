@@ -15,10 +15,10 @@
 #include "capture/capture.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "cli/pipeline.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "decode/decode.h"
+#include "engine/engine.h"
 #include "output/eve.h"
 
 #define EXIT_RUNTIME WD_CLI_EXIT_RUNTIME
@@ -186,7 +186,7 @@ int wd_cli_load_config(const char *path, const char *home_net,
 }
 
 static void print_summary(FILE *h, const wd_capture_t *cap,
-                          const wd_pipeline_result_t *res) {
+                          const wd_engine_result_t *res) {
   fprintf(
       h, "ward: %llu packets (%llu bytes), %llu decode errors, %llu alerts\n",
       (unsigned long long)res->packets, (unsigned long long)res->bytes,
@@ -435,7 +435,7 @@ static int run_capture(int argc, char **argv, bool live) {
   if (live && duration > 0)
     alarm((unsigned)duration);
 
-  wd_pipeline_opts_t po = {0};
+  wd_engine_opts_t po = {0};
   po.eve = eve;
   po.human = (!quiet && !json) ? stdout : NULL;
   /* With -o the human lines still go to stdout; with --json stdout is
@@ -450,8 +450,14 @@ static int run_capture(int argc, char **argv, bool live) {
   po.stop = &stop_flag;
   po.reopen = &reopen_flag;
 
-  wd_pipeline_result_t res;
-  rc = wd_pipeline_run(cfg, cap, &po, &res, err, sizeof err);
+  wd_engine_result_t res = {0};
+  wd_engine_t *eng = NULL;
+  rc = wd_engine_new(cfg, cap, &po, &eng, err, sizeof err);
+  if (rc == WD_OK) {
+    rc = wd_engine_run(eng, err, sizeof err);
+    wd_engine_result(eng, &res);
+    wd_engine_free(eng);
+  }
   if (rc != WD_OK) {
     fprintf(stderr, "ward: %s\n", err);
     ec = EXIT_RUNTIME;

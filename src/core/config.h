@@ -170,6 +170,11 @@ typedef struct wd_config {
   } outputs;
 
   struct {
+    uint32_t queue; /* engine.queue: records between the packet thread and
+                       the worker (docs/architecture.md) */
+  } engine;
+
+  struct {
     char *country_db; /* attribution.country_db: MaxMind country file */
     char *asn_db;     /* attribution.asn_db: MaxMind ASN file */
     char *directory;  /* attribution.directory: responsible parties */

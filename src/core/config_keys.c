@@ -152,6 +152,11 @@ static const wd_config_key_t keys[] = {
     K_SECS("outputs.eve.stats_interval", outputs.stats_interval_s, "60s", 0,
            DAY, "time between stats events when watching (0: at end only)"),
 
+    K_UINT("engine.queue", engine.queue, "1024", 16, 1048576,
+           "records waiting between the packet thread and the worker (about "
+           "2.3 KiB each); when full, evidence frames and flow events are "
+           "dropped first (watch) or the packet thread waits (analyze)"),
+
     K_STR("attribution.country_db", attribution.country_db, NULL, 0,
           "MaxMind country database (.mmdb)"),
     K_STR("attribution.asn_db", attribution.asn_db, NULL, 0,

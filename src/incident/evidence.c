@@ -20,16 +20,7 @@
 
 #include "core/log.h"
 
-typedef struct frame_hdr {
-  uint64_t seq; /* packet number within this recorder, from 1 */
-  uint64_t ts_ns;
-  uint64_t flow_id; /* 0: none */
-  wd_addr_t dst;
-  uint32_t caplen; /* bytes kept (<= WD_EVIDENCE_SNAP) */
-  uint32_t wirelen;
-  int linktype;
-  bool ip; /* dst valid */
-} frame_hdr_t;
+typedef wd_evidence_frame_t frame_hdr_t;
 
 typedef struct slot_pkt {
   frame_hdr_t h;
@@ -128,6 +119,8 @@ static uint32_t flow_hash(uint64_t id) {
   return (uint32_t)id & (WD_EVIDENCE_FLOWS - 1);
 }
 
+static void record(wd_evidence_t *ev, frame_hdr_t *h, const uint8_t *data);
+
 void wd_evidence_packet(wd_evidence_t *ev, const wd_packet_t *p,
                         const wd_flow_t *f) {
   if (!ev)
@@ -151,6 +144,30 @@ void wd_evidence_packet(wd_evidence_t *ev, const wd_packet_t *p,
   h->linktype = p->linktype;
   if (h->caplen)
     memcpy(data, p->frame, h->caplen);
+  record(ev, h, data);
+}
+
+void wd_evidence_frame(wd_evidence_t *ev, const wd_evidence_frame_t *fh,
+                       const uint8_t *fdata) {
+  if (!ev || !fh)
+    return;
+  uint32_t i = ev->ring_head;
+  frame_hdr_t *h = &ev->ring_hdr[i];
+  uint8_t *data = ev->ring_data + (size_t)i * WD_EVIDENCE_SNAP;
+  *h = *fh;
+  if (h->caplen > WD_EVIDENCE_SNAP)
+    h->caplen = WD_EVIDENCE_SNAP;
+  if (h->caplen)
+    memcpy(data, fdata, h->caplen);
+  if (h->seq > ev->seq)
+    ev->seq = h->seq;
+  record(ev, h, data);
+}
+
+/* Puts the frame at ring_head (h, data) in the ring and into the slots
+ * watching it. */
+static void record(wd_evidence_t *ev, frame_hdr_t *h, const uint8_t *data) {
+  uint32_t i = ev->ring_head;
   ev->ring_head = (i + 1) % WD_EVIDENCE_RING_SLOTS;
   if (ev->ring_count < WD_EVIDENCE_RING_SLOTS)
     ev->ring_count++;

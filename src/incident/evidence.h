@@ -41,6 +41,20 @@ typedef struct wd_evidence_stats {
 
 typedef struct wd_evidence wd_evidence_t;
 
+/* One frame as the recorder keeps it: what wd_evidence_packet takes from a
+ * packet, or what the engine's packet thread chose and sent through its
+ * queue (wd_evidence_frame). */
+typedef struct wd_evidence_frame {
+  uint64_t seq; /* packet number in the run, from 1: orders equal times */
+  uint64_t ts_ns;
+  uint64_t flow_id; /* 0: none */
+  wd_addr_t dst;
+  uint32_t caplen; /* bytes kept (<= WD_EVIDENCE_SNAP) */
+  uint32_t wirelen;
+  int linktype;
+  bool ip; /* dst valid */
+} wd_evidence_frame_t;
+
 /* packets_per_flow / flood_sample as in cfg evidence.*. */
 wd_rc wd_evidence_new(uint32_t packets_per_flow, uint32_t flood_sample,
                       wd_evidence_t **out);
@@ -50,6 +64,13 @@ void wd_evidence_free(wd_evidence_t *ev);
  * triggers an alert is in the ring). f may be NULL. */
 void wd_evidence_packet(wd_evidence_t *ev, const wd_packet_t *p,
                         const wd_flow_t *f);
+
+/* The same for a frame already cut to WD_EVIDENCE_SNAP, numbered by the
+ * caller (h->seq, increasing): the engine's worker feeds the frames its
+ * packet thread chose (for flows and targets of open attacks, and the
+ * ones before each alert), so that the watches below find them. */
+void wd_evidence_frame(wd_evidence_t *ev, const wd_evidence_frame_t *h,
+                       const uint8_t *data);
 
 /* Takes a slot for a new incident; -1 when all are taken (counted). */
 int wd_evidence_slot_open(wd_evidence_t *ev);

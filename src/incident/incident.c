@@ -1142,6 +1142,12 @@ void wd_incidents_packet(wd_incidents_t *x, const wd_packet_t *p,
     wd_evidence_packet(x->ev, p, f);
 }
 
+void wd_incidents_frame(wd_incidents_t *x, const wd_evidence_frame_t *h,
+                        const uint8_t *data) {
+  if (x && x->ev)
+    wd_evidence_frame(x->ev, h, data);
+}
+
 void wd_incidents_stats(const wd_incidents_t *x, wd_incidents_stats_t *out) {
   *out = x->st;
 }

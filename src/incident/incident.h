@@ -1,6 +1,7 @@
 /* incident.h -- from alerts to incidents: correlation, attribution,
  * responsible parties, evidence, and the pipeline API.
- * In: every packet (for evidence only), every alert, the traffic clock.
+ * In: the frames chosen for evidence (wd_incidents_frame; the engine's
+ * packet thread picks them), every alert, the traffic clock.
  * Out: incidents in the SQLite store (src/store) and "open" / "update" /
  * "close" incident events through a callback. Correlation rules are in
  * docs/incidents.md; in short, one incident per line of activity
@@ -9,11 +10,13 @@
  * against one target) within incidents.quiet_window.
  * Memory: wd_incidents_t owns the store connection, the geo databases, the
  * directory, the evidence recorder and at most WD_INCIDENTS_OPEN_MAX open
- * incidents (each with capped lists). Per packet only the evidence
+ * incidents (each with capped lists). Per chosen frame only the evidence
  * recorder runs (bounded copy, no allocation, no system call); alerts are
  * correlated in memory; SQLite is written once per traffic-time second at
  * most, one transaction for all changed incidents.
- * Threads: one per pipeline, no locks. */
+ * Threads: one per pipeline, no locks; the thread that calls
+ * wd_incidents_new owns the store connection and must make every other
+ * call (the engine's worker thread). */
 #ifndef WD_INCIDENT_INCIDENT_H
 #define WD_INCIDENT_INCIDENT_H
 
@@ -27,6 +30,7 @@
 #include "decode/packet.h"
 #include "detect/alert.h"
 #include "flow/flow.h"
+#include "incident/evidence.h"
 #include "store/store.h"
 
 /* An incident as events and exports see it: the stored record. */
@@ -80,6 +84,11 @@ wd_rc wd_incidents_new(const wd_config_t *cfg, const char *db_path,
  * system call. */
 void wd_incidents_packet(wd_incidents_t *x, const wd_packet_t *p,
                          const wd_flow_t *f);
+
+/* A frame chosen elsewhere (the engine's packet thread) for the evidence
+ * recorder, in packet order; h and data are borrowed for the call. */
+void wd_incidents_frame(wd_incidents_t *x, const wd_evidence_frame_t *h,
+                        const uint8_t *data);
 
 /* Per alert (start, update or end), from the alert sink. Correlates in
  * memory; nothing is written until the next tick. Metrics read:

@@ -12,7 +12,9 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,10 +179,39 @@ struct wd_store {
   sqlite3_stmt *st[Q_COUNT]; /* prepared on first use */
   char path[WD_STORE_PATH_LEN];
   char msg[256];
-  uint32_t busy_ms; /* how long to wait for another connection's lock */
-  bool readonly;    /* opened with WD_STORE_READONLY: writes refused */
-  int version;      /* schema version once open (read-only: may be old) */
+  uint32_t busy_ms;  /* how long to wait for another connection's lock */
+  bool readonly;     /* opened with WD_STORE_READONLY: writes refused */
+  int version;       /* schema version once open (read-only: may be old) */
+  pthread_t owner;   /* the thread that opened it: the only one to use it */
+  bool thread_abort; /* abort on a call from another thread */
+  _Atomic uint64_t foreign; /* calls from another thread */
+  uint32_t delay_ms;        /* WARD_TEST_STORE_DELAY_MS: every commit */
 };
+
+/* Tests: called in every commit (wd_store_set_commit_hook). */
+static void (*commit_hook)(void *user);
+static void *commit_hook_user;
+
+void wd_store_set_commit_hook(void (*fn)(void *user), void *user) {
+  commit_hook = fn;
+  commit_hook_user = user;
+}
+
+/* The connection belongs to the thread that opened it (store.h): ward's
+ * packet thread must never reach the database. A call from another
+ * thread is a bug in ward; it is logged and counted, and aborts in debug
+ * builds or with WARD_STORE_THREAD_CHECK=abort (the test suite). */
+static void owner_check(wd_store_t *s, const char *what) {
+  if (pthread_equal(pthread_self(), s->owner))
+    return;
+  if (atomic_fetch_add(&s->foreign, 1) == 0 || s->thread_abort)
+    wd_log(WD_LOG_ERROR, "store",
+           "%s: %s from a thread other than the one that opened the "
+           "database",
+           s->path, what);
+  if (s->thread_abort)
+    abort();
+}
 
 static void set_err(char *err, size_t errlen, const char *path,
                     const char *what, const char *detail) {
@@ -190,6 +221,7 @@ static void set_err(char *err, size_t errlen, const char *path,
 }
 
 static sqlite3_stmt *stmt(wd_store_t *s, int q) {
+  owner_check(s, "query");
   if (!s->st[q]) {
     if (sqlite3_prepare_v3(s->db, stmt_sql[q], -1, SQLITE_PREPARE_PERSISTENT,
                            &s->st[q], NULL) != SQLITE_OK) {
@@ -250,6 +282,7 @@ static uint64_t col_u64(sqlite3_stmt *st, int i) {
 }
 
 static wd_rc exec(wd_store_t *s, const char *sql) {
+  owner_check(s, "statement");
   char *m = NULL;
   int rc = sqlite3_exec(s->db, sql, NULL, NULL, &m);
   if (rc != SQLITE_OK) {
@@ -286,6 +319,7 @@ static uint64_t mono_ms(void) {
  * those are retried here until the same bound has passed. Not on the
  * packet path: at most once per traffic second. */
 static wd_rc exec_wait(wd_store_t *s, const char *sql) {
+  owner_check(s, "statement");
   uint64_t deadline = mono_ms() + s->busy_ms;
   long pause_ms = 2;
   for (;;) {
@@ -389,6 +423,23 @@ static wd_rc open_store(const char *path, int version, const wd_store_opts_t *o,
     return WD_ERR_NOMEM;
   snprintf(s->path, sizeof s->path, "%s", path);
   s->readonly = ro;
+  s->owner = pthread_self();
+#ifdef NDEBUG
+  s->thread_abort = false;
+#else
+  s->thread_abort = true;
+#endif
+  const char *tc = getenv("WARD_STORE_THREAD_CHECK");
+  if (tc && *tc)
+    s->thread_abort = strcmp(tc, "abort") == 0;
+  atomic_init(&s->foreign, 0);
+  /* fault injection for tests: a slow disk */
+  const char *dl = getenv("WARD_TEST_STORE_DELAY_MS");
+  if (dl && *dl) {
+    char *end;
+    unsigned long v = strtoul(dl, &end, 10);
+    s->delay_ms = *end == 0 && v <= 60000 ? (uint32_t)v : 0;
+  }
   s->busy_ms =
       o && o->busy_timeout_ms ? o->busy_timeout_ms : WD_STORE_BUSY_TIMEOUT_MS;
   int flags =
@@ -469,6 +520,7 @@ wd_rc wd_store_open_readonly(const char *path, wd_store_t **out, char *err,
 void wd_store_close(wd_store_t *s) {
   if (!s)
     return;
+  owner_check(s, "close");
   for (int i = 0; i < Q_COUNT; i++)
     sqlite3_finalize(s->st[i]);
   if (s->db && sqlite3_close(s->db) != SQLITE_OK)
@@ -478,8 +530,19 @@ void wd_store_close(wd_store_t *s) {
 }
 
 struct sqlite3 *wd_store_db(wd_store_t *s) {
+  owner_check(s, "wd_store_db");
   return s->db;
 }
+
+bool wd_store_owner_is_caller(const wd_store_t *s) {
+  return pthread_equal(pthread_self(), s->owner) != 0;
+}
+
+uint64_t wd_store_foreign_calls(const wd_store_t *s) {
+  return atomic_load(&((wd_store_t *)s)->foreign);
+}
+
+void wd_store_adopt(wd_store_t *s) { s->owner = pthread_self(); }
 
 const char *wd_store_errmsg(wd_store_t *s) { return s->msg; }
 
@@ -494,6 +557,14 @@ wd_rc wd_store_begin(wd_store_t *s) {
 }
 
 wd_rc wd_store_commit(wd_store_t *s) {
+  owner_check(s, "commit");
+  if (s->delay_ms) {
+    struct timespec ts = {s->delay_ms / 1000,
+                          (long)(s->delay_ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  if (commit_hook)
+    commit_hook(commit_hook_user);
   wd_rc rc = exec_wait(s, "COMMIT"); /* a busy COMMIT can be retried */
   if (rc != WD_OK)
     wd_store_rollback(s);

@@ -11,7 +11,10 @@
  * address), merging with MIN/MAX, so replaying the same traffic after a
  * crash or a second `ward analyze` completes instead of duplicating.
  * Values never enter SQL text: prepared statements only.
- * Threads: one wd_store_t per thread. */
+ * Threads: one wd_store_t per thread: the thread that opens it is its
+ * owner and the only one to use it (checked: see wd_store_owner_is_caller).
+ * Fault injection for tests: WARD_TEST_STORE_DELAY_MS=N (read at open)
+ * sleeps N ms in every commit, as a slow disk would. */
 #ifndef WD_STORE_STORE_H
 #define WD_STORE_STORE_H
 
@@ -190,6 +193,18 @@ wd_rc wd_store_open_readonly(const char *path, wd_store_t **out, char *err,
 wd_rc wd_store_open_to(const char *path, int version, wd_store_t **out,
                        char *err, size_t errlen);
 void wd_store_close(wd_store_t *s);
+
+/* Ownership: true on the thread that opened s (or adopted it). A call
+ * from any other thread is counted (wd_store_foreign_calls) and logged;
+ * it aborts in debug builds (no NDEBUG) and when WARD_STORE_THREAD_CHECK
+ * is "abort" at open ("log" only logs). */
+bool wd_store_owner_is_caller(const wd_store_t *s);
+uint64_t wd_store_foreign_calls(const wd_store_t *s);
+/* Hands s to the calling thread (the previous owner must be done). */
+void wd_store_adopt(wd_store_t *s);
+/* Tests: fn(user) runs in every wd_store_commit, on the committing
+ * thread, before the COMMIT (NULL: none). Process-wide. */
+void wd_store_set_commit_hook(void (*fn)(void *user), void *user);
 
 /* PRAGMA user_version now. */
 int wd_store_version(wd_store_t *s);

@@ -43,8 +43,8 @@ PCAP=$WORK/live.pcap
 
 "$WARD" analyze --no-progress -q --json "$PCAP" > "$WORK/analyze.json" || exit 1
 
-# Probe frames to find out when ward is capturing, and to keep its clock
-# going (it advances, and writes stats, only with packets).
+# Probe frames to find out when ward is capturing (a stats event counting
+# one shows that its capture sees the link).
 python3 - "$WORK/probe.pcap" <<'PY'
 import struct, sys
 # ethertype 0x88b5 (IEEE 802 local experimental): not IP, so ward counts

@@ -1,0 +1,955 @@
+/* engine.c -- the packet path and its worker (see engine.h).
+ * Packet thread, per frame: decode, account to the flow and host tables,
+ * offer the frame to the evidence picker, feed SMB flows to reassembly and
+ * parsing, offer the packet to every detector. Each time traffic time
+ * enters a new second: expire flows, close the host table's second, tick
+ * detectors, then queue a tick for the incidents (and a stats snapshot
+ * when due). Alerts go through one sink that counts them, lets the picker
+ * send the frames before them, and queues a full copy. Nothing here
+ * allocates, writes or sleeps per packet.
+ * Worker thread: reads the queue in order and does everything that does
+ * I/O (incidents, store, evidence files, EVE events, human lines).
+ * The rules of the queue are set where records are queued (put()): see
+ * the comment there. */
+#include "engine/engine.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "decode/decode.h"
+#include "detect/detector.h"
+#include "engine/pick.h"
+#include "engine/queue.h"
+#include "flow/flow.h"
+#include "flow/host.h"
+#include "proto/app.h"
+#include "proto/smb.h"
+
+#define NSEC 1000000000ull
+
+/* ---- records ---- */
+
+enum {
+  REC_ALERT = 1, /* an alert, strings copied in */
+  REC_FRAME,     /* an evidence frame chosen by the picker */
+  REC_TICK,      /* traffic time entered a new second */
+  REC_FLOW,      /* a flow ended (only with flow events) */
+  REC_STATS,     /* a snapshot of every counter */
+  REC_PROGRESS,  /* the progress line's numbers */
+  REC_FINISH     /* end of input: close every incident */
+};
+
+/* Bytes for an alert's strings (detector, signature, category, class,
+ * type, metric names and string values); longer ones are cut (counted in
+ * stats.ward.engine.strings_cut). Detectors' longest lists are ~500. */
+#define ALERT_STRINGS 1536
+
+typedef struct rec_alert {
+  wd_alert_t a;              /* pointers into str */
+  const char *pcap_filename; /* borrowed from the capture, NULL for live */
+  uint64_t pcap_cnt;
+  char str[ALERT_STRINGS];
+} rec_alert_t;
+
+typedef struct rec_frame {
+  wd_evidence_frame_t h;
+  uint8_t data[WD_EVIDENCE_SNAP];
+} rec_frame_t;
+
+typedef struct rec_stats {
+  wd_stats_snapshot_t s; /* s.files: one of the engine's file buffers */
+  int files_buf;         /* which, -1 none */
+} rec_stats_t;
+
+typedef struct rec_progress {
+  uint64_t pkts, alerts, done, total;
+  double elapsed;
+  bool known, final;
+} rec_progress_t;
+
+typedef struct rec {
+  uint32_t kind;
+  union {
+    rec_alert_t alert;
+    rec_frame_t frame;
+    struct {
+      uint64_t sec_ns, now_ns;
+    } tick;
+    struct {
+      wd_flow_t f;
+      wd_flow_end_reason why;
+    } flow;
+    rec_stats_t stats;
+    rec_progress_t progress;
+    struct {
+      uint64_t now_ns;
+    } finish;
+  } u;
+} rec_t;
+
+_Static_assert(sizeof(rec_t) <= 2400, "queue records stay about 2.3 KiB");
+
+/* ---- the engine ---- */
+
+typedef struct det_slot {
+  const wd_detector_ops_t *ops;
+  void *state;
+  uint64_t alerts;
+} det_slot;
+
+#define FILE_BUFS 2 /* stats snapshots in flight with their file lists */
+
+typedef struct worker {
+  pthread_t thread;
+  bool started;
+  /* start-up handshake */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool ready;
+  wd_rc setup_rc;
+  char setup_err[512];
+  /* the worker's own (read by others only after join) */
+  wd_incidents_t *inc;
+  wd_store_t *store; /* inc's, for wd_engine_store */
+  uint64_t now_ns;
+  uint64_t alerts;
+  bool dirty; /* written since the last flush */
+  wd_rc finish_rc;
+  wd_incidents_stats_t inc_stats;
+} worker_t;
+
+struct wd_engine {
+  const wd_config_t *cfg;
+  wd_engine_opts_t opts;
+  wd_capture_t *cap;
+  bool live;
+  bool evidence;  /* frames are picked for incidents */
+  bool to_worker; /* alerts have somewhere to go */
+
+  wd_flow_table_t *flows;
+  wd_host_table_t *hosts;
+  wd_app_t *app;
+  wd_pick_t *pick;
+  wd_memcap_t detect_mc;
+  det_slot det[WD_DETECTORS_MAX];
+  size_t ndet;
+  wd_detect_ctx_t ctx;
+  wd_alert_sink_t sink;
+  size_t cur_det; /* detector being called, for per-detector counts */
+
+  uint64_t first_ns, now_ns, cur_sec, last_stats_sec;
+  bool clock_started;
+  const wd_frame_t *frame; /* frame being processed, for pcap_cnt */
+  wd_stats_decoder_t dec;
+  wd_stats_engine_t eng;
+
+  /* progress */
+  double start, last_progress;
+
+  wd_queue_t *q;
+  size_t nfiles;
+  wd_stats_file_t *files[FILE_BUFS];
+  _Atomic int files_busy[FILE_BUFS];
+
+  worker_t w;
+  bool finished;
+  wd_rc finish_rc;
+  char finish_err[512];
+};
+
+static double mono_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- the queue's rules ----
+ * Alerts are never dropped: they are few (one per attack start, update and
+ * end) and each is waited for when the queue is full. In `watch`
+ * (a live link, where waiting would lose frames in the kernel instead),
+ * evidence frames and flow events are dropped first, once the queue is
+ * 3/4 full, so the last quarter stays for alerts; ticks and stats
+ * snapshots are dropped only when it is full (the next ones carry the
+ * same information, later). In `analyze` nothing is dropped: reading a
+ * file, the packet thread waits (back-pressure). Each drop is counted in
+ * the stats event (ward.engine). */
+static rec_t *put(wd_engine_t *e, uint32_t kind) {
+  wd_queue_policy pol = WD_QUEUE_WAIT;
+  if (e->live && kind != REC_ALERT && kind != REC_FINISH)
+    pol = kind == REC_FRAME || kind == REC_FLOW || kind == REC_PROGRESS
+              ? WD_QUEUE_DROP_HIGH
+              : WD_QUEUE_DROP_FULL;
+  if (!e->live && kind == REC_PROGRESS)
+    pol = WD_QUEUE_DROP_HIGH; /* a progress line is never worth a wait */
+  rec_t *r = wd_queue_reserve(e->q, pol);
+  if (!r) {
+    switch (kind) {
+    case REC_FRAME:
+      e->eng.frames_dropped++;
+      break;
+    case REC_FLOW:
+      e->eng.flows_dropped++;
+      break;
+    case REC_TICK:
+      e->eng.ticks_dropped++;
+      break;
+    case REC_STATS:
+      e->eng.stats_dropped++;
+      break;
+    }
+    return NULL;
+  }
+  r->kind = kind;
+  return r;
+}
+
+/* On a live link everything is urgent (events should show at once); from
+ * a file the worker may take records in batches. */
+static void push(wd_engine_t *e, bool urgent) {
+  wd_queue_commit(e->q, urgent || e->live);
+}
+
+/* ---- alerts (packet thread) ---- */
+
+/* Copies s into the record's string space; NULL stays NULL. */
+static const char *keep(wd_engine_t *e, rec_alert_t *ra, size_t *used,
+                        const char *s) {
+  if (!s)
+    return NULL;
+  size_t n = strlen(s), room = sizeof ra->str - *used;
+  if (room == 0) {
+    e->eng.strings_cut++;
+    return "";
+  }
+  if (n >= room) {
+    n = room - 1;
+    e->eng.strings_cut++;
+  }
+  char *d = ra->str + *used;
+  memcpy(d, s, n);
+  d[n] = 0;
+  *used += n + 1;
+  return d;
+}
+
+static void on_alert(void *user, const wd_alert_t *a) {
+  wd_engine_t *e = user;
+  e->dec.alerts++;
+  if (e->cur_det < e->ndet)
+    e->det[e->cur_det].alerts++;
+  if (!e->to_worker)
+    return;
+  if (e->pick)
+    wd_pick_alert(e->pick, a); /* its frames go first */
+  rec_t *r = put(e, REC_ALERT);
+  if (!r)
+    return; /* only when the worker has gone */
+  rec_alert_t *ra = &r->u.alert;
+  ra->a = *a;
+  size_t used = 0;
+  ra->a.detector = keep(e, ra, &used, a->detector);
+  ra->a.signature = keep(e, ra, &used, a->signature);
+  ra->a.category = keep(e, ra, &used, a->category);
+  ra->a.rsit_class = keep(e, ra, &used, a->rsit_class);
+  ra->a.rsit_type = keep(e, ra, &used, a->rsit_type);
+  if (ra->a.n_metrics > WD_ALERT_METRICS_MAX)
+    ra->a.n_metrics = WD_ALERT_METRICS_MAX;
+  for (unsigned i = 0; i < ra->a.n_metrics; i++) {
+    wd_alert_metric_t *m = &ra->a.metrics[i];
+    m->name = keep(e, ra, &used, m->name);
+    if (m->type == WD_METRIC_STR)
+      m->v.s = keep(e, ra, &used, m->v.s);
+  }
+  ra->pcap_filename = NULL;
+  ra->pcap_cnt = 0;
+  if (e->frame && e->cap && !e->live) {
+    const wd_capture_file_info_t *fi =
+        wd_capture_file(e->cap, e->frame->source);
+    ra->pcap_filename = fi ? fi->path : NULL;
+    ra->pcap_cnt = e->frame->num;
+  }
+  push(e, false);
+}
+
+static void send_frame(void *user, const wd_evidence_frame_t *h,
+                       const uint8_t *data) {
+  wd_engine_t *e = user;
+  rec_t *r = put(e, REC_FRAME);
+  if (!r)
+    return;
+  r->u.frame.h = *h;
+  if (h->caplen)
+    memcpy(r->u.frame.data, data, h->caplen);
+  e->eng.evidence_frames++;
+  push(e, false);
+}
+
+/* ---- flows (packet thread) ---- */
+
+static void on_flow_end(void *user, wd_flow_t *f, wd_flow_end_reason why) {
+  wd_engine_t *e = user;
+  for (size_t i = 0; i < e->ndet; i++)
+    if (e->det[i].state && e->det[i].ops->on_flow_end) {
+      e->cur_det = i;
+      e->det[i].ops->on_flow_end(e->det[i].state, &e->ctx, f);
+    }
+  e->cur_det = e->ndet;
+  if (e->app)
+    wd_app_flow_end(e->app, f);
+  if (e->pick)
+    wd_pick_flow_end(e->pick, f->id);
+  if (e->opts.eve && e->opts.flow_events) {
+    rec_t *r = put(e, REC_FLOW);
+    if (r) {
+      r->u.flow.f = *f;
+      r->u.flow.why = why;
+      push(e, false);
+    }
+  }
+}
+
+static void on_smb(void *user, const struct wd_smb_msg *m, const wd_flow_t *f,
+                   int dir) {
+  wd_engine_t *e = user;
+  e->dec.smb_msgs++;
+  for (size_t i = 0; i < e->ndet; i++)
+    if (e->det[i].state && e->det[i].ops->on_smb) {
+      e->cur_det = i;
+      e->det[i].ops->on_smb(e->det[i].state, &e->ctx, m, f, dir);
+    }
+  e->cur_det = e->ndet;
+}
+
+/* ---- stats (packet thread: a copy of the counters) ---- */
+
+static int take_files_buf(wd_engine_t *e) {
+  for (int i = 0; i < FILE_BUFS; i++)
+    if (!atomic_load_explicit(&e->files_busy[i], memory_order_acquire))
+      return i;
+  return -1;
+}
+
+static void snapshot(wd_engine_t *e, bool final) {
+  if (!e->opts.eve)
+    return;
+  int fb = -1;
+  if (e->nfiles) {
+    fb = take_files_buf(e);
+    if (fb < 0 && (!e->live || final)) {
+      /* both lists are still being written: once the worker has caught
+       * up, both are free */
+      wd_queue_drain(e->q);
+      fb = take_files_buf(e);
+    }
+    if (fb < 0) {
+      e->eng.stats_dropped++;
+      return;
+    }
+  }
+  rec_t *r = put(e, REC_STATS);
+  if (!r)
+    return;
+  wd_stats_snapshot_t *s = &r->u.stats.s;
+  memset(s, 0, sizeof *s);
+  r->u.stats.files_buf = fb;
+  s->ts_ns = e->clock_started ? e->now_ns
+                              : (uint64_t)time(NULL) * NSEC; /* nothing yet */
+  s->uptime_s = e->clock_started ? (e->now_ns - e->first_ns) / NSEC : 0;
+  s->span_s = e->clock_started ? (double)(e->now_ns - e->first_ns) / 1e9 : 0.0;
+  if (e->live && e->cap && wd_capture_live_stats(e->cap, &s->live) == WD_OK)
+    s->has_live = true;
+  s->dec = e->dec;
+  wd_flow_table_stats(e->flows, &s->flow);
+  wd_host_table_stats(e->hosts, &s->host, &s->host_mc);
+  s->detect_mc = e->detect_mc;
+  if (e->app) {
+    s->has_app = true;
+    wd_app_stats(e->app, &s->app);
+  }
+  s->ndet = e->ndet;
+  for (size_t i = 0; i < e->ndet; i++) {
+    s->det[i].name = e->det[i].ops->name;
+    s->det[i].alerts = e->det[i].alerts;
+  }
+  wd_queue_stats_t qs;
+  wd_queue_stats(e->q, &qs);
+  e->eng.queue_size = qs.capacity;
+  e->eng.queue_high_water = qs.high_water;
+  e->eng.waits = qs.waits;
+  s->engine = e->eng;
+  if (fb >= 0) {
+    atomic_store_explicit(&e->files_busy[fb], 1, memory_order_relaxed);
+    wd_stats_file_t *fl = e->files[fb];
+    for (size_t i = 0; i < e->nfiles; i++) {
+      const wd_capture_file_info_t *fi = wd_capture_file(e->cap, i);
+      fl[i].path = fi->path;
+      fl[i].frames = fi->frames;
+      fl[i].error_frame = fi->error_frame;
+      snprintf(fl[i].error, sizeof fl[i].error, "%s", fi->error);
+    }
+    s->files = fl;
+    s->nfiles = e->nfiles;
+  }
+  push(e, true);
+}
+
+/* ---- time (packet thread) ---- */
+
+static void tick(wd_engine_t *e, uint64_t sec) {
+  uint64_t now = sec * NSEC;
+  wd_flow_table_expire(e->flows, now);
+  wd_host_table_tick(e->hosts, now);
+  for (size_t i = 0; i < e->ndet; i++)
+    if (e->det[i].state && e->det[i].ops->on_tick) {
+      e->cur_det = i;
+      e->det[i].ops->on_tick(e->det[i].state, &e->ctx, now);
+    }
+  e->cur_det = e->ndet;
+  /* After the detectors: the ENDs they report now (after a jump of traffic
+   * time, for attacks long quiet) still reach the incidents they belong
+   * to; then those quiet for incidents.quiet_window close, before the
+   * packet that moved the clock is looked at. */
+  if (e->opts.db_path) {
+    rec_t *r = put(e, REC_TICK);
+    if (r) {
+      r->u.tick.sec_ns = now;
+      r->u.tick.now_ns = e->now_ns;
+      push(e, false);
+    }
+  }
+  if (e->opts.stats_interval_s &&
+      sec >= e->last_stats_sec + e->opts.stats_interval_s) {
+    e->last_stats_sec = sec;
+    snapshot(e, false);
+  }
+}
+
+static void advance_time(wd_engine_t *e, uint64_t ts_ns) {
+  if (!e->clock_started) {
+    e->clock_started = true;
+    e->first_ns = ts_ns;
+    e->now_ns = ts_ns;
+    e->cur_sec = ts_ns / NSEC;
+    e->last_stats_sec = e->cur_sec;
+    return;
+  }
+  if (ts_ns <= e->now_ns)
+    return; /* out-of-order frame: time never goes back */
+  e->now_ns = ts_ns;
+  uint64_t sec = ts_ns / NSEC;
+  if (sec > e->cur_sec) {
+    e->cur_sec = sec;
+    tick(e, sec);
+  }
+}
+
+/* ---- per frame (packet thread) ---- */
+
+static void progress(wd_engine_t *e, bool final);
+
+void wd_engine_feed(wd_engine_t *e, const wd_frame_t *fr) {
+  if (e->finished)
+    return;
+  wd_packet_t p;
+  p.ts_ns = fr->ts_ns;
+  p.num = fr->num;
+  p.source = fr->source;
+  e->frame = fr;
+  advance_time(e, fr->ts_ns);
+  wd_stats_decoder_t *c = &e->dec;
+  c->pkts++;
+  c->bytes += fr->caplen;
+  if (fr->caplen > c->max_pkt)
+    c->max_pkt = fr->caplen;
+  c->by_link[wd_stats_link_index(fr->linktype)]++;
+  wd_rc rc = wd_decode(&p, fr->linktype, fr->data, fr->caplen, fr->wirelen);
+  if (p.err != WD_DECODE_ERR_NONE) {
+    c->errors[p.err]++;
+    c->decode_errors++;
+  }
+  if (p.vlan_depth == 1)
+    c->vlan++;
+  else if (p.vlan_depth > 1)
+    c->qinq++;
+  if (p.ip_version == 0) {
+    if (rc == WD_OK)
+      c->non_ip++;
+    goto done;
+  }
+  if (p.ip_version == 4)
+    c->ipv4++;
+  else
+    c->ipv6++;
+  if (p.fragment)
+    c->frags++;
+  switch (p.l4_proto) {
+  case WD_PROTO_TCP:
+    c->tcp++;
+    break;
+  case WD_PROTO_UDP:
+    c->udp++;
+    break;
+  case WD_PROTO_ICMP:
+    c->icmp4++;
+    break;
+  case WD_PROTO_ICMPV6:
+    c->icmp6++;
+    break;
+  }
+  int dir = WD_DIR_TO_SERVER;
+  wd_flow_t *f = wd_flow_table_update(e->flows, &p, &dir);
+  bool created = f && (f->pkt_events & WD_FLOW_EV_CREATED);
+  bool established = f && (f->pkt_events & WD_FLOW_EV_ESTABLISHED);
+  wd_host_table_update(e->hosts, &p, f, dir, created, established);
+  if (e->pick)
+    wd_pick_packet(e->pick, &p, f);
+  if (f && e->app && p.l4_proto == WD_PROTO_TCP && p.has_l4)
+    wd_app_packet(e->app, &p, f, dir, on_smb, e);
+  for (size_t i = 0; i < e->ndet; i++)
+    if (e->det[i].state && e->det[i].ops->on_packet) {
+      e->cur_det = i;
+      e->det[i].ops->on_packet(e->det[i].state, &e->ctx, &p, f, dir);
+    }
+  e->cur_det = e->ndet;
+done:
+  e->frame = NULL;
+  if (e->opts.progress && (c->pkts & 0xffff) == 0)
+    progress(e, false);
+}
+
+static uint64_t wall_ns(wd_engine_t *e) {
+  if (e->opts.wall_clock)
+    return e->opts.wall_clock(e->opts.clock_user);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
+}
+
+void wd_engine_idle(wd_engine_t *e) {
+  if (e->finished)
+    return;
+  /* Live and quiet: traffic time follows the wall clock, from the start
+   * (before any packet too), so that attacks end, incidents close and
+   * stats keep coming on a quiet link. */
+  advance_time(e, wall_ns(e));
+}
+
+/* ---- progress (numbers on the packet thread, the line on the worker) ---- */
+
+static void progress(wd_engine_t *e, bool final) {
+  double now = mono_now();
+  /* The first check always prints: a long run shows its pace soon. */
+  if (!final && now - e->last_progress <= 0.5 && e->dec.pkts != 0x10000)
+    return;
+  e->last_progress = now;
+  rec_t *r = put(e, REC_PROGRESS);
+  if (!r)
+    return;
+  rec_progress_t *p = &r->u.progress;
+  p->pkts = e->dec.pkts;
+  p->alerts = e->dec.alerts;
+  p->known = e->cap && wd_capture_progress(e->cap, &p->done, &p->total);
+  p->elapsed = now - e->start;
+  p->final = final;
+  push(e, final);
+}
+
+/* ---- the worker ---- */
+
+static void human_alert(FILE *h, const wd_alert_t *a,
+                        const wd_facility_t *fac) {
+  char ts[40], s[WD_ADDR_STRLEN], d[WD_ADDR_STRLEN];
+  wd_eve_timestamp(a->ts_ns, ts);
+  fprintf(h, "%.19sZ  %-18s %-6s %s -> %s", ts, a->detector,
+          wd_alert_state_name(a->state),
+          a->has_src ? wd_addr_str(&a->src, s) : "(many/spoofed)",
+          wd_addr_str(&a->dst, d));
+  if (a->has_ports)
+    fprintf(h, ":%u", a->dport);
+  fprintf(h, "  %s", a->signature);
+  if (fac)
+    fprintf(h, " [%s, %s]", fac->name, wd_facility_sector(fac));
+  for (unsigned i = 0; i < a->n_metrics; i++) {
+    const wd_alert_metric_t *m = &a->metrics[i];
+    switch (m->type) {
+    case WD_METRIC_U64:
+      fprintf(h, " %s=%" PRIu64, m->name, m->v.u);
+      break;
+    case WD_METRIC_F64:
+      fprintf(h, " %s=%.3g", m->name, m->v.d);
+      break;
+    case WD_METRIC_STR:
+      fprintf(h, " %s=%s", m->name, m->v.s ? m->v.s : "");
+      break;
+    case WD_METRIC_BOOL:
+      fprintf(h, " %s=%s", m->name, m->v.b ? "true" : "false");
+      break;
+    }
+  }
+  fputc('\n', h);
+}
+
+static void on_incident(void *user, const wd_incident_t *inc,
+                        const char *what) {
+  wd_engine_t *e = user;
+  if (!e->opts.eve)
+    return;
+  json_t *w = json_object();
+  json_object_set_new(w, "change", json_string(what));
+  json_object_set_new(w, "incident", wd_incident_json(inc));
+  json_t *o = json_object();
+  json_object_set_new(o, "ward", w);
+  wd_eve_event(e->opts.eve, "incident", e->w.now_ns, o);
+  e->w.dirty = true;
+}
+
+static void worker_alert(wd_engine_t *e, const rec_alert_t *ra) {
+  const wd_alert_t *a = &ra->a;
+  e->w.alerts++;
+  if (e->w.inc)
+    wd_incidents_alert(e->w.inc, a);
+  const wd_facility_t *fac = wd_config_facility_of(e->cfg, &a->dst);
+  if (!fac && a->has_src)
+    fac = wd_config_facility_of(e->cfg, &a->src);
+  if (e->opts.eve) {
+    wd_eve_origin_t origin = {ra->pcap_filename, ra->pcap_cnt};
+    wd_eve_alert(e->opts.eve, a, fac, &origin);
+  }
+  if (e->opts.human)
+    human_alert(e->opts.human, a, fac);
+  e->w.dirty = true;
+}
+
+static void worker_progress(const rec_progress_t *p) {
+  char tail[96] = "";
+  if (p->known) {
+    double share = p->total ? (double)p->done / (double)p->total : 1.0;
+    if (share > 1.0)
+      share = 1.0;
+    if (p->final || share >= 1.0)
+      snprintf(tail, sizeof tail, ", 100%% read");
+    else if (share > 0)
+      snprintf(tail, sizeof tail, ", %.0f%% read, about %.0f s left",
+               share * 100.0, p->elapsed * (1.0 - share) / share + 0.5);
+  }
+  fprintf(stderr,
+          "\rward: %" PRIu64 " packets, %" PRIu64 " alerts, %.1f s%s  %s",
+          p->pkts, p->alerts, p->elapsed, tail, p->final ? "\n" : "");
+  fflush(stderr);
+}
+
+static void worker_record(wd_engine_t *e, rec_t *r) {
+  switch (r->kind) {
+  case REC_ALERT:
+    worker_alert(e, &r->u.alert);
+    break;
+  case REC_FRAME:
+    wd_incidents_frame(e->w.inc, &r->u.frame.h, r->u.frame.data);
+    break;
+  case REC_TICK:
+    e->w.now_ns = r->u.tick.now_ns;
+    wd_incidents_tick(e->w.inc, r->u.tick.sec_ns);
+    break;
+  case REC_FLOW:
+    wd_eve_flow(e->opts.eve, &r->u.flow.f, r->u.flow.why);
+    e->w.dirty = true;
+    break;
+  case REC_STATS:
+    wd_stats_write(e->opts.eve, &r->u.stats.s);
+    if (r->u.stats.files_buf >= 0)
+      atomic_store_explicit(&e->files_busy[r->u.stats.files_buf], 0,
+                            memory_order_release);
+    e->w.dirty = false; /* the stats event flushes */
+    break;
+  case REC_PROGRESS:
+    worker_progress(&r->u.progress);
+    break;
+  case REC_FINISH:
+    e->w.now_ns = r->u.finish.now_ns;
+    if (e->w.inc)
+      e->w.finish_rc = wd_incidents_finish(e->w.inc);
+    break;
+  }
+}
+
+/* Between batches: outputs reopened on SIGHUP; on a live link, what was
+ * written is flushed before the worker sleeps. */
+static void worker_idle(wd_engine_t *e) {
+  if (e->opts.reopen && *e->opts.reopen) {
+    *e->opts.reopen = 0;
+    if (e->opts.eve)
+      wd_eve_reopen(e->opts.eve);
+  }
+  if (e->live && e->w.dirty) {
+    if (e->opts.eve)
+      wd_eve_flush(e->opts.eve);
+    if (e->opts.human)
+      fflush(e->opts.human);
+    e->w.dirty = false;
+  }
+}
+
+static void *worker_main(void *arg) {
+  wd_engine_t *e = arg;
+  worker_t *w = &e->w;
+  wd_rc rc = WD_OK;
+  if (e->opts.db_path)
+    rc = wd_incidents_new(e->cfg, e->opts.db_path, on_incident, e, &w->inc,
+                          w->setup_err, sizeof w->setup_err);
+  if (w->inc)
+    w->store = wd_incidents_store(w->inc);
+  pthread_mutex_lock(&w->mu);
+  w->setup_rc = rc;
+  w->ready = true;
+  pthread_cond_signal(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+  if (rc != WD_OK) {
+    wd_queue_abandon(e->q);
+    return NULL;
+  }
+  int timeout = e->live ? 100 : 250;
+  unsigned n = 0;
+  for (;;) {
+    wd_rc qrc;
+    rec_t *r = wd_queue_peek(e->q, 0, &qrc);
+    if (!r && qrc == WD_AGAIN) {
+      worker_idle(e);
+      r = wd_queue_peek(e->q, timeout, &qrc);
+    }
+    if (!r) {
+      if (qrc == WD_END)
+        break;
+      continue;
+    }
+    worker_record(e, r);
+    wd_queue_release(e->q);
+    if ((++n & 255) == 0 && e->opts.reopen && *e->opts.reopen)
+      worker_idle(e);
+  }
+  worker_idle(e);
+  if (w->inc) {
+    wd_incidents_stats(w->inc, &w->inc_stats);
+    wd_incidents_free(w->inc); /* the store closes on its own thread */
+    w->inc = NULL;
+    w->store = NULL;
+  }
+  return NULL;
+}
+
+/* ---- life cycle ---- */
+
+wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
+                    const wd_engine_opts_t *opts, wd_engine_t **out, char *err,
+                    size_t errlen) {
+  *out = NULL;
+  if (err && errlen)
+    err[0] = 0;
+  wd_engine_t *e = aligned_alloc(64, (sizeof *e + 63) / 64 * 64);
+  wd_rc rc = WD_ERR_NOMEM;
+  if (!e) {
+    snprintf(err, errlen, "out of memory");
+    return rc;
+  }
+  memset(e, 0, sizeof *e);
+  e->cfg = cfg;
+  e->opts = *opts;
+  e->cap = cap;
+  e->live = cap ? wd_capture_is_live(cap) : opts->live;
+  e->to_worker = opts->eve || opts->human || opts->db_path;
+  e->evidence = opts->db_path && cfg->evidence.dir &&
+                (cfg->evidence.packets_per_flow || cfg->evidence.flood_sample);
+  e->sink.emit = on_alert;
+  e->sink.user = e;
+  e->start = e->last_progress = mono_now();
+  for (int i = 0; i < FILE_BUFS; i++)
+    atomic_init(&e->files_busy[i], 0);
+  pthread_mutex_init(&e->w.mu, NULL);
+  pthread_cond_init(&e->w.cv, NULL);
+  uint32_t qn = opts->queue_records ? opts->queue_records : cfg->engine.queue;
+  if ((rc = wd_queue_new(sizeof(rec_t), qn ? qn : 1024, &e->q)) != WD_OK ||
+      (rc = wd_flow_table_new(cfg, on_flow_end, e, &e->flows)) != WD_OK ||
+      (rc = wd_host_table_new(cfg, &e->hosts)) != WD_OK ||
+      (rc = wd_app_new(cfg, &e->app)) != WD_OK ||
+      (e->evidence && (rc = wd_pick_new(cfg->evidence.packets_per_flow,
+                                        cfg->evidence.flood_sample, send_frame,
+                                        e, &e->pick)) != WD_OK)) {
+    snprintf(err, errlen, "cannot set up tables: %s", wd_rc_str(rc));
+    goto fail;
+  }
+  e->nfiles = cap ? wd_capture_nfiles(cap) : 0;
+  for (int i = 0; i < FILE_BUFS && e->nfiles; i++)
+    if (!(e->files[i] = calloc(e->nfiles, sizeof *e->files[i]))) {
+      rc = WD_ERR_NOMEM;
+      snprintf(err, errlen, "out of memory");
+      goto fail;
+    }
+  e->ctx.cfg = cfg;
+  e->ctx.hosts = e->hosts;
+  e->ctx.sink = &e->sink;
+  wd_memcap_init(&e->detect_mc, "detect", cfg->detect.memcap);
+  const wd_detector_ops_t *ops[WD_DETECTORS_MAX];
+  size_t n = wd_detectors_list(ops, WD_DETECTORS_MAX);
+  for (size_t i = 0; i < n; i++) {
+    void *st = NULL;
+    if ((rc = ops[i]->create(cfg, &e->detect_mc, &st)) != WD_OK) {
+      snprintf(err, errlen, "cannot set up detector %s: %s", ops[i]->name,
+               wd_rc_str(rc));
+      goto fail;
+    }
+    e->det[e->ndet].ops = ops[i];
+    e->det[e->ndet].state = st;
+    e->ndet++;
+  }
+  e->cur_det = e->ndet;
+
+  /* The worker opens the store itself: the connection belongs to it. It
+   * blocks the process's signals (SIGINT, SIGHUP, ...), so that they reach
+   * the packet thread, which acts on them, and never interrupt a write. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int tr = pthread_create(&e->w.thread, NULL, worker_main, e);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (tr != 0) {
+    rc = WD_ERR_NOMEM;
+    snprintf(err, errlen, "cannot start the worker thread");
+    goto fail;
+  }
+  e->w.started = true;
+  pthread_mutex_lock(&e->w.mu);
+  while (!e->w.ready)
+    pthread_cond_wait(&e->w.cv, &e->w.mu);
+  rc = e->w.setup_rc;
+  pthread_mutex_unlock(&e->w.mu);
+  if (rc != WD_OK) {
+    snprintf(err, errlen, "%s",
+             e->w.setup_err[0] ? e->w.setup_err : wd_rc_str(rc));
+    goto fail;
+  }
+  *out = e;
+  return WD_OK;
+fail:
+  e->finished = true; /* nothing to finish */
+  wd_engine_free(e);
+  return rc;
+}
+
+wd_rc wd_engine_run(wd_engine_t *e, char *err, size_t errlen) {
+  if (!e->cap)
+    return WD_ERR_INVAL;
+  wd_frame_t fr;
+  for (;;) {
+    if (e->opts.stop && *e->opts.stop) {
+      wd_capture_stop(e->cap);
+      break;
+    }
+    wd_rc rc = wd_capture_next(e->cap, &fr);
+    if (rc == WD_END)
+      break;
+    if (rc == WD_AGAIN) {
+      wd_engine_idle(e);
+      continue;
+    }
+    wd_engine_feed(e, &fr);
+  }
+  return wd_engine_finish(e, err, errlen);
+}
+
+wd_rc wd_engine_finish(wd_engine_t *e, char *err, size_t errlen) {
+  if (e->finished) {
+    if (err && errlen)
+      snprintf(err, errlen, "%s", e->finish_err);
+    return e->finish_rc;
+  }
+  /* End of input: close open attacks, then flows. */
+  for (size_t i = 0; i < e->ndet; i++)
+    if (e->det[i].state && e->det[i].ops->on_finish) {
+      e->cur_det = i;
+      e->det[i].ops->on_finish(e->det[i].state, &e->ctx, e->now_ns);
+    }
+  e->cur_det = e->ndet;
+  wd_flow_table_flush(e->flows);
+  if (e->opts.db_path) {
+    rec_t *r = put(e, REC_FINISH);
+    if (r) {
+      r->u.finish.now_ns = e->now_ns;
+      push(e, true);
+    }
+  }
+  snapshot(e, true);
+  if (e->opts.progress)
+    progress(e, true);
+  e->finished = true;
+  wd_queue_close(e->q);
+  pthread_join(e->w.thread, NULL);
+  e->w.started = false;
+  e->finish_rc = e->w.finish_rc;
+  if (e->finish_rc != WD_OK)
+    snprintf(e->finish_err, sizeof e->finish_err, "storing incidents in %s: %s",
+             e->opts.db_path, wd_rc_str(e->finish_rc));
+  if (err && errlen)
+    snprintf(err, errlen, "%s", e->finish_err);
+  return e->finish_rc;
+}
+
+void wd_engine_result(const wd_engine_t *e, wd_engine_result_t *res) {
+  memset(res, 0, sizeof *res);
+  res->packets = e->dec.pkts;
+  res->bytes = e->dec.bytes;
+  res->alerts = e->dec.alerts;
+  res->decode_errors = e->dec.decode_errors;
+  for (size_t i = 0; e->cap && i < wd_capture_nfiles(e->cap); i++) {
+    const wd_capture_file_info_t *fi = wd_capture_file(e->cap, i);
+    if (wd_capture_file_unread(fi))
+      res->files_failed++;
+    else if (fi->error[0])
+      res->files_partial++;
+  }
+  res->engine = e->eng;
+  wd_queue_stats_t qs;
+  wd_queue_stats(e->q, &qs);
+  res->engine.queue_size = qs.capacity;
+  res->engine.queue_high_water = qs.high_water;
+  res->engine.waits = qs.waits;
+  if (e->finished && !e->w.started) {
+    res->alerts_written = e->w.alerts;
+    res->has_incidents = e->opts.db_path != NULL;
+    res->incidents = e->w.inc_stats;
+  }
+}
+
+wd_store_t *wd_engine_store(wd_engine_t *e) { return e->w.store; }
+
+void wd_engine_free(wd_engine_t *e) {
+  if (!e)
+    return;
+  if (!e->finished)
+    wd_engine_finish(e, NULL, 0);
+  if (e->w.started) { /* set-up failed after the worker started */
+    wd_queue_close(e->q);
+    pthread_join(e->w.thread, NULL);
+  }
+  for (size_t i = 0; i < e->ndet; i++)
+    if (e->det[i].state)
+      e->det[i].ops->destroy(e->det[i].state);
+  wd_pick_free(e->pick);
+  if (e->app)
+    wd_app_free(e->app);
+  if (e->hosts)
+    wd_host_table_free(e->hosts);
+  if (e->flows)
+    wd_flow_table_free(e->flows);
+  for (int i = 0; i < FILE_BUFS; i++)
+    free(e->files[i]);
+  wd_queue_free(e->q);
+  pthread_cond_destroy(&e->w.cv);
+  pthread_mutex_destroy(&e->w.mu);
+  free(e);
+}

@@ -1,0 +1,688 @@
+/* engine_test.c -- the engine driven on generated captures (trafficgen):
+ *  - it reports the same alerts, in the same order, as the packet path run
+ *    directly on one thread (decode, flows, hosts, SMB, detectors, ticks:
+ *    the loop ward ran before the worker existed, rebuilt here);
+ *  - with a database, the packet thread is never the store's owner, every
+ *    alert reaches the store even when each commit is slowed, and the
+ *    evidence is written;
+ *  - on a live link (watch rules) with a tiny queue and a stalled worker,
+ *    evidence frames are dropped and counted, alerts never;
+ *  - on a quiet live link traffic time follows the wall clock (a fake
+ *    clock here): stats keep coming before any packet, an attack ends and
+ *    its incident closes with no packet after it.
+ * The captures are generated in a scratch folder by the trafficgen binary
+ * (WARD_TRAFFICGEN, set by the build). */
+#include <jansson.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "capture/capture.h"
+#include "decode/decode.h"
+#include "detect/detector.h"
+#include "engine/engine.h"
+#include "flow/flow.h"
+#include "flow/host.h"
+#include "proto/app.h"
+#include "store/store.h"
+
+#define NSEC 1000000000ull
+
+static char dir[256];
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...) {
+  char cmd[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  if (system(cmd) != 0)
+    fail_msg("command failed: %s", cmd);
+}
+
+static void gen(const char *name, const char *args) {
+  sh("%s %s -o %s/%s >/dev/null 2>&1", WARD_TRAFFICGEN, args, dir, name);
+}
+
+static int setup(void **st) {
+  (void)st;
+  snprintf(dir, sizeof dir, "/tmp/ward-engine-test-XXXXXX");
+  if (!mkdtemp(dir))
+    return -1;
+  /* a call into the store from any thread but its owner aborts */
+  setenv("WARD_STORE_THREAD_CHECK", "abort", 1);
+  gen("attacks.pcap",
+      "--seed 5 --profile benign --duration 30 --hosts 60 "
+      "--attack scan-vertical:at=2 --attack ms17-010:at=6,implant=1 "
+      "--attack smb-worm:at=10,count=20 --attack syn-flood:at=16,duration=3 "
+      "--attack amplification:at=21,proto=ntp,duration=2");
+  gen("flood.pcap", "--seed 7 --profile benign --duration 12 --hosts 20 "
+                    "--rate 200 --attack syn-flood:at=2,duration=6,rate=3000");
+  return 0;
+}
+
+static int teardown(void **st) {
+  (void)st;
+  sh("rm -rf %s", dir);
+  return 0;
+}
+
+/* ---- alerts as text, for comparison ---- */
+
+typedef struct alist {
+  char **v;
+  size_t n, cap;
+} alist;
+
+static void alist_add(alist *l, const char *s) {
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 64;
+    l->v = realloc(l->v, l->cap * sizeof *l->v);
+  }
+  l->v[l->n++] = strdup(s);
+}
+
+static void alist_free(alist *l) {
+  for (size_t i = 0; i < l->n; i++)
+    free(l->v[i]);
+  free(l->v);
+  memset(l, 0, sizeof *l);
+}
+
+static void alert_text(char *out, size_t n, const char *det, const char *state,
+                       const char *src, const char *dst, uint64_t ts_us,
+                       const char *sig) {
+  snprintf(out, n, "%s %s %s>%s @%llu %s", det, state, src, dst,
+           (unsigned long long)ts_us, sig);
+}
+
+/* ---- the reference: the packet path on one thread ---- */
+
+typedef struct ref {
+  const wd_config_t *cfg;
+  wd_flow_table_t *flows;
+  wd_host_table_t *hosts;
+  wd_app_t *app;
+  const wd_detector_ops_t *ops[WD_DETECTORS_MAX];
+  void *state[WD_DETECTORS_MAX];
+  size_t n;
+  wd_memcap_t mc;
+  wd_detect_ctx_t ctx;
+  wd_alert_sink_t sink;
+  alist alerts;
+  uint64_t now, sec;
+  bool started;
+} ref;
+
+static void ref_alert(void *user, const wd_alert_t *a) {
+  ref *r = user;
+  char s[WD_ADDR_STRLEN] = "", d[WD_ADDR_STRLEN], line[1024];
+  if (a->has_src)
+    wd_addr_str(&a->src, s);
+  wd_addr_str(&a->dst, d);
+  alert_text(line, sizeof line, a->detector, wd_alert_state_name(a->state), s,
+             d, a->ts_ns / 1000, a->signature);
+  alist_add(&r->alerts, line);
+}
+
+static void ref_flow_end(void *user, wd_flow_t *f, wd_flow_end_reason why) {
+  (void)why;
+  ref *r = user;
+  for (size_t i = 0; i < r->n; i++)
+    if (r->ops[i]->on_flow_end)
+      r->ops[i]->on_flow_end(r->state[i], &r->ctx, f);
+  wd_app_flow_end(r->app, f);
+}
+
+static void ref_smb(void *user, const struct wd_smb_msg *m, const wd_flow_t *f,
+                    int dir_) {
+  ref *r = user;
+  for (size_t i = 0; i < r->n; i++)
+    if (r->ops[i]->on_smb)
+      r->ops[i]->on_smb(r->state[i], &r->ctx, m, f, dir_);
+}
+
+static void ref_run(const wd_config_t *cfg, const char *path, alist *out) {
+  ref *r = calloc(1, sizeof *r);
+  r->cfg = cfg;
+  r->sink.emit = ref_alert;
+  r->sink.user = r;
+  assert_int_equal(wd_flow_table_new(cfg, ref_flow_end, r, &r->flows), WD_OK);
+  assert_int_equal(wd_host_table_new(cfg, &r->hosts), WD_OK);
+  assert_int_equal(wd_app_new(cfg, &r->app), WD_OK);
+  r->ctx.cfg = cfg;
+  r->ctx.hosts = r->hosts;
+  r->ctx.sink = &r->sink;
+  wd_memcap_init(&r->mc, "detect", cfg->detect.memcap);
+  r->n = wd_detectors_list(r->ops, WD_DETECTORS_MAX);
+  for (size_t i = 0; i < r->n; i++)
+    assert_int_equal(r->ops[i]->create(cfg, &r->mc, &r->state[i]), WD_OK);
+  const char *paths[] = {path};
+  wd_capture_t *cap;
+  assert_int_equal(wd_capture_open_files(paths, 1, NULL, &cap), WD_OK);
+  wd_frame_t fr;
+  while (wd_capture_next(cap, &fr) == WD_OK) {
+    if (!r->started) {
+      r->started = true;
+      r->now = fr.ts_ns;
+      r->sec = fr.ts_ns / NSEC;
+    } else if (fr.ts_ns > r->now) {
+      r->now = fr.ts_ns;
+      if (fr.ts_ns / NSEC > r->sec) {
+        r->sec = fr.ts_ns / NSEC;
+        uint64_t now = r->sec * NSEC;
+        wd_flow_table_expire(r->flows, now);
+        wd_host_table_tick(r->hosts, now);
+        for (size_t i = 0; i < r->n; i++)
+          if (r->ops[i]->on_tick)
+            r->ops[i]->on_tick(r->state[i], &r->ctx, now);
+      }
+    }
+    wd_packet_t p;
+    p.ts_ns = fr.ts_ns;
+    p.num = fr.num;
+    p.source = fr.source;
+    wd_decode(&p, fr.linktype, fr.data, fr.caplen, fr.wirelen);
+    if (p.ip_version == 0)
+      continue;
+    int d = WD_DIR_TO_SERVER;
+    wd_flow_t *f = wd_flow_table_update(r->flows, &p, &d);
+    wd_host_table_update(r->hosts, &p, f, d,
+                         f && (f->pkt_events & WD_FLOW_EV_CREATED),
+                         f && (f->pkt_events & WD_FLOW_EV_ESTABLISHED));
+    if (f && p.l4_proto == WD_PROTO_TCP && p.has_l4)
+      wd_app_packet(r->app, &p, f, d, ref_smb, r);
+    for (size_t i = 0; i < r->n; i++)
+      if (r->ops[i]->on_packet)
+        r->ops[i]->on_packet(r->state[i], &r->ctx, &p, f, d);
+  }
+  for (size_t i = 0; i < r->n; i++)
+    if (r->ops[i]->on_finish)
+      r->ops[i]->on_finish(r->state[i], &r->ctx, r->now);
+  wd_flow_table_flush(r->flows);
+  wd_capture_close(cap);
+  for (size_t i = 0; i < r->n; i++)
+    r->ops[i]->destroy(r->state[i]);
+  wd_app_free(r->app);
+  wd_host_table_free(r->hosts);
+  wd_flow_table_free(r->flows);
+  *out = r->alerts;
+  free(r);
+}
+
+/* ---- reading the engine's EVE output ---- */
+
+static uint64_t parse_ts_us(const char *ts) {
+  struct tm tm = {0};
+  unsigned us = 0;
+  if (sscanf(ts, "%d-%d-%dT%d:%d:%d.%u", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+             &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &us) != 7)
+    return 0;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return (uint64_t)timegm(&tm) * 1000000ull + us;
+}
+
+typedef struct eve_summary {
+  alist alerts;
+  size_t stats, incident_open, incident_close, flows;
+  uint64_t first_close_us; /* time of the first incident close event */
+  json_t *last_stats;      /* ward object of the last stats event */
+} eve_summary;
+
+static void eve_read(const char *path, eve_summary *s) {
+  memset(s, 0, sizeof *s);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  char *line = NULL;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0) {
+    json_error_t je;
+    json_t *o = json_loads(line, 0, &je);
+    if (!o)
+      fail_msg("%s: not JSON: %s", path, je.text);
+    const char *type = json_string_value(json_object_get(o, "event_type"));
+    json_t *w = json_object_get(o, "ward");
+    if (strcmp(type, "alert") == 0) {
+      const char *src = json_string_value(json_object_get(o, "src_ip"));
+      char text[1024];
+      alert_text(
+          text, sizeof text, json_string_value(json_object_get(w, "detector")),
+          json_string_value(json_object_get(w, "state")), src ? src : "",
+          json_string_value(json_object_get(o, "dest_ip")),
+          parse_ts_us(json_string_value(json_object_get(o, "timestamp"))),
+          json_string_value(
+              json_object_get(json_object_get(o, "alert"), "signature")));
+      alist_add(&s->alerts, text);
+    } else if (strcmp(type, "stats") == 0) {
+      s->stats++;
+      json_decref(s->last_stats);
+      s->last_stats = json_incref(w);
+    } else if (strcmp(type, "incident") == 0) {
+      const char *ch = json_string_value(json_object_get(w, "change"));
+      if (strcmp(ch, "open") == 0)
+        s->incident_open++;
+      else if (strcmp(ch, "close") == 0) {
+        if (!s->incident_close++)
+          s->first_close_us =
+              parse_ts_us(json_string_value(json_object_get(o, "timestamp")));
+      }
+    } else if (strcmp(type, "flow") == 0)
+      s->flows++;
+    json_decref(o);
+  }
+  free(line);
+  fclose(f);
+}
+
+static void eve_free(eve_summary *s) {
+  alist_free(&s->alerts);
+  json_decref(s->last_stats);
+}
+
+static uint64_t engine_counter(const eve_summary *s, const char *name) {
+  json_t *e = json_object_get(s->last_stats, "engine");
+  assert_non_null(e);
+  return (uint64_t)json_integer_value(json_object_get(e, name));
+}
+
+static int64_t sql_int(const char *db, const char *sql) {
+  sqlite3 *h;
+  sqlite3_stmt *st;
+  int64_t v = -1;
+  assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+  if (sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return v;
+}
+
+/* ---- running the engine ---- */
+
+typedef struct run_opts {
+  const char *capture;
+  const char *db; /* NULL: none */
+  bool live;      /* watch rules (frames fed, no capture object) */
+  uint32_t queue; /* 0: default */
+  uint32_t flood_sample;
+  bool check_owner; /* assert the packet thread does not own the store */
+  /* called after every fed frame (live runs) */
+  void (*after_frame)(wd_engine_t *e, void *user);
+  void *user;
+} run_opts;
+
+static wd_engine_result_t run_engine(const run_opts *ro, const char *eve_name,
+                                     eve_summary *sum) {
+  wd_config_t *cfg;
+  assert_int_equal(wd_config_defaults(&cfg), WD_OK);
+  char evdir[512], evepath[512];
+  snprintf(evdir, sizeof evdir, "%s/evidence-%s", dir, eve_name);
+  snprintf(evepath, sizeof evepath, "%s/%s.json", dir, eve_name);
+  free(cfg->evidence.dir);
+  cfg->evidence.dir = strdup(evdir);
+  if (ro->flood_sample)
+    cfg->evidence.flood_sample = ro->flood_sample;
+  wd_eve_t *eve;
+  char err[512];
+  assert_int_equal(wd_eve_open(evepath, &eve, err, sizeof err), WD_OK);
+  char cap_path[512];
+  snprintf(cap_path, sizeof cap_path, "%s/%s", dir, ro->capture);
+  const char *paths[] = {cap_path};
+  wd_capture_t *cap;
+  assert_int_equal(wd_capture_open_files(paths, 1, NULL, &cap), WD_OK);
+  wd_engine_opts_t o = {.eve = eve,
+                        .db_path = ro->db,
+                        .live = ro->live,
+                        .queue_records = ro->queue};
+  wd_engine_t *e;
+  assert_int_equal(
+      wd_engine_new(cfg, ro->live ? NULL : cap, &o, &e, err, sizeof err),
+      WD_OK);
+  if (ro->check_owner) {
+    wd_store_t *s = wd_engine_store(e);
+    assert_non_null(s);
+    assert_false(wd_store_owner_is_caller(s));
+  }
+  wd_frame_t fr;
+  if (ro->live) {
+    while (wd_capture_next(cap, &fr) == WD_OK) {
+      wd_engine_feed(e, &fr);
+      if (ro->after_frame)
+        ro->after_frame(e, ro->user);
+    }
+  } else {
+    /* the same loop as wd_engine_run, to look at the store mid-run */
+    while (wd_capture_next(cap, &fr) == WD_OK)
+      wd_engine_feed(e, &fr);
+  }
+  if (ro->check_owner)
+    assert_int_equal(wd_store_foreign_calls(wd_engine_store(e)), 0);
+  assert_int_equal(wd_engine_finish(e, err, sizeof err), WD_OK);
+  wd_engine_result_t res;
+  wd_engine_result(e, &res);
+  wd_engine_free(e);
+  wd_capture_close(cap);
+  wd_eve_close(eve);
+  wd_config_free(cfg);
+  eve_read(evepath, sum);
+  return res;
+}
+
+/* ---- tests ---- */
+
+static void test_same_alerts_as_direct_path(void **st) {
+  (void)st;
+  wd_config_t *cfg;
+  assert_int_equal(wd_config_defaults(&cfg), WD_OK);
+  char path[512];
+  snprintf(path, sizeof path, "%s/attacks.pcap", dir);
+  alist want;
+  ref_run(cfg, path, &want);
+  wd_config_free(cfg);
+  assert_true(want.n >= 10); /* the capture has five attacks */
+
+  eve_summary got;
+  run_opts ro = {.capture = "attacks.pcap"};
+  wd_engine_result_t res = run_engine(&ro, "same", &got);
+  assert_int_equal(res.alerts, want.n);
+  assert_int_equal(res.alerts_written, want.n);
+  assert_int_equal(got.alerts.n, want.n);
+  for (size_t i = 0; i < want.n; i++)
+    if (strcmp(want.v[i], got.alerts.v[i]) != 0)
+      fail_msg("alert %zu differs:\n direct: %s\n engine: %s", i, want.v[i],
+               got.alerts.v[i]);
+  assert_int_equal(got.stats, 1);
+  /* analyze never drops */
+  assert_int_equal(engine_counter(&got, "frames_dropped"), 0);
+  assert_int_equal(engine_counter(&got, "flows_dropped"), 0);
+  alist_free(&want);
+  eve_free(&got);
+}
+
+static void test_store_owned_by_worker(void **st) {
+  (void)st;
+  char db[512];
+  snprintf(db, sizeof db, "%s/owner.db", dir);
+  eve_summary got;
+  run_opts ro = {.capture = "attacks.pcap", .db = db, .check_owner = true};
+  wd_engine_result_t res = run_engine(&ro, "owner", &got);
+  assert_true(res.has_incidents);
+  assert_true(res.incidents.opened >= 3);
+  assert_int_equal(res.incidents.db_errors, 0);
+  assert_int_equal(res.incidents.closed, res.incidents.opened);
+  assert_int_equal(got.incident_close, res.incidents.opened);
+  /* every alert is in the store: each is one report of an attack */
+  assert_int_equal(sql_int(db, "SELECT SUM(reports) FROM incident_attacks"),
+                   (int64_t)res.alerts);
+  assert_true(sql_int(db,
+                      "SELECT COUNT(*) FROM incidents WHERE "
+                      "evidence_path IS NOT NULL AND evidence_path != ''") > 0);
+  eve_free(&got);
+}
+
+/* ---- a stalled store ---- */
+
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool hold; /* commits wait while true */
+  int delay; /* ms slept in every commit */
+  _Atomic uint64_t commits;
+  _Atomic int held; /* a commit is waiting now */
+} hook = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void commit_hook(void *user) {
+  (void)user;
+  atomic_fetch_add(&hook.commits, 1);
+  if (hook.delay) {
+    struct timespec ts = {0, (long)hook.delay * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  pthread_mutex_lock(&hook.mu);
+  /* a generous bound: the test releases it as soon as it has seen drops */
+  struct timespec dl;
+  clock_gettime(CLOCK_REALTIME, &dl);
+  dl.tv_sec += 60;
+  while (hook.hold) {
+    atomic_store(&hook.held, 1);
+    if (pthread_cond_timedwait(&hook.cv, &hook.mu, &dl) != 0)
+      break;
+  }
+  atomic_store(&hook.held, 0);
+  pthread_mutex_unlock(&hook.mu);
+}
+
+static void hold_commits(bool on) {
+  pthread_mutex_lock(&hook.mu);
+  hook.hold = on;
+  pthread_cond_broadcast(&hook.cv);
+  pthread_mutex_unlock(&hook.mu);
+}
+
+/* ward analyze with every commit slowed stores every alert, as unslowed. */
+static void test_slow_store_analyze_keeps_all(void **st) {
+  (void)st;
+  char db1[512], db2[512];
+  snprintf(db1, sizeof db1, "%s/fast.db", dir);
+  snprintf(db2, sizeof db2, "%s/slow.db", dir);
+  eve_summary a, b;
+  run_opts ro = {.capture = "attacks.pcap", .db = db1, .queue = 16};
+  wd_engine_result_t ra = run_engine(&ro, "fast", &a);
+  hook.delay = 20;
+  atomic_store(&hook.commits, 0);
+  wd_store_set_commit_hook(commit_hook, NULL);
+  ro.db = db2;
+  wd_engine_result_t rb = run_engine(&ro, "slow", &b);
+  wd_store_set_commit_hook(NULL, NULL);
+  hook.delay = 0;
+  assert_true(atomic_load(&hook.commits) > 3);
+  assert_int_equal(ra.alerts, rb.alerts);
+  assert_int_equal(rb.alerts_written, rb.alerts);
+  assert_int_equal(a.alerts.n, b.alerts.n);
+  for (size_t i = 0; i < a.alerts.n; i++)
+    assert_string_equal(a.alerts.v[i], b.alerts.v[i]);
+  const char *q = "SELECT SUM(reports) FROM incident_attacks";
+  assert_int_equal(sql_int(db1, q), (int64_t)ra.alerts);
+  assert_int_equal(sql_int(db2, q), (int64_t)rb.alerts);
+  q = "SELECT SUM(packets) FROM incidents";
+  assert_int_equal(sql_int(db1, q), sql_int(db2, q));
+  /* the packet thread waited (if it had to) instead of dropping */
+  assert_int_equal(rb.engine.frames_dropped, 0);
+  assert_int_equal(rb.engine.ticks_dropped, 0);
+  eve_free(&a);
+  eve_free(&b);
+}
+
+typedef struct drop_watch {
+  bool released;
+} drop_watch;
+
+static void release_on_drops(wd_engine_t *e, void *user) {
+  drop_watch *d = user;
+  if (d->released)
+    return;
+  wd_engine_result_t r;
+  wd_engine_result(e, &r);
+  if (r.engine.frames_dropped > 0) {
+    d->released = true;
+    hold_commits(false);
+  }
+}
+
+/* watch rules, a 16-record queue, the worker stalled in its first commit:
+ * evidence frames are dropped and counted, every alert still arrives. */
+static void test_watch_drops_frames_not_alerts(void **st) {
+  (void)st;
+  char db[512];
+  snprintf(db, sizeof db, "%s/drops.db", dir);
+  hold_commits(true);
+  wd_store_set_commit_hook(commit_hook, NULL);
+  drop_watch dw = {0};
+  eve_summary got;
+  run_opts ro = {.capture = "flood.pcap",
+                 .db = db,
+                 .live = true,
+                 .queue = 16,
+                 .flood_sample = 100000,
+                 .after_frame = release_on_drops,
+                 .user = &dw};
+  wd_engine_result_t res = run_engine(&ro, "drops", &got);
+  hold_commits(false);
+  wd_store_set_commit_hook(NULL, NULL);
+  assert_true(dw.released);
+  assert_true(res.engine.frames_dropped > 0);
+  assert_true(res.engine.queue_high_water >= 12);
+  assert_true(res.alerts >= 2); /* the flood's start and end */
+  assert_int_equal(res.alerts_written, res.alerts);
+  assert_int_equal(got.alerts.n, res.alerts);
+  assert_int_equal(sql_int(db, "SELECT SUM(reports) FROM incident_attacks"),
+                   (int64_t)res.alerts);
+  /* the stats event says so too */
+  assert_int_equal(engine_counter(&got, "frames_dropped"),
+                   res.engine.frames_dropped);
+  eve_free(&got);
+}
+
+/* ---- a quiet live link ---- */
+
+typedef struct fake_clock {
+  uint64_t ns;
+} fake_clock;
+
+static uint64_t fake_now(void *user) { return ((fake_clock *)user)->ns; }
+
+static void test_idle_link_clock(void **st) {
+  (void)st;
+  wd_config_t *cfg;
+  assert_int_equal(wd_config_defaults(&cfg), WD_OK);
+  free(cfg->evidence.dir);
+  cfg->evidence.dir = NULL;
+  cfg->incidents.quiet_window_s = 600;
+  char evepath[512], db[512], cap_path[512];
+  snprintf(evepath, sizeof evepath, "%s/idle.json", dir);
+  snprintf(db, sizeof db, "%s/idle.db", dir);
+  snprintf(cap_path, sizeof cap_path, "%s/flood.pcap", dir);
+  wd_eve_t *eve;
+  char err[512];
+  assert_int_equal(wd_eve_open(evepath, &eve, err, sizeof err), WD_OK);
+  const char *paths[] = {cap_path};
+  wd_capture_t *cap;
+  assert_int_equal(wd_capture_open_files(paths, 1, NULL, &cap), WD_OK);
+  wd_frame_t fr;
+  assert_int_equal(wd_capture_next(cap, &fr), WD_OK);
+  fake_clock clk = {fr.ts_ns - 30 * NSEC}; /* before the first packet */
+  wd_engine_opts_t o = {.eve = eve,
+                        .db_path = db,
+                        .live = true,
+                        .queue_records = 8192, /* room for every record */
+                        .stats_interval_s = 1,
+                        .wall_clock = fake_now,
+                        .clock_user = &clk};
+  wd_engine_t *e;
+  assert_int_equal(wd_engine_new(cfg, NULL, &o, &e, err, sizeof err), WD_OK);
+  /* 20 quiet seconds before any packet: the capture said "again" */
+  for (int i = 0; i < 200; i++) {
+    wd_engine_idle(e);
+    clk.ns += NSEC / 10;
+  }
+  /* then the flood, then nothing more for two quiet windows */
+  uint64_t last = 0;
+  do {
+    wd_engine_feed(e, &fr);
+    last = fr.ts_ns;
+  } while (wd_capture_next(cap, &fr) == WD_OK);
+  wd_engine_result_t mid;
+  wd_engine_result(e, &mid);
+  uint64_t alerts_at_last_packet = mid.alerts;
+  for (clk.ns = last; clk.ns < last + 1300 * NSEC; clk.ns += NSEC / 4)
+    wd_engine_idle(e);
+  wd_engine_result_t quiet;
+  wd_engine_result(e, &quiet);
+  /* the flood's END came from the clock alone */
+  assert_true(quiet.alerts > alerts_at_last_packet);
+  assert_int_equal(wd_engine_finish(e, err, sizeof err), WD_OK);
+  wd_engine_result_t res;
+  wd_engine_result(e, &res);
+  wd_engine_free(e);
+  wd_capture_close(cap);
+  wd_eve_close(eve);
+  wd_config_free(cfg);
+  eve_summary s;
+  eve_read(evepath, &s);
+  assert_int_equal(res.engine.ticks_dropped, 0);
+  assert_int_equal(res.engine.stats_dropped, 0);
+  /* stats every second: 20 before the first packet, ~1300 after it */
+  assert_true(s.stats >= 1300);
+  size_t ends = 0;
+  for (size_t i = 0; i < s.alerts.n; i++)
+    ends += strstr(s.alerts.v[i], " end ") != NULL;
+  assert_true(ends >= 1);
+  /* the incident closed on the clock (a quiet window after the flood),
+   * not at the end of input */
+  assert_true(s.incident_close >= 1);
+  assert_true(s.first_close_us < (last + 1200 * NSEC) / 1000);
+  assert_int_equal(res.incidents.closed, res.incidents.opened);
+  eve_free(&s);
+  (void)res;
+}
+
+/* Before any packet the clock starts on the first idle call: stats come
+ * on a link that never carries a frame. */
+static void test_idle_from_start_stats(void **st) {
+  (void)st;
+  wd_config_t *cfg;
+  assert_int_equal(wd_config_defaults(&cfg), WD_OK);
+  char evepath[512];
+  snprintf(evepath, sizeof evepath, "%s/silent.json", dir);
+  wd_eve_t *eve;
+  char err[512];
+  assert_int_equal(wd_eve_open(evepath, &eve, err, sizeof err), WD_OK);
+  fake_clock clk = {1767603600ull * NSEC};
+  wd_engine_opts_t o = {.eve = eve,
+                        .live = true,
+                        .stats_interval_s = 2,
+                        .wall_clock = fake_now,
+                        .clock_user = &clk};
+  wd_engine_t *e;
+  assert_int_equal(wd_engine_new(cfg, NULL, &o, &e, err, sizeof err), WD_OK);
+  for (int i = 0; i <= 100; i++) {
+    wd_engine_idle(e);
+    clk.ns += NSEC / 10;
+  }
+  assert_int_equal(wd_engine_finish(e, err, sizeof err), WD_OK);
+  wd_engine_free(e);
+  wd_eve_close(eve);
+  wd_config_free(cfg);
+  eve_summary s;
+  eve_read(evepath, &s);
+  /* 10 s at one every 2 s, plus the last one */
+  assert_int_equal(s.stats, 6);
+  eve_free(&s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_same_alerts_as_direct_path),
+      cmocka_unit_test(test_store_owned_by_worker),
+      cmocka_unit_test(test_slow_store_analyze_keeps_all),
+      cmocka_unit_test(test_watch_drops_frames_not_alerts),
+      cmocka_unit_test(test_idle_link_clock),
+      cmocka_unit_test(test_idle_from_start_stats),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

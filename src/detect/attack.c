@@ -1,7 +1,7 @@
 /* attack.c -- attack life cycle and alert header helpers (see attack.h).
  * In: a detector's wd_attack_t and the configuration. Out: due decisions,
  * filled alert headers, short text lists for metrics. No allocation; the
- * time text uses gmtime_r (no system call). */
+ * time text comes from core/timefmt.h (no system call). */
 #include "detect/attack.h"
 
 #include "core/table.h"

@@ -433,12 +433,14 @@ static wd_rc render_json(const wd_report_t *r, bool detail, const char *title,
     json_t *ns = json_array();
     for (size_t i = 0; i < r->n; i++) {
       const wd_report_notice_t *x = &r->v[r->idx[i]];
+      const char *const text[][2] = {{"incident", x->incident_id},
+                                     {"party", x->party},
+                                     {"country", x->country},
+                                     {"sector", x->sector},
+                                     {"class", x->rsit_class}};
       json_t *o = json_object();
-      json_object_set_new(o, "incident", jstr(x->incident_id));
-      json_object_set_new(o, "party", jstr(x->party));
-      json_object_set_new(o, "country", jstr(x->country));
-      json_object_set_new(o, "sector", jstr(x->sector));
-      json_object_set_new(o, "class", jstr(x->rsit_class));
+      for (size_t k = 0; k < sizeof text / sizeof text[0]; k++)
+        json_object_set_new(o, text[k][0], jstr(text[k][1]));
       json_object_set_new(o, "reminder", json_boolean(x->reminder));
       json_object_set_new(o, "sent", jtime(x->sent_ns));
       json_object_set_new(o, "delivered", json_boolean(x->delivered));

@@ -1,9 +1,10 @@
 /* cmd_incidents.c -- `ward incidents list|show ID|export ID`: incidents
  * stored in the database, as a human table or JSON.
- * In: argv (starting at "incidents"), the database (--db, else db.path of
- * -c FILE, else the built-in default). Out: text on standard output, one
- * line per error on standard error, the exit code (0 ok, 1 runtime, 2
- * usage, 3 configuration). Memory: everything is freed before return. */
+ * In: argv (starting at "incidents"), the database (--db URL, else
+ * store.url or db.path of -c FILE, else the built-in default). Out: text on
+ * standard output, one line per error on standard error, the exit code (0 ok, 1
+ * runtime, 2 usage, 3 configuration). Memory: everything is freed before
+ * return. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -29,7 +30,8 @@ static void usage(FILE *f) {
   fprintf(f, "usage: ward incidents list [filters] [--json]\n"
              "       ward incidents show ID [--json]\n"
              "       ward incidents export ID [--format json] [-o FILE]\n"
-             "options: --db PATH, -c/--config FILE (for db.path)\n"
+             "options: --db URL (a SQLite file, or postgresql://...),\n"
+             "         -c/--config FILE (for store.url or db.path)\n"
              "filters: --since TIME --until TIME (YYYY-MM-DD[THH:MM[:SS]]Z, "
              "UTC, or epoch seconds)\n"
              "         --country CC --sector S --facility NAME --class "
@@ -171,6 +173,10 @@ static void print_detail(const wd_store_incident_t *inc) {
     if (x->tree[0])
       printf("           share %s\n", esc(x->tree));
   }
+  for (size_t i = 0; i < inc->n_sensors; i++)
+    printf("  sensor   %s  %s .. %s\n", esc(inc->sensors[i].name),
+           wd_store_time_str(inc->sensors[i].first_ns, a),
+           wd_store_time_str(inc->sensors[i].last_ns, b));
   if (inc->party.set)
     printf("  party    %s <%s> (%s, %s, %s, %u h) matched by %s\n",
            esc(inc->party.name), esc(inc->party.email), esc(inc->party.kind),
@@ -331,7 +337,7 @@ int wd_cmd_incidents(int argc, char **argv) {
       fprintf(stderr, "ward: %s\n", err);
       return X_CONFIG;
     }
-    db = cfg->db.path;
+    db = wd_config_store_url(cfg);
   }
   if (!db)
     db = DEFAULT_DB;
@@ -355,7 +361,7 @@ int wd_cmd_incidents(int argc, char **argv) {
     char(*ids)[WD_STORE_ID_LEN] = NULL;
     size_t n = 0;
     if (wd_store_incident_ids(s, &f, &ids, &n) != WD_OK) {
-      fprintf(stderr, "ward: %s: %s\n", db, wd_store_errmsg(s));
+      fprintf(stderr, "ward: %s: %s\n", wd_store_name(s), wd_store_errmsg(s));
       ec = X_RUNTIME;
       goto done;
     }
@@ -367,7 +373,7 @@ int wd_cmd_incidents(int argc, char **argv) {
     for (size_t i = 0; i < n && ec == X_OK; i++) {
       wd_store_incident_t inc;
       if (wd_store_incident_get(s, ids[i], &inc) != WD_OK) {
-        fprintf(stderr, "ward: %s: %s\n", db, wd_store_errmsg(s));
+        fprintf(stderr, "ward: %s: %s\n", wd_store_name(s), wd_store_errmsg(s));
         ec = X_RUNTIME;
         break;
       }
@@ -387,7 +393,7 @@ int wd_cmd_incidents(int argc, char **argv) {
     wd_store_incident_t inc;
     wd_rc rc = wd_store_incident_get(s, id, &inc);
     if (rc != WD_OK) {
-      fprintf(stderr, "ward: %s: %s\n", db, wd_store_errmsg(s));
+      fprintf(stderr, "ward: %s: %s\n", wd_store_name(s), wd_store_errmsg(s));
       ec = rc == WD_ERR_NOTFOUND ? X_RUNTIME : X_RUNTIME;
       goto done;
     }

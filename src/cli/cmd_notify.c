@@ -7,8 +7,9 @@
  * standard output or -o FILE (written to a temporary name, then renamed).
  * Time: notifications are real-world events, so these commands use the
  * wall clock (WARD_NOW, seconds since the epoch, overrides it for tests).
- * Only one `ward notify` runs at a time per database (an flock on
- * DB.notify-lock, released by the kernel even on SIGKILL).
+ * Only one `ward notify` runs at a time per database (wd_store_exclusive:
+ * an flock on DB.notify-lock for SQLite, a session advisory lock for
+ * PostgreSQL; both released even on SIGKILL).
  * Exit codes: 0 success, 1 failure (a notification permanently refused, a
  * database error), 2 usage, 3 configuration. */
 #include "cli/commands.h"
@@ -17,6 +18,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,7 @@
 #include "core/timefmt.h"
 #include "enrich/directory.h"
 #include "notify/inbox.h"
+#include "notify/notice.h"
 #include "notify/outbox.h"
 #include "notify/smtp.h"
 #include "report/report.h"
@@ -51,7 +54,7 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The options every command here takes: -c/--config FILE and --db PATH,
+/* The options every command here takes: -c/--config FILE and --db URL,
  * as rows of an option table; a table ends with --help and the
  * terminator. */
 #define DB_OPTIONS                                                             \
@@ -99,9 +102,9 @@ static int open_all(const char *cfg_path, const char *db_path, bool readonly,
   int ec = wd_cli_load_config(cfg_path, NULL, cfg);
   if (ec)
     return ec;
-  const char *path = db_path ? db_path : (*cfg)->db.path;
+  const char *path = db_path ? db_path : wd_config_store_url(*cfg);
   if (!path) {
-    fprintf(stderr, "ward: no database: give --db PATH or set db.path\n");
+    fprintf(stderr, "ward: no database: give --db URL or set store.url\n");
     wd_config_free(*cfg);
     return EX_CONFIG;
   }
@@ -134,7 +137,7 @@ static bool load_directory(const wd_config_t *cfg, const char *cmd,
 /* --- ward notify --------------------------------------------------------- */
 
 static const char notify_usage[] =
-    "usage: ward notify [-c FILE] [--db PATH] [--incident ID] [--outbox DIR]\n"
+    "usage: ward notify [-c FILE] [--db URL] [--incident ID] [--outbox DIR]\n"
     "                   [--retry-now] [--reminders] [--requeue REF] "
     "[--status]\n"
     "  queues a notification for every new incident (or ID) -- for a\n"
@@ -162,9 +165,9 @@ int wd_cmd_notify(int argc, char **argv) {
                                        {"status", no_argument, 0, 's'},
                                        {"requeue", required_argument, 0, 'q'},
                                        OPTIONS_END};
+  bool retry_now = false, reminders = false, status = false;
   const char *cfg_path = NULL, *db = NULL, *incident = NULL, *outbox = NULL,
              *requeue = NULL;
-  bool retry_now = false, reminders = false, status = false;
   int c;
   optind = 1;
   while ((c = next_opt(argc, argv, "c:h", opts, &cfg_path, &db)) != -1) {
@@ -202,8 +205,7 @@ int wd_cmd_notify(int argc, char **argv) {
   int ec = open_all(cfg_path, db, status, &cfg, &s);
   if (ec)
     return ec;
-  char err[1024] = "", password[512] = "", lockpath[4200];
-  int lock = -1;
+  char err[1024] = "", password[512] = "";
   wd_directory_t *dir = NULL;
   if (status) {
     ec = wd_outbox_status(s, stdout, 0) == WD_OK ? EX_OK : EX_FAIL;
@@ -220,11 +222,8 @@ int wd_cmd_notify(int argc, char **argv) {
     ec = EX_CONFIG;
     goto out;
   }
-  snprintf(lockpath, sizeof lockpath, "%s.notify-lock", db ? db : cfg->db.path);
-  lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
-    fprintf(stderr, "ward notify: %s: %s\n", lockpath,
-            lock < 0 ? strerror(errno) : "another ward notify is running");
+  if (wd_store_exclusive(s, "notify", err, sizeof err) != WD_OK) {
+    fprintf(stderr, "ward notify: %s\n", err);
     ec = EX_FAIL;
     goto out;
   }
@@ -286,8 +285,6 @@ int wd_cmd_notify(int argc, char **argv) {
 out:
   memset(password, 0, sizeof password);
   wd_directory_free(dir);
-  if (lock >= 0)
-    close(lock);
   return finish(ec, s, cfg);
 }
 
@@ -295,7 +292,7 @@ out:
  */
 
 static const char inbox_usage[] =
-    "usage: ward inbox PATH [-c FILE] [--db PATH]\n"
+    "usage: ward inbox PATH [-c FILE] [--db URL]\n"
     "  imports replies from an .eml file, a directory of them, an mbox\n"
     "  or a Maildir. A reply counts as the party's only when its sender\n"
     "  is the address notified or listed in the party's reply_from in\n"
@@ -348,18 +345,68 @@ usage:
  */
 
 static const char reply_usage[] =
-    "usage: ward reply REF --substantive|--formal [--note TEXT] [-c FILE] "
-    "[--db PATH]\n"
+    "usage: ward reply REF --substantive|--formal [--note TEXT] [--force]\n"
+    "                  [--analyst NAME] [-c FILE] [--db URL]\n"
+    "       ward reply REF --history [-c FILE] [--db URL]\n"
     "  records by hand whether the reply to notification REF answered the\n"
-    "  substance or was a formality\n";
+    "  substance or was a formality. A reply already judged otherwise (by\n"
+    "  another analyst, or at the same moment) is left as it is and named,\n"
+    "  exit 1; --force replaces it. Every verdict stays in the history.\n"
+    "  --analyst NAME  who records it (default: the login name)\n"
+    "  --history       list every verdict recorded on REF, oldest first\n";
+
+/* The login name of whoever runs ward, "" when unknown. */
+static const char *login_name(void) {
+  const char *u = getenv("LOGNAME");
+  if (!u || !*u)
+    u = getenv("USER");
+  if (!u || !*u) {
+    struct passwd *pw = getpwuid(geteuid());
+    u = pw ? pw->pw_name : "";
+  }
+  return u ? u : "";
+}
+
+/* "2026-02-04 22:49:29 UTC", or "-" for no time. */
+static const char *utc(uint64_t ns, char out[40]) {
+  if (!ns)
+    return strcpy(out, "-");
+  return wd_time_str(ns, WD_TIME_HUMAN, out, 40);
+}
+
+static int reply_history(wd_store_t *s, const char *ref) {
+  wd_store_verdict_t *v = NULL;
+  size_t n = 0;
+  if (wd_store_verdict_history(s, ref, &v, &n) != WD_OK) {
+    fprintf(stderr, "ward reply: %s: %s\n", ref, wd_store_errmsg(s));
+    return EX_FAIL;
+  }
+  if (!n)
+    printf("%s: no verdict recorded\n", ref);
+  for (size_t i = 0; i < n; i++) {
+    char t[40], who[WD_NOTICE_STR_MAX], note[WD_NOTICE_STR_MAX];
+    printf("%s  %-11s by %s%s%s%s%s%s\n", utc(v[i].at_ns, t), v[i].verdict,
+           wd_notice_cleans(v[i].by, who, WD_CLEAN_ONELINE, "an analyst"),
+           v[i].replaced[0] ? " (replacing " : "", v[i].replaced,
+           v[i].replaced[0] ? ")" : "", v[i].note[0] ? ": " : "",
+           wd_notice_cleans(v[i].note, note, WD_CLEAN_ONELINE, ""));
+  }
+  free(v);
+  return EX_OK;
+}
 
 int wd_cmd_reply(int argc, char **argv) {
   static const struct option opts[] = {DB_OPTIONS,
                                        {"substantive", no_argument, 0, 's'},
                                        {"formal", no_argument, 0, 'f'},
                                        {"note", required_argument, 0, 'n'},
+                                       {"force", no_argument, 0, 'F'},
+                                       {"analyst", required_argument, 0, 'a'},
+                                       {"history", no_argument, 0, 'H'},
                                        OPTIONS_END};
-  const char *cfg_path = NULL, *db = NULL, *verdict = NULL, *note = NULL;
+  const char *cfg_path = NULL, *db = NULL, *verdict = NULL, *note = NULL,
+             *analyst = NULL;
+  bool force = false, history = false;
   int c;
   optind = 1;
   while ((c = next_opt(argc, argv, "c:h", opts, &cfg_path, &db)) != -1) {
@@ -376,22 +423,55 @@ int wd_cmd_reply(int argc, char **argv) {
     case 'n':
       note = optarg;
       break;
+    case 'F':
+      force = true;
+      break;
+    case 'a':
+      analyst = optarg;
+      break;
+    case 'H':
+      history = true;
+      break;
     default:
       goto usage;
     }
   }
-  if (optind + 1 != argc || !verdict)
+  if (optind + 1 != argc || (!verdict && !history) || (verdict && history))
     goto usage;
+  if (analyst && (!*analyst || strlen(analyst) >= WD_STORE_WHO_LEN)) {
+    fprintf(stderr, "ward reply: --analyst: 1 to %d characters\n",
+            WD_STORE_WHO_LEN - 1);
+    return EX_USAGE;
+  }
   wd_config_t *cfg;
   wd_store_t *s;
-  int ec = open_all(cfg_path, db, false, &cfg, &s);
+  int ec = open_all(cfg_path, db, history, &cfg, &s);
   if (ec)
     return ec;
-  char err[512] = "";
-  wd_rc rc = wd_inbox_verdict(s, argv[optind], verdict, note, now_ns(), err,
-                              sizeof err);
-  if (rc == WD_OK)
-    printf("ward reply: %s: %s reply recorded\n", argv[optind], verdict);
+  const char *ref = argv[optind];
+  if (history) {
+    ec = reply_history(s, ref);
+    return finish(ec, s, cfg);
+  }
+  char err[768] = "";
+  wd_inbox_verdict_t v = {.verdict = verdict,
+                          .note = note,
+                          .by = analyst ? analyst : login_name(),
+                          .force = force};
+  wd_store_verdict_t prev;
+  wd_rc rc = wd_inbox_verdict(s, ref, &v, now_ns(), &prev, err, sizeof err);
+  if (rc == WD_OK && !strcmp(prev.verdict, verdict) &&
+      !strcmp(prev.note, note ? note : ""))
+    printf("ward reply: %s: %s reply already recorded, unchanged\n", ref,
+           verdict);
+  else if (rc == WD_OK && prev.verdict[0]) {
+    char t[40], who[WD_NOTICE_STR_MAX];
+    printf("ward reply: %s: %s reply recorded, replacing %s by %s at %s\n", ref,
+           verdict, prev.verdict,
+           wd_notice_cleans(prev.by, who, WD_CLEAN_ONELINE, "an analyst"),
+           utc(prev.at_ns, t));
+  } else if (rc == WD_OK)
+    printf("ward reply: %s: %s reply recorded\n", ref, verdict);
   else
     fprintf(stderr, "ward reply: %s\n", err[0] ? err : wd_rc_str(rc));
   return finish(rc == WD_OK ? EX_OK : EX_FAIL, s, cfg);
@@ -407,7 +487,7 @@ static const char report_usage[] =
     "party|country|sector|class]\n"
     "                   [--format table|csv|json|html] [--detail] "
     "[--title T] [-o FILE]\n"
-    "                   [-c FILE] [--db PATH]\n"
+    "                   [-c FILE] [--db URL]\n"
     "  the notification accountability report (DATE: YYYY-MM-DD or\n"
     "  YYYY-MM-DDTHH:MM:SSZ, UTC)\n";
 

@@ -3,8 +3,9 @@
  * opened with libmaxminddb and their database_type checked (a country
  * database must give countries, an ASN database AS numbers), the directory
  * of responsible parties is parsed, the folders ward writes into (evidence,
- * the database's, the event file's) exist as folders or can be created,
- * and the SMTP password file can be read. In: a loaded configuration. Out:
+ * the database's, the event file's) exist as folders or can be created, a
+ * PostgreSQL store (store.url) answers, and the SMTP password file can be
+ * read. In: a loaded configuration. Out:
  * one "ward: config check: KEY: problem" line per problem on stderr; exit
  * 0 or 3. Memory: everything opened is closed before return. */
 #include <errno.h>
@@ -18,6 +19,7 @@
 
 #include "cli/cli.h"
 #include "enrich/directory.h"
+#include "store/store.h"
 
 static int problem(const char *key, const char *path, const char *what) {
   fprintf(stderr, "ward: config check: %s: %s: %s\n", key, path, what);
@@ -141,7 +143,23 @@ int wd_cli_config_check(const wd_config_t *cfg) {
   }
   if ((p = cfg->evidence.dir))
     n += check_dir("evidence.dir", p);
-  if ((p = cfg->db.path))
+  if ((p = cfg->store.url) && wd_store_url_is_pg(p)) {
+    /* connect, read only: a database ward has not set up yet is fine (the
+       first command that writes creates its tables) */
+    char err[600] = "", name[WD_STORE_PATH_LEN];
+    wd_store_t *s = NULL;
+    wd_store_opts_t so = {.flags = WD_STORE_READONLY,
+                          .busy_timeout_ms = cfg->db.busy_timeout_ms};
+    wd_rc rc = wd_store_open_opts(p, &so, &s, err, sizeof err);
+    wd_store_close(s);
+    if (rc != WD_OK && rc != WD_ERR_INVAL) {
+      const char *what = strstr(err, ": ");
+      n += problem("store.url", wd_store_url_redact(p, name, sizeof name),
+                   what ? what + 2 : err);
+    }
+  } else if ((p = cfg->store.url))
+    n += check_file_dest("store.url", !strncmp(p, "sqlite:", 7) ? p + 7 : p);
+  else if ((p = cfg->db.path))
     n += check_file_dest("db.path", p);
   if ((p = cfg->outputs.eve_path) && strcmp(p, "-") != 0)
     n += check_file_dest("outputs.eve.path", p);

@@ -72,8 +72,9 @@ static const char common_opts[] =
     "      --stats-interval S write a stats event every S seconds of "
     "traffic\n"
     "                         (0 to 31536000; 0: at the end only)\n"
-    "      --db PATH          store alerts and incidents in this SQLite "
-    "file\n"
+    "      --db URL           store alerts and incidents in this database: a\n"
+    "                         SQLite file (PATH, sqlite:PATH) or PostgreSQL\n"
+    "                         (postgresql://user:pass@host:port/db)\n"
     "  -q, --quiet            no human summary\n"
     "  -v, --verbose          more diagnostics (repeat for debug)\n"
     "  -h, --help             this text\n";

@@ -191,10 +191,14 @@ typedef struct wd_config {
   } evidence;
 
   struct {
-    char *path;               /* db.path */
+    char *path;               /* db.path: older name of store.url */
     uint32_t busy_timeout_ms; /* db.busy_timeout: longest wait for another
                                  process's lock on the database */
   } db;
+
+  struct {
+    char *url; /* store.url: SQLite path or PostgreSQL URL (NULL: db.path) */
+  } store;
 
   struct {
     char *from;               /* notify.from */
@@ -385,5 +389,11 @@ void wd_config_free(wd_config_t *cfg);
 const wd_facility_t *wd_config_facility_of(const wd_config_t *cfg,
                                            const wd_addr_t *addr);
 bool wd_config_is_protected(const wd_config_t *cfg, const wd_addr_t *addr);
+
+/* The database of incidents and notifications: store.url when set, else
+ * db.path (its older name, a SQLite file). */
+static inline const char *wd_config_store_url(const wd_config_t *c) {
+  return c->store.url ? c->store.url : c->db.path;
+}
 
 #endif

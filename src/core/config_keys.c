@@ -176,9 +176,13 @@ static const wd_config_key_t keys[] = {
            "packets sampled as evidence of a flood"),
 
     K_STR("db.path", db.path, "/var/lib/ward/ward.db", 0,
-          "SQLite database of incidents and notifications"),
+          "SQLite database of incidents and notifications (older name of "
+          "store.url)"),
     K_MS("db.busy_timeout", db.busy_timeout_ms, "10s", 1, 3600000,
          "longest wait for another ward process holding the database lock"),
+    K_STR("store.url", store.url, NULL, 0,
+          "database of incidents and notifications: a SQLite path or "
+          "postgresql://user:pass@host:port/db (replaces db.path)"),
 
     K_STR("notify.from", notify.from, NULL, 0,
           "sender address of notification mails"),

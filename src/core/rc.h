@@ -19,7 +19,8 @@
   X(ERR_STATE, "operation not valid in this state")                            \
   X(END, "end of input")                                                       \
   X(ERR_PERM, "permission denied")                                             \
-  X(ERR_REFUSED, "refused for good by the receiving server")
+  X(ERR_REFUSED, "refused for good by the receiving server")                   \
+  X(ERR_CONFLICT, "lost a race with another writer; run it again")
 
 typedef enum {
 #define WD_RC_ENUM(name, text) WD_##name,

@@ -67,6 +67,8 @@ typedef struct wd_alert {
   uint8_t proto;          /* WD_PROTO_*, 0 if none */
   wd_alert_metric_t metrics[WD_ALERT_METRICS_MAX];
   unsigned n_metrics;
+  const char *sensor;     /* name of the sensor that saw it (alerts from a
+                             fleet); NULL: this one (the host name) */
 } wd_alert_t;
 
 typedef struct wd_alert_sink {

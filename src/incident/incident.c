@@ -39,7 +39,7 @@ typedef struct oinc {
   wd_addr_t *target_addr;
   wd_addr_t *host_addr;
   uint64_t *attack_id; /* parallel to rec.attacks */
-  size_t cap_attackers, cap_targets, cap_hosts, cap_attacks;
+  size_t cap_attackers, cap_targets, cap_hosts, cap_attacks, cap_sensors;
   const wd_facility_t *fac; /* facility the key names (may be NULL) */
   bool has_fanout;
   bool amplification;
@@ -64,6 +64,7 @@ struct wd_incidents {
   oinc_t *open[WD_INCIDENTS_OPEN_MAX];
   size_t n_open;
   uint64_t quiet_ns;
+  char sensor[WD_STORE_SENSOR_LEN]; /* this host's name: alerts' default */
   wd_incidents_stats_t st;
   wd_rc last_err;
 };
@@ -213,6 +214,7 @@ static void oinc_free(oinc_t *o) {
   free(o->rec.targets);
   free(o->rec.hosts);
   free(o->rec.attacks);
+  free(o->rec.sensors);
   free(o->attacker_addr);
   free(o->attacker_party);
   free(o->target_addr);
@@ -706,6 +708,32 @@ static oinc_t *open_new(wd_incidents_t *x, const char *key, const char *line,
   return o;
 }
 
+/* Records that sensor saw evidence of o between t and ev. */
+static void sighting(wd_incidents_t *x, oinc_t *o, const char *sensor,
+                     uint64_t t, uint64_t ev) {
+  wd_store_incident_t *r = &o->rec;
+  for (size_t i = 0; i < r->n_sensors; i++) {
+    wd_store_sensor_t *s = &r->sensors[i];
+    if (strcmp(s->name, sensor) == 0) {
+      if (t < s->first_ns)
+        s->first_ns = t;
+      if (ev > s->last_ns)
+        s->last_ns = ev;
+      return;
+    }
+  }
+  if (!grow((void **)&r->sensors, &o->cap_sensors, r->n_sensors,
+            sizeof *r->sensors, WD_INCIDENT_SENSORS_MAX)) {
+    x->st.list_full++;
+    return;
+  }
+  wd_store_sensor_t *s = &r->sensors[r->n_sensors++];
+  memset(s, 0, sizeof *s);
+  copy(s->name, sizeof s->name, sensor);
+  s->first_ns = t;
+  s->last_ns = ev;
+}
+
 void wd_incidents_alert(wd_incidents_t *x, const wd_alert_t *a) {
   if (!x || !a || !a->detector)
     return;
@@ -750,6 +778,7 @@ void wd_incidents_alert(wd_incidents_t *x, const wd_alert_t *a) {
   }
   if (!o && !(o = open_new(x, key, line, fac)))
     return;
+  sighting(x, o, a->sensor && *a->sensor ? a->sensor : x->sensor, t, ev);
   wd_store_incident_t *r = &o->rec;
   if (!r->first_ns || t < r->first_ns)
     r->first_ns = t;
@@ -927,14 +956,31 @@ static void emit(wd_incidents_t *x, oinc_t *o, const char *what) {
     x->event(x->user, &o->rec, what);
 }
 
-/* One transaction for every dirty incident; then their events. */
-static void flush(wd_incidents_t *x) {
-  size_t dirty = 0;
+/* Forgets the ids given in a transaction that did not commit: they are
+ * decided again by the next one. */
+static void undo_new_ids(wd_incidents_t *x) {
   for (size_t i = 0; i < x->n_open; i++)
-    dirty += x->open[i]->dirty;
-  if (!dirty)
-    return;
+    if (x->open[i]->id_new) {
+      x->open[i]->id_new = false;
+      x->open[i]->rec.id[0] = 0;
+    }
+}
+
+/* The transaction of a flush: the correlation keys of every dirty
+ * incident locked first (on a shared PostgreSQL store another ward
+ * correlating the same attack waits here, then finds this incident
+ * instead of inserting its own), then each found in the database or
+ * numbered, and written. */
+static wd_rc flush_txn(wd_incidents_t *x) {
   wd_rc rc = wd_store_begin(x->store);
+  if (rc != WD_OK)
+    return rc;
+  const char *keys[WD_INCIDENTS_OPEN_MAX];
+  size_t nk = 0;
+  for (size_t i = 0; i < x->n_open; i++)
+    if (x->open[i]->dirty)
+      keys[nk++] = x->open[i]->rec.corr_key;
+  rc = wd_store_corr_lock(x->store, keys, nk);
   for (size_t i = 0; rc == WD_OK && i < x->n_open; i++) {
     oinc_t *o = x->open[i];
     if (!o->dirty)
@@ -959,8 +1005,27 @@ static void flush(wd_incidents_t *x) {
   }
   if (rc == WD_OK)
     rc = wd_store_commit(x->store);
+  return rc;
+}
+
+/* One transaction for every dirty incident (run again when it loses a
+ * race with another writer); then their events. */
+static void flush(wd_incidents_t *x) {
+  size_t dirty = 0;
+  for (size_t i = 0; i < x->n_open; i++)
+    dirty += x->open[i]->dirty;
+  if (!dirty)
+    return;
+  unsigned tries = 0;
+  wd_rc rc;
+  do {
+    rc = flush_txn(x);
+    if (rc != WD_OK) {
+      wd_store_rollback(x->store);
+      undo_new_ids(x);
+    }
+  } while (wd_store_retry(x->store, rc, &tries));
   if (rc != WD_OK) {
-    wd_store_rollback(x->store);
     x->st.db_errors++;
     x->last_err = rc;
     if (x->st.db_errors == 1 || x->st.db_errors % 100 == 0)
@@ -968,11 +1033,6 @@ static void flush(wd_incidents_t *x) {
              "writing %zu incidents failed (%s): %s; retrying at the next "
              "second",
              dirty, wd_rc_str(rc), wd_store_errmsg(x->store));
-    for (size_t i = 0; i < x->n_open; i++)
-      if (x->open[i]->id_new) {
-        x->open[i]->id_new = false;
-        x->open[i]->rec.id[0] = 0; /* decided again next time */
-      }
     return;
   }
   x->st.flushes++;
@@ -1096,7 +1156,10 @@ wd_rc wd_incidents_new(const wd_config_t *cfg, const char *db_path,
       (uint64_t)(cfg->incidents.quiet_window_s ? cfg->incidents.quiet_window_s
                                                : 3600) *
       NS;
-  const char *path = db_path ? db_path : cfg->db.path;
+  const char *path = db_path ? db_path : wd_config_store_url(cfg);
+  if (gethostname(x->sensor, sizeof x->sensor) != 0 || !x->sensor[0])
+    snprintf(x->sensor, sizeof x->sensor, "localhost");
+  x->sensor[sizeof x->sensor - 1] = '\0';
   wd_store_opts_t so = {.busy_timeout_ms = cfg->db.busy_timeout_ms};
   wd_rc rc = path ? wd_store_open_opts(path, &so, &x->store, err, errlen)
                   : WD_ERR_INVAL;

@@ -2,7 +2,8 @@
  * responsible parties, evidence, and the pipeline API.
  * In: the frames chosen for evidence (wd_incidents_frame; the engine's
  * packet thread picks them), every alert, the traffic clock.
- * Out: incidents in the SQLite store (src/store) and "open" / "update" /
+ * Out: incidents in the store (src/store: SQLite or PostgreSQL) and
+ * "open" / "update" /
  * "close" incident events through a callback. Correlation rules are in
  * docs/incidents.md; in short, one incident per line of activity
  * (intrusion: one attacker against one facility, stages escalate; worm:
@@ -12,7 +13,7 @@
  * directory, the evidence recorder and at most WD_INCIDENTS_OPEN_MAX open
  * incidents (each with capped lists). Per chosen frame only the evidence
  * recorder runs (bounded copy, no allocation, no system call); alerts are
- * correlated in memory; SQLite is written once per traffic-time second at
+ * correlated in memory; the store is written once per traffic-time second at
  * most, one transaction for all changed incidents.
  * Threads: one per pipeline, no locks; the thread that calls
  * wd_incidents_new owns the store connection and must make every other
@@ -52,6 +53,9 @@ typedef void (*wd_incident_event_fn)(void *user, const wd_incident_t *inc,
 #define WD_INCIDENT_TARGETS_MAX 256
 #define WD_INCIDENT_HOSTS_MAX 1024
 #define WD_INCIDENT_ATTACKS_MAX 256
+/* Sensors recorded per incident (the alerts' sensor, default this host's
+ * name); more are counted in stats.list_full. */
+#define WD_INCIDENT_SENSORS_MAX 32
 /* A flood whose detector names no source and counts at least this many
  * distinct sources is treated as spoofed when the detector does not say. */
 #define WD_INCIDENT_SPOOFED_SOURCES 64
@@ -70,7 +74,8 @@ typedef struct wd_incidents_stats {
 
 typedef struct wd_incidents wd_incidents_t;
 
-/* Opens the store at db_path (NULL: cfg->db.path), the MaxMind databases
+/* Opens the store at db_path, a path or URL (NULL: store.url, else
+ * db.path of cfg), the MaxMind databases
  * and the directory of cfg->attribution (a missing/corrupt database is a
  * warning; a bad directory file is an error with file:line:col in err),
  * and the evidence recorder when cfg->evidence.dir is set. cfg is

@@ -1,11 +1,14 @@
 /* inbox.c -- importing replies and verdicts (see inbox.h).
- * Memory: one wd_mail_t (heap, ~330 KiB) per import, reused for every
- * message; statements prepared per call. Each message is one transaction
+ * In: the store's named reply and notification functions (src/store: no
+ * SQL here, whatever the engine). Memory: one wd_mail_t (heap, ~330 KiB)
+ * per import, reused for every message. Each message is one transaction
  * (insert + status change), so a crash mid-import loses nothing and a
- * rerun only adds what is missing. */
+ * rerun only adds what is missing. A verdict is one transaction that
+ * first locks its incident, so two analysts judging at once are taken one
+ * after the other: the second finds the first's verdict. Transactions
+ * that lose a race with another writer are run again (wd_store_retry). */
 #include "notify/inbox.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "core/log.h"
+#include "core/timefmt.h"
 #include "notify/mail.h"
 #include "notify/mailbox.h"
 #include "notify/notice.h"
@@ -21,7 +25,6 @@
 typedef struct ctx {
   wd_store_t *s;
   const wd_directory_t *dir;
-  sqlite3 *db;
   wd_mail_t *m;
   uint64_t now_ns;
   wd_inbox_stats_t *st;
@@ -29,89 +32,94 @@ typedef struct ctx {
   size_t errlen;
 } ctx_t;
 
-static const char *ctext(sqlite3_stmt *st, int col) {
-  const unsigned char *t = sqlite3_column_text(st, col);
-  return t ? (const char *)t : "";
-}
-
 /* Notification answered by m: by Message-ID, else by reference + the
- * sender's domain, else the latest notification of the reference. */
-static int64_t match(ctx_t *c, char incident[WD_STORE_ID_LEN]) {
+ * sender's domain, else the latest notification of the reference; n->id
+ * is 0 when none is found. */
+static wd_rc match(ctx_t *c, wd_store_notice_t *n) {
   const wd_mail_t *m = c->m;
-  int64_t id = 0;
-  incident[0] = '\0';
+  memset(n, 0, sizeof *n);
   const char *ids[WD_MAIL_REFS_MAX + 1];
-  size_t n = 0;
+  size_t k = 0;
   if (m->in_reply_to[0])
-    ids[n++] = m->in_reply_to;
+    ids[k++] = m->in_reply_to;
   for (size_t i = 0; i < m->n_refs; i++)
-    ids[n++] = m->refs[i];
-  sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(c->db,
-                         "SELECT id, incident_id FROM notifications WHERE"
-                         " message_id = ?1",
-                         -1, &q, NULL) != SQLITE_OK)
-    return 0;
-  for (size_t i = 0; i < n && !id; i++) {
-    sqlite3_bind_text(q, 1, ids[i], -1, SQLITE_STATIC);
-    if (sqlite3_step(q) == SQLITE_ROW) {
-      id = sqlite3_column_int64(q, 0);
-      snprintf(incident, WD_STORE_ID_LEN, "%s", ctext(q, 1));
-    }
-    sqlite3_reset(q);
+    ids[k++] = m->refs[i];
+  for (size_t i = 0; i < k; i++) {
+    wd_rc r = wd_store_notice_by_message_id(c->s, ids[i], n);
+    if (r != WD_ERR_NOTFOUND)
+      return r;
   }
-  sqlite3_finalize(q);
-  if (id || !m->ref[0])
-    return id;
-  /* by reference: prefer the party whose address shares the domain */
+  if (!m->ref[0])
+    return WD_OK;
+  /* by reference: prefer the party whose address shares the domain; a
+     reference we never mailed (or another database's) links nothing, the
+     reply is unmatched */
   const char *dom = strrchr(m->from_addr, '@');
-  if (sqlite3_prepare_v2(
-          c->db,
-          "SELECT id, incident_id FROM notifications WHERE incident_id = ?1"
-          " ORDER BY (lower(substr(party_email, instr(party_email, '@')))"
-          " = lower(?2)) DESC, seq, id LIMIT 1",
-          -1, &q, NULL) != SQLITE_OK)
-    return 0;
-  sqlite3_bind_text(q, 1, m->ref, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, dom ? dom : "", -1, SQLITE_STATIC);
-  if (sqlite3_step(q) == SQLITE_ROW) {
-    id = sqlite3_column_int64(q, 0);
-    snprintf(incident, WD_STORE_ID_LEN, "%s", ctext(q, 1));
+  wd_rc r = wd_store_notice_by_incident(c->s, m->ref, dom ? dom : "", n);
+  if (r == WD_ERR_NOTFOUND) {
+    memset(n, 0, sizeof *n);
+    return WD_OK;
   }
-  /* else: a reference we never mailed (or another database's): nothing
-     is linked, the reply is unmatched */
-  sqlite3_finalize(q);
-  return id;
+  return r;
 }
 
-/* Whether the sender of m is the party notification nid went to: its
- * address there, or one of the directory's reply_from for that party.
- * party gets the party's name for messages. */
-static bool sender_is_party(ctx_t *c, int64_t nid, char *party, size_t plen) {
-  sqlite3_stmt *q = NULL;
-  char name[WD_NAME_MAX] = "", email[256] = "";
-  party[0] = '\0';
-  if (sqlite3_prepare_v2(c->db,
-                         "SELECT party_name, party_email FROM notifications"
-                         " WHERE id = ?1",
-                         -1, &q, NULL) != SQLITE_OK)
-    return false;
-  sqlite3_bind_int64(q, 1, nid);
-  if (sqlite3_step(q) == SQLITE_ROW) {
-    snprintf(name, sizeof name, "%s", ctext(q, 0));
-    snprintf(email, sizeof email, "%s", ctext(q, 1));
-  }
-  sqlite3_finalize(q);
-  snprintf(party, plen, "%s", name);
+/* Whether the sender of m is the party notification n went to: its
+ * address there, or one of the directory's reply_from for that party. */
+static bool sender_is_party(ctx_t *c, const wd_store_notice_t *n) {
   const char *from = c->m->from_addr;
   if (!from[0])
     return false;
-  if (!strcasecmp(from, email))
+  if (!strcasecmp(from, n->party_email))
     return true;
-  const wd_party_t *p = wd_directory_find(c->dir, name, email);
+  const wd_party_t *p =
+      wd_directory_find(c->dir, n->party_name, n->party_email);
   if (!p)
-    p = wd_directory_find(c->dir, name, NULL);
+    p = wd_directory_find(c->dir, n->party_name, NULL);
   return p && wd_party_sender_ok(p, from);
+}
+
+/* One message in one transaction: matched, stored, its incident answered
+ * when it is the party's human reply. */
+static wd_rc one_txn(ctx_t *c, const char *fp, const char *src,
+                     wd_store_notice_t *n, const char **sender, bool *added) {
+  wd_mail_t *m = c->m;
+  *added = false;
+  *sender = "";
+  wd_rc rc = wd_store_begin(c->s);
+  if (rc != WD_OK)
+    return rc;
+  rc = match(c, n);
+  /* a bounce comes from a mail system, not from the party: not checked */
+  if (rc == WD_OK && n->id && m->kind != WD_MAIL_BOUNCE)
+    *sender = sender_is_party(c, n) ? "party" : "unverified";
+  bool unverified = !strcmp(*sender, "unverified");
+  if (rc == WD_OK) {
+    wd_store_reply_t r = {.fingerprint = fp,
+                          .message_id = m->message_id,
+                          .notification_id = n->id,
+                          .incident_id = n->id ? n->incident_id : "",
+                          .from_addr = m->from_addr,
+                          .subject = m->subject,
+                          .date_ns = m->date_ns,
+                          .received_ns = c->now_ns,
+                          .kind = wd_mail_kind_name(m->kind),
+                          .kind_reason = m->kind_reason,
+                          .ref_source = m->ref_source,
+                          .source = src,
+                          .sender = *sender};
+    rc = wd_store_reply_add(c->s, &r, added);
+  }
+  if (rc == WD_OK && *added && n->id && !unverified &&
+      m->kind == WD_MAIL_HUMAN) {
+    wd_rc r2 = wd_store_incident_set_status(c->s, n->incident_id, "answered");
+    if (r2 != WD_OK && r2 != WD_ERR_STATE && r2 != WD_ERR_NOTFOUND)
+      rc = r2;
+  }
+  if (rc == WD_OK)
+    rc = wd_store_commit(c->s);
+  else
+    wd_store_rollback(c->s);
+  return rc;
 }
 
 static wd_rc one(void *user, const char *where, const uint8_t *msg,
@@ -131,64 +139,18 @@ static wd_rc one(void *user, const char *where, const uint8_t *msg,
     return WD_ERR_UNSUPPORTED;
   for (unsigned i = 0; i < 32; i++)
     snprintf(fp + 2 * i, 3, "%02x", md[i]);
-  if (wd_store_begin(c->s) != WD_OK)
-    return WD_ERR_IO;
-  char incident[WD_STORE_ID_LEN], party[WD_NAME_MAX] = "";
-  int64_t nid = match(c, incident);
-  /* a bounce comes from a mail system, not from the party: not checked */
-  const char *sender = "";
-  if (nid && m->kind != WD_MAIL_BOUNCE)
-    sender =
-        sender_is_party(c, nid, party, sizeof party) ? "party" : "unverified";
-  bool unverified = !strcmp(sender, "unverified");
-  sqlite3_stmt *q = NULL;
-  wd_rc rc = WD_OK;
-  if (sqlite3_prepare_v2(
-          c->db,
-          "INSERT OR IGNORE INTO replies(fingerprint, message_id,"
-          " notification_id, incident_id, from_addr, subject, date_ns,"
-          " received_ns, kind, kind_reason, ref_source, source, sender)"
-          " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
-          -1, &q, NULL) != SQLITE_OK) {
-    wd_store_rollback(c->s);
-    return WD_ERR_IO;
-  }
   char src[WD_NOTICE_STR_MAX];
   wd_notice_clean(where, strlen(where), src, sizeof src, WD_CLEAN_ONELINE);
-  sqlite3_bind_text(q, 1, fp, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, m->message_id, -1, SQLITE_STATIC);
-  if (nid)
-    sqlite3_bind_int64(q, 3, nid);
-  else
-    sqlite3_bind_null(q, 3);
-  sqlite3_bind_text(q, 4, incident, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 5, m->from_addr, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 6, m->subject, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(q, 7, (sqlite3_int64)m->date_ns);
-  sqlite3_bind_int64(q, 8, (sqlite3_int64)c->now_ns);
-  sqlite3_bind_text(q, 9, wd_mail_kind_name(m->kind), -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 10, m->kind_reason ? m->kind_reason : "", -1,
-                    SQLITE_STATIC);
-  sqlite3_bind_text(q, 11, m->ref_source ? m->ref_source : "", -1,
-                    SQLITE_STATIC);
-  sqlite3_bind_text(q, 12, src, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 13, sender, -1, SQLITE_STATIC);
-  int sr = sqlite3_step(q);
-  sqlite3_finalize(q);
-  bool added = sqlite3_changes(c->db) > 0;
-  if (sr != SQLITE_DONE)
-    rc = WD_ERR_IO;
-  if (rc == WD_OK && added && nid && !unverified && m->kind == WD_MAIL_HUMAN) {
-    wd_rc r2 = wd_store_incident_set_status(c->s, incident, "answered");
-    if (r2 != WD_OK && r2 != WD_ERR_STATE && r2 != WD_ERR_NOTFOUND)
-      rc = r2;
-  }
-  if (rc == WD_OK)
-    rc = wd_store_commit(c->s);
-  else
-    wd_store_rollback(c->s);
+  wd_store_notice_t n;
+  const char *sender = "";
+  bool added = false;
+  unsigned tries = 0;
+  wd_rc rc;
+  do
+    rc = one_txn(c, fp, src, &n, &sender, &added);
+  while (wd_store_retry(c->s, rc, &tries));
   if (rc != WD_OK) {
-    snprintf(c->err, c->errlen, "%s: %s", where, sqlite3_errmsg(c->db));
+    snprintf(c->err, c->errlen, "%s: %s", where, wd_store_errmsg(c->s));
     return rc;
   }
   if (!added) {
@@ -196,19 +158,19 @@ static wd_rc one(void *user, const char *where, const uint8_t *msg,
     return WD_OK;
   }
   c->st->added++;
-  if (nid)
+  if (n.id)
     c->st->matched++;
   else
     c->st->unmatched++;
-  if (unverified) {
+  if (!strcmp(sender, "unverified")) {
     char from[WD_NOTICE_STR_MAX], pn[WD_NOTICE_STR_MAX];
     c->st->unverified++;
     wd_log(WD_LOG_WARN, "notify",
            "%s: reply about %s from %s, who is not %s (its address or "
            "reply_from): kept as unverified, not counted as its answer",
-           src, incident,
+           src, n.incident_id,
            wd_notice_cleans(m->from_addr, from, WD_CLEAN_ONELINE, "nobody"),
-           wd_notice_cleans(party, pn, WD_CLEAN_ONELINE, "the party"));
+           wd_notice_cleans(n.party_name, pn, WD_CLEAN_ONELINE, "the party"));
   }
   if (m->kind == WD_MAIL_HUMAN)
     c->st->human++;
@@ -222,8 +184,7 @@ static wd_rc one(void *user, const char *where, const uint8_t *msg,
 wd_rc wd_inbox_import(wd_store_t *s, const wd_directory_t *dir,
                       const char *path, uint64_t now_ns, wd_inbox_stats_t *st,
                       char *err, size_t errlen) {
-  ctx_t c = {s,  dir, wd_store_db(s), malloc(sizeof(wd_mail_t)), now_ns,
-             st, err, errlen};
+  ctx_t c = {s, dir, malloc(sizeof(wd_mail_t)), now_ns, st, err, errlen};
   if (!c.m)
     return WD_ERR_NOMEM;
   wd_mailbox_stats_t ms;
@@ -233,82 +194,99 @@ wd_rc wd_inbox_import(wd_store_t *s, const wd_directory_t *dir,
   return rc;
 }
 
-wd_rc wd_inbox_verdict(wd_store_t *s, const char *ref, const char *verdict,
-                       const char *note, uint64_t now_ns, char *err,
-                       size_t errlen) {
-  sqlite3 *db = wd_store_db(s);
-  sqlite3_stmt *q = NULL;
-  char clean_note[WD_NOTICE_STR_MAX];
-  wd_notice_clean(note ? note : "", note ? strlen(note) : 0, clean_note,
-                  sizeof clean_note, WD_CLEAN_ONELINE);
-  if (strcmp(verdict, "substantive") != 0 && strcmp(verdict, "formal") != 0) {
-    snprintf(err, errlen, "verdict must be substantive or formal");
-    return WD_ERR_INVAL;
+/* "2026-04-16 12:00:00 UTC" */
+static const char *when(uint64_t ns, char out[40]) {
+  if (!ns) {
+    snprintf(out, 40, "an unknown time");
+    return out;
   }
+  return wd_time_str(ns, WD_TIME_HUMAN, out, 40);
+}
+
+/* The verdict's transaction: the incident locked first, then the latest
+ * human reply judged (or one recorded by the analyst), the verdict kept in
+ * history, the incident answered. */
+static wd_rc verdict_txn(wd_store_t *s, const char *ref,
+                         const wd_inbox_verdict_t *v, uint64_t now_ns,
+                         wd_store_verdict_t *prev, char *err, size_t errlen) {
+  memset(prev, 0, sizeof *prev);
   wd_rc rc = wd_store_begin(s);
-  if (rc != WD_OK)
-    return rc;
-  /* the incident must exist */
-  if (sqlite3_prepare_v2(db, "SELECT 1 FROM incidents WHERE id = ?1", -1, &q,
-                         NULL) != SQLITE_OK)
-    goto dberr;
-  sqlite3_bind_text(q, 1, ref, -1, SQLITE_STATIC);
-  int found = sqlite3_step(q) == SQLITE_ROW;
-  sqlite3_finalize(q);
-  if (!found) {
-    wd_store_rollback(s);
-    snprintf(err, errlen, "no incident %s", ref);
-    return WD_ERR_NOTFOUND;
-  }
-  if (sqlite3_prepare_v2(
-          db,
-          "UPDATE replies SET verdict = ?2, note = ?3, verdict_ns = ?4"
-          " WHERE id = (SELECT id FROM replies WHERE incident_id = ?1"
-          " AND kind = 'human' AND sender != 'unverified'"
-          " ORDER BY received_ns DESC, id DESC LIMIT 1)",
-          -1, &q, NULL) != SQLITE_OK)
-    goto dberr;
-  sqlite3_bind_text(q, 1, ref, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, verdict, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 3, clean_note, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(q, 4, (sqlite3_int64)now_ns);
-  int sr = sqlite3_step(q);
-  sqlite3_finalize(q);
-  if (sr != SQLITE_DONE)
-    goto dberr;
-  if (sqlite3_changes(db) == 0) { /* answered outside mail */
-    char fp[96];
-    snprintf(fp, sizeof fp, "analyst:%s:%llu", ref, (unsigned long long)now_ns);
-    if (sqlite3_prepare_v2(
-            db,
-            "INSERT INTO replies(fingerprint, notification_id, incident_id,"
-            " from_addr, subject, date_ns, received_ns, kind, kind_reason,"
-            " source, verdict, note, verdict_ns) VALUES (?1,"
-            " (SELECT id FROM notifications WHERE incident_id = ?2"
-            "  ORDER BY seq, id LIMIT 1), ?2, '', '(recorded by analyst)',"
-            " ?3, ?3, 'human', 'recorded by analyst', 'ward reply', ?4, ?5,"
-            " ?3)",
-            -1, &q, NULL) != SQLITE_OK)
-      goto dberr;
-    sqlite3_bind_text(q, 1, fp, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, ref, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 3, (sqlite3_int64)now_ns);
-    sqlite3_bind_text(q, 4, verdict, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 5, clean_note, -1, SQLITE_STATIC);
-    sr = sqlite3_step(q);
-    sqlite3_finalize(q);
-    if (sr != SQLITE_DONE)
-      goto dberr;
-  }
-  rc = wd_store_incident_set_status(s, ref, "answered");
-  if (rc != WD_OK && rc != WD_ERR_STATE) {
-    wd_store_rollback(s);
+  if (rc != WD_OK) {
     snprintf(err, errlen, "%s: %s", ref, wd_store_errmsg(s));
     return rc;
   }
-  return wd_store_commit(s);
-dberr:
-  snprintf(err, errlen, "%s: %s", ref, sqlite3_errmsg(db));
-  wd_store_rollback(s);
-  return WD_ERR_IO;
+  /* the incident must exist; from here no other verdict on it can run */
+  rc = wd_store_incident_lock(s, ref);
+  if (rc == WD_ERR_NOTFOUND) {
+    wd_store_rollback(s);
+    snprintf(err, errlen, "no incident %s", ref);
+    return rc;
+  }
+  wd_store_verdict_t now = {.at_ns = now_ns};
+  snprintf(now.verdict, sizeof now.verdict, "%s", v->verdict);
+  snprintf(now.by, sizeof now.by, "%s", v->by ? v->by : "");
+  wd_notice_clean(v->note ? v->note : "", v->note ? strlen(v->note) : 0,
+                  now.note, sizeof now.note, WD_CLEAN_ONELINE);
+  if (rc == WD_OK)
+    rc = wd_store_reply_latest_human(s, ref, prev);
+  if (rc == WD_OK && prev->verdict[0]) {
+    if (!strcmp(prev->verdict, now.verdict) && !strcmp(prev->note, now.note)) {
+      /* the same judgement again: nothing changes */
+      wd_store_rollback(s);
+      return WD_OK;
+    }
+    if (!v->force) {
+      char t[40], who[WD_NOTICE_STR_MAX];
+      wd_store_rollback(s);
+      snprintf(err, errlen,
+               "%s: already judged %s by %s at %s; use --force to replace it "
+               "(both stay in the history: ward reply %s --history)",
+               ref, prev->verdict,
+               wd_notice_cleans(prev->by, who, WD_CLEAN_ONELINE, "an analyst"),
+               when(prev->at_ns, t), ref);
+      return WD_ERR_STATE;
+    }
+  }
+  if (rc == WD_OK) { /* a human reply: judge it */
+    now.reply_id = prev->reply_id;
+    snprintf(now.replaced, sizeof now.replaced, "%s", prev->verdict);
+    rc = wd_store_reply_judge(s, &now);
+  } else if (rc == WD_ERR_NOTFOUND) { /* answered outside mail */
+    memset(prev, 0, sizeof *prev);
+    rc = wd_store_reply_add_recorded(s, ref, &now);
+  }
+  if (rc == WD_OK)
+    rc = wd_store_verdict_log(s, ref, &now);
+  if (rc == WD_OK) {
+    rc = wd_store_incident_set_status(s, ref, "answered");
+    if (rc == WD_ERR_STATE)
+      rc = WD_OK;
+  }
+  if (rc == WD_OK)
+    rc = wd_store_commit(s);
+  if (rc != WD_OK) {
+    snprintf(err, errlen, "%s: %s", ref, wd_store_errmsg(s));
+    wd_store_rollback(s);
+  }
+  return rc;
+}
+
+wd_rc wd_inbox_verdict(wd_store_t *s, const char *ref,
+                       const wd_inbox_verdict_t *v, uint64_t now_ns,
+                       wd_store_verdict_t *prev, char *err, size_t errlen) {
+  wd_store_verdict_t scratch;
+  if (!prev)
+    prev = &scratch;
+  memset(prev, 0, sizeof *prev);
+  if (!v->verdict || (strcmp(v->verdict, "substantive") != 0 &&
+                      strcmp(v->verdict, "formal") != 0)) {
+    snprintf(err, errlen, "verdict must be substantive or formal");
+    return WD_ERR_INVAL;
+  }
+  unsigned tries = 0;
+  wd_rc rc;
+  do
+    rc = verdict_txn(s, ref, v, now_ns, prev, err, errlen);
+  while (wd_store_retry(s, rc, &tries));
+  return rc;
 }

@@ -16,6 +16,7 @@
 #ifndef WD_NOTIFY_INBOX_H
 #define WD_NOTIFY_INBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,12 +43,27 @@ wd_rc wd_inbox_import(wd_store_t *s, const wd_directory_t *dir,
                       const char *path, uint64_t now_ns, wd_inbox_stats_t *st,
                       char *err, size_t errlen);
 
-/* Records the analysts' verdict on the latest human reply of the party
- * (not an unverified one) about incident ref ("substantive" or "formal"), with
- * a note; when no human reply was imported (an answer by phone) a reply row
- * "recorded by analyst" is added. The incident moves to answered. */
-wd_rc wd_inbox_verdict(wd_store_t *s, const char *ref, const char *verdict,
-                       const char *note, uint64_t now_ns, char *err,
-                       size_t errlen);
+/* An analyst's verdict on a reply. */
+typedef struct wd_inbox_verdict {
+  const char *verdict; /* "substantive" or "formal" */
+  const char *note;    /* NULL: none */
+  const char *by;      /* who records it (login name), NULL: "" */
+  bool force;          /* replace a verdict already recorded */
+} wd_inbox_verdict_t;
+
+/* Records verdict v on the latest human reply of the party (not an
+ * unverified one) about incident ref; when no human reply was imported
+ * (an answer by phone) a reply row "recorded by analyst" is added. The
+ * incident moves to answered. Every verdict is also kept in the history
+ * (wd_store_verdict_history). One verdict at a time per incident, also
+ * across processes: when the reply already has a different verdict (or
+ * note), nothing changes and WD_ERR_STATE says "already judged VERDICT by
+ * WHO at TIME; use --force", unless v->force, which replaces it (the
+ * replaced one stays in the history). The same verdict and note again
+ * change nothing and succeed. prev (may be NULL) gets the verdict found
+ * before this one (verdict "" when none). */
+wd_rc wd_inbox_verdict(wd_store_t *s, const char *ref,
+                       const wd_inbox_verdict_t *v, uint64_t now_ns,
+                       wd_store_verdict_t *prev, char *err, size_t errlen);
 
 #endif

@@ -1,11 +1,13 @@
 /* outbox.c -- durable notification outbox (see outbox.h).
- * Memory: statements are prepared per call and finalized before return;
- * a stored incident (wd_store_incident_get) and one composed message live
- * for the handling of one notification. Values are always bound. */
+ * In: the store's named notification functions (src/store: no SQL here,
+ * whatever the engine). Memory: a stored incident (wd_store_incident_get)
+ * and one composed message live for the handling of one notification;
+ * lists of notifications are malloc'ed per call and freed before return.
+ * Concurrency: each incident is queued in one transaction, run again when
+ * it loses a race with another writer (wd_store_retry). */
 #include "notify/outbox.h"
 
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -251,60 +253,33 @@ wd_rc wd_outbox_privacy_init(wd_outbox_privacy_t *pv,
   return WD_OK;
 }
 
-/* --- small sqlite helpers --------------------------------------------- */
+/* --- store errors -------------------------------------------------- */
 
-static wd_rc fail_db(sqlite3 *db, char *err, size_t errlen, const char *what) {
-  snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
+static wd_rc fail_db(wd_store_t *s, char *err, size_t errlen,
+                     const char *what) {
+  snprintf(err, errlen, "%s: %s", what, wd_store_errmsg(s));
   return WD_ERR_IO;
 }
 
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql) {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-    return NULL;
-  return st;
-}
-
-static const char *ctext(sqlite3_stmt *st, int col) {
-  const unsigned char *t = sqlite3_column_text(st, col);
-  return t ? (const char *)t : "";
-}
-
-/* Ids (integers or text) from a one-column query, bounded. */
-typedef struct idlist {
-  char (*v)[WD_STORE_ID_LEN];
-  int64_t *num;
-  size_t n;
-} idlist_t;
-
 /* --- queueing ------------------------------------------------------------ */
 
-static wd_rc insert_notice(sqlite3 *db, const char *incident_id,
-                           const wd_store_party_t *p, const char *msgid,
-                           int seq, const char *kind, uint64_t now_ns,
-                           bool *inserted) {
-  sqlite3_stmt *st = prep(
-      db, "INSERT OR IGNORE INTO notifications(incident_id, party_name,"
-          " party_kind, party_email, party_format, party_deadline_hours, seq,"
-          " kind, message_id, created_ns, next_ns)"
-          " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?10)");
-  if (!st)
-    return WD_ERR_IO;
-  sqlite3_bind_text(st, 1, incident_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, p->name, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, p->kind, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 4, p->email, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 5, p->format[0] ? p->format : "text", -1,
-                    SQLITE_STATIC);
-  sqlite3_bind_int64(st, 6, p->deadline_hours);
-  sqlite3_bind_int(st, 7, seq);
-  sqlite3_bind_text(st, 8, kind, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 9, msgid, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 10, (sqlite3_int64)now_ns);
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  *inserted = sqlite3_changes(db) > 0;
-  return rc == SQLITE_DONE ? WD_OK : WD_ERR_IO;
+/* Notification seq (kind) of incident_id to party p, due at now_ns. */
+static wd_rc add_notice(wd_store_t *s, const char *incident_id,
+                        const wd_store_party_t *p, const char *msgid, int seq,
+                        const char *kind, uint64_t now_ns, bool *inserted) {
+  wd_store_notice_t n;
+  memset(&n, 0, sizeof n);
+  snprintf(n.incident_id, sizeof n.incident_id, "%s", incident_id);
+  snprintf(n.party_name, sizeof n.party_name, "%s", p->name);
+  snprintf(n.party_kind, sizeof n.party_kind, "%s", p->kind);
+  snprintf(n.party_email, sizeof n.party_email, "%s", p->email);
+  snprintf(n.party_format, sizeof n.party_format, "%s", p->format);
+  n.deadline_hours = p->deadline_hours;
+  n.seq = seq;
+  snprintf(n.kind, sizeof n.kind, "%s", kind);
+  snprintf(n.message_id, sizeof n.message_id, "%s", msgid);
+  n.created_ns = now_ns;
+  return wd_store_notice_add(s, &n, inserted);
 }
 
 /* The parties an incident is notified to: for a reflection attack with
@@ -350,206 +325,148 @@ static size_t parties_of(const wd_store_incident_t *inc,
   return 1;
 }
 
-static wd_rc text_ids(sqlite3 *db, const char *sql, const char *arg,
-                      idlist_t *l) {
-  sqlite3_stmt *st = prep(db, sql);
-  if (!st)
-    return WD_ERR_IO;
-  if (arg)
-    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-  size_t cap = 0;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW && l->n < WD_OUTBOX_BATCH_MAX) {
-    if (l->n == cap) {
-      cap = cap ? cap * 2 : 64;
-      void *nv = realloc(l->v, cap * sizeof *l->v);
-      if (!nv) {
-        sqlite3_finalize(st);
-        return WD_ERR_NOMEM;
-      }
-      l->v = nv;
-    }
-    snprintf(l->v[l->n++], WD_STORE_ID_LEN, "%s", ctext(st, 0));
+/* One incident's first notifications and its move to notified, in one
+ * transaction. *inserted_n: notifications added; *no_party: none had a
+ * usable address (nothing changed). */
+static wd_rc queue_one(wd_store_t *s, const wd_outbox_sender_t *snd,
+                       const char *id, uint64_t now_ns,
+                       wd_store_party_t *parties, size_t *inserted_n,
+                       bool *no_party, char *err, size_t errlen) {
+  *inserted_n = 0;
+  *no_party = false;
+  wd_rc rc = wd_store_begin(s);
+  if (rc != WD_OK) {
+    fail_db(s, err, errlen, "queueing a notification");
+    return rc;
   }
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE || rc == SQLITE_ROW ? WD_OK : WD_ERR_IO;
+  wd_store_incident_t inc;
+  rc = wd_store_incident_get(s, id, &inc);
+  if (rc != WD_OK) {
+    snprintf(err, errlen, "%s: %s", id, wd_store_errmsg(s));
+    wd_store_rollback(s);
+    return rc;
+  }
+  size_t np = parties_of(&inc, snd, parties, WD_OUTBOX_PARTIES_MAX);
+  size_t usable = 0;
+  for (size_t k = 0; k < np && rc == WD_OK; k++) {
+    char msgid[WD_COMPOSE_MSGID_MAX];
+    bool inserted = false;
+    if (wd_compose_message_id(inc.id, parties[k].email, 1, snd->email, msgid) !=
+        WD_OK)
+      continue;
+    usable++;
+    rc = add_notice(s, inc.id, &parties[k], msgid, 1, "initial", now_ns,
+                    &inserted);
+    *inserted_n += inserted;
+  }
+  if (rc == WD_OK && !usable) {
+    *no_party = true;
+    wd_log(WD_LOG_WARN, "notify",
+           "%s: no party with a usable address "
+           "(%s); not notified",
+           inc.id, inc.party.matched_by[0] ? inc.party.matched_by : "none");
+    wd_store_incident_fini(&inc);
+    wd_store_rollback(s);
+    return WD_OK;
+  }
+  if (rc == WD_OK) {
+    wd_rc r2 = wd_store_incident_set_status(s, inc.id, "notified");
+    if (r2 != WD_OK && r2 != WD_ERR_STATE) /* answered/closed stay */
+      rc = r2;
+  }
+  wd_store_incident_fini(&inc);
+  if (rc == WD_OK)
+    rc = wd_store_commit(s);
+  else
+    wd_store_rollback(s);
+  if (rc != WD_OK)
+    fail_db(s, err, errlen, "queueing a notification");
+  return rc;
 }
 
 wd_rc wd_outbox_queue(wd_store_t *s, const wd_outbox_sender_t *snd,
                       const char *incident_id, uint64_t now_ns,
                       wd_outbox_stats_t *st, char *err, size_t errlen) {
-  sqlite3 *db = wd_store_db(s);
-  idlist_t l = {0};
-  wd_rc rc = text_ids(db,
-                      incident_id ? "SELECT id FROM incidents WHERE id = ?1"
-                                  : "SELECT id FROM incidents WHERE status ="
-                                    " 'new' ORDER BY first_ns, id",
-                      incident_id, &l);
-  if (rc != WD_OK) {
-    free(l.v);
-    return fail_db(db, err, errlen, "listing incidents");
-  }
+  char(*ids)[WD_STORE_ID_LEN] = NULL;
+  size_t n = 0;
+  /* one incident (whatever its status), or every new one, oldest first */
+  wd_store_filter_t f = {.id = incident_id,
+                         .status = incident_id ? NULL : "new",
+                         .oldest_first = true,
+                         .limit = WD_OUTBOX_BATCH_MAX};
+  wd_rc rc = wd_store_incident_ids(s, &f, &ids, &n);
+  if (rc != WD_OK)
+    return fail_db(s, err, errlen, "listing incidents");
   wd_store_party_t *parties = calloc(WD_OUTBOX_PARTIES_MAX, sizeof *parties);
   if (!parties) {
-    free(l.v);
+    free(ids);
     return WD_ERR_NOMEM;
   }
-  for (size_t i = 0; i < l.n && rc == WD_OK; i++) {
-    wd_store_incident_t inc;
-    if ((rc = wd_store_begin(s)) != WD_OK)
-      break;
-    rc = wd_store_incident_get(s, l.v[i], &inc);
-    if (rc != WD_OK) {
-      wd_store_rollback(s);
-      snprintf(err, errlen, "%s: %s", l.v[i], wd_store_errmsg(s));
-      break;
-    }
-    size_t np = parties_of(&inc, snd, parties, WD_OUTBOX_PARTIES_MAX);
-    size_t usable = 0, inserted_n = 0;
-    for (size_t k = 0; k < np && rc == WD_OK; k++) {
-      char msgid[WD_COMPOSE_MSGID_MAX];
-      bool inserted = false;
-      if (wd_compose_message_id(inc.id, parties[k].email, 1, snd->email,
-                                msgid) != WD_OK)
-        continue;
-      usable++;
-      rc = insert_notice(db, inc.id, &parties[k], msgid, 1, "initial", now_ns,
-                         &inserted);
-      inserted_n += inserted;
-    }
-    if (rc == WD_OK && !usable) {
-      st->no_party++;
-      wd_log(WD_LOG_WARN, "notify",
-             "%s: no party with a usable address "
-             "(%s); not notified",
-             inc.id, inc.party.matched_by[0] ? inc.party.matched_by : "none");
-      wd_store_incident_fini(&inc);
-      wd_store_rollback(s);
-      continue;
-    }
+  for (size_t i = 0; i < n && rc == WD_OK; i++) {
+    size_t inserted_n = 0;
+    bool no_party = false;
+    unsigned tries = 0;
+    do
+      rc = queue_one(s, snd, ids[i], now_ns, parties, &inserted_n, &no_party,
+                     err, errlen);
+    while (wd_store_retry(s, rc, &tries));
     if (rc == WD_OK) {
-      wd_rc r2 = wd_store_incident_set_status(s, inc.id, "notified");
-      if (r2 != WD_OK && r2 != WD_ERR_STATE) /* answered/closed stay */
-        rc = r2;
-    }
-    wd_store_incident_fini(&inc);
-    if (rc == WD_OK)
-      rc = wd_store_commit(s);
-    else
-      wd_store_rollback(s);
-    if (rc != WD_OK)
-      fail_db(db, err, errlen, "queueing a notification");
-    else
       st->queued += inserted_n;
+      st->no_party += no_party;
+    }
   }
   free(parties);
-  free(l.v);
+  free(ids);
   return rc;
 }
 
 wd_rc wd_outbox_reminders(wd_store_t *s, const wd_outbox_sender_t *snd,
                           uint64_t now_ns, wd_outbox_stats_t *st, char *err,
                           size_t errlen) {
-  sqlite3 *db = wd_store_db(s);
-  sqlite3_stmt *q = prep(
-      db, "SELECT n.incident_id, n.party_name, n.party_kind, n.party_email,"
-          " n.party_format, n.party_deadline_hours FROM notifications n"
-          " WHERE n.seq = 1 AND n.state = 'sent' AND n.party_deadline_hours > 0"
-          " AND n.sent_ns + n.party_deadline_hours * 3600000000000 < ?1"
-          " AND NOT EXISTS (SELECT 1 FROM notifications r WHERE"
-          "  r.incident_id = n.incident_id AND r.party_email = n.party_email"
-          "  AND r.seq = 2)"
-          " AND NOT EXISTS (SELECT 1 FROM replies p WHERE"
-          "  p.kind = 'human' AND p.sender != 'unverified' AND"
-          "  (p.notification_id IN (SELECT x.id FROM notifications x WHERE"
-          "   x.incident_id = n.incident_id AND x.party_email = n.party_email)"
-          "   OR (p.notification_id IS NULL AND p.incident_id ="
-          "   n.incident_id)))"
-          " ORDER BY n.sent_ns LIMIT 10000");
-  if (!q)
-    return fail_db(db, err, errlen, "listing overdue notifications");
-  sqlite3_bind_int64(q, 1, (sqlite3_int64)now_ns);
-  typedef struct {
-    wd_store_incident_t inc;
-  } due_t;
-  due_t *due = NULL;
-  size_t n = 0, cap = 0;
-  wd_rc rc = WD_OK;
-  while (sqlite3_step(q) == SQLITE_ROW) {
-    if (n == cap) {
-      cap = cap ? cap * 2 : 16;
-      due_t *nd = realloc(due, cap * sizeof *due);
-      if (!nd) {
-        rc = WD_ERR_NOMEM;
-        break;
-      }
-      due = nd;
-    }
-    wd_store_incident_t *inc = &due[n++].inc;
-    memset(inc, 0, sizeof *inc);
-    snprintf(inc->id, sizeof inc->id, "%s", ctext(q, 0));
-    inc->party.set = true;
-    snprintf(inc->party.name, sizeof inc->party.name, "%s", ctext(q, 1));
-    snprintf(inc->party.kind, sizeof inc->party.kind, "%s", ctext(q, 2));
-    snprintf(inc->party.email, sizeof inc->party.email, "%s", ctext(q, 3));
-    snprintf(inc->party.format, sizeof inc->party.format, "%s", ctext(q, 4));
-    inc->party.deadline_hours = (uint32_t)sqlite3_column_int64(q, 5);
-  }
-  sqlite3_finalize(q);
+  wd_store_notice_t *due = NULL;
+  size_t n = 0;
+  wd_rc rc = wd_store_notice_overdue(s, now_ns, WD_OUTBOX_BATCH_MAX, &due, &n);
+  if (rc != WD_OK)
+    return fail_db(s, err, errlen, "listing overdue notifications");
   for (size_t i = 0; i < n && rc == WD_OK; i++) {
     char msgid[WD_COMPOSE_MSGID_MAX];
-    bool inserted = false;
-    if (wd_compose_message_id(due[i].inc.id, due[i].inc.party.email, 2,
-                              snd->email, msgid) != WD_OK)
+    wd_store_party_t p;
+    memset(&p, 0, sizeof p);
+    p.set = true;
+    snprintf(p.name, sizeof p.name, "%s", due[i].party_name);
+    snprintf(p.kind, sizeof p.kind, "%s", due[i].party_kind);
+    snprintf(p.email, sizeof p.email, "%s", due[i].party_email);
+    snprintf(p.format, sizeof p.format, "%s", due[i].party_format);
+    p.deadline_hours = due[i].deadline_hours;
+    if (wd_compose_message_id(due[i].incident_id, p.email, 2, snd->email,
+                              msgid) != WD_OK)
       continue;
-    if ((rc = wd_store_begin(s)) != WD_OK)
-      break;
-    rc = insert_notice(db, due[i].inc.id, &due[i].inc.party, msgid, 2,
-                       "reminder", now_ns, &inserted);
-    rc = rc == WD_OK ? wd_store_commit(s) : (wd_store_rollback(s), rc);
+    bool inserted = false;
+    unsigned tries = 0;
+    do {
+      inserted = false;
+      rc = wd_store_begin(s);
+      if (rc == WD_OK)
+        rc = add_notice(s, due[i].incident_id, &p, msgid, 2, "reminder", now_ns,
+                        &inserted);
+      rc = rc == WD_OK ? wd_store_commit(s) : (wd_store_rollback(s), rc);
+    } while (wd_store_retry(s, rc, &tries));
     if (rc == WD_OK && inserted)
       st->reminders++;
   }
   free(due);
   if (rc != WD_OK)
-    fail_db(db, err, errlen, "queueing a reminder");
+    fail_db(s, err, errlen, "queueing a reminder");
   return rc;
 }
 
 /* --- sending -------------------------------------------------------------- */
 
-typedef struct row {
-  int64_t id;
-  char incident_id[WD_STORE_ID_LEN];
-  char party_email[256];
-  int seq;
-  char message_id[WD_COMPOSE_MSGID_MAX];
-  unsigned attempts;
-  bool has_message;
-  uint64_t since_ns; /* queued, or brought back: max_age counts from here */
-} row_t;
-
-static wd_rc exec_bind(sqlite3 *db, const char *sql, int64_t id,
-                       const char *text, int64_t a, int64_t b) {
-  sqlite3_stmt *st = prep(db, sql);
-  if (!st)
-    return WD_ERR_IO;
-  sqlite3_bind_int64(st, 1, id);
-  if (text)
-    sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(st, 3, a);
-  sqlite3_bind_int64(st, 4, b);
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? WD_OK : WD_ERR_IO;
-}
-
-/* Composes row's message and stores it (once: a message already stored
+/* Composes r's message and stores it (once: a message already stored
  * is never replaced, so every retry sends the same bytes). */
 static wd_rc compose_and_store(wd_store_t *s, const wd_outbox_sender_t *snd,
-                               const row_t *r, uint64_t now_ns, char *err,
-                               size_t errlen) {
-  sqlite3 *db = wd_store_db(s);
+                               const wd_store_notice_t *r, uint64_t now_ns,
+                               char *err, size_t errlen) {
   wd_store_incident_t inc;
   wd_outbox_notice_buf_t *b = calloc(1, sizeof *b);
   if (!b)
@@ -560,57 +477,36 @@ static wd_rc compose_and_store(wd_store_t *s, const wd_outbox_sender_t *snd,
     free(b);
     return rc;
   }
-  /* the party the row was queued for (the incident's may change later) */
-  sqlite3_stmt *q = prep(db, "SELECT party_name, party_kind, party_format,"
-                             " party_deadline_hours FROM notifications"
-                             " WHERE id = ?1");
-  char pname[WD_NAME_MAX] = "", pkind[32] = "", pfmt[16] = "";
-  uint32_t deadline = 0;
-  if (q) {
-    sqlite3_bind_int64(q, 1, r->id);
-    if (sqlite3_step(q) == SQLITE_ROW) {
-      snprintf(pname, sizeof pname, "%s", ctext(q, 0));
-      snprintf(pkind, sizeof pkind, "%s", ctext(q, 1));
-      snprintf(pfmt, sizeof pfmt, "%s", ctext(q, 2));
-      deadline = (uint32_t)sqlite3_column_int64(q, 3);
-    }
-    sqlite3_finalize(q);
-  }
-  /* what this party may see: the directory's entry (its own facilities,
+  /* the party the row was queued for (the incident's may change later);
+     what this party may see: the directory's entry (its own facilities,
      its evidence policy) and the configuration (what is internal) */
-  const wd_party_t *dp = wd_directory_find(snd->dir, pname, r->party_email);
+  const wd_party_t *dp =
+      wd_directory_find(snd->dir, r->party_name, r->party_email);
   wd_outbox_privacy_t pv;
-  rc = wd_outbox_privacy_init(&pv, snd, dp, pkind);
+  rc = wd_outbox_privacy_init(&pv, snd, dp, r->party_kind);
   if (rc != WD_OK) {
     wd_store_incident_fini(&inc);
     free(b);
     return rc;
   }
   wd_notice_incident_t n;
-  wd_outbox_notice_of(&inc, snd, pname, &pv.v, &n, b);
-  n.party.deadline_hours = deadline;
-  n.party.name = pname;
-  n.party.kind = pkind;
-  n.party.format = pfmt;
+  wd_outbox_notice_of(&inc, snd, r->party_name, &pv.v, &n, b);
+  n.party.deadline_hours = r->deadline_hours;
+  n.party.name = r->party_name;
+  n.party.kind = r->party_kind;
+  n.party.format = r->party_format;
   n.party.email = r->party_email;
   n.party.evidence = dp ? dp->evidence : NULL;
   snprintf(b->msgid, sizeof b->msgid, "%s", r->message_id);
   n.message_id = b->msgid;
   n.report_ns = now_ns;
-  if (r->seq > 1) {
-    q = prep(db, "SELECT message_id, sent_ns FROM notifications WHERE"
-                 " incident_id = ?1 AND party_email = ?2 AND seq = 1");
-    if (q) {
-      sqlite3_bind_text(q, 1, r->incident_id, -1, SQLITE_STATIC);
-      sqlite3_bind_text(q, 2, r->party_email, -1, SQLITE_STATIC);
-      if (sqlite3_step(q) == SQLITE_ROW) {
-        snprintf(b->first_msgid, sizeof b->first_msgid, "%s", ctext(q, 0));
-        n.first_sent_ns = (uint64_t)sqlite3_column_int64(q, 1);
-        n.reminder = true;
-        n.first_message_id = b->first_msgid;
-      }
-      sqlite3_finalize(q);
-    }
+  wd_store_notice_t first;
+  if (r->seq > 1 && wd_store_notice_first(s, r->incident_id, r->party_email,
+                                          &first) == WD_OK) {
+    snprintf(b->first_msgid, sizeof b->first_msgid, "%s", first.message_id);
+    n.first_sent_ns = first.sent_ns;
+    n.reminder = true;
+    n.first_message_id = b->first_msgid;
   }
   wd_composed_t c;
   rc = wd_compose(&n, &snd->compose, &c, err, errlen);
@@ -619,26 +515,15 @@ static wd_rc compose_and_store(wd_store_t *s, const wd_outbox_sender_t *snd,
   free(b);
   if (rc != WD_OK)
     return rc;
-  sqlite3_stmt *u = prep(db, "UPDATE notifications SET message = ?2,"
-                             " subject = ?3, pcap_attached = ?4"
-                             " WHERE id = ?1 AND message IS NULL");
-  if (!u) {
-    wd_composed_fini(&c);
-    return fail_db(db, err, errlen, "storing a message");
-  }
-  sqlite3_bind_int64(u, 1, r->id);
-  sqlite3_bind_blob64(u, 2, c.msg, c.len, SQLITE_STATIC);
-  sqlite3_bind_text(u, 3, c.subject, -1, SQLITE_STATIC);
-  sqlite3_bind_int(u, 4, c.pcap_attached);
-  int sr = sqlite3_step(u);
-  sqlite3_finalize(u);
+  rc = wd_store_notice_set_message(s, r->id, c.msg, c.len, c.subject,
+                                   c.pcap_attached);
   wd_composed_fini(&c);
-  return sr == SQLITE_DONE ? WD_OK : fail_db(db, err, errlen, "storing");
+  return rc == WD_OK ? WD_OK : fail_db(s, err, errlen, "storing");
 }
 
 /* Records the delivery the moment the server accepted the DATA. */
 typedef struct accept_ctx {
-  sqlite3 *db;
+  wd_store_t *s;
   int64_t id;
   uint64_t now_ns;
   bool recorded;
@@ -646,21 +531,21 @@ typedef struct accept_ctx {
 
 static void on_accepted(void *user) {
   accept_ctx_t *a = user;
-  a->recorded = exec_bind(a->db,
-                          "UPDATE notifications SET state = 'sent',"
-                          " sent_ns = ?3, last_error = '', transport = ?2"
-                          " WHERE id = ?1",
-                          a->id, "smtp", (int64_t)a->now_ns, 0) == WD_OK;
+  a->recorded = wd_store_notice_sent(a->s, a->id, "smtp", a->now_ns) == WD_OK;
 }
 
 /* A failed attempt: back to the queue with backoff and its error, or
  * failed when the receiving server refused for good (permanent) or the
  * notification is older than max_age. */
-static wd_rc attempt_failed(sqlite3 *db, const wd_outbox_sender_t *snd,
-                            const row_t *r, bool permanent, const char *why,
-                            uint64_t now_ns, wd_outbox_stats_t *st) {
+static wd_rc attempt_failed(wd_store_t *s, const wd_outbox_sender_t *snd,
+                            const wd_store_notice_t *r, bool permanent,
+                            const char *why, uint64_t now_ns,
+                            wd_outbox_stats_t *st) {
   uint64_t max_age = snd->max_age_s ? snd->max_age_s : WD_OUTBOX_MAX_AGE_S;
-  bool too_old = now_ns >= r->since_ns + max_age * NS;
+  /* queued, or brought back: max_age counts from here */
+  uint64_t since =
+      r->requeued_ns > r->created_ns ? r->requeued_ns : r->created_ns;
+  bool too_old = now_ns >= since + max_age * NS;
   if (permanent || too_old) {
     char e[700];
     snprintf(e, sizeof e, "%s%s", why,
@@ -669,69 +554,51 @@ static wd_rc attempt_failed(sqlite3 *db, const wd_outbox_sender_t *snd,
     wd_log(WD_LOG_ERROR, "notify",
            "%s: giving up on %s: %s; `ward notify --requeue %s` brings it back",
            r->incident_id, r->party_email, e, r->incident_id);
-    return exec_bind(db,
-                     "UPDATE notifications SET state = 'failed',"
-                     " last_error = ?2, last_attempt_ns = ?3 WHERE id = ?1",
-                     r->id, e, (int64_t)now_ns, 0);
+    return wd_store_notice_fail(s, r->id, e, now_ns);
   }
   uint64_t wait = wd_outbox_backoff_s(r->attempts + 1);
   st->retried++;
   wd_log(WD_LOG_WARN, "notify", "%s: %s; retry in %" PRIu64 " s",
          r->incident_id, why, wait);
-  return exec_bind(db,
-                   "UPDATE notifications SET state = 'queued', next_ns = ?4,"
-                   " last_error = ?2, last_attempt_ns = ?3 WHERE id = ?1",
-                   r->id, why, (int64_t)now_ns, (int64_t)(now_ns + wait * NS));
+  return wd_store_notice_retry(s, r->id, why, now_ns, now_ns + wait * NS);
 }
 
 static wd_rc send_one(wd_store_t *s, const wd_outbox_sender_t *snd,
-                      const wd_transport_t *t, const row_t *r, uint64_t now_ns,
-                      wd_outbox_stats_t *st, char *err, size_t errlen) {
-  sqlite3 *db = wd_store_db(s);
+                      const wd_transport_t *t, const wd_store_notice_t *r,
+                      uint64_t now_ns, wd_outbox_stats_t *st, char *err,
+                      size_t errlen) {
   char why[512] = "";
   wd_rc rc;
   if (!r->has_message) {
     rc = compose_and_store(s, snd, r, now_ns, why, sizeof why);
     if (rc == WD_ERR_IO)
-      return fail_db(db, err, errlen, "composing");
+      return fail_db(s, err, errlen, "composing");
     if (rc != WD_OK) { /* our fault, not the party's: retried */
       char e[600];
       snprintf(e, sizeof e, "cannot compose: %s", why);
-      if (exec_bind(db,
-                    "UPDATE notifications SET attempts = attempts + 1"
-                    " WHERE id = ?1",
-                    r->id, NULL, 0, 0) != WD_OK ||
-          attempt_failed(db, snd, r, false, e, now_ns, st) != WD_OK)
-        return fail_db(db, err, errlen, "recording a result");
+      if (wd_store_notice_count_attempt(s, r->id) != WD_OK ||
+          attempt_failed(s, snd, r, false, e, now_ns, st) != WD_OK)
+        return fail_db(s, err, errlen, "recording a result");
       return WD_OK;
     }
   }
   /* 1. the attempt is durable before any byte leaves */
-  if (exec_bind(db,
-                "UPDATE notifications SET state = 'sending',"
-                " attempts = attempts + 1, last_attempt_ns = ?3"
-                " WHERE id = ?1 AND state IN ('queued','sending')",
-                r->id, NULL, (int64_t)now_ns, 0) != WD_OK)
-    return fail_db(db, err, errlen, "recording an attempt");
-  sqlite3_stmt *q = prep(db, "SELECT message FROM notifications WHERE id = ?1");
-  if (!q)
-    return fail_db(db, err, errlen, "reading a message");
-  sqlite3_bind_int64(q, 1, r->id);
-  if (sqlite3_step(q) != SQLITE_ROW || !sqlite3_column_blob(q, 0)) {
-    sqlite3_finalize(q);
-    return fail_db(db, err, errlen, "reading a message");
-  }
+  if (wd_store_notice_sending(s, r->id, now_ns) != WD_OK)
+    return fail_db(s, err, errlen, "recording an attempt");
+  uint8_t *msg = NULL;
+  size_t len = 0;
+  if (wd_store_notice_message(s, r->id, &msg, &len) != WD_OK)
+    return fail_db(s, err, errlen, "reading a message");
   /* 2. send the stored bytes; over SMTP the delivery is recorded from
    * inside the dialogue, right when the server accepts the DATA */
-  accept_ctx_t acc = {db, r->id, now_ns, false};
+  accept_ctx_t acc = {s, r->id, now_ns, false};
   wd_transport_t tt = *t;
   tt.smtp.accepted = on_accepted;
   tt.smtp.accepted_user = &acc;
   t = &tt;
   rc = wd_transport_send(t, snd->email, r->party_email, r->message_id,
-                         sqlite3_column_blob(q, 0),
-                         (size_t)sqlite3_column_bytes(q, 0), why, sizeof why);
-  sqlite3_finalize(q);
+                         (const char *)msg, len, why, sizeof why);
+  free(msg);
   /* 3. record the outcome */
   wd_rc w;
   if (rc == WD_OK && acc.recorded) {
@@ -740,63 +607,28 @@ static wd_rc send_one(wd_store_t *s, const wd_outbox_sender_t *snd,
     wd_log(WD_LOG_INFO, "notify", "%s: sent %s to %s", r->incident_id,
            r->message_id, r->party_email);
   } else if (rc == WD_OK) {
-    w = exec_bind(db,
-                  "UPDATE notifications SET state = 'sent', sent_ns = ?3,"
-                  " last_error = '', transport = ?2 WHERE id = ?1",
-                  r->id, t->outbox_dir ? "outbox" : "smtp", (int64_t)now_ns, 0);
+    w = wd_store_notice_sent(s, r->id, t->outbox_dir ? "outbox" : "smtp",
+                             now_ns);
     st->sent++;
     wd_log(WD_LOG_INFO, "notify", "%s: sent %s to %s", r->incident_id,
            r->message_id, r->party_email);
   } else {
     /* only the receiving server's permanent refusal is final (5xx to the
        recipient or the message, WD_ERR_REFUSED); anything else is retried */
-    w = attempt_failed(db, snd, r, rc == WD_ERR_REFUSED, why, now_ns, st);
+    w = attempt_failed(s, snd, r, rc == WD_ERR_REFUSED, why, now_ns, st);
   }
-  return w == WD_OK ? WD_OK : fail_db(db, err, errlen, "recording a result");
+  return w == WD_OK ? WD_OK : fail_db(s, err, errlen, "recording a result");
 }
 
 wd_rc wd_outbox_run(wd_store_t *s, const wd_outbox_sender_t *snd,
                     const wd_transport_t *t, uint64_t now_ns, bool retry_now,
                     wd_outbox_stats_t *st, char *err, size_t errlen) {
-  sqlite3 *db = wd_store_db(s);
-  sqlite3_stmt *q =
-      prep(db, "SELECT id, incident_id, party_email, seq, message_id, attempts,"
-               " message IS NOT NULL, next_ns <= ?1 OR ?2,"
-               " MAX(created_ns, requeued_ns) FROM notifications"
-               " WHERE state IN ('queued','sending') ORDER BY next_ns, id"
-               " LIMIT 10000");
-  if (!q)
-    return fail_db(db, err, errlen, "listing the outbox");
-  sqlite3_bind_int64(q, 1, (sqlite3_int64)now_ns);
-  sqlite3_bind_int(q, 2, retry_now);
-  row_t *rows = NULL;
-  size_t n = 0, cap = 0;
-  wd_rc rc = WD_OK;
-  while (sqlite3_step(q) == SQLITE_ROW) {
-    if (!sqlite3_column_int(q, 7)) {
-      st->waiting++;
-      continue;
-    }
-    if (n == cap) {
-      cap = cap ? cap * 2 : 16;
-      row_t *nr = realloc(rows, cap * sizeof *rows);
-      if (!nr) {
-        rc = WD_ERR_NOMEM;
-        break;
-      }
-      rows = nr;
-    }
-    row_t *r = &rows[n++];
-    r->id = sqlite3_column_int64(q, 0);
-    snprintf(r->incident_id, sizeof r->incident_id, "%s", ctext(q, 1));
-    snprintf(r->party_email, sizeof r->party_email, "%s", ctext(q, 2));
-    r->seq = sqlite3_column_int(q, 3);
-    snprintf(r->message_id, sizeof r->message_id, "%s", ctext(q, 4));
-    r->attempts = (unsigned)sqlite3_column_int(q, 5);
-    r->has_message = sqlite3_column_int(q, 6);
-    r->since_ns = (uint64_t)sqlite3_column_int64(q, 8);
-  }
-  sqlite3_finalize(q);
+  wd_store_notice_t *rows = NULL;
+  size_t n = 0;
+  wd_rc rc = wd_store_notice_due(s, now_ns, retry_now, WD_OUTBOX_BATCH_MAX,
+                                 &rows, &n, &st->waiting);
+  if (rc != WD_OK)
+    return fail_db(s, err, errlen, "listing the outbox");
   for (size_t i = 0; i < n && rc == WD_OK; i++)
     rc = send_one(s, snd, t, &rows[i], now_ns, st, err, errlen);
   free(rows);
@@ -805,30 +637,12 @@ wd_rc wd_outbox_run(wd_store_t *s, const wd_outbox_sender_t *snd,
 
 wd_rc wd_outbox_requeue(wd_store_t *s, const char *ref, uint64_t now_ns,
                         wd_outbox_stats_t *st, char *err, size_t errlen) {
-  sqlite3 *db = wd_store_db(s);
-  sqlite3_stmt *q = prep(
-      db, "UPDATE notifications SET state = 'queued', next_ns = ?2,"
-          " requeued_ns = ?2, attempts = 0 WHERE state = 'failed' AND"
-          " (incident_id = ?1 OR message_id = ?1 OR CAST(id AS TEXT) = ?1)");
-  if (!q)
-    return fail_db(db, err, errlen, "requeueing");
-  sqlite3_bind_text(q, 1, ref, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(q, 2, (sqlite3_int64)now_ns);
-  int rc = sqlite3_step(q);
-  sqlite3_finalize(q);
-  if (rc != SQLITE_DONE)
-    return fail_db(db, err, errlen, "requeueing");
-  int n = sqlite3_changes(db);
+  uint64_t n = 0;
+  if (wd_store_notice_requeue(s, ref, now_ns, &n) != WD_OK)
+    return fail_db(s, err, errlen, "requeueing");
   if (n == 0) {
-    long long any = 0;
-    q = prep(db, "SELECT count(*) FROM notifications WHERE incident_id = ?1"
-                 " OR message_id = ?1 OR CAST(id AS TEXT) = ?1");
-    if (q) {
-      sqlite3_bind_text(q, 1, ref, -1, SQLITE_STATIC);
-      if (sqlite3_step(q) == SQLITE_ROW)
-        any = sqlite3_column_int64(q, 0);
-      sqlite3_finalize(q);
-    }
+    uint64_t any = 0;
+    wd_store_notice_count_ref(s, ref, &any);
     snprintf(err, errlen,
              any ? "%s: no failed notification (see --status)"
                  : "%s: no notification with this incident, number or "
@@ -836,42 +650,35 @@ wd_rc wd_outbox_requeue(wd_store_t *s, const char *ref, uint64_t now_ns,
              ref);
     return WD_ERR_NOTFOUND;
   }
-  st->requeued += (uint64_t)n;
+  st->requeued += n;
   return WD_OK;
 }
 
 wd_rc wd_outbox_status(wd_store_t *s, FILE *out, size_t limit) {
-  sqlite3 *db = wd_store_db(s);
-  sqlite3_stmt *q =
-      prep(db, "SELECT id, incident_id, party_name, seq, state, attempts,"
-               " next_ns, sent_ns, last_error, message_id FROM notifications"
-               " ORDER BY id DESC LIMIT ?1");
-  if (!q)
+  wd_store_notice_t *v = NULL;
+  size_t n = 0;
+  if (wd_store_notice_list(s, limit, &v, &n) != WD_OK)
     return WD_ERR_IO;
-  sqlite3_bind_int64(q, 1, limit ? (sqlite3_int64)limit : 1000000);
   fprintf(out, "%-5s %-17s %-20s %-8s %-7s %4s %-23s %-23s %s\n", "ID",
           "INCIDENT", "PARTY", "KIND", "STATE", "TRY", "NEXT (UTC)",
           "SENT (UTC)", "LAST ERROR");
-  while (sqlite3_step(q) == SQLITE_ROW) {
+  for (size_t i = 0; i < n; i++) {
+    const wd_store_notice_t *r = &v[i];
     char nx[32], se[32], party[WD_NOTICE_STR_MAX], e[WD_NOTICE_STR_MAX];
-    const char *state = ctext(q, 4);
-    uint64_t next = (uint64_t)sqlite3_column_int64(q, 6),
-             sent = (uint64_t)sqlite3_column_int64(q, 7);
-    if (!strcmp(state, "queued") || !strcmp(state, "sending"))
-      wd_notice_time_human(next, nx, sizeof nx);
+    if (!strcmp(r->state, "queued") || !strcmp(r->state, "sending"))
+      wd_notice_time_human(r->next_ns, nx, sizeof nx);
     else
       snprintf(nx, sizeof nx, "-");
-    if (sent)
-      wd_notice_time_human(sent, se, sizeof se);
+    if (r->sent_ns)
+      wd_notice_time_human(r->sent_ns, se, sizeof se);
     else
       snprintf(se, sizeof se, "-");
-    fprintf(out, "%-5lld %-17s %-20.20s %-8s %-7s %4d %-23s %-23s %s\n",
-            (long long)sqlite3_column_int64(q, 0), ctext(q, 1),
-            wd_notice_cleans(ctext(q, 2), party, WD_CLEAN_ONELINE, ""),
-            sqlite3_column_int(q, 3) > 1 ? "reminder" : "initial", state,
-            sqlite3_column_int(q, 5), nx, se,
-            wd_notice_cleans(ctext(q, 8), e, WD_CLEAN_ONELINE, ""));
+    fprintf(out, "%-5lld %-17s %-20.20s %-8s %-7s %4u %-23s %-23s %s\n",
+            (long long)r->id, r->incident_id,
+            wd_notice_cleans(r->party_name, party, WD_CLEAN_ONELINE, ""),
+            r->seq > 1 ? "reminder" : "initial", r->state, r->attempts, nx, se,
+            wd_notice_cleans(r->last_error, e, WD_CLEAN_ONELINE, ""));
   }
-  sqlite3_finalize(q);
+  free(v);
   return WD_OK;
 }

@@ -3,7 +3,7 @@
  * transport (SMTP or an .eml directory) and the current wall-clock time
  * (passed in, so tests control it). Out: rows of the `notifications`
  * and `replies` tables (their migration, "notification outbox and
- * replies", is an entry of wd_store_migrations in store_schema.c, since
+ * replies", is an entry of both engines' lists in store_schema.c, since
  * the store stage cannot refer to later stages) and mail handed to the
  * transport.
  *

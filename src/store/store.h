@@ -1,15 +1,32 @@
-/* store.h -- ward's SQLite database: incidents, their attackers, targets,
- * infected hosts, alerts and evidence (and, by later migrations, the
- * notification outbox).
- * In: incident records built by src/incident (borrowed for the call).
+/* store.h -- ward's database: incidents (their attackers, targets,
+ * infected hosts, attacks and the sensors that saw them), notifications,
+ * replies, verdicts and what the report reads. One interface, two engines:
+ * SQLite (store_sqlite.c, the embedded default for one machine) and
+ * PostgreSQL (store_pg.c, one shared store for a fleet of sensors and a
+ * coordination centre). The engine is chosen once, at open, from the URL:
+ *   PATH, sqlite:PATH                         SQLite file
+ *   postgresql://user:pass@host:port/db, postgres://...,
+ *   "host=/run/postgresql dbname=ward ..."    PostgreSQL (libpq's forms)
+ * Callers see an opaque wd_store_t and named functions; no caller sees an
+ * engine or writes SQL (docs/store.md).
+ * In: records built by src/incident, src/notify (borrowed for the call).
  * Out: records read back into caller storage (wd_store_incident_fini frees
- * their arrays), JSON views (store_json.c). Memory: the wd_store_t owns the
- * connection and its prepared statements; nothing else outlives a call.
- * Durability: WAL journal, one transaction per logical change (the caller
- * brackets a batch with wd_store_begin/commit). Every write is an
- * idempotent upsert keyed by stable keys (incident id, attack start time,
- * address), merging with MIN/MAX, so replaying the same traffic after a
- * crash or a second `ward analyze` completes instead of duplicating.
+ * an incident's arrays; list functions return one malloc'ed array the
+ * caller frees), JSON views (store_json.c).
+ * Memory: the wd_store_t owns the connection and its prepared statements
+ * (each statement prepared once per connection, on first use); nothing
+ * else outlives a call.
+ * Durability: one transaction per logical change (the caller brackets a
+ * batch with wd_store_begin/commit). Incident writes are idempotent
+ * upserts keyed by stable keys (incident id, attack start time, address)
+ * merged with MIN/MAX, so replaying the same traffic after a crash or a
+ * second `ward analyze` completes instead of duplicating.
+ * Concurrency: several processes may write one store. SQLite: writers take
+ * the file's write lock at BEGIN (one at a time). PostgreSQL: correlation
+ * keys are locked (wd_store_corr_lock) before incidents are found or
+ * inserted, incident numbers come from a counter row locked until commit,
+ * and a transaction that loses a serialization race or a deadlock says
+ * WD_ERR_CONFLICT, to be run again (wd_store_retry).
  * Values never enter SQL text: prepared statements only.
  * Threads: one wd_store_t per thread: the thread that opens it is its
  * owner and the only one to use it (checked: see wd_store_owner_is_caller).
@@ -26,21 +43,10 @@
 #include "core/net.h"
 #include "core/rc.h"
 
-/* ---- schema migrations (store_schema.c) ---- */
-
-/* One step of the schema. Versions are 1, 2, 3, ... in array order; the
- * database's PRAGMA user_version says how many were applied. A later stage
- * (notifications) appends its own tables as the next entry of
- * wd_store_migrations[] in store_schema.c; entries are never edited once
- * released. Each step runs in its own transaction with the version bump. */
-typedef struct wd_store_migration {
-  int version;      /* 1-based, equal to its position + 1 */
-  const char *name; /* one line: what it adds */
-  const char *sql;  /* statements separated by ';' (no values pasted) */
-} wd_store_migration_t;
-
-extern const wd_store_migration_t wd_store_migrations[];
-extern const size_t wd_store_migrations_count;
+/* Schema version this ward writes. Both engines number their migrations
+ * 1 .. WD_STORE_SCHEMA_VERSION the same way (store_schema.c); a database
+ * whose version is higher is refused. */
+#define WD_STORE_SCHEMA_VERSION 5
 
 /* ---- records ---- */
 
@@ -48,6 +54,11 @@ extern const size_t wd_store_migrations_count;
 #define WD_STORE_KEY_LEN 256 /* correlation key */
 #define WD_STORE_TEXT_LEN 256
 #define WD_STORE_PATH_LEN 1024
+#define WD_STORE_SENSOR_LEN 65  /* sensor name: up to 64 bytes (fleet) */
+#define WD_STORE_MSGID_LEN 256  /* a Message-ID with its <> */
+#define WD_STORE_EMAIL_LEN 256  /* a mail address */
+#define WD_STORE_ERROR_LEN 1024 /* last delivery error of a notification */
+#define WD_STORE_WHO_LEN 64     /* who recorded a verdict (login name) */
 
 /* A responsible party from the directory, as recorded with an incident or
  * an attacker. set is false when none matched (then matched_by says why). */
@@ -55,7 +66,7 @@ typedef struct wd_store_party {
   bool set;
   char name[WD_NAME_MAX];
   char kind[32]; /* national-cert | isp-abuse | facility-soc | ... */
-  char email[256];
+  char email[WD_STORE_EMAIL_LEN];
   char format[16]; /* iodef | stix | text */
   char language[16];
   uint32_t deadline_hours;
@@ -106,6 +117,14 @@ typedef struct wd_store_attack {
   char tree[WD_SMB_PATH_MAX]; /* SMB share path from the alerts, "" none */
 } wd_store_attack_t;
 
+/* A sensor that saw an incident: its name (the alerts' sensor field,
+ * default the host name) and the evidence times of its alerts. Stable
+ * key: the name; times merge with MIN/MAX. */
+typedef struct wd_store_sensor {
+  char name[WD_STORE_SENSOR_LEN];
+  uint64_t first_ns, last_ns;
+} wd_store_sensor_t;
+
 typedef struct wd_store_incident {
   char id[WD_STORE_ID_LEN];        /* WARD-<year>-<6 digits> */
   char corr_key[WD_STORE_KEY_LEN]; /* line|attacker|facility|target */
@@ -140,30 +159,37 @@ typedef struct wd_store_incident {
   size_t n_hosts;
   wd_store_attack_t *attacks;
   size_t n_attacks;
+  wd_store_sensor_t *sensors; /* read back by first sighting */
+  size_t n_sensors;
   bool owned; /* arrays allocated by wd_store_incident_get */
 } wd_store_incident_t;
 
 /* Filters of wd_store_incident_ids; zero/NULL fields do not filter. */
 typedef struct wd_store_filter {
   uint64_t since_ns, until_ns; /* incident overlaps [since, until) */
+  const char *id;              /* this incident only */
   const char *country;         /* an attacker in this country */
   const char *sector, *facility, *rsit_class, *status;
-  size_t limit; /* 0: no limit */
+  bool oldest_first; /* order by first_seen ascending (default: newest) */
+  size_t limit;      /* 0: no limit */
 } wd_store_filter_t;
 
 typedef struct wd_store wd_store_t;
 
+/* ---- opening ---- */
+
 /* How long a connection waits for a lock another process holds (one
  * transaction of another `ward analyze`, `ward notify`, a migration)
- * before giving up with "database is locked": db.busy_timeout. */
+ * before giving up with "database is locked": db.busy_timeout. On
+ * PostgreSQL it is the session's lock_timeout. */
 #define WD_STORE_BUSY_TIMEOUT_MS 10000u
 
 /* wd_store_opts_t.flags */
 enum {
-  /* Open an existing database only: never create the file, never apply
+  /* Open an existing database only: never create it, never apply
    * migrations, refuse every write (wd_store_begin says WD_ERR_STATE).
-   * A missing file is WD_ERR_NOTFOUND with "PATH: no such database"; a
-   * file without ward's schema is WD_ERR_INVAL ("not a ward database").
+   * A missing database is WD_ERR_NOTFOUND with "NAME: no such database";
+   * one without ward's schema is WD_ERR_INVAL ("not a ward database").
    * A database of an older ward is read as it is (a write command
    * upgrades it). For the commands that only read. */
   WD_STORE_READONLY = 1u << 0
@@ -174,23 +200,25 @@ typedef struct wd_store_opts {
   uint32_t busy_timeout_ms; /* 0: WD_STORE_BUSY_TIMEOUT_MS */
 } wd_store_opts_t;
 
-/* Opens (creating) path, sets WAL and applies every pending migration.
- * Several processes may open the same new database at once: each
- * migration step runs under BEGIN EXCLUSIVE and re-reads user_version
- * inside it, so the later ones wait and find it done. A database newer
- * than this ward (user_version above the list) is refused. On failure err
- * holds one line "path: what". Waits up to WD_STORE_BUSY_TIMEOUT_MS for
- * locks. */
-wd_rc wd_store_open(const char *path, wd_store_t **out, char *err,
+/* Opens url (see the top of this file; a SQLite file is created, a
+ * PostgreSQL database must exist) and applies every pending migration.
+ * Several processes may open the same new database at once: SQLite runs
+ * each step under BEGIN EXCLUSIVE and re-reads user_version inside it;
+ * PostgreSQL runs them in one transaction under an advisory lock and
+ * re-reads schema_version inside it; so the later ones wait and find it
+ * done. A database newer than this ward is refused (WD_ERR_UNSUPPORTED).
+ * On failure err holds one line "name: what" (a password in the URL is
+ * shown as ***). */
+wd_rc wd_store_open(const char *url, wd_store_t **out, char *err,
                     size_t errlen);
 /* As wd_store_open with options (opts may be NULL: the defaults). */
-wd_rc wd_store_open_opts(const char *path, const wd_store_opts_t *opts,
+wd_rc wd_store_open_opts(const char *url, const wd_store_opts_t *opts,
                          wd_store_t **out, char *err, size_t errlen);
 /* wd_store_open_opts with WD_STORE_READONLY and the default timeout. */
-wd_rc wd_store_open_readonly(const char *path, wd_store_t **out, char *err,
+wd_rc wd_store_open_readonly(const char *url, wd_store_t **out, char *err,
                              size_t errlen);
 /* As wd_store_open, applying migrations only up to version (tests). */
-wd_rc wd_store_open_to(const char *path, int version, wd_store_t **out,
+wd_rc wd_store_open_to(const char *url, int version, wd_store_t **out,
                        char *err, size_t errlen);
 void wd_store_close(wd_store_t *s);
 
@@ -206,34 +234,85 @@ void wd_store_adopt(wd_store_t *s);
  * thread, before the COMMIT (NULL: none). Process-wide. */
 void wd_store_set_commit_hook(void (*fn)(void *user), void *user);
 
-/* PRAGMA user_version now. */
+/* Whether url names a PostgreSQL database (else a SQLite file). */
+bool wd_store_url_is_pg(const char *url);
+/* url fit for messages and logs: a password is replaced by "***". */
+char *wd_store_url_redact(const char *url, char *out, size_t n);
+
+/* Schema version now (-1 when it cannot be read). */
 int wd_store_version(wd_store_t *s);
-/* The connection, borrowed until wd_store_close (later stages' queries). */
-struct sqlite3 *wd_store_db(wd_store_t *s);
+/* "sqlite" or "postgresql" (for messages; callers never branch on it). */
+const char *wd_store_engine(const wd_store_t *s);
+/* The store's path or URL with its password hidden, for messages. */
+const char *wd_store_name(const wd_store_t *s);
 /* Last error text of this store (one line), valid until the next call. */
 const char *wd_store_errmsg(wd_store_t *s);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Every write transaction starts
- * with wd_store_begin: it takes the write lock at once (waiting up to the
- * busy timeout for another process's transaction to end), so a
- * transaction never has to upgrade a stale read snapshot. Writes outside
- * one (set_evidence, set_status) open their own the same way. */
+/* Holds what (e.g. "notify") for this connection until wd_store_close, so
+ * that only one process runs it per store: SQLite an flock on
+ * PATH.what-lock, PostgreSQL a session advisory lock (both released even
+ * when the process is killed). WD_ERR_STATE with err "... another ward
+ * what is running" when another holds it. */
+wd_rc wd_store_exclusive(wd_store_t *s, const char *what, char *err,
+                         size_t errlen);
+
+/* ---- transactions ---- */
+
+/* Begins / commits / rolls back a write transaction. wd_store_begin takes
+ * the write lock at once on SQLite (BEGIN IMMEDIATE, waiting up to the busy
+ * timeout for another process's transaction), so a transaction never has
+ * to upgrade a stale read snapshot; PostgreSQL runs at READ COMMITTED with
+ * the locks named below. Writes outside one (set_evidence, set_status,
+ * notification updates) open their own the same way. */
 wd_rc wd_store_begin(wd_store_t *s);
 wd_rc wd_store_commit(wd_store_t *s);
 void wd_store_rollback(wd_store_t *s);
+
+/* Transactions that lose a race on PostgreSQL (serialization failure,
+ * deadlock: WD_ERR_CONFLICT) are run again, at most this many times. */
+#define WD_STORE_RETRY_MAX 8
+
+/* After a transaction that ended with rc: true when it should be run
+ * again -- rc is WD_ERR_CONFLICT and *attempt < WD_STORE_RETRY_MAX; then
+ * the transaction is rolled back, *attempt counted and a short randomised
+ * pause (a few ms, doubling) taken. Use:
+ *   unsigned n = 0;
+ *   do rc = one_transaction(s); while (wd_store_retry(s, rc, &n)); */
+bool wd_store_retry(wd_store_t *s, wd_rc rc, unsigned *attempt);
+
+/* ---- incidents ---- */
+
+/* Inside a transaction: until it ends, no other writer finds, inserts or
+ * changes incidents of these correlation keys (PostgreSQL: advisory
+ * transaction locks on their hashes, always taken in ascending order so
+ * that two writers never wait for each other in a cycle; SQLite: the write
+ * lock already held). Take it for every incident a transaction writes,
+ * before wd_store_incident_find: then two processes correlating the same
+ * attack never both insert it. */
+wd_rc wd_store_corr_lock(wd_store_t *s, const char *const *keys, size_t n);
 
 /* Inside a transaction: the incident with this correlation key whose
  * [first_seen - window, last_seen + window] holds t_ns, most recent first;
  * WD_ERR_NOTFOUND when none. */
 wd_rc wd_store_incident_find(wd_store_t *s, const char *corr_key, uint64_t t_ns,
                              uint64_t window_ns, char id[WD_STORE_ID_LEN]);
-/* Inside a transaction: the next id of year (WARD-2026-000001, ...). */
+/* Inside a transaction: the next id of year (WARD-2026-000001, ...): the
+ * year's counter row is incremented and stays locked until the end of the
+ * transaction, so ids are never given twice and a rolled back transaction
+ * uses none up. WD_ERR_FULL after 999999. */
 wd_rc wd_store_incident_new_id(wd_store_t *s, int year,
                                char id[WD_STORE_ID_LEN]);
 /* Inside a transaction: inserts or merges inc (its id must be set) with
- * its attackers, targets, hosts and attacks; totals are recomputed from
- * the stored attacks. Status is never changed here (new on insert). */
+ * its attackers, targets, hosts, attacks and sensors; totals are
+ * recomputed from the stored attacks. Status is never changed here (new on
+ * insert). */
 wd_rc wd_store_incident_put(wd_store_t *s, const wd_store_incident_t *inc);
+/* Records that sensor saw incident id's activity between first_ns and
+ * last_ns (merged with what is stored: MIN/MAX). Own transaction if none is
+ * open. WD_ERR_NOTFOUND when there is no such incident. */
+wd_rc wd_store_incident_sensor_seen(wd_store_t *s, const char *id,
+                                    const char *sensor, uint64_t first_ns,
+                                    uint64_t last_ns);
 /* Records the evidence capture (own transaction if none is open). */
 wd_rc wd_store_incident_set_evidence(wd_store_t *s, const char *id,
                                      const char *path, const char *sha256,
@@ -243,15 +322,180 @@ wd_rc wd_store_incident_set_evidence(wd_store_t *s, const char *id,
  * transaction if none is open. */
 wd_rc wd_store_incident_set_status(wd_store_t *s, const char *id,
                                    const char *status);
+/* Inside a transaction: checks that incident id exists and keeps every
+ * other writer from changing it (or recording a verdict on it) until the
+ * transaction ends. WD_ERR_NOTFOUND when absent. */
+wd_rc wd_store_incident_lock(wd_store_t *s, const char *id);
 /* Reads one incident with all its rows into out (wd_store_incident_fini
  * frees). WD_ERR_NOTFOUND when absent. */
 wd_rc wd_store_incident_get(wd_store_t *s, const char *id,
                             wd_store_incident_t *out);
 void wd_store_incident_fini(wd_store_incident_t *inc);
-/* Ids matching f, newest first (by first_seen), into a malloc'ed array
- * the caller frees. */
+/* Ids matching f (NULL: all), newest first by first_seen (oldest first
+ * with f->oldest_first), into a malloc'ed array the caller frees. */
 wd_rc wd_store_incident_ids(wd_store_t *s, const wd_store_filter_t *f,
                             char (**ids)[WD_STORE_ID_LEN], size_t *n);
+
+/* ---- notifications (src/notify/outbox.c) ---- */
+
+/* One mail to one party about one incident: seq 1 the first notification,
+ * 2 its reminder. state: queued | sending | sent | failed. */
+typedef struct wd_store_notice {
+  int64_t id; /* the notification number (`ward notify --status`) */
+  char incident_id[WD_STORE_ID_LEN];
+  char party_name[WD_NAME_MAX];
+  char party_kind[32];
+  char party_email[WD_STORE_EMAIL_LEN];
+  char party_format[16];
+  uint32_t deadline_hours;
+  int seq;
+  char kind[16]; /* initial | reminder */
+  char message_id[WD_STORE_MSGID_LEN];
+  char state[16];
+  unsigned attempts;
+  uint64_t created_ns, next_ns, last_attempt_ns, sent_ns, requeued_ns;
+  char last_error[WD_STORE_ERROR_LEN];
+  bool has_message; /* its bytes are composed and stored */
+} wd_store_notice_t;
+
+/* Queues notification n (incident_id, party_*, seq, kind, message_id,
+ * created_ns: due at once). Idempotent: one per (incident, party address,
+ * seq); *inserted says whether this call added it. */
+wd_rc wd_store_notice_add(wd_store_t *s, const wd_store_notice_t *n,
+                          bool *inserted);
+/* Notification id into out; WD_ERR_NOTFOUND when absent. */
+wd_rc wd_store_notice_get(wd_store_t *s, int64_t id, wd_store_notice_t *out);
+/* The first notification (seq 1) of incident_id to party_email. */
+wd_rc wd_store_notice_first(wd_store_t *s, const char *incident_id,
+                            const char *party_email, wd_store_notice_t *out);
+/* The notification whose Message-ID is message_id. */
+wd_rc wd_store_notice_by_message_id(wd_store_t *s, const char *message_id,
+                                    wd_store_notice_t *out);
+/* A notification of incident_id, preferring the party whose address is
+ * in domain ("@example.org", case-insensitive), then the first one. */
+wd_rc wd_store_notice_by_incident(wd_store_t *s, const char *incident_id,
+                                  const char *domain, wd_store_notice_t *out);
+/* Notifications queued or sending (a `sending` one was cut short and is
+ * retried), due at now_ns (all of them when all), oldest due first, at
+ * most max; *waiting counts those not yet due. Malloc'ed array. */
+wd_rc wd_store_notice_due(wd_store_t *s, uint64_t now_ns, bool all, size_t max,
+                          wd_store_notice_t **out, size_t *n,
+                          uint64_t *waiting);
+/* First notifications sent, past their party's deadline at now_ns,
+ * without a human reply from the party and without a reminder yet; at
+ * most max. Malloc'ed array. */
+wd_rc wd_store_notice_overdue(wd_store_t *s, uint64_t now_ns, size_t max,
+                              wd_store_notice_t **out, size_t *n);
+/* The newest limit notifications (0: all), newest first. */
+wd_rc wd_store_notice_list(wd_store_t *s, size_t limit, wd_store_notice_t **out,
+                           size_t *n);
+/* Stores the composed message of id once (never replaced: every retry
+ * sends the same bytes). */
+wd_rc wd_store_notice_set_message(wd_store_t *s, int64_t id, const void *msg,
+                                  size_t len, const char *subject,
+                                  bool pcap_attached);
+/* The stored message of id, malloc'ed into *msg (the caller frees);
+ * WD_ERR_NOTFOUND when none is stored. */
+wd_rc wd_store_notice_message(wd_store_t *s, int64_t id, uint8_t **msg,
+                              size_t *len);
+/* An attempt begins: state sending, attempts + 1 (committed before any
+ * byte leaves). Only a queued or sending notification moves. */
+wd_rc wd_store_notice_sending(wd_store_t *s, int64_t id, uint64_t now_ns);
+/* An attempt that could not even begin (the message could not be
+ * composed) is counted. */
+wd_rc wd_store_notice_count_attempt(wd_store_t *s, int64_t id);
+/* Delivered (transport: "smtp" | "outbox") at now_ns. */
+wd_rc wd_store_notice_sent(wd_store_t *s, int64_t id, const char *transport,
+                           uint64_t now_ns);
+/* Back to the queue with its error, due at next_ns. */
+wd_rc wd_store_notice_retry(wd_store_t *s, int64_t id, const char *error,
+                            uint64_t now_ns, uint64_t next_ns);
+/* Failed for good with its error. */
+wd_rc wd_store_notice_fail(wd_store_t *s, int64_t id, const char *error,
+                           uint64_t now_ns);
+/* Brings back every failed notification that ref names (an incident id,
+ * a notification number or a Message-ID), due at now_ns with a fresh
+ * max_age; *n says how many. */
+wd_rc wd_store_notice_requeue(wd_store_t *s, const char *ref, uint64_t now_ns,
+                              uint64_t *n);
+/* How many notifications ref names, in any state. */
+wd_rc wd_store_notice_count_ref(wd_store_t *s, const char *ref, uint64_t *n);
+
+/* ---- replies and verdicts (src/notify/inbox.c) ---- */
+
+/* A received mail as stored. Strings are borrowed for the call. */
+typedef struct wd_store_reply {
+  const char *fingerprint; /* SHA-256 of the bytes: imported once */
+  const char *message_id;
+  int64_t notification_id; /* 0: matched to none */
+  const char *incident_id; /* "" when unmatched */
+  const char *from_addr, *subject;
+  uint64_t date_ns, received_ns;
+  const char *kind; /* human | auto | bounce */
+  const char *kind_reason, *ref_source, *source;
+  const char *sender; /* party | unverified | "" (not checked) */
+} wd_store_reply_t;
+
+/* Adds reply r; *added is false when a reply with its fingerprint is
+ * already stored (nothing changes then). */
+wd_rc wd_store_reply_add(wd_store_t *s, const wd_store_reply_t *r, bool *added);
+
+/* The analysts' judgement of a reply. */
+typedef struct wd_store_verdict {
+  int64_t reply_id;
+  char verdict[16]; /* substantive | formal | "" (none yet) */
+  char by[WD_STORE_WHO_LEN];
+  uint64_t at_ns;
+  char note[WD_STORE_TEXT_LEN];
+  char replaced[16]; /* history: the verdict this one replaced, "" none */
+} wd_store_verdict_t;
+
+/* The latest human reply of the party (not an unverified one) about
+ * incident_id and its verdict; WD_ERR_NOTFOUND when none. */
+wd_rc wd_store_reply_latest_human(wd_store_t *s, const char *incident_id,
+                                  wd_store_verdict_t *out);
+/* Records verdict v (v->reply_id, verdict, note, by, at_ns) on its reply. */
+wd_rc wd_store_reply_judge(wd_store_t *s, const wd_store_verdict_t *v);
+/* Adds a reply "recorded by analyst" to incident_id (an answer given by
+ * phone), tied to its first notification, with verdict v; v->reply_id
+ * gets its id. */
+wd_rc wd_store_reply_add_recorded(wd_store_t *s, const char *incident_id,
+                                  wd_store_verdict_t *v);
+/* Appends v to the verdict history of incident_id (every verdict ever
+ * recorded, the replaced ones included). */
+wd_rc wd_store_verdict_log(wd_store_t *s, const char *incident_id,
+                           const wd_store_verdict_t *v);
+/* The verdict history of incident_id, oldest first, malloc'ed. */
+wd_rc wd_store_verdict_history(wd_store_t *s, const char *incident_id,
+                               wd_store_verdict_t **out, size_t *n);
+
+/* ---- the accountability report (src/report/report_store.c) ---- */
+
+/* One notification with what the report counts of it. A reply counts
+ * for it when it names it, another notification of the same incident and
+ * party, or only the incident -- and only when its sender is the party
+ * (unverified ones apart). Reply time: its Date when plausible (not after
+ * the import), else the import time. */
+typedef struct wd_store_report_row {
+  char incident_id[WD_STORE_ID_LEN];
+  char party[WD_NAME_MAX];
+  char country[8]; /* of the most reliable source, "" unknown */
+  char sector[32];
+  char rsit_class[48];
+  bool reminder;
+  uint64_t sent_ns;
+  bool delivered;
+  uint32_t deadline_hours;
+  uint64_t first_auto_ns, first_human_ns; /* 0: none */
+  bool substantive, formal;
+  uint64_t first_unverified_ns;
+} wd_store_report_row_t;
+
+/* Notifications sent (or, when not sent, queued) in [since, until) (a zero
+ * bound is open), in order of number; at most max (WD_ERR_FULL beyond).
+ * Malloc'ed array. */
+wd_rc wd_store_report_rows(wd_store_t *s, uint64_t since_ns, uint64_t until_ns,
+                           size_t max, wd_store_report_row_t **out, size_t *n);
 
 /* ---- JSON (store_json.c) ---- */
 

@@ -139,6 +139,17 @@ json_t *wd_store_incident_json(const wd_store_incident_t *inc) {
   }
   json_object_set_new(o, "alerts_detail", al);
 
+  json_t *sn = json_array();
+  for (size_t i = 0; i < inc->n_sensors; i++) {
+    const wd_store_sensor_t *x = &inc->sensors[i];
+    json_t *e = json_object();
+    json_object_set_new(e, "name", str(x->name, false));
+    json_object_set_new(e, "first_seen", ts(x->first_ns));
+    json_object_set_new(e, "last_seen", ts(x->last_ns));
+    json_array_append_new(sn, e);
+  }
+  json_object_set_new(o, "sensors", sn);
+
   if (inc->evidence_path[0]) {
     json_t *e = json_object();
     json_object_set_new(e, "path", str(inc->evidence_path, false));

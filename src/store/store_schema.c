@@ -1,12 +1,17 @@
-/* store_schema.c -- the ordered list of schema migrations.
- * In: nothing. Out: wd_store_migrations[], applied by wd_store_open in
- * order, each in its own transaction with PRAGMA user_version = version.
- * Rules: append only (a later stage adds version N+1 at the end, e.g. the
- * notification outbox); never edit a released entry; times are INTEGER
- * nanoseconds since the epoch (traffic time); addresses are text. */
-#include "store/store.h"
+/* store_schema.c -- the ordered lists of schema migrations, one per
+ * engine, numbered alike: version N means the same tables and columns in
+ * SQLite and PostgreSQL.
+ * In: nothing. Out: wd_store_sqlite_migrations[] (applied in order, each
+ * in its own transaction with PRAGMA user_version = version) and
+ * wd_store_pg_migrations[] (applied in one transaction under an advisory
+ * lock, each recorded as a row of schema_version).
+ * Rules: append only (a later stage adds version N+1 at the end of both
+ * lists and raises WD_STORE_SCHEMA_VERSION); never edit a released entry;
+ * times are nanoseconds since the epoch (traffic time); addresses are
+ * text. */
+#include "store/store_int.h"
 
-const wd_store_migration_t wd_store_migrations[] = {
+const wd_store_migration_t wd_store_sqlite_migrations[] = {
     {1, "incidents, attackers, targets, hosts, attacks, id sequence",
      /* one row per incident; corr_key groups the alerts of one line of
         activity (see src/incident/incident.c) */
@@ -132,7 +137,179 @@ const wd_store_migration_t wd_store_migrations[] = {
      /* the tree an SMB attacker connected to (e.g. \\10.0.0.5\IPC$),
         from the alerts' tree metric; '' when none */
      "ALTER TABLE incident_attacks ADD COLUMN tree TEXT NOT NULL DEFAULT '';"},
+    {5,
+     "sensors that saw each incident; who recorded a verdict, and every "
+     "verdict kept in history (src/notify/inbox.c)",
+     /* incident_sensors -- one row per incident and sensor (the alerts'
+        sensor field, default the host name): when its alerts' evidence
+        began and ended.
+        replies.verdict_by -- who recorded the reply's verdict (login
+        name); '' before this version.
+        verdicts -- every verdict recorded, in order; a verdict replaced
+        with `ward reply --force` stays here with the one that replaced
+        it (replaced: the verdict it replaced). The verdicts recorded
+        before this version are copied in. */
+     "CREATE TABLE incident_sensors ("
+     " incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+     " sensor TEXT NOT NULL,"
+     " first_ns INTEGER NOT NULL, last_ns INTEGER NOT NULL,"
+     " PRIMARY KEY (incident_id, sensor));"
+     "ALTER TABLE replies ADD COLUMN verdict_by TEXT NOT NULL DEFAULT '';"
+     "CREATE TABLE verdicts ("
+     " id INTEGER PRIMARY KEY,"
+     " reply_id INTEGER REFERENCES replies(id) ON DELETE SET NULL,"
+     " incident_id TEXT NOT NULL,"
+     " verdict TEXT NOT NULL CHECK (verdict IN ('substantive','formal')),"
+     " note TEXT NOT NULL DEFAULT '',"
+     " judged_by TEXT NOT NULL DEFAULT '',"
+     " at_ns INTEGER NOT NULL,"
+     " replaced TEXT NOT NULL DEFAULT '');"
+     "CREATE INDEX verdicts_incident ON verdicts(incident_id, at_ns);"
+     "INSERT INTO verdicts(reply_id, incident_id, verdict, note, at_ns)"
+     " SELECT id, incident_id, verdict, note, verdict_ns FROM replies"
+     " WHERE verdict != '' ORDER BY verdict_ns, id"},
 };
 
-const size_t wd_store_migrations_count =
-    sizeof wd_store_migrations / sizeof wd_store_migrations[0];
+/* The same steps for PostgreSQL: nanosecond times and counters are
+ * BIGINT, messages BYTEA, row numbers identity columns; flags stay
+ * INTEGER 0/1 so that both engines read them alike. */
+const wd_store_migration_t wd_store_pg_migrations[] = {
+    {1, "incidents, attackers, targets, hosts, attacks, id sequence",
+     "CREATE TABLE incidents ("
+     " id TEXT PRIMARY KEY,"
+     " corr_key TEXT NOT NULL,"
+     " line TEXT NOT NULL,"
+     " class TEXT NOT NULL, type TEXT NOT NULL,"
+     " class_rank INTEGER NOT NULL DEFAULT 0,"
+     " severity INTEGER NOT NULL, priority INTEGER NOT NULL DEFAULT 0,"
+     " status TEXT NOT NULL DEFAULT 'new'"
+     "  CHECK (status IN ('new','notified','answered','closed')),"
+     " active INTEGER NOT NULL DEFAULT 1,"
+     " facility TEXT NOT NULL DEFAULT '', sector TEXT NOT NULL DEFAULT '',"
+     " criticality TEXT NOT NULL DEFAULT '',"
+     " first_ns BIGINT NOT NULL, last_ns BIGINT NOT NULL,"
+     " alerts BIGINT NOT NULL DEFAULT 0, packets BIGINT NOT NULL DEFAULT 0,"
+     " peak_pps BIGINT NOT NULL DEFAULT 0, peak_bps BIGINT NOT NULL DEFAULT 0,"
+     " spoofed INTEGER NOT NULL DEFAULT 0, sources BIGINT NOT NULL DEFAULT 0,"
+     " attribution TEXT NOT NULL DEFAULT '',"
+     " summary TEXT NOT NULL DEFAULT '',"
+     " party_name TEXT, party_kind TEXT, party_email TEXT, party_format TEXT,"
+     " party_language TEXT, party_deadline_hours BIGINT,"
+     " party_pgp TEXT, party_matched_by TEXT,"
+     " evidence_path TEXT, evidence_sha256 TEXT,"
+     " evidence_packets BIGINT NOT NULL DEFAULT 0);"
+     "CREATE INDEX incidents_corr ON incidents(corr_key, last_ns);"
+     "CREATE INDEX incidents_first ON incidents(first_ns);"
+     "CREATE TABLE incident_attackers ("
+     " incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+     " ip TEXT NOT NULL, role TEXT NOT NULL,"
+     " country TEXT NOT NULL DEFAULT '', asn BIGINT NOT NULL DEFAULT 0,"
+     " as_org TEXT NOT NULL DEFAULT '', reliable INTEGER NOT NULL,"
+     " reason TEXT NOT NULL DEFAULT '', party TEXT NOT NULL DEFAULT '',"
+     " matched_by TEXT NOT NULL DEFAULT '',"
+     " PRIMARY KEY (incident_id, ip, role));"
+     "CREATE INDEX incident_attackers_country ON incident_attackers(country);"
+     "CREATE TABLE incident_targets ("
+     " incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+     " ip TEXT NOT NULL, facility TEXT NOT NULL DEFAULT '',"
+     " sector TEXT NOT NULL DEFAULT '',"
+     " PRIMARY KEY (incident_id, ip));"
+     "CREATE TABLE incident_hosts ("
+     " incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+     " ip TEXT NOT NULL, infected_ns BIGINT NOT NULL DEFAULT 0,"
+     " infected_by TEXT NOT NULL DEFAULT '',"
+     " active_ns BIGINT NOT NULL DEFAULT 0,"
+     " PRIMARY KEY (incident_id, ip));"
+     "CREATE TABLE incident_attacks ("
+     " incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+     " detector TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,"
+     " start_ns BIGINT NOT NULL, last_ns BIGINT NOT NULL,"
+     " reports BIGINT NOT NULL, packets BIGINT NOT NULL DEFAULT 0,"
+     " peak_pps BIGINT NOT NULL DEFAULT 0, peak_bps BIGINT NOT NULL DEFAULT 0,"
+     " ended INTEGER NOT NULL DEFAULT 0, signature TEXT NOT NULL DEFAULT '',"
+     " PRIMARY KEY (incident_id, detector, src, dst, start_ns));"
+     "CREATE TABLE incident_seq ("
+     " year INTEGER PRIMARY KEY, last BIGINT NOT NULL)"},
+    {2, "notification outbox and replies (src/notify/outbox.c, inbox.c)",
+     "CREATE TABLE notifications ("
+     " id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+     " incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+     " party_name TEXT NOT NULL, party_kind TEXT NOT NULL DEFAULT '',"
+     " party_email TEXT NOT NULL, party_format TEXT NOT NULL DEFAULT 'text',"
+     " party_deadline_hours BIGINT NOT NULL DEFAULT 0,"
+     " seq INTEGER NOT NULL,"
+     " kind TEXT NOT NULL CHECK (kind IN ('initial','reminder')),"
+     " message_id TEXT NOT NULL UNIQUE,"
+     " subject TEXT NOT NULL DEFAULT '',"
+     " state TEXT NOT NULL DEFAULT 'queued'"
+     "  CHECK (state IN ('queued','sending','sent','failed')),"
+     " created_ns BIGINT NOT NULL,"
+     " attempts INTEGER NOT NULL DEFAULT 0,"
+     " next_ns BIGINT NOT NULL,"
+     " last_attempt_ns BIGINT NOT NULL DEFAULT 0,"
+     " last_error TEXT NOT NULL DEFAULT '',"
+     " sent_ns BIGINT NOT NULL DEFAULT 0,"
+     " transport TEXT NOT NULL DEFAULT '',"
+     " pcap_attached INTEGER NOT NULL DEFAULT 0,"
+     " message BYTEA,"
+     " UNIQUE (incident_id, party_email, seq));"
+     "CREATE INDEX notifications_due ON notifications(state, next_ns);"
+     "CREATE TABLE replies ("
+     " id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+     " fingerprint TEXT NOT NULL UNIQUE,"
+     " message_id TEXT NOT NULL DEFAULT '',"
+     " notification_id BIGINT REFERENCES notifications(id)"
+     "  ON DELETE SET NULL,"
+     " incident_id TEXT NOT NULL DEFAULT '',"
+     " from_addr TEXT NOT NULL DEFAULT '', subject TEXT NOT NULL DEFAULT '',"
+     " date_ns BIGINT NOT NULL DEFAULT 0, received_ns BIGINT NOT NULL,"
+     " kind TEXT NOT NULL CHECK (kind IN ('human','auto','bounce')),"
+     " kind_reason TEXT NOT NULL DEFAULT '',"
+     " ref_source TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '',"
+     " verdict TEXT NOT NULL DEFAULT ''"
+     "  CHECK (verdict IN ('','substantive','formal')),"
+     " note TEXT NOT NULL DEFAULT '', verdict_ns BIGINT NOT NULL DEFAULT 0);"
+     "CREATE INDEX replies_notification ON replies(notification_id);"
+     "CREATE INDEX replies_incident ON replies(incident_id)"},
+    {3,
+     "who sent a reply (the party or an unverified stranger); when a failed "
+     "notification was brought back (src/notify/inbox.c, outbox.c)",
+     "ALTER TABLE replies ADD COLUMN sender TEXT NOT NULL DEFAULT ''"
+     " CHECK (sender IN ('', 'party', 'unverified'));"
+     "ALTER TABLE notifications ADD COLUMN requeued_ns BIGINT NOT NULL"
+     " DEFAULT 0"},
+    {4, "share path (SMB tree) of each attack",
+     "ALTER TABLE incident_attacks ADD COLUMN tree TEXT NOT NULL DEFAULT ''"},
+    {5,
+     "sensors that saw each incident; who recorded a verdict, and every "
+     "verdict kept in history (src/notify/inbox.c)",
+     "CREATE TABLE incident_sensors ("
+     " incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+     " sensor TEXT NOT NULL,"
+     " first_ns BIGINT NOT NULL, last_ns BIGINT NOT NULL,"
+     " PRIMARY KEY (incident_id, sensor));"
+     "ALTER TABLE replies ADD COLUMN verdict_by TEXT NOT NULL DEFAULT '';"
+     "CREATE TABLE verdicts ("
+     " id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+     " reply_id BIGINT REFERENCES replies(id) ON DELETE SET NULL,"
+     " incident_id TEXT NOT NULL,"
+     " verdict TEXT NOT NULL CHECK (verdict IN ('substantive','formal')),"
+     " note TEXT NOT NULL DEFAULT '',"
+     " judged_by TEXT NOT NULL DEFAULT '',"
+     " at_ns BIGINT NOT NULL,"
+     " replaced TEXT NOT NULL DEFAULT '');"
+     "CREATE INDEX verdicts_incident ON verdicts(incident_id, at_ns);"
+     "INSERT INTO verdicts(reply_id, incident_id, verdict, note, at_ns)"
+     " SELECT id, incident_id, verdict, note, verdict_ns FROM replies"
+     " WHERE verdict != '' ORDER BY verdict_ns, id"},
+};
+
+/* Both lists are the whole schema, numbered alike. */
+_Static_assert(sizeof wd_store_sqlite_migrations /
+                       sizeof wd_store_sqlite_migrations[0] ==
+                   WD_STORE_SCHEMA_VERSION,
+               "SQLite migrations: one per schema version");
+_Static_assert(sizeof wd_store_pg_migrations /
+                       sizeof wd_store_pg_migrations[0] ==
+                   WD_STORE_SCHEMA_VERSION,
+               "PostgreSQL migrations: one per schema version");

@@ -634,6 +634,48 @@ static void test_bad_directory_and_missing_geo(void **state) {
       wd_incidents_new(&cfg, NULL, NULL, NULL, &x, err, sizeof err), WD_OK);
 }
 
+/* The sensors that saw an incident: this host when the alert names none,
+ * else the alert's sensor (alerts ingested from a fleet), each with the
+ * evidence times of its own alerts; a later run of another sensor over
+ * the same attack adds itself to the same incident. */
+static void test_sensors_from_alerts(void **state) {
+  (void)state;
+  char host[WD_STORE_SENSOR_LEN] = "";
+  assert_int_equal(gethostname(host, sizeof host - 1), 0);
+  wd_incidents_t *x = open_inc();
+  wd_alert_t a =
+      mk("smb.ms17-010", "intrusion-attempts", "exploit", WD_ALERT_START, 1,
+         T0 + 5000, T0, "89.160.20.112", "10.2.0.7");
+  wd_incidents_alert(x, &a); /* this host */
+  wd_alert_t b =
+      mk("smb.doublepulsar", "intrusions", "system-compromise", WD_ALERT_START,
+         2, T0 + 2 * SEC, T0 + 2 * SEC, "89.160.20.112", "10.2.0.7");
+  b.sensor = "edge-2";
+  wd_incidents_alert(x, &b);
+  assert_int_equal(wd_incidents_finish(x), WD_OK);
+  wd_incidents_free(x);
+  x = open_inc(); /* another sensor, later, the same attack */
+  b.sensor = "edge-3";
+  b.ts_ns = b.start_ns = T0 + 4 * SEC;
+  wd_incidents_alert(x, &b);
+  assert_int_equal(wd_incidents_finish(x), WD_OK);
+  char(*ids)[WD_STORE_ID_LEN];
+  assert_int_equal(count_incidents(wd_incidents_store(x), &ids), 1);
+  wd_incident_t inc;
+  assert_int_equal(wd_store_incident_get(wd_incidents_store(x), ids[0], &inc),
+                   WD_OK);
+  free(ids);
+  assert_int_equal(inc.n_sensors, 3);
+  assert_string_equal(inc.sensors[0].name, host);
+  assert_int_equal(inc.sensors[0].first_ns, T0);
+  assert_string_equal(inc.sensors[1].name, "edge-2");
+  assert_int_equal(inc.sensors[1].first_ns, T0 + 2 * SEC);
+  assert_string_equal(inc.sensors[2].name, "edge-3");
+  assert_int_equal(inc.sensors[2].last_ns, T0 + 4 * SEC);
+  wd_store_incident_fini(&inc);
+  wd_incidents_free(x);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_exploit_implant_one_incident, per_test),
@@ -643,6 +685,7 @@ int main(void) {
       cmocka_unit_test_setup(test_amplification_reflectors, per_test),
       cmocka_unit_test_setup(test_amplification_reflectors_sample, per_test),
       cmocka_unit_test_setup(test_quiet_window_and_lines, per_test),
+      cmocka_unit_test_setup(test_sensors_from_alerts, per_test),
       cmocka_unit_test(test_lines_and_ranks),
       cmocka_unit_test_setup(test_bad_directory_and_missing_geo, per_test),
   };

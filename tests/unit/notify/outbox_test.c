@@ -33,8 +33,8 @@ static void test_queue_and_outbox_dir(void **state) {
   assert_int_equal(wd_outbox_queue(s, &snd, NULL, NOW, &st, err, sizeof err),
                    WD_OK);
   assert_int_equal(st.queued, 5);
-  assert_int_equal(q1(s, "SELECT count(*) FROM incidents WHERE status ="
-                         " 'notified'"),
+  assert_int_equal(q1("SELECT count(*) FROM incidents WHERE status ="
+                      " 'notified'"),
                    5);
   /* queueing again adds nothing */
   memset(&st, 0, sizeof st);
@@ -56,8 +56,8 @@ static void test_queue_and_outbox_dir(void **state) {
       WD_OK);
   assert_int_equal(st.sent, 0);
   assert_int_equal(count_files(out, ".eml"), 5);
-  assert_int_equal(q1(s, "SELECT count(*) FROM notifications WHERE state ="
-                         " 'sent' AND message IS NOT NULL"),
+  assert_int_equal(q1("SELECT count(*) FROM notifications WHERE state ="
+                      " 'sent' AND message IS NOT NULL"),
                    5);
   FILE *f = fopen("/dev/null", "w");
   assert_int_equal(wd_outbox_status(s, f, 0), WD_OK);
@@ -83,7 +83,7 @@ static void test_server_down_backoff(void **state) {
   assert_int_equal(wd_outbox_run(s, &snd, &t, NOW, false, &st, err, sizeof err),
                    WD_OK);
   assert_int_equal(st.retried, 3);
-  assert_int_equal(q1(s, "SELECT min(next_ns) FROM notifications"),
+  assert_int_equal(q1("SELECT min(next_ns) FROM notifications"),
                    (long long)(NOW + 60 * NS));
   /* before the backoff ends nothing is tried */
   memset(&st, 0, sizeof st);
@@ -97,7 +97,7 @@ static void test_server_down_backoff(void **state) {
       wd_outbox_run(s, &snd, &t, NOW + 61 * NS, false, &st, err, sizeof err),
       WD_OK);
   assert_int_equal(st.retried, 3);
-  assert_int_equal(q1(s, "SELECT min(next_ns) FROM notifications"),
+  assert_int_equal(q1("SELECT min(next_ns) FROM notifications"),
                    (long long)(NOW + 61 * NS + 120 * NS));
   /* the server comes up on that port: everything arrives, once */
   snprintf(sdir, sizeof sdir, "%s/down-srv", dir);
@@ -128,19 +128,14 @@ static void test_server_down_backoff(void **state) {
   wd_store_close(s);
 }
 
+/* "STATE LAST_ERROR" of notification id of the current store. */
 static const char *state_of(wd_store_t *s, int id, char *buf, size_t len) {
-  sqlite3_stmt *q;
-  assert_int_equal(sqlite3_prepare_v2(wd_store_db(s),
-                                      "SELECT state || ' ' || last_error FROM"
-                                      " notifications WHERE id = ?1",
-                                      -1, &q, NULL),
-                   SQLITE_OK);
-  sqlite3_bind_int(q, 1, id);
-  buf[0] = 0;
-  if (sqlite3_step(q) == SQLITE_ROW)
-    snprintf(buf, len, "%s", (const char *)sqlite3_column_text(q, 0));
-  sqlite3_finalize(q);
-  return buf;
+  (void)s;
+  char q[200];
+  snprintf(q, sizeof q,
+           "SELECT state || ' ' || last_error FROM notifications WHERE id = %d",
+           id);
+  return test_qtext(db, q, buf, len);
 }
 
 /* A missing outbox directory is made; one that cannot be made (its
@@ -318,10 +313,8 @@ static void test_smtp_refusals(void **state) {
   wd_outbox_stats_t st = {0};
   assert_int_equal(wd_outbox_queue(s, &snd, NULL, NOW, &st, err, sizeof err),
                    WD_OK);
-  sqlite3_exec(wd_store_db(s),
-               "UPDATE notifications SET party_email = 'reject@x.example'"
-               " WHERE id = 1",
-               NULL, NULL, NULL);
+  test_exec(db, "UPDATE notifications SET party_email = 'reject@x.example'"
+                " WHERE id = 1");
   wd_transport_t t = {.smtp = {.url = srv.url, .timeout_s = 20}};
   wd_outbox_sender_t bad = snd;
   bad.email = "reject-sender@csirt.example";
@@ -433,12 +426,12 @@ static void test_reflectors_each_party(void **state) {
   assert_int_equal(wd_outbox_queue(s, &s1, NULL, NOW, &st, err, sizeof err),
                    WD_OK);
   assert_int_equal(st.queued, 2); /* Abuse A and Abuse B, not the SOC */
-  assert_int_equal(q1(s, "SELECT count(*) FROM notifications WHERE"
-                         " party_email IN ('abuse@a.example',"
-                         " 'abuse@b.example')"),
+  assert_int_equal(q1("SELECT count(*) FROM notifications WHERE"
+                      " party_email IN ('abuse@a.example',"
+                      " 'abuse@b.example')"),
                    2);
-  assert_int_equal(q1(s, "SELECT count(*) FROM incidents WHERE status ="
-                         " 'notified'"),
+  assert_int_equal(q1("SELECT count(*) FROM incidents WHERE status ="
+                      " 'notified'"),
                    1);
   snprintf(out, sizeof out, "%s/reflect-out", dir);
   wd_transport_t t = {.outbox_dir = out};
@@ -532,8 +525,8 @@ static void test_sigkill_mid_send(void **state) {
     assert_true(wait_file(stalled));
     /* the sender is inside the dialogue: its attempt is on record */
     assert_int_equal(wd_store_open(db, &s, err, sizeof err), WD_OK);
-    assert_int_equal(q1(s, "SELECT count(*) FROM notifications WHERE state"
-                           " = 'sending'"),
+    assert_int_equal(q1("SELECT count(*) FROM notifications WHERE state"
+                        " = 'sending'"),
                      1);
     wd_store_close(s);
     assert_int_equal(kill(pid, SIGKILL), 0);
@@ -545,17 +538,10 @@ static void test_sigkill_mid_send(void **state) {
     unlink(stalled);
     /* nothing lost, the database intact */
     assert_int_equal(wd_store_open(db, &s, err, sizeof err), WD_OK);
-    sqlite3_stmt *ic;
-    assert_int_equal(sqlite3_prepare_v2(wd_store_db(s),
-                                        "PRAGMA integrity_check", -1, &ic,
-                                        NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(ic), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(ic, 0), "ok");
-    sqlite3_finalize(ic);
-    assert_int_equal(q1(s, "SELECT count(*) FROM notifications"), N);
-    assert_true(q1(s, "SELECT count(*) FROM notifications WHERE state !="
-                      " 'sent'") > 0);
+    test_integrity_ok(db);
+    assert_int_equal(q1("SELECT count(*) FROM notifications"), N);
+    assert_true(q1("SELECT count(*) FROM notifications WHERE state !="
+                   " 'sent'") > 0);
     wd_store_close(s);
   }
   assert_int_equal(kills, ROUNDS);
@@ -568,8 +554,8 @@ static void test_sigkill_mid_send(void **state) {
   assert_int_equal(waitpid(pid, &status, 0), pid);
   assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   assert_int_equal(wd_store_open(db, &s, err, sizeof err), WD_OK);
-  assert_int_equal(q1(s, "SELECT count(*) FROM notifications WHERE state"
-                         " = 'sent'"),
+  assert_int_equal(q1("SELECT count(*) FROM notifications WHERE state"
+                      " = 'sent'"),
                    N);
   wd_store_close(s);
   test_smtp_stop(&srv);

@@ -1,5 +1,7 @@
 /* store_fixture.h -- a scratch ward database with incidents for the
- * notify and report tests (src/store API), and small query helpers.
+ * notify and report tests (src/store API), on the engine of the run
+ * (SQLite, or PostgreSQL under WARD_TEST_PG: store/engine_fixture.h), and
+ * small query helpers of the test's own connection.
  * Memory: static paths; each test opens and closes its own store. */
 #ifndef STORE_FIXTURE_H
 #define STORE_FIXTURE_H
@@ -10,10 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <sqlite3.h>
-
 #include "notify/inbox.h"
 #include "notify/outbox.h"
+#include "store/engine_fixture.h"
 #include "store/store.h"
 
 #define NS 1000000000ull
@@ -21,7 +22,7 @@
 #define NOW (1776340000ull * NS) /* wall clock of the first run */
 
 static char dir[] __attribute__((unused)) = "/tmp/ward_store_test.XXXXXX";
-static char db[600];
+static char db[1200]; /* the current store: a path or a URL */
 
 static const wd_outbox_sender_t snd
     __attribute__((unused)) = {.name = "Example National CSIRT",
@@ -30,6 +31,7 @@ static const wd_outbox_sender_t snd
 
 static inline int setup(void **state) {
   (void)state;
+  test_engine_init(dir);
   return mkdtemp(dir) ? 0 : -1;
 }
 
@@ -45,7 +47,7 @@ static inline int teardown(void **state) {
 static inline wd_store_t *fresh(const char *name, int n) {
   char err[512];
   wd_store_t *s;
-  snprintf(db, sizeof db, "%s/%s.db", dir, name);
+  test_store_url(db, sizeof db, name);
   assert_int_equal(wd_store_open(db, &s, err, sizeof err), WD_OK);
   assert_int_equal(wd_store_begin(s), WD_OK);
   for (int k = 1; k <= n; k++) {
@@ -104,16 +106,9 @@ static inline wd_store_t *fresh(const char *name, int n) {
   return s;
 }
 
-static inline long long q1(wd_store_t *s, const char *sql) {
-  sqlite3_stmt *st;
-  long long v = -1;
-  assert_int_equal(sqlite3_prepare_v2(wd_store_db(s), sql, -1, &st, NULL),
-                   SQLITE_OK);
-  if (sqlite3_step(st) == SQLITE_ROW)
-    v = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  return v;
-}
+/* An integer from the current store (db), read on a connection of the
+ * test's own. */
+static inline long long q1(const char *sql) { return test_q1(db, sql); }
 
 static inline int count_files(const char *d, const char *suffix) {
   DIR *dp = opendir(d);
@@ -231,14 +226,14 @@ static inline wd_store_t *replies_scenario(uint64_t *later_out) {
   assert_int_equal(is.matched, 4);
   assert_int_equal(is.unmatched, 2);
   assert_int_equal(is.unverified, 1);
-  assert_int_equal(q1(s, "SELECT count(*) FROM replies WHERE sender ="
-                         " 'unverified' AND from_addr ="
-                         " 'someone@evil.example.net' AND incident_id ="
-                         " 'WARD-2026-000004'"),
+  assert_int_equal(q1("SELECT count(*) FROM replies WHERE sender ="
+                      " 'unverified' AND from_addr ="
+                      " 'someone@evil.example.net' AND incident_id ="
+                      " 'WARD-2026-000004'"),
                    1);
-  assert_int_equal(q1(s, "SELECT count(*) FROM replies WHERE subject LIKE"
-                         " '%000777%' AND incident_id = '' AND"
-                         " notification_id IS NULL"),
+  assert_int_equal(q1("SELECT count(*) FROM replies WHERE subject LIKE"
+                      " '%000777%' AND incident_id = '' AND"
+                      " notification_id IS NULL"),
                    1);
   /* importing again adds nothing */
   memset(&is, 0, sizeof is);
@@ -249,22 +244,39 @@ static inline wd_store_t *replies_scenario(uint64_t *later_out) {
   assert_int_equal(is.duplicate, 6);
   assert_int_equal(is.added, 0);
   /* 1 and 3 answered by their parties; 4 only by a stranger: unchanged */
-  assert_int_equal(q1(s, "SELECT count(*) FROM incidents WHERE status ="
-                         " 'answered'"),
+  assert_int_equal(q1("SELECT count(*) FROM incidents WHERE status ="
+                      " 'answered'"),
                    2);
-  assert_int_equal(q1(s, "SELECT count(*) FROM incidents WHERE id ="
-                         " 'WARD-2026-000004' AND status = 'notified'"),
+  assert_int_equal(q1("SELECT count(*) FROM incidents WHERE id ="
+                      " 'WARD-2026-000004' AND status = 'notified'"),
                    1);
   /* verdicts */
-  assert_int_equal(wd_inbox_verdict(s, "WARD-2026-000001", "substantive",
-                                    "host reimaged", NOW, err, sizeof err),
-                   WD_OK);
-  assert_int_equal(wd_inbox_verdict(s, "WARD-2026-000003", "formal", NULL, NOW,
+  wd_inbox_verdict_t v1 = {
+      .verdict = "substantive", .note = "host reimaged", .by = "alice"};
+  wd_inbox_verdict_t v3 = {.verdict = "formal", .by = "bob"};
+  wd_store_verdict_t prev;
+  assert_int_equal(
+      wd_inbox_verdict(s, "WARD-2026-000001", &v1, NOW, &prev, err, sizeof err),
+      WD_OK);
+  assert_string_equal(prev.verdict, "");
+  assert_int_equal(
+      wd_inbox_verdict(s, "WARD-2026-000003", &v3, NOW, NULL, err, sizeof err),
+      WD_OK);
+  assert_int_equal(
+      wd_inbox_verdict(s, "WARD-2026-999999", &v3, NOW, NULL, err, sizeof err),
+      WD_ERR_NOTFOUND);
+  /* another analyst's different verdict does not replace alice's */
+  assert_int_equal(wd_inbox_verdict(s, "WARD-2026-000001", &v3, NOW + NS, &prev,
+                                    err, sizeof err),
+                   WD_ERR_STATE);
+  assert_non_null(strstr(err, "already judged substantive by alice"));
+  assert_non_null(strstr(err, "--force"));
+  assert_string_equal(prev.verdict, "substantive");
+  /* the same verdict again changes nothing */
+  assert_int_equal(wd_inbox_verdict(s, "WARD-2026-000001", &v1, NOW + NS, &prev,
                                     err, sizeof err),
                    WD_OK);
-  assert_int_equal(wd_inbox_verdict(s, "WARD-2026-999999", "formal", NULL, NOW,
-                                    err, sizeof err),
-                   WD_ERR_NOTFOUND);
+  assert_int_equal(q1("SELECT count(*) FROM verdicts"), 2);
   /* reminders: after the 72 h deadline, incidents 2 and 4 (no human reply)
    * get one reminder each, and only one */
   memset(&st, 0, sizeof st);

@@ -434,24 +434,7 @@ static wd_rc ng_next(wd_capfile_t *f, wd_capfile_frame_t *o, char *err,
       f->ifaces_seen++;
       break;
     }
-    case NG_EPB: {
-      if (blen < 20) {
-        put_err(err, errlen, "corrupt packet block: %zu bytes", blen);
-        return WD_ERR_INVAL;
-      }
-      uint32_t caplen = rd32(f, b + 12);
-      if (caplen > blen - 20) {
-        put_err(err, errlen,
-                "corrupt packet block: captured length %u overruns the "
-                "block",
-                caplen);
-        return WD_ERR_INVAL;
-      }
-      uint64_t ts = (uint64_t)rd32(f, b + 4) << 32 | rd32(f, b + 8);
-      got = ng_frame(f, rd32(f, b), ts, true, b + 20, caplen, rd32(f, b + 16),
-                     o, err, errlen);
-      break;
-    }
+    case NG_EPB:
     case NG_PB: {
       if (blen < 20) {
         put_err(err, errlen, "corrupt packet block: %zu bytes", blen);
@@ -465,9 +448,12 @@ static wd_rc ng_next(wd_capfile_t *f, wd_capfile_frame_t *o, char *err,
                 caplen);
         return WD_ERR_INVAL;
       }
+      /* The same layout but for the interface: 32 bits in an enhanced
+       * block, 16 (then 16 bits of drop count) in the obsolete one. */
+      uint32_t ifc = type == NG_EPB ? rd32(f, b) : rd16(f, b);
       uint64_t ts = (uint64_t)rd32(f, b + 4) << 32 | rd32(f, b + 8);
-      got = ng_frame(f, rd16(f, b), ts, true, b + 20, caplen, rd32(f, b + 16),
-                     o, err, errlen);
+      got = ng_frame(f, ifc, ts, true, b + 20, caplen, rd32(f, b + 16), o, err,
+                     errlen);
       break;
     }
     case NG_SPB: {

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/text.h"
+#include "core/timefmt.h"
 #include "store/store.h"
 
 int wd_cmd_incidents(int argc, char **argv);
@@ -48,8 +48,6 @@ static bool parse_time(const char *s, uint64_t *ns) {
     *ns = v * 1000000000ull;
     return true;
   }
-  struct tm tm;
-  memset(&tm, 0, sizeof tm);
   int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
   if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3)
     return false;
@@ -70,17 +68,8 @@ static bool parse_time(const char *s, uint64_t *ns) {
   if (*r || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
       mi > 59 || sec > 60)
     return false;
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  time_t t = timegm(&tm);
-  if (t < 0)
-    return false;
-  *ns = (uint64_t)t * 1000000000ull;
-  return true;
+  return wd_time_from_civil(y, (unsigned)mo, (unsigned)d, (unsigned)h,
+                            (unsigned)mi, (unsigned)sec, ns);
 }
 
 static const char *sev_name(unsigned s) {

@@ -30,6 +30,7 @@
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/timefmt.h"
 #include "enrich/directory.h"
 #include "notify/inbox.h"
 #include "notify/notice.h"
@@ -53,16 +54,43 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The options every command here takes: -c/--config FILE and --db URL.
- * False for any other option character. */
-static bool db_opt(int c, const char **cfg_path, const char **db) {
-  if (c == 'c')
-    *cfg_path = optarg;
-  else if (c == 'D')
-    *db = optarg;
-  else
-    return false;
-  return true;
+/* The options every command here takes: -c/--config FILE and --db URL,
+ * as rows of an option table; a table ends with --help and the
+ * terminator. */
+#define DB_OPTIONS                                                             \
+  {"config", required_argument, 0, 'c'}, { "db", required_argument, 0, 'D' }
+#define OPTIONS_END                                                            \
+  {"help", no_argument, 0, 'h'}, { 0, 0, 0, 0 }
+
+/* getopt_long over opts, taking the DB_OPTIONS into *cfg_path and *db:
+ * the next other option character, or -1 at the end. */
+static int next_opt(int argc, char **argv, const char *shortopts,
+                    const struct option *opts, const char **cfg_path,
+                    const char **db) {
+  int c;
+  while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+    if (c == 'c')
+      *cfg_path = optarg;
+    else if (c == 'D')
+      *db = optarg;
+    else
+      break;
+  }
+  return c;
+}
+
+/* The end of a command: database and configuration closed, the exit
+ * status of ec. */
+static int finish(int ec, wd_store_t *s, wd_config_t *cfg) {
+  wd_store_close(s);
+  wd_config_free(cfg);
+  return ec;
+}
+
+/* A usage error: the command's usage on standard error. */
+static int usage_error(const char *usage) {
+  fputs(usage, stderr);
+  return EX_USAGE;
 }
 
 /* Config, then the database: created and migrated if needed, or, for the
@@ -129,24 +157,20 @@ static const char notify_usage[] =
     "  names no failed notification; 2 usage; 3 configuration.\n";
 
 int wd_cmd_notify(int argc, char **argv) {
-  static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                       {"db", required_argument, 0, 'D'},
+  static const struct option opts[] = {DB_OPTIONS,
                                        {"incident", required_argument, 0, 'i'},
                                        {"outbox", required_argument, 0, 'o'},
                                        {"retry-now", no_argument, 0, 'r'},
                                        {"reminders", no_argument, 0, 'R'},
                                        {"status", no_argument, 0, 's'},
                                        {"requeue", required_argument, 0, 'q'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+                                       OPTIONS_END};
+  bool retry_now = false, reminders = false, status = false;
   const char *cfg_path = NULL, *db = NULL, *incident = NULL, *outbox = NULL,
              *requeue = NULL;
-  bool retry_now = false, reminders = false, status = false;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-    if (db_opt(c, &cfg_path, &db))
-      continue;
+  while ((c = next_opt(argc, argv, "c:h", opts, &cfg_path, &db)) != -1) {
     switch (c) {
     case 'i':
       incident = optarg;
@@ -170,13 +194,11 @@ int wd_cmd_notify(int argc, char **argv) {
       fputs(notify_usage, stdout);
       return EX_OK;
     default:
-      fputs(notify_usage, stderr);
-      return EX_USAGE;
+      return usage_error(notify_usage);
     }
   }
   if (optind != argc) {
-    fputs(notify_usage, stderr);
-    return EX_USAGE;
+    return usage_error(notify_usage);
   }
   wd_config_t *cfg;
   wd_store_t *s;
@@ -263,9 +285,7 @@ int wd_cmd_notify(int argc, char **argv) {
 out:
   memset(password, 0, sizeof password);
   wd_directory_free(dir);
-  wd_store_close(s);
-  wd_config_free(cfg);
-  return ec;
+  return finish(ec, s, cfg);
 }
 
 /* --- ward inbox ------------------------------------------------------------
@@ -279,20 +299,15 @@ static const char inbox_usage[] =
     "  the directory; others are kept as unverified.\n";
 
 int wd_cmd_inbox(int argc, char **argv) {
-  static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                       {"db", required_argument, 0, 'D'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+  static const struct option opts[] = {DB_OPTIONS, OPTIONS_END};
   const char *cfg_path = NULL, *db = NULL;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-    if (c == 'h') {
-      fputs(inbox_usage, stdout);
-      return EX_OK;
-    }
-    if (!db_opt(c, &cfg_path, &db))
+  while ((c = next_opt(argc, argv, "c:h", opts, &cfg_path, &db)) != -1) {
+    if (c != 'h')
       goto usage;
+    fputs(inbox_usage, stdout);
+    return EX_OK;
   }
   if (optind + 1 != argc)
     goto usage;
@@ -305,9 +320,7 @@ int wd_cmd_inbox(int argc, char **argv) {
   wd_inbox_stats_t st = {0};
   wd_directory_t *dir = NULL;
   if (!load_directory(cfg, "inbox", &dir)) {
-    wd_store_close(s);
-    wd_config_free(cfg);
-    return EX_CONFIG;
+    return finish(EX_CONFIG, s, cfg);
   }
   wd_rc rc =
       wd_inbox_import(s, dir, argv[optind], now_ns(), &st, err, sizeof err);
@@ -323,12 +336,9 @@ int wd_cmd_inbox(int argc, char **argv) {
   if (rc != WD_OK)
     fprintf(stderr, "ward inbox: %s\n", err[0] ? err : wd_rc_str(rc));
   wd_directory_free(dir);
-  wd_store_close(s);
-  wd_config_free(cfg);
-  return rc == WD_OK ? EX_OK : EX_FAIL;
+  return finish(rc == WD_OK ? EX_OK : EX_FAIL, s, cfg);
 usage:
-  fputs(inbox_usage, stderr);
-  return EX_USAGE;
+  return usage_error(inbox_usage);
 }
 
 /* --- ward reply ------------------------------------------------------------
@@ -357,13 +367,11 @@ static const char *login_name(void) {
   return u ? u : "";
 }
 
+/* "2026-02-04 22:49:29 UTC", or "-" for no time. */
 static const char *utc(uint64_t ns, char out[40]) {
-  time_t t = (time_t)(ns / 1000000000u);
-  struct tm tm;
-  if (!ns || !gmtime_r(&t, &tm) ||
-      !strftime(out, 40, "%Y-%m-%d %H:%M:%S UTC", &tm))
-    snprintf(out, 40, "-");
-  return out;
+  if (!ns)
+    return strcpy(out, "-");
+  return wd_time_str(ns, WD_TIME_HUMAN, out, 40);
 }
 
 static int reply_history(wd_store_t *s, const char *ref) {
@@ -388,20 +396,20 @@ static int reply_history(wd_store_t *s, const char *ref) {
 }
 
 int wd_cmd_reply(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"config", required_argument, 0, 'c'},  {"db", required_argument, 0, 'D'},
-      {"substantive", no_argument, 0, 's'},   {"formal", no_argument, 0, 'f'},
-      {"note", required_argument, 0, 'n'},    {"force", no_argument, 0, 'F'},
-      {"analyst", required_argument, 0, 'a'}, {"history", no_argument, 0, 'H'},
-      {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+  static const struct option opts[] = {DB_OPTIONS,
+                                       {"substantive", no_argument, 0, 's'},
+                                       {"formal", no_argument, 0, 'f'},
+                                       {"note", required_argument, 0, 'n'},
+                                       {"force", no_argument, 0, 'F'},
+                                       {"analyst", required_argument, 0, 'a'},
+                                       {"history", no_argument, 0, 'H'},
+                                       OPTIONS_END};
   const char *cfg_path = NULL, *db = NULL, *verdict = NULL, *note = NULL,
              *analyst = NULL;
   bool force = false, history = false;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-    if (db_opt(c, &cfg_path, &db))
-      continue;
+  while ((c = next_opt(argc, argv, "c:h", opts, &cfg_path, &db)) != -1) {
     switch (c) {
     case 'h':
       fputs(reply_usage, stdout);
@@ -443,9 +451,7 @@ int wd_cmd_reply(int argc, char **argv) {
   const char *ref = argv[optind];
   if (history) {
     ec = reply_history(s, ref);
-    wd_store_close(s);
-    wd_config_free(cfg);
-    return ec;
+    return finish(ec, s, cfg);
   }
   char err[768] = "";
   wd_inbox_verdict_t v = {.verdict = verdict,
@@ -468,16 +474,22 @@ int wd_cmd_reply(int argc, char **argv) {
     printf("ward reply: %s: %s reply recorded\n", ref, verdict);
   else
     fprintf(stderr, "ward reply: %s\n", err[0] ? err : wd_rc_str(rc));
-  wd_store_close(s);
-  wd_config_free(cfg);
-  return rc == WD_OK ? EX_OK : EX_FAIL;
+  return finish(rc == WD_OK ? EX_OK : EX_FAIL, s, cfg);
 usage:
-  fputs(reply_usage, stderr);
-  return EX_USAGE;
+  return usage_error(reply_usage);
 }
 
 /* --- ward report -----------------------------------------------------------
  */
+
+static const char report_usage[] =
+    "usage: ward report [--since DATE] [--until DATE] [--by "
+    "party|country|sector|class]\n"
+    "                   [--format table|csv|json|html] [--detail] "
+    "[--title T] [-o FILE]\n"
+    "                   [-c FILE] [--db URL]\n"
+    "  the notification accountability report (DATE: YYYY-MM-DD or\n"
+    "  YYYY-MM-DDTHH:MM:SSZ, UTC)\n";
 
 /* "2026-01-31", "2026-01-31T12:00:00Z" -> ns; false when malformed. */
 static bool parse_date(const char *s, uint64_t *out) {
@@ -492,31 +504,12 @@ static bool parse_date(const char *s, uint64_t *out) {
   if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
       se > 60)
     return false;
-  struct tm tm = {.tm_year = y - 1900,
-                  .tm_mon = mo - 1,
-                  .tm_mday = d,
-                  .tm_hour = h,
-                  .tm_min = mi,
-                  .tm_sec = se};
-  time_t t = timegm(&tm);
-  if (t < 0)
-    return false;
-  *out = (uint64_t)t * 1000000000ull;
-  return true;
+  return wd_time_from_civil(y, (unsigned)mo, (unsigned)d, (unsigned)h,
+                            (unsigned)mi, (unsigned)se, out);
 }
 
-static const char report_usage[] =
-    "usage: ward report [--since DATE] [--until DATE] [--by "
-    "party|country|sector|class]\n"
-    "                   [--format table|csv|json|html] [--detail] "
-    "[--title T] [-o FILE]\n"
-    "                   [-c FILE] [--db URL]\n"
-    "  the notification accountability report (DATE: YYYY-MM-DD or\n"
-    "  YYYY-MM-DDTHH:MM:SSZ, UTC)\n";
-
 int wd_cmd_report(int argc, char **argv) {
-  static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                       {"db", required_argument, 0, 'D'},
+  static const struct option opts[] = {DB_OPTIONS,
                                        {"since", required_argument, 0, 's'},
                                        {"until", required_argument, 0, 'u'},
                                        {"by", required_argument, 0, 'b'},
@@ -524,8 +517,7 @@ int wd_cmd_report(int argc, char **argv) {
                                        {"detail", no_argument, 0, 'd'},
                                        {"title", required_argument, 0, 't'},
                                        {"output", required_argument, 0, 'o'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+                                       OPTIONS_END};
   const char *cfg_path = NULL, *db = NULL, *out_path = NULL,
              *title = "Notification accountability";
   uint64_t since = 0, until = 0;
@@ -534,9 +526,7 @@ int wd_cmd_report(int argc, char **argv) {
   bool detail = false;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
-    if (db_opt(c, &cfg_path, &db))
-      continue;
+  while ((c = next_opt(argc, argv, "c:o:h", opts, &cfg_path, &db)) != -1) {
     switch (c) {
     case 'h':
       fputs(report_usage, stdout);
@@ -573,8 +563,7 @@ int wd_cmd_report(int argc, char **argv) {
       out_path = optarg;
       break;
     default:
-      fputs(report_usage, stderr);
-      return EX_USAGE;
+      return usage_error(report_usage);
     }
   }
   wd_config_t *cfg;
@@ -614,7 +603,5 @@ int wd_cmd_report(int argc, char **argv) {
   wd_report_free(r);
   if (rc == WD_OK || d.v)
     wd_report_data_fini(&d);
-  wd_store_close(s);
-  wd_config_free(cfg);
-  return rc == WD_OK ? EX_OK : EX_FAIL;
+  return finish(rc == WD_OK ? EX_OK : EX_FAIL, s, cfg);
 }

@@ -1,9 +1,13 @@
 /* config.h -- ward's configuration, loaded once from YAML before any
  * traffic is read.
- * In: a YAML file (libyaml) and command-line overrides. Out: a wd_config_t
- * the caller owns (wd_config_free). Every key is declared once in
- * config.c's key table (name, type, default, range, help); defaults live
- * only there. Errors name file:line:column, the key and what was expected. */
+ * In: a YAML file (core/yaml.h) and command-line overrides. Out: a
+ * wd_config_t the caller owns (wd_config_free). Every key is declared once
+ * in a key table (name, type, default, range, help): config_keys.c for
+ * core's, and tables passed in from outside core; defaults live only
+ * there. Errors name file:line:column, the key and what was expected.
+ * Files: config.c loads and checks, config_value.c parses and formats
+ * values, prefix_index.c answers the per-packet lookups, config_dump.c
+ * writes `ward config show`. */
 #ifndef WD_CORE_CONFIG_H
 #define WD_CORE_CONFIG_H
 
@@ -207,8 +211,9 @@ typedef struct wd_config {
                                  being queued, a notification is failed */
   } notify;
 
-  /* Private to config.c: sorted prefixes for the per-packet lookups and
-   * which keys the file set. */
+  /* Private to src/core (config_int.h): sorted prefixes for the
+   * per-packet lookups, which keys the file set, the structs of key tables
+   * from outside core. */
   struct wd_config_index *index;
 } wd_config_t;
 
@@ -252,6 +257,70 @@ typedef struct wd_config_key {
   const char *help;         /* one line */
 } wd_config_key_t;
 
+/* Rows for key tables, in the struct T the offsets point into: the core
+ * table (config_keys.c, T = wd_config_t) and tables from outside core.
+ * A field whose size does not match its row is a compile error, not a
+ * silent overwrite. Durations: lo and hi in the field's unit (seconds for
+ * _SECS, milliseconds for _MS). */
+#define WD_CONFIG_FIELD(T, m, sz)                                              \
+  (offsetof(T, m) + 0 * sizeof(char[sizeof(((T *)0)->m) == (sz) ? 1 : -1]))
+#define WD_CONFIG_INT_SIZE(T, m) (sizeof(((T *)0)->m) == 4 ? 4 : 8)
+#define WD_CONFIG_INT_FIELD(T, m)                                              \
+  WD_CONFIG_FIELD(T, m,                                                        \
+                  sizeof(((T *)0)->m) == 4 || sizeof(((T *)0)->m) == 8         \
+                      ? sizeof(((T *)0)->m)                                    \
+                      : 0)
+#define WD_KEY_BOOL(T, NAME, m, d, h)                                          \
+  {                                                                            \
+    .name = NAME, .type = WD_CONFIG_BOOL, .def = d, .size = sizeof(bool),      \
+    .off = WD_CONFIG_FIELD(T, m, sizeof(bool)), .help = h                      \
+  }
+#define WD_KEY_NUM(T, NAME, t, m, d, lo, hi, h)                                \
+  {                                                                            \
+    .name = NAME, .type = t, .def = d, .min = lo, .max = hi,                   \
+    .size = WD_CONFIG_INT_SIZE(T, m), .off = WD_CONFIG_INT_FIELD(T, m),        \
+    .help = h                                                                  \
+  }
+#define WD_KEY_DURATION(T, NAME, unit, m, d, lo, hi, h)                        \
+  {                                                                            \
+    .name = NAME, .type = WD_CONFIG_DURATION, .def = d, .min = lo, .max = hi,  \
+    .unit_ms = unit, .size = WD_CONFIG_INT_SIZE(T, m),                         \
+    .off = WD_CONFIG_INT_FIELD(T, m), .help = h                                \
+  }
+#define WD_KEY_UINT(T, NAME, m, d, lo, hi, h)                                  \
+  WD_KEY_NUM(T, NAME, WD_CONFIG_UINT, m, d, lo, hi, h)
+#define WD_KEY_SIZE(T, NAME, m, d, lo, hi, h)                                  \
+  WD_KEY_NUM(T, NAME, WD_CONFIG_SIZE, m, d, lo, hi, h)
+#define WD_KEY_RATE(T, NAME, m, d, lo, hi, h)                                  \
+  WD_KEY_NUM(T, NAME, WD_CONFIG_RATE, m, d, lo, hi, h)
+#define WD_KEY_BITS(T, NAME, m, d, lo, hi, h)                                  \
+  WD_KEY_NUM(T, NAME, WD_CONFIG_BITRATE, m, d, lo, hi, h)
+#define WD_KEY_SECS(T, NAME, m, d, lo, hi, h)                                  \
+  WD_KEY_DURATION(T, NAME, 1000, m, d, lo, hi, h)
+#define WD_KEY_MS(T, NAME, m, d, lo, hi, h)                                    \
+  WD_KEY_DURATION(T, NAME, 1, m, d, lo, hi, h)
+/* A probability: a double strictly between 0 and 1. */
+#define WD_KEY_PROB(T, NAME, m, d, h)                                          \
+  {                                                                            \
+    .name = NAME, .type = WD_CONFIG_DOUBLE, .def = d, .dmin = 0.0,             \
+    .dmax = 1.0, .flags = WD_CONFIG_OPEN, .size = sizeof(double),              \
+    .off = WD_CONFIG_FIELD(T, m, sizeof(double)), .help = h                    \
+  }
+#define WD_KEY_STR(T, NAME, m, d, fl, h)                                       \
+  {                                                                            \
+    .name = NAME, .type = WD_CONFIG_STRING, .def = d, .min = 0, .max = 4095,   \
+    .flags = fl, .size = sizeof(char *),                                       \
+    .off = WD_CONFIG_FIELD(T, m, sizeof(char *)), .help = h                    \
+  }
+/* m is a wd_cidr_list_t. */
+#define WD_KEY_CIDRS(T, NAME, m, d, h)                                         \
+  {                                                                            \
+    .name = NAME, .type = WD_CONFIG_CIDRS, .def = d, .min = 0,                 \
+    .max = WD_CIDR_LIST_MAX, .size = sizeof(wd_cidr_list_t),                   \
+    .off = WD_CONFIG_FIELD(T, m.v, sizeof(wd_cidr_t *)),                       \
+    .off_n = WD_CONFIG_FIELD(T, m.n, sizeof(size_t)), .help = h                \
+  }
+
 /* The key table (static storage); returns the number of rows. */
 size_t wd_config_keys(const wd_config_key_t **out);
 /* Keys of one item of the facilities list ("name", "networks", ...). */
@@ -260,6 +329,25 @@ size_t wd_config_facility_keys(const wd_config_key_t **out);
 const char *wd_config_type_name(wd_config_type t);
 /* True when the loaded file gave key (a name from the key table). */
 bool wd_config_is_set(const wd_config_t *cfg, const char *key);
+
+/* A key table from outside core (a stage's or a detector's own keys):
+ * rows as in the core table, their offsets into a struct of size bytes
+ * that the configuration allocates, fills with the rows' defaults and the
+ * file's values, and owns (wd_config_extra). Its names are keys of the
+ * same file ("detect.scan.theta0"), checked, suggested, dumped and known
+ * to wd_config_is_set like the core ones; a name the core table or an
+ * earlier table already has is refused (WD_ERR_INVAL). The table itself is
+ * borrowed for the configuration's life (static storage). */
+typedef struct wd_config_keyset {
+  const wd_config_key_t *keys;
+  size_t n;
+  size_t size; /* bytes of the struct the rows' offsets point into */
+} wd_config_keyset_t;
+
+/* The struct of key table ks in cfg, or NULL when cfg was not loaded with
+ * ks. Borrowed until wd_config_free. */
+const void *wd_config_extra(const wd_config_t *cfg,
+                            const wd_config_keyset_t *ks);
 
 /* Writes the effective configuration as YAML that loads back to the same
  * values (`ward config show`). */
@@ -280,6 +368,19 @@ wd_rc wd_config_load_buffer(const char *name, const char *buf, size_t len,
 /* Replaces the protected networks by a "CIDR[,CIDR...]" list (--home-net). */
 wd_rc wd_config_set_home_net(wd_config_t *cfg, const char *list, char *err,
                              size_t errlen);
+
+/* The same three with key tables from outside core (extra[0..n_extra),
+ * none when n_extra is 0). */
+wd_rc wd_config_defaults_extra(const wd_config_keyset_t *const *extra,
+                               size_t n_extra, wd_config_t **out);
+wd_rc wd_config_load_extra(const char *path,
+                           const wd_config_keyset_t *const *extra,
+                           size_t n_extra, wd_config_t **out, char *err,
+                           size_t errlen);
+wd_rc wd_config_load_buffer_extra(const char *name, const char *buf, size_t len,
+                                  const wd_config_keyset_t *const *extra,
+                                  size_t n_extra, wd_config_t **out, char *err,
+                                  size_t errlen);
 
 void wd_config_free(wd_config_t *cfg);
 

@@ -3,74 +3,29 @@
  * read by config.c to load, check, default and dump, and by the tests to
  * check etc/ward.yaml and docs/config.md. Defaults live only here. Rows of
  * one section stay together, in the order of etc/ward.yaml. A new key is
- * one row plus its field in wd_config_t. */
+ * one row plus its field in wd_config_t (a stage's own keys can instead
+ * come in a table of its own: wd_config_keyset_t). */
 #include <stddef.h>
 
 #include "core/config.h"
 
-/* Offset of a field, with a compile-time check of its size: a field whose
- * type does not match its row is a compile error, not a silent overwrite. */
-#define FIELD_OF(T, m, sz)                                                     \
-  (offsetof(T, m) + 0 * sizeof(char[sizeof(((T *)0)->m) == (sz) ? 1 : -1]))
-#define FIELD(m, sz) FIELD_OF(wd_config_t, m, sz)
-#define INT_SIZE(T, m) (sizeof(((T *)0)->m) == 4 ? 4 : 8)
-#define INT_FIELD(T, m)                                                        \
-  FIELD_OF(T, m,                                                               \
-           sizeof(((T *)0)->m) == 4 || sizeof(((T *)0)->m) == 8                \
-               ? sizeof(((T *)0)->m)                                           \
-               : 0)
-
-#define K_BOOL(NAME, m, d, h)                                                  \
-  {                                                                            \
-    .name = NAME, .type = WD_CONFIG_BOOL, .def = d, .size = sizeof(bool),      \
-    .off = FIELD(m, sizeof(bool)), .help = h                                   \
-  }
-#define K_NUM(NAME, t, m, d, lo, hi, h)                                        \
-  {                                                                            \
-    .name = NAME, .type = t, .def = d, .min = lo, .max = hi,                   \
-    .size = INT_SIZE(wd_config_t, m), .off = INT_FIELD(wd_config_t, m),        \
-    .help = h                                                                  \
-  }
+/* Rows of the core table: fields of wd_config_t (config.h macros). */
+#define K_BOOL(NAME, m, d, h) WD_KEY_BOOL(wd_config_t, NAME, m, d, h)
 #define K_UINT(NAME, m, d, lo, hi, h)                                          \
-  K_NUM(NAME, WD_CONFIG_UINT, m, d, lo, hi, h)
+  WD_KEY_UINT(wd_config_t, NAME, m, d, lo, hi, h)
 #define K_SIZE(NAME, m, d, lo, hi, h)                                          \
-  K_NUM(NAME, WD_CONFIG_SIZE, m, d, lo, hi, h)
+  WD_KEY_SIZE(wd_config_t, NAME, m, d, lo, hi, h)
 #define K_RATE(NAME, m, d, lo, hi, h)                                          \
-  K_NUM(NAME, WD_CONFIG_RATE, m, d, lo, hi, h)
+  WD_KEY_RATE(wd_config_t, NAME, m, d, lo, hi, h)
 #define K_BITS(NAME, m, d, lo, hi, h)                                          \
-  K_NUM(NAME, WD_CONFIG_BITRATE, m, d, lo, hi, h)
-/* Durations: lo and hi in the field's unit (seconds, or ms for _MS). */
+  WD_KEY_BITS(wd_config_t, NAME, m, d, lo, hi, h)
 #define K_SECS(NAME, m, d, lo, hi, h)                                          \
-  {                                                                            \
-    .name = NAME, .type = WD_CONFIG_DURATION, .def = d, .min = lo, .max = hi,  \
-    .unit_ms = 1000, .size = INT_SIZE(wd_config_t, m),                         \
-    .off = INT_FIELD(wd_config_t, m), .help = h                                \
-  }
+  WD_KEY_SECS(wd_config_t, NAME, m, d, lo, hi, h)
 #define K_MS(NAME, m, d, lo, hi, h)                                            \
-  {                                                                            \
-    .name = NAME, .type = WD_CONFIG_DURATION, .def = d, .min = lo, .max = hi,  \
-    .unit_ms = 1, .size = INT_SIZE(wd_config_t, m),                            \
-    .off = INT_FIELD(wd_config_t, m), .help = h                                \
-  }
-#define K_PROB(NAME, m, d, h)                                                  \
-  {                                                                            \
-    .name = NAME, .type = WD_CONFIG_DOUBLE, .def = d, .dmin = 0.0,             \
-    .dmax = 1.0, .flags = WD_CONFIG_OPEN, .size = sizeof(double),              \
-    .off = FIELD(m, sizeof(double)), .help = h                                 \
-  }
-#define K_STR(NAME, m, d, fl, h)                                               \
-  {                                                                            \
-    .name = NAME, .type = WD_CONFIG_STRING, .def = d, .min = 0, .max = 4095,   \
-    .flags = fl, .size = sizeof(char *), .off = FIELD(m, sizeof(char *)),      \
-    .help = h                                                                  \
-  }
-#define K_CIDRS(NAME, m, d, h)                                                 \
-  {                                                                            \
-    .name = NAME, .type = WD_CONFIG_CIDRS, .def = d, .min = 0,                 \
-    .max = WD_CIDR_LIST_MAX, .size = sizeof(wd_cidr_list_t),                   \
-    .off = FIELD(m.v, sizeof(wd_cidr_t *)),                                    \
-    .off_n = FIELD(m.n, sizeof(size_t)), .help = h                             \
-  }
+  WD_KEY_MS(wd_config_t, NAME, m, d, lo, hi, h)
+#define K_PROB(NAME, m, d, h) WD_KEY_PROB(wd_config_t, NAME, m, d, h)
+#define K_STR(NAME, m, d, fl, h) WD_KEY_STR(wd_config_t, NAME, m, d, fl, h)
+#define K_CIDRS(NAME, m, d, h) WD_KEY_CIDRS(wd_config_t, NAME, m, d, h)
 
 #define KiB 1024ull
 #define MiB (1024ull * KiB)
@@ -209,35 +164,16 @@ static const wd_config_key_t keys[] = {
     K_STR("attribution.directory", attribution.directory, NULL, 0,
           "directory of responsible parties (abuse contacts)"),
 
-    {.name = "incidents.quiet_window",
-     .type = WD_CONFIG_DURATION,
-     .def = "1h",
-     .min = 60,
-     .max = 30 * DAY,
-     .unit_ms = 1000,
-     .size = INT_SIZE(wd_config_t, incidents.quiet_window_s),
-     .off = INT_FIELD(wd_config_t, incidents.quiet_window_s),
-     .help = "alerts about the same attack within this time join one "
-             "incident"},
+    K_SECS("incidents.quiet_window", incidents.quiet_window_s, "1h", 60,
+           30 * DAY,
+           "alerts about the same attack within this time join one incident"),
 
     K_STR("evidence.dir", evidence.dir, "/var/lib/ward/evidence", 0,
           "directory of evidence captures (pcap)"),
-    {.name = "evidence.packets_per_flow",
-     .type = WD_CONFIG_UINT,
-     .def = "20",
-     .min = 0,
-     .max = 10000,
-     .size = INT_SIZE(wd_config_t, evidence.packets_per_flow),
-     .off = INT_FIELD(wd_config_t, evidence.packets_per_flow),
-     .help = "packets kept as evidence from each attacking flow"},
-    {.name = "evidence.flood_sample",
-     .type = WD_CONFIG_UINT,
-     .def = "200",
-     .min = 0,
-     .max = 1000000,
-     .size = INT_SIZE(wd_config_t, evidence.flood_sample),
-     .off = INT_FIELD(wd_config_t, evidence.flood_sample),
-     .help = "packets sampled as evidence of a flood"},
+    K_UINT("evidence.packets_per_flow", evidence.packets_per_flow, "20", 0,
+           10000, "packets kept as evidence from each attacking flow"),
+    K_UINT("evidence.flood_sample", evidence.flood_sample, "200", 0, 1000000,
+           "packets sampled as evidence of a flood"),
 
     K_STR("db.path", db.path, "/var/lib/ward/ward.db", 0,
           "SQLite database of incidents and notifications (older name of "
@@ -258,24 +194,11 @@ static const wd_config_key_t keys[] = {
           "SMTP user name"),
     K_STR("notify.smtp.password_file", notify.smtp_password_file, NULL, 0,
           "file holding the SMTP password (not the password)"),
-    {.name = "notify.max_attachment",
-     .type = WD_CONFIG_SIZE,
-     .def = "5 MiB",
-     .min = 0,
-     .max = 1 * GiB,
-     .size = INT_SIZE(wd_config_t, notify.max_attachment),
-     .off = INT_FIELD(wd_config_t, notify.max_attachment),
-     .help = "largest evidence attachment of one mail"},
-    {.name = "notify.max_age",
-     .type = WD_CONFIG_DURATION,
-     .def = "7d",
-     .min = 3600,
-     .max = 365 * DAY,
-     .unit_ms = 1000,
-     .size = INT_SIZE(wd_config_t, notify.max_age_s),
-     .off = INT_FIELD(wd_config_t, notify.max_age_s),
-     .help = "a notification not delivered this long after it was queued is "
-             "given up (failed; ward notify --requeue brings it back)"},
+    K_SIZE("notify.max_attachment", notify.max_attachment, "5 MiB", 0, 1 * GiB,
+           "largest evidence attachment of one mail"),
+    K_SECS("notify.max_age", notify.max_age_s, "7d", 3600, 365 * DAY,
+           "a notification not delivered this long after it was queued is "
+           "given up (failed; ward notify --requeue brings it back)"),
 };
 
 static const char *const sector_names[] = {
@@ -284,7 +207,7 @@ static const char *const sector_names[] = {
     "emergency-services", "other",    NULL};
 static const char *const crit_names[] = {"critical", "high", "normal", NULL};
 
-#define F_FIELD(m, sz) FIELD_OF(wd_facility_t, m, sz)
+#define F_FIELD(m, sz) WD_CONFIG_FIELD(wd_facility_t, m, sz)
 
 static const wd_config_key_t facility_keys[] = {
     {.name = "name",
@@ -319,24 +242,12 @@ static const wd_config_key_t facility_keys[] = {
      .off = F_FIELD(networks, sizeof(wd_cidr_t *)),
      .off_n = F_FIELD(n_networks, sizeof(size_t)),
      .help = "its networks; disjoint from every other facility's"},
-    {.name = "max_pps",
-     .type = WD_CONFIG_RATE,
-     .def = "0",
-     .min = 0,
-     .max = 10000000000ull,
-     .size = INT_SIZE(wd_facility_t, max_pps),
-     .off = INT_FIELD(wd_facility_t, max_pps),
-     .help = "packets per second to one of its hosts before "
-             "detect.volumetric alerts (0: detect.volumetric.max_pps)"},
-    {.name = "max_bps",
-     .type = WD_CONFIG_BITRATE,
-     .def = "0",
-     .min = 0,
-     .max = 10000000000000ull,
-     .size = INT_SIZE(wd_facility_t, max_bps),
-     .off = INT_FIELD(wd_facility_t, max_bps),
-     .help = "bits per second to one of its hosts before detect.volumetric "
-             "alerts (0: detect.volumetric.max_bps)"},
+    WD_KEY_RATE(wd_facility_t, "max_pps", max_pps, "0", 0, 10000000000ull,
+                "packets per second to one of its hosts before "
+                "detect.volumetric alerts (0: detect.volumetric.max_pps)"),
+    WD_KEY_BITS(wd_facility_t, "max_bps", max_bps, "0", 0, 10000000000000ull,
+                "bits per second to one of its hosts before detect.volumetric "
+                "alerts (0: detect.volumetric.max_bps)"),
 };
 
 size_t wd_config_keys(const wd_config_key_t **out) {

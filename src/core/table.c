@@ -13,6 +13,8 @@
  * (and their reservation) in wd_table_free. */
 #include "core/table.h"
 
+#include "core/lru.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -22,9 +24,8 @@
 #define NIL 0u
 
 typedef struct entry_hdr {
-  uint32_t hnext; /* next in bucket chain, or free-list link */
-  uint32_t prev;  /* towards more recently used */
-  uint32_t next;  /* towards less recently used */
+  uint32_t hnext;    /* next in bucket chain, or free-list link */
+  wd_lru_link_t lru; /* place in the table's LRU list */
   uint32_t bucket;
   uint64_t last_ns;
 } entry_hdr;
@@ -39,7 +40,7 @@ struct wd_table {
   uint32_t nslabs, nslabs_max;
   uint32_t next_fresh; /* next never-used index */
   uint32_t free_list;  /* removed entries */
-  uint32_t head, tail; /* most / least recently used */
+  wd_lru_t lru;        /* live entries, most recently used first */
   wd_memcap_t *mc;
   size_t fixed_bytes; /* buckets + slab pointer array */
   uint64_t seed;      /* hash key, random per table */
@@ -184,27 +185,8 @@ void wd_table_free(wd_table_t *t) {
   free(t);
 }
 
-static void lru_unlink(wd_table_t *t, uint32_t i, entry_hdr *e) {
-  if (e->prev)
-    ent(t, e->prev)->next = e->next;
-  else
-    t->head = e->next;
-  if (e->next)
-    ent(t, e->next)->prev = e->prev;
-  else
-    t->tail = e->prev;
-  e->prev = e->next = NIL;
-  (void)i;
-}
-
-static void lru_push_front(wd_table_t *t, uint32_t i, entry_hdr *e) {
-  e->prev = NIL;
-  e->next = t->head;
-  if (t->head)
-    ent(t, t->head)->prev = i;
-  t->head = i;
-  if (!t->tail)
-    t->tail = i;
+static inline wd_lru_link_t *lru_at(void *ctx, uint32_t i) {
+  return &ent(ctx, i)->lru;
 }
 
 static void chain_unlink(wd_table_t *t, uint32_t i, entry_hdr *e) {
@@ -219,7 +201,7 @@ static void chain_unlink(wd_table_t *t, uint32_t i, entry_hdr *e) {
 static void release(wd_table_t *t, uint32_t i) {
   entry_hdr *e = ent(t, i);
   chain_unlink(t, i, e);
-  lru_unlink(t, i, e);
+  wd_lru_unlink(&t->lru, &e->lru, lru_at, t);
   e->hnext = t->free_list;
   t->free_list = i;
   t->st.entries--;
@@ -265,15 +247,15 @@ static uint32_t take_slot(wd_table_t *t) {
     }
   }
   t->st.cap_hits++;
-  if (!t->tail)
+  if (!t->lru.tail)
     return NIL;
-  uint32_t i = t->tail;
+  uint32_t i = t->lru.tail;
   entry_hdr *e = ent(t, i);
   if (t->on_evict)
     t->on_evict(t->user, ent_key(e), ent_val(t, e));
   t->st.evicted++;
   chain_unlink(t, i, e);
-  lru_unlink(t, i, e);
+  wd_lru_unlink(&t->lru, &e->lru, lru_at, t);
   t->st.entries--;
   return i;
 }
@@ -286,10 +268,7 @@ void *wd_table_get(wd_table_t *t, const void *key, uint64_t now_ns,
   if (i) {
     entry_hdr *e = ent(t, i);
     e->last_ns = now_ns;
-    if (t->head != i) {
-      lru_unlink(t, i, e);
-      lru_push_front(t, i, e);
-    }
+    wd_lru_touch(&t->lru, i, &e->lru, lru_at, t);
     return ent_val(t, e);
   }
   i = take_slot(t);
@@ -302,7 +281,7 @@ void *wd_table_get(wd_table_t *t, const void *key, uint64_t now_ns,
   e->bucket = b;
   e->hnext = t->buckets[b];
   t->buckets[b] = i;
-  lru_push_front(t, i, e);
+  wd_lru_push_front(&t->lru, i, &e->lru, lru_at, t);
   t->st.entries++;
   t->st.created++;
   if (created)
@@ -317,8 +296,8 @@ void wd_table_remove(wd_table_t *t, const void *key) {
 }
 
 void wd_table_expire(wd_table_t *t, uint64_t cutoff_ns) {
-  while (t->tail) {
-    uint32_t i = t->tail;
+  while (t->lru.tail) {
+    uint32_t i = t->lru.tail;
     entry_hdr *e = ent(t, i);
     if (e->last_ns >= cutoff_ns)
       break;
@@ -330,9 +309,9 @@ void wd_table_expire(wd_table_t *t, uint64_t cutoff_ns) {
 }
 
 void wd_table_foreach(wd_table_t *t, wd_table_visit_fn fn, void *user) {
-  for (uint32_t i = t->head; i;) {
+  for (uint32_t i = t->lru.head; i;) {
     entry_hdr *e = ent(t, i);
-    uint32_t next = e->next;
+    uint32_t next = e->lru.next;
     if (!fn(user, ent_key(e), ent_val(t, e), e->last_ns))
       return;
     i = next;

@@ -120,3 +120,19 @@ size_t wd_text_cut(const char *s, size_t w, char *out, size_t n) {
   }
   return chars;
 }
+
+const char *wd_text_shown(const char *s, size_t len, char *buf, size_t n) {
+  size_t o = 0, i;
+  for (i = 0; i < len && o + 4 < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    buf[o++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+  }
+  if (i < len) {
+    while (o + 4 > n && o > 0)
+      o--;
+    memcpy(buf + o, "...", 3);
+    o += 3;
+  }
+  buf[o] = '\0';
+  return buf;
+}

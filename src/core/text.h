@@ -36,4 +36,10 @@ size_t wd_text_width(const char *s);
  * number of characters copied. */
 size_t wd_text_cut(const char *s, size_t w, char *out, size_t n);
 
+/* Copies len bytes of s into buf (size n, n >= 5) for a one-line message
+ * naming what a file held (a key, a value): control and non-ASCII bytes
+ * become '?', text that does not fit is cut and ends in "...". Returns
+ * buf. */
+const char *wd_text_shown(const char *s, size_t len, char *buf, size_t n);
+
 #endif

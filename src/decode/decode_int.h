@@ -40,6 +40,24 @@ static inline uint32_t wd_rd32(const uint8_t *b) {
  * WD_ERR_UNSUPPORTED, the rest (bad fields, too deep) WD_ERR_INVAL. */
 wd_rc wd_decode_fail(wd_packet_t *p, wd_decode_err e);
 
+/* The start of an IP header of version ver at off: points p->l3 at it
+ * (l3_len: all that was captured from there), checks that hmin bytes were
+ * captured (else trunc) and the version nibble (else bad_version), and
+ * sets p->ip_version. */
+static inline wd_rc wd_decode_ip_start(wd_packet_t *p, uint32_t off,
+                                       unsigned ver, uint32_t hmin,
+                                       wd_decode_err trunc,
+                                       wd_decode_err bad_version) {
+  p->l3 = p->frame + off;
+  p->l3_len = p->caplen - off;
+  if (p->l3_len < hmin)
+    return wd_decode_fail(p, trunc);
+  if (p->l3[0] >> 4 != ver)
+    return wd_decode_fail(p, bad_version);
+  p->ip_version = (uint8_t)ver;
+  return WD_OK;
+}
+
 /* decode_link.c: walks an EtherType chain starting at off (VLAN tags,
  * PPPoE, MPLS) and hands IP on to the network layer. */
 wd_rc wd_decode_link_ethertype(wd_packet_t *p, uint32_t off, uint16_t type);

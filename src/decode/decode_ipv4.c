@@ -14,16 +14,14 @@ enum {
 };
 
 wd_rc wd_decode_ipv4(wd_packet_t *p, uint32_t off) {
-  const uint8_t *h = p->frame + off;
-  uint32_t avail = p->caplen - off;
+  wd_rc rc =
+      wd_decode_ip_start(p, off, 4, IPV4_HLEN_MIN, WD_DECODE_ERR_IPV4_TRUNC,
+                         WD_DECODE_ERR_IPV4_BAD_VERSION);
+  if (rc != WD_OK)
+    return rc;
+  const uint8_t *h = p->l3;
+  uint32_t avail = p->l3_len;
   uint32_t wire = p->wirelen - off; /* wirelen >= caplen >= off */
-  p->l3 = h;
-  p->l3_len = avail;
-  if (avail < IPV4_HLEN_MIN)
-    return wd_decode_fail(p, WD_DECODE_ERR_IPV4_TRUNC);
-  if (h[0] >> 4 != 4)
-    return wd_decode_fail(p, WD_DECODE_ERR_IPV4_BAD_VERSION);
-  p->ip_version = 4;
   p->ttl = h[8];
   wd_addr_from_v4(&p->src, h + 12);
   wd_addr_from_v4(&p->dst, h + 16);

@@ -25,16 +25,13 @@ enum {
 };
 
 wd_rc wd_decode_ipv6(wd_packet_t *p, uint32_t off) {
-  const uint8_t *h = p->frame + off;
-  uint32_t avail = p->caplen - off;
+  wd_rc rc = wd_decode_ip_start(p, off, 6, IPV6_HLEN, WD_DECODE_ERR_IPV6_TRUNC,
+                                WD_DECODE_ERR_IPV6_BAD_VERSION);
+  if (rc != WD_OK)
+    return rc;
+  const uint8_t *h = p->l3;
+  uint32_t avail = p->l3_len;
   uint32_t wire = p->wirelen - off; /* wirelen >= caplen >= off */
-  p->l3 = h;
-  p->l3_len = avail;
-  if (avail < IPV6_HLEN)
-    return wd_decode_fail(p, WD_DECODE_ERR_IPV6_TRUNC);
-  if (h[0] >> 4 != 6)
-    return wd_decode_fail(p, WD_DECODE_ERR_IPV6_BAD_VERSION);
-  p->ip_version = 6;
   p->ttl = h[7];
   wd_addr_from_v6(&p->src, h + 8);
   wd_addr_from_v6(&p->dst, h + 24);

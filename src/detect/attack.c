@@ -1,16 +1,16 @@
 /* attack.c -- the attack life cycle every detector uses (see attack.h).
  * In: a detector's wd_attack_t entries, its attack set and the traffic
  * time. Out: START / UPDATE / END alerts through the detect context's
- * sink, short text lists for metrics. No allocation; the time text uses
- * gmtime_r (no system call). */
+ * sink, short text lists for metrics. No allocation; the time text comes
+ * from core/timefmt.h (no system call). */
 #include "detect/attack.h"
 
 #include "core/table.h"
+#include "core/timefmt.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 void wd_attack_set_init(wd_attack_set_t *s, const wd_detector_t *det,
                         const wd_config_t *cfg, wd_attack_fill_fn fill,
@@ -129,15 +129,7 @@ uint64_t wd_attack_table_max(const wd_memcap_t *mc, unsigned den,
 }
 
 char *wd_attack_time_str(uint64_t ns, char out[32]) {
-  time_t sec = (time_t)(ns / WD_NSEC);
-  struct tm tm;
-  if (!gmtime_r(&sec, &tm)) {
-    snprintf(out, 32, "%" PRIu64, ns);
-    return out;
-  }
-  size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(out + n, 32 - n, ".%06uZ", (unsigned)((ns % WD_NSEC) / 1000u));
-  return out;
+  return wd_time_str(ns, WD_TIME_RFC3339_US, out, 32);
 }
 
 static void list_append(char *buf, size_t n, const char *item) {

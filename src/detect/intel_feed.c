@@ -10,6 +10,8 @@
  * lookups allocate nothing. */
 #include "detect/intel_feed.h"
 
+#include "core/strbuf.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -1102,45 +1104,25 @@ wd_rc wd_intel_load_file(wd_intel_set_t *s, const char *path,
     note(rep, "%s: cannot open: %s", path, strerror(errno));
     return WD_ERR_IO;
   }
-  char *buf = NULL;
-  size_t len = 0, cap = 0;
-  wd_rc rc = WD_OK;
-  for (;;) {
-    if (len == cap) {
-      if (cap >= WD_FEED_FILE_MAX) {
-        memset(rep, 0, sizeof *rep);
-        note(rep, "%s: larger than %u MiB", path, WD_FEED_FILE_MAX >> 20);
-        rc = WD_ERR_INVAL;
-        goto out;
-      }
-      cap = cap ? cap * 2 : 65536;
-      char *nb = realloc(buf, cap);
-      if (!nb) {
-        rc = WD_ERR_NOMEM;
-        goto out;
-      }
-      buf = nb;
-    }
-    size_t n = fread(buf + len, 1, cap - len, f);
-    if (n == 0) {
-      if (ferror(f)) {
-        memset(rep, 0, sizeof *rep);
-        note(rep, "%s: read error", path);
-        rc = WD_ERR_IO;
-        goto out;
-      }
-      break;
-    }
-    len += n;
-  }
-  if (!source) {
-    const char *slash = strrchr(path, '/');
-    source = slash ? slash + 1 : path;
-  }
-  rc = wd_intel_load_buffer(s, buf ? buf : "", len, path, source, rep);
-out:
-  free(buf);
+  wd_strbuf_t b;
+  wd_strbuf_init(&b, WD_FEED_FILE_MAX);
+  wd_rc rc = wd_strbuf_read(&b, f);
   fclose(f);
+  if (rc == WD_ERR_FULL) {
+    memset(rep, 0, sizeof *rep);
+    note(rep, "%s: larger than %u MiB", path, WD_FEED_FILE_MAX >> 20);
+    rc = WD_ERR_INVAL;
+  } else if (rc == WD_ERR_IO) {
+    memset(rep, 0, sizeof *rep);
+    note(rep, "%s: read error", path);
+  } else if (rc == WD_OK) {
+    if (!source) {
+      const char *slash = strrchr(path, '/');
+      source = slash ? slash + 1 : path;
+    }
+    rc = wd_intel_load_buffer(s, wd_strbuf_str(&b), b.len, path, source, rep);
+  }
+  wd_strbuf_fini(&b);
   return rc;
 }
 

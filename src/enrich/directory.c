@@ -1,15 +1,18 @@
 /* directory.c -- loading and matching the directory of responsible parties.
- * In: YAML text (libyaml event parser): a mapping with one key "parties", a
- * list of mappings (keys in docs/incidents.md). Out: wd_directory_t, owning
- * every party and its strings/lists (wd_directory_free). Hostile files:
- * size capped (WD_DIRECTORY_FILE_MAX), anchors/aliases refused, nesting
- * fixed by the grammar, lists capped (WD_DIRECTORY_LIST_MAX,
+ * In: YAML text (core/yaml.h, the reader the configuration uses): a
+ * mapping with one key "parties", a list of mappings (keys in
+ * docs/incidents.md). Out: wd_directory_t, owning every party and its
+ * strings/lists (wd_directory_free). Hostile files: size capped
+ * (WD_DIRECTORY_FILE_MAX), anchors/aliases refused and nesting capped by
+ * the reader (WD_DIRECTORY_DEPTH_MAX), lists capped (WD_DIRECTORY_LIST_MAX,
  * WD_DIRECTORY_PARTIES_MAX); the first error stops the load with
  * "FILE:LINE:COL: key: problem". Matching walks every party (alert rate,
  * not packet rate). */
 #include "enrich/directory.h"
 
 #include "core/limits.h"
+#include "core/strbuf.h"
+#include "core/yaml.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -18,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <yaml.h>
 
 struct wd_directory {
   wd_party_t *v;
@@ -26,80 +28,35 @@ struct wd_directory {
 };
 
 typedef struct parse {
-  yaml_parser_t p;
-  yaml_event_t ev;
-  bool have_ev;
-  const char *name;
-  char *err;
-  size_t errlen;
-  bool failed;
+  wd_yaml_t *y;
+  const wd_yaml_event_t *ev; /* the current event (the reader's) */
 } parse_t;
 
-static void fail_at(parse_t *ps, yaml_mark_t m, const char *key,
-                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+#define fail_at(ps, m, key, ...) wd_yaml_fail((ps)->y, m, key, __VA_ARGS__)
 
-static void fail_at(parse_t *ps, yaml_mark_t m, const char *key,
-                    const char *fmt, ...) {
-  if (ps->failed)
-    return;
-  ps->failed = true;
-  if (!ps->err || !ps->errlen)
-    return;
-  char what[256];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(what, sizeof what, fmt, ap);
-  va_end(ap);
-  snprintf(ps->err, ps->errlen, "%s:%zu:%zu: %s%s%s", ps->name,
-           (size_t)m.line + 1, (size_t)m.column + 1, key ? key : "",
-           key ? ": " : "", what);
-}
+/* Next event into ps->ev. */
+static bool next(parse_t *ps) { return wd_yaml_next(ps->y, &ps->ev) == WD_OK; }
 
-/* Next event into ps->ev (the previous one is deleted). */
-static bool next(parse_t *ps) {
-  if (ps->have_ev)
-    yaml_event_delete(&ps->ev);
-  ps->have_ev = false;
-  if (!yaml_parser_parse(&ps->p, &ps->ev)) {
-    yaml_mark_t m = ps->p.problem_mark;
-    fail_at(ps, m, NULL, "YAML syntax: %s",
-            ps->p.problem ? ps->p.problem : "error");
-    return false;
-  }
-  ps->have_ev = true;
-  const yaml_event_t *e = &ps->ev;
-  if (e->type == YAML_ALIAS_EVENT ||
-      (e->type == YAML_SCALAR_EVENT && e->data.scalar.anchor) ||
-      (e->type == YAML_MAPPING_START_EVENT && e->data.mapping_start.anchor) ||
-      (e->type == YAML_SEQUENCE_START_EVENT && e->data.sequence_start.anchor)) {
-    fail_at(ps, ps->ev.start_mark, NULL, "anchors and aliases not accepted");
-    return false;
-  }
-  return true;
-}
-
-static const char *scalar(parse_t *ps) {
-  return (const char *)ps->ev.data.scalar.value;
-}
+static const char *scalar(parse_t *ps) { return ps->ev->s; }
 
 static char *dup_scalar(parse_t *ps, const char *key, size_t max) {
-  if (ps->ev.type != YAML_SCALAR_EVENT) {
-    fail_at(ps, ps->ev.start_mark, key, "expected a text value");
+  if (ps->ev->kind != WD_YAML_SCALAR) {
+    fail_at(ps, ps->ev->at, key, "expected a text value");
     return NULL;
   }
-  size_t len = ps->ev.data.scalar.length;
+  size_t len = ps->ev->len;
   if (len == 0 || len > max || memchr(scalar(ps), 0, len)) {
-    fail_at(ps, ps->ev.start_mark, key, "expected 1 to %zu characters", max);
+    fail_at(ps, ps->ev->at, key, "expected 1 to %zu characters", max);
     return NULL;
   }
   for (size_t i = 0; i < len; i++)
     if ((unsigned char)scalar(ps)[i] < 0x20) {
-      fail_at(ps, ps->ev.start_mark, key, "control character in value");
+      fail_at(ps, ps->ev->at, key, "control character in value");
       return NULL;
     }
   char *s = strdup(scalar(ps));
   if (!s)
-    fail_at(ps, ps->ev.start_mark, key, "out of memory");
+    fail_at(ps, ps->ev->at, key, "out of memory");
   return s;
 }
 
@@ -132,13 +89,12 @@ static const char *const evidence_policies[] = {"omit", "rewrite", "full",
 static bool grow(parse_t *ps, const char *key, void **arr, size_t *n,
                  size_t elem) {
   if (*n >= WD_DIRECTORY_LIST_MAX) {
-    fail_at(ps, ps->ev.start_mark, key, "more than %d entries",
-            WD_DIRECTORY_LIST_MAX);
+    fail_at(ps, ps->ev->at, key, "more than %d entries", WD_DIRECTORY_LIST_MAX);
     return false;
   }
   void *na = realloc(*arr, (*n + 1) * elem);
   if (!na) {
-    fail_at(ps, ps->ev.start_mark, key, "out of memory");
+    fail_at(ps, ps->ev->at, key, "out of memory");
     return false;
   }
   *arr = na;
@@ -150,10 +106,9 @@ typedef bool (*item_fn)(parse_t *ps, wd_party_t *p, const char *key);
 
 static bool item_country(parse_t *ps, wd_party_t *p, const char *key) {
   const char *s = scalar(ps);
-  if (ps->ev.data.scalar.length != 2 || !isalpha((unsigned char)s[0]) ||
+  if (ps->ev->len != 2 || !isalpha((unsigned char)s[0]) ||
       !isalpha((unsigned char)s[1])) {
-    fail_at(ps, ps->ev.start_mark, key,
-            "'%.40s' is not a two-letter country code", s);
+    fail_at(ps, ps->ev->at, key, "'%.40s' is not a two-letter country code", s);
     return false;
   }
   void *arr = p->countries;
@@ -173,8 +128,7 @@ static bool item_asn(parse_t *ps, wd_party_t *p, const char *key) {
   if ((s[0] == 'A' || s[0] == 'a') && (s[1] == 'S' || s[1] == 's'))
     s += 2;
   if (!parse_u32(s, UINT32_MAX, &v) || v == 0) {
-    fail_at(ps, ps->ev.start_mark, key, "'%.40s' is not an AS number",
-            scalar(ps));
+    fail_at(ps, ps->ev->at, key, "'%.40s' is not an AS number", scalar(ps));
     return false;
   }
   void *arr = p->asns;
@@ -188,8 +142,8 @@ static bool item_asn(parse_t *ps, wd_party_t *p, const char *key) {
 static bool item_prefix(parse_t *ps, wd_party_t *p, const char *key) {
   wd_cidr_t c;
   if (wd_cidr_parse(scalar(ps), &c) != WD_OK) {
-    fail_at(ps, ps->ev.start_mark, key,
-            "'%.60s' is not a network (e.g. 192.0.2.0/24)", scalar(ps));
+    fail_at(ps, ps->ev->at, key, "'%.60s' is not a network (e.g. 192.0.2.0/24)",
+            scalar(ps));
     return false;
   }
   void *arr = p->prefixes;
@@ -216,7 +170,7 @@ static bool item_facility(parse_t *ps, wd_party_t *p, const char *key) {
  * a dot in the domain; stored lowercase. */
 static bool item_reply_from(parse_t *ps, wd_party_t *p, const char *key) {
   const char *s = scalar(ps);
-  size_t len = ps->ev.data.scalar.length;
+  size_t len = ps->ev->len;
   const char *at = memchr(s, '@', len);
   bool ok = at && len <= 254 && strchr(at + 1, '@') == NULL &&
             strchr(at + 1, '.') && at[1] != '.' && s[len - 1] != '.';
@@ -225,8 +179,7 @@ static bool item_reply_from(parse_t *ps, wd_party_t *p, const char *key) {
     ok = c > 0x20 && c < 0x7F && !strchr("<>()[]\\,;:\"", c);
   }
   if (!ok) {
-    fail_at(ps, ps->ev.start_mark, key,
-            "'%.60s' is not a mail address or @domain", s);
+    fail_at(ps, ps->ev->at, key, "'%.60s' is not a mail address or @domain", s);
     return false;
   }
   void *arr = p->reply_from;
@@ -246,19 +199,19 @@ static bool parse_list(parse_t *ps, wd_party_t *p, const char *key,
                        item_fn fn) {
   if (!next(ps))
     return false;
-  if (ps->ev.type == YAML_SCALAR_EVENT)
+  if (ps->ev->kind == WD_YAML_SCALAR)
     return fn(ps, p, key);
-  if (ps->ev.type != YAML_SEQUENCE_START_EVENT) {
-    fail_at(ps, ps->ev.start_mark, key, "expected a list");
+  if (ps->ev->kind != WD_YAML_SEQ_START) {
+    fail_at(ps, ps->ev->at, key, "expected a list");
     return false;
   }
   for (;;) {
     if (!next(ps))
       return false;
-    if (ps->ev.type == YAML_SEQUENCE_END_EVENT)
+    if (ps->ev->kind == WD_YAML_SEQ_END)
       return true;
-    if (ps->ev.type != YAML_SCALAR_EVENT) {
-      fail_at(ps, ps->ev.start_mark, key, "expected a list of values");
+    if (ps->ev->kind != WD_YAML_SCALAR) {
+      fail_at(ps, ps->ev->at, key, "expected a list of values");
       return false;
     }
     if (!fn(ps, p, key))
@@ -290,7 +243,7 @@ static bool set_str(parse_t *ps, char **field, const char *key, size_t max) {
   if (!next(ps))
     return false;
   if (*field) {
-    fail_at(ps, ps->ev.start_mark, key, "given twice");
+    fail_at(ps, ps->ev->at, key, "given twice");
     return false;
   }
   *field = dup_scalar(ps, key, max);
@@ -299,28 +252,28 @@ static bool set_str(parse_t *ps, char **field, const char *key, size_t max) {
 
 /* One item of the parties list; the MAPPING_START is the current event. */
 static bool parse_party(parse_t *ps, wd_party_t *p) {
-  yaml_mark_t start = ps->ev.start_mark, evidence_mark = start;
+  wd_yaml_mark_t start = ps->ev->at, evidence_mark = start;
   bool have_deadline = false;
-  p->line = (unsigned)start.line + 1;
+  p->line = start.line;
   for (;;) {
     if (!next(ps))
       return false;
-    if (ps->ev.type == YAML_MAPPING_END_EVENT)
+    if (ps->ev->kind == WD_YAML_MAP_END)
       break;
-    if (ps->ev.type != YAML_SCALAR_EVENT) {
-      fail_at(ps, ps->ev.start_mark, "parties", "expected a key");
+    if (ps->ev->kind != WD_YAML_SCALAR) {
+      fail_at(ps, ps->ev->at, "parties", "expected a key");
       return false;
     }
     char key[48];
     snprintf(key, sizeof key, "%s", scalar(ps));
-    yaml_mark_t km = ps->ev.start_mark;
+    wd_yaml_mark_t km = ps->ev->at;
     bool ok;
     if (strcmp(key, "name") == 0)
       ok = set_str(ps, &p->name, key, WD_NAME_MAX - 1);
     else if (strcmp(key, "kind") == 0) {
       ok = set_str(ps, &p->kind, key, 32);
       if (ok && !one_of(p->kind, kinds)) {
-        fail_at(ps, ps->ev.start_mark, key,
+        fail_at(ps, ps->ev->at, key,
                 "'%s' is not one of national-cert, isp-abuse, facility-soc, "
                 "law-enforcement",
                 p->kind);
@@ -329,15 +282,15 @@ static bool parse_party(parse_t *ps, wd_party_t *p) {
     } else if (strcmp(key, "email") == 0) {
       ok = set_str(ps, &p->email, key, 254);
       if (ok && (!strchr(p->email, '@') || strpbrk(p->email, " <>,;\"\\"))) {
-        fail_at(ps, ps->ev.start_mark, key,
-                "'%.60s' is not a plain mail address", p->email);
+        fail_at(ps, ps->ev->at, key, "'%.60s' is not a plain mail address",
+                p->email);
         ok = false;
       }
     } else if (strcmp(key, "format") == 0) {
       ok = set_str(ps, &p->format, key, 16);
       if (ok && !one_of(p->format, formats)) {
-        fail_at(ps, ps->ev.start_mark, key,
-                "'%s' is not one of iodef, stix, text", p->format);
+        fail_at(ps, ps->ev->at, key, "'%s' is not one of iodef, stix, text",
+                p->format);
         ok = false;
       }
     } else if (strcmp(key, "language") == 0)
@@ -346,9 +299,9 @@ static bool parse_party(parse_t *ps, wd_party_t *p) {
       ok = set_str(ps, &p->pgp_fingerprint, key, 127);
     else if (strcmp(key, "deadline_hours") == 0) {
       ok = next(ps);
-      if (ok && (ps->ev.type != YAML_SCALAR_EVENT || have_deadline ||
+      if (ok && (ps->ev->kind != WD_YAML_SCALAR || have_deadline ||
                  !parse_u32(scalar(ps), 24 * 365, &p->deadline_hours))) {
-        fail_at(ps, ps->ev.start_mark, key,
+        fail_at(ps, ps->ev->at, key,
                 "expected hours, a whole number 0 to 8760, given once");
         ok = false;
       }
@@ -365,12 +318,13 @@ static bool parse_party(parse_t *ps, wd_party_t *p) {
       ok = parse_list(ps, p, key, item_reply_from);
     else if (strcmp(key, "evidence") == 0) {
       ok = set_str(ps, &p->evidence, key, 16);
+      if (ok)
+        evidence_mark = ps->ev->at;
       if (ok && !one_of(p->evidence, evidence_policies)) {
-        fail_at(ps, ps->ev.start_mark, key,
-                "'%s' is not one of omit, rewrite, full", p->evidence);
+        fail_at(ps, ps->ev->at, key, "'%s' is not one of omit, rewrite, full",
+                p->evidence);
         ok = false;
       }
-      evidence_mark = ps->ev.start_mark;
     } else {
       fail_at(ps, km, key,
               "unknown key; expected name, kind, email, format, language, "
@@ -413,53 +367,53 @@ static bool parse_party(parse_t *ps, wd_party_t *p) {
 
 static bool parse_doc(parse_t *ps, wd_directory_t *d) {
   bool seen = false;
-  if (!next(ps) || ps->ev.type != YAML_STREAM_START_EVENT)
+  if (!next(ps) || ps->ev->kind != WD_YAML_STREAM_START)
     return false;
   if (!next(ps))
     return false;
-  if (ps->ev.type == YAML_STREAM_END_EVENT)
+  if (ps->ev->kind == WD_YAML_STREAM_END)
     return true; /* empty file: no parties */
   if (!next(ps))
     return false;
-  if (ps->ev.type == YAML_SCALAR_EVENT && ps->ev.data.scalar.length == 0)
+  if (ps->ev->kind == WD_YAML_SCALAR && ps->ev->len == 0)
     return true; /* an empty document */
-  if (ps->ev.type != YAML_MAPPING_START_EVENT) {
-    fail_at(ps, ps->ev.start_mark, NULL, "expected a mapping with 'parties'");
+  if (ps->ev->kind != WD_YAML_MAP_START) {
+    fail_at(ps, ps->ev->at, NULL, "expected a mapping with 'parties'");
     return false;
   }
   for (;;) {
     if (!next(ps))
       return false;
-    if (ps->ev.type == YAML_MAPPING_END_EVENT)
+    if (ps->ev->kind == WD_YAML_MAP_END)
       break;
-    if (ps->ev.type != YAML_SCALAR_EVENT ||
-        strcmp(scalar(ps), "parties") != 0 || seen) {
-      fail_at(ps, ps->ev.start_mark,
-              ps->ev.type == YAML_SCALAR_EVENT ? scalar(ps) : NULL,
+    if (ps->ev->kind != WD_YAML_SCALAR || strcmp(scalar(ps), "parties") != 0 ||
+        seen) {
+      fail_at(ps, ps->ev->at,
+              ps->ev->kind == WD_YAML_SCALAR ? scalar(ps) : NULL,
               "unknown or repeated key; expected 'parties' once");
       return false;
     }
     seen = true;
     if (!next(ps))
       return false;
-    if (ps->ev.type == YAML_SCALAR_EVENT && ps->ev.data.scalar.length == 0)
+    if (ps->ev->kind == WD_YAML_SCALAR && ps->ev->len == 0)
       continue; /* parties: (empty) */
-    if (ps->ev.type != YAML_SEQUENCE_START_EVENT) {
-      fail_at(ps, ps->ev.start_mark, "parties", "expected a list of parties");
+    if (ps->ev->kind != WD_YAML_SEQ_START) {
+      fail_at(ps, ps->ev->at, "parties", "expected a list of parties");
       return false;
     }
     for (;;) {
       if (!next(ps))
         return false;
-      if (ps->ev.type == YAML_SEQUENCE_END_EVENT)
+      if (ps->ev->kind == WD_YAML_SEQ_END)
         break;
-      if (ps->ev.type != YAML_MAPPING_START_EVENT) {
-        fail_at(ps, ps->ev.start_mark, "parties",
+      if (ps->ev->kind != WD_YAML_MAP_START) {
+        fail_at(ps, ps->ev->at, "parties",
                 "expected a party (a mapping with name, kind, email, ...)");
         return false;
       }
       if (d->n >= WD_DIRECTORY_PARTIES_MAX) {
-        fail_at(ps, ps->ev.start_mark, "parties", "more than %d parties",
+        fail_at(ps, ps->ev->at, "parties", "more than %d parties",
                 WD_DIRECTORY_PARTIES_MAX);
         return false;
       }
@@ -467,7 +421,7 @@ static bool parse_doc(parse_t *ps, wd_directory_t *d) {
         size_t nc = d->cap ? d->cap * 2 : 16;
         wd_party_t *nv = realloc(d->v, nc * sizeof *nv);
         if (!nv) {
-          fail_at(ps, ps->ev.start_mark, "parties", "out of memory");
+          fail_at(ps, ps->ev->at, "parties", "out of memory");
           return false;
         }
         d->v = nv;
@@ -479,10 +433,9 @@ static bool parse_doc(parse_t *ps, wd_directory_t *d) {
         return false;
     }
   }
-  return next(ps) && ps->ev.type == YAML_DOCUMENT_END_EVENT && next(ps) &&
-         (ps->ev.type == YAML_STREAM_END_EVENT ||
-          (fail_at(ps, ps->ev.start_mark, NULL, "only one document allowed"),
-           false));
+  return next(ps) && ps->ev->kind == WD_YAML_DOC_END && next(ps) &&
+         (ps->ev->kind == WD_YAML_STREAM_END ||
+          (fail_at(ps, ps->ev->at, NULL, "only one document allowed"), false));
 }
 
 wd_rc wd_directory_load_buffer(const char *name, const char *buf, size_t len,
@@ -499,18 +452,18 @@ wd_rc wd_directory_load_buffer(const char *name, const char *buf, size_t len,
   wd_directory_t *d = calloc(1, sizeof *d);
   if (!d)
     return WD_ERR_NOMEM;
-  parse_t ps = {.name = name, .err = err, .errlen = errlen};
-  if (!yaml_parser_initialize(&ps.p)) {
+  parse_t ps = {0};
+  wd_rc rc =
+      wd_yaml_new(name, buf, len, WD_DIRECTORY_DEPTH_MAX, err, errlen, &ps.y);
+  if (rc != WD_OK) {
     free(d);
-    return WD_ERR_NOMEM;
+    return rc;
   }
-  yaml_parser_set_input_string(&ps.p, (const unsigned char *)buf, len);
   bool ok = parse_doc(&ps, d);
-  if (ps.have_ev)
-    yaml_event_delete(&ps.ev);
-  yaml_parser_delete(&ps.p);
+  bool said = wd_yaml_failed(ps.y);
+  wd_yaml_free(ps.y);
   if (!ok) {
-    if (!ps.failed && err && errlen)
+    if (!said && err && errlen)
       snprintf(err, errlen, "%s: malformed directory", name);
     wd_directory_free(d);
     return WD_ERR_CONFIG;
@@ -527,21 +480,20 @@ wd_rc wd_directory_load(const char *path, wd_directory_t **out, char *err,
     snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     return WD_ERR_IO;
   }
-  char *buf = malloc(WD_DIRECTORY_FILE_MAX + 1);
-  if (!buf) {
-    fclose(f);
-    return WD_ERR_NOMEM;
-  }
-  size_t n = fread(buf, 1, WD_DIRECTORY_FILE_MAX + 1, f);
-  bool bad = ferror(f);
+  wd_strbuf_t b;
+  wd_strbuf_init(&b, WD_DIRECTORY_FILE_MAX);
+  wd_rc rc = wd_strbuf_read(&b, f);
   fclose(f);
-  wd_rc rc;
-  if (bad) {
+  if (rc == WD_ERR_IO)
     snprintf(err, errlen, "%s: read error", path);
-    rc = WD_ERR_IO;
-  } else
-    rc = wd_directory_load_buffer(path, buf, n, out, err, errlen);
-  free(buf);
+  else if (rc == WD_ERR_FULL) {
+    snprintf(err, errlen, "%s: larger than %u bytes", path,
+             WD_DIRECTORY_FILE_MAX);
+    rc = WD_ERR_CONFIG;
+  } else if (rc == WD_OK)
+    rc = wd_directory_load_buffer(path, wd_strbuf_str(&b), b.len, out, err,
+                                  errlen);
+  wd_strbuf_fini(&b);
   return rc;
 }
 

@@ -18,8 +18,10 @@
 #include "core/net.h"
 #include "core/rc.h"
 
-/* Largest directory file, parties in it, and entries of one list. */
+/* Largest directory file, parties in it, entries of one list, and the
+ * deepest nesting of lists and mappings (the grammar needs four). */
 #define WD_DIRECTORY_FILE_MAX (4u << 20)
+#define WD_DIRECTORY_DEPTH_MAX 8
 #define WD_DIRECTORY_PARTIES_MAX 4096
 #define WD_DIRECTORY_LIST_MAX 1024
 

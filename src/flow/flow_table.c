@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/lru.h"
 #include "core/memcap.h"
 #include "core/table.h"
 
@@ -42,26 +43,22 @@ enum {
 };
 
 typedef struct flow_ent {
-  wd_flow_t f;    /* the public part, handed out by pointer */
-  uint32_t hnext; /* next in the bucket chain, or in the free list */
-  uint32_t prev;  /* class LRU: towards more recently active */
-  uint32_t next;  /* class LRU: towards less recently active */
-  uint32_t hash;  /* low bits of the key hash: bucket, quick compare */
+  wd_flow_t f;       /* the public part, handed out by pointer */
+  uint32_t hnext;    /* next in the bucket chain, or in the free list */
+  wd_lru_link_t lru; /* place in its class's list (prev: more recently
+                        active) */
+  uint32_t hash;     /* low bits of the key hash: bucket, quick compare */
 } flow_ent;
-
-typedef struct lru_list {
-  uint32_t head, tail; /* most / least recently active, NIL if empty */
-} lru_list;
 
 struct wd_flow_table {
   uint32_t *buckets;    /* heads of chains, nbuckets (power of two) */
   uint32_t bucket_mask; /* nbuckets - 1 */
   flow_ent **slabs;     /* nslabs_max pointers, the first nslabs filled */
   uint32_t nslabs, nslabs_max;
-  uint32_t max;        /* entries at most; indexes are 1..max */
-  uint32_t next_fresh; /* lowest index never used */
-  uint32_t free_list;  /* entries ended by timeout or flush */
-  lru_list cls[CLS_COUNT];
+  uint32_t max;            /* entries at most; indexes are 1..max */
+  uint32_t next_fresh;     /* lowest index never used */
+  uint32_t free_list;      /* entries ended by timeout or flush */
+  wd_lru_t cls[CLS_COUNT]; /* per class, most recently active first */
   uint64_t timeout_ns[CLS_COUNT];
   uint64_t seed;    /* hash key, random per table */
   uint64_t next_id; /* last flow id handed out */
@@ -106,27 +103,8 @@ static int flow_class(const wd_flow_t *f) {
   }
 }
 
-static void lru_unlink(wd_flow_table_t *t, lru_list *l, flow_ent *e) {
-  if (e->prev)
-    ent(t, e->prev)->next = e->next;
-  else
-    l->head = e->next;
-  if (e->next)
-    ent(t, e->next)->prev = e->prev;
-  else
-    l->tail = e->prev;
-  e->prev = e->next = NIL;
-}
-
-static void lru_push_front(wd_flow_table_t *t, lru_list *l, uint32_t i,
-                           flow_ent *e) {
-  e->prev = NIL;
-  e->next = l->head;
-  if (l->head)
-    ent(t, l->head)->prev = i;
-  l->head = i;
-  if (!l->tail)
-    l->tail = i;
+static inline wd_lru_link_t *lru_at(void *ctx, uint32_t i) {
+  return &ent(ctx, i)->lru;
 }
 
 static void chain_unlink(wd_flow_table_t *t, uint32_t i, flow_ent *e) {
@@ -142,7 +120,7 @@ static void chain_unlink(wd_flow_table_t *t, uint32_t i, flow_ent *e) {
 static void end_flow(wd_flow_table_t *t, uint32_t i, flow_ent *e,
                      wd_flow_end_reason why) {
   chain_unlink(t, i, e);
-  lru_unlink(t, &t->cls[flow_class(&e->f)], e);
+  wd_lru_unlink(&t->cls[flow_class(&e->f)], &e->lru, lru_at, t);
   t->st.active--;
   if (t->on_end)
     t->on_end(t->user, &e->f, why);
@@ -487,7 +465,7 @@ wd_flow_t *wd_flow_table_update(wd_flow_table_t *t, const wd_packet_t *p,
         (p->tcp_flags & (WD_TCP_SYN | WD_TCP_ACK | WD_TCP_RST)) == WD_TCP_SYN) {
       /* A new connection on a closed flow's 5-tuple: end the old flow and
        * start afresh in the same entry (same key, same chain). */
-      lru_unlink(t, &t->cls[cls], e);
+      wd_lru_unlink(&t->cls[cls], &e->lru, lru_at, t);
       cls = -1; /* on no list: linked again below */
       t->st.reused++;
       t->st.active--;
@@ -518,10 +496,12 @@ wd_flow_t *wd_flow_table_update(wd_flow_table_t *t, const wd_packet_t *p,
   /* Most recent of its class. A flow already at the head of its class
    * (back-to-back packets) is left alone: no neighbours touched. */
   int now_cls = flow_class(f);
-  if (cls != now_cls || t->cls[cls].head != i) {
+  if (cls == now_cls) {
+    wd_lru_touch(&t->cls[cls], i, &e->lru, lru_at, t);
+  } else {
     if (cls >= 0)
-      lru_unlink(t, &t->cls[cls], e);
-    lru_push_front(t, &t->cls[now_cls], i, e);
+      wd_lru_unlink(&t->cls[cls], &e->lru, lru_at, t);
+    wd_lru_push_front(&t->cls[now_cls], i, &e->lru, lru_at, t);
   }
   *dir = d;
   return f;

@@ -21,44 +21,34 @@
 /* A table value: the public host and its links on the two second lists.
  * Pointers are stable: table slabs never move, and an entry leaving the
  * table is unlinked first (on_evict). */
+enum { CUR, LAST }; /* the two lists: touched this second, the closed one */
+
 typedef struct host_ent {
   wd_host_t h; /* first: a host_ent pointer is a wd_host_t pointer */
-  struct host_ent *cur_prev, *cur_next;   /* touched this second */
-  struct host_ent *last_prev, *last_next; /* active in the closed second */
-  bool on_cur, on_last;
+  struct host_ent *prev[2], *next[2]; /* links on list CUR and LAST */
+  bool on[2];                         /* on that list now */
 } host_ent;
 
 struct wd_host_table {
   wd_table_t *tab;  /* wd_addr_t -> host_ent */
   wd_memcap_t mc;   /* host.memcap */
   uint64_t idle_ns; /* host.timeout */
-  host_ent *cur;    /* head: most recently touched this second */
-  host_ent *last;   /* head of the closed second's hosts, same order */
-  uint64_t cur_count, last_count;
+  /* Heads: [CUR] the most recently touched this second, [LAST] the
+   * closed second's hosts in the same order. */
+  host_ent *head[2];
+  uint64_t count[2];
 };
 
-static void cur_unlink(wd_host_table_t *t, host_ent *e) {
-  if (e->cur_prev)
-    e->cur_prev->cur_next = e->cur_next;
+static void unlink_from(wd_host_table_t *t, host_ent *e, int l) {
+  if (e->prev[l])
+    e->prev[l]->next[l] = e->next[l];
   else
-    t->cur = e->cur_next;
-  if (e->cur_next)
-    e->cur_next->cur_prev = e->cur_prev;
-  e->cur_prev = e->cur_next = NULL;
-  e->on_cur = false;
-  t->cur_count--;
-}
-
-static void last_unlink(wd_host_table_t *t, host_ent *e) {
-  if (e->last_prev)
-    e->last_prev->last_next = e->last_next;
-  else
-    t->last = e->last_next;
-  if (e->last_next)
-    e->last_next->last_prev = e->last_prev;
-  e->last_prev = e->last_next = NULL;
-  e->on_last = false;
-  t->last_count--;
+    t->head[l] = e->next[l];
+  if (e->next[l])
+    e->next[l]->prev[l] = e->prev[l];
+  e->prev[l] = e->next[l] = NULL;
+  e->on[l] = false;
+  t->count[l]--;
 }
 
 /* An entry leaves the table (recycled or idle): out of both lists. */
@@ -66,10 +56,9 @@ static void on_evict(void *user, const void *key, void *val) {
   wd_host_table_t *t = user;
   host_ent *e = val;
   (void)key;
-  if (e->on_cur)
-    cur_unlink(t, e);
-  if (e->on_last)
-    last_unlink(t, e);
+  for (int l = CUR; l <= LAST; l++)
+    if (e->on[l])
+      unlink_from(t, e, l);
 }
 
 wd_rc wd_host_table_new(const wd_config_t *cfg, wd_host_table_t **out) {
@@ -147,17 +136,17 @@ static host_ent *touch(wd_host_table_t *t, const wd_addr_t *addr, uint64_t ts) {
   }
   if (ts > e->h.last_ns)
     e->h.last_ns = ts;
-  if (t->cur == e)
+  if (t->head[CUR] == e)
     return e;
-  if (e->on_cur)
-    cur_unlink(t, e);
-  e->cur_prev = NULL;
-  e->cur_next = t->cur;
-  if (t->cur)
-    t->cur->cur_prev = e;
-  t->cur = e;
-  e->on_cur = true;
-  t->cur_count++;
+  if (e->on[CUR])
+    unlink_from(t, e, CUR);
+  e->prev[CUR] = NULL;
+  e->next[CUR] = t->head[CUR];
+  if (t->head[CUR])
+    t->head[CUR]->prev[CUR] = e;
+  t->head[CUR] = e;
+  e->on[CUR] = true;
+  t->count[CUR]++;
   return e;
 }
 
@@ -201,17 +190,17 @@ wd_host_t *wd_host_table_find(wd_host_table_t *t, const wd_addr_t *addr) {
 
 void wd_host_table_tick(wd_host_table_t *t, uint64_t now_ns) {
   /* The hosts of the second before: their last_* is now stale. */
-  for (host_ent *e = t->last, *next; e; e = next) {
-    next = e->last_next;
+  for (host_ent *e = t->head[LAST], *next; e; e = next) {
+    next = e->next[LAST];
     memset(&e->h.last_in, 0, sizeof e->h.last_in);
     memset(&e->h.last_out, 0, sizeof e->h.last_out);
-    e->last_prev = e->last_next = NULL;
-    e->on_last = false;
+    e->prev[LAST] = e->next[LAST] = NULL;
+    e->on[LAST] = false;
   }
   /* The hosts of the second just closed: cur_* -> last_*, peaks; they
    * move from the current list to the last one, in the same order. */
-  for (host_ent *e = t->cur, *next; e; e = next) {
-    next = e->cur_next;
+  for (host_ent *e = t->head[CUR], *next; e; e = next) {
+    next = e->next[CUR];
     wd_host_t *h = &e->h;
     h->last_in = h->cur_in;
     h->last_out = h->cur_out;
@@ -221,16 +210,16 @@ void wd_host_table_tick(wd_host_table_t *t, uint64_t now_ns) {
       h->peak_pps_in = h->last_in.pkts;
     if (h->last_in.bytes * 8 > h->peak_bps_in)
       h->peak_bps_in = h->last_in.bytes * 8;
-    e->last_prev = e->cur_prev;
-    e->last_next = next;
-    e->on_last = true;
-    e->cur_prev = e->cur_next = NULL;
-    e->on_cur = false;
+    e->prev[LAST] = e->prev[CUR];
+    e->next[LAST] = next;
+    e->on[LAST] = true;
+    e->prev[CUR] = e->next[CUR] = NULL;
+    e->on[CUR] = false;
   }
-  t->last = t->cur;
-  t->last_count = t->cur_count;
-  t->cur = NULL;
-  t->cur_count = 0;
+  t->head[LAST] = t->head[CUR];
+  t->count[LAST] = t->count[CUR];
+  t->head[CUR] = NULL;
+  t->count[CUR] = 0;
   if (t->idle_ns && now_ns > t->idle_ns)
     wd_table_expire(t->tab, now_ns - t->idle_ns);
 }
@@ -238,8 +227,8 @@ void wd_host_table_tick(wd_host_table_t *t, uint64_t now_ns) {
 void wd_host_table_foreach_active(wd_host_table_t *t,
                                   bool (*fn)(void *user, wd_host_t *h),
                                   void *user) {
-  for (host_ent *e = t->last, *next; e; e = next) {
-    next = e->last_next;
+  for (host_ent *e = t->head[LAST], *next; e; e = next) {
+    next = e->next[LAST];
     if (!fn(user, &e->h))
       return;
   }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strbuf.h"
 #include "decode/decode.h"
 
 #define MAP_SLOTS 8192u   /* address map, open addressing, > 2 * ADDRS_MAX */
@@ -48,8 +49,8 @@ typedef struct rw {
   const wd_evidence_redact_t *r;
   int linktype;
   uint32_t snaplen;
-  uint8_t *data; /* every frame, back to back */
-  size_t data_len, data_cap;
+  wd_strbuf_t data; /* every frame, back to back; capped at
+                       WD_EVIDENCE_REWRITE_INPUT_MAX */
   frame_t *frames;
   size_t n_frames, frames_cap;
   amap_t map[MAP_SLOTS];
@@ -691,7 +692,7 @@ static wd_rc read_all(rw_t *w, pcap_t *pc, char *err, size_t errlen) {
   while ((r = pcap_next_ex(pc, &h, &d)) == 1) {
     w->st.packets++;
     uint32_t cl = h->caplen > FRAME_MAX ? FRAME_MAX : h->caplen;
-    if (w->data_len + cl > WD_EVIDENCE_REWRITE_INPUT_MAX) {
+    if (w->data.len + cl > WD_EVIDENCE_REWRITE_INPUT_MAX) {
       snprintf(err, errlen, "capture larger than %u bytes",
                WD_EVIDENCE_REWRITE_INPUT_MAX);
       return WD_ERR_FULL;
@@ -704,26 +705,14 @@ static wd_rc read_all(rw_t *w, pcap_t *pc, char *err, size_t errlen) {
       w->frames = nf;
       w->frames_cap = nc;
     }
-    if (w->data_len + cl > w->data_cap) {
-      size_t nc = w->data_cap ? w->data_cap : 65536;
-      while (nc < w->data_len + cl)
-        nc *= 2;
-      uint8_t *nd = realloc(w->data, nc);
-      if (!nd)
-        return WD_ERR_NOMEM;
-      w->data = nd;
-      w->data_cap = nc;
-    }
+    if (wd_strbuf_append(&w->data, d, cl) != WD_OK)
+      return WD_ERR_NOMEM; /* the cap is checked above */
     frame_t *fr = &w->frames[w->n_frames++];
     fr->ts_ns =
         (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
     fr->caplen = cl;
     fr->wirelen = h->len < cl ? cl : h->len;
-    fr->off = w->data_len;
-    if (cl) {
-      memcpy(w->data + w->data_len, d, cl);
-      w->data_len += cl;
-    }
+    fr->off = w->data.len - cl;
   }
   /* r == -1: damaged part-way; the frames read before are kept */
   (void)err;
@@ -731,11 +720,15 @@ static wd_rc read_all(rw_t *w, pcap_t *pc, char *err, size_t errlen) {
   return WD_OK;
 }
 
+static uint8_t *frame_bytes(rw_t *w, const frame_t *fr) {
+  return (uint8_t *)w->data.p + fr->off;
+}
+
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
 
 static wd_rc rewrite(rw_t *w, uint8_t **out, size_t *out_len) {
-  size_t cap = 24 + w->n_frames * 16 + w->data_len;
+  size_t cap = 24 + w->n_frames * 16 + w->data.len;
   uint8_t *o = malloc(cap);
   if (!o)
     return WD_ERR_NOMEM;
@@ -749,7 +742,7 @@ static wd_rc rewrite(rw_t *w, uint8_t **out, size_t *out_len) {
   size_t n = 24;
   for (size_t i = 0; i < w->n_frames; i++)
     if (w->frames[i].caplen)
-      collect(w, w->data + w->frames[i].off, w->frames[i].caplen,
+      collect(w, frame_bytes(w, &w->frames[i]), w->frames[i].caplen,
               w->frames[i].wirelen);
   for (size_t i = 0; i < w->n_frames; i++) {
     frame_t *fr = &w->frames[i];
@@ -757,7 +750,7 @@ static wd_rc rewrite(rw_t *w, uint8_t **out, size_t *out_len) {
       w->st.dropped++;
       continue;
     }
-    uint8_t *f = w->data + fr->off;
+    uint8_t *f = frame_bytes(w, fr);
     wd_packet_t p;
     memset(&p, 0, sizeof p);
     wd_decode(&p, w->linktype, f, fr->caplen, fr->wirelen);
@@ -789,8 +782,10 @@ static wd_rc run(pcap_t *pc, const wd_evidence_redact_t *r, uint8_t **out,
                  size_t errlen) {
   rw_t *w = calloc(1, sizeof *w);
   wd_rc rc = WD_ERR_NOMEM;
-  if (w)
+  if (w) {
+    wd_strbuf_init(&w->data, WD_EVIDENCE_REWRITE_INPUT_MAX);
     w->seen = calloc(SEEN_SLOTS, sizeof *w->seen);
+  }
   if (w && w->seen) {
     w->r = r;
     rc = read_all(w, pc, err, errlen);
@@ -801,7 +796,7 @@ static wd_rc run(pcap_t *pc, const wd_evidence_redact_t *r, uint8_t **out,
   }
   if (w) {
     free(w->seen);
-    free(w->data);
+    wd_strbuf_fini(&w->data);
     free(w->frames);
   }
   free(w);

@@ -22,10 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/timefmt.h"
 #include "detect/detector.h"
 #include "enrich/directory.h"
 #include "enrich/geo.h"
@@ -938,11 +938,9 @@ void wd_incidents_sources(wd_incidents_t *x, const wd_alert_t *a,
 /* ---- writing ---- */
 
 static int year_of(uint64_t ns) {
-  time_t tt = (time_t)(ns / NS);
-  struct tm tm;
-  if (!gmtime_r(&tt, &tm))
-    return 1970;
-  return tm.tm_year + 1900;
+  wd_civil_t c;
+  wd_time_civil(ns, &c);
+  return c.year;
 }
 
 static void emit(wd_incidents_t *x, oinc_t *o, const char *what) {

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "core/rc.h"
-#include "notify/strbuf.h"
+#include "core/strbuf.h"
 
 /* Base64 (RFC 4648) of p; wrap > 0 inserts CRLF after every wrap output
  * characters and after the last line. */

@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <openssl/evp.h>
 
 #include "core/log.h"
+#include "core/timefmt.h"
 #include "notify/mail.h"
 #include "notify/mailbox.h"
 #include "notify/notice.h"
@@ -200,11 +200,7 @@ static const char *when(uint64_t ns, char out[40]) {
     snprintf(out, 40, "an unknown time");
     return out;
   }
-  time_t t = (time_t)(ns / 1000000000u);
-  struct tm tm;
-  if (!gmtime_r(&t, &tm) || !strftime(out, 40, "%Y-%m-%d %H:%M:%S UTC", &tm))
-    snprintf(out, 40, "an unknown time");
-  return out;
+  return wd_time_str(ns, WD_TIME_HUMAN, out, 40);
 }
 
 /* The verdict's transaction: the incident locked first, then the latest

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/timefmt.h"
 #include "notify/codec.h"
 #include "notify/mail_int.h"
 #include "notify/notice.h"
@@ -29,14 +30,7 @@ static GDateTime *utc(uint64_t ns) {
 }
 
 char *wd_mime_date(uint64_t ns, char *out, size_t len) {
-  wd_mail_gmime_init();
-  GDateTime *dt = utc(ns);
-  char *d = dt ? g_mime_utils_header_format_date(dt) : NULL;
-  snprintf(out, len, "%s", d ? d : "Thu, 01 Jan 1970 00:00:00 +0000");
-  g_free(d);
-  if (dt)
-    g_date_time_unref(dt);
-  return out;
+  return wd_time_str(ns, WD_TIME_MAIL, out, len);
 }
 
 bool wd_mime_msgid_ok(const char *id) {

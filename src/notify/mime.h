@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "core/rc.h"
-#include "notify/strbuf.h"
+#include "core/strbuf.h"
 
 typedef struct wd_mime_part {
   const char *filename;     /* cleaned to [A-Za-z0-9._-] */

@@ -3,10 +3,11 @@
  * In: borrowed notice fields. Out: caller buffers; nothing allocated. */
 #include "notify/notice.h"
 
+#include "core/timefmt.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "detect/detector.h"
 
@@ -393,23 +394,12 @@ const char *wd_notice_cleans(const char *s, char out[WD_NOTICE_STR_MAX],
   return dflt;
 }
 
-static bool utc(uint64_t ns, struct tm *tm) {
-  time_t t = (time_t)(ns / 1000000000ull);
-  return gmtime_r(&t, tm) != NULL;
-}
-
 char *wd_notice_time_iso(uint64_t ns, char *out, size_t outlen) {
-  struct tm tm;
-  if (!utc(ns, &tm) || !strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm))
-    snprintf(out, outlen, "1970-01-01T00:00:00Z");
-  return out;
+  return wd_time_str(ns, WD_TIME_RFC3339, out, outlen);
 }
 
 char *wd_notice_time_human(uint64_t ns, char *out, size_t outlen) {
-  struct tm tm;
-  if (!utc(ns, &tm) || !strftime(out, outlen, "%Y-%m-%d %H:%M:%S UTC", &tm))
-    snprintf(out, outlen, "1970-01-01 00:00:00 UTC");
-  return out;
+  return wd_time_str(ns, WD_TIME_HUMAN, out, outlen);
 }
 
 bool wd_notice_email_ok(const char *a) {

@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
+#include "core/timefmt.h"
 #include "detect/detector.h"
 #include "notify/codec.h"
 
@@ -31,12 +31,7 @@ typedef struct ctx {
 } ctx_t;
 
 static void ts(uint64_t ns, char out[32]) {
-  struct tm tm;
-  time_t t = (time_t)(ns / 1000000000ull);
-  unsigned ms = (unsigned)((ns / 1000000ull) % 1000ull);
-  if (!gmtime_r(&t, &tm) || !strftime(out, 24, "%Y-%m-%dT%H:%M:%S", &tm))
-    snprintf(out, 24, "1970-01-01T00:00:00");
-  snprintf(out + 19, 13, ".%03uZ", ms);
+  wd_time_str(ns, WD_TIME_RFC3339_MS, out, 32);
 }
 
 /* A cleaned string value (never NULL: "" for NULL input). */

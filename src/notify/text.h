@@ -13,8 +13,8 @@
 #include <stddef.h>
 
 #include "core/rc.h"
+#include "core/strbuf.h"
 #include "notify/notice.h"
-#include "notify/strbuf.h"
 
 /* Longest subject we write, in bytes (before any RFC 2047 encoding). */
 #define WD_TEXT_SUBJECT_MAX 200

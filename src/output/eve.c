@@ -7,9 +7,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/net.h"
+#include "core/timefmt.h"
 
 struct wd_eve {
   FILE *f;
@@ -65,12 +65,7 @@ void wd_eve_close(wd_eve_t *e) {
 uint64_t wd_eve_events(const wd_eve_t *e) { return e->events; }
 
 void wd_eve_timestamp(uint64_t ts_ns, char out[40]) {
-  time_t sec = (time_t)(ts_ns / 1000000000ull);
-  unsigned usec = (unsigned)((ts_ns % 1000000000ull) / 1000u);
-  struct tm tm;
-  gmtime_r(&sec, &tm);
-  size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(out + n, 40 - n, ".%06u+0000", usec);
+  wd_time_str(ts_ns, WD_TIME_EVE, out, 40);
 }
 
 /* Length of the valid UTF-8 sequence at s (max n bytes), 0 if invalid. */

@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
+#include "core/timefmt.h"
 #include "notify/notice.h"
 
 #define NS_PER_HOUR 3600000000000ull
@@ -433,12 +433,14 @@ static wd_rc render_json(const wd_report_t *r, bool detail, const char *title,
     json_t *ns = json_array();
     for (size_t i = 0; i < r->n; i++) {
       const wd_report_notice_t *x = &r->v[r->idx[i]];
+      const char *const text[][2] = {{"incident", x->incident_id},
+                                     {"party", x->party},
+                                     {"country", x->country},
+                                     {"sector", x->sector},
+                                     {"class", x->rsit_class}};
       json_t *o = json_object();
-      json_object_set_new(o, "incident", jstr(x->incident_id));
-      json_object_set_new(o, "party", jstr(x->party));
-      json_object_set_new(o, "country", jstr(x->country));
-      json_object_set_new(o, "sector", jstr(x->sector));
-      json_object_set_new(o, "class", jstr(x->rsit_class));
+      for (size_t k = 0; k < sizeof text / sizeof text[0]; k++)
+        json_object_set_new(o, text[k][0], jstr(text[k][1]));
       json_object_set_new(o, "reminder", json_boolean(x->reminder));
       json_object_set_new(o, "sent", jtime(x->sent_ns));
       json_object_set_new(o, "delivered", json_boolean(x->delivered));
@@ -487,11 +489,9 @@ static void html_text(wd_strbuf_t *b, const char *s) {
 }
 
 static int month_of(uint64_t ns) {
-  struct tm tm;
-  time_t t = (time_t)(ns / 1000000000ull);
-  if (!gmtime_r(&t, &tm))
-    return 0;
-  return (tm.tm_year + 1900) * 12 + tm.tm_mon;
+  wd_civil_t c;
+  wd_time_civil(ns, &c);
+  return c.year * 12 + (c.month - 1);
 }
 
 #define SVG_BUCKETS_MAX 48

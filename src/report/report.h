@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "core/rc.h"
-#include "notify/strbuf.h"
+#include "core/strbuf.h"
 
 /* Rows in one report; more groups are refused (WD_ERR_FULL): a report
  * with more rows than this is better filtered first. */

@@ -7,21 +7,12 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/timefmt.h"
 #include "store/store.h"
 
 char *wd_store_time_str(uint64_t ns, char out[40]) {
-  time_t t = (time_t)(ns / 1000000000u);
-  struct tm tm;
-  if (!gmtime_r(&t, &tm)) {
-    snprintf(out, 40, "1970-01-01T00:00:00.000000Z");
-    return out;
-  }
-  char base[24];
-  strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(out, 40, "%s.%06uZ", base, (unsigned)((ns % 1000000000u) / 1000u));
-  return out;
+  return wd_time_str(ns, WD_TIME_RFC3339_US, out, 40);
 }
 
 /* A string value; NULL or "" becomes JSON null when null_empty. */

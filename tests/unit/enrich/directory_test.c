@@ -159,8 +159,8 @@ static void test_errors(void **state) {
       "    deadline_hours: soon\n",
       "dir.yaml:5:21: deadline_hours: expected hours");
   bad("parties:\n  - &a {name: X, kind: isp-abuse, email: a@b}\n  - *a\n",
-      "dir.yaml:2:5: anchors and aliases");
-  bad("parties: [\n", "dir.yaml:2:1: YAML syntax");
+      "dir.yaml:2:5: yaml: anchors and aliases");
+  bad("parties: [\n", "dir.yaml:2:1: yaml: while parsing a flow node");
   bad("people: []\n", "dir.yaml:1:1: people: unknown or repeated key");
   bad("- a\n- b\n", "dir.yaml:1:1: expected a mapping");
   bad("parties:\n  - name: X\n    name: Y\n", "dir.yaml:3:11: name: given");
@@ -227,6 +227,26 @@ static void test_reply_from_and_evidence(void **state) {
       "    reply_from: ['a b@c.example']\n",
       "dir.yaml:5:18: reply_from:");
 }
+/* Bytes the YAML reader refuses (invalid UTF-8, NUL) are placed where they
+ * are, like every other error, not at the start of the file. */
+static void test_bad_bytes_placed(void **state) {
+  (void)state;
+  bad("parties:\n  - name: X\xff\n", "dir.yaml:2:12: yaml: ");
+  wd_directory_t *d = (wd_directory_t *)1;
+  char err[256] = "";
+  const char text[] = "parties:\n  - name: Y\n    kind: is\0p-abuse\n";
+  assert_int_equal(wd_directory_load_buffer("dir.yaml", text, sizeof text - 1,
+                                            &d, err, sizeof err),
+                   WD_ERR_CONFIG);
+  assert_null(d);
+  if (strncmp(err, "dir.yaml:3:13: yaml: control characters", 39) != 0)
+    fail_msg("error '%s'",
+             err); /* Malformed text right where a value is read: an error, not
+                    * a read of an event that is not there. */
+  bad("parties:\n  - name: X\n    evidence: `x\n", "dir.yaml:3:15: yaml: ");
+  bad("parties:\n  - name: X\n    kind: `x\n", "dir.yaml:3:11: yaml: ");
+  bad("parties:\n  - name: X\n    countries: [`x]\n", "dir.yaml:3:17: yaml: ");
+}
 
 static void test_limits(void **state) {
   (void)state;
@@ -280,6 +300,7 @@ int main(void) {
       cmocka_unit_test(test_load_fields),
       cmocka_unit_test(test_precedence),
       cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_bad_bytes_placed),
       cmocka_unit_test(test_reply_from_and_evidence),
       cmocka_unit_test(test_limits),
       cmocka_unit_test(test_shipped_directory),

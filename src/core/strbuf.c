@@ -1,11 +1,16 @@
 /* strbuf.c -- growable byte buffer with a hard cap (see strbuf.h).
- * Memory: one malloc'd block per buffer, doubled as needed up to max. */
-#include "notify/strbuf.h"
+ * Memory: one malloc'd block per buffer, doubled as needed up to max
+ * (plus its NUL). The model is curl's dynbuf: a cap set at init, sticky
+ * errors, the block handed over whole. */
+#include "core/strbuf.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Bytes asked of a file at a time by wd_strbuf_read. */
+#define READ_CHUNK ((size_t)64 << 10)
 
 void wd_strbuf_init(wd_strbuf_t *b, size_t max) {
   b->p = NULL;
@@ -33,6 +38,8 @@ static wd_rc reserve(wd_strbuf_t *b, size_t n) {
   size_t cap = b->cap ? b->cap : 256;
   while (cap < need)
     cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+  if (b->max < SIZE_MAX && cap > b->max + 1)
+    cap = b->max + 1; /* never more than the cap can use */
   char *np = realloc(b->p, cap);
   if (!np) {
     b->rc = WD_ERR_NOMEM;
@@ -87,6 +94,35 @@ wd_rc wd_strbuf_printf(wd_strbuf_t *b, const char *fmt, ...) {
   wd_rc rc = wd_strbuf_vprintf(b, fmt, ap);
   va_end(ap);
   return rc;
+}
+
+wd_rc wd_strbuf_read(wd_strbuf_t *b, FILE *f) {
+  for (;;) {
+    if (b->rc != WD_OK)
+      return b->rc;
+    size_t room = b->max - b->len;
+    if (room == 0) {
+      /* Full: one more byte in f means it does not fit. */
+      int c = fgetc(f);
+      if (c != EOF)
+        b->rc = WD_ERR_FULL;
+      else if (ferror(f))
+        b->rc = WD_ERR_IO;
+      return b->rc;
+    }
+    size_t want = room < READ_CHUNK ? room : READ_CHUNK;
+    wd_rc rc = reserve(b, want);
+    if (rc != WD_OK)
+      return rc;
+    size_t n = fread(b->p + b->len, 1, want, f);
+    b->len += n;
+    b->p[b->len] = '\0';
+    if (n < want) {
+      if (ferror(f))
+        b->rc = WD_ERR_IO;
+      return b->rc;
+    }
+  }
 }
 
 const char *wd_strbuf_str(const wd_strbuf_t *b) { return b->p ? b->p : ""; }

@@ -1,17 +1,20 @@
-/* strbuf.h -- growable byte buffer with a hard cap, for building one
- * message, document or report at a time.
- * In: appended bytes and formatted text. Out: a NUL-terminated buffer the
- * wd_strbuf_t owns until wd_strbuf_fini() or wd_strbuf_take() hands it to
+/* strbuf.h -- ward's one growable byte buffer, with a hard cap, for
+ * building one message, document or report at a time, or reading one
+ * whole file (a configuration, a directory, a feed).
+ * In: appended bytes, formatted text or a file. Out: a NUL-terminated buffer
+ * the wd_strbuf_t owns until wd_strbuf_fini() or wd_strbuf_take() hands it to
  * the caller (then free() it). A buffer never grows past its cap: the
  * append that would cross it fails with WD_ERR_FULL and the buffer keeps
  * what it had, so a hostile input cannot make a document grow unbounded.
  * Errors are sticky: after one failure every append fails, and callers
- * check once at the end (wd_strbuf_rc). */
-#ifndef WD_NOTIFY_STRBUF_H
-#define WD_NOTIFY_STRBUF_H
+ * check once at the end (wd_strbuf_rc); out of memory is WD_ERR_NOMEM,
+ * the same way. Threads: one buffer, one thread. */
+#ifndef WD_CORE_STRBUF_H
+#define WD_CORE_STRBUF_H
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "core/rc.h"
 
@@ -35,6 +38,10 @@ wd_rc wd_strbuf_printf(wd_strbuf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 wd_rc wd_strbuf_vprintf(wd_strbuf_t *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+/* Appends everything f still holds, up to its end. WD_ERR_FULL when f
+ * holds more than the cap leaves (the buffer keeps what fitted),
+ * WD_ERR_IO when reading fails (errno says why), WD_ERR_NOMEM. */
+wd_rc wd_strbuf_read(wd_strbuf_t *b, FILE *f);
 /* Contents as a string ("" when empty); borrowed until the next append. */
 const char *wd_strbuf_str(const wd_strbuf_t *b);
 static inline wd_rc wd_strbuf_rc(const wd_strbuf_t *b) { return b->rc; }

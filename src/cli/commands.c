@@ -9,5 +9,7 @@ const wd_command_t wd_commands[] = {
     {"inbox", wd_cmd_inbox},
     {"reply", wd_cmd_reply},
     {"report", wd_cmd_report},
+    {"serve", wd_cmd_serve},
+    {"token", wd_cmd_token},
     {NULL, NULL},
 };

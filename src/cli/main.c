@@ -20,6 +20,7 @@
 #include "decode/decode.h"
 #include "engine/engine.h"
 #include "output/eve.h"
+#include "serve/serve.h"
 
 #define EXIT_RUNTIME WD_CLI_EXIT_RUNTIME
 #define EXIT_USAGE WD_CLI_EXIT_USAGE
@@ -49,6 +50,8 @@ static const char usage_text[] =
     "  reply REF --substantive|--formal   classify a reply by hand\n"
     "  report [options]                   notification accountability "
     "report\n"
+    "  serve [--listen ADDR:PORT]         the console and its JSON API\n"
+    "  token add|list|revoke              access tokens of the API\n"
     "  version                            print the version\n"
     "\n"
     "Options of every command:\n"
@@ -166,12 +169,17 @@ int wd_cli_load_config(const char *path, const char *home_net,
   char err[512] = "";
   wd_rc rc;
   struct stat st;
+  /* the stages' own key tables, known to every command (config check,
+     config show) */
+  static const wd_config_keyset_t *const extra[] = {&wd_serve_keyset};
+  const size_t n_extra = sizeof extra / sizeof extra[0];
   if (path)
-    rc = wd_config_load(path, cfg, err, sizeof err);
+    rc = wd_config_load_extra(path, extra, n_extra, cfg, err, sizeof err);
   else if (stat(DEFAULT_CONFIG, &st) == 0)
-    rc = wd_config_load(DEFAULT_CONFIG, cfg, err, sizeof err);
+    rc = wd_config_load_extra(DEFAULT_CONFIG, extra, n_extra, cfg, err,
+                              sizeof err);
   else
-    rc = wd_config_defaults(cfg);
+    rc = wd_config_defaults_extra(extra, n_extra, cfg);
   if (rc != WD_OK) {
     fprintf(stderr, "ward: %s\n", err[0] ? err : wd_rc_str(rc));
     return EXIT_CONFIG;

@@ -54,6 +54,11 @@ static volatile sig_atomic_t serve_stop;
 
 static void on_stop(int sig) { serve_stop = 1; }
 
+static void on_ready(const char *url) {
+  fprintf(stderr, "ward serve: listening on %s\n", url);
+  fflush(stderr);
+}
+
 static const char *login_name(void) {
   struct passwd *pw = getpwuid(getuid());
   return pw && pw->pw_name ? pw->pw_name : "unknown";
@@ -157,7 +162,8 @@ int wd_cmd_serve(int argc, char **argv) {
                        .db_url = url,
                        .directory = cfg->attribution.directory,
                        .busy_timeout_ms = cfg->db.busy_timeout_ms,
-                       .stop = &serve_stop};
+                       .stop = &serve_stop,
+                       .ready = on_ready};
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_stop;

@@ -240,24 +240,23 @@ static bool same_secret(const char *a, const char *b) {
   return d == 0;
 }
 
-/* Splits path at '/' into segs (each < WD_SEG_MAX); -1 when too many or
- * too long. */
+/* Splits path ("/a/b") at '/' into segs (each < WD_SEG_MAX); -1 when too
+ * many, too long, empty ("//", a trailing '/') or not starting with '/'. */
 static int split_path(const char *path, char segs[][WD_SEG_MAX], int max) {
   int n = 0;
   const char *p = path;
-  while (*p == '/')
+  if (*p != '/')
+    return -1;
+  while (*p == '/') {
     p++;
-  while (*p) {
     const char *e = strchr(p, '/');
     size_t l = e ? (size_t)(e - p) : strlen(p);
-    if (n == max || l >= WD_SEG_MAX)
+    if (n == max || l >= WD_SEG_MAX || l == 0)
       return -1;
     memcpy(segs[n], p, l);
     segs[n][l] = '\0';
     n++;
     p += l;
-    while (*p == '/')
-      p++;
   }
   return n;
 }
@@ -591,9 +590,25 @@ wd_rc wd_serve_run(const wd_serve_opts_t *o, char *err, size_t errlen) {
               errlen);
     if (!d)
       rc = WD_ERR_IO;
-    else
-      wd_log(WD_LOG_INFO, "serve", "listening on %s%s", listen,
-             cert ? " (TLS)" : "");
+    else if (o->ready) {
+      const union MHD_DaemonInfo *di =
+          MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+      struct sockaddr_storage sa;
+      unsigned salen;
+      char host[INET6_ADDRSTRLEN] = "?", url[128];
+      wd_serve_parse_listen(listen, &sa, &salen, err, errlen);
+      if (sa.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, host,
+                  sizeof host);
+      else
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, host,
+                  sizeof host);
+      snprintf(url, sizeof url, "%s://%s%s%s:%u/", cert ? "https" : "http",
+               sa.ss_family == AF_INET6 ? "[" : "", host,
+               sa.ss_family == AF_INET6 ? "]" : "",
+               di ? (unsigned)di->port : 0u);
+      o->ready(url);
+    }
   }
   while (d && !*o->stop)
     sigsuspend(&old);

@@ -44,6 +44,9 @@ typedef struct wd_serve_opts {
   const char *directory; /* attribution.directory, NULL: none */
   uint32_t busy_timeout_ms;
   volatile sig_atomic_t *stop; /* set by a signal handler: return */
+  /* Called once listening, with the URL of the console (the port the
+   * system chose when the listen port is 0); NULL: none. */
+  void (*ready)(const char *url);
 } wd_serve_opts_t;
 
 /* Runs until *o->stop is set; WD_OK then. Failure to start: err says why

@@ -406,6 +406,10 @@ static void console(wd_serve_t *srv, const char *url, wd_resp_t *out) {
     out->ctype = files[i].ctype;
     return;
   }
+  if (!strcmp(url, "/favicon.ico")) { /* none: said without an error */
+    out->status = 204;
+    return;
+  }
   wd_resp_error(out, 404, "no such page: %s", url);
 }
 

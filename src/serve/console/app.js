@@ -175,8 +175,8 @@ async function judge(ref, verdict, force) {
   try {
     const j = await api("/api/notifications/" + encodeURIComponent(ref) + "/judgement",
       { method: "POST", json: { judgement: verdict, force } });
-    say("Judged " + j.incident + " " + j.judgement + (j.changed ? "" : " (unchanged)"));
     await openIncident(current);
+    say("Judged " + j.incident + " " + j.judgement + (j.changed ? "" : " (unchanged)"));
   } catch (e) {
     if (e.status === 409 && window.confirm(e.message + "\n\nReplace it?"))
       return judge(ref, verdict, true);
@@ -215,7 +215,7 @@ async function openIncident(id) {
   clear(at);
   for (const a of (inc.attackers || []).concat(inc.reflectors || []))
     at.appendChild(row([a.ip, a.role, a.country, a.asn ? "AS" + a.asn + " " + (a.as_org || "") : "",
-      a.party, a.reliable ? "yes" : "no", a.reason || a.matched_by]));
+      a.party, a.attribution_reliable ? "yes" : "no", a.reason || a.matched_by]));
   const tg = $("inc-targets");
   clear(tg);
   for (const t of inc.targets || []) tg.appendChild(row([t.ip, t.facility, t.sector]));
@@ -271,12 +271,12 @@ async function downloadEvidence() {
 function chart(rows) {
   const box = $("acc-chart");
   clear(box);
-  const barH = 14, gap = 10, left = 150, width = 640;
+  const barH = 14, gap = 10, left = 150, width = 560, room = 130;
   const max = Math.max(1, ...rows.map((r) => r.sent));
   const h = rows.length * (3 * barH + gap) + 30;
   const svg = document.createElementNS(SVG_NS, "svg");
-  svg.setAttribute("viewBox", "0 0 " + (left + width + 40) + " " + h);
-  svg.setAttribute("width", String(left + width + 40));
+  svg.setAttribute("viewBox", "0 0 " + (left + width + room) + " " + h);
+  svg.setAttribute("width", String(left + width + room));
   svg.setAttribute("role", "img");
   svg.setAttribute("aria-labelledby", "acc-chart-title");
   const title = document.createElementNS(SVG_NS, "title");

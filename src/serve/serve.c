@@ -523,22 +523,54 @@ static struct MHD_Daemon *start(const char *listen, unsigned threads,
     }
     flags |= MHD_USE_TLS;
   }
-  struct MHD_OptionItem tls[] = {
-      {cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)cert},
-      {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key},
-      {MHD_OPTION_END, 0, NULL}};
+  /* a pool only for more than one thread (libmicrohttpd warns of 1);
+     the certificate and key only with TLS */
+  struct MHD_OptionItem more[4];
+  size_t k = 0;
+  if (threads > 1)
+    more[k++] =
+        (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
+  if (cert) {
+    more[k++] =
+        (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cert};
+    more[k++] =
+        (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key};
+  }
+  more[k] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
   struct MHD_Daemon *d = MHD_start_daemon(
       flags, 0, NULL, NULL, fn, user, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
-      threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, user,
-      MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT, 256u,
-      MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED,
+      on_completed, user, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+      MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_ARRAY, more,
+      MHD_OPTION_END);
   if (!d)
     snprintf(err, errlen,
              "cannot listen on %s (in use, not an address of this machine, or "
              "a bad certificate/key)",
              listen);
   return d;
+}
+
+/* "http://ADDR:PORT/" of d listening on listen (the port it got when
+ * listen asked for 0). */
+static void daemon_url(struct MHD_Daemon *d, const char *listen, bool tls,
+                       char *out, size_t n) {
+  const union MHD_DaemonInfo *di =
+      MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+  struct sockaddr_storage sa;
+  unsigned salen;
+  char host[INET6_ADDRSTRLEN] = "?", err[160];
+  if (!wd_serve_parse_listen(listen, &sa, &salen, err, sizeof err))
+    memset(&sa, 0, sizeof sa);
+  if (sa.ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, host,
+              sizeof host);
+  else
+    inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, host,
+              sizeof host);
+  bool v6 = sa.ss_family == AF_INET6;
+  snprintf(out, n, "%s://%s%s%s:%u/", tls ? "https" : "http", v6 ? "[" : "",
+           host, v6 ? "]" : "", di ? (unsigned)di->port : 0u);
 }
 
 wd_rc wd_serve_run(const wd_serve_opts_t *o, char *err, size_t errlen) {
@@ -595,22 +627,8 @@ wd_rc wd_serve_run(const wd_serve_opts_t *o, char *err, size_t errlen) {
     if (!d)
       rc = WD_ERR_IO;
     else if (o->ready) {
-      const union MHD_DaemonInfo *di =
-          MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-      struct sockaddr_storage sa;
-      unsigned salen;
-      char host[INET6_ADDRSTRLEN] = "?", url[128];
-      wd_serve_parse_listen(listen, &sa, &salen, err, errlen);
-      if (sa.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, host,
-                  sizeof host);
-      else
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, host,
-                  sizeof host);
-      snprintf(url, sizeof url, "%s://%s%s%s:%u/", cert ? "https" : "http",
-               sa.ss_family == AF_INET6 ? "[" : "", host,
-               sa.ss_family == AF_INET6 ? "]" : "",
-               di ? (unsigned)di->port : 0u);
+      char url[128];
+      daemon_url(d, listen, cert != NULL, url, sizeof url);
       o->ready(url);
     }
   }
@@ -636,6 +654,7 @@ wd_rc wd_serve_run(const wd_serve_opts_t *o, char *err, size_t errlen) {
 
 struct wd_metrics_server {
   struct MHD_Daemon *d;
+  char url[160];
   void (*render)(void *user, wd_strbuf_t *out);
   void *user;
 };
@@ -682,8 +701,14 @@ wd_rc wd_metrics_server_start(const char *listen,
     free(m);
     return WD_ERR_IO;
   }
+  daemon_url(m->d, listen, false, m->url, sizeof m->url);
+  snprintf(m->url + strlen(m->url), sizeof m->url - strlen(m->url), "metrics");
   *out = m;
   return WD_OK;
+}
+
+const char *wd_metrics_server_url(const wd_metrics_server_t *m) {
+  return m->url;
 }
 
 void wd_metrics_server_stop(wd_metrics_server_t *m) {

@@ -87,6 +87,20 @@ wd_rc wd_metrics_server_start(const char *listen,
                               void (*render)(void *user, wd_strbuf_t *out),
                               void *user, wd_metrics_server_t **out, char *err,
                               size_t errlen);
+/* "http://ADDR:PORT/metrics", with the port the system chose for 0. */
+const char *wd_metrics_server_url(const wd_metrics_server_t *m);
 void wd_metrics_server_stop(wd_metrics_server_t *m);
+
+/* The sensor's counters for that server (serve_sensor.c): the engine's
+ * worker thread hands each snapshot to wd_sensor_metrics_update (the
+ * engine's on_stats), which copies it under the holder's mutex; the
+ * server's thread renders the latest copy (wd_sensor_metrics_render, a
+ * render callback). The packet thread never takes that mutex. */
+typedef struct wd_sensor_metrics wd_sensor_metrics_t;
+struct wd_stats_snapshot;
+wd_sensor_metrics_t *wd_sensor_metrics_new(void);
+void wd_sensor_metrics_free(wd_sensor_metrics_t *m);
+void wd_sensor_metrics_update(void *m, const struct wd_stats_snapshot *s);
+void wd_sensor_metrics_render(void *m, wd_strbuf_t *out);
 
 #endif

@@ -6,7 +6,7 @@ capture recorded on the first incident), tokens of every role made with
 `ward token add`, and a running `ward serve` on a loopback port the system
 chooses (its "listening on URL" line is waited for, never a fixed sleep).
 """
-import atexit, email, email.policy, hashlib, json, os, select, signal, sqlite3, subprocess, sys, time
+import atexit, email, email.policy, hashlib, json, os, queue, signal, sqlite3, subprocess, sys, threading, time
 import urllib.error, urllib.request
 
 NS = 10**9
@@ -119,19 +119,27 @@ class Server:
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                   text=True, env=env)
         atexit.register(self.kill)  # never left running by a failed check
-        self.url, self.log = None, []
+        self.url, self.log, self.lines = None, [], queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
         deadline = time.monotonic() + timeout
         while self.url is None:
-            left = deadline - time.monotonic()
-            if left <= 0 or self.p.poll() is not None:
+            try:
+                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                line = None
+            if line is None or time.monotonic() > deadline:
                 self.p.kill()
                 sys.exit(f"ward serve did not start: {''.join(self.log)}")
-            r, _, _ = select.select([self.p.stderr], [], [], left)
-            if r:
-                line = self.p.stderr.readline()
-                self.log.append(line)
-                if "listening on " in line:
-                    self.url = line.split("listening on ", 1)[1].strip().rstrip("/")
+            if "listening on " in line:
+                self.url = line.split("listening on ", 1)[1].strip().rstrip("/")
+
+    def _read(self):
+        """Standard error, line by line, into self.log and self.lines
+        (None at its end)."""
+        for line in self.p.stderr:
+            self.log.append(line)
+            self.lines.put(line)
+        self.lines.put(None)
 
     def kill(self):
         if self.p.poll() is None:
@@ -141,8 +149,10 @@ class Server:
     def stop(self):
         """SIGTERM; returns the exit status and the rest of standard error."""
         self.p.send_signal(signal.SIGTERM)
-        rest = self.p.stderr.read()
-        return self.p.wait(timeout=20), "".join(self.log) + rest
+        code = self.p.wait(timeout=20)
+        while self.lines.get(timeout=20) is not None:  # to the end of stderr
+            pass
+        return code, "".join(self.log)
 
 
 def request(url, method="GET", token=None, body=None, raw=None, headers=None):

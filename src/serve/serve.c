@@ -496,7 +496,8 @@ static char *read_pem(const char *path, char *err, size_t errlen) {
   return wd_strbuf_take(&b, &n);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap) {
+__attribute__((format(printf, 2, 0))) static void
+mhd_log(void *cls, const char *fmt, va_list ap) {
   char msg[512];
   vsnprintf(msg, sizeof msg, fmt, ap);
   size_t l = strlen(msg);

@@ -9,7 +9,7 @@ judgement conflicts with 409 until "force"), notes, closing, the report
 (the rows of `ward report --format json`), parties, tokens made and
 revoked, the audit of every change (who, what, before, after), malformed
 JSON, bodies over serve.body_max, ids with path traversal, the
-failed-authentication limit per address, /metrics, the console's
+failed-authentication limit per address, HTTPS (serve.tls.*), /metrics, the console's
 Content-Security-Policy, no token in the log, and exit 0 on SIGTERM."""
 import hashlib, json, os, shutil, socket, sys
 
@@ -286,6 +286,52 @@ check("ward_serve_auth_failures_total 5" in m.decode()
       and "ward_serve_auth_refused_total 1" in m.decode(), m.decode())
 code, log = srv.stop()
 check(code == 0, f"exit on SIGTERM: {code}")
+
+# HTTPS: serve.tls.cert and serve.tls.key (a certificate made here)
+import datetime, ipaddress, ssl, urllib.request
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+key = ec.generate_private_key(ec.SECP256R1())
+name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+now = datetime.datetime.now(datetime.timezone.utc)
+cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256()))
+with open(f"{work}/tls.crt", "wb") as f:
+    f.write(cert.public_bytes(serialization.Encoding.PEM))
+with open(f"{work}/tls.key", "wb") as f:
+    f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()))
+cfg3 = f"{work}/tls.yaml"
+with open(cfg3, "w") as f:
+    f.write(open(cfg).read().replace("serve:\n", f"serve:\n  tls: {{cert: {work}/tls.crt, "
+                                                  f"key: {work}/tls.key}}\n"))
+srv = Server(ward, cfg3, db)
+check(srv.url.startswith("https://127.0.0.1:"), f"TLS url {srv.url}")
+ctx = ssl.create_default_context(cafile=f"{work}/tls.crt")
+req = urllib.request.Request(srv.url + "/api/whoami", headers={"Authorization": f"Bearer {V}"})
+with urllib.request.urlopen(req, context=ctx, timeout=20) as r:
+    check(r.status == 200 and json.loads(r.read())["name"] == "viewer-1", "whoami over TLS")
+    check(r.headers["Strict-Transport-Security"].startswith("max-age="), "HSTS")
+try:
+    urllib.request.urlopen(srv.url.replace("https:", "http:") + "/api/whoami", timeout=5)
+    check(False, "plain HTTP answered on the TLS port")
+except Exception:
+    pass
+code, log = srv.stop()
+check(code == 0, f"TLS server exit {code}")
+with open(f"{work}/half.yaml", "w") as f:
+    f.write(open(cfg).read().replace("serve:\n", f"serve:\n  tls: {{cert: {work}/tls.crt}}\n"))
+p = run(ward, "serve", "-c", f"{work}/half.yaml", "--db", db, "--listen", "127.0.0.1:0", ok=False)
+check(p.returncode == 3 and "go together" in p.stderr, f"cert without key: {p.returncode} {p.stderr}")
 
 # a bad listen address and a store that cannot be opened are said at start
 p = run(ward, "serve", "-c", cfg, "--db", db, "--listen", "localhost", ok=False)

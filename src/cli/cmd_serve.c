@@ -114,26 +114,6 @@ static int parse(int argc, char **argv, const char *usage, args_t *a) {
   return 0;
 }
 
-static int open_db(const args_t *a, wd_config_t **cfg, wd_store_t **s) {
-  int ec = wd_cli_load_config(a->cfg_path, NULL, cfg);
-  if (ec)
-    return ec;
-  const char *url = a->db ? a->db : wd_config_store_url(*cfg);
-  if (!url) {
-    fprintf(stderr, "ward: no database: give --db URL or set store.url\n");
-    wd_config_free(*cfg);
-    return EX_CONFIG;
-  }
-  char err[512];
-  wd_store_opts_t so = {.busy_timeout_ms = (*cfg)->db.busy_timeout_ms};
-  if (wd_store_open_opts(url, &so, s, err, sizeof err) != WD_OK) {
-    fprintf(stderr, "ward: %s\n", err);
-    wd_config_free(*cfg);
-    return EX_FAIL;
-  }
-  return EX_OK;
-}
-
 int wd_cmd_serve(int argc, char **argv) {
   args_t a = {0};
   int ec = parse(argc, argv, serve_usage, &a);
@@ -264,7 +244,7 @@ int wd_cmd_token(int argc, char **argv) {
   }
   wd_config_t *cfg;
   wd_store_t *s;
-  ec = open_db(&a, &cfg, &s);
+  ec = wd_cli_open_store(a.cfg_path, a.db, false, &cfg, &s);
   if (ec)
     return ec;
   const char *name = rest == 1 ? argv[optind + 1] : NULL;

@@ -165,6 +165,20 @@ static void db_error(wd_req_t *r, wd_resp_t *out) {
   wd_resp_error(out, 500, "database error");
 }
 
+/* The incident id names into *inc (wd_store_incident_fini frees); false
+ * with the response set (400, 404, 500) when there is none. */
+static bool get_incident(wd_req_t *r, const char *id, wd_store_incident_t *inc,
+                         wd_resp_t *out) {
+  if (!check_incident_id(id, out))
+    return false;
+  wd_rc rc = wd_store_incident_get(r->s, id, inc);
+  if (rc == WD_ERR_NOTFOUND)
+    wd_resp_error(out, 404, "no incident %s", id);
+  else if (rc != WD_OK)
+    db_error(r, out);
+  return rc == WD_OK;
+}
+
 /* ---- incidents ---- */
 
 static bool party_matches(const wd_store_incident_t *inc, const char *party) {
@@ -283,18 +297,9 @@ static void event(event_t *ev, size_t *n, uint64_t ns, const char *kind,
 
 static void h_incident(wd_req_t *r, wd_resp_t *out) {
   const char *id = r->args[0];
-  if (!check_incident_id(id, out))
-    return;
   wd_store_incident_t inc;
-  wd_rc rc = wd_store_incident_get(r->s, id, &inc);
-  if (rc == WD_ERR_NOTFOUND) {
-    wd_resp_error(out, 404, "no incident %s", id);
+  if (!get_incident(r, id, &inc, out))
     return;
-  }
-  if (rc != WD_OK) {
-    db_error(r, out);
-    return;
-  }
   json_t *o = wd_store_incident_json(&inc);
   wd_store_notice_t *nv = NULL;
   wd_store_reply_row_t *rv = NULL;
@@ -381,18 +386,9 @@ static void h_incident(wd_req_t *r, wd_resp_t *out) {
 
 static void h_evidence(wd_req_t *r, wd_resp_t *out) {
   const char *id = r->args[0];
-  if (!check_incident_id(id, out))
-    return;
   wd_store_incident_t inc;
-  wd_rc rc = wd_store_incident_get(r->s, id, &inc);
-  if (rc == WD_ERR_NOTFOUND) {
-    wd_resp_error(out, 404, "no incident %s", id);
+  if (!get_incident(r, id, &inc, out))
     return;
-  }
-  if (rc != WD_OK) {
-    db_error(r, out);
-    return;
-  }
   if (!inc.evidence_path[0]) {
     wd_store_incident_fini(&inc);
     wd_resp_error(out, 404, "incident %s has no evidence capture", id);
@@ -456,21 +452,13 @@ static void h_note(wd_req_t *r, wd_resp_t *out) {
 
 static void h_close(wd_req_t *r, wd_resp_t *out) {
   const char *id = r->args[0];
-  if (!check_incident_id(id, out))
-    return;
   wd_store_incident_t inc;
-  wd_rc rc = wd_store_incident_get(r->s, id, &inc);
-  if (rc == WD_ERR_NOTFOUND) {
-    wd_resp_error(out, 404, "no incident %s", id);
+  if (!get_incident(r, id, &inc, out))
     return;
-  }
-  if (rc != WD_OK) {
-    db_error(r, out);
-    return;
-  }
   char before[16];
   snprintf(before, sizeof before, "%s", inc.status);
   wd_store_incident_fini(&inc);
+  wd_rc rc;
   if (!strcmp(before, "closed")) {
     wd_resp_json(out, 200,
                  json_pack("{s:s,s:s}", "incident", id, "status", "closed"));
@@ -506,14 +494,8 @@ static void h_notifications(wd_req_t *r, wd_resp_t *out) {
   wd_resp_json(out, 200, json_pack("{s:o}", "notifications", a));
 }
 
-/* The incident a notification ref names: its number, or an incident id.
- * False with the response set when it names none. */
-static bool ref_incident(wd_req_t *r, const char *ref, char id[WD_STORE_ID_LEN],
-                         wd_resp_t *out) {
-  if (incident_id_ok(ref)) {
-    snprintf(id, WD_STORE_ID_LEN, "%.16s", ref);
-    return true;
-  }
+/* A notification's number; false with a 400 when ref is not one. */
+static bool ref_number(const char *ref, long long *v, wd_resp_t *out) {
   char *end;
   errno = 0;
   long long n = strtoll(ref, &end, 10);
@@ -523,6 +505,22 @@ static bool ref_incident(wd_req_t *r, const char *ref, char id[WD_STORE_ID_LEN],
                   "id WARD-YYYY-NNNNNN");
     return false;
   }
+  if (v)
+    *v = n;
+  return true;
+}
+
+/* The incident a notification ref names: its number, or an incident id.
+ * False with the response set when it names none. */
+static bool ref_incident(wd_req_t *r, const char *ref, char id[WD_STORE_ID_LEN],
+                         wd_resp_t *out) {
+  if (incident_id_ok(ref)) {
+    snprintf(id, WD_STORE_ID_LEN, "%.16s", ref);
+    return true;
+  }
+  long long n;
+  if (!ref_number(ref, &n, out))
+    return false;
   wd_store_notice_t nt;
   wd_rc rc = wd_store_notice_get(r->s, n, &nt);
   if (rc == WD_ERR_NOTFOUND) {
@@ -599,16 +597,8 @@ static void h_judgement(wd_req_t *r, wd_resp_t *out) {
 
 static void h_requeue(wd_req_t *r, wd_resp_t *out) {
   const char *ref = r->args[0];
-  if (!incident_id_ok(ref)) {
-    char *end;
-    long long n = strtoll(ref, &end, 10);
-    if (!*ref || *end || n <= 0 || ref[0] == '+') {
-      wd_resp_error(out, 400,
-                    "bad notification ref: expected its number or an "
-                    "incident id WARD-YYYY-NNNNNN");
-      return;
-    }
-  }
+  if (!incident_id_ok(ref) && !ref_number(ref, NULL, out))
+    return;
   uint64_t n = 0;
   if (wd_store_notice_count_ref(r->s, ref, &n) != WD_OK) {
     db_error(r, out);

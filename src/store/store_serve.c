@@ -53,6 +53,15 @@ static wd_rc many_rows(wd_store_stmt_t *st, size_t size,
   return WD_OK;
 }
 
+/* Runs st to its end: WD_OK with the rows it changed in *ch, or its
+ * error. The statement is done afterwards. */
+static wd_rc run_changes(wd_store_stmt_t *st, uint64_t *ch) {
+  wd_rc r = st_step(st);
+  *ch = r == WD_END || r == WD_OK ? st->s->e->changes(st) : 0;
+  st_done(st);
+  return r == WD_END || r == WD_OK ? WD_OK : r;
+}
+
 /* ---- tokens ---- */
 
 static void row_token(wd_store_stmt_t *st, void *p) {
@@ -70,10 +79,9 @@ wd_rc wd_store_token_add(wd_store_t *s, const wd_store_token_t *t) {
   st_text(st, 2, t->role);
   st_text(st, 3, t->hash);
   st_u64(st, 4, t->created_ns);
-  wd_rc r = st_step(st);
-  uint64_t ch = r == WD_END || r == WD_OK ? s->e->changes(st) : 0;
-  st_done(st);
-  if (r != WD_END && r != WD_OK)
+  uint64_t ch;
+  wd_rc r = run_changes(st, &ch);
+  if (r != WD_OK)
     return r;
   if (!ch) {
     snprintf(s->msg, sizeof s->msg, "a valid token named %s exists", t->name);
@@ -103,10 +111,9 @@ wd_rc wd_store_token_revoke(wd_store_t *s, const char *name, uint64_t now_ns) {
   PREP(st, s, Q_TOKEN_REVOKE);
   st_text(st, 1, name);
   st_u64(st, 2, now_ns);
-  wd_rc r = st_step(st);
-  uint64_t ch = r == WD_END || r == WD_OK ? s->e->changes(st) : 0;
-  st_done(st);
-  if (r != WD_END && r != WD_OK)
+  uint64_t ch;
+  wd_rc r = run_changes(st, &ch);
+  if (r != WD_OK)
     return r;
   if (!ch) {
     snprintf(s->msg, sizeof s->msg, "no valid token named %s", name);
@@ -156,10 +163,9 @@ wd_rc wd_store_note_add(wd_store_t *s, const char *incident_id,
   st_u64(st, 2, note->at_ns);
   st_text(st, 3, note->by);
   st_text(st, 4, note->text);
-  wd_rc r = st_step(st);
-  uint64_t ch = r == WD_END || r == WD_OK ? s->e->changes(st) : 0;
-  st_done(st);
-  if (r != WD_END && r != WD_OK)
+  uint64_t ch;
+  wd_rc r = run_changes(st, &ch);
+  if (r != WD_OK)
     return r;
   if (!ch) {
     snprintf(s->msg, sizeof s->msg, "no incident %s", incident_id);

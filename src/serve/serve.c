@@ -280,8 +280,26 @@ static bool route_match(const char *pat, char segs[][WD_SEG_MAX], int n,
   return true;
 }
 
+const wd_route_t *wd_route_find(const char *method, const char *path,
+                                char args[][WD_SEG_MAX], unsigned *status) {
+  char segs[8][WD_SEG_MAX];
+  int n = split_path(path, segs, 8);
+  *status = 404;
+  for (size_t i = 0; n > 0 && i < wd_n_routes; i++) {
+    const wd_route_t *rt = &wd_routes[i];
+    if (!route_match(rt->path, segs, n, args))
+      continue;
+    *status = 405;
+    if (!strcmp(rt->method, method)) {
+      *status = 200;
+      return rt;
+    }
+  }
+  return NULL;
+}
+
 static void api(wd_serve_t *srv, wd_req_t *r, const char *url, wd_resp_t *out) {
-  char segs[8][WD_SEG_MAX], addr[64], err[512];
+  char addr[64], err[512];
   client_addr(r->c, addr);
   if (wd_limit_blocked(srv, addr, r->now_ns)) {
     srv->auth_refused++;
@@ -324,28 +342,18 @@ static void api(wd_serve_t *srv, wd_req_t *r, const char *url, wd_resp_t *out) {
   }
   snprintf(r->who, sizeof r->who, "%s", t.name);
   r->role = wd_role_parse(t.role);
-  int n = split_path(url, segs, 8);
-  bool path_known = false;
-  for (size_t i = 0; n > 0 && i < wd_n_routes; i++) {
-    const wd_route_t *rt = &wd_routes[i];
-    if (!route_match(rt->path, segs, n, r->args))
-      continue;
-    path_known = true;
-    if (strcmp(rt->method, r->method) != 0)
-      continue;
-    if (r->role < rt->role) {
-      wd_resp_error(out, 403, "%s %s needs the %s role; token %s is %s",
-                    r->method, rt->path, wd_role_name(rt->role), r->who,
-                    wd_role_name(r->role));
-      return;
-    }
-    rt->fn(r, out);
-    return;
-  }
-  if (path_known)
+  unsigned status;
+  const wd_route_t *rt = wd_route_find(r->method, url, r->args, &status);
+  if (!rt && status == 405)
     wd_resp_error(out, 405, "method %s not allowed on %s", r->method, url);
-  else
+  else if (!rt)
     wd_resp_error(out, 404, "no such resource: %s", url);
+  else if (r->role < rt->role)
+    wd_resp_error(out, 403, "%s %s needs the %s role; token %s is %s",
+                  r->method, rt->path, wd_role_name(rt->role), r->who,
+                  wd_role_name(r->role));
+  else
+    rt->fn(r, out);
 }
 
 static void metrics(wd_serve_t *srv, wd_req_t *r, wd_resp_t *out) {

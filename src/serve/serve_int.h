@@ -63,6 +63,13 @@ typedef struct wd_route {
 extern const wd_route_t wd_routes[];
 extern const size_t wd_n_routes;
 
+/* The route of method and path (as libmicrohttpd decoded it), its {}
+ * parts into args; NULL with *status 404 (no such path: also an empty
+ * segment, too many or too long ones) or 405 (the path with another
+ * method). */
+const wd_route_t *wd_route_find(const char *method, const char *path,
+                                char args[][WD_SEG_MAX], unsigned *status);
+
 /* The whole server. */
 struct wd_serve {
   const wd_serve_opts_t *o;

@@ -28,6 +28,16 @@ int wd_cli_load_config(const char *path, const char *home_net,
 int wd_cli_uint(const char *cmd, const char *opt, const char *arg, uint64_t min,
                 uint64_t max, const char *unit, uint64_t *out);
 
+/* The configuration (as wd_cli_load_config), then the database: db_url,
+ * else store.url / db.path; created and migrated if needed, or, when
+ * readonly, an existing one opened read-only (a missing database is said
+ * so and never created). Prints "ward: ..." and returns 1 or 3 on
+ * failure, with nothing for the caller to free; 0 with *cfg and *s the
+ * caller's. */
+struct wd_store;
+int wd_cli_open_store(const char *cfg_path, const char *db_url, bool readonly,
+                      wd_config_t **cfg, struct wd_store **s);
+
 /* `ward config check` beyond loading: opens what the configuration names
  * (config_check.c). Prints one line per problem; returns 0 or 3. */
 int wd_cli_config_check(const wd_config_t *cfg);

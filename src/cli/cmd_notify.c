@@ -93,29 +93,10 @@ static int usage_error(const char *usage) {
   return EX_USAGE;
 }
 
-/* Config, then the database: created and migrated if needed, or, for the
- * commands that only read, an existing one opened read-only (a missing
- * database is said so and never created). */
+/* Config, then the database (wd_cli_open_store). */
 static int open_all(const char *cfg_path, const char *db_path, bool readonly,
                     wd_config_t **cfg, wd_store_t **s) {
-  char err[512];
-  int ec = wd_cli_load_config(cfg_path, NULL, cfg);
-  if (ec)
-    return ec;
-  const char *path = db_path ? db_path : wd_config_store_url(*cfg);
-  if (!path) {
-    fprintf(stderr, "ward: no database: give --db URL or set store.url\n");
-    wd_config_free(*cfg);
-    return EX_CONFIG;
-  }
-  wd_store_opts_t so = {.flags = readonly ? WD_STORE_READONLY : 0,
-                        .busy_timeout_ms = (*cfg)->db.busy_timeout_ms};
-  if (wd_store_open_opts(path, &so, s, err, sizeof err) != WD_OK) {
-    fprintf(stderr, "ward: %s\n", err);
-    wd_config_free(*cfg);
-    return EX_FAIL;
-  }
-  return EX_OK;
+  return wd_cli_open_store(cfg_path, db_path, readonly, cfg, s);
 }
 
 /* The directory of parties (attribution.directory), or NULL when none is

@@ -4,10 +4,8 @@
 #include <stddef.h>
 
 const wd_command_t wd_commands[] = {
-    {"incidents", wd_cmd_incidents},
-    {"notify", wd_cmd_notify},
-    {"inbox", wd_cmd_inbox},
-    {"reply", wd_cmd_reply},
-    {"report", wd_cmd_report},
-    {NULL, NULL},
+    {"incidents", wd_cmd_incidents}, {"notify", wd_cmd_notify},
+    {"inbox", wd_cmd_inbox},         {"reply", wd_cmd_reply},
+    {"report", wd_cmd_report},       {"serve", wd_cmd_serve},
+    {"token", wd_cmd_token},         {NULL, NULL},
 };

@@ -15,6 +15,9 @@ int wd_cmd_notify(int argc, char **argv);
 int wd_cmd_inbox(int argc, char **argv);
 int wd_cmd_reply(int argc, char **argv);
 int wd_cmd_report(int argc, char **argv);
+/* cmd_serve.c */
+int wd_cmd_serve(int argc, char **argv);
+int wd_cmd_token(int argc, char **argv);
 
 /* NULL-terminated (commands.c). */
 extern const wd_command_t wd_commands[];

@@ -21,6 +21,7 @@
 #include "detect/detector.h"
 #include "engine/engine.h"
 #include "output/eve.h"
+#include "serve/serve.h"
 
 #define EXIT_RUNTIME WD_CLI_EXIT_RUNTIME
 #define EXIT_USAGE WD_CLI_EXIT_USAGE
@@ -50,6 +51,8 @@ static const char usage_text[] =
     "  reply REF --substantive|--formal   classify a reply by hand\n"
     "  report [options]                   notification accountability "
     "report\n"
+    "  serve [--listen ADDR:PORT]         the console and its JSON API\n"
+    "  token add|list|revoke              access tokens of the API\n"
     "  version                            print the version\n"
     "\n"
     "Options of every command:\n"
@@ -88,6 +91,8 @@ static const char analyze_text[] =
     "\n"
     "Options:\n";
 static const char analyze_tail[] =
+    "      --metrics ADDR:PORT serve the counters as Prometheus metrics at\n"
+    "                         http://ADDR:PORT/metrics while reading\n"
     "      --progress         progress line on standard error even when it "
     "is\n"
     "                         not a terminal (share read, time left)\n"
@@ -109,7 +114,9 @@ static const char watch_text[] =
     "Options:\n"
     "  -i, --interface IFACE  interface to capture on (required)\n"
     "  -f, --filter BPF       capture filter (pcap-filter(7) syntax)\n"
-    "      --duration S       stop after S seconds (1 to 31536000)\n";
+    "      --duration S       stop after S seconds (1 to 31536000)\n"
+    "      --metrics ADDR:PORT serve the sensor's counters as Prometheus\n"
+    "                         metrics at http://ADDR:PORT/metrics\n";
 static const char watch_tail[] =
     "\n"
     "Exit codes: 0 success, 1 runtime failure, 2 usage error (also a bad\n"
@@ -168,8 +175,11 @@ int wd_cli_load_config(const char *path, const char *home_net,
   char err[512] = "";
   wd_rc rc;
   struct stat st;
-  const wd_config_keyset_t *ks[WD_DETECTORS_MAX];
+  /* the detectors' and the stages' own key tables, known to every
+     command (config check, config show) */
+  const wd_config_keyset_t *ks[WD_DETECTORS_MAX + 1];
   size_t nks = wd_detector_keysets(ks, WD_DETECTORS_MAX);
+  ks[nks++] = &wd_serve_keyset;
   if (!path && stat(DEFAULT_CONFIG, &st) == 0)
     path = DEFAULT_CONFIG;
   if (path)
@@ -283,7 +293,8 @@ static int run_capture(int argc, char **argv, bool live) {
     O_DB,
     O_NOPROG,
     O_PROG,
-    O_DURATION
+    O_DURATION,
+    O_METRICS
   };
   static const struct option opts[] = {
       {"config", required_argument, 0, 'c'},
@@ -300,11 +311,12 @@ static int run_capture(int argc, char **argv, bool live) {
       {"interface", required_argument, 0, 'i'},
       {"filter", required_argument, 0, 'f'},
       {"duration", required_argument, 0, O_DURATION},
+      {"metrics", required_argument, 0, O_METRICS},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   const char *cmd = live ? "watch" : "analyze";
   const char *cfg_path = NULL, *home_net = NULL, *out_path = NULL;
-  const char *db = NULL, *iface = NULL, *bpf = NULL;
+  const char *db = NULL, *iface = NULL, *bpf = NULL, *metrics = NULL;
   bool json = false, flows = false, quiet = false, progress = true;
   bool force_progress = false, have_stats = false;
   uint64_t stats_interval = 0, duration = 0;
@@ -365,6 +377,9 @@ static int run_capture(int argc, char **argv, bool live) {
       else if ((ec = wd_cli_uint(cmd, "--duration", optarg, 1, SECONDS_MAX,
                                  "seconds", &duration)))
         return ec;
+      break;
+    case O_METRICS:
+      metrics = optarg;
       break;
     case 'h':
       capture_usage(stdout, live);
@@ -455,6 +470,27 @@ static int run_capture(int argc, char **argv, bool live) {
   po.stop = &stop_flag;
   po.reopen = &reopen_flag;
 
+  /* --metrics: the counters over HTTP, from the worker's snapshots */
+  wd_sensor_metrics_t *sm = NULL;
+  wd_metrics_server_t *msrv = NULL;
+  if (metrics) {
+    sm = wd_sensor_metrics_new();
+    if (!sm || wd_metrics_server_start(metrics, wd_sensor_metrics_render, sm,
+                                       &msrv, err, sizeof err) != WD_OK) {
+      fprintf(stderr, "ward %s: --metrics: %s\n", cmd,
+              sm ? err : "out of memory");
+      wd_sensor_metrics_free(sm);
+      wd_capture_close(cap);
+      wd_eve_close(eve);
+      wd_config_free(cfg);
+      return EXIT_USAGE;
+    }
+    fprintf(stderr, "ward %s: metrics on %s\n", cmd,
+            wd_metrics_server_url(msrv));
+    po.on_stats = wd_sensor_metrics_update;
+    po.stats_user = sm;
+  }
+
   wd_engine_result_t res = {0};
   wd_engine_t *eng = NULL;
   rc = wd_engine_new(cfg, cap, &po, &eng, err, sizeof err);
@@ -497,6 +533,8 @@ static int run_capture(int argc, char **argv, bool live) {
     ec = res.files_failed ? EXIT_CAPTURE : 0;
   }
   live_capture = NULL;
+  wd_metrics_server_stop(msrv);
+  wd_sensor_metrics_free(sm);
   wd_capture_close(cap);
   wd_eve_close(eve);
   wd_config_free(cfg);

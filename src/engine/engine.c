@@ -66,6 +66,7 @@ typedef struct rec_frame {
 typedef struct rec_stats {
   wd_stats_snapshot_t s; /* s.files: one of the engine's file buffers */
   int files_buf;         /* which, -1 none */
+  bool to_eve;           /* false: only for opts.on_stats (metrics) */
 } rec_stats_t;
 
 typedef struct rec_progress {
@@ -144,7 +145,7 @@ struct wd_engine {
   wd_alert_sink_t sink;
   size_t cur_det; /* detector being called, for per-detector counts */
 
-  uint64_t first_ns, now_ns, cur_sec, last_stats_sec;
+  uint64_t first_ns, now_ns, cur_sec, last_stats_sec, last_metrics_sec;
   bool clock_started;
   const wd_frame_t *frame; /* frame being processed, for pcap_cnt */
   wd_stats_decoder_t dec;
@@ -336,8 +337,8 @@ static int take_files_buf(wd_engine_t *e) {
   return -1;
 }
 
-static void snapshot(wd_engine_t *e, bool final) {
-  if (!e->opts.eve)
+static void snapshot(wd_engine_t *e, bool final, bool to_eve) {
+  if (!(e->opts.eve && to_eve) && !e->opts.on_stats)
     return;
   int fb = -1;
   if (e->nfiles) {
@@ -359,6 +360,7 @@ static void snapshot(wd_engine_t *e, bool final) {
   wd_stats_snapshot_t *s = &r->u.stats.s;
   memset(s, 0, sizeof *s);
   r->u.stats.files_buf = fb;
+  r->u.stats.to_eve = to_eve;
   s->ts_ns = e->clock_started ? e->now_ns
                               : (uint64_t)time(NULL) * NSEC; /* nothing yet */
   s->uptime_s = e->clock_started ? (e->now_ns - e->first_ns) / NSEC : 0;
@@ -424,10 +426,15 @@ static void tick(wd_engine_t *e, uint64_t sec) {
       push(e, false);
     }
   }
-  if (e->opts.stats_interval_s &&
-      sec >= e->last_stats_sec + e->opts.stats_interval_s) {
+  bool eve = e->opts.stats_interval_s &&
+             sec >= e->last_stats_sec + e->opts.stats_interval_s;
+  /* metrics (opts.on_stats): a snapshot every second of traffic time */
+  bool metrics = e->opts.on_stats && sec > e->last_metrics_sec;
+  if (eve)
     e->last_stats_sec = sec;
-    snapshot(e, false);
+  if (eve || metrics) {
+    e->last_metrics_sec = sec;
+    snapshot(e, false, eve);
   }
 }
 
@@ -662,11 +669,15 @@ static void worker_record(wd_engine_t *e, rec_t *r) {
     e->w.dirty = true;
     break;
   case REC_STATS:
-    wd_stats_write(e->opts.eve, &r->u.stats.s);
+    if (e->opts.on_stats)
+      e->opts.on_stats(e->opts.stats_user, &r->u.stats.s);
+    if (r->u.stats.to_eve && e->opts.eve) {
+      wd_stats_write(e->opts.eve, &r->u.stats.s);
+      e->w.dirty = false; /* the stats event flushes */
+    }
     if (r->u.stats.files_buf >= 0)
       atomic_store_explicit(&e->files_busy[r->u.stats.files_buf], 0,
                             memory_order_release);
-    e->w.dirty = false; /* the stats event flushes */
     break;
   case REC_PROGRESS:
     worker_progress(&r->u.progress);
@@ -883,7 +894,7 @@ wd_rc wd_engine_finish(wd_engine_t *e, char *err, size_t errlen) {
       push(e, true);
     }
   }
-  snapshot(e, true);
+  snapshot(e, true, true);
   if (e->opts.progress)
     progress(e, true);
   e->finished = true;

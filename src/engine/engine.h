@@ -45,6 +45,12 @@ typedef struct wd_engine_opts {
    * CLOCK_REALTIME. */
   uint64_t (*wall_clock)(void *user);
   void *clock_user;
+  /* Metrics (`ward watch --metrics`): called on the worker thread with a
+   * snapshot of every counter, once a second of traffic time and at the
+   * end; it copies what it needs (the snapshot's file list is reused).
+   * NULL: none. Never called on the packet thread. */
+  void (*on_stats)(void *user, const wd_stats_snapshot_t *s);
+  void *stats_user;
 } wd_engine_opts_t;
 
 typedef struct wd_engine_result {

@@ -46,7 +46,7 @@
 /* Schema version this ward writes. Both engines number their migrations
  * 1 .. WD_STORE_SCHEMA_VERSION the same way (store_schema.c); a database
  * whose version is higher is refused. */
-#define WD_STORE_SCHEMA_VERSION 5
+#define WD_STORE_SCHEMA_VERSION 6
 
 /* ---- records ---- */
 
@@ -496,6 +496,92 @@ typedef struct wd_store_report_row {
  * Malloc'ed array. */
 wd_rc wd_store_report_rows(wd_store_t *s, uint64_t since_ns, uint64_t until_ns,
                            size_t max, wd_store_report_row_t **out, size_t *n);
+
+/* ---- the console and its API (src/serve; store_serve.c) ---- */
+
+#define WD_STORE_TOKEN_NAME_LEN 64
+#define WD_STORE_AUDIT_LEN 2048 /* before / after of one change (JSON) */
+#define WD_STORE_NOTE_LEN 2048
+
+/* A named access token. Only the SHA-256 of the token is stored. */
+typedef struct wd_store_token {
+  char name[WD_STORE_TOKEN_NAME_LEN];
+  char role[16];                   /* viewer | analyst | admin */
+  char hash[65];                   /* hex SHA-256 of the token */
+  uint64_t created_ns, revoked_ns; /* revoked_ns 0: valid */
+} wd_store_token_t;
+
+/* Adds token t (name, role, hash, created_ns). WD_ERR_STATE when a valid
+ * token of that name exists (a revoked name is given the new token). */
+wd_rc wd_store_token_add(wd_store_t *s, const wd_store_token_t *t);
+/* The valid token whose hash is hash; WD_ERR_NOTFOUND when none. */
+wd_rc wd_store_token_by_hash(wd_store_t *s, const char *hash,
+                             wd_store_token_t *out);
+/* Every token (revoked ones too), by name, malloc'ed. */
+wd_rc wd_store_token_list(wd_store_t *s, wd_store_token_t **out, size_t *n);
+/* Revokes the valid token name at now_ns; WD_ERR_NOTFOUND when none. */
+wd_rc wd_store_token_revoke(wd_store_t *s, const char *name, uint64_t now_ns);
+
+/* One change made through the API. */
+typedef struct wd_store_audit {
+  int64_t id;
+  uint64_t at_ns;
+  char who[WD_STORE_TOKEN_NAME_LEN]; /* the token's name */
+  char action[48];                   /* "judgement", "close", ... */
+  char target[WD_STORE_MSGID_LEN];   /* incident id, ref, token name */
+  char before[WD_STORE_AUDIT_LEN], after[WD_STORE_AUDIT_LEN];
+} wd_store_audit_t;
+
+wd_rc wd_store_audit_add(wd_store_t *s, const wd_store_audit_t *a);
+/* Newest first: at most limit rows after skipping offset. Malloc'ed. */
+wd_rc wd_store_audit_list(wd_store_t *s, size_t limit, size_t offset,
+                          wd_store_audit_t **out, size_t *n);
+
+/* An analyst's note on an incident. */
+typedef struct wd_store_note {
+  uint64_t at_ns;
+  char by[WD_STORE_TOKEN_NAME_LEN];
+  char text[WD_STORE_NOTE_LEN];
+} wd_store_note_t;
+
+/* WD_ERR_NOTFOUND when incident_id does not exist. */
+wd_rc wd_store_note_add(wd_store_t *s, const char *incident_id,
+                        const wd_store_note_t *note);
+/* Oldest first, malloc'ed. */
+wd_rc wd_store_notes(wd_store_t *s, const char *incident_id,
+                     wd_store_note_t **out, size_t *n);
+
+/* A stored reply as read back for display. */
+typedef struct wd_store_reply_row {
+  int64_t id, notification_id; /* 0: matched to none */
+  char from_addr[WD_STORE_EMAIL_LEN];
+  char subject[WD_STORE_TEXT_LEN];
+  uint64_t date_ns, received_ns;
+  char kind[16];   /* human | auto | bounce */
+  char sender[16]; /* party | unverified | "" */
+  char verdict[16];
+  char verdict_by[WD_STORE_WHO_LEN];
+  char note[WD_STORE_TEXT_LEN];
+} wd_store_reply_row_t;
+
+/* The replies about incident_id, in order of import, malloc'ed. */
+wd_rc wd_store_replies_of(wd_store_t *s, const char *incident_id,
+                          wd_store_reply_row_t **out, size_t *n);
+/* The notifications of incident_id, in order of number, malloc'ed. */
+wd_rc wd_store_notices_of(wd_store_t *s, const char *incident_id,
+                          wd_store_notice_t **out, size_t *n);
+
+/* One counted value of the store for /metrics: what (incidents,
+ * alerts, notifications, oldest_queued_ns, delivery_failures, replies,
+ * verdicts, tokens), a label (state, detector, kind, role, "") and the
+ * value. */
+typedef struct wd_store_metric {
+  char what[32];
+  char label[64];
+  uint64_t value;
+} wd_store_metric_t;
+
+wd_rc wd_store_metrics(wd_store_t *s, wd_store_metric_t **out, size_t *n);
 
 /* ---- JSON (store_json.c) ---- */
 

@@ -79,6 +79,18 @@ enum {
   Q_VERDICT_HISTORY,
   /* the report */
   Q_REPORT,
+  /* the console and its API (store_serve.c) */
+  Q_TOKEN_ADD,
+  Q_TOKEN_BY_HASH,
+  Q_TOKEN_LIST,
+  Q_TOKEN_REVOKE,
+  Q_AUDIT_ADD,
+  Q_AUDIT_LIST,
+  Q_NOTE_ADD,
+  Q_NOTES_GET,
+  Q_REPLIES_OF,
+  Q_NOTICES_OF,
+  Q_METRICS,
   Q_COUNT
 };
 

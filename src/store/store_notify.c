@@ -456,3 +456,12 @@ wd_rc wd_store_report_rows(wd_store_t *s, uint64_t since_ns, uint64_t until_ns,
   }
   return WD_OK;
 }
+
+wd_rc wd_store_notices_of(wd_store_t *s, const char *incident_id,
+                          wd_store_notice_t **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
+  PREP(st, s, Q_NOTICES_OF);
+  st_text(st, 1, incident_id);
+  return many_notices(st, SIZE_MAX, -1, out, n, NULL);
+}

@@ -350,6 +350,55 @@ static const char *const sql[Q_COUNT] = {
         " AND ($2::bigint = 0 OR"
         "  COALESCE(NULLIF(n.sent_ns, 0), n.created_ns) < $2::bigint)"
         " ORDER BY n.id",
+    [Q_TOKEN_ADD] = "INSERT INTO api_tokens(name, role, hash, created_ns)"
+                    " VALUES ($1::text, $2::text, $3::text, $4::bigint)"
+                    " ON CONFLICT(name) DO UPDATE SET"
+                    " role = excluded.role, hash = excluded.hash,"
+                    " created_ns = excluded.created_ns, revoked_ns = 0"
+                    " WHERE api_tokens.revoked_ns != 0",
+    [Q_TOKEN_BY_HASH] =
+        "SELECT name, role, hash, created_ns, revoked_ns"
+        " FROM api_tokens WHERE hash = $1::text AND revoked_ns = 0",
+    [Q_TOKEN_LIST] = "SELECT name, role, hash, created_ns, revoked_ns"
+                     " FROM api_tokens ORDER BY name COLLATE \"C\"",
+    [Q_TOKEN_REVOKE] = "UPDATE api_tokens SET revoked_ns = $2::bigint"
+                       " WHERE name = $1::text AND revoked_ns = 0",
+    [Q_AUDIT_ADD] =
+        "INSERT INTO audit(at_ns, who, action, target, before, after)"
+        " VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::text,"
+        " $6::text)",
+    [Q_AUDIT_LIST] =
+        "SELECT id, at_ns, who, action, target, before, after"
+        " FROM audit ORDER BY id DESC LIMIT $1::bigint OFFSET $2::bigint",
+    [Q_NOTE_ADD] = "INSERT INTO incident_notes(incident_id, at_ns, by_name,"
+                   " note) SELECT id, $2::bigint, $3::text, $4::text"
+                   " FROM incidents WHERE id = $1::text",
+    [Q_NOTES_GET] = "SELECT at_ns, by_name, note FROM incident_notes"
+                    " WHERE incident_id = $1::text ORDER BY at_ns, id",
+    [Q_REPLIES_OF] =
+        "SELECT id, COALESCE(notification_id, 0), from_addr, subject,"
+        " date_ns, received_ns, kind, sender, verdict, verdict_by, note"
+        " FROM replies WHERE incident_id = $1::text ORDER BY received_ns, id",
+    [Q_NOTICES_OF] = "SELECT " NOTICE_COLS " FROM notifications"
+                     " WHERE incident_id = $1::text ORDER BY id",
+    [Q_METRICS] = "SELECT 'incidents'::text, status, COUNT(*)::bigint FROM "
+                  "incidents GROUP BY status UNION ALL "
+                  "SELECT 'alerts'::text, detector, SUM(reports)::bigint FROM "
+                  "incident_attacks GROUP BY detector UNION ALL "
+                  "SELECT 'notifications'::text, state, COUNT(*)::bigint FROM "
+                  "notifications GROUP BY state UNION ALL "
+                  "SELECT 'oldest_queued_ns'::text, ''::text, "
+                  "COALESCE(MIN(created_ns), 0)::bigint FROM notifications "
+                  "WHERE state IN ('queued','sending') UNION ALL "
+                  "SELECT 'delivery_failures'::text, ''::text, "
+                  "COALESCE(SUM(attempts - CASE WHEN state = 'sent' THEN 1 "
+                  "ELSE 0 END), 0)::bigint FROM notifications UNION ALL "
+                  "SELECT 'replies'::text, kind, COUNT(*)::bigint FROM replies "
+                  "GROUP BY kind UNION ALL "
+                  "SELECT 'verdicts'::text, verdict, COUNT(*)::bigint FROM "
+                  "replies WHERE verdict != '' GROUP BY verdict UNION ALL "
+                  "SELECT 'tokens'::text, role, COUNT(*)::bigint FROM "
+                  "api_tokens WHERE revoked_ns = 0 GROUP BY role",
 };
 
 /* Statements whose one column is read as raw bytes (binary results). */

@@ -303,6 +303,47 @@ static const char *const sql[Q_COUNT] = {
         " WHERE (?1 = 0 OR COALESCE(NULLIF(n.sent_ns, 0), n.created_ns) >= ?1)"
         " AND (?2 = 0 OR COALESCE(NULLIF(n.sent_ns, 0), n.created_ns) < ?2)"
         " ORDER BY n.id",
+    [Q_TOKEN_ADD] = "INSERT INTO api_tokens(name, role, hash, created_ns)"
+                    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name) DO UPDATE SET"
+                    " role = excluded.role, hash = excluded.hash,"
+                    " created_ns = excluded.created_ns, revoked_ns = 0"
+                    " WHERE api_tokens.revoked_ns != 0",
+    [Q_TOKEN_BY_HASH] = "SELECT name, role, hash, created_ns, revoked_ns"
+                        " FROM api_tokens WHERE hash = ?1 AND revoked_ns = 0",
+    [Q_TOKEN_LIST] = "SELECT name, role, hash, created_ns, revoked_ns"
+                     " FROM api_tokens ORDER BY name",
+    [Q_TOKEN_REVOKE] = "UPDATE api_tokens SET revoked_ns = ?2"
+                       " WHERE name = ?1 AND revoked_ns = 0",
+    [Q_AUDIT_ADD] = "INSERT INTO audit(at_ns, who, action, target, before,"
+                    " after) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_AUDIT_LIST] = "SELECT id, at_ns, who, action, target, before, after"
+                     " FROM audit ORDER BY id DESC LIMIT ?1 OFFSET ?2",
+    [Q_NOTE_ADD] = "INSERT INTO incident_notes(incident_id, at_ns, by_name,"
+                   " note) SELECT id, ?2, ?3, ?4 FROM incidents WHERE id = ?1",
+    [Q_NOTES_GET] = "SELECT at_ns, by_name, note FROM incident_notes"
+                    " WHERE incident_id = ?1 ORDER BY at_ns, id",
+    [Q_REPLIES_OF] =
+        "SELECT id, COALESCE(notification_id, 0), from_addr, subject,"
+        " date_ns, received_ns, kind, sender, verdict, verdict_by, note"
+        " FROM replies WHERE incident_id = ?1 ORDER BY received_ns, id",
+    [Q_NOTICES_OF] = "SELECT " NOTICE_COLS " FROM notifications"
+                     " WHERE incident_id = ?1 ORDER BY id",
+    [Q_METRICS] =
+        "SELECT 'incidents', status, COUNT(*) FROM incidents GROUP BY status "
+        "UNION ALL "
+        "SELECT 'alerts', detector, SUM(reports) FROM incident_attacks GROUP "
+        "BY detector UNION ALL "
+        "SELECT 'notifications', state, COUNT(*) FROM notifications GROUP BY "
+        "state UNION ALL "
+        "SELECT 'oldest_queued_ns', '', COALESCE(MIN(created_ns), 0) FROM "
+        "notifications WHERE state IN ('queued','sending') UNION ALL "
+        "SELECT 'delivery_failures', '', COALESCE(SUM(attempts - CASE WHEN "
+        "state = 'sent' THEN 1 ELSE 0 END), 0) FROM notifications UNION ALL "
+        "SELECT 'replies', kind, COUNT(*) FROM replies GROUP BY kind UNION ALL "
+        "SELECT 'verdicts', verdict, COUNT(*) FROM replies WHERE verdict != '' "
+        "GROUP BY verdict UNION ALL "
+        "SELECT 'tokens', role, COUNT(*) FROM api_tokens WHERE revoked_ns = 0 "
+        "GROUP BY role",
 };
 
 typedef struct sq_stmt {

@@ -1,7 +1,8 @@
 /* detector.h -- what a detector is: its descriptor (name, signatures,
  * RSIT class, incident line, references, documentation page) and its
  * hooks; and the registry that lists them.
- * In: packets with their flow, parsed SMB messages, flow ends, and a tick
+ * In: packets with their flow, parsed SMB messages, application events
+ * (DNS, TLS and QUIC hellos, HTTP heads, Kerberos), flow ends, and a tick
  * at each new second of traffic time. Out: alerts through the sink.
  * Each detector keeps its own state, bounded by detect.memcap (the
  * wd_memcap_t handed to create) and by its config keys. Hooks a detector
@@ -26,12 +27,16 @@
 #include "flow/flow.h"
 #include "flow/host.h"
 
-struct wd_smb_msg; /* proto/smb.h */
+struct wd_smb_msg;    /* proto/smb.h */
+struct wd_app_event;  /* proto/app.h */
+struct wd_intel_slot; /* detect/intel_feed.h */
 
 typedef struct wd_detect_ctx {
   const wd_config_t *cfg;
   wd_host_table_t *hosts; /* shared per-address counters, read only */
   const wd_alert_sink_t *sink;
+  struct wd_intel_slot *intel; /* indicator set in force (NULL: none);
+                                  read with wd_intel_slot_get in a hook */
 } wd_detect_ctx_t;
 
 /* The incident line a detector's alerts go to (docs/incidents.md), as a
@@ -89,6 +94,15 @@ typedef struct wd_detector {
                     const wd_packet_t *p, const wd_flow_t *f, int dir);
   void (*on_smb)(void *state, const wd_detect_ctx_t *ctx,
                  const struct wd_smb_msg *m, const wd_flow_t *f, int dir);
+  /* An application message of flow f (src/proto/app.h); the pipeline
+   * parses a protocol only when some detector or output wants it, and a
+   * detector says which it wants in app_protos. */
+  void (*on_app)(void *state, const wd_detect_ctx_t *ctx,
+                 const struct wd_app_event *ev, const wd_flow_t *f, int dir);
+  unsigned app_protos; /* WD_APP_PROTO_BIT(...) mask on_app needs */
+  /* The detector's own configuration keys (NULL: none), loaded with the
+   * core ones; create finds them with wd_config_extra. */
+  const wd_config_keyset_t *keys;
   void (*on_flow_end)(void *state, const wd_detect_ctx_t *ctx,
                       const wd_flow_t *f);
   /* Traffic time entered a new second; now_ns is its start. */
@@ -116,6 +130,10 @@ typedef wd_detector_t wd_detector_ops_t;
  * registry.c; returns how many. */
 size_t wd_detectors_list(const wd_detector_t **out, size_t max);
 #define WD_DETECTORS_MAX 32
+
+/* Fills out with the key tables of the detectors that have one; returns
+ * how many (for wd_config_load_extra). */
+size_t wd_detectors_keysets(const wd_config_keyset_t **out, size_t max);
 
 /* The detector named name (as stored in ward.detector), NULL when none is
  * (an alert of an older or newer ward, "(other)"). */

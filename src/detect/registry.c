@@ -19,6 +19,7 @@
   X(wd_detector_volumetric)                                                    \
   X(wd_detector_scan_horizontal)                                               \
   X(wd_detector_scan_vertical)                                                 \
+  X(wd_detector_intel_match)                                                   \
   /* end of the list */
 
 #define DECLARE(sym) extern const wd_detector_t sym;
@@ -36,6 +37,14 @@ size_t wd_detectors_list(const wd_detector_t **out, size_t max) {
   size_t n = 0;
   for (size_t i = 0; i < N_ALL && n < max; i++)
     out[n++] = all[i];
+  return n;
+}
+
+size_t wd_detectors_keysets(const wd_config_keyset_t **out, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < N_ALL && n < max; i++)
+    if (all[i]->keys)
+      out[n++] = all[i]->keys;
   return n;
 }
 

@@ -158,6 +158,12 @@ struct wd_engine {
   wd_stats_file_t *files[FILE_BUFS];
   _Atomic int files_busy[FILE_BUFS];
 
+  /* indicator set: published by the worker, read by the packet thread */
+  wd_intel_slot_t intel;
+  _Atomic uint64_t intel_gen; /* swaps made (worker) */
+  _Atomic uint64_t intel_ack; /* swaps the packet thread has ticked past */
+  wd_intel_set_t *intel_old;  /* worker: freed once intel_ack catches up */
+
   worker_t w;
   bool finished;
   wd_rc finish_rc;
@@ -327,6 +333,19 @@ static void on_smb(void *user, const struct wd_smb_msg *m, const wd_flow_t *f,
   e->cur_det = e->ndet;
 }
 
+static void on_app(void *user, const wd_app_event_t *ev, const wd_flow_t *f,
+                   int dir) {
+  wd_engine_t *e = user;
+  unsigned bit = WD_APP_PROTO_BIT(ev->kind);
+  for (size_t i = 0; i < e->ndet; i++)
+    if (e->det[i].state && e->det[i].ops->on_app &&
+        (e->det[i].ops->app_protos & bit)) {
+      e->cur_det = i;
+      e->det[i].ops->on_app(e->det[i].state, &e->ctx, ev, f, dir);
+    }
+  e->cur_det = e->ndet;
+}
+
 /* ---- stats (packet thread: a copy of the counters) ---- */
 
 static int take_files_buf(wd_engine_t *e) {
@@ -406,6 +425,10 @@ static void tick(wd_engine_t *e, uint64_t sec) {
   uint64_t now = sec * NSEC;
   wd_flow_table_expire(e->flows, now);
   wd_host_table_tick(e->hosts, now);
+  /* a quiescent point: no hook holds the previous indicator set */
+  atomic_store_explicit(
+      &e->intel_ack, atomic_load_explicit(&e->intel_gen, memory_order_acquire),
+      memory_order_release);
   for (size_t i = 0; i < e->ndet; i++)
     if (e->det[i].state && e->det[i].ops->on_tick) {
       e->cur_det = i;
@@ -510,8 +533,12 @@ void wd_engine_feed(wd_engine_t *e, const wd_frame_t *fr) {
   wd_host_table_update(e->hosts, &p, f, dir, created, established);
   if (e->pick)
     wd_pick_packet(e->pick, &p, f);
-  if (f && e->app && p.l4_proto == WD_PROTO_TCP && p.has_l4)
-    wd_app_packet(e->app, &p, f, dir, on_smb, e);
+  if (f && e->app && p.has_l4) {
+    static const wd_app_cb_t cb_tmpl = {.smb = on_smb, .app = on_app};
+    wd_app_cb_t cb = cb_tmpl;
+    cb.user = e;
+    wd_app_packet(e->app, &p, f, dir, &cb);
+  }
   for (size_t i = 0; i < e->ndet; i++)
     if (e->det[i].state && e->det[i].ops->on_packet) {
       e->cur_det = i;
@@ -681,11 +708,29 @@ static void worker_record(wd_engine_t *e, rec_t *r) {
 
 /* Between batches: outputs reopened on SIGHUP; on a live link, what was
  * written is flushed before the worker sleeps. */
+static void intel_reload(wd_engine_t *e) {
+  if (e->intel_old) /* the previous swap is still being waited for */
+    return;
+  wd_intel_set_t *s = e->opts.intel_reload(e->opts.intel_user);
+  if (!s)
+    return;
+  e->intel_old = wd_intel_slot_swap(&e->intel, s);
+  atomic_fetch_add_explicit(&e->intel_gen, 1, memory_order_acq_rel);
+}
+
 static void worker_idle(wd_engine_t *e) {
   if (e->opts.reopen && *e->opts.reopen) {
     *e->opts.reopen = 0;
     if (e->opts.eve)
       wd_eve_reopen(e->opts.eve);
+    if (e->opts.intel_reload)
+      intel_reload(e);
+  }
+  if (e->intel_old &&
+      atomic_load_explicit(&e->intel_ack, memory_order_acquire) >=
+          atomic_load_explicit(&e->intel_gen, memory_order_acquire)) {
+    wd_intel_set_free(e->intel_old);
+    e->intel_old = NULL;
   }
   if (e->live && e->w.dirty) {
     if (e->opts.eve)
@@ -754,12 +799,17 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
   wd_engine_t *e = aligned_alloc(64, (sizeof *e + 63) / 64 * 64);
   wd_rc rc = WD_ERR_NOMEM;
   if (!e) {
+    wd_intel_set_free(opts->intel);
     snprintf(err, errlen, "out of memory");
     return rc;
   }
   memset(e, 0, sizeof *e);
   e->cfg = cfg;
   e->opts = *opts;
+  wd_intel_slot_init(&e->intel, opts->intel);
+  e->opts.intel = NULL; /* the slot holds it */
+  atomic_init(&e->intel_gen, 0);
+  atomic_init(&e->intel_ack, 0);
   e->cap = cap;
   e->live = cap ? wd_capture_is_live(cap) : opts->live;
   e->to_worker = opts->eve || opts->human || opts->db_path;
@@ -793,9 +843,11 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
   e->ctx.cfg = cfg;
   e->ctx.hosts = e->hosts;
   e->ctx.sink = &e->sink;
+  e->ctx.intel = &e->intel;
   wd_memcap_init(&e->detect_mc, "detect", cfg->detect.memcap);
   const wd_detector_ops_t *ops[WD_DETECTORS_MAX];
   size_t n = wd_detectors_list(ops, WD_DETECTORS_MAX);
+  unsigned app_protos = 0;
   for (size_t i = 0; i < n; i++) {
     void *st = NULL;
     if ((rc = ops[i]->create(cfg, &e->detect_mc, &st)) != WD_OK) {
@@ -806,8 +858,11 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
     e->det[e->ndet].ops = ops[i];
     e->det[e->ndet].state = st;
     e->ndet++;
+    if (st)
+      app_protos |= ops[i]->app_protos;
   }
   e->cur_det = e->ndet;
+  wd_app_set_protocols(e->app, app_protos);
 
   /* The worker opens the store itself: the connection belongs to it. It
    * blocks the process's signals (SIGINT, SIGHUP, ...), so that they reach
@@ -949,6 +1004,8 @@ void wd_engine_free(wd_engine_t *e) {
   for (int i = 0; i < FILE_BUFS; i++)
     free(e->files[i]);
   wd_queue_free(e->q);
+  wd_intel_set_free(e->intel_old);
+  wd_intel_set_free(wd_intel_slot_swap(&e->intel, NULL));
   pthread_cond_destroy(&e->w.cv);
   pthread_mutex_destroy(&e->w.mu);
   free(e);

@@ -23,6 +23,7 @@
 
 #include "capture/capture.h"
 #include "core/config.h"
+#include "detect/intel_feed.h"
 #include "incident/incident.h"
 #include "output/eve.h"
 #include "output/stats.h"
@@ -45,6 +46,15 @@ typedef struct wd_engine_opts {
    * CLOCK_REALTIME. */
   uint64_t (*wall_clock)(void *user);
   void *clock_user;
+  /* The indicator set intel.match matches against (NULL: none); the
+   * engine owns it from wd_engine_new on, also when that fails. */
+  wd_intel_set_t *intel;
+  /* Called on the worker thread when SIGHUP came (*reopen): a new set to
+   * publish (NULL: keep the one in force). The packet thread swaps to it
+   * at its next packet; the old set is freed once the packet thread has
+   * passed a tick after the swap, so no hook still reads it. */
+  wd_intel_set_t *(*intel_reload)(void *user);
+  void *intel_user;
 } wd_engine_opts_t;
 
 typedef struct wd_engine_result {

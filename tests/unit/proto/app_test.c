@@ -62,7 +62,8 @@ static void pkt(wd_app_t *a, wd_flow_t *f, int dir, uint32_t seq, uint8_t flags,
   p.tcp_flags = flags;
   p.payload = data;
   p.payload_len = len;
-  wd_app_packet(a, &p, f, dir, on_smb, s);
+  wd_app_cb_t cb = {.smb = on_smb, .user = s};
+  wd_app_packet(a, &p, f, dir, &cb);
 }
 
 static void test_segments_and_reorder(void **st) {
@@ -191,6 +192,7 @@ static void test_snaplen_cut(void **st) {
   memset(frame, 0, 40);
   sb_hdr h = {.cmd = 0x33, .mid = 65};
   size_t n = sb_trans_sec(frame + 40, &h, 0, 4096, 0, 0, 4096, 0);
+  wd_app_cb_t cb = {.smb = on_smb, .user = &s};
   wd_packet_t p;
   memset(&p, 0, sizeof p);
   p.ip_version = 4;
@@ -199,13 +201,13 @@ static void test_snaplen_cut(void **st) {
   p.tcp_flags = WD_TCP_SYN;
   p.tcp_seq = 99;
   p.l3 = frame;
-  wd_app_packet(a, &p, &f, 0, on_smb, &s);
+  wd_app_packet(a, &p, &f, 0, &cb);
   p.tcp_flags = WD_TCP_ACK;
   p.tcp_seq = 100;
   p.payload = frame + 40;
   p.payload_len = 96;            /* captured */
   p.ip_len = (uint32_t)(40 + n); /* on the wire */
-  wd_app_packet(a, &p, &f, 0, on_smb, &s);
+  wd_app_packet(a, &p, &f, 0, &cb);
   assert_int_equal(s.n, 1);
   /* the next message, in the next packet, is found without searching */
   h.cmd = 0x2b;
@@ -214,7 +216,7 @@ static void test_snaplen_cut(void **st) {
   p.tcp_seq = 100 + (uint32_t)n;
   p.payload_len = (uint32_t)n2;
   p.ip_len = (uint32_t)(40 + n2);
-  wd_app_packet(a, &p, &f, 0, on_smb, &s);
+  wd_app_packet(a, &p, &f, 0, &cb);
   assert_int_equal(s.n, 2);
   assert_int_equal(s.cmd[1], 0x2b);
   assert_true(s.anomalies[1] == 0 || s.anomalies[1] == WD_SMB_ANOM_MID_IN_USE);

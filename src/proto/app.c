@@ -193,7 +193,10 @@ static int tcp_kind(uint16_t sp, uint16_t cp, unsigned protos) {
     return K_SMB;
   switch (sp) {
   case 53:
-    return (protos & WD_APP_PROTO_BIT(WD_APP_DNS)) ? K_DNS : -1;
+    return (protos & (WD_APP_PROTO_BIT(WD_APP_DNS) |
+                      WD_APP_PROTO_BIT(WD_APP_DNS_ANSWER)))
+               ? K_DNS
+               : -1;
   case 88:
     return (protos & WD_APP_PROTO_BIT(WD_APP_KRB)) ? K_KRB : -1;
   case 443:  /* https */
@@ -237,7 +240,8 @@ static void on_smb_msg(void *user, const wd_smb_msg_t *m) {
 
 static void on_dns(void *user, const wd_dns_msg_t *m, wd_rc rc) {
   (void)rc;
-  wd_app_event_t ev = {.kind = WD_APP_DNS, .u.dns = m};
+  wd_app_event_t ev = {.kind = m->qr ? WD_APP_DNS_ANSWER : WD_APP_DNS,
+                       .u.dns = m};
   emit(user, &ev);
 }
 
@@ -392,8 +396,14 @@ static void udp_packet(wd_app_t *a, const wd_packet_t *p, wd_flow_t *f, int dir,
   if (!p->payload || !p->payload_len)
     return;
   feed_ctx x = {a, NULL, f, dir, p->ts_ns, cb};
-  if ((a->protos & WD_APP_PROTO_BIT(WD_APP_DNS)) &&
+  if ((a->protos &
+       (WD_APP_PROTO_BIT(WD_APP_DNS) | WD_APP_PROTO_BIT(WD_APP_DNS_ANSWER))) &&
       (p->sport == 53 || p->dport == 53)) {
+    /* the QR bit first: a message nobody asked for is not parsed */
+    int kind = p->payload_len > 2 && (p->payload[2] & 0x80) ? WD_APP_DNS_ANSWER
+                                                            : WD_APP_DNS;
+    if (!(a->protos & WD_APP_PROTO_BIT(kind)))
+      return;
     wd_dns_parse(p->payload, p->payload_len, &a->dns_msg, &a->dns);
     on_dns(&x, &a->dns_msg, WD_OK);
     return;

@@ -37,17 +37,18 @@ typedef struct wd_app wd_app_t;
 
 /* wd_app_event_t.kind */
 typedef enum {
-  WD_APP_DNS = 1,   /* u.dns: a DNS message (UDP or TCP) */
+  WD_APP_DNS = 1,   /* u.dns: a DNS query (UDP or TCP) */
   WD_APP_TLS,       /* u.tls: a ClientHello (dir to server) or ServerHello */
   WD_APP_QUIC,      /* u.tls: the ClientHello of a QUIC v1 Initial */
   WD_APP_HTTP_REQ,  /* u.req: an HTTP/1.x request head */
   WD_APP_HTTP_RESP, /* u.resp: an HTTP/1.x response head */
-  WD_APP_KRB        /* u.krb: a Kerberos KDC message */
+  WD_APP_KRB,       /* u.krb: a Kerberos KDC message */
+  WD_APP_DNS_ANSWER /* u.dns: a DNS response (UDP or TCP) */
 } wd_app_kind;
 
 /* The protocols wd_app_set_protocols turns on (bits of 1 << kind). */
 #define WD_APP_PROTO_BIT(k) (1u << (k))
-#define WD_APP_PROTO_ALL 0xfeu
+#define WD_APP_PROTO_ALL 0x1feu
 
 typedef struct wd_app_event {
   uint8_t kind;   /* wd_app_kind */

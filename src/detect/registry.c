@@ -20,6 +20,10 @@
   X(wd_detector_scan_horizontal)                                               \
   X(wd_detector_scan_vertical)                                                 \
   X(wd_detector_intel_match)                                                   \
+  X(wd_detector_smb_brute)                                                     \
+  X(wd_detector_kerberos_brute)                                                \
+  X(wd_detector_ssh_brute)                                                     \
+  X(wd_detector_rdp_brute)                                                     \
   /* end of the list */
 
 #define DECLARE(sym) extern const wd_detector_t sym;

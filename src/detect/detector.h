@@ -73,6 +73,10 @@ typedef struct wd_detector_ref {
 #define WD_DETECTOR_REFLECTED                                                  \
   1u /* sources it names are reflectors: abused                                \
         third parties, never the attacker */
+#define WD_DETECTOR_NEXT_STAGE                                                 \
+  2u /* a later stage of an intrusion on the host it names as target (C2       \
+        callback, exfiltration): its alerts join an open incident with an      \
+        attack on that host before opening one of their own */
 
 typedef struct wd_detector {
   const char *name;  /* exactly as in ward.detector */
@@ -100,6 +104,11 @@ typedef struct wd_detector {
   void (*on_app)(void *state, const wd_detect_ctx_t *ctx,
                  const struct wd_app_event *ev, const wd_flow_t *f, int dir);
   unsigned app_protos; /* WD_APP_PROTO_BIT(...) mask on_app needs */
+  /* An alert another detector just raised (a borrowed view, valid for
+   * the call): how a detector learns of a compromised host. Alerts raised
+   * inside this hook are not offered on. */
+  void (*on_alert)(void *state, const wd_detect_ctx_t *ctx,
+                   const wd_alert_t *a);
   /* The detector's own configuration keys (NULL: none), loaded with the
    * core ones; create finds them with wd_config_extra. */
   const wd_config_keyset_t *keys;

@@ -24,6 +24,8 @@
   X(wd_detector_kerberos_brute)                                                \
   X(wd_detector_ssh_brute)                                                     \
   X(wd_detector_rdp_brute)                                                     \
+  X(wd_detector_exfil)                                                         \
+  X(wd_detector_c2)                                                            \
   /* end of the list */
 
 #define DECLARE(sym) extern const wd_detector_t sym;

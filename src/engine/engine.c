@@ -142,7 +142,9 @@ struct wd_engine {
   size_t ndet;
   wd_detect_ctx_t ctx;
   wd_alert_sink_t sink;
-  size_t cur_det; /* detector being called, for per-detector counts */
+  size_t cur_det;      /* detector being called, for per-detector counts */
+  bool any_alert_hook; /* some detector follows other detectors' alerts */
+  bool in_alert_hook;  /* offering an alert: one not offered on */
 
   uint64_t first_ns, now_ns, cur_sec, last_stats_sec;
   bool clock_started;
@@ -245,11 +247,29 @@ static const char *keep(wd_engine_t *e, rec_alert_t *ra, size_t *used,
   return d;
 }
 
+/* Offers a to the other detectors that follow alerts (c2.callback learns
+ * of compromised hosts so); an alert they raise there is not offered on. */
+static void offer_alert(wd_engine_t *e, const wd_alert_t *a) {
+  if (e->in_alert_hook)
+    return;
+  e->in_alert_hook = true;
+  size_t from = e->cur_det;
+  for (size_t i = 0; i < e->ndet; i++)
+    if (i != from && e->det[i].state && e->det[i].ops->on_alert) {
+      e->cur_det = i;
+      e->det[i].ops->on_alert(e->det[i].state, &e->ctx, a);
+    }
+  e->cur_det = from;
+  e->in_alert_hook = false;
+}
+
 static void on_alert(void *user, const wd_alert_t *a) {
   wd_engine_t *e = user;
   e->dec.alerts++;
   if (e->cur_det < e->ndet)
     e->det[e->cur_det].alerts++;
+  if (e->any_alert_hook)
+    offer_alert(e, a);
   if (!e->to_worker)
     return;
   if (e->pick)
@@ -860,6 +880,8 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
     e->ndet++;
     if (st)
       app_protos |= ops[i]->app_protos;
+    if (st && ops[i]->on_alert)
+      e->any_alert_hook = true;
   }
   e->cur_det = e->ndet;
   wd_app_set_protocols(e->app, app_protos);

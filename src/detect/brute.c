@@ -9,6 +9,10 @@
 
 #define USER_MAX 64
 #define BATCH 64
+/* IP bytes from the client below which a connection carried no login: an
+ * SSH KEXINIT alone is about 1.5 KiB, an RDP TLS ClientHello and CredSSP
+ * negotiation about as much; a banner check is a few hundred. */
+#define BRUTE_CLIENT_BYTES_MIN 1024u
 
 typedef struct bkey {
   wd_addr_t src, dst;
@@ -229,10 +233,12 @@ void brute_session_end(void *state, const wd_detect_ctx_t *ctx,
   brute_set *s = state;
   if (f->proto != WD_PROTO_TCP || f->sport != port)
     return;
-  /* a conversation: the handshake answered and data both ways (a port
-   * probe or an unanswered SYN is no logon attempt) */
+  /* a conversation: the handshake answered, data both ways and at least
+   * a key exchange's worth from the client (a port probe, an unanswered
+   * SYN, a monitor reading the banner is no logon attempt) */
   if (!(f->tcp_flags[WD_DIR_TO_CLIENT] & WD_TCP_SYN) ||
-      f->pkts[WD_DIR_TO_SERVER] < 4 || f->pkts[WD_DIR_TO_CLIENT] < 3)
+      f->pkts[WD_DIR_TO_SERVER] < 4 || f->pkts[WD_DIR_TO_CLIENT] < 3 ||
+      f->bytes[WD_DIR_TO_SERVER] < BRUTE_CLIENT_BYTES_MIN)
     return;
   uint64_t dur = f->last_ns - f->first_ns;
   uint64_t bytes = f->bytes[0] + f->bytes[1];

@@ -443,7 +443,7 @@ static void on_finish(void *state, const wd_detect_ctx_t *ctx, uint64_t now) {
 }
 
 static const wd_detector_sig_t sigs[] = {
-    {2100401,
+    {2100801,
      "Traffic naming an indicator listed in a threat-intelligence feed",
      "Potentially Bad Traffic", 2, "malicious-code", "infected-system"},
 };

@@ -51,6 +51,7 @@ const wd_detector_t wd_detector_kerberos_brute = {
     WD_DETECTOR_SIGS(sigs),
     WD_DETECTOR_REFS(refs),
     .service_port = 88,
+    .service_proto = WD_PROTO_UDP,
     .create = create,
     .on_app = on_app,
     .app_protos = WD_APP_PROTO_BIT(WD_APP_KRB),

@@ -106,12 +106,17 @@ int wd_incident_class_rank(const char *cls, const char *type) {
           {"burglary", 30},
           {"infected-system", 35},
           {"c2-server", 35},
+          {"c2", 36},                /* a compromised host's callback */
+          {"data-exfiltration", 37}, /* the last stage of an intrusion */
           {"malware-distribution", 38},
           {"worm", 40},
       },
     classes[] = {
-        {"information-gathering", 10}, {"intrusion-attempts", 20},
-        {"availability", 25},          {"intrusions", 30},
+        {"information-gathering", 10},
+        {"intrusion-attempts", 20},
+        {"availability", 25},
+        {"intrusions", 30},
+        {"information-content-security", 37},
         {"malicious-code", 40},
     };
   for (size_t i = 0; type && i < sizeof types / sizeof types[0]; i++)

@@ -525,6 +525,20 @@ static int run_capture(int argc, char **argv, bool live) {
   po.progress =
       !live && (force_progress || (progress && isatty(STDERR_FILENO)));
   po.flow_events = flows || cfg->outputs.flow_events;
+  char bad[64];
+  if (!wd_eve_protocols(cfg->outputs.eve_protocols, &po.eve_protocols, bad,
+                        sizeof bad)) {
+    fprintf(stderr,
+            "ward: outputs.eve.protocols: '%s' is not one of dns, tls, "
+            "http\n",
+            bad);
+    live_capture = NULL;
+    wd_capture_close(cap);
+    wd_eve_close(eve);
+    wd_intel_set_free(intel);
+    wd_config_free(cfg);
+    return EXIT_CONFIG;
+  }
   po.stats_interval_s = have_stats ? (uint32_t)stats_interval
                         : live     ? cfg->outputs.stats_interval_s
                                    : 0;

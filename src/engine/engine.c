@@ -43,7 +43,8 @@ enum {
   REC_FLOW,      /* a flow ended (only with flow events) */
   REC_STATS,     /* a snapshot of every counter */
   REC_PROGRESS,  /* the progress line's numbers */
-  REC_FINISH     /* end of input: close every incident */
+  REC_FINISH,    /* end of input: close every incident */
+  REC_APP        /* an application event (outputs.eve.protocols) */
 };
 
 /* Bytes for an alert's strings (detector, signature, category, class,
@@ -91,6 +92,7 @@ typedef struct rec {
     struct {
       uint64_t now_ns;
     } finish;
+    wd_eve_app_t app;
   } u;
 } rec_t;
 
@@ -357,6 +359,15 @@ static void on_app(void *user, const wd_app_event_t *ev, const wd_flow_t *f,
                    int dir) {
   wd_engine_t *e = user;
   unsigned bit = WD_APP_PROTO_BIT(ev->kind);
+  if (e->opts.eve && (e->opts.eve_protocols & bit)) {
+    rec_t *r = put(e, REC_APP);
+    if (r) {
+      if (wd_eve_app_copy(&r->u.app, ev, f, dir))
+        push(e, false);
+      else
+        r->kind = 0; /* nothing to write: the worker skips it */
+    }
+  }
   for (size_t i = 0; i < e->ndet; i++)
     if (e->det[i].state && e->det[i].ops->on_app &&
         (e->det[i].ops->app_protos & bit)) {
@@ -718,6 +729,10 @@ static void worker_record(wd_engine_t *e, rec_t *r) {
   case REC_PROGRESS:
     worker_progress(&r->u.progress);
     break;
+  case REC_APP:
+    wd_eve_app(e->opts.eve, &r->u.app);
+    e->w.dirty = true;
+    break;
   case REC_FINISH:
     e->w.now_ns = r->u.finish.now_ns;
     if (e->w.inc)
@@ -884,6 +899,8 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
       e->any_alert_hook = true;
   }
   e->cur_det = e->ndet;
+  if (opts->eve)
+    app_protos |= opts->eve_protocols;
   wd_app_set_protocols(e->app, app_protos);
 
   /* The worker opens the store itself: the connection belongs to it. It

@@ -33,6 +33,8 @@ typedef struct wd_engine_opts {
   FILE *human;                   /* human alert lines, NULL for none (worker) */
   bool progress;                 /* progress line on standard error (worker) */
   bool flow_events;              /* emit flow events */
+  unsigned eve_protocols;        /* application events written: WD_APP_PROTO_BIT
+                                    mask (wd_eve_protocols), 0 none */
   uint32_t stats_interval_s;     /* 0: stats at the end only */
   const char *db_path;           /* store incidents here (NULL: none) */
   volatile sig_atomic_t *reopen; /* set by SIGHUP: reopen outputs */

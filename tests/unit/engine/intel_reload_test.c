@@ -115,8 +115,8 @@ static void test_reload_swaps_without_losing_state(void **st) {
   assert_int_equal(wd_intel_add(first, WD_IOC_DOMAIN, "old.example", "first",
                                 NULL, NULL, &why),
                    WD_OK);
-  assert_int_equal(wd_intel_add(first, WD_IOC_DOMAIN, "gone.example",
-                                "first", NULL, NULL, &why),
+  assert_int_equal(wd_intel_add(first, WD_IOC_DOMAIN, "gone.example", "first",
+                                NULL, NULL, &why),
                    WD_OK);
   volatile sig_atomic_t reopen = 0;
   reload_ctx rc = {0};

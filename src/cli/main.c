@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "decode/decode.h"
 #include "detect/detector.h"
+#include "detect/intel_match.h"
 #include "engine/engine.h"
 #include "output/eve.h"
 #include "serve/serve.h"
@@ -73,6 +74,10 @@ static const char common_opts[] =
     "      --json             write events (JSON lines) to standard output\n"
     "  -o, --output FILE      write events to FILE (appended)\n"
     "      --flows            also write a flow event per ended flow\n"
+    "      --intel FILE       indicator feed (STIX 2.1 bundle, MISP event or\n"
+    "                         CSV) for intel.match, besides "
+    "detect.intel.feeds\n"
+    "                         and the built-in WannaCry domains (repeatable)\n"
     "      --stats-interval S write a stats event every S seconds of "
     "traffic\n"
     "                         (0 to 31536000; 0: at the end only)\n"
@@ -108,7 +113,8 @@ static const char watch_text[] =
     "usage: ward watch -i IFACE [-f BPF] [options]\n"
     "\n"
     "Captures live traffic on IFACE until SIGINT/SIGTERM (or --duration);\n"
-    "SIGHUP reopens the event file. Needs root, or the capabilities\n"
+    "SIGHUP reopens the event file and reloads the indicator feeds. Needs\n"
+    "root, or the capabilities\n"
     "  setcap cap_net_raw,cap_net_admin+eip /path/to/ward\n"
     "\n"
     "Options:\n"
@@ -198,6 +204,37 @@ int wd_cli_load_config(const char *path, const char *home_net,
     return EXIT_CONFIG;
   }
   return 0;
+}
+
+/* Feeds given with --intel, kept for reloads. */
+#define INTEL_FILES_MAX 64
+typedef struct intel_src {
+  const wd_config_t *cfg;
+  const char *files[INTEL_FILES_MAX];
+  size_t n;
+} intel_src;
+
+static void intel_say(void *user, const char *line) {
+  (void)user;
+  fprintf(stderr, "ward: intel: %s\n", line);
+}
+
+/* SIGHUP in watch (the engine's worker thread): the feeds read again. */
+static wd_intel_set_t *intel_reload(void *user) {
+  intel_src *src = user;
+  wd_intel_set_t *s = NULL;
+  unsigned bad = 0;
+  if (wd_intel_build(src->cfg, src->files, src->n, intel_say, NULL, &s, &bad) !=
+      WD_OK) {
+    fprintf(stderr, "ward: intel: reload failed: out of memory; the "
+                    "indicators in force stay\n");
+    return NULL;
+  }
+  wd_intel_stats_t st;
+  wd_intel_set_stats(s, &st);
+  fprintf(stderr, "ward: intel: reloaded, %llu indicators in force\n",
+          (unsigned long long)st.indicators);
+  return s;
 }
 
 static void print_summary(FILE *h, const wd_capture_t *cap,
@@ -294,7 +331,8 @@ static int run_capture(int argc, char **argv, bool live) {
     O_NOPROG,
     O_PROG,
     O_DURATION,
-    O_METRICS
+    O_METRICS,
+    O_INTEL
   };
   static const struct option opts[] = {
       {"config", required_argument, 0, 'c'},
@@ -312,6 +350,7 @@ static int run_capture(int argc, char **argv, bool live) {
       {"filter", required_argument, 0, 'f'},
       {"duration", required_argument, 0, O_DURATION},
       {"metrics", required_argument, 0, O_METRICS},
+      {"intel", required_argument, 0, O_INTEL},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   const char *cmd = live ? "watch" : "analyze";
@@ -320,6 +359,8 @@ static int run_capture(int argc, char **argv, bool live) {
   bool json = false, flows = false, quiet = false, progress = true;
   bool force_progress = false, have_stats = false;
   uint64_t stats_interval = 0, duration = 0;
+  static intel_src isrc;
+  memset(&isrc, 0, sizeof isrc);
   int c, ec;
   optind = 1;
   while ((c = getopt_long(argc, argv, "c:o:qvi:f:h", opts, NULL)) != -1) {
@@ -347,6 +388,14 @@ static int run_capture(int argc, char **argv, bool live) {
       break;
     case O_DB:
       db = optarg;
+      break;
+    case O_INTEL:
+      if (isrc.n >= INTEL_FILES_MAX) {
+        fprintf(stderr, "ward %s: --intel: at most %d feed files\n", cmd,
+                INTEL_FILES_MAX);
+        return EXIT_USAGE;
+      }
+      isrc.files[isrc.n++] = optarg;
       break;
     case O_NOPROG:
       progress = false;
@@ -413,12 +462,40 @@ static int run_capture(int argc, char **argv, bool live) {
     return ec;
 
   char err[512] = "";
+  /* Indicators: read here, before any packet; reloads on the worker. */
+  wd_intel_set_t *intel = NULL;
+  wd_intel_conf_t ic;
+  wd_intel_conf(cfg, &ic);
+  isrc.cfg = cfg;
+  if (ic.enabled) {
+    unsigned bad = 0;
+    if (wd_intel_build(cfg, isrc.files, isrc.n, intel_say, NULL, &intel,
+                       &bad) != WD_OK) {
+      fprintf(stderr, "ward: intel: out of memory\n");
+      wd_config_free(cfg);
+      return EXIT_RUNTIME;
+    }
+    if (bad) {
+      fprintf(stderr, "ward: intel: %u feed file%s could not be used\n", bad,
+              bad == 1 ? "" : "s");
+      wd_intel_set_free(intel);
+      wd_config_free(cfg);
+      return EXIT_CONFIG;
+    }
+  } else if (isrc.n) {
+    fprintf(stderr, "ward: --intel: detect.intel.enabled is false in the "
+                    "configuration\n");
+    wd_config_free(cfg);
+    return EXIT_CONFIG;
+  }
+
   wd_eve_t *eve = NULL;
   const char *eve_path = json       ? "-"
                          : out_path ? out_path
                                     : cfg->outputs.eve_path;
   if (eve_path && wd_eve_open(eve_path, &eve, err, sizeof err) != WD_OK) {
     fprintf(stderr, "ward: %s\n", err);
+    wd_intel_set_free(intel);
     wd_config_free(cfg);
     return EXIT_RUNTIME;
   }
@@ -429,6 +506,7 @@ static int run_capture(int argc, char **argv, bool live) {
     rc = wd_capture_open_live(iface, bpf, cfg, &cap, err, sizeof err);
     if (rc != WD_OK) {
       wd_eve_close(eve);
+      wd_intel_set_free(intel);
       wd_config_free(cfg);
       return live_open_failed(rc, err);
     }
@@ -438,6 +516,7 @@ static int run_capture(int argc, char **argv, bool live) {
                                (size_t)(argc - optind), &co, &cap);
     if (!cap) {
       wd_eve_close(eve);
+      wd_intel_set_free(intel);
       wd_config_free(cfg);
       return EXIT_RUNTIME;
     }
@@ -463,12 +542,31 @@ static int run_capture(int argc, char **argv, bool live) {
   po.progress =
       !live && (force_progress || (progress && isatty(STDERR_FILENO)));
   po.flow_events = flows || cfg->outputs.flow_events;
+  char bad[64];
+  if (!wd_eve_protocols(cfg->outputs.eve_protocols, &po.eve_protocols, bad,
+                        sizeof bad)) {
+    fprintf(stderr,
+            "ward: outputs.eve.protocols: '%s' is not one of dns, tls, "
+            "http\n",
+            bad);
+    live_capture = NULL;
+    wd_capture_close(cap);
+    wd_eve_close(eve);
+    wd_intel_set_free(intel);
+    wd_config_free(cfg);
+    return EXIT_CONFIG;
+  }
   po.stats_interval_s = have_stats ? (uint32_t)stats_interval
                         : live     ? cfg->outputs.stats_interval_s
                                    : 0;
   po.db_path = db;
   po.stop = &stop_flag;
   po.reopen = &reopen_flag;
+  po.intel = intel; /* the engine's from here on */
+  if (live && ic.enabled) {
+    po.intel_reload = intel_reload;
+    po.intel_user = &isrc;
+  }
 
   /* --metrics: the counters over HTTP, from the worker's snapshots */
   wd_sensor_metrics_t *sm = NULL;

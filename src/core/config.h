@@ -125,6 +125,7 @@ typedef struct wd_config {
     char *eve_path;   /* outputs.eve.path: NULL = none unless -o/--json */
     bool flow_events; /* outputs.eve.flow */
     uint32_t stats_interval_s; /* outputs.eve.stats_interval, 0 = end only */
+    char *eve_protocols;       /* outputs.eve.protocols: "dns, tls, http" */
   } outputs;
 
   struct {

@@ -92,6 +92,9 @@ static const wd_config_key_t keys[] = {
            "also write one flow event per finished flow"),
     K_SECS("outputs.eve.stats_interval", outputs.stats_interval_s, "60s", 0,
            DAY, "time between stats events when watching (0: at end only)"),
+    K_STR("outputs.eve.protocols", outputs.eve_protocols, NULL, 0,
+          "application events written: any of dns, tls, http, separated by "
+          "commas (unset: none)"),
 
     K_UINT("engine.queue", engine.queue, "1024", 16, 1048576,
            "records waiting between the packet thread and the worker (about "

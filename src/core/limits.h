@@ -187,4 +187,15 @@
 /* Indicator feeds: comparisons ORed in one STIX pattern. */
 #define WD_FEED_PATTERN_TERMS_MAX 64
 
+/* Application layer: in-order bytes of one TCP flow (both directions)
+ * read by the DNS, Kerberos, TLS and HTTP parsers before the flow's state
+ * is released. The handshakes and first request/answer heads that carry
+ * names and outcomes fit well inside; bodies after them are not read. */
+#define WD_APP_INSPECT_MAX (64u * 1024u)
+
+/* Application layer: client datagrams of one QUIC flow offered to the
+ * Initial decryption before the flow is given up (a ClientHello spans
+ * one to three Initials; later packets are 1-RTT). */
+#define WD_APP_QUIC_DATAGRAMS_MAX 8
+
 #endif

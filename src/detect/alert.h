@@ -12,11 +12,7 @@
 
 #include "core/net.h"
 
-typedef enum {
-  WD_ALERT_START,
-  WD_ALERT_UPDATE,
-  WD_ALERT_END
-} wd_alert_state;
+typedef enum { WD_ALERT_START, WD_ALERT_UPDATE, WD_ALERT_END } wd_alert_state;
 
 const char *wd_alert_state_name(wd_alert_state s);
 
@@ -64,11 +60,11 @@ typedef struct wd_alert {
   wd_addr_t src, dst;     /* attacker side, target side */
   bool has_ports;
   uint16_t sport, dport;
-  uint8_t proto;          /* WD_PROTO_*, 0 if none */
+  uint8_t proto; /* WD_PROTO_*, 0 if none */
   wd_alert_metric_t metrics[WD_ALERT_METRICS_MAX];
   unsigned n_metrics;
-  const char *sensor;     /* name of the sensor that saw it (alerts from a
-                             fleet); NULL: this one (the host name) */
+  const char *sensor; /* name of the sensor that saw it (alerts from a
+                         fleet); NULL: this one (the host name) */
 } wd_alert_t;
 
 typedef struct wd_alert_sink {

@@ -1,7 +1,8 @@
 /* detector.h -- what a detector is: its descriptor (name, signatures,
  * RSIT class, incident line, references, documentation page) and its
  * hooks; and the registry that lists them.
- * In: packets with their flow, parsed SMB messages, flow ends, and a tick
+ * In: packets with their flow, parsed SMB messages, application events
+ * (DNS, TLS and QUIC hellos, HTTP heads, Kerberos), flow ends, and a tick
  * at each new second of traffic time. Out: alerts through the sink.
  * Each detector keeps its own state, bounded by detect.memcap (the
  * wd_memcap_t handed to create) and by its config keys. Hooks a detector
@@ -26,12 +27,16 @@
 #include "flow/flow.h"
 #include "flow/host.h"
 
-struct wd_smb_msg; /* proto/smb.h */
+struct wd_smb_msg;    /* proto/smb.h */
+struct wd_app_event;  /* proto/app.h */
+struct wd_intel_slot; /* detect/intel_feed.h */
 
 typedef struct wd_detect_ctx {
   const wd_config_t *cfg;
   wd_host_table_t *hosts; /* shared per-address counters, read only */
   const wd_alert_sink_t *sink;
+  struct wd_intel_slot *intel; /* indicator set in force (NULL: none);
+                                  read with wd_intel_slot_get in a hook */
 } wd_detect_ctx_t;
 
 /* The incident line a detector's alerts go to (docs/incidents.md), as a
@@ -68,6 +73,10 @@ typedef struct wd_detector_ref {
 #define WD_DETECTOR_REFLECTED                                                  \
   1u /* sources it names are reflectors: abused                                \
         third parties, never the attacker */
+#define WD_DETECTOR_NEXT_STAGE                                                 \
+  2u /* a later stage of an intrusion on the host it names as target (C2       \
+        callback, exfiltration): its alerts join an open incident with an      \
+        attack on that host before opening one of their own */
 
 typedef struct wd_detector {
   const char *name;  /* exactly as in ward.detector */
@@ -92,6 +101,17 @@ typedef struct wd_detector {
                     const wd_packet_t *p, const wd_flow_t *f, int dir);
   void (*on_smb)(void *state, const wd_detect_ctx_t *ctx,
                  const struct wd_smb_msg *m, const wd_flow_t *f, int dir);
+  /* An application message of flow f (src/proto/app.h); the pipeline
+   * parses a protocol only when some detector or output wants it, and a
+   * detector says which it wants in app_protos. */
+  void (*on_app)(void *state, const wd_detect_ctx_t *ctx,
+                 const struct wd_app_event *ev, const wd_flow_t *f, int dir);
+  unsigned app_protos; /* WD_APP_PROTO_BIT(...) mask on_app needs */
+  /* An alert another detector just raised (a borrowed view, valid for
+   * the call): how a detector learns of a compromised host. Alerts raised
+   * inside this hook are not offered on. */
+  void (*on_alert)(void *state, const wd_detect_ctx_t *ctx,
+                   const wd_alert_t *a);
   void (*on_flow_end)(void *state, const wd_detect_ctx_t *ctx,
                       const wd_flow_t *f);
   /* Traffic time entered a new second; now_ns is its start. */

@@ -19,6 +19,13 @@
   X(wd_detector_volumetric)                                                    \
   X(wd_detector_scan_horizontal)                                               \
   X(wd_detector_scan_vertical)                                                 \
+  X(wd_detector_intel_match)                                                   \
+  X(wd_detector_smb_brute)                                                     \
+  X(wd_detector_kerberos_brute)                                                \
+  X(wd_detector_ssh_brute)                                                     \
+  X(wd_detector_rdp_brute)                                                     \
+  X(wd_detector_exfil)                                                         \
+  X(wd_detector_c2)                                                            \
   /* end of the list */
 
 #define DECLARE(sym) extern const wd_detector_t sym;

@@ -43,7 +43,8 @@ enum {
   REC_FLOW,      /* a flow ended (only with flow events) */
   REC_STATS,     /* a snapshot of every counter */
   REC_PROGRESS,  /* the progress line's numbers */
-  REC_FINISH     /* end of input: close every incident */
+  REC_FINISH,    /* end of input: close every incident */
+  REC_APP        /* an application event (outputs.eve.protocols) */
 };
 
 /* Bytes for an alert's strings (detector, signature, category, class,
@@ -92,6 +93,7 @@ typedef struct rec {
     struct {
       uint64_t now_ns;
     } finish;
+    wd_eve_app_t app;
   } u;
 } rec_t;
 
@@ -143,7 +145,9 @@ struct wd_engine {
   size_t ndet;
   wd_detect_ctx_t ctx;
   wd_alert_sink_t sink;
-  size_t cur_det; /* detector being called, for per-detector counts */
+  size_t cur_det;      /* detector being called, for per-detector counts */
+  bool any_alert_hook; /* some detector follows other detectors' alerts */
+  bool in_alert_hook;  /* offering an alert: one not offered on */
 
   uint64_t first_ns, now_ns, cur_sec, last_stats_sec, last_metrics_sec;
   bool clock_started;
@@ -158,6 +162,12 @@ struct wd_engine {
   size_t nfiles;
   wd_stats_file_t *files[FILE_BUFS];
   _Atomic int files_busy[FILE_BUFS];
+
+  /* indicator set: published by the worker, read by the packet thread */
+  wd_intel_slot_t intel;
+  _Atomic uint64_t intel_gen; /* swaps made (worker) */
+  _Atomic uint64_t intel_ack; /* swaps the packet thread has ticked past */
+  wd_intel_set_t *intel_old;  /* worker: freed once intel_ack catches up */
 
   worker_t w;
   bool finished;
@@ -240,11 +250,29 @@ static const char *keep(wd_engine_t *e, rec_alert_t *ra, size_t *used,
   return d;
 }
 
+/* Offers a to the other detectors that follow alerts (c2.callback learns
+ * of compromised hosts so); an alert they raise there is not offered on. */
+static void offer_alert(wd_engine_t *e, const wd_alert_t *a) {
+  if (e->in_alert_hook)
+    return;
+  e->in_alert_hook = true;
+  size_t from = e->cur_det;
+  for (size_t i = 0; i < e->ndet; i++)
+    if (i != from && e->det[i].state && e->det[i].ops->on_alert) {
+      e->cur_det = i;
+      e->det[i].ops->on_alert(e->det[i].state, &e->ctx, a);
+    }
+  e->cur_det = from;
+  e->in_alert_hook = false;
+}
+
 static void on_alert(void *user, const wd_alert_t *a) {
   wd_engine_t *e = user;
   e->dec.alerts++;
   if (e->cur_det < e->ndet)
     e->det[e->cur_det].alerts++;
+  if (e->any_alert_hook)
+    offer_alert(e, a);
   if (!e->to_worker)
     return;
   if (e->pick)
@@ -324,6 +352,28 @@ static void on_smb(void *user, const struct wd_smb_msg *m, const wd_flow_t *f,
     if (e->det[i].state && e->det[i].ops->on_smb) {
       e->cur_det = i;
       e->det[i].ops->on_smb(e->det[i].state, &e->ctx, m, f, dir);
+    }
+  e->cur_det = e->ndet;
+}
+
+static void on_app(void *user, const wd_app_event_t *ev, const wd_flow_t *f,
+                   int dir) {
+  wd_engine_t *e = user;
+  unsigned bit = WD_APP_PROTO_BIT(ev->kind);
+  if (e->opts.eve && (e->opts.eve_protocols & bit)) {
+    rec_t *r = put(e, REC_APP);
+    if (r) {
+      if (wd_eve_app_copy(&r->u.app, ev, f, dir))
+        push(e, false);
+      else
+        r->kind = 0; /* nothing to write: the worker skips it */
+    }
+  }
+  for (size_t i = 0; i < e->ndet; i++)
+    if (e->det[i].state && e->det[i].ops->on_app &&
+        (e->det[i].ops->app_protos & bit)) {
+      e->cur_det = i;
+      e->det[i].ops->on_app(e->det[i].state, &e->ctx, ev, f, dir);
     }
   e->cur_det = e->ndet;
 }
@@ -408,6 +458,10 @@ static void tick(wd_engine_t *e, uint64_t sec) {
   uint64_t now = sec * NSEC;
   wd_flow_table_expire(e->flows, now);
   wd_host_table_tick(e->hosts, now);
+  /* a quiescent point: no hook holds the previous indicator set */
+  atomic_store_explicit(
+      &e->intel_ack, atomic_load_explicit(&e->intel_gen, memory_order_acquire),
+      memory_order_release);
   for (size_t i = 0; i < e->ndet; i++)
     if (e->det[i].state && e->det[i].ops->on_tick) {
       e->cur_det = i;
@@ -517,8 +571,12 @@ void wd_engine_feed(wd_engine_t *e, const wd_frame_t *fr) {
   wd_host_table_update(e->hosts, &p, f, dir, created, established);
   if (e->pick)
     wd_pick_packet(e->pick, &p, f);
-  if (f && e->app && p.l4_proto == WD_PROTO_TCP && p.has_l4)
-    wd_app_packet(e->app, &p, f, dir, on_smb, e);
+  if (f && e->app && p.has_l4) {
+    static const wd_app_cb_t cb_tmpl = {.smb = on_smb, .app = on_app};
+    wd_app_cb_t cb = cb_tmpl;
+    cb.user = e;
+    wd_app_packet(e->app, &p, f, dir, &cb);
+  }
   for (size_t i = 0; i < e->ndet; i++)
     if (e->det[i].state && e->det[i].ops->on_packet) {
       e->cur_det = i;
@@ -682,6 +740,10 @@ static void worker_record(wd_engine_t *e, rec_t *r) {
   case REC_PROGRESS:
     worker_progress(&r->u.progress);
     break;
+  case REC_APP:
+    wd_eve_app(e->opts.eve, &r->u.app);
+    e->w.dirty = true;
+    break;
   case REC_FINISH:
     e->w.now_ns = r->u.finish.now_ns;
     if (e->w.inc)
@@ -692,11 +754,29 @@ static void worker_record(wd_engine_t *e, rec_t *r) {
 
 /* Between batches: outputs reopened on SIGHUP; on a live link, what was
  * written is flushed before the worker sleeps. */
+static void intel_reload(wd_engine_t *e) {
+  if (e->intel_old) /* the previous swap is still being waited for */
+    return;
+  wd_intel_set_t *s = e->opts.intel_reload(e->opts.intel_user);
+  if (!s)
+    return;
+  e->intel_old = wd_intel_slot_swap(&e->intel, s);
+  atomic_fetch_add_explicit(&e->intel_gen, 1, memory_order_acq_rel);
+}
+
 static void worker_idle(wd_engine_t *e) {
   if (e->opts.reopen && *e->opts.reopen) {
     *e->opts.reopen = 0;
     if (e->opts.eve)
       wd_eve_reopen(e->opts.eve);
+    if (e->opts.intel_reload)
+      intel_reload(e);
+  }
+  if (e->intel_old &&
+      atomic_load_explicit(&e->intel_ack, memory_order_acquire) >=
+          atomic_load_explicit(&e->intel_gen, memory_order_acquire)) {
+    wd_intel_set_free(e->intel_old);
+    e->intel_old = NULL;
   }
   if (e->live && e->w.dirty) {
     if (e->opts.eve)
@@ -765,12 +845,17 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
   wd_engine_t *e = aligned_alloc(64, (sizeof *e + 63) / 64 * 64);
   wd_rc rc = WD_ERR_NOMEM;
   if (!e) {
+    wd_intel_set_free(opts->intel);
     snprintf(err, errlen, "out of memory");
     return rc;
   }
   memset(e, 0, sizeof *e);
   e->cfg = cfg;
   e->opts = *opts;
+  wd_intel_slot_init(&e->intel, opts->intel);
+  e->opts.intel = NULL; /* the slot holds it */
+  atomic_init(&e->intel_gen, 0);
+  atomic_init(&e->intel_ack, 0);
   e->cap = cap;
   e->live = cap ? wd_capture_is_live(cap) : opts->live;
   e->to_worker = opts->eve || opts->human || opts->db_path;
@@ -804,9 +889,11 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
   e->ctx.cfg = cfg;
   e->ctx.hosts = e->hosts;
   e->ctx.sink = &e->sink;
+  e->ctx.intel = &e->intel;
   wd_memcap_init(&e->detect_mc, "detect", cfg->detect.memcap);
   const wd_detector_ops_t *ops[WD_DETECTORS_MAX];
   size_t n = wd_detectors_list(ops, WD_DETECTORS_MAX);
+  unsigned app_protos = 0;
   for (size_t i = 0; i < n; i++) {
     void *st = NULL;
     if ((rc = ops[i]->create(cfg, &e->detect_mc, &st)) != WD_OK) {
@@ -817,8 +904,15 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
     e->det[e->ndet].ops = ops[i];
     e->det[e->ndet].state = st;
     e->ndet++;
+    if (st)
+      app_protos |= ops[i]->app_protos;
+    if (st && ops[i]->on_alert)
+      e->any_alert_hook = true;
   }
   e->cur_det = e->ndet;
+  if (opts->eve)
+    app_protos |= opts->eve_protocols;
+  wd_app_set_protocols(e->app, app_protos);
 
   /* The worker opens the store itself: the connection belongs to it. It
    * blocks the process's signals (SIGINT, SIGHUP, ...), so that they reach
@@ -960,6 +1054,8 @@ void wd_engine_free(wd_engine_t *e) {
   for (int i = 0; i < FILE_BUFS; i++)
     free(e->files[i]);
   wd_queue_free(e->q);
+  wd_intel_set_free(e->intel_old);
+  wd_intel_set_free(wd_intel_slot_swap(&e->intel, NULL));
   pthread_cond_destroy(&e->w.cv);
   pthread_mutex_destroy(&e->w.mu);
   free(e);

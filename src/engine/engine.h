@@ -23,6 +23,7 @@
 
 #include "capture/capture.h"
 #include "core/config.h"
+#include "detect/intel_feed.h"
 #include "incident/incident.h"
 #include "output/eve.h"
 #include "output/stats.h"
@@ -32,6 +33,8 @@ typedef struct wd_engine_opts {
   FILE *human;                   /* human alert lines, NULL for none (worker) */
   bool progress;                 /* progress line on standard error (worker) */
   bool flow_events;              /* emit flow events */
+  unsigned eve_protocols;        /* application events written: WD_APP_PROTO_BIT
+                                    mask (wd_eve_protocols), 0 none */
   uint32_t stats_interval_s;     /* 0: stats at the end only */
   const char *db_path;           /* store incidents here (NULL: none) */
   volatile sig_atomic_t *reopen; /* set by SIGHUP: reopen outputs */
@@ -51,6 +54,15 @@ typedef struct wd_engine_opts {
    * NULL: none. Never called on the packet thread. */
   void (*on_stats)(void *user, const wd_stats_snapshot_t *s);
   void *stats_user;
+  /* The indicator set intel.match matches against (NULL: none); the
+   * engine owns it from wd_engine_new on, also when that fails. */
+  wd_intel_set_t *intel;
+  /* Called on the worker thread when SIGHUP came (*reopen): a new set to
+   * publish (NULL: keep the one in force). The packet thread swaps to it
+   * at its next packet; the old set is freed once the packet thread has
+   * passed a tick after the swap, so no hook still reads it. */
+  wd_intel_set_t *(*intel_reload)(void *user);
+  void *intel_user;
 } wd_engine_opts_t;
 
 typedef struct wd_engine_result {

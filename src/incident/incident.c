@@ -106,12 +106,17 @@ int wd_incident_class_rank(const char *cls, const char *type) {
           {"burglary", 30},
           {"infected-system", 35},
           {"c2-server", 35},
+          {"c2", 36},                /* a compromised host's callback */
+          {"data-exfiltration", 37}, /* the last stage of an intrusion */
           {"malware-distribution", 38},
           {"worm", 40},
       },
     classes[] = {
-        {"information-gathering", 10}, {"intrusion-attempts", 20},
-        {"availability", 25},          {"intrusions", 30},
+        {"information-gathering", 10},
+        {"intrusion-attempts", 20},
+        {"availability", 25},
+        {"intrusions", 30},
+        {"information-content-security", 37},
         {"malicious-code", 40},
     };
   for (size_t i = 0; type && i < sizeof types / sizeof types[0]; i++)
@@ -732,6 +737,24 @@ static void sighting(wd_incidents_t *x, oinc_t *o, const char *sensor,
   s->last_ns = ev;
 }
 
+/* The open intrusion or worm incident with an attack on host (its target)
+ * active around t .. ev, NULL when none. */
+static oinc_t *stage_of(wd_incidents_t *x, const wd_addr_t *host, uint64_t t,
+                        uint64_t ev) {
+  char h[WD_ADDR_STRLEN];
+  wd_addr_str(host, h);
+  for (size_t i = 0; i < x->n_open; i++) {
+    oinc_t *c = x->open[i];
+    if (!c->rec.active || strcmp(c->rec.line, "ddos") == 0 ||
+        t > c->rec.last_ns + x->quiet_ns || ev + x->quiet_ns < c->rec.first_ns)
+      continue;
+    for (size_t j = 0; j < c->rec.n_attacks; j++)
+      if (strcmp(c->rec.attacks[j].dst, h) == 0)
+        return c;
+  }
+  return NULL;
+}
+
 void wd_incidents_alert(wd_incidents_t *x, const wd_alert_t *a) {
   if (!x || !a || !a->detector)
     return;
@@ -775,6 +798,10 @@ void wd_incidents_alert(wd_incidents_t *x, const wd_alert_t *a) {
         ev + x->quiet_ns >= c->rec.first_ns)
       o = c;
   }
+  /* a later stage on a host (its callback, its data leaving) continues
+   * the open intrusion of that host, whoever its other end is */
+  if (!o && det && (det->flags & WD_DETECTOR_NEXT_STAGE) && !addr_zero(&a->dst))
+    o = stage_of(x, &a->dst, t, ev);
   if (!o && !(o = open_new(x, key, line, fac)))
     return;
   sighting(x, o, a->sensor && *a->sensor ? a->sensor : x->sensor, t, ev);

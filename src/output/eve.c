@@ -6,11 +6,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/net.h"
 #include "core/timefmt.h"
+#include "proto/dns.h"
 
 struct wd_eve {
   FILE *f;
@@ -349,4 +352,224 @@ void wd_eve_event(wd_eve_t *e, const char *event_type, uint64_t ts_ns,
   json_object_update(o, obj);
   json_decref(obj);
   write_obj(e, o);
+}
+
+/* ---- application events ---- */
+
+/* src cut to n - 1 bytes (a cut may split a UTF-8 sequence: the writer
+ * replaces what is invalid). */
+static void copy_str(char *dst, size_t n, const char *src) {
+  size_t l = src ? strnlen(src, n - 1) : 0;
+  if (l)
+    memcpy(dst, src, l);
+  dst[l] = 0;
+}
+
+static void rdata_text(const wd_dns_rr_t *rr, char *out, size_t n) {
+  out[0] = 0;
+  if (!rr->decoded)
+    return;
+  wd_addr_t a;
+  if (rr->type == 1 && rr->rdlength == 4) {
+    wd_addr_from_v4(&a, rr->addr);
+    char b[WD_ADDR_STRLEN];
+    copy_str(out, n, wd_addr_str(&a, b));
+  } else if (rr->type == 28 && rr->rdlength == 16) {
+    wd_addr_from_v6(&a, rr->addr);
+    char b[WD_ADDR_STRLEN];
+    copy_str(out, n, wd_addr_str(&a, b));
+  } else {
+    copy_str(out, n, rr->text);
+  }
+}
+
+bool wd_eve_app_copy(wd_eve_app_t *out, const wd_app_event_t *ev,
+                     const wd_flow_t *f, int dir) {
+  memset(out, 0, offsetof(wd_eve_app_t, u));
+  out->kind = ev->kind;
+  out->proto = f->proto;
+  out->cport = f->cport;
+  out->sport = f->sport;
+  out->vlan = f->vlan;
+  out->dir = dir;
+  out->ts_ns = ev->ts_ns;
+  out->flow_id = f->id;
+  out->cli = f->cli;
+  out->srv = f->srv;
+  switch (ev->kind) {
+  case WD_APP_DNS:
+  case WD_APP_DNS_ANSWER: {
+    const wd_dns_msg_t *m = ev->u.dns;
+    if (m->n_questions == 0)
+      return false;
+    out->u.dns.id = m->id;
+    out->u.dns.flags = m->flags;
+    out->u.dns.opcode = m->opcode;
+    out->u.dns.rcode = m->rcode;
+    out->u.dns.qtype = m->q[0].type;
+    copy_str(out->u.dns.rrname, sizeof out->u.dns.rrname, m->q[0].name);
+    unsigned n =
+        m->n_answers < WD_EVE_APP_ANSWERS ? m->n_answers : WD_EVE_APP_ANSWERS;
+    out->u.dns.n_answers = (uint8_t)n;
+    for (unsigned i = 0; i < n; i++) {
+      out->u.dns.an[i].type = m->an[i].type;
+      out->u.dns.an[i].ttl = m->an[i].ttl;
+      copy_str(out->u.dns.an[i].name, sizeof out->u.dns.an[i].name,
+               m->an[i].name);
+      rdata_text(&m->an[i], out->u.dns.an[i].data,
+                 sizeof out->u.dns.an[i].data);
+    }
+    return true;
+  }
+  case WD_APP_TLS: {
+    const wd_tls_hello_t *h = ev->u.tls;
+    if (dir != WD_DIR_TO_SERVER)
+      return false;
+    copy_str(out->u.tls.sni, sizeof out->u.tls.sni, h->has_sni ? h->sni : "");
+    unsigned n = h->alpn_kept < 4 ? h->alpn_kept : 4;
+    out->u.tls.n_alpn = (uint8_t)n;
+    for (unsigned i = 0; i < n; i++)
+      copy_str(out->u.tls.alpn[i], sizeof out->u.tls.alpn[i], h->alpn[i]);
+    return true;
+  }
+  case WD_APP_HTTP_REQ: {
+    const wd_http_req_t *r = ev->u.req;
+    out->u.http.ver_major = r->ver_major;
+    out->u.http.ver_minor = r->ver_minor;
+    copy_str(out->u.http.method, sizeof out->u.http.method, r->method);
+    copy_str(out->u.http.host, sizeof out->u.http.host,
+             r->has_host ? r->host : "");
+    copy_str(out->u.http.url, sizeof out->u.http.url, r->target);
+    copy_str(out->u.http.user_agent, sizeof out->u.http.user_agent,
+             r->has_ua ? r->user_agent : "");
+    return true;
+  }
+  default:
+    return false;
+  }
+}
+
+static const char *rrtype_name(uint16_t t) {
+  const char *n = wd_dns_type_name(t);
+  return n ? n : "UNKNOWN";
+}
+
+static json_t *dns_object(const wd_eve_app_t *a) {
+  json_t *d = json_object();
+  bool answer = a->kind == WD_APP_DNS_ANSWER;
+  char flags[8];
+  snprintf(flags, sizeof flags, "%04x", a->u.dns.flags);
+  json_object_set_new(d, "version", json_integer(3));
+  json_object_set_new(d, "type", json_string(answer ? "response" : "request"));
+  json_object_set_new(d, "id", json_integer(a->u.dns.id));
+  json_object_set_new(d, "flags", json_string(flags));
+  if (answer)
+    json_object_set_new(d, "qr", json_true());
+  if (a->u.dns.flags & 0x0400)
+    json_object_set_new(d, "aa", json_true());
+  if (a->u.dns.flags & 0x0200)
+    json_object_set_new(d, "tc", json_true());
+  if (a->u.dns.flags & 0x0100)
+    json_object_set_new(d, "rd", json_true());
+  if (a->u.dns.flags & 0x0080)
+    json_object_set_new(d, "ra", json_true());
+  json_object_set_new(d, "opcode", json_integer(a->u.dns.opcode));
+  json_t *qs = json_array(), *q = json_object();
+  json_object_set_new(q, "rrname", wd_json_string(a->u.dns.rrname));
+  json_object_set_new(q, "rrtype", json_string(rrtype_name(a->u.dns.qtype)));
+  json_array_append_new(qs, q);
+  json_object_set_new(d, "queries", qs);
+  if (answer) {
+    const char *rc = wd_dns_rcode_name(a->u.dns.rcode);
+    json_object_set_new(d, "rcode", json_string(rc ? rc : "UNKNOWN"));
+    if (a->u.dns.n_answers) {
+      json_t *an = json_array();
+      for (unsigned i = 0; i < a->u.dns.n_answers; i++) {
+        json_t *r = json_object();
+        json_object_set_new(r, "rrname", wd_json_string(a->u.dns.an[i].name));
+        json_object_set_new(r, "rrtype",
+                            json_string(rrtype_name(a->u.dns.an[i].type)));
+        json_object_set_new(r, "ttl", json_integer(a->u.dns.an[i].ttl));
+        if (a->u.dns.an[i].data[0])
+          json_object_set_new(r, "rdata", wd_json_string(a->u.dns.an[i].data));
+        json_array_append_new(an, r);
+      }
+      json_object_set_new(d, "answers", an);
+    }
+  }
+  return d;
+}
+
+void wd_eve_app(wd_eve_t *e, const wd_eve_app_t *a) {
+  const char *type = a->kind == WD_APP_TLS        ? "tls"
+                     : a->kind == WD_APP_HTTP_REQ ? "http"
+                                                  : "dns";
+  json_t *o = header(type, a->ts_ns);
+  json_object_set_new(o, "flow_id", json_integer((json_int_t)a->flow_id));
+  /* the message's sender is src, as Suricata writes a DNS answer */
+  bool rev = a->dir == WD_DIR_TO_CLIENT;
+  set_addr(o, "src_ip", rev ? &a->srv : &a->cli);
+  json_object_set_new(o, "src_port", json_integer(rev ? a->sport : a->cport));
+  set_addr(o, "dest_ip", rev ? &a->cli : &a->srv);
+  json_object_set_new(o, "dest_port", json_integer(rev ? a->cport : a->sport));
+  set_proto(o, a->proto);
+  if (a->vlan) {
+    json_t *v = json_array();
+    json_array_append_new(v, json_integer(a->vlan));
+    json_object_set_new(o, "vlan", v);
+  }
+  if (a->kind == WD_APP_TLS) {
+    json_t *t = json_object();
+    if (a->u.tls.sni[0])
+      json_object_set_new(t, "sni", wd_json_string(a->u.tls.sni));
+    if (a->u.tls.n_alpn) {
+      json_t *al = json_array();
+      for (unsigned i = 0; i < a->u.tls.n_alpn; i++)
+        json_array_append_new(al, wd_json_string(a->u.tls.alpn[i]));
+      json_object_set_new(t, "client_alpns", al);
+    }
+    json_object_set_new(o, "tls", t);
+  } else if (a->kind == WD_APP_HTTP_REQ) {
+    json_t *h = json_object();
+    char ver[16];
+    if (a->u.http.host[0])
+      json_object_set_new(h, "hostname", wd_json_string(a->u.http.host));
+    json_object_set_new(h, "url", wd_json_string(a->u.http.url));
+    if (a->u.http.user_agent[0])
+      json_object_set_new(h, "http_user_agent",
+                          wd_json_string(a->u.http.user_agent));
+    json_object_set_new(h, "http_method", wd_json_string(a->u.http.method));
+    snprintf(ver, sizeof ver, "HTTP/%u.%u", a->u.http.ver_major,
+             a->u.http.ver_minor);
+    json_object_set_new(h, "protocol", json_string(ver));
+    json_object_set_new(o, "http", h);
+  } else {
+    json_object_set_new(o, "dns", dns_object(a));
+  }
+  write_obj(e, o);
+}
+
+bool wd_eve_protocols(const char *list, unsigned *mask, char *bad,
+                      size_t badlen) {
+  *mask = 0;
+  while (list && *list) {
+    while (*list == ',' || *list == ' ' || *list == '\t')
+      list++;
+    size_t n = strcspn(list, ", \t");
+    if (!n)
+      break;
+    if (n == 3 && strncmp(list, "dns", 3) == 0)
+      *mask |=
+          WD_APP_PROTO_BIT(WD_APP_DNS) | WD_APP_PROTO_BIT(WD_APP_DNS_ANSWER);
+    else if (n == 3 && strncmp(list, "tls", 3) == 0)
+      *mask |= WD_APP_PROTO_BIT(WD_APP_TLS);
+    else if (n == 4 && strncmp(list, "http", 4) == 0)
+      *mask |= WD_APP_PROTO_BIT(WD_APP_HTTP_REQ);
+    else {
+      snprintf(bad, badlen, "%.*s", (int)n, list);
+      return false;
+    }
+    list += n;
+  }
+  return true;
 }

@@ -17,8 +17,63 @@
 #include "core/rc.h"
 #include "detect/alert.h"
 #include "flow/flow.h"
+#include "proto/app.h"
 
 typedef struct wd_eve wd_eve_t;
+
+/* An application event (event_type dns, tls or http) as the packet thread
+ * hands it to the writer: a fixed-size copy of what is written, so that it
+ * can travel through the engine's queue (about 2 KiB). Strings are cut to
+ * their fields (the DNS names to 255 bytes, the URL to 1 KiB). */
+#define WD_EVE_APP_NAME 256
+#define WD_EVE_APP_ANSWERS 4
+typedef struct wd_eve_app {
+  uint8_t kind; /* WD_APP_DNS, WD_APP_DNS_ANSWER, WD_APP_TLS, WD_APP_HTTP_REQ */
+  uint8_t proto;
+  uint16_t cport, sport; /* of the flow */
+  uint16_t vlan;
+  int dir; /* the message's direction (WD_DIR_*) */
+  uint64_t ts_ns;
+  uint64_t flow_id;
+  wd_addr_t cli, srv;
+  union {
+    struct {
+      uint16_t id, flags, qtype;
+      uint8_t opcode, rcode, n_answers;
+      char rrname[WD_EVE_APP_NAME];
+      struct {
+        uint16_t type;
+        uint32_t ttl;
+        char name[WD_EVE_APP_NAME / 2];
+        char data[WD_EVE_APP_NAME / 2];
+      } an[WD_EVE_APP_ANSWERS];
+    } dns;
+    struct {
+      char sni[WD_EVE_APP_NAME];
+      uint8_t n_alpn;
+      char alpn[4][32];
+    } tls;
+    struct {
+      uint8_t ver_major, ver_minor;
+      char method[16];
+      char host[WD_EVE_APP_NAME];
+      char url[1024];
+      char user_agent[WD_EVE_APP_NAME];
+    } http;
+  } u;
+} wd_eve_app_t;
+
+/* Fills out from an application event of flow f (packet thread: a copy,
+ * no I/O). False when the event is not one EVE has a type for. */
+bool wd_eve_app_copy(wd_eve_app_t *out, const wd_app_event_t *ev,
+                     const wd_flow_t *f, int dir);
+/* Writes it (worker). */
+void wd_eve_app(wd_eve_t *e, const wd_eve_app_t *a);
+
+/* The WD_APP_PROTO_BIT mask of a list "dns, tls, http" (outputs.eve.
+ * protocols; NULL or "": 0). False with *bad the first unknown item. */
+bool wd_eve_protocols(const char *list, unsigned *mask, char *bad,
+                      size_t badlen);
 
 /* path NULL or "-" writes to standard output. */
 wd_rc wd_eve_open(const char *path, wd_eve_t **out, char *err, size_t errlen);

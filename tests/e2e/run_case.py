@@ -16,7 +16,10 @@ case.yaml keys:
   config: inline YAML written to the work folder and passed with -c
   truncate: cut the input capture to this many bytes (bad-input cases)
   stderr: regular expression ward's standard error must match
-  truth:  true -> every row of the trafficgen truth file needs a matching alert
+  truth:  true -> every row of the trafficgen truth file needs a matching alert;
+          a `none` row (a look-alike, a near miss) instead needs that no
+          alert names both its ends (rows whose attacker is `*` say nothing
+          checkable about ends and are left to no_alerts cases)
   no_alerts: true -> no alert event at all
   stats:  {dotted.key: value} checked on the last stats event
 """
@@ -228,6 +231,10 @@ def main():
     if case.get("truth"):
         for row in truth_rows:
             start, end, kind, det, attacker, target = row[:6]
+            if det == "none":
+                if attacker != "*" and check_pair(alerts, ".", attacker, target):
+                    fails.append(f"look-alike reported: {kind} {attacker} -> {target}")
+                continue
             if not check_pair(alerts, "^" + re.escape(det) + "$", attacker, target):
                 fails.append(f"truth row not found: {kind} {det} {attacker} -> {target}")
     stats = [e for e in events if e.get("event_type") == "stats"]

@@ -161,7 +161,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     p.tcp_flags = (uint8_t)(WD_TCP_ACK | ((ctl & 2) ? WD_TCP_SYN : 0));
     p.payload = data + i;
     p.payload_len = (uint32_t)len;
-    wd_app_packet(app, &p, &z.flow, dir, app_cb, &z);
+    wd_app_cb_t cb = {.smb = app_cb, .user = &z};
+    wd_app_packet(app, &p, &z.flow, dir, &cb);
     i += len;
   }
 

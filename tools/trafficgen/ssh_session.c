@@ -71,8 +71,9 @@ static bool ssh_next(tg_gen_t *g, tg_tcp_t *s, tg_msg_t *m) {
     if (u[3] > 0) { /* USERAUTH_FAILURE, after the server's delay */
       u[3]--;
       /* a user types again; a guessing tool's connection ends after its
-       * last try (the server drops it) */
-      u[0] = (u[3] == 0 && guess) ? S_DISCONNECT : S_AUTH;
+       * last try (the server drops it) unless that try is the right
+       * password (a shell follows) */
+      u[0] = (u[3] == 0 && guess && !u[1] && !u[2]) ? S_DISCONNECT : S_AUTH;
       return tg_apps_ssh_packet(m, TG_S2C, 44, ms(tg_rng_range(r, 1800, 3000)));
     }
     u[0] = S_SHELL; /* USERAUTH_SUCCESS */
@@ -124,7 +125,8 @@ tg_tcp_t *tg_ssh_session(tg_gen_t *g, tg_rng_t *r, const tg_ssh_opts_t *o,
   u[4] = (uint64_t)o->mode;
   u[5] = o->think_ms ? o->think_ms : 350;
   u[6] = o->idle_permille;
-  if (o->mode == TG_SSH_GUESS && o->failures > 0) {
+  if (o->mode == TG_SSH_GUESS && o->failures > 0 && !o->keystrokes &&
+      !o->bulk) {
     s->close = TG_CLOSE_FIN_S; /* the server hangs up */
     s->close_think_ns = ms(tg_rng_range(&s->a.rng, 1, 3));
   } else {

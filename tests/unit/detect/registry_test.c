@@ -86,7 +86,7 @@ static void descriptors_complete(void **st) {
     assert_non_null(x->title);
     assert_non_null(x->create);
     assert_non_null(x->destroy);
-    assert_true(x->on_packet || x->on_smb);
+    assert_true(x->on_packet || x->on_smb || x->on_app || x->on_flow_end);
     assert_non_null(x->on_finish);
     assert_true(x->n_sigs > 0);
     for (size_t s = 0; s < x->n_sigs; s++) {

@@ -131,8 +131,10 @@ static void run_file(run *r, const char *name, wd_app_stats_t *as) {
       continue;
     int dir = WD_DIR_TO_SERVER;
     wd_flow_t *f = wd_flow_table_update(r->ft, &p, &dir);
-    if (f && p.l4_proto == WD_PROTO_TCP && p.has_l4)
-      wd_app_packet(r->app, &p, f, dir, on_smb, r);
+    if (f && p.l4_proto == WD_PROTO_TCP && p.has_l4) {
+      wd_app_cb_t cb = {.smb = on_smb, .user = r};
+      wd_app_packet(r->app, &p, f, dir, &cb);
+    }
   }
   assert_int_equal(rc, PCAP_ERROR_BREAK);
   pcap_close(pc);

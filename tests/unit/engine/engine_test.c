@@ -202,8 +202,10 @@ static void ref_run(const wd_config_t *cfg, const char *path, alist *out) {
     wd_host_table_update(r->hosts, &p, f, d,
                          f && (f->pkt_events & WD_FLOW_EV_CREATED),
                          f && (f->pkt_events & WD_FLOW_EV_ESTABLISHED));
-    if (f && p.l4_proto == WD_PROTO_TCP && p.has_l4)
-      wd_app_packet(r->app, &p, f, d, ref_smb, r);
+    if (f && p.l4_proto == WD_PROTO_TCP && p.has_l4) {
+      wd_app_cb_t cb = {.smb = ref_smb, .user = r};
+      wd_app_packet(r->app, &p, f, d, &cb);
+    }
     for (size_t i = 0; i < r->n; i++)
       if (r->ops[i]->on_packet)
         r->ops[i]->on_packet(r->state[i], &r->ctx, &p, f, d);

@@ -1,11 +1,15 @@
 /* app_test.c -- tests of src/proto/app.c: SMB ports only, reassembly of
  * messages split over segments and delivered out of order, direction and
  * flow passed through, state released at flow end, memcap exhaustion,
- * stale flow slots. Packets are built as wd_packet_t values directly. */
+ * stale flow slots; TLS hellos on 443 parsed only when asked for, the
+ * flow's state given back once both hellos are read (later packets cost
+ * nothing); DNS over UDP parsed without state, answers only when asked
+ * for. Packets are built as wd_packet_t values directly. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -62,7 +66,8 @@ static void pkt(wd_app_t *a, wd_flow_t *f, int dir, uint32_t seq, uint8_t flags,
   p.tcp_flags = flags;
   p.payload = data;
   p.payload_len = len;
-  wd_app_packet(a, &p, f, dir, on_smb, s);
+  wd_app_cb_t cb = {.smb = on_smb, .user = s};
+  wd_app_packet(a, &p, f, dir, &cb);
 }
 
 static void test_segments_and_reorder(void **st) {
@@ -191,6 +196,7 @@ static void test_snaplen_cut(void **st) {
   memset(frame, 0, 40);
   sb_hdr h = {.cmd = 0x33, .mid = 65};
   size_t n = sb_trans_sec(frame + 40, &h, 0, 4096, 0, 0, 4096, 0);
+  wd_app_cb_t cb = {.smb = on_smb, .user = &s};
   wd_packet_t p;
   memset(&p, 0, sizeof p);
   p.ip_version = 4;
@@ -199,13 +205,13 @@ static void test_snaplen_cut(void **st) {
   p.tcp_flags = WD_TCP_SYN;
   p.tcp_seq = 99;
   p.l3 = frame;
-  wd_app_packet(a, &p, &f, 0, on_smb, &s);
+  wd_app_packet(a, &p, &f, 0, &cb);
   p.tcp_flags = WD_TCP_ACK;
   p.tcp_seq = 100;
   p.payload = frame + 40;
   p.payload_len = 96;            /* captured */
   p.ip_len = (uint32_t)(40 + n); /* on the wire */
-  wd_app_packet(a, &p, &f, 0, on_smb, &s);
+  wd_app_packet(a, &p, &f, 0, &cb);
   assert_int_equal(s.n, 1);
   /* the next message, in the next packet, is found without searching */
   h.cmd = 0x2b;
@@ -214,7 +220,7 @@ static void test_snaplen_cut(void **st) {
   p.tcp_seq = 100 + (uint32_t)n;
   p.payload_len = (uint32_t)n2;
   p.ip_len = (uint32_t)(40 + n2);
-  wd_app_packet(a, &p, &f, 0, on_smb, &s);
+  wd_app_packet(a, &p, &f, 0, &cb);
   assert_int_equal(s.n, 2);
   assert_int_equal(s.cmd[1], 0x2b);
   assert_true(s.anomalies[1] == 0 || s.anomalies[1] == WD_SMB_ANOM_MID_IN_USE);
@@ -226,12 +232,178 @@ static void test_snaplen_cut(void **st) {
   wd_app_free(a);
 }
 
+typedef struct app_seen {
+  unsigned n;
+  uint8_t kind[8];
+  int dir[8];
+  char name[8][64];
+} app_seen;
+
+static void on_app(void *user, const wd_app_event_t *ev, const wd_flow_t *f,
+                   int dir) {
+  (void)f;
+  app_seen *s = user;
+  if (s->n >= 8)
+    return;
+  s->kind[s->n] = ev->kind;
+  s->dir[s->n] = dir;
+  const char *nm = ev->kind == WD_APP_TLS   ? ev->u.tls->sni
+                   : ev->kind == WD_APP_DNS ? ev->u.dns->q[0].name
+                                            : "";
+  size_t l = strnlen(nm, sizeof s->name[0] - 1);
+  memcpy(s->name[s->n], nm, l);
+  s->name[s->n][l] = 0;
+  s->n++;
+}
+
+/* A TLS hello record: type 1 (client, with server_name) or 2 (server). */
+static size_t tls_hello(uint8_t *b, int type, const char *sni) {
+  size_t n = 0, nl = sni ? strlen(sni) : 0;
+  uint8_t body[256];
+  body[n++] = 3, body[n++] = 3; /* legacy_version */
+  memset(body + n, 0x11, 32);   /* random */
+  n += 32;
+  body[n++] = 0; /* session id */
+  if (type == 1)
+    body[n++] = 0, body[n++] = 2; /* one suite */
+  body[n++] = 0x13, body[n++] = 0x01;
+  if (type == 1)
+    body[n++] = 1; /* one compression method */
+  body[n++] = 0;
+  size_t ext = type == 1 ? 9 + nl : 0;
+  body[n++] = (uint8_t)(ext >> 8), body[n++] = (uint8_t)ext;
+  if (type == 1) {
+    body[n++] = 0, body[n++] = 0; /* server_name */
+    body[n++] = 0, body[n++] = (uint8_t)(5 + nl);
+    body[n++] = 0, body[n++] = (uint8_t)(3 + nl);
+    body[n++] = 0, body[n++] = 0, body[n++] = (uint8_t)nl;
+    memcpy(body + n, sni, nl);
+    n += nl;
+  }
+  b[0] = 0x16, b[1] = 3, b[2] = 1;
+  b[3] = (uint8_t)((n + 4) >> 8), b[4] = (uint8_t)(n + 4);
+  b[5] = (uint8_t)type, b[6] = 0, b[7] = (uint8_t)(n >> 8), b[8] = (uint8_t)n;
+  memcpy(b + 9, body, n);
+  return n + 9;
+}
+
+static void tcp_pkt(wd_app_t *a, wd_flow_t *f, int dir, uint32_t seq,
+                    uint8_t flags, const uint8_t *data, uint32_t len,
+                    app_seen *s) {
+  wd_packet_t p;
+  memset(&p, 0, sizeof p);
+  p.ip_version = 4;
+  p.l4_proto = WD_PROTO_TCP;
+  p.has_l4 = true;
+  p.tcp_seq = seq;
+  p.tcp_flags = flags;
+  p.payload = data;
+  p.payload_len = len;
+  wd_app_cb_t cb = {.app = on_app, .user = s};
+  wd_app_packet(a, &p, f, dir, &cb);
+}
+
+static void test_tls_first_bytes_only(void **st) {
+  (void)st;
+  make_cfg(4u << 20);
+  wd_app_t *a;
+  assert_int_equal(wd_app_new(&cfg, &a), WD_OK);
+  wd_flow_t f;
+  flow_init(&f, 9, 443);
+  app_seen s = {0};
+  uint8_t ch[300], sh[300];
+  size_t cn = tls_hello(ch, 1, "Listed.Example"), sn = tls_hello(sh, 2, NULL);
+  /* nobody asked for TLS: no state, no event */
+  tcp_pkt(a, &f, 0, 99, WD_TCP_SYN, NULL, 0, &s);
+  tcp_pkt(a, &f, 0, 100, WD_TCP_ACK, ch, (uint32_t)cn, &s);
+  assert_int_equal(f.app, 0);
+  assert_int_equal(s.n, 0);
+  wd_app_set_protocols(a, WD_APP_PROTO_BIT(WD_APP_TLS));
+  flow_init(&f, 10, 443);
+  tcp_pkt(a, &f, 0, 99, WD_TCP_SYN, NULL, 0, &s);
+  tcp_pkt(a, &f, 1, 499, WD_TCP_SYN | WD_TCP_ACK, NULL, 0, &s);
+  /* the ClientHello in two segments */
+  tcp_pkt(a, &f, 0, 100, WD_TCP_ACK, ch, 20, &s);
+  assert_int_equal(s.n, 0);
+  tcp_pkt(a, &f, 0, 120, WD_TCP_ACK, ch + 20, (uint32_t)(cn - 20), &s);
+  assert_int_equal(s.n, 1);
+  assert_int_equal(s.kind[0], WD_APP_TLS);
+  assert_int_equal(s.dir[0], WD_DIR_TO_SERVER);
+  assert_string_equal(s.name[0], "listed.example");
+  assert_int_not_equal(f.app, 0);
+  tcp_pkt(a, &f, 1, 500, WD_TCP_ACK, sh, (uint32_t)sn, &s);
+  assert_int_equal(s.n, 2);
+  assert_int_equal(s.dir[1], WD_DIR_TO_CLIENT);
+  wd_app_stats_t as;
+  wd_app_stats(a, &as);
+  assert_int_equal(as.flows_done, 1);
+  assert_int_equal(as.flows_active, 0);
+  assert_int_equal(as.tls.client_hellos, 1);
+  /* later bytes of the flow are not looked at, no state is taken again */
+  tcp_pkt(a, &f, 0, 120 + (uint32_t)(cn - 20), WD_TCP_ACK, ch, (uint32_t)cn,
+          &s);
+  wd_app_stats(a, &as);
+  assert_int_equal(s.n, 2);
+  assert_int_equal(as.flows, 1);
+  assert_int_equal(as.stream.segments, 3);
+  wd_app_flow_end(a, &f);
+  assert_int_equal(f.app, 0);
+  wd_app_free(a);
+}
+
+/* A DNS message over UDP: a query for name, or its answer (QR set). */
+static void dns_pkt(wd_app_t *a, wd_flow_t *f, bool answer, app_seen *s) {
+  uint8_t m[64] = {0x12, 0x34, answer ? 0x81 : 0x01, answer ? 0x80 : 0, 0, 1};
+  size_t n = 12;
+  static const uint8_t q[] = {4,   'e', 'v', 'i', 'l', 7, 'e', 'x', 'a',
+                              'm', 'p', 'l', 'e', 0,   0, 1,   0,   1};
+  memcpy(m + n, q, sizeof q);
+  n += 18;
+  wd_packet_t p;
+  memset(&p, 0, sizeof p);
+  p.ip_version = 4;
+  p.l4_proto = WD_PROTO_UDP;
+  p.has_l4 = true;
+  p.sport = answer ? 53 : 40000;
+  p.dport = answer ? 40000 : 53;
+  p.payload = m;
+  p.payload_len = (uint32_t)n;
+  wd_app_cb_t cb = {.app = on_app, .user = s};
+  wd_app_packet(a, &p, f, answer ? 1 : 0, &cb);
+}
+
+static void test_dns_udp(void **st) {
+  (void)st;
+  make_cfg(4u << 20);
+  wd_app_t *a;
+  assert_int_equal(wd_app_new(&cfg, &a), WD_OK);
+  wd_app_set_protocols(a, WD_APP_PROTO_BIT(WD_APP_DNS));
+  wd_flow_t f;
+  flow_init(&f, 11, 53);
+  f.proto = 17;
+  app_seen s = {0};
+  dns_pkt(a, &f, false, &s);
+  dns_pkt(a, &f, true, &s); /* answers were not asked for */
+  assert_int_equal(s.n, 1);
+  assert_int_equal(s.kind[0], WD_APP_DNS);
+  assert_string_equal(s.name[0], "evil.example");
+  assert_int_equal(f.app, 0); /* no per-flow state */
+  wd_app_set_protocols(a, WD_APP_PROTO_BIT(WD_APP_DNS) |
+                              WD_APP_PROTO_BIT(WD_APP_DNS_ANSWER));
+  dns_pkt(a, &f, true, &s);
+  assert_int_equal(s.n, 2);
+  assert_int_equal(s.kind[1], WD_APP_DNS_ANSWER);
+  wd_app_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_segments_and_reorder),
       cmocka_unit_test(test_other_ports_ignored),
       cmocka_unit_test(test_memcap_and_stale_slot),
       cmocka_unit_test(test_snaplen_cut),
+      cmocka_unit_test(test_tls_first_bytes_only),
+      cmocka_unit_test(test_dns_udp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,7 +94,15 @@ typedef struct test {
   uint64_t udp_sec;  /* second counted in udp_n */
   uint64_t flood_ns; /* UDP ignored until then (UDP flood seen) */
   uint32_t udp_n;    /* new UDP targets in udp_sec */
+  uint64_t rate_sec; /* second counted in rate_n */
+  uint32_t rate_n;   /* probes in rate_sec */
+  uint32_t peak_n;   /* most probes in one second */
   uint16_t sport;    /* of the first probe (horizontal alerts) */
+  uint32_t answered; /* attempts answered, whatever their place */
+  uint8_t spoke;     /* horizontal TCP 445: the source sent SMB to a host
+                        that answered (a worm's exploit, not a scanner) */
+  uint8_t held;      /* 1: decision held back for the worm detector; 2:
+                        ceded to it (a worm fan-out, never a scan alert) */
   uint8_t tech;      /* TECH_* seen */
   uint8_t nlist;
   uint8_t protos; /* 1: TCP seen, 2: UDP seen */
@@ -112,6 +120,8 @@ typedef struct scan {
   wd_attack_set_t set; /* the attacks' life cycle; set.ctx is the context
                           of the hook being run (for evictions) */
   uint64_t now_ns;
+  uint32_t held;  /* tests whose decision is held back */
+  bool finishing; /* end of input: nothing is held back any more */
   uint32_t min_targets;
   double l_ok, l_fail, l_up, l_low;
   /* texts of the alert being filled */
@@ -207,12 +217,67 @@ static void fill(void *user, const void *key, void *val, wd_alert_t *al) {
   wd_alert_add_f64(al, "likelihood_ratio", exp(t->llr));
   double span = (double)(t->attack.last_ns - t->first_ns) / 1e9;
   wd_alert_add_f64(al, "duration_s", span > 0 ? span : 0);
+  /* The same probes are also a SYN flood by rate: say so here rather than
+   * in a second alert (ddos.syn-flood leaves one source's refused port
+   * sweep to this detector). */
+  wd_alert_add_u64(al, "peak_probes_per_s", t->peak_n);
+  uint64_t flood = sc->cfg->detect.syn_flood.min_pps;
+  if (sc->mode == MODE_VERTICAL && (t->tech & TECH_SYN) &&
+      sc->cfg->detect.syn_flood.enabled && flood && t->peak_n >= flood)
+    wd_alert_add_str(al, "also_matches", "ddos.syn-flood");
+}
+
+/* A sweep of TCP 445 is worm.smb-fanout's when it reaches that detector's
+ * count within its window (detect.smb_fanout.targets, .window) and the
+ * source sent SMB to a host that answered, or nothing answered and the
+ * source is one of ours (the worm detector's own conditions): one activity, one alert, the one that says more. Until the
+ * window has passed the decision is held back; a slower or smaller sweep,
+ * or one that never speaks SMB, is a scan. */
+static bool worm_watched(const scan *sc, const probe_key *k) {
+  const wd_config_t *cfg = sc->cfg;
+  if (sc->mode != MODE_HORIZONTAL || k->proto != WD_PROTO_TCP ||
+      k->port != 445 || !cfg->detect.smb_fanout.enabled)
+    return false;
+  const wd_cidr_list_t *l = &cfg->detect.smb_fanout.exempt;
+  for (size_t i = 0; i < l->n && i < WD_CIDR_LIST_MAX; i++)
+    if (wd_cidr_contains(&l->v[i], &k->src))
+      return false;
+  return true;
+}
+
+/* True when t's decision waits (held back for, or ceded to, the worm
+ * detector). */
+static bool worm_holds(scan *sc, const probe_key *k, test *t, uint64_t now) {
+  if (t->held == 2)
+    return true;
+  if (!worm_watched(sc, k))
+    return false;
+  uint64_t window = (uint64_t)sc->cfg->detect.smb_fanout.window_s * WD_NSEC;
+  bool within = !sc->finishing && now - t->first_ns <= window;
+  bool worm = t->answered ? t->spoke
+                           : wd_config_is_protected(sc->cfg, &k->src);
+  if (within && worm && targets_est(t) >= sc->cfg->detect.smb_fanout.targets) {
+    if (t->held == 1)
+      sc->held--;
+    t->held = 2;
+    return true;
+  }
+  if (within) {
+    if (!t->held)
+      sc->held++;
+    t->held = 1;
+    return true;
+  }
+  if (t->held == 1)
+    sc->held--;
+  t->held = 0;
+  return false;
 }
 
 static void decide(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
                    test *t, uint64_t now_ns) {
   if (wd_attack_is_open(&t->attack) || t->targets < sc->min_targets ||
-      t->llr < sc->l_up)
+      t->llr < sc->l_up || worm_holds(sc, k, t, now_ns))
     return;
   /* quiet counts from the latest probe, not from the decision (which can
      come at an attempt's timeout, long after) */
@@ -277,8 +342,10 @@ static void resolve(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
   if (off >= ORDER_MAX || (t->done >> off & 1))
     return;
   t->done |= (uint64_t)1 << off;
-  if (ok)
+  if (ok) {
     t->good |= (uint64_t)1 << off;
+    t->answered++;
+  }
   if (t->pending)
     t->pending--;
   drain(sc, ctx, k, t, now_ns);
@@ -288,7 +355,9 @@ static void resolve(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
  * its own start and counts, not the continuation of this one. Attempts still
  * waiting keep their old sequence numbers, which now fall outside the
  * window (resolve ignores them). */
-static void restart(test *t) {
+static void restart(scan *sc, test *t) {
+  if (t->held == 1)
+    sc->held--;
   uint32_t next = t->next;
   memset(t, 0, sizeof *t);
   t->base = t->next = next;
@@ -298,6 +367,8 @@ static void restart(test *t) {
 static void test_evicted(void *user, const void *key, void *val) {
   scan *sc = user;
   test *t = val;
+  if (t->held == 1)
+    sc->held--;
   wd_attack_recycled(&sc->set, &t->attack, key, t, sc->now_ns);
 }
 
@@ -365,6 +436,12 @@ static void probe(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
     return;
   t->probes++;
   t->probe_ns = now;
+  if (now / WD_NSEC != t->rate_sec) {
+    t->rate_sec = now / WD_NSEC;
+    t->rate_n = 0;
+  }
+  if (++t->rate_n > t->peak_n)
+    t->peak_n = t->rate_n;
   if (wd_attack_is_open(&t->attack))
     t->attack.last_ns = now;
   uint64_t h =
@@ -475,6 +552,17 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
     } else if (sar == (WD_TCP_SYN | WD_TCP_ACK)) {
       make_key(&k, &p->dst, &p->src, p->sport, WD_PROTO_TCP);
       answer(sc, ctx, &k, true, now);
+    } else if (sc->mode == MODE_HORIZONTAL && p->dport == 445 &&
+               p->payload_len && f && dir == WD_DIR_TO_SERVER &&
+               f->pkts[WD_DIR_TO_SERVER] <= 4) {
+      /* The first data of an SMB session: a worm's exploit follows its
+       * answered SYNs (see worm_holds). */
+      make_key(&k, &p->src, &p->dst, 445, WD_PROTO_TCP);
+      probe_key tk;
+      test_key(sc, &k, &tk);
+      test *t = wd_table_find(sc->tests, &tk);
+      if (t)
+        t->spoke = 1;
     } else if ((fl & WD_TCP_RST) &&
                !(f && (f->tcp_flags[dir ^ 1] & WD_TCP_SYN) &&
                  (f->tcp_flags[dir] & WD_TCP_SYN))) {
@@ -520,13 +608,23 @@ typedef struct walk {
   bool finish;
 } walk;
 
+static bool held_one(void *user, const void *key, void *val,
+                     uint64_t last_ns) {
+  (void)last_ns;
+  walk *w = user;
+  test *t = val;
+  if (t->held == 1)
+    decide(w->sc, w->ctx, key, t, w->now);
+  return w->sc->held > 0;
+}
+
 static bool due_one(void *user, const void *key, void *val, uint64_t last_ns) {
   (void)last_ns;
   walk *w = user;
   test *t = val;
   if (wd_attack_step(&w->sc->set, w->ctx, &t->attack, key, t, w->now,
                      w->finish) == WD_ATTACK_DUE_END)
-    restart(t);
+    restart(w->sc, t);
   return w->sc->set.open > 0;
 }
 
@@ -541,6 +639,10 @@ static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns) {
                 WD_NSEC;
   if (sc->now_ns > to)
     wd_table_expire(sc->attempts, sc->now_ns - to);
+  if (sc->held) {
+    walk w = {sc, ctx, sc->now_ns, false};
+    wd_table_foreach(sc->tests, held_one, &w);
+  }
   if (sc->set.open) {
     walk w = {sc, ctx, sc->now_ns, false};
     wd_table_foreach(sc->tests, due_one, &w);
@@ -562,7 +664,12 @@ static void on_finish(void *state, const wd_detect_ctx_t *ctx,
   sc->set.ctx = ctx;
   if (now_ns > sc->now_ns)
     sc->now_ns = now_ns;
+  sc->finishing = true;
   wd_table_expire(sc->attempts, UINT64_MAX); /* unanswered: failures */
+  if (sc->held) {
+    walk w = {sc, ctx, sc->now_ns, false};
+    wd_table_foreach(sc->tests, held_one, &w);
+  }
   if (sc->set.open) {
     walk w = {sc, ctx, sc->now_ns, true};
     wd_table_foreach(sc->tests, due_one, &w);

@@ -158,6 +158,8 @@ typedef struct wd_config {
       double beta;                /* detect.scan.beta: detection probability */
       uint32_t min_hosts;         /* detect.scan.min_hosts: horizontal */
       uint32_t min_ports;         /* detect.scan.min_ports: vertical */
+      wd_cidr_list_t exempt;      /* detect.scan.exempt: sources never
+                                     followed (own vulnerability scanners) */
       uint32_t attempt_timeout_s; /* detect.scan.attempt_timeout: no answer
                                      after this is a failure */
     } scan;

@@ -144,6 +144,9 @@ static const wd_config_key_t keys[] = {
            "distinct ports tried before a vertical scan is reported"),
     K_SECS("detect.scan.attempt_timeout", detect.scan.attempt_timeout_s, "3s",
            1, 600, "an attempt without answer after this counts as failed"),
+    K_CIDRS("detect.scan.exempt", detect.scan.exempt, "",
+            "sources never reported as scanners (your own vulnerability "
+            "scanners)"),
 
     K_STR("outputs.eve.path", outputs.eve_path, NULL, 0,
           "EVE JSON file written (unset: none unless -o or --json)"),

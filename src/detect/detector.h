@@ -112,6 +112,15 @@ typedef wd_detector_t wd_detector_ops_t;
 #define WD_CVE(ID, TITLE)                                                      \
   { "cve", (ID), "https://www.cve.org/CVERecord?id=" ID, (TITLE) }
 
+/* addr is in one of l's networks (a detector's exempt list). */
+static inline bool wd_detect_listed(const wd_cidr_list_t *l,
+                                    const wd_addr_t *addr) {
+  for (size_t i = 0; i < l->n && i < WD_CIDR_LIST_MAX; i++)
+    if (wd_cidr_contains(&l->v[i], addr))
+      return true;
+  return false;
+}
+
 /* Fills out with the detectors linked in, in the fixed order of
  * registry.c; returns how many. */
 size_t wd_detectors_list(const wd_detector_t **out, size_t max);

@@ -13,7 +13,9 @@
  * sends one to a port it has no connection with). Out: one attack per test
  * that reaches the scanner hypothesis with at least min_hosts / min_ports
  * targets: START, UPDATE every detect.update_interval, END after
- * detect.end_after without a new probe or at finish. Memory: per detector a
+ * detect.end_after without a new probe or at finish. Sources in
+ * detect.scan.exempt (the facility's own vulnerability scanners) are never
+ * followed. Memory: per detector a
  * wd_table of pending attempts (1/24 of detect.memcap) and one of tests
  * (1/10), both recycling least recently used entries; a recycled pending
  * attempt counts as a failure.
@@ -235,14 +237,9 @@ static void fill(void *user, const void *key, void *val, wd_alert_t *al) {
  * or one that never speaks SMB, is a scan. */
 static bool worm_watched(const scan *sc, const probe_key *k) {
   const wd_config_t *cfg = sc->cfg;
-  if (sc->mode != MODE_HORIZONTAL || k->proto != WD_PROTO_TCP ||
-      k->port != 445 || !cfg->detect.smb_fanout.enabled)
-    return false;
-  const wd_cidr_list_t *l = &cfg->detect.smb_fanout.exempt;
-  for (size_t i = 0; i < l->n && i < WD_CIDR_LIST_MAX; i++)
-    if (wd_cidr_contains(&l->v[i], &k->src))
-      return false;
-  return true;
+  return sc->mode == MODE_HORIZONTAL && k->proto == WD_PROTO_TCP &&
+         k->port == 445 && cfg->detect.smb_fanout.enabled &&
+         !wd_detect_listed(&cfg->detect.smb_fanout.exempt, &k->src);
 }
 
 /* True when t's decision waits (held back for, or ceded to, the worm
@@ -419,7 +416,8 @@ static bool udp_flood(scan *sc, test *t, uint64_t now) {
 
 static void probe(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
                   uint16_t sport, uint8_t tech, bool failed, uint64_t now) {
-  if (no_unicast_answer(&pk->dst))
+  if (no_unicast_answer(&pk->dst) ||
+      wd_detect_listed(&sc->cfg->detect.scan.exempt, &pk->src))
     return;
   probe_key tk;
   test_key(sc, pk, &tk);

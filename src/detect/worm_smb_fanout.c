@@ -227,17 +227,9 @@ static void destroy(void *state) {
   free(fo);
 }
 
-static bool exempt(const wd_config_t *cfg, const wd_addr_t *a) {
-  const wd_cidr_list_t *l = &cfg->detect.smb_fanout.exempt;
-  for (size_t i = 0; i < l->n && i < WD_CIDR_LIST_MAX; i++)
-    if (wd_cidr_contains(&l->v[i], a))
-      return true;
-  return false;
-}
-
 static void on_syn(fanout *fo, const wd_detect_ctx_t *ctx, const wd_packet_t *p,
                    uint64_t now) {
-  if (exempt(fo->cfg, &p->src))
+  if (wd_detect_listed(&fo->cfg->detect.smb_fanout.exempt, &p->src))
     return;
   bool created;
   source *s = wd_table_get(fo->sources, &p->src, now, &created);

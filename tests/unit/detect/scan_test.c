@@ -62,6 +62,33 @@ static const uint16_t ports29[29] = {
     25,  111, 1028, 9100,  1029, 79,  497, 548,  5000, 1917,
     53,  161, 9001, 65535, 443,  113, 993, 8080, 2869};
 
+/* The facility's own vulnerability scanner, listed in detect.scan.exempt,
+ * sweeps ports and hosts without an alert; another source doing the same
+ * is reported. */
+static void exempt_scanner_silent(void **st) {
+  (void)st;
+  wd_cidr_t own;
+  assert_int_equal(wd_cidr_parse("10.20.0.30/32", &own), WD_OK);
+  dd_defaults(&V.cfg);
+  dd_defaults(&H.cfg);
+  V.cfg.detect.scan.exempt = (wd_cidr_list_t){&own, 1};
+  H.cfg.detect.scan.exempt = (wd_cidr_list_t){&own, 1};
+  assert_int_equal(dd_open_cfg(&V, &wd_detector_scan_vertical), WD_OK);
+  assert_int_equal(dd_open_cfg(&H, &wd_detector_scan_horizontal), WD_OK);
+  for (unsigned h = 0; h < 8; h++)
+    for (unsigned i = 0; i < 29; i++)
+      tcp_probe(DD_T0 + (h * 29 + i) * 10 * DD_MS, dd_ip("10.20.0.30"),
+                dd_a4(0x0a140110u + h), ports29[i], ANS_RST);
+  finish_both();
+  assert_int_equal(V.total + H.total, 0);
+  for (unsigned i = 0; i < 29; i++)
+    tcp_probe(DD_T0 + 5 * DD_NSEC + i * 10 * DD_MS, dd_ip("10.20.0.31"),
+              dd_a4(0x0a140110u), ports29[i], ANS_RST);
+  finish_both();
+  assert_true(V.total > 0);
+  close_both();
+}
+
 static void vertical_one_way(void **st) {
   (void)st;
   open_both();
@@ -390,6 +417,7 @@ static void bounded_under_spoofed_flood(void **st) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(vertical_one_way),
+      cmocka_unit_test(exempt_scanner_silent),
       cmocka_unit_test(vertical_rst),
       cmocka_unit_test(vertical_silent_first_port),
       cmocka_unit_test(vertical_timeout),

@@ -109,8 +109,8 @@ static void port_sweep_is_a_scan(void **st) {
   wd_addr_t bot = dd_ip("198.51.100.8"), other = dd_ip("192.168.1.21");
   for (unsigned i = 0; i < 5000; i++) {
     uint64_t t = DD_T0 + DD_NSEC * i / 5000;
-    wd_packet_t syn = dd_tcp(t, scanner, 40000, victim, (uint16_t)(1 + i),
-                             WD_TCP_SYN);
+    wd_packet_t syn =
+        dd_tcp(t, scanner, 40000, victim, (uint16_t)(1 + i), WD_TCP_SYN);
     wd_flow_t f = dd_flow(&syn, i + 1);
     dd_flow_add(&f, &syn, WD_DIR_TO_SERVER);
     dd_packet(&D, &syn, &f, WD_DIR_TO_SERVER);

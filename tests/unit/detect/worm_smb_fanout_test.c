@@ -29,12 +29,12 @@ static void attempt(dd *d, uint64_t t, wd_addr_t src, wd_addr_t target,
     static const uint8_t smb[] = {0, 0, 0, 0x2f, 0xff, 'S', 'M', 'B', 0x72};
     wd_flow_t f = dd_flow(&syn, 1);
     dd_flow_add(&f, &syn, WD_DIR_TO_SERVER);
-    wd_packet_t sa = dd_tcp(t + 2 * DD_MS, target, 445, src, 49152,
-                            WD_TCP_SYN | WD_TCP_ACK);
+    wd_packet_t sa =
+        dd_tcp(t + 2 * DD_MS, target, 445, src, 49152, WD_TCP_SYN | WD_TCP_ACK);
     dd_flow_add(&f, &sa, WD_DIR_TO_CLIENT);
     dd_packet(d, &sa, &f, WD_DIR_TO_CLIENT);
-    wd_packet_t ack = dd_tcp(t + 3 * DD_MS, src, 49152, target, 445,
-                             WD_TCP_ACK | WD_TCP_PSH);
+    wd_packet_t ack =
+        dd_tcp(t + 3 * DD_MS, src, 49152, target, 445, WD_TCP_ACK | WD_TCP_PSH);
     ack.payload = smb;
     ack.payload_len = sizeof smb;
     dd_flow_add(&f, &ack, WD_DIR_TO_SERVER);
@@ -282,7 +282,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(worm_unanswered),
       cmocka_unit_test(worm_rst_fast),
-    cmocka_unit_test(scanner_not_worm),
+      cmocka_unit_test(scanner_not_worm),
       cmocka_unit_test(worm_icmp_unreachable),
       cmocka_unit_test(one_way_finish),
       cmocka_unit_test(ipv6_worm),

@@ -2,13 +2,14 @@
  * scan.vertical (one source, one host, many ports), decided by Threshold
  * Random Walk (Jung, Paxson, Berger, Balakrishnan, "Fast Portscan Detection
  * Using Sequential Hypothesis Testing", IEEE S&P 2004).
- * In: first contacts and their outcomes. A TCP SYN, a UDP datagram opening
- * a flow (unless it looks like the reply to a multicast or broadcast query,
- * see udp_reply_like), or a TCP probe with neither SYN nor ACK (FIN, NULL,
- * Xmas...) to a port with no flow is an attempt on (host, port); each
- * distinct target of a test counts once. Success: SYN-ACK, or any UDP
- * answer. Failure: RST, ICMP/ICMPv6 unreachable quoting the probe, no
- * answer within detect.scan.attempt_timeout (at finish, every unanswered
+ * In: first contacts and their outcomes. Only probes count: a TCP SYN, a
+ * UDP datagram opening a flow from a port that is not a server's (not an
+ * answer: the reply to a multicast or broadcast query, a reflector's
+ * answer to a spoofed request, see udp_reply_like), or a TCP probe with neither
+ * SYN nor ACK (FIN, NULL, Xmas...) to a port with no flow is an attempt on
+ * (host, port); each distinct target of a test counts once. Success: SYN-ACK,
+ * or any UDP answer. Failure: RST, ICMP/ICMPv6 unreachable quoting the probe,
+ * no answer within detect.scan.attempt_timeout (at finish, every unanswered
  * attempt); a FIN/NULL/Xmas probe is itself a failure (no legitimate stack
  * sends one to a port it has no connection with). Out: one attack per test
  * that reaches the scanner hypothesis with at least min_hosts / min_ports
@@ -37,6 +38,7 @@
 #include "detect/detector.h"
 #include "detect/hll.h"
 #include "detect/icmp_quote.h"
+#include "detect/reflect.h"
 
 #define SEEN_BITS 512 /* per test: targets already counted (Bloom, k=1) */
 #define LIST_PORTS 16 /* ports named in a vertical scan alert */
@@ -93,19 +95,21 @@ typedef struct test {
    * base + i. */
   uint32_t base, next;
   uint64_t done, good;
-  uint64_t udp_sec;  /* second counted in udp_n */
-  uint64_t flood_ns; /* UDP ignored until then (UDP flood seen) */
-  uint32_t udp_n;    /* new UDP targets in udp_sec */
-  uint64_t rate_sec; /* second counted in rate_n */
-  uint32_t rate_n;   /* probes in rate_sec */
-  uint32_t peak_n;   /* most probes in one second */
-  uint16_t sport;    /* of the first probe (horizontal alerts) */
-  uint32_t answered; /* attempts answered, whatever their place */
-  uint8_t spoke;     /* horizontal TCP 445: the source sent SMB to a host
-                        that answered (a worm's exploit, not a scanner) */
-  uint8_t held;      /* 1: decision held back for the worm detector; 2:
-                        ceded to it (a worm fan-out, never a scan alert) */
-  uint8_t tech;      /* TECH_* seen */
+  uint64_t udp_sec;    /* second counted in udp_n */
+  uint64_t flood_ns;   /* UDP ignored until then (UDP flood seen) */
+  uint32_t udp_n;      /* new UDP targets in udp_sec */
+  uint64_t rate_sec;   /* second counted in rate_n */
+  uint32_t rate_n;     /* probes in rate_sec */
+  uint32_t peak_n;     /* most probes in one second */
+  uint16_t sport;      /* of the first probe (horizontal alerts) */
+  uint32_t answered;   /* attempts answered, whatever their place */
+  uint8_t spoke;       /* horizontal TCP 445: the source sent SMB to a host
+                          that answered (a worm's exploit, not a scanner) */
+  uint8_t udp_flooded; /* a UDP probe of it went to a host under a UDP
+                          flood (udp_flooded) */
+  uint8_t held;        /* 1: decision held back for the worm detector; 2:
+                          ceded to it (a worm fan-out, never a scan alert) */
+  uint8_t tech;        /* TECH_* seen */
   uint8_t nlist;
   uint8_t protos; /* 1: TCP seen, 2: UDP seen */
   uint8_t seen[SEEN_BITS / 8];
@@ -232,9 +236,10 @@ static void fill(void *user, const void *key, void *val, wd_alert_t *al) {
 /* A sweep of TCP 445 is worm.smb-fanout's when it reaches that detector's
  * count within its window (detect.smb_fanout.targets, .window) and the
  * source sent SMB to a host that answered, or nothing answered and the
- * source is one of ours (the worm detector's own conditions): one activity, one alert, the one that says more. Until the
- * window has passed the decision is held back; a slower or smaller sweep,
- * or one that never speaks SMB, is a scan. */
+ * source is one of ours (the worm detector's own conditions): one activity, one
+ * alert, the one that says more. Until the window has passed the decision is
+ * held back; a slower or smaller sweep, or one that never speaks SMB, is a
+ * scan. */
 static bool worm_watched(const scan *sc, const probe_key *k) {
   const wd_config_t *cfg = sc->cfg;
   return sc->mode == MODE_HORIZONTAL && k->proto == WD_PROTO_TCP &&
@@ -251,8 +256,7 @@ static bool worm_holds(scan *sc, const probe_key *k, test *t, uint64_t now) {
     return false;
   uint64_t window = (uint64_t)sc->cfg->detect.smb_fanout.window_s * WD_NSEC;
   bool within = !sc->finishing && now - t->first_ns <= window;
-  bool worm = t->answered ? t->spoke
-                           : wd_config_is_protected(sc->cfg, &k->src);
+  bool worm = t->answered ? t->spoke : wd_config_is_protected(sc->cfg, &k->src);
   if (within && worm && targets_est(t) >= sc->cfg->detect.smb_fanout.targets) {
     if (t->held == 1)
       sc->held--;
@@ -271,11 +275,31 @@ static bool worm_holds(scan *sc, const probe_key *k, test *t, uint64_t now) {
   return false;
 }
 
+/* The host receives UDP at a flood's rate (more than UDP_FLOOD_PPS
+ * datagrams this second or the last): datagrams to its random ports are a
+ * flood or reflected answers from ports of services we do not know, not
+ * probes (a UDP scan is paced by its target's ICMP rate limit). Asked when
+ * a UDP-only vertical test is about to be decided, never per packet. */
+static bool udp_flooded(const wd_detect_ctx_t *ctx, const wd_addr_t *dst) {
+  const wd_host_t *h = ctx->hosts ? wd_host_table_find(ctx->hosts, dst) : NULL;
+  return h && (h->cur_in.udp_pkts > UDP_FLOOD_PPS ||
+               h->last_in.udp_pkts > UDP_FLOOD_PPS);
+}
+
+static void forget_walk(test *t);
+
 static void decide(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
                    test *t, uint64_t now_ns) {
   if (wd_attack_is_open(&t->attack) || t->targets < sc->min_targets ||
       t->llr < sc->l_up || worm_holds(sc, k, t, now_ns))
     return;
+  if (sc->mode == MODE_VERTICAL && t->protos == 2 &&
+      (t->udp_flooded || udp_flooded(ctx, &k->dst))) {
+    t->udp_flooded = 0;
+    t->flood_ns = now_ns + (uint64_t)FLOOD_HOLD_S * WD_NSEC;
+    forget_walk(t);
+    return;
+  }
   /* quiet counts from the latest probe, not from the decision (which can
      come at an attempt's timeout, long after) */
   uint64_t last = t->probe_ns && t->probe_ns < now_ns ? t->probe_ns : now_ns;
@@ -389,6 +413,15 @@ static bool no_unicast_answer(const wd_addr_t *a) {
   return a->b[0] == 0xff;   /* IPv6 multicast */
 }
 
+/* Forgets t's walk so far: its answers and timeouts now fall outside the
+ * order window and are ignored. */
+static void forget_walk(test *t) {
+  t->llr = 0;
+  t->base = t->next;
+  t->done = t->good = 0;
+  t->pending = 0;
+}
+
 /* Counts a UDP first contact of t; true when t is (or just became) under a
  * UDP flood: then its pending attempts are dropped from the walk. */
 static bool udp_flood(scan *sc, test *t, uint64_t now) {
@@ -403,14 +436,8 @@ static bool udp_flood(scan *sc, test *t, uint64_t now) {
   if (++t->udp_n <= UDP_FLOOD_PPS)
     return false;
   t->flood_ns = now + (uint64_t)FLOOD_HOLD_S * WD_NSEC;
-  if (!wd_attack_is_open(&t->attack)) {
-    /* Forget the walk so far: its answers and timeouts now fall outside
-     * the order window and are ignored. */
-    t->llr = 0;
-    t->base = t->next;
-    t->done = t->good = 0;
-    t->pending = 0;
-  }
+  if (!wd_attack_is_open(&t->attack))
+    forget_walk(t);
   return true;
 }
 
@@ -453,6 +480,11 @@ static void probe(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
     return; /* too many outcomes outstanding: not counted (yet) */
   t->seen[bit / 8] |= (uint8_t)(1u << (bit % 8));
   t->targets++;
+  /* Near a decision, ask once per probe whether its host is flooded with
+   * UDP (a host table look-up; never for a client's first datagrams). */
+  if (pk->proto == WD_PROTO_UDP && sc->mode == MODE_VERTICAL &&
+      !t->udp_flooded && t->targets + 1 >= sc->min_targets)
+    t->udp_flooded = udp_flooded(ctx, &pk->dst);
   t->tech |= tech;
   t->protos |= pk->proto == WD_PROTO_UDP ? 2 : 1;
   if (sc->mode == MODE_HORIZONTAL && t->nlist < LIST_HOSTS)
@@ -495,23 +527,20 @@ static void answer(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
 
 /* A UDP datagram that opens a flow but answers something: from a service
  * port to an ephemeral one (the reply to a multicast or broadcast query,
- * e.g. LLMNR, mDNS, NetBIOS, SSDP, WS-Discovery), or between equal ports
- * (NetBIOS, NTP, IKE, RIP peers). Scanners send from one ephemeral port to
- * the ports they probe. */
+ * e.g. LLMNR, mDNS, NetBIOS, SSDP, WS-Discovery), from a reflector service
+ * (reflect.h: DNS, NTP, memcached, BACnet, DVR, ...) to a port of no such
+ * service (reflected answers towards a victim whose address was spoofed:
+ * the reflector answers, it never probes), or between equal ports
+ * (NetBIOS, NTP, IKE, RIP peers). Scanners send from a port of their own
+ * to the ports they probe. */
 static bool udp_reply_like(uint16_t sport, uint16_t dport) {
   if (sport == dport)
     return true;
+  if (wd_reflect_kind(sport) >= 0 && wd_reflect_kind(dport) < 0)
+    return true;
   if (dport < 1024)
     return false;
-  switch (sport) {
-  case 1900: /* SSDP */
-  case 3702: /* WS-Discovery */
-  case 5353: /* mDNS */
-  case 5355: /* LLMNR */
-    return true;
-  default:
-    return sport < 1024;
-  }
+  return sport == 5355 /* LLMNR */ || sport < 1024;
 }
 
 static void make_key(probe_key *k, const wd_addr_t *src, const wd_addr_t *dst,
@@ -606,8 +635,7 @@ typedef struct walk {
   bool finish;
 } walk;
 
-static bool held_one(void *user, const void *key, void *val,
-                     uint64_t last_ns) {
+static bool held_one(void *user, const void *key, void *val, uint64_t last_ns) {
   (void)last_ns;
   walk *w = user;
   test *t = val;

@@ -1233,3 +1233,36 @@ wd_rc wd_config_set(wd_config_t *cfg, const char *key, const char *value,
   *set = true;
   return ks ? WD_OK : wd_config_index_build(cfg);
 }
+
+bool wd_config_bool(const wd_config_t *cfg, const char *key, bool *out) {
+  void *base;
+  bool *set;
+  const wd_config_keyset_t *ks;
+  const wd_config_key_t *k = cfg ? row_of(cfg, key, &base, &set, &ks) : NULL;
+  if (!k || k->type != WD_CONFIG_BOOL)
+    return false;
+  memcpy(out, (const char *)base + k->off, sizeof *out);
+  return true;
+}
+
+bool wd_config_uint(const wd_config_t *cfg, const char *key, uint64_t *out) {
+  void *base;
+  bool *set;
+  const wd_config_keyset_t *ks;
+  const wd_config_key_t *k = cfg ? row_of(cfg, key, &base, &set, &ks) : NULL;
+  if (!k || k->type <= WD_CONFIG_BOOL || k->type > WD_CONFIG_BITRATE)
+    return false;
+  *out = wd_config_uint_of(k, base);
+  return true;
+}
+
+const wd_cidr_list_t *wd_config_cidrs(const wd_config_t *cfg, const char *key) {
+  void *base;
+  bool *set;
+  const wd_config_keyset_t *ks;
+  const wd_config_key_t *k = cfg ? row_of(cfg, key, &base, &set, &ks) : NULL;
+  if (!k || k->type != WD_CONFIG_CIDRS)
+    return NULL;
+  /* the row's offset is that of the list's v; the list begins there */
+  return (const wd_cidr_list_t *)(const void *)((const char *)base + k->off);
+}

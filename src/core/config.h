@@ -322,6 +322,14 @@ const void *wd_config_extra(const wd_config_t *cfg,
 wd_rc wd_config_set(wd_config_t *cfg, const char *key, const char *value,
                     char *err, size_t errlen);
 
+/* Typed values by key name, for a stage that reads another's key (a
+ * detector reading another detector's threshold, once, at create): false
+ * / NULL when cfg has no such key of that type. wd_config_uint takes any
+ * integer key (counts, sizes, rates, durations in their field's unit). */
+bool wd_config_bool(const wd_config_t *cfg, const char *key, bool *out);
+bool wd_config_uint(const wd_config_t *cfg, const char *key, uint64_t *out);
+const wd_cidr_list_t *wd_config_cidrs(const wd_config_t *cfg, const char *key);
+
 /* Key's value as `ward config show` writes it, into buf (WD_ERR_NOTFOUND:
  * no such key; WD_ERR_INVAL: buf too small). */
 wd_rc wd_config_get(const wd_config_t *cfg, const char *key, char *buf,

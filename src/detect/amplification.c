@@ -1,21 +1,26 @@
 /* amplification.c -- ddos.amplification: reflected traffic towards one
  * protected host.
  * In: UDP packets and TCP SYN-ACKs with their flow, and IP fragments.
- * Counted towards a protected destination: (1) UDP from a reflector
- * service port (DNS, NTP, SNMP, SSDP, CLDAP, memcached, chargen, QOTD,
- * WS-Discovery, ISAKMP, NetBIOS, Ubiquiti discovery, DVR, portmap, MS-SQL
- * browser, mDNS, ARD, CoAP, RIP) that the destination did not ask for (its
- * flow has no packet from the destination; where cheap, the payload must
- * also look like a response, so a busy NTP or DNS server receiving requests
- * from peers on the same port is not a victim); (2) non-first IP fragments
- * towards a host that is receiving such traffic this second or is under an
- * open reflection attack (they carry no ports); (3) TCP SYN-ACKs to a host
- * that sent no SYN in that flow (SYN-ACK reflection). Out: alerts through
- * the flood engine with the reflected protocol, reflector port, estimated
- * reflectors (HyperLogLog), fragments, peak packets/s and bits/s, and a
- * sample of reflector addresses. The reflectors are misused, not the
- * attacker: has_src is always false. Memory: the engine's victim table
- * (1/10 of detect.memcap) and attack array.
+ * Counted towards a protected destination, in flows it never sent in: (1)
+ * UDP from a reflector service port (reflect.h: DNS, NTP, SNMP, SSDP,
+ * CLDAP, memcached, chargen, QOTD, WS-Discovery, ISAKMP and IKE NAT-T,
+ * NetBIOS, Ubiquiti discovery, Dahua DVR, portmap, MS-SQL browser, mDNS,
+ * ARD, CoAP, RIP, BACnet, OpenVPN, RDP over UDP, DTLS, SLP, TFTP) whose
+ * payload can be an answer (reflect.c: a busy NTP or DNS server receiving
+ * requests, IKE peers on port 500, QUIC on UDP 443 are not); (2) UDP from
+ * any other port, which makes an attack only when one source port carries
+ * most of the second (many reflectors answering from one service port we
+ * do not know: "udp-other"); (3) non-first IP fragments: from a source
+ * this network never sent to (the host table shows no packet to it), as
+ * an attack of their own (answers whose first fragments are dropped on the
+ * way), else only towards a host receiving reflection this second or
+ * under an open attack; (4) TCP SYN-ACKs to a host that sent no SYN in
+ * that flow (SYN-ACK reflection). Out: alerts through the flood engine
+ * with the reflected protocol, reflector port, estimated reflectors
+ * (HyperLogLog), fragments, peak packets/s and bits/s, and a sample of
+ * reflector addresses. The reflectors are misused, not the attacker:
+ * has_src is always false. Memory: the engine's victim table (1/10 of
+ * detect.memcap) and attack array.
  *
  * A second is an attack when it reaches detect.amplification.min_pps
  * packets or min_bps bits/s (a threshold set to 0 is not used) from at
@@ -25,114 +30,28 @@
 
 #include "detect/detector.h"
 #include "detect/flood.h"
+#include "detect/reflect.h"
 
 extern const wd_detector_t wd_detector_amplification;
 
+/* Kinds: the reflector services of reflect.h, then these. */
 enum {
-  K_DNS,
-  K_NTP,
-  K_SNMP,
-  K_SSDP,
-  K_CLDAP,
-  K_MEMCACHED,
-  K_CHARGEN,
-  K_QOTD,
-  K_WSD,
-  K_ISAKMP,
-  K_NETBIOS,
-  K_UBIQUITI,
-  K_DVR,
-  K_PORTMAP,
-  K_MSSQL,
-  K_MDNS,
-  K_ARD,
-  K_COAP,
-  K_RIP,
-  K_SYNACK,
-  K_FRAGMENT,
+  K_SYNACK = WD_REFLECT_COUNT, /* TCP SYN-ACK reflection */
+  K_FRAGMENT,                  /* non-first fragments only */
+  K_GENERIC,                   /* unsolicited UDP from one shared port */
   K_COUNT
 };
 
-static const char *const kind_names[K_COUNT] = {
-    "dns",     "ntp",        "snmp",         "ssdp",   "cldap",   "memcached",
-    "chargen", "qotd",       "ws-discovery", "isakmp", "netbios", "ubiquiti",
-    "dvr",     "portmap",    "mssql",        "mdns",   "ard",     "coap",
-    "rip",     "tcp-synack", "fragment"};
-
-/* Reflector kind of a UDP source port, or -1. */
-static int kind_of_port(uint16_t port) {
-  switch (port) {
-  case 53:
-    return K_DNS;
-  case 123:
-    return K_NTP;
-  case 161:
-    return K_SNMP;
-  case 1900:
-    return K_SSDP;
-  case 389:
-    return K_CLDAP;
-  case 11211:
-    return K_MEMCACHED;
-  case 19:
-    return K_CHARGEN;
-  case 17:
-    return K_QOTD;
-  case 3702:
-    return K_WSD;
-  case 500:
-    return K_ISAKMP;
-  case 137:
-    return K_NETBIOS;
-  case 10001:
-    return K_UBIQUITI;
-  case 37810:
-    return K_DVR;
-  case 111:
-    return K_PORTMAP;
-  case 1434:
-    return K_MSSQL;
-  case 5353:
-    return K_MDNS;
-  case 3283:
-    return K_ARD;
-  case 5683:
-    return K_COAP;
-  case 520:
-    return K_RIP;
+static const char *kind_name(unsigned k) {
+  switch (k) {
+  case K_SYNACK:
+    return "tcp-synack";
+  case K_FRAGMENT:
+    return "fragment";
+  case K_GENERIC:
+    return "udp-other";
   default:
-    return -1;
-  }
-}
-
-/* False when the payload shows a request rather than a response. Only
- * cheap, certain tests; an absent or short payload passes. */
-static bool looks_like_response(int kind, const uint8_t *b, uint32_t n) {
-  switch (kind) {
-  case K_DNS:
-  case K_MDNS:
-  case K_NETBIOS:
-    /* DNS and NetBIOS name service: QR/R bit, high bit of byte 2. */
-    return n < 3 || (b[2] & 0x80);
-  case K_NTP:
-    if (n < 2)
-      return true;
-    switch (b[0] & 7) { /* mode */
-    case 1:             /* symmetric active */
-    case 3:             /* client request */
-      return false;
-    case 6: /* control: R bit */
-      return (b[1] & 0x80) != 0;
-    case 7: /* private (monlist): R bit */
-      return (b[0] & 0x80) != 0;
-    default:
-      return true;
-    }
-  case K_SSDP:
-    /* Answers are "HTTP/1.1 200 OK"; requests are M-SEARCH / NOTIFY. */
-    return n < 5 || memcmp(b, "HTTP/", 5) == 0;
-  default:
-    return true;
+    return wd_reflect_name(k);
   }
 }
 
@@ -165,23 +84,25 @@ static bool over(const wd_flood_t *fl, const wd_flood_sec_t *s) {
   const amp_conf *c = wd_flood_conf(fl);
   bool rate = (c->min_pps && s->pkts >= c->min_pps) ||
               (c->min_bps && s->bytes * 8 >= c->min_bps);
-  return rate && wd_flood_sec_sources(s) >= c->min_reflectors;
-}
-
-static uint16_t kind_port(unsigned k) {
-  static const uint16_t ports[K_COUNT] = {
-      53,    123,   161, 1900, 389,  11211, 19,   17,  3702, 500, 137,
-      10001, 37810, 111, 1434, 5353, 3283,  5683, 520, 0,    0};
-  return k < K_COUNT ? ports[k] : 0;
+  if (!rate || wd_flood_sec_sources(s) < c->min_reflectors)
+    return false;
+  /* Traffic from ports of no known service is reflection only when one
+   * source port carries most of it (many reflectors answering from their
+   * service port); random ports are a plain flood, ddos.volumetric's. */
+  if (s->kind.k && s->kind.v == K_GENERIC)
+    return s->key.k * 2 >= s->pkts;
+  return true;
 }
 
 static void report(wd_flood_t *fl, const wd_flood_attack_t *at,
                    wd_alert_t *al) {
   unsigned k = at->kind.k && at->kind.v < K_COUNT ? at->kind.v : K_FRAGMENT;
   al->proto = k == K_SYNACK ? WD_PROTO_TCP : WD_PROTO_UDP;
-  wd_alert_add_str(al, "protocol", kind_names[k]);
-  if (kind_port(k))
-    wd_alert_add_u64(al, "reflector_port", kind_port(k));
+  wd_alert_add_str(al, "protocol", kind_name(k));
+  if (k < WD_REFLECT_COUNT)
+    wd_alert_add_u64(al, "reflector_port", wd_reflect_port(k));
+  else if (k == K_GENERIC && wd_flood_key_dominant(at))
+    wd_alert_add_u64(al, "reflector_port", at->key.v);
   wd_alert_add_u64(al, "fragments", at->aux);
   wd_flood_add_sample(fl, al, "reflectors_sample", at);
 }
@@ -225,17 +146,30 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
   if (p->fragment && !p->first_fragment) {
     if (p->l4_proto != WD_PROTO_UDP)
       return;
-    /* No ports: only while reflection towards this host is under way. */
+    /* No ports. A fragment stream from a source this network never sent
+     * to is unsolicited: counted on its own (answers whose first fragments
+     * never arrive); otherwise only while reflection towards this host is
+     * under way. */
     fp.kind = WD_FLOOD_NONE;
     fp.key = WD_FLOOD_NONE;
     fp.aux = 1;
     fp.mode = WD_FLOOD_IF_ACTIVE;
+    const wd_host_t *h =
+        ctx->hosts ? wd_host_table_find(ctx->hosts, &p->src) : NULL;
+    if (h && h->in.pkts == 0) {
+      fp.kind = K_FRAGMENT;
+      fp.mode = WD_FLOOD_CREATE;
+    }
   } else if (p->l4_proto == WD_PROTO_UDP && p->has_l4) {
-    int k = kind_of_port(p->sport);
-    if (k < 0 || !unsolicited_udp(f, dir) ||
-        !looks_like_response(k, p->payload, p->payload_len))
+    if (!unsolicited_udp(f, dir))
       return;
-    fp.kind = (uint32_t)k;
+    int k = wd_reflect_kind(p->sport);
+    if (k >= 0 && !wd_reflect_is_answer((unsigned)k, p->sport, p->dport,
+                                        p->payload, p->payload_len))
+      return;
+    if (k < 0 && p->sport == p->dport)
+      return; /* peers on one port (syslog, RTP pairs): not answers */
+    fp.kind = k >= 0 ? (uint32_t)k : K_GENERIC;
     fp.key = p->sport;
   } else if (p->l4_proto == WD_PROTO_TCP && p->has_l4 &&
              (p->tcp_flags & (WD_TCP_SYN | WD_TCP_ACK | WD_TCP_RST)) ==

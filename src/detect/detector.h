@@ -162,6 +162,15 @@ wd_rc wd_detect_config_load_buffer(const char *name, const char *buf,
                                    size_t len, wd_config_t **out, char *err,
                                    size_t errlen);
 
+/* addr is in one of l's networks (a detector's exempt list). */
+static inline bool wd_detect_listed(const wd_cidr_list_t *l,
+                                    const wd_addr_t *addr) {
+  for (size_t i = 0; i < l->n && i < WD_CIDR_LIST_MAX; i++)
+    if (wd_cidr_contains(&l->v[i], addr))
+      return true;
+  return false;
+}
+
 /* Fills out with the detectors linked in, in the fixed order of
  * registry.c; returns how many. */
 size_t wd_detectors_list(const wd_detector_t **out, size_t max);

@@ -231,6 +231,7 @@ static void attack_start(wd_flood_t *fl, const wd_detect_ctx_t *ctx,
   at->pkts = s->pkts;
   at->bytes = s->bytes;
   at->aux = s->aux;
+  at->aux2 = s->aux2;
   at->last_pps = at->peak_pps = s->pkts;
   at->last_bps = at->peak_bps = s->bytes * 8;
   at->first_pkt_ns = s->first_ns;
@@ -274,7 +275,7 @@ static bool close_one(void *user, const void *key, void *val,
   wd_flood_sec_t *s = val;
   if (last_ns < w->sec * WD_NSEC)
     return false; /* older entries were not hit in this second */
-  if (s->sec != w->sec || (s->pkts == 0 && s->aux == 0))
+  if (s->sec != w->sec || (s->pkts == 0 && s->aux == 0 && s->aux2 == 0))
     return true;
   bool over = fl->ops->over(fl, s);
   wd_flood_attack_t *at = attack_of(fl, s, key);
@@ -347,7 +348,7 @@ void wd_flood_finish(wd_flood_t *fl, const wd_detect_ctx_t *ctx,
 static void sec_reset(wd_flood_sec_t *s, uint64_t sec) {
   s->sec = sec;
   s->first_ns = s->last_ns = 0;
-  s->pkts = s->bytes = s->aux = 0;
+  s->pkts = s->bytes = s->aux = s->aux2 = 0;
   memset(&s->key, 0, sizeof s->key);
   memset(&s->kind, 0, sizeof s->kind);
   memset(&s->src, 0, sizeof s->src);
@@ -393,9 +394,11 @@ void wd_flood_add(wd_flood_t *fl, const wd_detect_ctx_t *ctx,
     s->first_ns = fp->ts_ns;
   s->last_ns = now;
   s->aux += fp->aux;
+  s->aux2 += fp->aux2;
   wd_flood_attack_t *at = attack_of(fl, s, fp->victim);
   if (at) {
     at->aux += fp->aux;
+    at->aux2 += fp->aux2;
     if (fp->pkts) {
       at->pkts += fp->pkts;
       at->bytes += fp->bytes;

@@ -49,6 +49,7 @@ typedef struct wd_flood_sec {
   uint64_t first_ns, last_ns; /* first and last packet in it */
   uint64_t pkts, bytes;       /* relevant packets, their IP bytes */
   uint64_t aux;               /* detector-defined (handshakes, fragments) */
+  uint64_t aux2;              /* a second detector-defined count (refusals) */
   uint64_t thr[2];            /* detector's per-victim thresholds */
   wd_flood_vote_t key, kind;  /* dominant key (port) and kind */
   wd_flood_vote_addr_t src;   /* dominant source */
@@ -63,7 +64,7 @@ typedef struct wd_flood_sec {
 typedef struct wd_flood_attack {
   wd_attack_t a;
   wd_addr_t victim;
-  uint64_t pkts, bytes, aux;
+  uint64_t pkts, bytes, aux, aux2;
   uint64_t last_pps, last_bps; /* the latest second (partial at START) */
   uint64_t peak_pps, peak_bps; /* the highest second */
   uint64_t first_pkt_ns, last_pkt_ns;
@@ -107,6 +108,7 @@ typedef struct wd_flood_pkt {
   uint32_t pkts;  /* 0 or 1: counted towards rates */
   uint32_t bytes; /* IP bytes */
   uint32_t aux;
+  uint32_t aux2;
   uint32_t key;  /* e.g. a port, voted for the report (or NONE) */
   uint32_t kind; /* detector-defined class, voted (or NONE) */
   wd_flood_mode mode;

@@ -2,18 +2,21 @@
  * scan.vertical (one source, one host, many ports), decided by Threshold
  * Random Walk (Jung, Paxson, Berger, Balakrishnan, "Fast Portscan Detection
  * Using Sequential Hypothesis Testing", IEEE S&P 2004).
- * In: first contacts and their outcomes. A TCP SYN, a UDP datagram opening
- * a flow (unless it looks like the reply to a multicast or broadcast query,
- * see udp_reply_like), or a TCP probe with neither SYN nor ACK (FIN, NULL,
- * Xmas...) to a port with no flow is an attempt on (host, port); each
- * distinct target of a test counts once. Success: SYN-ACK, or any UDP
- * answer. Failure: RST, ICMP/ICMPv6 unreachable quoting the probe, no
- * answer within detect.scan.attempt_timeout (at finish, every unanswered
+ * In: first contacts and their outcomes. Only probes count: a TCP SYN, a
+ * UDP datagram opening a flow from a port that is not a server's (not an
+ * answer: the reply to a multicast or broadcast query, a reflector's
+ * answer to a spoofed request, see udp_reply_like), or a TCP probe with neither
+ * SYN nor ACK (FIN, NULL, Xmas...) to a port with no flow is an attempt on
+ * (host, port); each distinct target of a test counts once. Success: SYN-ACK,
+ * or any UDP answer. Failure: RST, ICMP/ICMPv6 unreachable quoting the probe,
+ * no answer within detect.scan.attempt_timeout (at finish, every unanswered
  * attempt); a FIN/NULL/Xmas probe is itself a failure (no legitimate stack
  * sends one to a port it has no connection with). Out: one attack per test
  * that reaches the scanner hypothesis with at least min_hosts / min_ports
  * targets: START, UPDATE every detect.update_interval, END after
- * detect.end_after without a new probe or at finish. Memory: per detector a
+ * detect.end_after without a new probe or at finish. Sources in
+ * detect.scan.exempt (the facility's own vulnerability scanners) are never
+ * followed. Memory: per detector a
  * wd_table of pending attempts (1/24 of detect.memcap) and one of tests
  * (1/10), both recycling least recently used entries; a recycled pending
  * attempt counts as a failure.
@@ -36,6 +39,7 @@
 #include "detect/detector.h"
 #include "detect/hll.h"
 #include "detect/icmp_quote.h"
+#include "detect/reflect.h"
 
 #define SEEN_BITS 512 /* per test: targets already counted (Bloom, k=1) */
 #define LIST_PORTS 16 /* ports named in a vertical scan alert */
@@ -92,11 +96,21 @@ typedef struct test {
    * base + i. */
   uint32_t base, next;
   uint64_t done, good;
-  uint64_t udp_sec;  /* second counted in udp_n */
-  uint64_t flood_ns; /* UDP ignored until then (UDP flood seen) */
-  uint32_t udp_n;    /* new UDP targets in udp_sec */
-  uint16_t sport;    /* of the first probe (horizontal alerts) */
-  uint8_t tech;      /* TECH_* seen */
+  uint64_t udp_sec;    /* second counted in udp_n */
+  uint64_t flood_ns;   /* UDP ignored until then (UDP flood seen) */
+  uint32_t udp_n;      /* new UDP targets in udp_sec */
+  uint64_t rate_sec;   /* second counted in rate_n */
+  uint32_t rate_n;     /* probes in rate_sec */
+  uint32_t peak_n;     /* most probes in one second */
+  uint16_t sport;      /* of the first probe (horizontal alerts) */
+  uint32_t answered;   /* attempts answered, whatever their place */
+  uint8_t spoke;       /* horizontal TCP 445: the source sent SMB to a host
+                          that answered (a worm's exploit, not a scanner) */
+  uint8_t udp_flooded; /* a UDP probe of it went to a host under a UDP
+                          flood (udp_flooded) */
+  uint8_t held;        /* 1: decision held back for the worm detector; 2:
+                          ceded to it (a worm fan-out, never a scan alert) */
+  uint8_t tech;        /* TECH_* seen */
   uint8_t nlist;
   uint8_t protos; /* 1: TCP seen, 2: UDP seen */
   uint8_t seen[SEEN_BITS / 8];
@@ -114,16 +128,31 @@ typedef struct scan_conf {
   uint32_t min_hosts;         /* horizontal: distinct hosts before an alert */
   uint32_t min_ports;         /* vertical: distinct ports */
   uint32_t attempt_timeout_s; /* no answer after this is a failure */
+  wd_cidr_list_t exempt;      /* sources never reported as scanners */
 } scan_conf;
+
+/* What the scan detectors read of the detectors they cede to or name
+ * (their keys, read once at create). */
+typedef struct scan_peers {
+  bool syn_on;       /* detect.syn_flood.enabled */
+  uint64_t syn_pps;  /* detect.syn_flood.min_pps */
+  bool fanout_on;    /* detect.smb_fanout.enabled */
+  uint64_t fanout_n; /* detect.smb_fanout.targets */
+  uint64_t fanout_s; /* detect.smb_fanout.window */
+  const wd_cidr_list_t *fanout_exempt;
+} scan_peers;
 
 typedef struct scan {
   int mode;
   const wd_config_t *cfg;
   const scan_conf *conf;
+  scan_peers peers;
   wd_table_t *attempts, *tests;
   wd_attack_set_t set; /* the attacks' life cycle; set.ctx is the context
                           of the hook being run (for evictions) */
   uint64_t now_ns;
+  uint32_t held;  /* tests whose decision is held back */
+  bool finishing; /* end of input: nothing is held back any more */
   uint32_t min_targets;
   double l_ok, l_fail, l_up, l_low;
   /* texts of the alert being filled */
@@ -219,13 +248,83 @@ static void fill(void *user, const void *key, void *val, wd_alert_t *al) {
   wd_alert_add_f64(al, "likelihood_ratio", exp(t->llr));
   double span = (double)(t->attack.last_ns - t->first_ns) / 1e9;
   wd_alert_add_f64(al, "duration_s", span > 0 ? span : 0);
+  /* The same probes are also a SYN flood by rate: say so here rather than
+   * in a second alert (ddos.syn-flood leaves one source's refused port
+   * sweep to this detector). */
+  wd_alert_add_u64(al, "peak_probes_per_s", t->peak_n);
+  uint64_t flood = sc->peers.syn_pps;
+  if (sc->mode == MODE_VERTICAL && (t->tech & TECH_SYN) && sc->peers.syn_on &&
+      flood && t->peak_n >= flood)
+    wd_alert_add_str(al, "also_matches", "ddos.syn-flood");
 }
+
+/* A sweep of TCP 445 is worm.smb-fanout's when it reaches that detector's
+ * count within its window (detect.smb_fanout.targets, .window) and the
+ * source sent SMB to a host that answered, or nothing answered and the
+ * source is one of ours (the worm detector's own conditions): one activity, one
+ * alert, the one that says more. Until the window has passed the decision is
+ * held back; a slower or smaller sweep, or one that never speaks SMB, is a
+ * scan. */
+static bool worm_watched(const scan *sc, const probe_key *k) {
+  return sc->mode == MODE_HORIZONTAL && k->proto == WD_PROTO_TCP &&
+         k->port == 445 && sc->peers.fanout_on &&
+         !(sc->peers.fanout_exempt &&
+           wd_detect_listed(sc->peers.fanout_exempt, &k->src));
+}
+
+/* True when t's decision waits (held back for, or ceded to, the worm
+ * detector). */
+static bool worm_holds(scan *sc, const probe_key *k, test *t, uint64_t now) {
+  if (t->held == 2)
+    return true;
+  if (!worm_watched(sc, k))
+    return false;
+  uint64_t window = sc->peers.fanout_s * WD_NSEC;
+  bool within = !sc->finishing && now - t->first_ns <= window;
+  bool worm = t->answered ? t->spoke : wd_config_is_protected(sc->cfg, &k->src);
+  if (within && worm && targets_est(t) >= sc->peers.fanout_n) {
+    if (t->held == 1)
+      sc->held--;
+    t->held = 2;
+    return true;
+  }
+  if (within) {
+    if (!t->held)
+      sc->held++;
+    t->held = 1;
+    return true;
+  }
+  if (t->held == 1)
+    sc->held--;
+  t->held = 0;
+  return false;
+}
+
+/* The host receives UDP at a flood's rate (more than UDP_FLOOD_PPS
+ * datagrams this second or the last): datagrams to its random ports are a
+ * flood or reflected answers from ports of services we do not know, not
+ * probes (a UDP scan is paced by its target's ICMP rate limit). Asked when
+ * a UDP-only vertical test is about to be decided, never per packet. */
+static bool udp_flooded(const wd_detect_ctx_t *ctx, const wd_addr_t *dst) {
+  const wd_host_t *h = ctx->hosts ? wd_host_table_find(ctx->hosts, dst) : NULL;
+  return h && (h->cur_in.udp_pkts > UDP_FLOOD_PPS ||
+               h->last_in.udp_pkts > UDP_FLOOD_PPS);
+}
+
+static void forget_walk(test *t);
 
 static void decide(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
                    test *t, uint64_t now_ns) {
   if (wd_attack_is_open(&t->attack) || t->targets < sc->min_targets ||
-      t->llr < sc->l_up)
+      t->llr < sc->l_up || worm_holds(sc, k, t, now_ns))
     return;
+  if (sc->mode == MODE_VERTICAL && t->protos == 2 &&
+      (t->udp_flooded || udp_flooded(ctx, &k->dst))) {
+    t->udp_flooded = 0;
+    t->flood_ns = now_ns + (uint64_t)FLOOD_HOLD_S * WD_NSEC;
+    forget_walk(t);
+    return;
+  }
   /* quiet counts from the latest probe, not from the decision (which can
      come at an attempt's timeout, long after) */
   uint64_t last = t->probe_ns && t->probe_ns < now_ns ? t->probe_ns : now_ns;
@@ -289,8 +388,10 @@ static void resolve(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
   if (off >= ORDER_MAX || (t->done >> off & 1))
     return;
   t->done |= (uint64_t)1 << off;
-  if (ok)
+  if (ok) {
     t->good |= (uint64_t)1 << off;
+    t->answered++;
+  }
   if (t->pending)
     t->pending--;
   drain(sc, ctx, k, t, now_ns);
@@ -300,7 +401,9 @@ static void resolve(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
  * its own start and counts, not the continuation of this one. Attempts still
  * waiting keep their old sequence numbers, which now fall outside the
  * window (resolve ignores them). */
-static void restart(test *t) {
+static void restart(scan *sc, test *t) {
+  if (t->held == 1)
+    sc->held--;
   uint32_t next = t->next;
   memset(t, 0, sizeof *t);
   t->base = t->next = next;
@@ -310,6 +413,8 @@ static void restart(test *t) {
 static void test_evicted(void *user, const void *key, void *val) {
   scan *sc = user;
   test *t = val;
+  if (t->held == 1)
+    sc->held--;
   wd_attack_recycled(&sc->set, &t->attack, key, t, sc->now_ns);
 }
 
@@ -333,6 +438,15 @@ static bool no_unicast_answer(const wd_addr_t *a) {
   return a->b[0] == 0xff;   /* IPv6 multicast */
 }
 
+/* Forgets t's walk so far: its answers and timeouts now fall outside the
+ * order window and are ignored. */
+static void forget_walk(test *t) {
+  t->llr = 0;
+  t->base = t->next;
+  t->done = t->good = 0;
+  t->pending = 0;
+}
+
 /* Counts a UDP first contact of t; true when t is (or just became) under a
  * UDP flood: then its pending attempts are dropped from the walk. */
 static bool udp_flood(scan *sc, test *t, uint64_t now) {
@@ -347,20 +461,15 @@ static bool udp_flood(scan *sc, test *t, uint64_t now) {
   if (++t->udp_n <= UDP_FLOOD_PPS)
     return false;
   t->flood_ns = now + (uint64_t)FLOOD_HOLD_S * WD_NSEC;
-  if (!wd_attack_is_open(&t->attack)) {
-    /* Forget the walk so far: its answers and timeouts now fall outside
-     * the order window and are ignored. */
-    t->llr = 0;
-    t->base = t->next;
-    t->done = t->good = 0;
-    t->pending = 0;
-  }
+  if (!wd_attack_is_open(&t->attack))
+    forget_walk(t);
   return true;
 }
 
 static void probe(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
                   uint16_t sport, uint8_t tech, bool failed, uint64_t now) {
-  if (no_unicast_answer(&pk->dst))
+  if (no_unicast_answer(&pk->dst) ||
+      wd_detect_listed(&sc->conf->exempt, &pk->src))
     return;
   probe_key tk;
   test_key(sc, pk, &tk);
@@ -377,6 +486,12 @@ static void probe(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
     return;
   t->probes++;
   t->probe_ns = now;
+  if (now / WD_NSEC != t->rate_sec) {
+    t->rate_sec = now / WD_NSEC;
+    t->rate_n = 0;
+  }
+  if (++t->rate_n > t->peak_n)
+    t->peak_n = t->rate_n;
   if (wd_attack_is_open(&t->attack))
     t->attack.last_ns = now;
   uint64_t h =
@@ -390,6 +505,11 @@ static void probe(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
     return; /* too many outcomes outstanding: not counted (yet) */
   t->seen[bit / 8] |= (uint8_t)(1u << (bit % 8));
   t->targets++;
+  /* Near a decision, ask once per probe whether its host is flooded with
+   * UDP (a host table look-up; never for a client's first datagrams). */
+  if (pk->proto == WD_PROTO_UDP && sc->mode == MODE_VERTICAL &&
+      !t->udp_flooded && t->targets + 1 >= sc->min_targets)
+    t->udp_flooded = udp_flooded(ctx, &pk->dst);
   t->tech |= tech;
   t->protos |= pk->proto == WD_PROTO_UDP ? 2 : 1;
   if (sc->mode == MODE_HORIZONTAL && t->nlist < LIST_HOSTS)
@@ -432,23 +552,20 @@ static void answer(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
 
 /* A UDP datagram that opens a flow but answers something: from a service
  * port to an ephemeral one (the reply to a multicast or broadcast query,
- * e.g. LLMNR, mDNS, NetBIOS, SSDP, WS-Discovery), or between equal ports
- * (NetBIOS, NTP, IKE, RIP peers). Scanners send from one ephemeral port to
- * the ports they probe. */
+ * e.g. LLMNR, mDNS, NetBIOS, SSDP, WS-Discovery), from a reflector service
+ * (reflect.h: DNS, NTP, memcached, BACnet, DVR, ...) to a port of no such
+ * service (reflected answers towards a victim whose address was spoofed:
+ * the reflector answers, it never probes), or between equal ports
+ * (NetBIOS, NTP, IKE, RIP peers). Scanners send from a port of their own
+ * to the ports they probe. */
 static bool udp_reply_like(uint16_t sport, uint16_t dport) {
   if (sport == dport)
     return true;
+  if (wd_reflect_kind(sport) >= 0 && wd_reflect_kind(dport) < 0)
+    return true;
   if (dport < 1024)
     return false;
-  switch (sport) {
-  case 1900: /* SSDP */
-  case 3702: /* WS-Discovery */
-  case 5353: /* mDNS */
-  case 5355: /* LLMNR */
-    return true;
-  default:
-    return sport < 1024;
-  }
+  return sport == 5355 /* LLMNR */ || sport < 1024;
 }
 
 static void make_key(probe_key *k, const wd_addr_t *src, const wd_addr_t *dst,
@@ -487,6 +604,17 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
     } else if (sar == (WD_TCP_SYN | WD_TCP_ACK)) {
       make_key(&k, &p->dst, &p->src, p->sport, WD_PROTO_TCP);
       answer(sc, ctx, &k, true, now);
+    } else if (sc->mode == MODE_HORIZONTAL && p->dport == 445 &&
+               p->payload_len && f && dir == WD_DIR_TO_SERVER &&
+               f->pkts[WD_DIR_TO_SERVER] <= 4) {
+      /* The first data of an SMB session: a worm's exploit follows its
+       * answered SYNs (see worm_holds). */
+      make_key(&k, &p->src, &p->dst, 445, WD_PROTO_TCP);
+      probe_key tk;
+      test_key(sc, &k, &tk);
+      test *t = wd_table_find(sc->tests, &tk);
+      if (t)
+        t->spoke = 1;
     } else if ((fl & WD_TCP_RST) &&
                !(f && (f->tcp_flags[dir ^ 1] & WD_TCP_SYN) &&
                  (f->tcp_flags[dir] & WD_TCP_SYN))) {
@@ -532,13 +660,22 @@ typedef struct walk {
   bool finish;
 } walk;
 
+static bool held_one(void *user, const void *key, void *val, uint64_t last_ns) {
+  (void)last_ns;
+  walk *w = user;
+  test *t = val;
+  if (t->held == 1)
+    decide(w->sc, w->ctx, key, t, w->now);
+  return w->sc->held > 0;
+}
+
 static bool due_one(void *user, const void *key, void *val, uint64_t last_ns) {
   (void)last_ns;
   walk *w = user;
   test *t = val;
   if (wd_attack_step(&w->sc->set, w->ctx, &t->attack, key, t, w->now,
                      w->finish) == WD_ATTACK_DUE_END)
-    restart(t);
+    restart(w->sc, t);
   return w->sc->set.open > 0;
 }
 
@@ -553,6 +690,10 @@ static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns) {
       WD_NSEC;
   if (sc->now_ns > to)
     wd_table_expire(sc->attempts, sc->now_ns - to);
+  if (sc->held) {
+    walk w = {sc, ctx, sc->now_ns, false};
+    wd_table_foreach(sc->tests, held_one, &w);
+  }
   if (sc->set.open) {
     walk w = {sc, ctx, sc->now_ns, false};
     wd_table_foreach(sc->tests, due_one, &w);
@@ -574,7 +715,12 @@ static void on_finish(void *state, const wd_detect_ctx_t *ctx,
   sc->set.ctx = ctx;
   if (now_ns > sc->now_ns)
     sc->now_ns = now_ns;
+  sc->finishing = true;
   wd_table_expire(sc->attempts, UINT64_MAX); /* unanswered: failures */
+  if (sc->held) {
+    walk w = {sc, ctx, sc->now_ns, false};
+    wd_table_foreach(sc->tests, held_one, &w);
+  }
   if (sc->set.open) {
     walk w = {sc, ctx, sc->now_ns, true};
     wd_table_foreach(sc->tests, due_one, &w);
@@ -630,6 +776,9 @@ static const wd_config_key_t conf_rows[] = {
     WD_KEY_SECS(scan_conf, "detect.scan.attempt_timeout", attempt_timeout_s,
                 "3s", 1, 600,
                 "an attempt without answer after this counts as failed"),
+    WD_KEY_CIDRS(scan_conf, "detect.scan.exempt", exempt, "",
+                 "sources never reported as scanners (your own vulnerability "
+                 "scanners)"),
 };
 
 static const wd_config_keyset_t conf_keys =
@@ -654,6 +803,16 @@ static wd_rc create_mode(int mode, const wd_detector_t *det,
   sc->mode = mode;
   sc->cfg = cfg;
   sc->conf = conf;
+  scan_peers *pe = &sc->peers;
+  pe->syn_on = wd_config_bool(cfg, "detect.syn_flood.enabled", &pe->syn_on) &&
+               pe->syn_on;
+  wd_config_uint(cfg, "detect.syn_flood.min_pps", &pe->syn_pps);
+  pe->fanout_on =
+      wd_config_bool(cfg, "detect.smb_fanout.enabled", &pe->fanout_on) &&
+      pe->fanout_on;
+  wd_config_uint(cfg, "detect.smb_fanout.targets", &pe->fanout_n);
+  wd_config_uint(cfg, "detect.smb_fanout.window", &pe->fanout_s);
+  pe->fanout_exempt = wd_config_cidrs(cfg, "detect.smb_fanout.exempt");
   wd_attack_set_init(&sc->set, det, cfg, fill, sc);
   sc->l_ok = log(t1 / t0);
   sc->l_fail = log((1 - t1) / (1 - t0));

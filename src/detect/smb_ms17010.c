@@ -21,7 +21,13 @@
  *    beyond their own declared TotalDataCount, which no genuine
  *    transaction does;
  *  - NT_TRANSACT_SECONDARY continuing an NT_TRANSACT_RENAME, a reserved,
- *    unimplemented function (EternalChampion's race);
+ *    unimplemented function: the rename stage EternalSynergy and
+ *    EternalChampion share (named by what follows: a TRANSACTION2_SECONDARY
+ *    writing into the rename transaction is EternalSynergy, a secondary on
+ *    the MID of an already complete TRANSACTION2 is EternalChampion's race);
+ *  - a transaction answer beyond its request's MaxDataCount (server memory
+ *    leaked: EternalRomance on a pipe TRANSACTION, the rename stage on an
+ *    NT_TRANSACT): vulnerable;
  *  - answers: the server answering the confused transaction with
  *    STATUS_INVALID_PARAMETER (it processed it: vulnerable), with another
  *    error, or refusing the primary before the secondaries (patched), the
@@ -49,7 +55,11 @@ enum {
   V_TYPE_CONFUSION = 1u << 1,
   V_ROMANCE = 1u << 2,
   V_CHAMPION = 1u << 3,
-  V_ORPHAN = 1u << 4
+  V_ORPHAN = 1u << 4,
+  V_SYNERGY = 1u << 5,
+  V_RENAME_LEAK = 1u << 6, /* the NT_TRANSACT_RENAME stage that
+                              EternalSynergy and EternalChampion share */
+  V_LEAK = 1u << 7         /* another answer beyond MaxDataCount */
 };
 
 enum { OUT_UNKNOWN = 0, OUT_PATCHED, OUT_VULNERABLE };
@@ -72,6 +82,7 @@ typedef struct ms_attack {
   uint32_t overflow_answers; /* STATUS_INVALID_PARAMETER to a confused tx */
   uint32_t rejected;         /* other error answers to attempts */
   uint32_t checks, checks_vulnerable, checks_patched;
+  uint32_t leaks;          /* answers beyond their request's MaxDataCount */
   uint32_t implant_checks; /* DoublePulsar pings answered "no implant" */
   uint32_t grooming;       /* malformed SMB2 headers from the attacker */
   uint32_t max_declared;   /* largest declared TotalDataCount */
@@ -94,18 +105,25 @@ static void fill(const void *val, wd_alert_t *a, char *buf, size_t n) {
   const wd_detector_sig_t *sigs = wd_detector_ms17010.sigs;
   if (v->compromised) {
     wd_alert_sign(a, &sigs[SIG_SUCCEEDED]);
-  } else if (v->attempts) {
+  } else if (v->attempts || v->leaks) {
     wd_alert_sign(a, &sigs[SIG_ATTEMPT]);
   } else {
     wd_alert_sign(a, &sigs[SIG_CHECK]);
     if (v->outcome == OUT_VULNERABLE)
       a->severity = 2; /* a vulnerable host was found */
   }
-  snprintf(buf, n, "%s%s%s%s%s",
+  /* The rename stage names no family on its own; with what followed it
+   * the family is known. */
+  bool rename_only = (v->variants & V_RENAME_LEAK) &&
+                     !(v->variants & (V_SYNERGY | V_CHAMPION));
+  snprintf(buf, n, "%s%s%s%s%s%s%s%s",
            (v->variants & V_ETERNALBLUE) ? "eternalblue," : "",
-           (v->variants & V_TYPE_CONFUSION) ? "type-confusion," : "",
            (v->variants & V_ROMANCE) ? "eternalromance," : "",
+           (v->variants & V_SYNERGY) ? "eternalsynergy," : "",
            (v->variants & V_CHAMPION) ? "eternalchampion," : "",
+           rename_only ? "eternalsynergy-or-champion," : "",
+           (v->variants & V_TYPE_CONFUSION) ? "type-confusion," : "",
+           (v->variants & V_LEAK) ? "info-leak," : "",
            (v->variants & V_ORPHAN) ? "orphan-secondaries," : "");
   size_t l = strlen(buf);
   if (l)
@@ -134,6 +152,8 @@ static void fill(const void *val, wd_alert_t *a, char *buf, size_t n) {
   }
   if (v->implant_checks)
     wd_alert_add_u64(a, "implant_checks", v->implant_checks);
+  if (v->leaks)
+    wd_alert_add_u64(a, "leak_answers", v->leaks);
 }
 
 /* The detect.ms17010 keys. */
@@ -234,16 +254,29 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
 
   if (!m->is_response) {
     if (m->andx_index == 0 && (m->anomalies & WD_SMB_ANOM_SECONDARY_MISMATCH)) {
-      uint32_t var = (tx->primary_cmd == WD_SMB1_NT_TRANSACT &&
-                      m->command == WD_SMB1_TRANSACTION2_SECONDARY)
-                         ? V_ETERNALBLUE
-                         : V_TYPE_CONFUSION;
+      /* TRANS2 secondaries continuing an NT transaction: EternalBlue's
+       * (function 0, totals the FEA code misreads), EternalSynergy's
+       * out-of-bounds write (a rename transaction) */
+      uint32_t var = V_TYPE_CONFUSION;
+      if (tx->primary_cmd == WD_SMB1_NT_TRANSACT &&
+          m->command == WD_SMB1_TRANSACTION2_SECONDARY)
+        var = tx->primary_sub == WD_SMB_NT_TRANSACT_RENAME ? V_SYNERGY
+                                                           : V_ETERNALBLUE;
       on_attempt(s, ctx, m, f, &from, fport, &to, tport, var);
       return;
     }
     if (m->command == WD_SMB1_NT_TRANSACT_SECONDARY &&
         tx->primary_cmd == WD_SMB1_NT_TRANSACT &&
         tx->primary_sub == WD_SMB_NT_TRANSACT_RENAME) {
+      on_attempt(s, ctx, m, f, &from, fport, &to, tport, V_RENAME_LEAK);
+      return;
+    }
+    if (m->andx_index == 0 && m->command == WD_SMB1_TRANSACTION2_SECONDARY &&
+        tx->primary_cmd == WD_SMB1_TRANSACTION2 && tx->primary_total_data &&
+        tx->sent_data - tx->data_count >= tx->primary_total_data &&
+        tx->sent_param - tx->param_count >= tx->primary_total_param) {
+      /* a secondary on the MID of a TRANS2 that was already complete: the
+       * server may be executing it (EternalChampion's race) */
       on_attempt(s, ctx, m, f, &from, fport, &to, tport, V_CHAMPION);
       return;
     }
@@ -270,6 +303,28 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
   }
 
   /* responses: `from` is the target */
+  if (tx->present && (m->anomalies & WD_SMB_ANOM_RESP_BEYOND_MAX)) {
+    /* more data than the request accepted: server memory leaked (the
+     * info leaks of EternalRomance on a pipe transaction, of the rename
+     * stage of EternalSynergy and EternalChampion): vulnerable */
+    ms_attack *v = smb_atk_get(s, &to, &from, m->ts_ns, true);
+    if (!v)
+      return;
+    smb_atk_touch(&v->h, f, tport, fport, m);
+    uint32_t var = tx->primary_cmd == WD_SMB1_TRANSACTION ? V_ROMANCE
+                   : tx->primary_cmd == WD_SMB1_NT_TRANSACT &&
+                           tx->primary_sub == WD_SMB_NT_TRANSACT_RENAME
+                       ? V_RENAME_LEAK
+                       : V_LEAK;
+    v->variants |= var;
+    v->leaks++;
+    if (!v->attempts)
+      v->attempts = 1; /* the leak is the first stage of an exploit run */
+    v->h.dirty = true;
+    set_outcome(v, OUT_VULNERABLE);
+    smb_atk_report(s, ctx, &v->h, &to, &from, m->ts_ns);
+    return;
+  }
   if (tx->primary_cmd == WD_SMB1_TRANSACTION &&
       tx->primary_sub == WD_SMB_TRANS_PEEK_NMPIPE && tx->primary_fid == 0 &&
       (m->status == WD_SMB_STATUS_INSUFF_SERVER_RESOURCES ||

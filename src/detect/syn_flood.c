@@ -15,7 +15,14 @@
  * them (>= SPOOF_MIN_SOURCES) and they send few SYNs each (<=
  * SPOOF_SYN_PER_SOURCE on average): random-source floods send about one
  * SYN per address, real bots send many. Then no source is named (has_src
- * false, spoofed=true); a single dominant unspoofed source is named. */
+ * false, spoofed=true); a single dominant unspoofed source is named.
+ *
+ * One activity, one alert: a flood concentrates on a service to exhaust
+ * it; a scan spreads over ports and is refused. A second whose SYNs come
+ * mostly from one source, spread over ports (no port has half of them) and
+ * are mostly refused by the victim (RSTs to SYNs, counted in aux2) is a
+ * vertical scan, scan.vertical's to report (which says how fast it went):
+ * while detect.scan is enabled it is not a flood here. */
 #include <stdlib.h>
 
 #include "detect/detector.h"
@@ -50,8 +57,20 @@ static const wd_config_key_t conf_rows[] = {
 static const wd_config_keyset_t conf_keys =
     WD_DETECTOR_KEYSET(syn_conf, conf_rows, NULL);
 
+/* The second looks like one source's port scan (see the header), and the
+ * scan detectors are on to report it. */
+static bool scan_shaped(const wd_config_t *cfg, const wd_flood_sec_t *s) {
+  if (!(s->pkts && s->src.k * 2 >= s->pkts && s->key.k * 2 < s->pkts &&
+        s->aux2 * 2 >= s->pkts))
+    return false;
+  bool scan_on;
+  return wd_config_bool(cfg, "detect.scan.enabled", &scan_on) && scan_on;
+}
+
 static bool over(const wd_flood_t *fl, const wd_flood_sec_t *s) {
   const syn_conf *c = wd_flood_conf(fl);
+  if (scan_shaped(wd_flood_cfg(fl), s))
+    return false;
   if (s->pkts < (c->min_pps ? c->min_pps : 1))
     return false;
   return c->ratio == 0 || s->pkts > (uint64_t)c->ratio * s->aux;
@@ -70,6 +89,7 @@ static void report(wd_flood_t *fl, const wd_flood_attack_t *at,
     al->src = at->src.v;
   }
   wd_alert_add_u64(al, "handshakes", at->aux);
+  wd_alert_add_u64(al, "refused", at->aux2);
   wd_alert_add_bool(al, "spoofed", sp);
   if (!sp)
     wd_flood_add_sample(fl, al, "sources_sample", at);
@@ -117,6 +137,14 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
     fp.victim = &f->srv;
     fp.src = &f->cli;
     fp.aux = 1;
+    fp.mode = WD_FLOOD_IF_KNOWN;
+  } else if (f && dir == WD_DIR_TO_CLIENT && (p->tcp_flags & WD_TCP_RST) &&
+             (f->tcp_flags[WD_DIR_TO_SERVER] & WD_TCP_SYN) &&
+             !(f->tcp_flags[WD_DIR_TO_CLIENT] & WD_TCP_SYN)) {
+    /* The server refused a SYN (closed port). */
+    fp.victim = &f->srv;
+    fp.src = &f->cli;
+    fp.aux2 = 1;
     fp.mode = WD_FLOOD_IF_KNOWN;
   } else {
     return;

@@ -1,7 +1,13 @@
 /* volumetric.c -- ddos.volumetric: packets/s or bits/s towards one
  * protected host above its threshold, whatever the protocol (per-host
- * thresholds in the manner of FastNetMon).
- * In: every IP packet towards a protected address. Out: alerts through the
+ * thresholds in the manner of FastNetMon), counting only traffic the host
+ * did not ask for.
+ * In: every IP packet towards a protected address that is not part of an
+ * established two-way conversation (see unsolicited): unanswered SYNs,
+ * ACKs and data of no handshake, UDP/ICMP/other datagrams of flows the
+ * host never sent in, packets of no known flow. A DICOM store, a backup
+ * or a VM snapshot at line rate is one connection the host accepted and
+ * answers: it is never a flood. Out: alerts through the
  * flood engine (flood.c) with the rates, the thresholds that applied, the
  * dominant protocol, distinct sources (HyperLogLog) and, when one source
  * sends at least half of the traffic, that source. Memory: the engine's
@@ -91,11 +97,30 @@ static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
   return wd_flood_create(&ops, cfg, mc, state);
 }
 
+/* p (towards the protected host, direction dir of flow f) is not part of
+ * a conversation the host takes part in. TCP: the handshake was not seen
+ * both ways (a flow picked up mid-stream counts as a conversation once the
+ * host sends in it without resetting). Others: the host never sent in
+ * the flow. Non-first fragments have a port-less flow of their own (the
+ * address pair): they count like any datagram of it. */
+static bool unsolicited(const wd_packet_t *p, const wd_flow_t *f, int dir) {
+  if (!f)
+    return true;
+  int back = dir ^ 1;
+  if (p->l4_proto == WD_PROTO_TCP && f->proto == WD_PROTO_TCP) {
+    if ((f->tcp_flags[dir] & WD_TCP_SYN) && (f->tcp_flags[back] & WD_TCP_SYN))
+      return false; /* a handshake both ways */
+    if (!(f->tcp_flags[dir] & WD_TCP_SYN) && !(f->tcp_flags[back] & WD_TCP_SYN))
+      return f->pkts[back] == 0 || (f->tcp_flags[back] & WD_TCP_RST);
+    return true; /* SYNs one way only */
+  }
+  return f->pkts[back] == 0;
+}
+
 static void on_packet(void *state, const wd_detect_ctx_t *ctx,
                       const wd_packet_t *p, const wd_flow_t *f, int dir) {
-  (void)f;
-  (void)dir;
-  if (p->ip_version == 0 || !wd_config_is_protected(ctx->cfg, &p->dst))
+  if (p->ip_version == 0 || !wd_config_is_protected(ctx->cfg, &p->dst) ||
+      !unsolicited(p, f, dir))
     return;
   wd_flood_pkt_t fp = {.victim = &p->dst,
                        .src = &p->src,

@@ -16,7 +16,12 @@
  * failed than answered. A target fails on a RST, an ICMP unreachable, or no
  * SYN-ACK within ANSWER_WAIT (at finish, every unanswered one). File
  * servers only receive 445 connections; domain controllers, backup and
- * management servers reach many hosts, but those hosts answer. Sources in
+ * management servers reach many hosts, but those hosts answer. When some
+ * targets answered, the source must also have sent SMB to one of them
+ * (the exploit's first message): a sweep that only resets or closes the
+ * answered connections is a port scan, scan.horizontal's. When none
+ * answered, only a protected source is a worm (self-spreading code on our
+ * host); from outside such a sweep is a scan. Sources in
  * detect.smb_fanout.exempt are never followed. */
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +53,7 @@ typedef struct source {
   uint16_t nslots;
   uint16_t sport; /* of the latest SYN, for the alert */
   uint8_t nfirst;
+  uint8_t spoke; /* it sent SMB to a target that answered */
   uint8_t bitmap[BITMAP_BITS / 8];
   wd_addr_t first[FIRST];
   slot slots[SLOTS];
@@ -80,6 +86,7 @@ static const wd_config_keyset_t conf_keys =
 typedef struct fanout {
   const wd_config_t *cfg;
   const fanout_conf *conf;
+  bool scan_on; /* detect.scan.enabled: the scan it also is, named */
   wd_table_t *sources;
   wd_attack_set_t set; /* the attacks' life cycle; set.ctx is the context
                           of the hook being run (for evictions) */
@@ -180,6 +187,10 @@ static void fill(void *user, const void *key, void *val, wd_alert_t *al) {
   for (unsigned i = 0; i < s->nfirst; i++)
     wd_attack_list_addr(fo->list, sizeof fo->list, &s->first[i]);
   wd_alert_add_str(al, "targets_sample", fo->list);
+  /* The fan-out is also a horizontal scan of 445: said here, not in a
+   * second alert (scan.horizontal cedes such sweeps to this detector). */
+  if (fo->scan_on)
+    wd_alert_add_str(al, "also_matches", "scan.horizontal");
 }
 
 static void decide(fanout *fo, const wd_detect_ctx_t *ctx, const wd_addr_t *src,
@@ -192,6 +203,12 @@ static void decide(fanout *fo, const wd_detect_ctx_t *ctx, const wd_addr_t *src,
   outcome o = resolve(s, now_ns, finish);
   unsigned tracked = need < SLOTS ? need : SLOTS;
   if (o.fail * 2 < tracked || o.fail <= o.ok)
+    return;
+  /* A worm talks SMB to the hosts that answer (to exploit them); a port
+   * scanner resets the SYN-ACK or closes at once: scan.horizontal's. A
+   * sweep nothing answered is a worm from one of our hosts, a scan from
+   * outside. */
+  if (o.ok ? !s->spoke : !wd_config_is_protected(fo->cfg, src))
     return;
   wd_attack_start(&fo->set, ctx, &s->attack, src, s, s->win_ns, s->last_ns,
                   now_ns);
@@ -218,6 +235,8 @@ static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
     return WD_ERR_NOMEM;
   fo->cfg = cfg;
   fo->conf = conf;
+  fo->scan_on =
+      wd_config_bool(cfg, "detect.scan.enabled", &fo->scan_on) && fo->scan_on;
   wd_attack_set_init(&fo->set, &wd_detector_smb_fanout, cfg, fill, fo);
   uint64_t max =
       wd_attack_table_max(mc, 12, sizeof(wd_addr_t), sizeof(source), 64);
@@ -240,17 +259,9 @@ static void destroy(void *state) {
   free(fo);
 }
 
-static bool exempt(const fanout_conf *conf, const wd_addr_t *a) {
-  const wd_cidr_list_t *l = &conf->exempt;
-  for (size_t i = 0; i < l->n && i < WD_CIDR_LIST_MAX; i++)
-    if (wd_cidr_contains(&l->v[i], a))
-      return true;
-  return false;
-}
-
 static void on_syn(fanout *fo, const wd_detect_ctx_t *ctx, const wd_packet_t *p,
                    uint64_t now) {
-  if (exempt(fo->conf, &p->src))
+  if (wd_detect_listed(&fo->conf->exempt, &p->src))
     return;
   bool created;
   source *s = wd_table_get(fo->sources, &p->src, now, &created);
@@ -300,10 +311,20 @@ static void on_answer(fanout *fo, const wd_addr_t *src, const wd_addr_t *target,
     t->meta = (t->meta & ~3u) | ST_FAIL;
 }
 
+/* The source sent SMB data to target: marks it when the target is one it
+ * follows and that answered. */
+static void on_smb_sent(fanout *fo, const wd_addr_t *src,
+                        const wd_addr_t *target) {
+  source *s = wd_table_find(fo->sources, src);
+  if (!s || s->spoke)
+    return;
+  slot *t = slot_find(s, target_hash(target));
+  if (t && (t->meta & 3) == ST_OK)
+    s->spoke = 1;
+}
+
 static void on_packet(void *state, const wd_detect_ctx_t *ctx,
                       const wd_packet_t *p, const wd_flow_t *f, int dir) {
-  (void)f;
-  (void)dir;
   fanout *fo = state;
   fo->set.ctx = ctx;
   uint64_t now = p->ts_ns > fo->now_ns ? p->ts_ns : fo->now_ns;
@@ -316,6 +337,9 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
       on_answer(fo, &p->dst, &p->src, true);
     else if (p->sport == SMB_PORT && (fl & WD_TCP_RST))
       on_answer(fo, &p->dst, &p->src, false);
+    else if (p->dport == SMB_PORT && p->payload_len && f &&
+             dir == WD_DIR_TO_SERVER && f->pkts[WD_DIR_TO_SERVER] <= 4)
+      on_smb_sent(fo, &p->src, &p->dst); /* the first data of a session */
     return;
   }
   wd_icmp_quote_t q;

@@ -184,6 +184,8 @@ static void fill_primary(wd_smb_tx_info_t *tx, const wd_smb_pending_t *e) {
   tx->primary_fid = e->fid;
   tx->primary_timeout = e->timeout;
   tx->primary_total_data = e->total_data;
+  tx->primary_total_param = e->total_param;
+  tx->primary_max_data = e->max_data;
   tx->sent_param = e->sent_param;
   tx->sent_data = e->sent_data;
   tx->primary_status = e->refused ? e->status : 0;
@@ -275,6 +277,7 @@ static void track(wd_smb_conn_t *c, wd_smb_msg_t *m) {
       e->timeout = tx->timeout;
       e->total_param = tx->total_param;
       e->total_data = tx->total_data;
+      e->max_data = tx->max_data;
       e->sent_param = tx->param_count;
       e->sent_data = tx->data_count;
       tx->sent_param = e->sent_param;
@@ -299,6 +302,9 @@ static void track(wd_smb_conn_t *c, wd_smb_msg_t *m) {
       if (e->cmd != fam)
         m->anomalies |= WD_SMB_ANOM_RESP_MISMATCH;
       fill_primary(tx, e);
+      if (fam == e->cmd && !e->orphan &&
+          (uint64_t)tx->data_disp + tx->data_count > e->max_data)
+        m->anomalies |= WD_SMB_ANOM_RESP_BEYOND_MAX;
       bool final;
       if (m->status != 0)
         final = true;

@@ -124,7 +124,11 @@ enum {
   /* AndX chain beyond WD_SMB_ANDX_MAX, backwards, or out of the message */
   WD_SMB_ANOM_BAD_ANDX = 1u << 12,
   /* NetBIOS length larger than SMB1 allows (0x1FFFF) */
-  WD_SMB_ANOM_OVERSIZE = 1u << 13
+  WD_SMB_ANOM_OVERSIZE = 1u << 13,
+  /* a transaction response carrying data beyond the MaxDataCount of its
+   * request (MS-CIFS: the server must not send more): server memory
+   * leaked, the info leaks of EternalRomance and EternalSynergy */
+  WD_SMB_ANOM_RESP_BEYOND_MAX = 1u << 14
 };
 
 /* Transaction fields (SMB1 TRANSACTION, TRANSACTION2, NT_TRANSACT and their
@@ -152,6 +156,9 @@ typedef struct wd_smb_tx_info {
   uint16_t primary_fid;           /* its TRANS setup[1] */
   uint32_t primary_timeout;       /* its Timeout (TRANS/TRANS2) */
   uint32_t primary_total_data;    /* its declared TotalDataCount */
+  uint32_t primary_total_param;   /* its declared TotalParameterCount */
+  uint32_t primary_max_data;      /* its MaxDataCount (requests' limit on
+                                     the answer) */
   uint32_t sent_param, sent_data; /* bytes carried so far by the primary
                                      and its secondaries (incl. this one) */
   /* For secondaries: the error status with which the server refused the
@@ -273,12 +280,13 @@ typedef struct wd_smb_pending {
   uint32_t timeout;
   uint32_t total_param, total_data;
   uint32_t sent_param, sent_data;
-  uint64_t clock;  /* age for LRU replacement */
-  uint32_t status; /* refused: the error answering the incomplete primary */
-  uint8_t refused; /* primary refused before complete: kept for the
-                      secondaries a client should no longer send; reused
-                      first */
-  uint8_t orphan;  /* no primary seen: counts orphan secondaries */
+  uint32_t max_data; /* MaxDataCount of the primary */
+  uint64_t clock;    /* age for LRU replacement */
+  uint32_t status;   /* refused: the error answering the incomplete primary */
+  uint8_t refused;   /* primary refused before complete: kept for the
+                        secondaries a client should no longer send; reused
+                        first */
+  uint8_t orphan;    /* no primary seen: counts orphan secondaries */
   uint16_t orphan_count, orphan_inconsistent;
   uint32_t orphan_max_end;
 } wd_smb_pending_t;

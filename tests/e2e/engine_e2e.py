@@ -58,6 +58,9 @@ def slow_store(a):
             f.write(f"evidence:\n  dir: {a.work}/evidence-{name}\n"
                     "engine:\n  queue: 16\n")
         db = os.path.join(a.work, name + ".db")
+        for stale in (db, db + "-wal", db + "-shm"):  # an earlier run's
+            if os.path.exists(stale):
+                os.remove(stale)
         env = dict(os.environ, WARD_STORE_THREAD_CHECK="abort")
         if delay:
             env["WARD_TEST_STORE_DELAY_MS"] = delay

@@ -17,9 +17,8 @@ case.yaml keys:
   truncate: cut the input capture to this many bytes (bad-input cases)
   stderr: regular expression ward's standard error must match
   truth:  true -> every row of the trafficgen truth file needs a matching alert;
-          a `none` row (a look-alike, a near miss) instead needs that no
-          alert names both its ends (rows whose attacker is `*` say nothing
-          checkable about ends and are left to no_alerts cases)
+          rows of detector `none` and a row's `not=` detectors need none
+          (an `exempt=ADDR` row only when the case's config names ADDR)
   no_alerts: true -> no alert event at all
   stats:  {dotted.key: value} checked on the last stats event
 """
@@ -115,6 +114,66 @@ def check_pair(alerts, det_re, a, b):
         if ok_a and ok_b:
             return True
     return False
+
+
+def alert_span(e):
+    """(first, last) evidence time of an alert in ns, from ward.start and the
+    event's timestamp (ward.last_seen on END)."""
+    import datetime
+
+    def ns(text):
+        if not text:
+            return None
+        t = datetime.datetime.strptime(text.replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z")
+        return int(t.timestamp()) * 10**9 + t.microsecond * 1000
+    ts = ns(e.get("timestamp"))
+    first = ns(dig(e, "ward.start")) or ts
+    last = ns(dig(e, "ward.last_seen")) or ts
+    return first, last
+
+
+def names(e, attacker, target):
+    """The alert names attacker (as a source) and target (either end); '*' is
+    anything."""
+    src, dst = e.get("src_ip"), e.get("dest_ip")
+    ok_a = attacker == "*" or (src is not None and same_ip(src, attacker))
+    ok_b = target == "*" or any(x and same_ip(x, target) for x in (src, dst))
+    return ok_a and ok_b
+
+
+def truth_check(rows, alerts, config_text):
+    """Rows of a real detector need a matching alert; rows of detector
+    `none` (look-alikes, near misses) and the row's `not=` detectors must
+    find no alert naming its attacker and target while the row runs. A
+    `none` row with `exempt=ADDR` holds only when the configuration names
+    ADDR."""
+    fails = []
+    for row in rows:
+        start, end, kind, det, attacker, target = row[:6]
+        detail = dict(kv.split("=", 1) for kv in (row[6] if len(row) > 6 else "").split(";")
+                      if "=" in kv)
+        start, end = int(start), int(end)
+        if det != "none" and not check_pair(alerts, "^" + re.escape(det) + "$", attacker, target):
+            fails.append(f"truth row not found: {kind} {det} {attacker} -> {target}")
+        silent = set(filter(None, detail.get("not", "").split("|")))
+        if det == "none":
+            ex = detail.get("exempt")
+            if ex and ex not in config_text:
+                continue
+            silent = None  # every detector
+        if silent == set():
+            continue
+        for e in alerts:
+            d = dig(e, "ward.detector") or ""
+            if silent is not None and d not in silent:
+                continue
+            first, last = alert_span(e)
+            if last < start or first > end or not names(e, attacker, target):
+                continue
+            fails.append(f"truth row {kind} ({det}, not={detail.get('not', '')}): "
+                         f"unexpected {d} {e.get('src_ip')} -> {e.get('dest_ip')}")
+            break
+    return fails
 
 
 def shared_all(args, ward, work):
@@ -229,14 +288,7 @@ def main():
         fails.append("expected no alert, got: " + "; ".join(
             f"{dig(e, 'ward.detector')} {e.get('src_ip')}->{e.get('dest_ip')}" for e in alerts[:8]))
     if case.get("truth"):
-        for row in truth_rows:
-            start, end, kind, det, attacker, target = row[:6]
-            if det == "none":
-                if attacker != "*" and check_pair(alerts, ".", attacker, target):
-                    fails.append(f"look-alike reported: {kind} {attacker} -> {target}")
-                continue
-            if not check_pair(alerts, "^" + re.escape(det) + "$", attacker, target):
-                fails.append(f"truth row not found: {kind} {det} {attacker} -> {target}")
+        fails += truth_check(truth_rows, alerts, case.get("config") or "")
     stats = [e for e in events if e.get("event_type") == "stats"]
     for k, v in (case.get("stats") or {}).items():
         got = dig(stats[-1], k) if stats else None

@@ -97,6 +97,7 @@ typedef struct flood {
   int family;
   uint16_t port;      /* victim port (syn-flood, tcp-ack) */
   uint16_t vports[3]; /* amplification: ports the spoofed requests used */
+  uint8_t nvports;    /* how many of them; 0: a random port per answer */
   uint16_t aport;     /* amplification: the reflectors' service port */
   bool frag_only;     /* only non-first fragments reach the victim */
   double first_p;     /* ... except this share of first fragments */
@@ -548,7 +549,8 @@ static void amp_unit(tg_gen_t *g, flood_t *f, uint64_t t) {
   tg_rng_t *r = &f->a.rng;
   tg_l3_t l3 = flood_l3(f);
   tg_tag_t tag = {{(int16_t)f->row, -1}};
-  uint16_t vport = f->vports[tg_rng_below(r, 3)];
+  uint16_t vport = f->nvports ? f->vports[tg_rng_below(r, f->nvports)]
+                              : (uint16_t)tg_rng_range(r, 1024, 65535);
   if (f->proto == AMP_SYNACK) {
     uint8_t opt[4] = {2, 4, 0x05, 0xb4};
     tg_pkt_tcp(g, t, tag, &l3, tg_rng_chance(r, 0.5) ? 80 : 443, vport,
@@ -781,7 +783,7 @@ static void reflector_v4(tg_rng_t *r, wd_addr_t *out) {
 }
 
 int tg_atk_amplification(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns) {
-  uint64_t at, nref, port, fonly, size;
+  uint64_t at, nref, port, fonly, size, nvports;
   double rate, duration, first_p;
   const char *given = tg_opt_str(o, "proto", NULL);
   if (tg_opt_u64(o, "port", 0, 1, 65535, &port))
@@ -811,7 +813,8 @@ int tg_atk_amplification(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns) {
       tg_opt_u64(o, "reflectors", 2000, 1, 1000000, &nref) ||
       tg_opt_u64(o, "fragments-only", 0, 0, 1, &fonly) ||
       tg_opt_double(o, "first", 0, 0, 1, &first_p) ||
-      tg_opt_u64(o, "size", 0, 0, 60000, &size))
+      tg_opt_u64(o, "size", 0, 0, 60000, &size) ||
+      tg_opt_u64(o, "vports", 3, 0, 3, &nvports))
     return -1;
   if (p == AMP_SYNACK && fonly) {
     fprintf(stderr, "trafficgen: amplification: synack has no fragments\n");
@@ -823,6 +826,7 @@ int tg_atk_amplification(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns) {
   f->proto = p;
   f->aport = port ? (uint16_t)port : amp_def[p].port;
   f->frag_only = fonly != 0;
+  f->nvports = (uint8_t)nvports;
   f->first_p = first_p;
   f->lo = size ? (uint32_t)size : amp_def[p].lo;
   f->hi = size ? (uint32_t)size : amp_def[p].hi;
@@ -855,6 +859,9 @@ int tg_atk_amplification(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns) {
                    duration, f->frag_only ? ";fragments_only=1" : "");
   if (f->frag_only)
     tg_truth_append(g, f->row, ";first=%g", first_p);
+  if (nvports != 3)
+    tg_truth_append(g, f->row, ";vports=%u;not=scan.vertical|scan.horizontal",
+                    (unsigned)nvports);
   if (f->row < 0)
     goto fail;
   tg_sched_add(g, &f->a, at);

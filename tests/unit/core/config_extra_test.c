@@ -298,6 +298,22 @@ static void test_set_get(void **state) {
   assert_int_equal(wd_config_get(c, "detect.nope", v, sizeof v),
                    WD_ERR_NOTFOUND);
   assert_int_equal(wd_config_get(c, "detect.demo.label", v, 3), WD_ERR_INVAL);
+  /* typed reads by name, of the type the row has and no other */
+  bool b = false;
+  uint64_t u = 0;
+  assert_true(wd_config_bool(c, "detect.demo.enabled", &b));
+  assert_true(b);
+  assert_false(wd_config_bool(c, "detect.demo.window", &b));
+  assert_true(wd_config_uint(c, "detect.demo.window", &u));
+  assert_int_equal(u, 1); /* seconds, the field's unit */
+  assert_true(wd_config_uint(c, "flow.max", &u));
+  assert_int_equal(u, 4096);
+  assert_false(wd_config_uint(c, "detect.demo.label", &u));
+  const wd_cidr_list_t *l = wd_config_cidrs(c, "detect.demo.exempt");
+  assert_non_null(l);
+  assert_int_equal(l->n, 2);
+  assert_null(wd_config_cidrs(c, "detect.demo.p"));
+  assert_null(wd_config_cidrs(c, "detect.nope"));
   wd_config_free(c);
 }
 

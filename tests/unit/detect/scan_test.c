@@ -62,6 +62,31 @@ static const uint16_t ports29[29] = {
     25,  111, 1028, 9100,  1029, 79,  497, 548,  5000, 1917,
     53,  161, 9001, 65535, 443,  113, 993, 8080, 2869};
 
+/* The facility's own vulnerability scanner, listed in detect.scan.exempt,
+ * sweeps ports and hosts without an alert; another source doing the same
+ * is reported. */
+static void exempt_scanner_silent(void **st) {
+  (void)st;
+  dd_defaults(&V.cfg);
+  dd_defaults(&H.cfg);
+  dd_set(&V.cfg, "detect.scan.exempt", "10.20.0.30/32");
+  dd_set(&H.cfg, "detect.scan.exempt", "10.20.0.30/32");
+  assert_int_equal(dd_open_cfg(&V, &wd_detector_scan_vertical), WD_OK);
+  assert_int_equal(dd_open_cfg(&H, &wd_detector_scan_horizontal), WD_OK);
+  for (unsigned h = 0; h < 8; h++)
+    for (unsigned i = 0; i < 29; i++)
+      tcp_probe(DD_T0 + (h * 29 + i) * 10 * DD_MS, dd_ip("10.20.0.30"),
+                dd_a4(0x0a140110u + h), ports29[i], ANS_RST);
+  finish_both();
+  assert_int_equal(V.total + H.total, 0);
+  for (unsigned i = 0; i < 29; i++)
+    tcp_probe(DD_T0 + 5 * DD_NSEC + i * 10 * DD_MS, dd_ip("10.20.0.31"),
+              dd_a4(0x0a140110u), ports29[i], ANS_RST);
+  finish_both();
+  assert_true(V.total > 0);
+  close_both();
+}
+
 static void vertical_one_way(void **st) {
   (void)st;
   open_both();
@@ -296,6 +321,42 @@ static void replies_to_multicast_silent(void **st) {
   close_both();
 }
 
+/* Reflection towards a victim whose address was spoofed: 40 reflectors
+ * answer from their service ports (DNS, Dahua DVR, BACnet, memcached, IKE
+ * NAT-T) to random ports of the victim, 100 answers each, unanswered. The
+ * reflectors answer; none is a scanner. A scanner sending from its own
+ * port to as many ports is still one. */
+static void reflected_answers_not_scans(void **st) {
+  (void)st;
+  open_both();
+  static const uint16_t svc[] = {53, 37810, 47808, 11211, 4500};
+  wd_addr_t victim = dd_ip("10.20.0.25");
+  uint64_t seed = 7;
+  uint64_t id = 1;
+  for (unsigned i = 0; i < 4000; i++) {
+    wd_addr_t refl = dd_a4(0x01000000u + i % 40);
+    uint16_t port = (uint16_t)(1024 + dd_rand(&seed) % 64000);
+    wd_packet_t p = dd_udp(DD_T0 + i * (DD_MS / 2), refl, svc[i % 40 % 5],
+                           victim, port, 1200, NULL, 0);
+    wd_flow_t f = dd_flow(&p, id++);
+    dd_flow_add(&f, &p, WD_DIR_TO_SERVER);
+    both(&p, &f, WD_DIR_TO_SERVER);
+  }
+  finish_both();
+  assert_int_equal(V.total + H.total, 0);
+  for (unsigned i = 0; i < 40; i++) {
+    wd_packet_t p =
+        dd_udp(DD_T0 + 3 * DD_NSEC + i * 20 * DD_MS, dd_ip("216.160.83.58"),
+               41234, victim, (uint16_t)(1024 + i * 997), 28, NULL, 0);
+    wd_flow_t f = dd_flow(&p, id++);
+    dd_flow_add(&f, &p, WD_DIR_TO_SERVER);
+    both(&p, &f, WD_DIR_TO_SERVER);
+  }
+  finish_both();
+  assert_true(V.total > 0);
+  close_both();
+}
+
 /* A UDP flood with random destination ports is many unanswered "ports",
  * but at a rate no UDP scan reaches: not a scan (ddos.volumetric's). */
 static void udp_flood_not_a_scan(void **st) {
@@ -390,6 +451,7 @@ static void bounded_under_spoofed_flood(void **st) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(vertical_one_way),
+      cmocka_unit_test(exempt_scanner_silent),
       cmocka_unit_test(vertical_rst),
       cmocka_unit_test(vertical_silent_first_port),
       cmocka_unit_test(vertical_timeout),
@@ -399,6 +461,7 @@ int main(void) {
       cmocka_unit_test(udp_scan_icmp),
       cmocka_unit_test(replies_to_multicast_silent),
       cmocka_unit_test(udp_flood_not_a_scan),
+      cmocka_unit_test(reflected_answers_not_scans),
       cmocka_unit_test(stealth_probes),
       cmocka_unit_test(ipv6_vertical),
       cmocka_unit_test(bounded_under_spoofed_flood),

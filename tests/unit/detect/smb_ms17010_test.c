@@ -406,8 +406,89 @@ static void test_romance_and_champion(void **s) {
   drv_finish(&d, DRV_T0 + DRV_NSEC);
   assert_int_equal(d.n, 2);
   assert_string_equal(drv_metric(&d, 1, "attempts"), "2");
+  /* the rename stage alone names no family: EternalSynergy and
+   * EternalChampion both begin with it */
   assert_string_equal(drv_metric(&d, 1, "variant"),
-                      "eternalromance,eternalchampion");
+                      "eternalromance,eternalsynergy-or-champion");
+}
+
+/* EternalSynergy: the rename stage, then a TRANSACTION2_SECONDARY writing
+ * into the NT rename transaction (type confusion): eternalsynergy, not
+ * eternalblue (whose NT transaction is function 0). */
+static void test_synergy_named(void **s) {
+  (void)s;
+  uint8_t b[SMB_BUILD_MAX];
+  size_t n;
+  drv_conn c;
+  drv_conn_init(&c, &d, ATTACKER, 50001, TARGET, 1, DRV_T0);
+  drv_smb1_login(&c, 1);
+  sb_hdr h = {.cmd = 0xa0, .tid = 2048, .pid = 1, .uid = 2048, .mid = 30};
+  n = sb_nt_trans_req(b, &h, WD_SMB_NT_TRANSACT_RENAME, 10, 0x2000, 10, 100);
+  drv_send(&c, 0, b, n);
+  h.cmd = 0x33;
+  n = sb_trans_sec(b, &h, 10, 0x2000, 0, 0, 0x80, 0x1f80);
+  drv_send(&c, 0, b, n);
+  drv_finish(&d, DRV_T0 + DRV_NSEC);
+  assert_true(d.n >= 1);
+  assert_string_equal(drv_metric(&d, d.n - 1, "variant"), "eternalsynergy");
+}
+
+/* EternalChampion's race: a TRANS2 complete in one message, then
+ * secondaries on its MID while the server executes it. A TRANS2 whose
+ * secondaries only complete it is an ordinary transfer: nothing. */
+static void test_champion_race(void **s) {
+  (void)s;
+  uint8_t b[SMB_BUILD_MAX];
+  size_t n;
+  drv_conn c;
+  drv_conn_init(&c, &d, ATTACKER, 50001, TARGET, 1, DRV_T0);
+  drv_smb1_login(&c, 1);
+  sb_hdr h = {.cmd = 0x32, .tid = 2048, .pid = 1, .uid = 2048, .mid = 40};
+  /* ordinary: 100 + 100 data bytes in two messages */
+  n = sb_trans_req(b, &h, 0x0005, 0, 1, 0, 10, 200, 10, 100);
+  drv_send(&c, 0, b, n);
+  h.cmd = 0x33;
+  n = sb_trans_sec(b, &h, 10, 200, 0, 0, 100, 100);
+  drv_send(&c, 0, b, n);
+  assert_int_equal(d.n, 0);
+  /* the race: complete, then a secondary on the same MID */
+  h.cmd = 0x32, h.mid = 41;
+  n = sb_trans_req(b, &h, 0x0005, 0, 1, 0, 10, 256, 10, 256);
+  drv_send(&c, 0, b, n);
+  h.cmd = 0x33;
+  n = sb_trans_sec(b, &h, 10, 256, 0, 0, 0x60, 0x40);
+  drv_send(&c, 0, b, n);
+  assert_int_equal(d.n, 1);
+  assert_string_equal(drv_metric(&d, 0, "variant"), "eternalchampion");
+}
+
+/* An answer carrying more data than its request's MaxDataCount (4096 in
+ * these requests) leaks server memory: EternalRomance's info leak on a
+ * pipe transaction, vulnerable. An answer within it is nothing. */
+static void test_leak_beyond_max(void **s) {
+  (void)s;
+  uint8_t b[SMB_BUILD_MAX];
+  size_t n;
+  drv_conn c;
+  drv_conn_init(&c, &d, ATTACKER, 50001, TARGET, 1, DRV_T0);
+  drv_smb1_login(&c, 1);
+  sb_hdr h = {.cmd = 0x25, .tid = 2048, .pid = 1, .uid = 2048, .mid = 50};
+  sb_hdr r = h;
+  r.resp = true;
+  n = sb_trans_req(b, &h, 0x23, 0x4001, 2, 0, 0, 0, 0, 0);
+  drv_send(&c, 0, b, n);
+  n = sb_trans_resp(b, &r, 6, 4096);
+  drv_send(&c, 1, b, n);
+  assert_int_equal(d.n, 0);
+  h.mid = r.mid = 51;
+  n = sb_trans_req(b, &h, 0x23, 0x4001, 2, 0, 0, 0, 0, 0);
+  drv_send(&c, 0, b, n);
+  n = sb_trans_resp(b, &r, 6, 5000);
+  drv_send(&c, 1, b, n);
+  assert_int_equal(d.n, 1);
+  assert_string_equal(drv_metric(&d, 0, "variant"), "eternalromance");
+  assert_string_equal(drv_metric(&d, 0, "outcome"), "vulnerable");
+  assert_string_equal(drv_metric(&d, 0, "leak_answers"), "1");
 }
 
 static void test_benign_silent(void **s) {
@@ -447,6 +528,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_benign_refused_and_orphans, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_ms17010_check, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_synergy_named, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_champion_race, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_leak_beyond_max, setup, teardown),
       cmocka_unit_test_setup_teardown(test_romance_and_champion, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_benign_silent, setup, teardown),

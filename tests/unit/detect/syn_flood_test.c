@@ -99,6 +99,43 @@ static void single_source_named(void **st) {
   dd_close(&D);
 }
 
+/* One source sweeping 5000 ports in a second, the closed ones refused with
+ * RST: a vertical scan (scan.vertical's), not a flood. The same rate to
+ * one port, or to many ports that answer SYN-ACK, stays a flood. */
+static void port_sweep_is_a_scan(void **st) {
+  (void)st;
+  assert_int_equal(dd_open(&D, &wd_detector_syn_flood), WD_OK);
+  wd_addr_t victim = dd_ip("192.168.1.20"), scanner = dd_ip("198.51.100.7");
+  wd_addr_t bot = dd_ip("198.51.100.8"), other = dd_ip("192.168.1.21");
+  for (unsigned i = 0; i < 5000; i++) {
+    uint64_t t = DD_T0 + DD_NSEC * i / 5000;
+    wd_packet_t syn =
+        dd_tcp(t, scanner, 40000, victim, (uint16_t)(1 + i), WD_TCP_SYN);
+    wd_flow_t f = dd_flow(&syn, i + 1);
+    dd_flow_add(&f, &syn, WD_DIR_TO_SERVER);
+    dd_packet(&D, &syn, &f, WD_DIR_TO_SERVER);
+    wd_packet_t rst = dd_tcp(t + DD_MS / 10, victim, (uint16_t)(1 + i), scanner,
+                             40000, WD_TCP_RST | WD_TCP_ACK);
+    dd_flow_add(&f, &rst, WD_DIR_TO_CLIENT);
+    dd_packet(&D, &rst, &f, WD_DIR_TO_CLIENT);
+    /* the bot floods another host's many ports; they answer SYN-ACK */
+    wd_packet_t b =
+        dd_tcp(t, bot, 40000, other, (uint16_t)(1 + i % 50), WD_TCP_SYN);
+    wd_flow_t g = dd_flow(&b, 100000 + i);
+    dd_flow_add(&g, &b, WD_DIR_TO_SERVER);
+    dd_packet(&D, &b, &g, WD_DIR_TO_SERVER);
+    wd_packet_t sa = dd_tcp(t + DD_MS / 10, other, (uint16_t)(1 + i % 50), bot,
+                            40000, WD_TCP_SYN | WD_TCP_ACK);
+    dd_flow_add(&g, &sa, WD_DIR_TO_CLIENT);
+    dd_packet(&D, &sa, &g, WD_DIR_TO_CLIENT);
+  }
+  dd_finish(&D);
+  assert_int_equal(D.n, 2);
+  assert_true(wd_addr_eq(&D.al[0].a.dst, &other));
+  assert_true(wd_addr_eq(&D.al[0].a.src, &bot));
+  dd_close(&D);
+}
+
 /* A busy web server: 3000 connections a second, every one completed. */
 static void busy_server_silent(void **st) {
   (void)st;
@@ -271,6 +308,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(spoofed_flood),
       cmocka_unit_test(single_source_named),
+      cmocka_unit_test(port_sweep_is_a_scan),
       cmocka_unit_test(busy_server_silent),
       cmocka_unit_test(busy_server_one_way_silent),
       cmocka_unit_test(below_threshold_or_unprotected),

@@ -17,14 +17,29 @@ extern const wd_detector_ops_t wd_detector_smb_fanout;
 
 static dd D;
 
-enum { ANS_NONE, ANS_SYNACK, ANS_RST, ANS_ICMP };
+/* ANS_EXPLOIT: a SYN-ACK, then the source's ACK and first SMB message. */
+enum { ANS_NONE, ANS_SYNACK, ANS_RST, ANS_ICMP, ANS_EXPLOIT };
 
 /* src opens 445 to target; the target answers as told, 2 ms later. */
 static void attempt(dd *d, uint64_t t, wd_addr_t src, wd_addr_t target,
                     int ans) {
   wd_packet_t syn = dd_tcp(t, src, 49152, target, 445, WD_TCP_SYN);
   dd_packet(d, &syn, NULL, WD_DIR_TO_SERVER);
-  if (ans == ANS_SYNACK || ans == ANS_RST) {
+  if (ans == ANS_EXPLOIT) {
+    static const uint8_t smb[] = {0, 0, 0, 0x2f, 0xff, 'S', 'M', 'B', 0x72};
+    wd_flow_t f = dd_flow(&syn, 1);
+    dd_flow_add(&f, &syn, WD_DIR_TO_SERVER);
+    wd_packet_t sa =
+        dd_tcp(t + 2 * DD_MS, target, 445, src, 49152, WD_TCP_SYN | WD_TCP_ACK);
+    dd_flow_add(&f, &sa, WD_DIR_TO_CLIENT);
+    dd_packet(d, &sa, &f, WD_DIR_TO_CLIENT);
+    wd_packet_t ack =
+        dd_tcp(t + 3 * DD_MS, src, 49152, target, 445, WD_TCP_ACK | WD_TCP_PSH);
+    ack.payload = smb;
+    ack.payload_len = sizeof smb;
+    dd_flow_add(&f, &ack, WD_DIR_TO_SERVER);
+    dd_packet(d, &ack, &f, WD_DIR_TO_SERVER);
+  } else if (ans == ANS_SYNACK || ans == ANS_RST) {
     wd_packet_t r = dd_tcp(t + 2 * DD_MS, target, 445, src, 49152,
                            ans == ANS_SYNACK ? WD_TCP_SYN | WD_TCP_ACK
                                              : WD_TCP_RST | WD_TCP_ACK);
@@ -107,18 +122,32 @@ static void worm_rst_fast(void **st) {
   wd_addr_t worm = dd_ip("172.16.3.3");
   for (unsigned i = 0; i < 40; i++)
     attempt(&D, DD_T0 + i * 10 * DD_MS, worm, dd_a4(0xac100400u + i),
-            i % 5 == 0 ? ANS_SYNACK : ANS_RST);
+            i % 5 == 0 ? ANS_EXPLOIT : ANS_RST);
   assert_int_equal(D.n, 1);
   assert_int_equal(D.al[0].a.ts_ns, DD_T0 + 19 * 10 * DD_MS);
   assert_int_equal(dd_metric_u(&D, 0, "targets"), 20);
   assert_int_equal(dd_metric_u(&D, 0, "answered"), 4);
   assert_int_equal(dd_metric_u(&D, 0, "failed"), 15);
+  assert_string_equal(dd_metric(&D, 0, "also_matches"), "scan.horizontal");
   dd_finish(&D);
   assert_int_equal(D.n, 2);
   assert_int_equal(D.al[1].a.state, WD_ALERT_END);
   dd_close(&D);
 }
 
+/* The same sweep, but the source resets every SYN-ACK (a half-open port
+ * scanner) or closes it without a word (a connect scan): a scan, not a
+ * worm; scan.horizontal reports it. */
+static void scanner_not_worm(void **st) {
+  (void)st;
+  assert_int_equal(dd_open(&D, &wd_detector_smb_fanout), WD_OK);
+  for (unsigned i = 0; i < 60; i++)
+    attempt(&D, DD_T0 + i * 10 * DD_MS, dd_ip("172.16.3.3"),
+            dd_a4(0xac100400u + i), i % 5 == 0 ? ANS_SYNACK : ANS_RST);
+  dd_finish(&D);
+  assert_int_equal(D.n, 0);
+  dd_close(&D);
+}
 static void worm_icmp_unreachable(void **st) {
   (void)st;
   assert_int_equal(dd_open(&D, &wd_detector_smb_fanout), WD_OK);
@@ -130,11 +159,16 @@ static void worm_icmp_unreachable(void **st) {
   dd_close(&D);
 }
 
-/* One-way capture: 25 SYNs in half a second, then the input ends. */
+/* One-way capture: 25 SYNs in half a second, then the input ends. From
+ * outside, a sweep nothing answered is a scan (scan.horizontal's); from
+ * one of our hosts, a worm. */
 static void one_way_finish(void **st) {
   (void)st;
   assert_int_equal(dd_open(&D, &wd_detector_smb_fanout), WD_OK);
-  wd_addr_t worm = dd_ip("89.160.20.112"); /* from outside */
+  for (unsigned i = 0; i < 25; i++)
+    attempt(&D, DD_T0 + i * 20 * DD_MS, dd_ip("89.160.20.112"),
+            dd_a4(0x0a140000u + i * 7), ANS_NONE);
+  wd_addr_t worm = dd_ip("10.20.1.60");
   for (unsigned i = 0; i < 25; i++)
     attempt(&D, DD_T0 + i * 20 * DD_MS, worm, dd_a4(0x0a140000u + i * 7),
             ANS_NONE);
@@ -245,6 +279,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(worm_unanswered),
       cmocka_unit_test(worm_rst_fast),
+      cmocka_unit_test(scanner_not_worm),
       cmocka_unit_test(worm_icmp_unreachable),
       cmocka_unit_test(one_way_finish),
       cmocka_unit_test(ipv6_worm),

@@ -92,6 +92,8 @@ static const char analyze_tail[] =
     "is\n"
     "                         not a terminal (share read, time left)\n"
     "      --no-progress      no progress line\n"
+    "      --profile-stages   time each stage of the packet path and print\n"
+    "                         ns per packet of each on standard error\n"
     "\n"
     "Without --json or -o, ward prints a short human summary of what it "
     "found.\n"
@@ -283,7 +285,8 @@ static int run_capture(int argc, char **argv, bool live) {
     O_DB,
     O_NOPROG,
     O_PROG,
-    O_DURATION
+    O_DURATION,
+    O_PROFILE
   };
   static const struct option opts[] = {
       {"config", required_argument, 0, 'c'},
@@ -295,6 +298,7 @@ static int run_capture(int argc, char **argv, bool live) {
       {"db", required_argument, 0, O_DB},
       {"no-progress", no_argument, 0, O_NOPROG},
       {"progress", no_argument, 0, O_PROG},
+      {"profile-stages", no_argument, 0, O_PROFILE},
       {"quiet", no_argument, 0, 'q'},
       {"verbose", no_argument, 0, 'v'},
       {"interface", required_argument, 0, 'i'},
@@ -306,7 +310,7 @@ static int run_capture(int argc, char **argv, bool live) {
   const char *cfg_path = NULL, *home_net = NULL, *out_path = NULL;
   const char *db = NULL, *iface = NULL, *bpf = NULL;
   bool json = false, flows = false, quiet = false, progress = true;
-  bool force_progress = false, have_stats = false;
+  bool force_progress = false, have_stats = false, profile = false;
   uint64_t stats_interval = 0, duration = 0;
   int c, ec;
   optind = 1;
@@ -347,6 +351,14 @@ static int run_capture(int argc, char **argv, bool live) {
       break;
     case 'v':
       wd_log_threshold++;
+      break;
+    case O_PROFILE:
+      if (live) {
+        fprintf(stderr, "ward watch: --profile-stages is an option of ward "
+                        "analyze\n");
+        return EXIT_USAGE;
+      }
+      profile = true;
       break;
     case 'i':
     case 'f':
@@ -454,6 +466,7 @@ static int run_capture(int argc, char **argv, bool live) {
   po.db_path = db;
   po.stop = &stop_flag;
   po.reopen = &reopen_flag;
+  po.profile_stages = profile;
 
   wd_engine_result_t res = {0};
   wd_engine_t *eng = NULL;
@@ -461,6 +474,8 @@ static int run_capture(int argc, char **argv, bool live) {
   if (rc == WD_OK) {
     rc = wd_engine_run(eng, err, sizeof err);
     wd_engine_result(eng, &res);
+    if (profile)
+      wd_engine_profile_print(eng, stderr);
     wd_engine_free(eng);
   }
   if (rc != WD_OK) {

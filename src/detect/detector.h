@@ -30,7 +30,10 @@ struct wd_smb_msg; /* proto/smb.h */
 
 typedef struct wd_detect_ctx {
   const wd_config_t *cfg;
-  wd_host_table_t *hosts; /* shared per-address counters, read only */
+  /* Shared per-address counters, read only. The engine keeps them only
+   * when a detector linked in says it reads them (WD_DETECTOR_READS_HOSTS):
+   * two lookups and counter updates per packet are not paid for nothing. */
+  wd_host_table_t *hosts;
   const wd_alert_sink_t *sink;
 } wd_detect_ctx_t;
 
@@ -68,6 +71,8 @@ typedef struct wd_detector_ref {
 #define WD_DETECTOR_REFLECTED                                                  \
   1u /* sources it names are reflectors: abused                                \
         third parties, never the attacker */
+#define WD_DETECTOR_READS_HOSTS                                                \
+  2u /* reads ctx->hosts: the engine keeps the host table's counters */
 
 typedef struct wd_detector {
   const char *name;  /* exactly as in ward.detector */

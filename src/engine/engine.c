@@ -1,5 +1,6 @@
 /* engine.c -- the packet path and its worker (see engine.h).
- * Packet thread, per frame: decode, account to the flow and host tables,
+ * Packet thread, per frame: decode, account to the flow table (and to the
+ * host table when a detector reads it: WD_DETECTOR_READS_HOSTS),
  * offer the frame to the evidence picker, feed SMB flows to reassembly and
  * parsing, offer the packet to every detector. Each time traffic time
  * enters a new second: expire flows, close the host table's second, tick
@@ -170,6 +171,7 @@ struct wd_engine {
 
   wd_flow_table_t *flows;
   wd_host_table_t *hosts;
+  bool hosts_read; /* a detector reads the host table: it is kept */
   wd_app_t *app;
   wd_pick_t *pick;
   wd_memcap_t detect_mc;
@@ -464,7 +466,8 @@ static void snapshot(wd_engine_t *e, bool final) {
 static void tick(wd_engine_t *e, uint64_t sec) {
   uint64_t now = sec * NSEC;
   wd_flow_table_expire(e->flows, now);
-  wd_host_table_tick(e->hosts, now);
+  if (e->hosts_read)
+    wd_host_table_tick(e->hosts, now);
   for (size_t i = 0; i < e->ndet; i++)
     if (e->det[i].state && e->det[i].ops->on_tick) {
       e->cur_det = i;
@@ -571,8 +574,10 @@ void wd_engine_feed(wd_engine_t *e, const wd_frame_t *fr) {
   LAP(e, &e->prof.acc[PS_FLOW]);
   bool created = f && (f->pkt_events & WD_FLOW_EV_CREATED);
   bool established = f && (f->pkt_events & WD_FLOW_EV_ESTABLISHED);
-  wd_host_table_update(e->hosts, &p, f, dir, created, established);
-  LAP(e, &e->prof.acc[PS_HOST]);
+  if (e->hosts_read) {
+    wd_host_table_update(e->hosts, &p, f, dir, created, established);
+    LAP(e, &e->prof.acc[PS_HOST]);
+  }
   if (e->pick) {
     wd_pick_packet(e->pick, &p, f);
     LAP(e, &e->prof.acc[PS_PICK]);
@@ -932,6 +937,8 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
     }
     e->det[e->ndet].ops = ops[i];
     e->det[e->ndet].state = st;
+    if (st && (ops[i]->flags & WD_DETECTOR_READS_HOSTS))
+      e->hosts_read = true;
     e->ndet++;
   }
   e->cur_det = e->ndet;

@@ -7,11 +7,12 @@
  * never reserves more than it may use. Each entry is a header (hash chain,
  * LRU links, the key's hash, last touch) followed by the key and the
  * value, 8-byte aligned; a lookup compares the stored hash before the key.
- * Buckets are an array of indexes sized once at creation. Index 0 is never used
- * so that 0 means "none". Keys are hashed with a random per-table seed:
- * addresses an attacker chooses cannot be aimed at one bucket. Memory: the
- * table owns its slabs and arrays and releases them (and their reservation) in
- * wd_table_free. */
+ * Buckets are an array of indexes, reserved at creation for one per
+ * possible entry but allocated smaller and doubled as entries come. Index 0 is
+ * never used so that 0 means "none". Keys are hashed with a random per-table
+ * seed: addresses an attacker chooses cannot be aimed at one bucket. Memory:
+ * the table owns its slabs and arrays and releases them (and their reservation)
+ * in wd_table_free. */
 #include "core/table.h"
 
 #include "core/lru.h"
@@ -23,6 +24,11 @@
 #define SLAB_SHIFT 10
 #define SLAB_ENTRIES (1u << SLAB_SHIFT)
 #define NIL 0u
+/* Buckets at first; they double (up to one per possible entry, the size
+ * reserved against the memcap at creation) whenever the live entries
+ * outnumber them, so a table that holds few entries keeps its buckets in
+ * a few cache lines. */
+#define BUCKETS_FIRST 256u
 
 typedef struct entry_hdr {
   uint32_t hnext;    /* next in bucket chain, or free-list link */
@@ -36,8 +42,9 @@ struct wd_table {
   size_t key_size, val_size, entry_size;
   uint64_t max; /* count cap, also bounded by 2^32-2 */
   uint32_t *buckets;
-  uint32_t nbuckets; /* power of two */
-  uint8_t **slabs;   /* nslabs_max pointers, lazily filled */
+  uint32_t nbuckets;     /* power of two, grows with the entries */
+  uint32_t nbuckets_max; /* what max entries need: reserved at creation */
+  uint8_t **slabs;       /* nslabs_max pointers, lazily filled */
   uint32_t nslabs, nslabs_max;
   uint32_t next_fresh; /* next never-used index */
   uint32_t free_list;  /* removed entries */
@@ -178,7 +185,8 @@ wd_rc wd_table_new(const char *name, size_t key_size, size_t val_size,
   uint32_t nb = 64;
   while (nb < max_entries && nb < (1u << 30))
     nb <<= 1;
-  t->nbuckets = nb;
+  t->nbuckets_max = nb;
+  t->nbuckets = nb < BUCKETS_FIRST ? nb : BUCKETS_FIRST;
   t->nslabs_max =
       (uint32_t)((max_entries + 1 + SLAB_ENTRIES - 1) / SLAB_ENTRIES);
   t->fixed_bytes =
@@ -195,7 +203,7 @@ wd_rc wd_table_new(const char *name, size_t key_size, size_t val_size,
     return WD_ERR_NOMEM;
   }
   t->max = max_entries;
-  t->buckets = calloc(nb, sizeof(uint32_t));
+  t->buckets = calloc(t->nbuckets, sizeof(uint32_t));
   t->slabs = calloc(t->nslabs_max, sizeof(uint8_t *));
   if (!t->buckets || !t->slabs) {
     wd_memcap_release(mc, t->fixed_bytes);
@@ -301,6 +309,26 @@ static uint32_t take_slot(wd_table_t *t) {
   return i;
 }
 
+/* Doubles the buckets and rechains every live entry from its stored hash;
+ * when the larger array cannot be had, the table stays as it is (longer
+ * chains, still correct). Recency is untouched. */
+static void grow(wd_table_t *t) {
+  uint32_t nb = t->nbuckets * 2;
+  uint32_t *b = calloc(nb, sizeof *b);
+  if (!b)
+    return;
+  for (uint32_t i = t->lru.head; i;) {
+    entry_hdr *e = ent(t, i);
+    uint32_t *head = &b[e->hash & (nb - 1)];
+    e->hnext = *head;
+    *head = i;
+    i = e->lru.next;
+  }
+  free(t->buckets);
+  t->buckets = b;
+  t->nbuckets = nb;
+}
+
 void *wd_table_get(wd_table_t *t, const void *key, uint64_t now_ns,
                    bool *created) {
   uint32_t b, i = lookup(t, key, &b);
@@ -315,6 +343,8 @@ void *wd_table_get(wd_table_t *t, const void *key, uint64_t now_ns,
   i = take_slot(t);
   if (!i)
     return NULL;
+  if (t->st.entries >= t->nbuckets && t->nbuckets < t->nbuckets_max)
+    grow(t);
   entry_hdr *e = ent(t, i);
   memcpy(ent_key(e), key, t->key_size);
   memset(ent_val(t, e), 0, t->val_size);

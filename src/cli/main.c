@@ -102,6 +102,8 @@ static const char analyze_tail[] =
     "is\n"
     "                         not a terminal (share read, time left)\n"
     "      --no-progress      no progress line\n"
+    "      --profile-stages   time each stage of the packet path and print\n"
+    "                         ns per packet of each on standard error\n"
     "\n"
     "Without --json or -o, ward prints a short human summary of what it "
     "found.\n"
@@ -332,7 +334,8 @@ static int run_capture(int argc, char **argv, bool live) {
     O_PROG,
     O_DURATION,
     O_METRICS,
-    O_INTEL
+    O_INTEL,
+    O_PROFILE
   };
   static const struct option opts[] = {
       {"config", required_argument, 0, 'c'},
@@ -344,6 +347,7 @@ static int run_capture(int argc, char **argv, bool live) {
       {"db", required_argument, 0, O_DB},
       {"no-progress", no_argument, 0, O_NOPROG},
       {"progress", no_argument, 0, O_PROG},
+      {"profile-stages", no_argument, 0, O_PROFILE},
       {"quiet", no_argument, 0, 'q'},
       {"verbose", no_argument, 0, 'v'},
       {"interface", required_argument, 0, 'i'},
@@ -357,7 +361,7 @@ static int run_capture(int argc, char **argv, bool live) {
   const char *cfg_path = NULL, *home_net = NULL, *out_path = NULL;
   const char *db = NULL, *iface = NULL, *bpf = NULL, *metrics = NULL;
   bool json = false, flows = false, quiet = false, progress = true;
-  bool force_progress = false, have_stats = false;
+  bool force_progress = false, have_stats = false, profile = false;
   uint64_t stats_interval = 0, duration = 0;
   static intel_src isrc;
   memset(&isrc, 0, sizeof isrc);
@@ -408,6 +412,14 @@ static int run_capture(int argc, char **argv, bool live) {
       break;
     case 'v':
       wd_log_threshold++;
+      break;
+    case O_PROFILE:
+      if (live) {
+        fprintf(stderr, "ward watch: --profile-stages is an option of ward "
+                        "analyze\n");
+        return EXIT_USAGE;
+      }
+      profile = true;
       break;
     case 'i':
     case 'f':
@@ -589,12 +601,16 @@ static int run_capture(int argc, char **argv, bool live) {
     po.stats_user = sm;
   }
 
+  po.profile_stages = profile;
+
   wd_engine_result_t res = {0};
   wd_engine_t *eng = NULL;
   rc = wd_engine_new(cfg, cap, &po, &eng, err, sizeof err);
   if (rc == WD_OK) {
     rc = wd_engine_run(eng, err, sizeof err);
     wd_engine_result(eng, &res);
+    if (profile)
+      wd_engine_profile_print(eng, stderr);
     wd_engine_free(eng);
   }
   if (rc != WD_OK) {

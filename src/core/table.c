@@ -5,12 +5,14 @@
  * SLAB_ENTRIES entries, allocated lazily and reserved against the memcap;
  * the last slab holds only what the entry cap leaves, so a small table
  * never reserves more than it may use. Each entry is a header (hash chain,
- * LRU links, last touch) followed by the key and the value, 8-byte
- * aligned. Buckets are an array of indexes sized once at creation. Index 0
- * is never used so that 0 means "none". Keys are hashed with a random
- * per-table seed: addresses an attacker chooses cannot be aimed at one
- * bucket. Memory: the table owns its slabs and arrays and releases them
- * (and their reservation) in wd_table_free. */
+ * LRU links, the key's hash, last touch) followed by the key and the
+ * value, 8-byte aligned; a lookup compares the stored hash before the key.
+ * Buckets are an array of indexes, reserved at creation for one per
+ * possible entry but allocated smaller and doubled as entries come. Index 0 is
+ * never used so that 0 means "none". Keys are hashed with a random per-table
+ * seed: addresses an attacker chooses cannot be aimed at one bucket. Memory:
+ * the table owns its slabs and arrays and releases them (and their reservation)
+ * in wd_table_free. */
 #include "core/table.h"
 
 #include "core/lru.h"
@@ -22,11 +24,16 @@
 #define SLAB_SHIFT 10
 #define SLAB_ENTRIES (1u << SLAB_SHIFT)
 #define NIL 0u
+/* Buckets at first; they double (up to one per possible entry, the size
+ * reserved against the memcap at creation) whenever the live entries
+ * outnumber them, so a table that holds few entries keeps its buckets in
+ * a few cache lines. */
+#define BUCKETS_FIRST 256u
 
 typedef struct entry_hdr {
   uint32_t hnext;    /* next in bucket chain, or free-list link */
   wd_lru_link_t lru; /* place in the table's LRU list */
-  uint32_t bucket;
+  uint32_t hash;     /* low 32 bits of the key's hash: bucket, quick compare */
   uint64_t last_ns;
 } entry_hdr;
 
@@ -35,8 +42,9 @@ struct wd_table {
   size_t key_size, val_size, entry_size;
   uint64_t max; /* count cap, also bounded by 2^32-2 */
   uint32_t *buckets;
-  uint32_t nbuckets; /* power of two */
-  uint8_t **slabs;   /* nslabs_max pointers, lazily filled */
+  uint32_t nbuckets;     /* power of two, grows with the entries */
+  uint32_t nbuckets_max; /* what max entries need: reserved at creation */
+  uint8_t **slabs;       /* nslabs_max pointers, lazily filled */
   uint32_t nslabs, nslabs_max;
   uint32_t next_fresh; /* next never-used index */
   uint32_t free_list;  /* removed entries */
@@ -74,23 +82,61 @@ static inline uint64_t mix64(uint64_t h) {
   return h;
 }
 
-/* Keyed hash: each 8-byte word is folded into a secret state through the
- * mixer, so two keys collide only for a given seed. */
+/* The 128-bit product of a and b, folded to 64 bits. */
+static inline uint64_t mum(uint64_t a, uint64_t b) {
+  unsigned __int128 r = (unsigned __int128)a * b;
+  return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static inline uint64_t rd64(const uint8_t *b) {
+  uint64_t w;
+  memcpy(&w, b, 8);
+  return w;
+}
+
+/* Keyed hash: 16 bytes at a time through one 128-bit multiply of the
+ * words each xored with a secret (seed-derived) word, chained, so that two
+ * keys collide only for a given seed; each block's two multiplies are
+ * independent (no chain of mixers per word), and the mixer ends it. */
 static uint64_t hash_bytes(const void *p, size_t n, uint64_t seed) {
   const uint8_t *b = p;
+  const uint64_t s1 = seed ^ 0xa0761d6478bd642fULL;
+  const uint64_t s2 = (seed >> 32 | seed << 32) ^ 0xe7037ed1a0b428dbULL;
   uint64_t h = seed ^ (uint64_t)n;
   size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    memcpy(&w, b + i, 8);
-    h = mix64(h ^ w) + 0x9e3779b97f4a7c15ULL;
-  }
+  for (; i + 16 <= n; i += 16)
+    h = mum(rd64(b + i) ^ s1 ^ h, rd64(b + i + 8) ^ s2);
   if (i < n) {
-    uint64_t w = 0;
-    memcpy(&w, b + i, n - i);
-    h = mix64(h ^ w) + 0x9e3779b97f4a7c15ULL;
+    uint64_t w[2] = {0, 0};
+    memcpy(w, b + i, n - i);
+    h = mum(w[0] ^ s1 ^ h, w[1] ^ s2);
   }
   return mix64(h);
+}
+
+/* Keys of the table's own size are equal: the usual sizes compare as a
+ * constant-size memcmp, which the compiler turns into a few loads. */
+static inline bool key_eq(const void *a, const void *b, size_t n) {
+  switch (n) {
+  case 4:
+    return memcmp(a, b, 4) == 0;
+  case 8:
+    return memcmp(a, b, 8) == 0;
+  case 16:
+    return memcmp(a, b, 16) == 0;
+  case 20:
+    return memcmp(a, b, 20) == 0;
+  case 24:
+    return memcmp(a, b, 24) == 0;
+  case 32:
+    return memcmp(a, b, 32) == 0;
+  case 36:
+    return memcmp(a, b, 36) == 0;
+  case 40:
+    return memcmp(a, b, 40) == 0;
+  default:
+    return memcmp(a, b, n) == 0;
+  }
 }
 
 uint64_t wd_table_random_seed(void) {
@@ -139,7 +185,8 @@ wd_rc wd_table_new(const char *name, size_t key_size, size_t val_size,
   uint32_t nb = 64;
   while (nb < max_entries && nb < (1u << 30))
     nb <<= 1;
-  t->nbuckets = nb;
+  t->nbuckets_max = nb;
+  t->nbuckets = nb < BUCKETS_FIRST ? nb : BUCKETS_FIRST;
   t->nslabs_max =
       (uint32_t)((max_entries + 1 + SLAB_ENTRIES - 1) / SLAB_ENTRIES);
   t->fixed_bytes =
@@ -156,7 +203,7 @@ wd_rc wd_table_new(const char *name, size_t key_size, size_t val_size,
     return WD_ERR_NOMEM;
   }
   t->max = max_entries;
-  t->buckets = calloc(nb, sizeof(uint32_t));
+  t->buckets = calloc(t->nbuckets, sizeof(uint32_t));
   t->slabs = calloc(t->nslabs_max, sizeof(uint8_t *));
   if (!t->buckets || !t->slabs) {
     wd_memcap_release(mc, t->fixed_bytes);
@@ -190,7 +237,7 @@ static inline wd_lru_link_t *lru_at(void *ctx, uint32_t i) {
 }
 
 static void chain_unlink(wd_table_t *t, uint32_t i, entry_hdr *e) {
-  uint32_t *pp = &t->buckets[e->bucket];
+  uint32_t *pp = &t->buckets[e->hash & (t->nbuckets - 1)];
   while (*pp && *pp != i)
     pp = &ent(t, *pp)->hnext;
   if (*pp == i)
@@ -207,13 +254,15 @@ static void release(wd_table_t *t, uint32_t i) {
   t->st.entries--;
 }
 
-static uint32_t lookup(wd_table_t *t, const void *key, uint32_t *bucket) {
-  uint32_t b =
-      (uint32_t)hash_bytes(key, t->key_size, t->seed) & (t->nbuckets - 1);
-  *bucket = b;
-  for (uint32_t i = t->buckets[b]; i; i = ent(t, i)->hnext)
-    if (memcmp(ent_key(ent(t, i)), key, t->key_size) == 0)
+static uint32_t lookup(wd_table_t *t, const void *key, uint32_t *hash) {
+  uint32_t h = (uint32_t)hash_bytes(key, t->key_size, t->seed);
+  *hash = h;
+  for (uint32_t i = t->buckets[h & (t->nbuckets - 1)]; i;) {
+    entry_hdr *e = ent(t, i);
+    if (e->hash == h && key_eq(ent_key(e), key, t->key_size))
       return i;
+    i = e->hnext;
+  }
   return NIL;
 }
 
@@ -260,6 +309,26 @@ static uint32_t take_slot(wd_table_t *t) {
   return i;
 }
 
+/* Doubles the buckets and rechains every live entry from its stored hash;
+ * when the larger array cannot be had, the table stays as it is (longer
+ * chains, still correct). Recency is untouched. */
+static void grow(wd_table_t *t) {
+  uint32_t nb = t->nbuckets * 2;
+  uint32_t *b = calloc(nb, sizeof *b);
+  if (!b)
+    return;
+  for (uint32_t i = t->lru.head; i;) {
+    entry_hdr *e = ent(t, i);
+    uint32_t *head = &b[e->hash & (nb - 1)];
+    e->hnext = *head;
+    *head = i;
+    i = e->lru.next;
+  }
+  free(t->buckets);
+  t->buckets = b;
+  t->nbuckets = nb;
+}
+
 void *wd_table_get(wd_table_t *t, const void *key, uint64_t now_ns,
                    bool *created) {
   uint32_t b, i = lookup(t, key, &b);
@@ -274,13 +343,15 @@ void *wd_table_get(wd_table_t *t, const void *key, uint64_t now_ns,
   i = take_slot(t);
   if (!i)
     return NULL;
+  if (t->st.entries >= t->nbuckets && t->nbuckets < t->nbuckets_max)
+    grow(t);
   entry_hdr *e = ent(t, i);
   memcpy(ent_key(e), key, t->key_size);
   memset(ent_val(t, e), 0, t->val_size);
   e->last_ns = now_ns;
-  e->bucket = b;
-  e->hnext = t->buckets[b];
-  t->buckets[b] = i;
+  e->hash = b;
+  e->hnext = t->buckets[b & (t->nbuckets - 1)];
+  t->buckets[b & (t->nbuckets - 1)] = i;
   wd_lru_push_front(&t->lru, i, &e->lru, lru_at, t);
   t->st.entries++;
   t->st.created++;

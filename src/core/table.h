@@ -4,8 +4,10 @@
  * zeroed on creation. Memory: entries live in slabs reserved against a
  * wd_memcap_t; at max entries or at the memcap the least recently touched
  * entry is recycled (on_evict is told first) and stats count it. No
- * allocation once the slabs exist. Returned value pointers are borrowed
- * until the next call that may create or remove an entry. */
+ * allocation once the slabs exist and the buckets have grown to the live
+ * entries (at most log2(max) doublings over a table's life). Returned value
+ * pointers are borrowed until the next call that may create or remove an entry.
+ */
 #ifndef WD_CORE_TABLE_H
 #define WD_CORE_TABLE_H
 

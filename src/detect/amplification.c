@@ -204,7 +204,7 @@ const wd_detector_t wd_detector_amplification = {
         "ddos.amplification", WD_LINE_DDOS,
         "reflected UDP, its fragments and SYN-ACKs towards a protected "
         "host"),
-    .flags = WD_DETECTOR_REFLECTED,
+    .flags = WD_DETECTOR_REFLECTED | WD_DETECTOR_READS_HOSTS,
     WD_DETECTOR_SIGS(sigs),
     WD_DETECTOR_KEYS(conf_keys),
     WD_DETECTOR_REFS(refs),

@@ -869,7 +869,8 @@ static const wd_detector_sig_t sig_v[] = {
 /* The two share their state's code, their hooks and the detect.scan
  * keys. */
 #define SCAN_HOOKS                                                             \
-  .destroy = destroy, .on_packet = on_packet, .on_tick = on_tick,              \
+  .flags = WD_DETECTOR_READS_HOSTS, /* udp_flooded */                          \
+      .destroy = destroy, .on_packet = on_packet, .on_tick = on_tick,          \
   .on_finish = on_finish
 
 const wd_detector_t wd_detector_scan_horizontal = {

@@ -1,5 +1,6 @@
 /* engine.c -- the packet path and its worker (see engine.h).
- * Packet thread, per frame: decode, account to the flow and host tables,
+ * Packet thread, per frame: decode, account to the flow table (and to the
+ * host table when a detector reads it: WD_DETECTOR_READS_HOSTS),
  * offer the frame to the evidence picker, feed SMB flows to reassembly and
  * parsing, offer the packet to every detector. Each time traffic time
  * enters a new second: expire flows, close the host table's second, tick
@@ -26,6 +27,7 @@
 #include "decode/decode.h"
 #include "detect/detector.h"
 #include "engine/pick.h"
+#include "engine/prof.h"
 #include "engine/queue.h"
 #include "flow/flow.h"
 #include "flow/host.h"
@@ -109,6 +111,41 @@ typedef struct det_slot {
 
 #define FILE_BUFS 2 /* stats snapshots in flight with their file lists */
 
+/* Stages of the packet path the profile charges (detectors apart). */
+enum {
+  PS_CAPTURE, /* reading the next frame (wd_capture_next) */
+  PS_TICK,    /* a new second: expiry, host second, detector ticks */
+  PS_DECODE,  /* decoding and the decoder's counters */
+  PS_FLOW,    /* flow lookup/creation, TCP state (and flow ends) */
+  PS_HOST,    /* per-address counters */
+  PS_PICK,    /* evidence picker */
+  PS_APP,     /* stream reassembly, SMB parsing and the SMB hooks */
+  PS_OUTPUT,  /* alerts and frames queued for the worker */
+  PS_FINISH,  /* end of input: attacks and flows closed, worker drained */
+  PS_COUNT
+};
+static const char *const stage_names[PS_COUNT] = {
+    "capture",  "tick",       "decode", "flow lookup", "host table",
+    "evidence", "stream/SMB", "output", "finish"};
+
+typedef struct prof_state {
+  bool on;
+  bool nested; /* inside on_alert: its frames are charged with it */
+  wd_prof_t clk;
+  uint64_t acc[PS_COUNT];
+  uint64_t det[WD_DETECTORS_MAX];
+  uint64_t t0_ticks, t0_ns, t1_ticks, t1_ns;
+  uint64_t cpu0_ns, cpu1_ns; /* the packet thread's CPU time */
+  uint64_t lap_ticks;        /* what one lap costs, measured at the start */
+} prof_state;
+
+/* Charges the time since the last lap to acc (only when profiling). */
+#define LAP(e, a)                                                              \
+  do {                                                                         \
+    if ((e)->prof.on)                                                          \
+      wd_prof_lap(&(e)->prof.clk, (a));                                        \
+  } while (0)
+
 typedef struct worker {
   pthread_t thread;
   bool started;
@@ -138,6 +175,7 @@ struct wd_engine {
 
   wd_flow_table_t *flows;
   wd_host_table_t *hosts;
+  bool hosts_read; /* a detector reads the host table: it is kept */
   wd_app_t *app;
   wd_pick_t *pick;
   wd_memcap_t detect_mc;
@@ -173,6 +211,7 @@ struct wd_engine {
   bool finished;
   wd_rc finish_rc;
   char finish_err[512];
+  prof_state prof;
 };
 
 static double mono_now(void) {
@@ -266,8 +305,7 @@ static void offer_alert(wd_engine_t *e, const wd_alert_t *a) {
   e->in_alert_hook = false;
 }
 
-static void on_alert(void *user, const wd_alert_t *a) {
-  wd_engine_t *e = user;
+static void alert_out(wd_engine_t *e, const wd_alert_t *a) {
   e->dec.alerts++;
   if (e->cur_det < e->ndet)
     e->det[e->cur_det].alerts++;
@@ -307,9 +345,21 @@ static void on_alert(void *user, const wd_alert_t *a) {
   push(e, false);
 }
 
-static void send_frame(void *user, const wd_evidence_frame_t *h,
-                       const uint8_t *data) {
+static void on_alert(void *user, const wd_alert_t *a) {
   wd_engine_t *e = user;
+  if (!e->prof.on) {
+    alert_out(e, a);
+    return;
+  }
+  uint64_t t0 = wd_prof_ticks();
+  e->prof.nested = true;
+  alert_out(e, a);
+  e->prof.nested = false;
+  wd_prof_nested(&e->prof.clk, t0, &e->prof.acc[PS_OUTPUT]);
+}
+
+static void frame_out(wd_engine_t *e, const wd_evidence_frame_t *h,
+                      const uint8_t *data) {
   rec_t *r = put(e, REC_FRAME);
   if (!r)
     return;
@@ -318,6 +368,18 @@ static void send_frame(void *user, const wd_evidence_frame_t *h,
     memcpy(r->u.frame.data, data, h->caplen);
   e->eng.evidence_frames++;
   push(e, false);
+}
+
+static void send_frame(void *user, const wd_evidence_frame_t *h,
+                       const uint8_t *data) {
+  wd_engine_t *e = user;
+  if (!e->prof.on || e->prof.nested) {
+    frame_out(e, h, data);
+    return;
+  }
+  uint64_t t0 = wd_prof_ticks();
+  frame_out(e, h, data);
+  wd_prof_nested(&e->prof.clk, t0, &e->prof.acc[PS_OUTPUT]);
 }
 
 /* ---- flows (packet thread) ---- */
@@ -457,7 +519,8 @@ static void snapshot(wd_engine_t *e, bool final, bool to_eve) {
 static void tick(wd_engine_t *e, uint64_t sec) {
   uint64_t now = sec * NSEC;
   wd_flow_table_expire(e->flows, now);
-  wd_host_table_tick(e->hosts, now);
+  if (e->hosts_read)
+    wd_host_table_tick(e->hosts, now);
   /* a quiescent point: no hook holds the previous indicator set */
   atomic_store_explicit(
       &e->intel_ack, atomic_load_explicit(&e->intel_gen, memory_order_acquire),
@@ -523,7 +586,9 @@ void wd_engine_feed(wd_engine_t *e, const wd_frame_t *fr) {
   p.num = fr->num;
   p.source = fr->source;
   e->frame = fr;
+  LAP(e, &e->prof.acc[PS_CAPTURE]);
   advance_time(e, fr->ts_ns);
+  LAP(e, &e->prof.acc[PS_TICK]);
   wd_stats_decoder_t *c = &e->dec;
   c->pkts++;
   c->bytes += fr->caplen;
@@ -542,6 +607,7 @@ void wd_engine_feed(wd_engine_t *e, const wd_frame_t *fr) {
   if (p.ip_version == 0) {
     if (rc == WD_OK)
       c->non_ip++;
+    LAP(e, &e->prof.acc[PS_DECODE]);
     goto done;
   }
   if (p.ip_version == 4)
@@ -564,23 +630,32 @@ void wd_engine_feed(wd_engine_t *e, const wd_frame_t *fr) {
     c->icmp6++;
     break;
   }
+  LAP(e, &e->prof.acc[PS_DECODE]);
   int dir = WD_DIR_TO_SERVER;
   wd_flow_t *f = wd_flow_table_update(e->flows, &p, &dir);
+  LAP(e, &e->prof.acc[PS_FLOW]);
   bool created = f && (f->pkt_events & WD_FLOW_EV_CREATED);
   bool established = f && (f->pkt_events & WD_FLOW_EV_ESTABLISHED);
-  wd_host_table_update(e->hosts, &p, f, dir, created, established);
-  if (e->pick)
+  if (e->hosts_read) {
+    wd_host_table_update(e->hosts, &p, f, dir, created, established);
+    LAP(e, &e->prof.acc[PS_HOST]);
+  }
+  if (e->pick) {
     wd_pick_packet(e->pick, &p, f);
+    LAP(e, &e->prof.acc[PS_PICK]);
+  }
   if (f && e->app && p.has_l4) {
     static const wd_app_cb_t cb_tmpl = {.smb = on_smb, .app = on_app};
     wd_app_cb_t cb = cb_tmpl;
     cb.user = e;
     wd_app_packet(e->app, &p, f, dir, &cb);
+    LAP(e, &e->prof.acc[PS_APP]);
   }
   for (size_t i = 0; i < e->ndet; i++)
     if (e->det[i].state && e->det[i].ops->on_packet) {
       e->cur_det = i;
       e->det[i].ops->on_packet(e->det[i].state, &e->ctx, &p, f, dir);
+      LAP(e, &e->prof.det[i]);
     }
   e->cur_det = e->ndet;
 done:
@@ -834,6 +909,78 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
+/* ---- stage profile ---- */
+
+static uint64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
+}
+
+/* Calibration points and the cost of one lap (the clock read itself,
+ * charged to whatever stage it ends: printed so it can be discounted). */
+static void prof_start(wd_engine_t *e) {
+  prof_state *ps = &e->prof;
+  memset(ps, 0, sizeof *ps);
+  enum { N = 1024 };
+  uint64_t sink = 0;
+  wd_prof_t c = {wd_prof_ticks(), 0};
+  uint64_t a = wd_prof_ticks();
+  for (int i = 0; i < N; i++)
+    wd_prof_lap(&c, &sink);
+  ps->lap_ticks = (wd_prof_ticks() - a) / N;
+  ps->cpu0_ns = thread_cpu_ns();
+  ps->t0_ns = wd_prof_mono_ns();
+  ps->t0_ticks = wd_prof_ticks();
+  ps->clk.last = ps->t0_ticks;
+  ps->on = true;
+}
+
+void wd_engine_profile_print(const wd_engine_t *e, FILE *out) {
+  const prof_state *ps = &e->prof;
+  if (!ps->t1_ticks || ps->t1_ticks <= ps->t0_ticks || !e->dec.pkts) {
+    fprintf(out, "ward: no stage profile (no packets)\n");
+    return;
+  }
+  double wall = (double)(ps->t1_ns - ps->t0_ns);
+  double ns_per_tick = wall / (double)(ps->t1_ticks - ps->t0_ticks);
+  /* Stages are timed on the wall clock; time the thread spent off the
+   * CPU (a shared machine) falls on whatever stage it interrupted, in
+   * proportion to its wall time: scaled by the thread's CPU share, the
+   * figures add up to its CPU time. */
+  double cpu_share = wall > 0 ? (double)(ps->cpu1_ns - ps->cpu0_ns) / wall : 1;
+  if (cpu_share > 1 || cpu_share <= 0)
+    cpu_share = 1;
+  double per = ns_per_tick * cpu_share / (double)e->dec.pkts, total = 0;
+  for (int i = 0; i < PS_COUNT; i++)
+    total += (double)ps->acc[i] * per;
+  for (size_t i = 0; i < e->ndet; i++)
+    total += (double)ps->det[i] * per;
+  fprintf(out,
+          "ward: stage profile: %" PRIu64 " packets, %.1f ns/packet of the "
+          "packet thread's CPU time (on the CPU %.0f%% of its wall time; "
+          "one clock read costs %.1f ns, charged to the stage it ends)\n",
+          e->dec.pkts, total, 100.0 * cpu_share,
+          (double)ps->lap_ticks * ns_per_tick);
+  fprintf(out, "  %-28s %10s %7s\n", "stage", "ns/packet", "share");
+  for (int i = 0; i < PS_COUNT; i++) {
+    double v = (double)ps->acc[i] * per;
+    fprintf(out, "  %-28s %10.1f %6.1f%%\n", stage_names[i], v,
+            total > 0 ? 100.0 * v / total : 0.0);
+    if (i == PS_APP)
+      for (size_t d = 0; d < e->ndet; d++) {
+        if (!e->det[d].state || !e->det[d].ops->on_packet)
+          continue;
+        char name[64];
+        snprintf(name, sizeof name, "detect %s", e->det[d].ops->name);
+        double dv = (double)ps->det[d] * per;
+        fprintf(out, "  %-28s %10.1f %6.1f%%\n", name, dv,
+                total > 0 ? 100.0 * dv / total : 0.0);
+      }
+  }
+  fprintf(out, "  %-28s %10.1f %6.1f%%\n", "total", total, 100.0);
+}
+
 /* ---- life cycle ---- */
 
 wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
@@ -903,6 +1050,8 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
     }
     e->det[e->ndet].ops = ops[i];
     e->det[e->ndet].state = st;
+    if (st && (ops[i]->flags & WD_DETECTOR_READS_HOSTS))
+      e->hosts_read = true;
     e->ndet++;
     if (st)
       app_protos |= ops[i]->app_protos;
@@ -949,6 +1098,8 @@ fail:
 wd_rc wd_engine_run(wd_engine_t *e, char *err, size_t errlen) {
   if (!e->cap)
     return WD_ERR_INVAL;
+  if (e->opts.profile_stages)
+    prof_start(e);
   wd_frame_t fr;
   for (;;) {
     if (e->opts.stop && *e->opts.stop) {
@@ -964,6 +1115,7 @@ wd_rc wd_engine_run(wd_engine_t *e, char *err, size_t errlen) {
     }
     wd_engine_feed(e, &fr);
   }
+  LAP(e, &e->prof.acc[PS_CAPTURE]);
   return wd_engine_finish(e, err, errlen);
 }
 
@@ -996,6 +1148,12 @@ wd_rc wd_engine_finish(wd_engine_t *e, char *err, size_t errlen) {
   pthread_join(e->w.thread, NULL);
   e->w.started = false;
   e->finish_rc = e->w.finish_rc;
+  if (e->prof.on) {
+    LAP(e, &e->prof.acc[PS_FINISH]);
+    e->prof.t1_ticks = wd_prof_ticks();
+    e->prof.t1_ns = wd_prof_mono_ns();
+    e->prof.cpu1_ns = thread_cpu_ns();
+  }
   if (e->finish_rc != WD_OK)
     snprintf(e->finish_err, sizeof e->finish_err, "storing incidents in %s: %s",
              e->opts.db_path, wd_rc_str(e->finish_rc));

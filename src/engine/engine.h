@@ -63,6 +63,9 @@ typedef struct wd_engine_opts {
    * passed a tick after the swap, so no hook still reads it. */
   wd_intel_set_t *(*intel_reload)(void *user);
   void *intel_user;
+  /* Time each stage of the packet path (wd_engine_run only): a cheap
+   * clock read at each stage boundary; off, one branch per stage. */
+  bool profile_stages;
 } wd_engine_opts_t;
 
 typedef struct wd_engine_result {
@@ -102,6 +105,12 @@ wd_rc wd_engine_finish(wd_engine_t *e, char *err, size_t errlen);
 
 /* Counters so far (complete after wd_engine_finish). */
 void wd_engine_result(const wd_engine_t *e, wd_engine_result_t *out);
+
+/* With opts.profile_stages, after wd_engine_finish: ns per packet of each
+ * stage (capture, tick, decode, flow lookup, host table, evidence,
+ * stream/SMB, each detector, output, finish) and their total, as a table
+ * on out. */
+void wd_engine_profile_print(const wd_engine_t *e, FILE *out);
 
 /* For tests: the worker's store (NULL without a database), borrowed; only
  * its owner thread may use it, others may ask wd_store_owner_is_caller. */

@@ -3,7 +3,9 @@
  * wd_flow_t entries, valid until the next call into the table; the end
  * callback sees each flow once as it leaves (timeout, eviction, TCP reuse,
  * flush). Memory: the table owns everything it allocates: a bucket array
- * and slab pointer array sized at creation, and slabs of SLAB_ENTRIES flows
+ * (reserved at creation for one bucket per possible flow, allocated small
+ * and doubled as live flows grow) and a slab pointer array sized at
+ * creation, and slabs of SLAB_ENTRIES flows
  * allocated lazily, each reserved first against flow.memcap (the last slab
  * is cut to what the cap leaves). Entry count is min(flow.max, what the
  * memcap holds), so memuse never exceeds memcap; when full, the least
@@ -26,6 +28,10 @@
 #define SLAB_SHIFT 10
 #define SLAB_ENTRIES (1u << SLAB_SHIFT)
 #define NIL 0u
+/* Buckets at first; they double (up to one per possible flow, reserved
+ * against flow.memcap at creation) when the live flows outnumber them, so
+ * the bucket array follows the live flows, not flow.max. */
+#define BUCKETS_FIRST 1024u
 #define NSEC 1000000000ULL
 /* Flow ids are a counter kept within 63 bits (EVE flow_id is a signed
  * 64-bit integer). */
@@ -52,7 +58,8 @@ typedef struct flow_ent {
 
 struct wd_flow_table {
   uint32_t *buckets;    /* heads of chains, nbuckets (power of two) */
-  uint32_t bucket_mask; /* nbuckets - 1 */
+  uint32_t bucket_mask; /* nbuckets - 1: grows with the live flows */
+  uint32_t bucket_max;  /* buckets for max flows: reserved at creation */
   flow_ent **slabs;     /* nslabs_max pointers, the first nslabs filled */
   uint32_t nslabs, nslabs_max;
   uint32_t max;            /* entries at most; indexes are 1..max */
@@ -302,6 +309,9 @@ wd_rc wd_flow_table_new(const wd_config_t *cfg, wd_flow_end_fn on_end,
     return WD_ERR_INVAL; /* flow.memcap cannot hold a single flow */
   }
   t->max = (uint32_t)max;
+  t->bucket_max = nb;
+  if (nb > BUCKETS_FIRST)
+    nb = BUCKETS_FIRST;
   t->bucket_mask = nb - 1;
   t->nslabs_max = nslabs_max;
   t->buckets = calloc(nb, sizeof(uint32_t));
@@ -332,6 +342,27 @@ void wd_flow_table_free(wd_flow_table_t *t) {
   free(t->slabs);
   free(t->buckets);
   free(t);
+}
+
+/* Doubles the buckets and rechains every live flow (on its class list)
+ * from its stored hash; when the larger array cannot be had, chains just
+ * stay longer. */
+static void grow(wd_flow_table_t *t) {
+  uint32_t nb = (t->bucket_mask + 1) * 2;
+  uint32_t *b = calloc(nb, sizeof *b);
+  if (!b)
+    return;
+  for (int c = 0; c < CLS_COUNT; c++)
+    for (uint32_t i = t->cls[c].head; i;) {
+      flow_ent *e = ent(t, i);
+      uint32_t *head = &b[e->hash & (nb - 1)];
+      e->hnext = *head;
+      *head = i;
+      i = e->lru.next;
+    }
+  free(t->buckets);
+  t->buckets = b;
+  t->bucket_mask = nb - 1;
 }
 
 /* ---- per packet ---- */
@@ -481,6 +512,9 @@ wd_flow_t *wd_flow_table_update(wd_flow_table_t *t, const wd_packet_t *p,
     i = take_slot(t);
     if (!i)
       return NULL; /* max >= 1 always: not reached */
+    if (t->st.active >= t->bucket_mask + 1 &&
+        t->bucket_mask + 1 < t->bucket_max)
+      grow(t);
     e = ent(t, i);
     flow_init(t, e, &k, p, &d);
     e->hash = h;

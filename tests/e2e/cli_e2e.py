@@ -17,13 +17,16 @@
                 a bad BPF filter is a usage error with libpcap's reason
   progress      the progress line on a regular file shows the share read and the
                 time left, not on standard input
+  profile-stages  analyze --profile-stages prints ns/packet for every stage and
+                detector, the stages add up to the total, the alerts are the
+                same as without it; watch refuses the option (exit 2)
   config-check  config check opens what the configuration names: a wrong
                 MaxMind file, a missing directory file, a missing evidence
                 folder are each reported with exit 3; a good one passes
 
 Exit 0 pass, 1 fail, 77 skipped.
 """
-import argparse, os, re, shutil, struct, subprocess, sys
+import argparse, json, os, re, shutil, struct, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED = os.environ.get("WARD_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
@@ -244,6 +247,44 @@ def case_progress(o):
           f"progress on a pipe shows a share: {p.stderr[-200:]!r}")
 
 
+def case_profile_stages(o):
+    cap = gen(o, "mix", ["--seed", "11", "--profile", "demo"])
+
+    def alerts(path):
+        out = []
+        for line in open(path):
+            ev = json.loads(line)
+            if ev.get("event_type") == "alert":
+                out.append(json.dumps(ev, sort_keys=True))
+        return out
+
+    plain, prof = os.path.join(o.work, "plain.json"), os.path.join(o.work, "prof.json")
+    p = ward(o, "analyze", "-q", "--no-progress", "-o", plain, cap)
+    check(p.returncode == 0, f"analyze: exit {p.returncode}: {p.stderr[-300:]}")
+    check("stage profile" not in p.stderr, "a profile without --profile-stages")
+    p = ward(o, "analyze", "-q", "--no-progress", "--profile-stages", "-o", prof, cap)
+    check(p.returncode == 0, f"--profile-stages: exit {p.returncode}: {p.stderr[-300:]}")
+    m = re.search(r"stage profile: (\d+) packets, ([\d.]+) ns/packet", p.stderr)
+    if not check(m, f"no profile header: {p.stderr[-500:]!r}"):
+        return
+    check(int(m.group(1)) > 1000, f"packets in the profile: {m.group(1)}")
+    rows = dict((r[0].strip(), float(r[1])) for r in
+                re.findall(r"^  ([a-z][\w ./-]*?)\s+([\d.]+)\s+[\d.]+%$", p.stderr, re.M))
+    for stage in ("capture", "tick", "decode", "flow lookup", "stream/SMB", "output",
+                  "detect scan.horizontal", "detect ddos.volumetric", "total"):
+        check(stage in rows, f"no row {stage!r} in {sorted(rows)}")
+    if "total" in rows:
+        parts = sum(v for k, v in rows.items() if k != "total")
+        check(abs(parts - rows["total"]) <= 0.1 * len(rows),
+              f"stages add up to {parts:.1f}, total {rows['total']}")
+        check(rows["total"] > 0, "a zero total")
+    a, b = alerts(plain), alerts(prof)
+    check(a and a == b, f"alerts differ with --profile-stages: {len(a)} vs {len(b)}")
+    p = ward(o, "watch", "-i", "lo", "--profile-stages")
+    check(p.returncode == 2 and "--profile-stages" in p.stderr,
+          f"watch --profile-stages: exit {p.returncode}: {p.stderr[-200:]}")
+
+
 def case_config_check(o):
     geo = os.path.join(SHARED, "data", "geo")
     country, asn = os.path.join(geo, "GeoLite2-Country-Test.mmdb"), os.path.join(geo, "GeoLite2-ASN-Test.mmdb")
@@ -286,7 +327,7 @@ def case_config_check(o):
 
 CASES = {"linktype": case_linktype, "pcapng-multi": case_pcapng_multi, "unread": case_unread,
          "numbers": case_numbers, "help": case_help, "watch": case_watch, "progress": case_progress,
-         "config-check": case_config_check}
+         "config-check": case_config_check, "profile-stages": case_profile_stages}
 
 
 def main():

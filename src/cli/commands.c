@@ -9,5 +9,6 @@ const wd_command_t wd_commands[] = {
     {"inbox", wd_cmd_inbox},
     {"reply", wd_cmd_reply},
     {"report", wd_cmd_report},
+    {"ingest", wd_cmd_ingest},
     {NULL, NULL},
 };

@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "decode/decode.h"
 #include "engine/engine.h"
+#include "fleet/fleet_conf.h"
 #include "output/eve.h"
 
 #define EXIT_RUNTIME WD_CLI_EXIT_RUNTIME
@@ -49,6 +50,8 @@ static const char usage_text[] =
     "  reply REF --substantive|--formal   classify a reply by hand\n"
     "  report [options]                   notification accountability "
     "report\n"
+    "  ingest --from URL --db URL        fleet centre: sensors' alerts "
+    "into incidents\n"
     "  version                            print the version\n"
     "\n"
     "Options of every command:\n"
@@ -86,6 +89,17 @@ static const char analyze_text[] =
     "merged in time order) and reports the attacks in them.\n"
     "\n"
     "Options:\n";
+static const char fleet_opts[] =
+    "      --sensor NAME      this sensor's name in incidents and fleet "
+    "messages\n"
+    "                         (default sensor.name, else the host name)\n"
+    "      --publish URL      publish alerts and evidence frames to\n"
+    "                         kafka://HOST:PORT[,...]/TOPIC ('-': the\n"
+    "                         configured publish.kafka.brokers and topic)\n"
+    "      --spool DIR        spool of unacknowledged messages (default\n"
+    "                         publish.spool.dir)\n"
+    "  -X, --kafka-property K=V  librdkafka property for --publish "
+    "(repeatable)\n";
 static const char analyze_tail[] =
     "      --progress         progress line on standard error even when it "
     "is\n"
@@ -133,6 +147,7 @@ static void usage(FILE *f) { fputs(usage_text, f); }
 static void capture_usage(FILE *f, bool live) {
   fputs(live ? watch_text : analyze_text, f);
   fputs(common_opts, f);
+  fputs(fleet_opts, f);
   fputs(live ? watch_tail : analyze_tail, f);
 }
 
@@ -166,12 +181,14 @@ int wd_cli_load_config(const char *path, const char *home_net,
   char err[512] = "";
   wd_rc rc;
   struct stat st;
+  /* The fleet's keys (sensor.*, publish.*, ingest.*) are part of the file. */
+  static const wd_config_keyset_t *const extra[] = {&wd_fleet_keyset};
   if (path)
-    rc = wd_config_load(path, cfg, err, sizeof err);
+    rc = wd_config_load_extra(path, extra, 1, cfg, err, sizeof err);
   else if (stat(DEFAULT_CONFIG, &st) == 0)
-    rc = wd_config_load(DEFAULT_CONFIG, cfg, err, sizeof err);
+    rc = wd_config_load_extra(DEFAULT_CONFIG, extra, 1, cfg, err, sizeof err);
   else
-    rc = wd_config_defaults(cfg);
+    rc = wd_config_defaults_extra(extra, 1, cfg);
   if (rc != WD_OK) {
     fprintf(stderr, "ward: %s\n", err[0] ? err : wd_rc_str(rc));
     return EXIT_CONFIG;
@@ -270,6 +287,32 @@ static int live_open_failed(wd_rc rc, const char *err) {
   return EXIT_CAPTURE;
 }
 
+/* After the engine: what is spooled is delivered for up to close_ms; the
+ * rest stays in the spool for the next start (never lost). */
+static int close_publisher(wd_publish_t *pub, uint32_t close_ms, FILE *human,
+                           int ec) {
+  if (!pub)
+    return ec;
+  wd_publish_stats_t st;
+  wd_publish_close(pub, close_ms, &st);
+  if (human)
+    fprintf(human,
+            "ward: published %llu messages, %llu delivered, %llu waiting in "
+            "the spool, %llu evidence frames dropped\n",
+            (unsigned long long)st.queued, (unsigned long long)st.delivered,
+            (unsigned long long)st.spool.records,
+            (unsigned long long)(st.spool.dropped + st.dropped_frames));
+  if (st.spool.records)
+    fprintf(stderr,
+            "ward: %llu messages not yet acknowledged by the brokers stay in "
+            "the spool and are sent at the next start\n",
+            (unsigned long long)st.spool.records);
+  if (st.alerts_dropped || st.spool.refused_keep)
+    fprintf(stderr, "ward: %llu alerts could not be published (spool full)\n",
+            (unsigned long long)(st.alerts_dropped + st.spool.refused_keep));
+  return ec;
+}
+
 static int run_capture(int argc, char **argv, bool live) {
   enum {
     O_HOME = 256,
@@ -279,7 +322,10 @@ static int run_capture(int argc, char **argv, bool live) {
     O_DB,
     O_NOPROG,
     O_PROG,
-    O_DURATION
+    O_DURATION,
+    O_SENSOR,
+    O_PUBLISH,
+    O_SPOOL
   };
   static const struct option opts[] = {
       {"config", required_argument, 0, 'c'},
@@ -296,6 +342,10 @@ static int run_capture(int argc, char **argv, bool live) {
       {"interface", required_argument, 0, 'i'},
       {"filter", required_argument, 0, 'f'},
       {"duration", required_argument, 0, O_DURATION},
+      {"sensor", required_argument, 0, O_SENSOR},
+      {"publish", required_argument, 0, O_PUBLISH},
+      {"spool", required_argument, 0, O_SPOOL},
+      {"kafka-property", required_argument, 0, 'X'},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   const char *cmd = live ? "watch" : "analyze";
@@ -304,10 +354,32 @@ static int run_capture(int argc, char **argv, bool live) {
   bool json = false, flows = false, quiet = false, progress = true;
   bool force_progress = false, have_stats = false;
   uint64_t stats_interval = 0, duration = 0;
+  const char *sensor_opt = NULL, *publish_url = NULL, *spool = NULL;
+  const char *props[WD_FLEET_PROPS_MAX];
+  size_t n_props = 0;
+  bool publish = false;
   int c, ec;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "c:o:qvi:f:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:o:qvi:f:hX:", opts, NULL)) != -1) {
     switch (c) {
+    case O_SENSOR:
+      sensor_opt = optarg;
+      break;
+    case O_PUBLISH:
+      publish = true;
+      publish_url = strcmp(optarg, "-") == 0 ? NULL : optarg;
+      break;
+    case O_SPOOL:
+      spool = optarg;
+      break;
+    case 'X':
+      if (n_props == WD_FLEET_PROPS_MAX) {
+        fprintf(stderr, "ward %s: more than %d -X properties\n", cmd,
+                WD_FLEET_PROPS_MAX);
+        return EXIT_USAGE;
+      }
+      props[n_props++] = optarg;
+      break;
     case 'c':
       cfg_path = optarg;
       break;
@@ -388,12 +460,32 @@ static int run_capture(int argc, char **argv, bool live) {
     return EXIT_USAGE;
   }
 
+  if ((spool || n_props) && !publish) {
+    fprintf(stderr, "ward %s: --spool and -X go with --publish\n", cmd);
+    return EXIT_USAGE;
+  }
   wd_config_t *cfg = NULL;
   ec = wd_cli_load_config(cfg_path, home_net, &cfg);
   if (ec)
     return ec;
+  if (!publish && wd_fleet_conf(cfg)->brokers)
+    publish = true; /* publish.kafka.brokers configured: a sensor */
 
   char err[512] = "";
+  char sensor[WD_FLEET_SENSOR_MAX + 1] = "";
+  if (sensor_opt &&
+      wd_fleet_sensor_name(sensor_opt, sensor, err, sizeof err) != WD_OK) {
+    fprintf(stderr, "ward %s: --sensor: %s\n", cmd, err);
+    wd_config_free(cfg);
+    return EXIT_USAGE;
+  }
+  if (!sensor_opt && wd_fleet_conf(cfg)->sensor &&
+      wd_fleet_sensor_name(wd_fleet_conf(cfg)->sensor, sensor, err,
+                           sizeof err) != WD_OK) {
+    fprintf(stderr, "ward %s: sensor.name: %s\n", cmd, err);
+    wd_config_free(cfg);
+    return EXIT_CONFIG;
+  }
   wd_eve_t *eve = NULL;
   const char *eve_path = json       ? "-"
                          : out_path ? out_path
@@ -430,6 +522,14 @@ static int run_capture(int argc, char **argv, bool live) {
       fprintf(stderr, "ward: %s: cannot read: %s\n", fi->path, fi->error);
   }
 
+  wd_publish_t *pub = NULL;
+  if (publish && (ec = wd_cli_publisher(cmd, cfg, publish_url, sensor_opt,
+                                        spool, props, n_props, &pub, sensor))) {
+    wd_capture_close(cap);
+    wd_eve_close(eve);
+    wd_config_free(cfg);
+    return ec;
+  }
   if (live)
     live_capture = cap;
   install_signals();
@@ -450,6 +550,8 @@ static int run_capture(int argc, char **argv, bool live) {
   po.db_path = db;
   po.stop = &stop_flag;
   po.reopen = &reopen_flag;
+  po.publish = pub;
+  po.sensor = sensor[0] ? sensor : NULL;
 
   wd_engine_result_t res = {0};
   wd_engine_t *eng = NULL;
@@ -493,6 +595,7 @@ static int run_capture(int argc, char **argv, bool live) {
     ec = res.files_failed ? EXIT_CAPTURE : 0;
   }
   live_capture = NULL;
+  ec = close_publisher(pub, wd_fleet_conf(cfg)->close_ms, po.human, ec);
   wd_capture_close(cap);
   wd_eve_close(eve);
   wd_config_free(cfg);

@@ -68,6 +68,7 @@ struct wd_incidents {
   char sensor[WD_STORE_SENSOR_LEN]; /* this host's name: alerts' default */
   wd_incidents_stats_t st;
   wd_rc last_err;
+  const wd_incidents_txn_hook_t *hook; /* the caller's work, or NULL */
 };
 
 /* ---- classification ---- */
@@ -1002,6 +1003,8 @@ static wd_rc flush_txn(wd_incidents_t *x) {
     if (rc == WD_OK)
       rc = wd_store_incident_put(x->store, &o->rec);
   }
+  if (rc == WD_OK && x->hook && x->hook->in_txn)
+    rc = x->hook->in_txn(x->hook->user, x->store);
   if (rc == WD_OK)
     rc = wd_store_commit(x->store);
   return rc;
@@ -1009,12 +1012,12 @@ static wd_rc flush_txn(wd_incidents_t *x) {
 
 /* One transaction for every dirty incident (run again when it loses a
  * race with another writer); then their events. */
-static void flush(wd_incidents_t *x) {
+static wd_rc flush(wd_incidents_t *x, bool force) {
   size_t dirty = 0;
   for (size_t i = 0; i < x->n_open; i++)
     dirty += x->open[i]->dirty;
-  if (!dirty)
-    return;
+  if (!dirty && !(force && x->hook))
+    return WD_OK;
   unsigned tries = 0;
   wd_rc rc;
   do {
@@ -1024,6 +1027,8 @@ static void flush(wd_incidents_t *x) {
       undo_new_ids(x);
     }
   } while (wd_store_retry(x->store, rc, &tries));
+  if (x->hook && x->hook->done)
+    x->hook->done(x->hook->user, rc == WD_OK);
   if (rc != WD_OK) {
     x->st.db_errors++;
     x->last_err = rc;
@@ -1032,7 +1037,7 @@ static void flush(wd_incidents_t *x) {
              "writing %zu incidents failed (%s): %s; retrying at the next "
              "second",
              dirty, wd_rc_str(rc), wd_store_errmsg(x->store));
-    return;
+    return rc;
   }
   x->st.flushes++;
   for (size_t i = 0; i < x->n_open; i++) {
@@ -1049,6 +1054,7 @@ static void flush(wd_incidents_t *x) {
     } else if (o->rec.active)
       emit(x, o, "update");
   }
+  return WD_OK;
 }
 
 /* Evidence of a closing incident: written once; a second run that finds
@@ -1086,7 +1092,7 @@ static void write_evidence(wd_incidents_t *x, oinc_t *o) {
 
 /* Closes (writes, evidence, event, frees) every inactive incident. */
 static void close_inactive(wd_incidents_t *x) {
-  flush(x);
+  flush(x, false);
   size_t w = 0;
   for (size_t i = 0; i < x->n_open; i++) {
     oinc_t *o = x->open[i];
@@ -1121,7 +1127,17 @@ void wd_incidents_tick(wd_incidents_t *x, uint64_t now_ns) {
   if (closing)
     close_inactive(x);
   else
-    flush(x);
+    flush(x, false);
+}
+
+void wd_incidents_set_txn_hook(wd_incidents_t *x,
+                               const wd_incidents_txn_hook_t *hook) {
+  if (x)
+    x->hook = hook;
+}
+
+wd_rc wd_incidents_flush(wd_incidents_t *x) {
+  return x ? flush(x, true) : WD_ERR_INVAL;
 }
 
 wd_rc wd_incidents_finish(wd_incidents_t *x) {

@@ -79,6 +79,10 @@ enum {
   Q_VERDICT_HISTORY,
   /* the report */
   Q_REPORT,
+  /* fleet messages stored by ward ingest */
+  Q_FLEET_SEEN,
+  Q_FLEET_MARK,
+  Q_FLEET_SENSORS,
   Q_COUNT
 };
 

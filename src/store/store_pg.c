@@ -358,6 +358,16 @@ static const char *const sql[Q_COUNT] = {
         " AND ($2::bigint = 0 OR"
         "  COALESCE(NULLIF(n.sent_ns, 0), n.created_ns) < $2::bigint)"
         " ORDER BY n.id",
+
+    [Q_FLEET_SEEN] = "SELECT 1 FROM fleet_messages WHERE id = $1::text",
+    [Q_FLEET_MARK] =
+        "INSERT INTO fleet_messages (id, sensor, kind, event_ns, stored_ns)"
+        " VALUES ($1::text, $2::text, $3::text, $4::bigint, $5::bigint)"
+        " ON CONFLICT (id) DO NOTHING",
+    [Q_FLEET_SENSORS] =
+        "SELECT sensor, count(*), count(*) FILTER (WHERE kind = 'alert'),"
+        " MAX(event_ns), MAX(stored_ns) FROM fleet_messages GROUP BY sensor"
+        " ORDER BY sensor",
 };
 
 /* Statements whose one column is read as raw bytes (binary results). */

@@ -168,6 +168,20 @@ const wd_store_migration_t wd_store_sqlite_migrations[] = {
      "INSERT INTO verdicts(reply_id, incident_id, verdict, note, at_ns)"
      " SELECT id, incident_id, verdict, note, verdict_ns FROM replies"
      " WHERE verdict != '' ORDER BY verdict_ns, id"},
+    {6,
+     "fleet messages the centre has stored (ward ingest): read again, they "
+     "change nothing",
+     /* fleet_messages -- one row per fleet message (sensor/run/seq id,
+        docs/fleet.md) whose effect a `ward ingest` transaction stored; a
+        message delivered again is found here and skipped. stored_ns: the
+        wall clock of that transaction. */
+     "CREATE TABLE fleet_messages ("
+     " id TEXT PRIMARY KEY,"
+     " sensor TEXT NOT NULL,"
+     " kind TEXT NOT NULL,"
+     " event_ns INTEGER NOT NULL,"
+     " stored_ns INTEGER NOT NULL);"
+     "CREATE INDEX fleet_messages_sensor ON fleet_messages(sensor, stored_ns)"},
 };
 
 /* The same steps for PostgreSQL: nanosecond times and counters are
@@ -302,6 +316,16 @@ const wd_store_migration_t wd_store_pg_migrations[] = {
      "INSERT INTO verdicts(reply_id, incident_id, verdict, note, at_ns)"
      " SELECT id, incident_id, verdict, note, verdict_ns FROM replies"
      " WHERE verdict != '' ORDER BY verdict_ns, id"},
+    {6,
+     "fleet messages the centre has stored (ward ingest): read again, they "
+     "change nothing",
+     "CREATE TABLE fleet_messages ("
+     " id TEXT PRIMARY KEY,"
+     " sensor TEXT NOT NULL,"
+     " kind TEXT NOT NULL,"
+     " event_ns BIGINT NOT NULL,"
+     " stored_ns BIGINT NOT NULL);"
+     "CREATE INDEX fleet_messages_sensor ON fleet_messages(sensor, stored_ns)"},
 };
 
 /* Both lists are the whole schema, numbered alike. */

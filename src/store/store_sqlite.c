@@ -314,6 +314,14 @@ static const char *const sql[Q_COUNT] = {
         " WHERE (?1 = 0 OR COALESCE(NULLIF(n.sent_ns, 0), n.created_ns) >= ?1)"
         " AND (?2 = 0 OR COALESCE(NULLIF(n.sent_ns, 0), n.created_ns) < ?2)"
         " ORDER BY n.id",
+
+    [Q_FLEET_SEEN] = "SELECT 1 FROM fleet_messages WHERE id = ?1",
+    [Q_FLEET_MARK] =
+        "INSERT INTO fleet_messages(id, sensor, kind, event_ns, stored_ns)"
+        " VALUES (?1,?2,?3,?4,?5) ON CONFLICT(id) DO NOTHING",
+    [Q_FLEET_SENSORS] =
+        "SELECT sensor, count(*), SUM(kind = 'alert'), MAX(event_ns),"
+        " MAX(stored_ns) FROM fleet_messages GROUP BY sensor ORDER BY sensor",
 };
 
 typedef struct sq_stmt {

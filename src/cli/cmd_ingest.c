@@ -98,6 +98,8 @@ typedef struct ingest {
   size_t n_pend, cap_pend;
   uint64_t clock_ns;  /* the fleet's traffic time: newest evidence seen */
   uint64_t frame_seq; /* evidence frames handed to the recorder */
+  uint64_t quiet_ns;  /* incidents.quiet_window */
+  bool closing_all;   /* the end: every stored incident up to the clock */
   bool store_failed;
   /* counters */
   uint64_t in, alerts, frames, heartbeats, duplicates, bad, stored, db_errors,
@@ -120,6 +122,16 @@ static bool pending(const ingest_t *g, const char *id) {
 static wd_rc mark_txn(void *user, wd_store_t *s) {
   ingest_t *g = user;
   uint64_t now = wall_ns();
+  /* Incidents another (stopped, killed) ingester left active close as
+   * this one's would: quiet for the window of the fleet's clock. */
+  uint64_t upto = g->closing_all              ? g->clock_ns
+                  : g->clock_ns > g->quiet_ns ? g->clock_ns - g->quiet_ns
+                                              : 0;
+  if (upto) {
+    wd_rc rc = wd_store_incident_expire(s, upto, NULL);
+    if (rc != WD_OK)
+      return rc;
+  }
   for (size_t i = 0; i < g->n_pend; i++) {
     const pend_t *p = &g->pend[i];
     wd_rc rc = wd_store_fleet_mark(
@@ -512,8 +524,13 @@ int wd_cmd_ingest(int argc, char **argv) {
     goto done;
   }
   g.store = wd_incidents_store(g.inc);
+  g.quiet_ns =
+      (uint64_t)(cfg->incidents.quiet_window_s ? cfg->incidents.quiet_window_s
+                                               : 3600) *
+      NS;
   wd_incidents_txn_hook_t hook = {mark_txn, mark_done, &g};
   wd_incidents_set_txn_hook(g.inc, &hook);
+  wd_incidents_set_counts_add(g.inc, true); /* stored messages are skipped */
   if ((rc = wd_consume_new(&co, &cons, err, sizeof err)) != WD_OK) {
     fprintf(stderr, "ward ingest: --from: %s\n", err);
     ec = WD_CLI_EXIT_CONFIG;
@@ -551,8 +568,9 @@ int wd_cmd_ingest(int argc, char **argv) {
   /* The end (caught up, or a stop signal): the incidents are written and
    * closed with the last ids, then the offsets committed. */
   if (ec == 0) {
+    g.closing_all = true;
     rc = wd_incidents_finish(g.inc);
-    if (rc == WD_OK && g.n_pend)
+    if (rc == WD_OK)
       rc = wd_incidents_flush(g.inc);
     if (rc != WD_OK) {
       fprintf(stderr, "ward ingest: storing incidents: %s\n",

@@ -52,6 +52,8 @@ typedef struct oinc {
   bool id_new; /* id allocated in the running transaction */
   bool emitted_open;
   bool merged;
+  size_t n_based; /* counts_add: attacks [0, n_based) have the stored
+                     alert counts added (rows are only appended) */
 } oinc_t;
 
 struct wd_incidents {
@@ -69,6 +71,7 @@ struct wd_incidents {
   wd_incidents_stats_t st;
   wd_rc last_err;
   const wd_incidents_txn_hook_t *hook; /* the caller's work, or NULL */
+  bool counts_add; /* alerts are never given twice: see incident.h */
 };
 
 /* ---- classification ---- */
@@ -966,6 +969,33 @@ static void undo_new_ids(wd_incidents_t *x) {
     }
 }
 
+/* An incident continued from the store whose alerts are all new (the
+ * caller never gives an alert twice): the alerts its stored attacks
+ * already counted are added to this run's, so that the stored MAX keeps
+ * the sum. Once per attack row, when it is first written. */
+static void add_stored_reports(wd_incidents_t *x, oinc_t *o) {
+  if (!o->merged || o->n_based >= o->rec.n_attacks) {
+    o->n_based = o->rec.n_attacks; /* a new incident: nothing stored */
+    return;
+  }
+  wd_store_incident_t cur;
+  if (wd_store_incident_get(x->store, o->rec.id, &cur) != WD_OK)
+    return;
+  for (size_t i = o->n_based; i < o->rec.n_attacks; i++) {
+    wd_store_attack_t *a = &o->rec.attacks[i];
+    for (size_t j = 0; j < cur.n_attacks; j++) {
+      const wd_store_attack_t *b = &cur.attacks[j];
+      if (strcmp(a->detector, b->detector) == 0 && a->start_ns == b->start_ns &&
+          strcmp(a->src, b->src) == 0 && strcmp(a->dst, b->dst) == 0) {
+        a->reports += b->reports;
+        break;
+      }
+    }
+  }
+  wd_store_incident_fini(&cur);
+  o->n_based = o->rec.n_attacks;
+}
+
 /* The transaction of a flush: the correlation keys of every dirty
  * incident locked first (on a shared PostgreSQL store another ward
  * correlating the same attack waits here, then finds this incident
@@ -1000,6 +1030,8 @@ static wd_rc flush_txn(wd_incidents_t *x) {
       else
         o->rec.id[0] = 0;
     }
+    if (rc == WD_OK && x->counts_add)
+      add_stored_reports(x, o);
     if (rc == WD_OK)
       rc = wd_store_incident_put(x->store, &o->rec);
   }
@@ -1134,6 +1166,11 @@ void wd_incidents_set_txn_hook(wd_incidents_t *x,
                                const wd_incidents_txn_hook_t *hook) {
   if (x)
     x->hook = hook;
+}
+
+void wd_incidents_set_counts_add(wd_incidents_t *x, bool on) {
+  if (x)
+    x->counts_add = on;
 }
 
 wd_rc wd_incidents_flush(wd_incidents_t *x) {

@@ -133,6 +133,13 @@ typedef struct wd_incidents_txn_hook {
 void wd_incidents_set_txn_hook(wd_incidents_t *x,
                                const wd_incidents_txn_hook_t *hook);
 
+/* For a caller that never gives the same alert twice (ward ingest skips
+ * the messages it stored): an incident continued from the store (after a
+ * restart, or closed and reopened) adds the alerts its stored attacks
+ * counted to the new ones, instead of keeping the larger count as a
+ * replay of the same traffic must (the default). */
+void wd_incidents_set_counts_add(wd_incidents_t *x, bool on);
+
 /* Writes every changed incident now, in one transaction with the hook's
  * work (one is run for the hook alone when no incident changed). Returns
  * the store's error; the changes stay pending and are written again by

@@ -350,6 +350,13 @@ wd_rc wd_store_fleet_seen(wd_store_t *s, const char *id, bool *seen);
 wd_rc wd_store_fleet_mark(wd_store_t *s, const char *id, const char *sensor,
                           const char *kind, uint64_t event_ns,
                           uint64_t stored_ns);
+/* Inside a transaction: incidents still marked active whose last
+ * evidence is at or before last_ns are marked inactive (ward ingest: the
+ * incidents a stopped or killed ingester left open, once the fleet's
+ * traffic time has passed their quiet window, and every one at the end
+ * of --once, as the end of a local run closes them). *n (may be NULL)
+ * gets how many. */
+wd_rc wd_store_incident_expire(wd_store_t *s, uint64_t last_ns, uint64_t *n);
 /* Per sensor: messages and alerts stored, the newest event time and the
  * newest storing time (`ward ingest --status`). */
 typedef struct wd_store_fleet_sensor {

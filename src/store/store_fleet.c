@@ -72,3 +72,14 @@ wd_rc wd_store_fleet_sensors(wd_store_t *s, wd_store_fleet_sensor_t **out,
   }
   return WD_OK;
 }
+
+wd_rc wd_store_incident_expire(wd_store_t *s, uint64_t last_ns, uint64_t *n) {
+  FLEET_PREP(st, s, Q_INC_EXPIRE);
+  st_u64(st, 1, last_ns);
+  wd_rc r = st_step(st);
+  uint64_t changed = s->e->changes(st);
+  st_done(st);
+  if (n)
+    *n = changed;
+  return r == WD_OK || r == WD_END ? WD_OK : r;
+}

@@ -83,6 +83,7 @@ enum {
   Q_FLEET_SEEN,
   Q_FLEET_MARK,
   Q_FLEET_SENSORS,
+  Q_INC_EXPIRE,
   Q_COUNT
 };
 

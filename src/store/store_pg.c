@@ -368,6 +368,8 @@ static const char *const sql[Q_COUNT] = {
         "SELECT sensor, count(*), count(*) FILTER (WHERE kind = 'alert'),"
         " MAX(event_ns), MAX(stored_ns) FROM fleet_messages GROUP BY sensor"
         " ORDER BY sensor",
+    [Q_INC_EXPIRE] = "UPDATE incidents SET active = 0 WHERE active = 1"
+                     " AND last_ns <= $1::bigint",
 };
 
 /* Statements whose one column is read as raw bytes (binary results). */

@@ -322,6 +322,8 @@ static const char *const sql[Q_COUNT] = {
     [Q_FLEET_SENSORS] =
         "SELECT sensor, count(*), SUM(kind = 'alert'), MAX(event_ns),"
         " MAX(stored_ns) FROM fleet_messages GROUP BY sensor ORDER BY sensor",
+    [Q_INC_EXPIRE] =
+        "UPDATE incidents SET active = 0 WHERE active = 1 AND last_ns <= ?1",
 };
 
 typedef struct sq_stmt {

@@ -55,8 +55,8 @@ static const char ingest_text[] =
     "Options:\n"
     "  -c, --config FILE      configuration (facilities, attribution,\n"
     "                         ingest.*; default /etc/ward/ward.yaml)\n"
-    "      --from URL         kafka://HOST:PORT[,HOST:PORT...]/TOPIC\n"
-    "                         (default publish.kafka.brokers and .topic)\n"
+    "      --from URL         kafka://HOST:PORT[,HOST:PORT...]/TOPIC ('-' or\n"
+    "                         none: publish.kafka.brokers and .topic)\n"
     "      --db URL           the incident store: a SQLite file or\n"
     "                         postgresql://user:pass@host:port/db\n"
     "      --group NAME       consumer group (default ingest.group,\n"
@@ -412,7 +412,7 @@ int wd_cmd_ingest(int argc, char **argv) {
       cfg_path = optarg;
       break;
     case O_FROM:
-      from = optarg;
+      from = strcmp(optarg, "-") == 0 ? NULL : optarg; /* -: configured */
       break;
     case O_DB:
       db = optarg;

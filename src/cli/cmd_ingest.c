@@ -205,9 +205,11 @@ static void on_message(void *user, const wd_fleet_msg_t *m,
   wd_fleet_id_str(&m->id, id);
   bool seen = false;
   if (wd_store_fleet_seen(g->store, id, &seen) != WD_OK) {
-    /* unknown: treat as new; the mark's ON CONFLICT keeps it once, and
-     * incident writes merge */
-    wd_log(WD_LOG_WARN, "ingest", "%s: %s", id, wd_store_errmsg(g->store));
+    /* unknown whether it is stored: taking it could count it twice, so
+     * the batch stops uncommitted and comes again */
+    wd_log(WD_LOG_ERROR, "ingest", "%s: %s", id, wd_store_errmsg(g->store));
+    g->store_failed = true;
+    return;
   }
   if (seen || pending(g, id)) {
     g->duplicates++;
@@ -547,6 +549,8 @@ int wd_cmd_ingest(int argc, char **argv) {
     unsigned n = 0;
     wd_consume_poll(cons, fc->batch, POLL_MS, on_message, &g, &n);
     if (g.store_failed) {
+      fprintf(stderr, "ward ingest: the store failed: stopping without "
+                      "committing the batch (it is read again)\n");
       ec = WD_CLI_EXIT_RUNTIME;
       break;
     }

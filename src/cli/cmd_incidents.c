@@ -333,10 +333,8 @@ int wd_cmd_incidents(int argc, char **argv) {
   char err[512];
   wd_config_t *cfg = NULL;
   if (!db && cfg_path) {
-    if (wd_config_load(cfg_path, &cfg, err, sizeof err) != WD_OK) {
-      fprintf(stderr, "ward: %s\n", err);
+    if (wd_cli_load_config(cfg_path, NULL, &cfg) != 0)
       return X_CONFIG;
-    }
     db = wd_config_store_url(cfg);
   }
   if (!db)

@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "decode/decode.h"
+#include "detect/detector.h"
 #include "engine/engine.h"
 #include "fleet/fleet_conf.h"
 #include "output/eve.h"
@@ -175,20 +176,24 @@ static void install_signals(void) {
   sigaction(SIGALRM, &sa, NULL);
 }
 
-/* Loads the configuration named by -c, or the default file, or defaults. */
+/* Loads the configuration named by -c, or the default file, or defaults,
+ * with the key tables of every detector. */
 int wd_cli_load_config(const char *path, const char *home_net,
                        wd_config_t **cfg) {
   char err[512] = "";
   wd_rc rc;
   struct stat st;
-  /* The fleet's keys (sensor.*, publish.*, ingest.*) are part of the file. */
-  static const wd_config_keyset_t *const extra[] = {&wd_fleet_keyset};
+  /* The detectors' keys and the fleet's (sensor.*, publish.*, ingest.*)
+   * are part of the file. */
+  const wd_config_keyset_t *ks[WD_DETECTORS_MAX + 1];
+  size_t nks = wd_detector_keysets(ks, WD_DETECTORS_MAX);
+  ks[nks++] = &wd_fleet_keyset;
+  if (!path && stat(DEFAULT_CONFIG, &st) == 0)
+    path = DEFAULT_CONFIG;
   if (path)
-    rc = wd_config_load_extra(path, extra, 1, cfg, err, sizeof err);
-  else if (stat(DEFAULT_CONFIG, &st) == 0)
-    rc = wd_config_load_extra(DEFAULT_CONFIG, extra, 1, cfg, err, sizeof err);
+    rc = wd_config_load_extra(path, ks, nks, cfg, err, sizeof err);
   else
-    rc = wd_config_defaults_extra(extra, 1, cfg);
+    rc = wd_config_defaults_extra(ks, nks, cfg);
   if (rc != WD_OK) {
     fprintf(stderr, "ward: %s\n", err[0] ? err : wd_rc_str(rc));
     return EXIT_CONFIG;

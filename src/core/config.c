@@ -866,26 +866,28 @@ static wd_rc check_memcaps(load_t *L) {
               wd_config_fmt_uint(sk, c->memory.cap, s[4], 48));
 }
 
-static wd_rc check_scan(load_t *L) {
-  const wd_config_t *c = L->cfg;
-  static const char *const th[] = {"detect.scan.theta0", "detect.scan.theta1"};
-  static const char *const ab[] = {"detect.scan.alpha", "detect.scan.beta"};
-  char a[40], b[40];
-  if (c->detect.scan.theta1 >= c->detect.scan.theta0) {
-    mark_t at = mark_or_first(L, th, 2);
-    return fail(L, at, "detect.scan.theta1",
-                "theta1 %s is not below theta0 %s; expected scanners to "
-                "succeed less often than benign hosts (theta1 < theta0)",
-                wd_config_fmt_double(c->detect.scan.theta1, a, sizeof a),
-                wd_config_fmt_double(c->detect.scan.theta0, b, sizeof b));
-  }
-  if (c->detect.scan.alpha >= c->detect.scan.beta) {
-    mark_t at = mark_or_first(L, ab, 2);
-    return fail(L, at, "detect.scan.alpha",
-                "alpha %s is not below beta %s; expected a false positive "
-                "bound below the detection probability (alpha < beta)",
-                wd_config_fmt_double(c->detect.scan.alpha, a, sizeof a),
-                wd_config_fmt_double(c->detect.scan.beta, b, sizeof b));
+/* The checks of the tables from outside core (wd_config_keyset_t.check),
+ * placed at the key at fault the file gave last. */
+static wd_rc check_extras(load_t *L) {
+  const struct wd_config_index *x = L->cfg->index;
+  char msg[400];
+  for (size_t t = 0; t < x->n_extra; t++) {
+    const wd_config_keyset_t *ks = x->extra[t].ks;
+    const char *const *keys;
+    msg[0] = '\0';
+    if (!ks->check || !(keys = ks->check(x->extra[t].base, msg, sizeof msg)))
+      continue;
+    mark_t at = {1, 1};
+    const ktab_t *kt = &L->tabs[t + 1];
+    for (size_t i = 0; keys[i]; i++) {
+      size_t ri;
+      if (!find_key(kt->keys, kt->n, keys[i], &ri))
+        continue;
+      mark_t m = kt->set_at[ri];
+      if (m.line && (m.line > at.line || (m.line == at.line && m.col > at.col)))
+        at = m;
+    }
+    return fail(L, at, keys[0], "%s", msg);
   }
   return WD_OK;
 }
@@ -1048,7 +1050,7 @@ wd_rc wd_config_load_buffer_extra(const char *name, const char *buf, size_t len,
   if (rc == WD_OK)
     rc = check_memcaps(&L);
   if (rc == WD_OK)
-    rc = check_scan(&L);
+    rc = check_extras(&L);
   if (rc == WD_OK)
     rc = check_overlaps(&L);
   if (rc == WD_OK)
@@ -1156,4 +1158,78 @@ bool wd_config_is_set(const wd_config_t *cfg, const char *key) {
     if (find_key(x->extra[t].ks->keys, x->extra[t].ks->n, key, &i))
       return x->extra[t].set[i];
   return false;
+}
+
+/* The row called key, in the core table or a table cfg was loaded with:
+ * *base is the struct its offset points into, *set its given flag. */
+static const wd_config_key_t *row_of(const wd_config_t *cfg, const char *key,
+                                     void **base, bool **set,
+                                     const wd_config_keyset_t **ks) {
+  const struct wd_config_index *x = cfg->index;
+  const wd_config_key_t *keys, *k;
+  size_t n = wd_config_keys(&keys), i;
+  if (!x || !key)
+    return NULL;
+  if ((k = find_key(keys, n, key, &i)) != NULL) {
+    *base = (void *)cfg;
+    *set = &x->set[i];
+    *ks = NULL;
+    return k;
+  }
+  for (size_t t = 0; t < x->n_extra; t++)
+    if ((k = find_key(x->extra[t].ks->keys, x->extra[t].ks->n, key, &i))) {
+      *base = x->extra[t].base;
+      *set = &x->extra[t].set[i];
+      *ks = x->extra[t].ks;
+      return k;
+    }
+  return NULL;
+}
+
+wd_rc wd_config_set(wd_config_t *cfg, const char *key, const char *value,
+                    char *err, size_t errlen) {
+  void *base;
+  bool *set;
+  const wd_config_keyset_t *ks;
+  char tail[512];
+  if (!cfg || !value)
+    return WD_ERR_INVAL;
+  const wd_config_key_t *k = row_of(cfg, key, &base, &set, &ks);
+  if (!k) {
+    put_err(err, errlen,
+            "%s: no such key; expected a key that `ward config "
+            "show` lists",
+            key ? key : "(null)");
+    return WD_ERR_CONFIG;
+  }
+  if (!ks && strcmp(k->name, "home_net") == 0)
+    return wd_config_set_home_net(cfg, value, err, errlen);
+  /* Apply to a copy of the struct's bytes so a bad value, or one the
+   * table's check refuses, leaves cfg as it was. The copy shares the
+   * pointer fields; only k's own field is replaced. */
+  size_t size = ks ? ks->size : sizeof *cfg;
+  unsigned char *copy = malloc(size);
+  if (!copy)
+    return WD_ERR_NOMEM;
+  memcpy(copy, base, size);
+  if (k->type == WD_CONFIG_CIDRS || k->type == WD_CONFIG_STRING)
+    memset(copy + k->off, 0, sizeof(void *));
+  wd_rc rc =
+      wd_config_apply(k, copy, value, strlen(value), false, tail, sizeof tail);
+  const char *const *bad = NULL;
+  if (rc == WD_OK && ks && ks->check)
+    bad = ks->check(copy, tail, sizeof tail);
+  if (rc != WD_OK || bad) {
+    put_err(err, errlen, "%s: %s", bad ? bad[0] : key, tail);
+    wd_config_free_fields(k, 1, copy);
+    free(copy);
+    return rc == WD_ERR_NOMEM ? rc : WD_ERR_CONFIG;
+  }
+  wd_config_free_fields(k, 1, base);
+  memcpy((char *)base + k->off, copy + k->off, k->size);
+  if (k->type == WD_CONFIG_CIDRS)
+    memcpy((char *)base + k->off_n, copy + k->off_n, sizeof(size_t));
+  free(copy);
+  *set = true;
+  return ks ? WD_OK : wd_config_index_build(cfg);
 }

@@ -111,56 +111,14 @@ typedef struct wd_config {
     uint32_t window;      /* stream.window: out-of-order bytes accepted */
   } stream;
 
+  /* What every detector shares; each detector's own keys
+   * (detect.<section>.*) are in its file (wd_detector_t.keys). */
   struct {
     uint64_t memcap;   /* detect.memcap: all detector state */
     uint32_t update_s; /* detect.update_interval: seconds between
                           update alerts of an ongoing attack */
     uint32_t quiet_s;  /* detect.end_after: seconds below threshold
                           before an attack is reported ended */
-
-    struct {
-      bool enabled;
-    } ms17010, doublepulsar;
-
-    struct {
-      bool enabled;
-      uint32_t targets;      /* detect.smb_fanout.targets: distinct 445
-                                destinations ... */
-      uint32_t window_s;     /* ... within this many seconds */
-      wd_cidr_list_t exempt; /* detect.smb_fanout.exempt */
-    } smb_fanout;
-
-    struct {
-      bool enabled;
-      uint64_t min_pps; /* detect.syn_flood.min_pps: SYN/s to one host */
-      uint32_t ratio;   /* detect.syn_flood.ratio: SYNs per completed
-                           handshake */
-    } syn_flood;
-
-    struct {
-      bool enabled;
-      uint64_t min_pps;        /* detect.amplification.min_pps */
-      uint64_t min_bps;        /* detect.amplification.min_bps */
-      uint32_t min_reflectors; /* detect.amplification.min_reflectors */
-    } amplification;
-
-    struct {
-      bool enabled;
-      uint64_t max_pps; /* detect.volumetric.max_pps: default per host */
-      uint64_t max_bps; /* detect.volumetric.max_bps */
-    } volumetric;
-
-    struct {
-      bool enabled;
-      double theta0;              /* detect.scan.theta0: P(success) benign */
-      double theta1;              /* detect.scan.theta1: P(success) scanner */
-      double alpha;               /* detect.scan.alpha: false positive bound */
-      double beta;                /* detect.scan.beta: detection probability */
-      uint32_t min_hosts;         /* detect.scan.min_hosts: horizontal */
-      uint32_t min_ports;         /* detect.scan.min_ports: vertical */
-      uint32_t attempt_timeout_s; /* detect.scan.attempt_timeout: no answer
-                                     after this is a failure */
-    } scan;
   } detect;
 
   struct {
@@ -342,12 +300,31 @@ typedef struct wd_config_keyset {
   const wd_config_key_t *keys;
   size_t n;
   size_t size; /* bytes of the struct the rows' offsets point into */
+  /* Checks across the table's keys once a file is read (NULL: none).
+   * Returns NULL when conf is good; else the keys at fault, NULL-ended,
+   * the one to report first (the message places the error at the one the
+   * file gave last), with "problem; expected ..." in msg. */
+  const char *const *(*check)(const void *conf, char *msg, size_t n);
 } wd_config_keyset_t;
 
 /* The struct of key table ks in cfg, or NULL when cfg was not loaded with
  * ks. Borrowed until wd_config_free. */
 const void *wd_config_extra(const wd_config_t *cfg,
                             const wd_config_keyset_t *ks);
+
+/* Sets key (a name of the core table or of a table cfg was loaded with)
+ * from its text, as a file's scalar would ("30s", "10.0.0.0/8,
+ * 192.168.0.0/16"); a key of a table from outside core is checked with
+ * its table's check again (`--set KEY=VALUE`, tests).
+ * On a bad key or value returns WD_ERR_CONFIG with "key: problem;
+ * expected ..." in err and leaves cfg as it was. */
+wd_rc wd_config_set(wd_config_t *cfg, const char *key, const char *value,
+                    char *err, size_t errlen);
+
+/* Key's value as `ward config show` writes it, into buf (WD_ERR_NOTFOUND:
+ * no such key; WD_ERR_INVAL: buf too small). */
+wd_rc wd_config_get(const wd_config_t *cfg, const char *key, char *buf,
+                    size_t n);
 
 /* Writes the effective configuration as YAML that loads back to the same
  * values (`ward config show`). */

@@ -224,3 +224,32 @@ wd_rc wd_config_dump(const wd_config_t *cfg, FILE *out) {
   free(xs);
   return ferror(out) ? WD_ERR_IO : WD_OK;
 }
+
+wd_rc wd_config_get(const wd_config_t *cfg, const char *key, char *buf,
+                    size_t n) {
+  const struct wd_config_index *x = cfg ? cfg->index : NULL;
+  const wd_config_key_t *keys;
+  const void *base = cfg;
+  size_t nk = wd_config_keys(&keys);
+  const wd_config_key_t *k = NULL;
+  for (size_t i = 0; key && i < nk && !k; i++)
+    if (strcmp(keys[i].name, key) == 0)
+      k = &keys[i];
+  for (size_t t = 0; key && x && !k && t < x->n_extra; t++)
+    for (size_t i = 0; i < x->extra[t].ks->n && !k; i++)
+      if (strcmp(x->extra[t].ks->keys[i].name, key) == 0) {
+        k = &x->extra[t].ks->keys[i];
+        base = x->extra[t].base;
+      }
+  if (!k)
+    return WD_ERR_NOTFOUND;
+  if (!buf || n == 0)
+    return WD_ERR_INVAL;
+  FILE *f = fmemopen(buf, n, "w");
+  if (!f)
+    return WD_ERR_NOMEM;
+  dump_value(f, k, base);
+  bool full = ftell(f) >= (long)n - 1;
+  fclose(f);
+  return full ? WD_ERR_INVAL : WD_OK;
+}

@@ -136,14 +136,36 @@ static bool looks_like_response(int kind, const uint8_t *b, uint32_t n) {
   }
 }
 
+/* The detect.amplification keys; enabled first (wd_flood_create). */
+typedef struct amp_conf {
+  bool enabled;
+  uint64_t min_pps;        /* reflected packets per second to one host */
+  uint64_t min_bps;        /* reflected bits per second */
+  uint32_t min_reflectors; /* distinct reflectors sending to it */
+} amp_conf;
+
+static const wd_config_key_t conf_rows[] = {
+    WD_KEY_BOOL(amp_conf, "detect.amplification.enabled", enabled, "true",
+                "UDP reflection/amplification floods against one host"),
+    WD_KEY_RATE(amp_conf, "detect.amplification.min_pps", min_pps, "1000", 1,
+                1000000000,
+                "reflected packets per second to one host, at least"),
+    WD_KEY_BITS(amp_conf, "detect.amplification.min_bps", min_bps, "50 Mbit/s",
+                1, 10000000000000ull,
+                "reflected bits per second to one host, at least"),
+    WD_KEY_UINT(amp_conf, "detect.amplification.min_reflectors", min_reflectors,
+                "10", 1, 1000000,
+                "distinct reflectors sending to the host, at least"),
+};
+
+static const wd_config_keyset_t conf_keys =
+    WD_DETECTOR_KEYSET(amp_conf, conf_rows, NULL);
+
 static bool over(const wd_flood_t *fl, const wd_flood_sec_t *s) {
-  const wd_config_t *cfg = wd_flood_cfg(fl);
-  uint64_t min_pps = cfg->detect.amplification.min_pps;
-  uint64_t min_bps = cfg->detect.amplification.min_bps;
-  bool rate =
-      (min_pps && s->pkts >= min_pps) || (min_bps && s->bytes * 8 >= min_bps);
-  return rate &&
-         wd_flood_sec_sources(s) >= cfg->detect.amplification.min_reflectors;
+  const amp_conf *c = wd_flood_conf(fl);
+  bool rate = (c->min_pps && s->pkts >= c->min_pps) ||
+              (c->min_bps && s->bytes * 8 >= c->min_bps);
+  return rate && wd_flood_sec_sources(s) >= c->min_reflectors;
 }
 
 static uint16_t kind_port(unsigned k) {
@@ -172,8 +194,7 @@ static const wd_flood_ops_t ops = {
 };
 
 static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
-  return wd_flood_create(&ops, cfg->detect.amplification.enabled, cfg, mc,
-                         state);
+  return wd_flood_create(&ops, cfg, mc, state);
 }
 
 /* The flow shows no packet sent by the packet's destination. */
@@ -251,6 +272,7 @@ const wd_detector_t wd_detector_amplification = {
         "host"),
     .flags = WD_DETECTOR_REFLECTED,
     WD_DETECTOR_SIGS(sigs),
+    WD_DETECTOR_KEYS(conf_keys),
     WD_DETECTOR_REFS(refs),
     .create = create,
     .on_packet = on_packet,

@@ -81,6 +81,9 @@ typedef struct wd_detector {
   uint16_t service_port; /* the targets' service attacked (445), 0 any */
   uint8_t service_proto; /* its WD_PROTO_*, 0 with port 0 */
   const char *doc;       /* its page, "docs/detectors/<name>.md" */
+  /* Its own configuration keys ("detect.<section>.*") and their defaults,
+   * NULL: none. Detectors sharing a table name the same one. */
+  const wd_config_keyset_t *keys;
 
   /* Creates state; returns WD_OK with *state NULL when disabled. */
   wd_rc (*create)(const wd_config_t *cfg, wd_memcap_t *mc, void **state);
@@ -111,6 +114,33 @@ typedef wd_detector_t wd_detector_ops_t;
 /* A CVE record as a reference. */
 #define WD_CVE(ID, TITLE)                                                      \
   { "cve", (ID), "https://www.cve.org/CVERecord?id=" ID, (TITLE) }
+
+/* A detector's key table from the rows of its struct T (static arrays;
+ * check may be NULL), and the descriptor field naming it. */
+#define WD_DETECTOR_KEYSET(T, rows, chk)                                       \
+  { (rows), sizeof(rows) / sizeof((rows)[0]), sizeof(T), (chk) }
+#define WD_DETECTOR_KEYS(ks) .keys = &(ks)
+
+/* d's own configuration in cfg (its struct of d->keys), or NULL when cfg
+ * was not loaded with d's keys (see wd_detector_keysets). */
+static inline const void *wd_detector_conf(const wd_config_t *cfg,
+                                           const wd_detector_t *d) {
+  return d->keys ? wd_config_extra(cfg, d->keys) : NULL;
+}
+
+/* Fills out with the key tables of the detectors linked in, each once;
+ * returns how many. A configuration loaded with them
+ * (wd_config_load_extra) is one every detector can run with. */
+size_t wd_detector_keysets(const wd_config_keyset_t **out, size_t max);
+
+/* wd_config_defaults_extra / _load_extra / _load_buffer_extra with every
+ * detector's keys. */
+wd_rc wd_detect_config_defaults(wd_config_t **out);
+wd_rc wd_detect_config_load(const char *path, wd_config_t **out, char *err,
+                            size_t errlen);
+wd_rc wd_detect_config_load_buffer(const char *name, const char *buf,
+                                   size_t len, wd_config_t **out, char *err,
+                                   size_t errlen);
 
 /* Fills out with the detectors linked in, in the fixed order of
  * registry.c; returns how many. */

@@ -21,6 +21,7 @@
 struct wd_flood {
   const wd_flood_ops_t *ops;
   const wd_config_t *cfg;
+  const void *conf; /* the detector's own keys (wd_detector_conf) */
   wd_memcap_t *mc;
   wd_table_t *victims;
   wd_flood_attack_t *attacks; /* WD_FLOOD_ATTACKS_MAX slots */
@@ -44,6 +45,7 @@ wd_rc wd_flood_new(const wd_flood_ops_t *ops, const wd_config_t *cfg,
     return WD_ERR_NOMEM;
   fl->ops = ops;
   fl->cfg = cfg;
+  fl->conf = wd_detector_conf(cfg, ops->det);
   fl->mc = mc;
   wd_attack_set_init(&fl->set, ops->det, cfg, fill, fl);
   fl->attacks_bytes = sizeof(wd_flood_attack_t) * WD_FLOOD_ATTACKS_MAX;
@@ -78,6 +80,8 @@ void wd_flood_free(wd_flood_t *fl) {
 }
 
 const wd_config_t *wd_flood_cfg(const wd_flood_t *fl) { return fl->cfg; }
+
+const void *wd_flood_conf(const wd_flood_t *fl) { return fl->conf; }
 
 char *wd_flood_scratch(wd_flood_t *fl, size_t *len) {
   *len = sizeof fl->scratch;
@@ -437,10 +441,13 @@ void wd_flood_add_sample(wd_flood_t *fl, wd_alert_t *al, const char *key,
   wd_alert_add_str(al, key, buf);
 }
 
-wd_rc wd_flood_create(const wd_flood_ops_t *ops, bool enabled,
-                      const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
+wd_rc wd_flood_create(const wd_flood_ops_t *ops, const wd_config_t *cfg,
+                      wd_memcap_t *mc, void **state) {
   *state = NULL;
+  const bool *enabled = wd_detector_conf(cfg, ops->det);
   if (!enabled)
+    return WD_ERR_CONFIG;
+  if (!*enabled)
     return WD_OK;
   uint64_t max = wd_attack_table_max(mc, 10, sizeof(wd_addr_t),
                                      sizeof(wd_flood_sec_t), 64);

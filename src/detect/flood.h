@@ -125,6 +125,9 @@ wd_rc wd_flood_new(const wd_flood_ops_t *ops, const wd_config_t *cfg,
 void wd_flood_free(wd_flood_t *fl);
 
 const wd_config_t *wd_flood_cfg(const wd_flood_t *fl);
+/* The detector's own configuration (its struct of ops->det->keys; NULL
+ * when cfg was loaded without it). */
+const void *wd_flood_conf(const wd_flood_t *fl);
 /* Scratch text space for report() (valid until the next report). */
 char *wd_flood_scratch(wd_flood_t *fl, size_t *len);
 
@@ -144,10 +147,11 @@ void wd_flood_add_sample(wd_flood_t *fl, wd_alert_t *al, const char *key,
                          const wd_flood_attack_t *at);
 
 /* Detector hooks shared by the flood detectors (state is a wd_flood_t).
- * wd_flood_create leaves *state NULL when enabled is false; otherwise it
- * sizes the victim table from mc and calls wd_flood_new. */
-wd_rc wd_flood_create(const wd_flood_ops_t *ops, bool enabled,
-                      const wd_config_t *cfg, wd_memcap_t *mc, void **state);
+ * A flood detector's own configuration struct begins with its
+ * "enabled" flag: wd_flood_create leaves *state NULL when it is false;
+ * otherwise it sizes the victim table from mc and calls wd_flood_new. */
+wd_rc wd_flood_create(const wd_flood_ops_t *ops, const wd_config_t *cfg,
+                      wd_memcap_t *mc, void **state);
 void wd_flood_destroy(void *state);
 void wd_flood_on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns);
 void wd_flood_on_finish(void *state, const wd_detect_ctx_t *ctx,

@@ -39,6 +39,40 @@ size_t wd_detectors_list(const wd_detector_t **out, size_t max) {
   return n;
 }
 
+size_t wd_detector_keysets(const wd_config_keyset_t **out, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < N_ALL; i++) {
+    const wd_config_keyset_t *ks = all[i]->keys;
+    bool seen = ks == NULL;
+    for (size_t j = 0; j < n && !seen; j++)
+      seen = out[j] == ks;
+    if (!seen && n < max)
+      out[n++] = ks;
+  }
+  return n;
+}
+
+wd_rc wd_detect_config_defaults(wd_config_t **out) {
+  const wd_config_keyset_t *ks[WD_DETECTORS_MAX];
+  size_t n = wd_detector_keysets(ks, WD_DETECTORS_MAX);
+  return wd_config_defaults_extra(ks, n, out);
+}
+
+wd_rc wd_detect_config_load_buffer(const char *name, const char *buf,
+                                   size_t len, wd_config_t **out, char *err,
+                                   size_t errlen) {
+  const wd_config_keyset_t *ks[WD_DETECTORS_MAX];
+  size_t n = wd_detector_keysets(ks, WD_DETECTORS_MAX);
+  return wd_config_load_buffer_extra(name, buf, len, ks, n, out, err, errlen);
+}
+
+wd_rc wd_detect_config_load(const char *path, wd_config_t **out, char *err,
+                            size_t errlen) {
+  const wd_config_keyset_t *ks[WD_DETECTORS_MAX];
+  size_t n = wd_detector_keysets(ks, WD_DETECTORS_MAX);
+  return wd_config_load_extra(path, ks, n, out, err, errlen);
+}
+
 const wd_detector_t *wd_detector_find(const char *name) {
   if (!name)
     return NULL;

@@ -27,6 +27,7 @@
  * so a busy legitimate client cannot bank credit that hides a later scan,
  * and capped at beta/alpha. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,9 +106,20 @@ typedef struct test {
   } list;
 } test;
 
+/* The detect.scan keys (conf_rows below). */
+typedef struct scan_conf {
+  bool enabled;
+  double theta0, theta1;      /* P(success) of a benign host, of a scanner */
+  double alpha, beta;         /* false positive bound, detection probability */
+  uint32_t min_hosts;         /* horizontal: distinct hosts before an alert */
+  uint32_t min_ports;         /* vertical: distinct ports */
+  uint32_t attempt_timeout_s; /* no answer after this is a failure */
+} scan_conf;
+
 typedef struct scan {
   int mode;
   const wd_config_t *cfg;
+  const scan_conf *conf;
   wd_table_t *attempts, *tests;
   wd_attack_set_t set; /* the attacks' life cycle; set.ctx is the context
                           of the hook being run (for evictions) */
@@ -535,10 +547,10 @@ static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns) {
   sc->set.ctx = ctx;
   if (now_ns > sc->now_ns)
     sc->now_ns = now_ns;
-  uint64_t to = (uint64_t)(sc->cfg->detect.scan.attempt_timeout_s
-                               ? sc->cfg->detect.scan.attempt_timeout_s
-                               : 1) *
-                WD_NSEC;
+  uint64_t to =
+      (uint64_t)(sc->conf->attempt_timeout_s ? sc->conf->attempt_timeout_s
+                                             : 1) *
+      WD_NSEC;
   if (sc->now_ns > to)
     wd_table_expire(sc->attempts, sc->now_ns - to);
   if (sc->set.open) {
@@ -571,14 +583,69 @@ static void on_finish(void *state, const wd_detect_ctx_t *ctx,
 
 /* ---- setup ---- */
 
+/* detect.scan.* hold across keys: scanners succeed less often than benign
+ * hosts, and the false positive bound is below the detection
+ * probability. */
+static const char *const *check_conf(const void *conf, char *msg, size_t n) {
+  static const char *const th[] = {"detect.scan.theta1", "detect.scan.theta0",
+                                   NULL};
+  static const char *const ab[] = {"detect.scan.alpha", "detect.scan.beta",
+                                   NULL};
+  const scan_conf *c = conf;
+  if (c->theta1 >= c->theta0) {
+    snprintf(msg, n,
+             "theta1 %g is not below theta0 %g; expected scanners to "
+             "succeed less often than benign hosts (theta1 < theta0)",
+             c->theta1, c->theta0);
+    return th;
+  }
+  if (c->alpha >= c->beta) {
+    snprintf(msg, n,
+             "alpha %g is not below beta %g; expected a false positive "
+             "bound below the detection probability (alpha < beta)",
+             c->alpha, c->beta);
+    return ab;
+  }
+  return NULL;
+}
+
+static const wd_config_key_t conf_rows[] = {
+    WD_KEY_BOOL(scan_conf, "detect.scan.enabled", enabled, "true",
+                "horizontal and vertical scans (sequential hypothesis "
+                "testing)"),
+    WD_KEY_PROB(scan_conf, "detect.scan.theta0", theta0, "0.8",
+                "probability that a benign host's connection attempt "
+                "succeeds"),
+    WD_KEY_PROB(scan_conf, "detect.scan.theta1", theta1, "0.2",
+                "probability that a scanner's attempt succeeds (below "
+                "theta0)"),
+    WD_KEY_PROB(scan_conf, "detect.scan.alpha", alpha, "0.01",
+                "false positive probability accepted (below beta)"),
+    WD_KEY_PROB(scan_conf, "detect.scan.beta", beta, "0.99",
+                "detection probability wanted"),
+    WD_KEY_UINT(scan_conf, "detect.scan.min_hosts", min_hosts, "5", 1, 65536,
+                "distinct hosts tried before a horizontal scan is reported"),
+    WD_KEY_UINT(scan_conf, "detect.scan.min_ports", min_ports, "5", 1, 65536,
+                "distinct ports tried before a vertical scan is reported"),
+    WD_KEY_SECS(scan_conf, "detect.scan.attempt_timeout", attempt_timeout_s,
+                "3s", 1, 600,
+                "an attempt without answer after this counts as failed"),
+};
+
+static const wd_config_keyset_t conf_keys =
+    WD_DETECTOR_KEYSET(scan_conf, conf_rows, check_conf);
+
 static wd_rc create_mode(int mode, const wd_detector_t *det,
                          const wd_config_t *cfg, wd_memcap_t *mc,
                          void **state) {
   *state = NULL;
-  if (!cfg->detect.scan.enabled)
+  const scan_conf *conf = wd_detector_conf(cfg, det);
+  if (!conf)
+    return WD_ERR_CONFIG;
+  if (!conf->enabled)
     return WD_OK;
-  double t0 = cfg->detect.scan.theta0, t1 = cfg->detect.scan.theta1;
-  double a = cfg->detect.scan.alpha, b = cfg->detect.scan.beta;
+  double t0 = conf->theta0, t1 = conf->theta1;
+  double a = conf->alpha, b = conf->beta;
   if (!(t1 > 0 && t1 < t0 && t0 < 1 && a > 0 && a < b && b < 1))
     return WD_ERR_CONFIG;
   scan *sc = calloc(1, sizeof *sc);
@@ -586,13 +653,13 @@ static wd_rc create_mode(int mode, const wd_detector_t *det,
     return WD_ERR_NOMEM;
   sc->mode = mode;
   sc->cfg = cfg;
+  sc->conf = conf;
   wd_attack_set_init(&sc->set, det, cfg, fill, sc);
   sc->l_ok = log(t1 / t0);
   sc->l_fail = log((1 - t1) / (1 - t0));
   sc->l_up = log(b / a);
   sc->l_low = log((1 - b) / (1 - a));
-  uint32_t min = mode == MODE_HORIZONTAL ? cfg->detect.scan.min_hosts
-                                         : cfg->detect.scan.min_ports;
+  uint32_t min = mode == MODE_HORIZONTAL ? conf->min_hosts : conf->min_ports;
   sc->min_targets = min ? min : 1;
   uint64_t max_att =
       wd_attack_table_max(mc, 24, sizeof(probe_key), sizeof(attempt), 256);
@@ -652,6 +719,7 @@ const wd_detector_t wd_detector_scan_horizontal = {
                    "Random Walk)"),
     WD_DETECTOR_SIGS(sig_h),
     .create = create_h,
+    WD_DETECTOR_KEYS(conf_keys),
     SCAN_HOOKS,
 };
 
@@ -661,5 +729,6 @@ const wd_detector_t wd_detector_scan_vertical = {
                    "Random Walk)"),
     WD_DETECTOR_SIGS(sig_v),
     .create = create_v,
+    WD_DETECTOR_KEYS(conf_keys),
     SCAN_HOOKS,
 };

@@ -194,11 +194,14 @@ void smb_atk_on_finish(void *state, const wd_detect_ctx_t *ctx, uint64_t now) {
   tick(state, ctx, now, true);
 }
 
-wd_rc smb_atk_create(bool enabled, const wd_detector_t *det, size_t val_size,
+wd_rc smb_atk_create(const wd_detector_t *det, size_t val_size,
                      const wd_config_t *cfg, wd_memcap_t *mc,
                      smb_atk_fill_fn fill, void **state) {
   *state = NULL;
+  const bool *enabled = wd_detector_conf(cfg, det);
   if (!enabled)
+    return WD_ERR_CONFIG;
+  if (!*enabled)
     return WD_OK;
   smb_atk_set *s = calloc(1, sizeof *s);
   if (!s)

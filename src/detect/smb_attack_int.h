@@ -77,8 +77,9 @@ void smb_atk_report(smb_atk_set *s, const wd_detect_ctx_t *ctx, smb_atk *v,
 
 /* Detector hooks shared by the SMB detectors: their state is one
  * smb_atk_set, allocated by smb_atk_create (left NULL when the detector is
- * disabled) and freed by smb_atk_destroy. */
-wd_rc smb_atk_create(bool enabled, const wd_detector_t *det, size_t val_size,
+ * disabled: its configuration struct begins with its "enabled" flag) and
+ * freed by smb_atk_destroy. */
+wd_rc smb_atk_create(const wd_detector_t *det, size_t val_size,
                      const wd_config_t *cfg, wd_memcap_t *mc,
                      smb_atk_fill_fn fill, void **state);
 void smb_atk_destroy(void *state);

@@ -69,9 +69,21 @@ static void fill(const void *val, wd_alert_t *a, char *buf, size_t n) {
   wd_alert_add_u64(a, "kill_requests", v->kill_requests);
 }
 
+/* The detect.doublepulsar keys. */
+typedef struct doublepulsar_conf {
+  bool enabled;
+} doublepulsar_conf;
+
+static const wd_config_key_t conf_rows[] = {
+    WD_KEY_BOOL(doublepulsar_conf, "detect.doublepulsar.enabled", enabled,
+                "true", "DoublePulsar implant probes and answers"),
+};
+
+static const wd_config_keyset_t conf_keys =
+    WD_DETECTOR_KEYSET(doublepulsar_conf, conf_rows, NULL);
+
 static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
-  return smb_atk_create(cfg->detect.doublepulsar.enabled,
-                        &wd_detector_doublepulsar, sizeof(dp_attack), cfg, mc,
+  return smb_atk_create(&wd_detector_doublepulsar, sizeof(dp_attack), cfg, mc,
                         fill, state);
 }
 
@@ -162,6 +174,7 @@ const wd_detector_t wd_detector_doublepulsar = {
                    "the DoublePulsar implant answering (or not) its SMB ping"),
     WD_DETECTOR_SIGS(sigs),
     WD_DETECTOR_REFS(refs),
+    WD_DETECTOR_KEYS(conf_keys),
     .create = create,
     .on_smb = on_smb,
     SMB_ATK_HOOKS,

@@ -136,9 +136,22 @@ static void fill(const void *val, wd_alert_t *a, char *buf, size_t n) {
     wd_alert_add_u64(a, "implant_checks", v->implant_checks);
 }
 
+/* The detect.ms17010 keys. */
+typedef struct ms17010_conf {
+  bool enabled;
+} ms17010_conf;
+
+static const wd_config_key_t conf_rows[] = {
+    WD_KEY_BOOL(ms17010_conf, "detect.ms17010.enabled", enabled, "true",
+                "EternalBlue (MS17-010) exploit attempts in SMBv1"),
+};
+
+static const wd_config_keyset_t conf_keys =
+    WD_DETECTOR_KEYSET(ms17010_conf, conf_rows, NULL);
+
 static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
-  return smb_atk_create(cfg->detect.ms17010.enabled, &wd_detector_ms17010,
-                        sizeof(ms_attack), cfg, mc, fill, state);
+  return smb_atk_create(&wd_detector_ms17010, sizeof(ms_attack), cfg, mc, fill,
+                        state);
 }
 
 static attempt *find_attempt(ms_attack *v, uint64_t flow_id, uint32_t pid,
@@ -357,6 +370,7 @@ const wd_detector_t wd_detector_ms17010 = {
                    "SMBv1, MS17-010 checks"),
     WD_DETECTOR_SIGS(sigs),
     WD_DETECTOR_REFS(refs),
+    WD_DETECTOR_KEYS(conf_keys),
     .create = create,
     .on_smb = on_smb,
     SMB_ATK_HOOKS,

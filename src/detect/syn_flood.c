@@ -31,14 +31,30 @@ static bool spoofed(const wd_flood_attack_t *at) {
   return n >= SPOOF_MIN_SOURCES && at->pkts <= SPOOF_SYN_PER_SOURCE * n;
 }
 
+/* The detect.syn_flood keys; enabled first (wd_flood_create). */
+typedef struct syn_conf {
+  bool enabled;
+  uint64_t min_pps; /* SYN/s to one host */
+  uint32_t ratio;   /* SYNs per completed handshake */
+} syn_conf;
+
+static const wd_config_key_t conf_rows[] = {
+    WD_KEY_BOOL(syn_conf, "detect.syn_flood.enabled", enabled, "true",
+                "TCP SYN floods against one host"),
+    WD_KEY_RATE(syn_conf, "detect.syn_flood.min_pps", min_pps, "1000", 1,
+                1000000000, "SYN packets per second to one host, at least"),
+    WD_KEY_UINT(syn_conf, "detect.syn_flood.ratio", ratio, "10", 1, 1000000,
+                "SYNs per completed handshake, at least"),
+};
+
+static const wd_config_keyset_t conf_keys =
+    WD_DETECTOR_KEYSET(syn_conf, conf_rows, NULL);
+
 static bool over(const wd_flood_t *fl, const wd_flood_sec_t *s) {
-  const wd_config_t *cfg = wd_flood_cfg(fl);
-  uint64_t min =
-      cfg->detect.syn_flood.min_pps ? cfg->detect.syn_flood.min_pps : 1;
-  if (s->pkts < min)
+  const syn_conf *c = wd_flood_conf(fl);
+  if (s->pkts < (c->min_pps ? c->min_pps : 1))
     return false;
-  uint64_t ratio = cfg->detect.syn_flood.ratio;
-  return ratio == 0 || s->pkts > ratio * s->aux;
+  return c->ratio == 0 || s->pkts > (uint64_t)c->ratio * s->aux;
 }
 
 static void report(wd_flood_t *fl, const wd_flood_attack_t *at,
@@ -67,7 +83,7 @@ static const wd_flood_ops_t ops = {
 };
 
 static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
-  return wd_flood_create(&ops, cfg->detect.syn_flood.enabled, cfg, mc, state);
+  return wd_flood_create(&ops, cfg, mc, state);
 }
 
 /* A capture that sees only the traffic towards the server never shows the
@@ -122,6 +138,7 @@ const wd_detector_t wd_detector_syn_flood = {
         "ddos.syn-flood", WD_LINE_DDOS,
         "SYNs to a protected host far above the handshakes it completes"),
     WD_DETECTOR_SIGS(sigs),
+    WD_DETECTOR_KEYS(conf_keys),
     WD_DETECTOR_REFS(refs),
     .create = create,
     .on_packet = on_packet,

@@ -22,14 +22,35 @@ enum { K_TCP, K_UDP, K_ICMP, K_OTHER, K_COUNT };
 static const char *const kind_names[K_COUNT] = {"tcp", "udp", "icmp", "other"};
 static const uint8_t kind_proto[K_COUNT] = {WD_PROTO_TCP, WD_PROTO_UDP, 0, 0};
 
+/* The detect.volumetric keys; enabled first (wd_flood_create). */
+typedef struct vol_conf {
+  bool enabled;
+  uint64_t max_pps; /* default per host; a facility's max_pps overrides */
+  uint64_t max_bps;
+} vol_conf;
+
+static const wd_config_key_t conf_rows[] = {
+    WD_KEY_BOOL(vol_conf, "detect.volumetric.enabled", enabled, "true",
+                "any traffic to one host above its packet or bit rate"),
+    WD_KEY_RATE(vol_conf, "detect.volumetric.max_pps", max_pps, "50000", 1,
+                10000000000ull,
+                "packets per second to one host; a facility's max_pps "
+                "overrides"),
+    WD_KEY_BITS(vol_conf, "detect.volumetric.max_bps", max_bps, "500 Mbit/s", 1,
+                10000000000000ull,
+                "bits per second to one host; a facility's max_bps "
+                "overrides"),
+};
+
+static const wd_config_keyset_t conf_keys =
+    WD_DETECTOR_KEYSET(vol_conf, conf_rows, NULL);
+
 static void init_victim(const wd_flood_t *fl, const wd_addr_t *victim,
                         wd_flood_sec_t *s) {
-  const wd_config_t *cfg = wd_flood_cfg(fl);
-  const wd_facility_t *fac = wd_config_facility_of(cfg, victim);
-  s->thr[0] =
-      fac && fac->max_pps ? fac->max_pps : cfg->detect.volumetric.max_pps;
-  s->thr[1] =
-      fac && fac->max_bps ? fac->max_bps : cfg->detect.volumetric.max_bps;
+  const vol_conf *c = wd_flood_conf(fl);
+  const wd_facility_t *fac = wd_config_facility_of(wd_flood_cfg(fl), victim);
+  s->thr[0] = fac && fac->max_pps ? fac->max_pps : c->max_pps;
+  s->thr[1] = fac && fac->max_bps ? fac->max_bps : c->max_bps;
 }
 
 static bool over(const wd_flood_t *fl, const wd_flood_sec_t *s) {
@@ -67,7 +88,7 @@ static const wd_flood_ops_t ops = {
 };
 
 static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
-  return wd_flood_create(&ops, cfg->detect.volumetric.enabled, cfg, mc, state);
+  return wd_flood_create(&ops, cfg, mc, state);
 }
 
 static void on_packet(void *state, const wd_detect_ctx_t *ctx,
@@ -113,6 +134,7 @@ const wd_detector_t wd_detector_volumetric = {
         "ddos.volumetric", WD_LINE_DDOS,
         "packets/s or bits/s to one protected host above its threshold"),
     WD_DETECTOR_SIGS(sigs),
+    WD_DETECTOR_KEYS(conf_keys),
     .create = create,
     .on_packet = on_packet,
     WD_FLOOD_HOOKS,

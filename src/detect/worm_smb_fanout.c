@@ -53,8 +53,33 @@ typedef struct source {
   slot slots[SLOTS];
 } source;
 
+/* The detect.smb_fanout keys (conf_rows below). */
+typedef struct fanout_conf {
+  bool enabled;
+  uint32_t targets;      /* distinct 445 destinations ... */
+  uint32_t window_s;     /* ... within this many seconds */
+  wd_cidr_list_t exempt; /* sources never followed */
+} fanout_conf;
+
+static const wd_config_key_t conf_rows[] = {
+    WD_KEY_BOOL(fanout_conf, "detect.smb_fanout.enabled", enabled, "true",
+                "one host opening SMB to many others (worm spread)"),
+    WD_KEY_UINT(fanout_conf, "detect.smb_fanout.targets", targets, "20", 2,
+                100000,
+                "distinct port-445 destinations that raise an alert ..."),
+    WD_KEY_SECS(fanout_conf, "detect.smb_fanout.window", window_s, "10s", 1,
+                3600, "... within this time"),
+    WD_KEY_CIDRS(fanout_conf, "detect.smb_fanout.exempt", exempt, "",
+                 "sources never reported (file servers, domain controllers, "
+                 "vulnerability scanners)"),
+};
+
+static const wd_config_keyset_t conf_keys =
+    WD_DETECTOR_KEYSET(fanout_conf, conf_rows, NULL);
+
 typedef struct fanout {
   const wd_config_t *cfg;
+  const fanout_conf *conf;
   wd_table_t *sources;
   wd_attack_set_t set; /* the attacks' life cycle; set.ctx is the context
                           of the hook being run (for evictions) */
@@ -159,7 +184,7 @@ static void fill(void *user, const void *key, void *val, wd_alert_t *al) {
 
 static void decide(fanout *fo, const wd_detect_ctx_t *ctx, const wd_addr_t *src,
                    source *s, uint64_t now_ns, bool finish) {
-  uint32_t need = fo->cfg->detect.smb_fanout.targets;
+  uint32_t need = fo->conf->targets;
   if (need == 0)
     need = 1;
   if (wd_attack_is_open(&s->attack) || distinct(s) < need)
@@ -183,12 +208,16 @@ static void on_evict(void *user, const void *key, void *val) {
 
 static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
   *state = NULL;
-  if (!cfg->detect.smb_fanout.enabled)
+  const fanout_conf *conf = wd_detector_conf(cfg, &wd_detector_smb_fanout);
+  if (!conf)
+    return WD_ERR_CONFIG;
+  if (!conf->enabled)
     return WD_OK;
   fanout *fo = calloc(1, sizeof *fo);
   if (!fo)
     return WD_ERR_NOMEM;
   fo->cfg = cfg;
+  fo->conf = conf;
   wd_attack_set_init(&fo->set, &wd_detector_smb_fanout, cfg, fill, fo);
   uint64_t max =
       wd_attack_table_max(mc, 12, sizeof(wd_addr_t), sizeof(source), 64);
@@ -211,8 +240,8 @@ static void destroy(void *state) {
   free(fo);
 }
 
-static bool exempt(const wd_config_t *cfg, const wd_addr_t *a) {
-  const wd_cidr_list_t *l = &cfg->detect.smb_fanout.exempt;
+static bool exempt(const fanout_conf *conf, const wd_addr_t *a) {
+  const wd_cidr_list_t *l = &conf->exempt;
   for (size_t i = 0; i < l->n && i < WD_CIDR_LIST_MAX; i++)
     if (wd_cidr_contains(&l->v[i], a))
       return true;
@@ -221,13 +250,13 @@ static bool exempt(const wd_config_t *cfg, const wd_addr_t *a) {
 
 static void on_syn(fanout *fo, const wd_detect_ctx_t *ctx, const wd_packet_t *p,
                    uint64_t now) {
-  if (exempt(fo->cfg, &p->src))
+  if (exempt(fo->conf, &p->src))
     return;
   bool created;
   source *s = wd_table_get(fo->sources, &p->src, now, &created);
   if (!s)
     return;
-  uint64_t window = (uint64_t)fo->cfg->detect.smb_fanout.window_s * WD_NSEC;
+  uint64_t window = (uint64_t)fo->conf->window_s * WD_NSEC;
   if (created || (!wd_attack_is_open(&s->attack) && now - s->win_ns > window))
     source_reset(s, now);
   s->attempts++;
@@ -360,6 +389,7 @@ const wd_detector_t wd_detector_smb_fanout = {
         "answer"),
     WD_DETECTOR_SIGS(sigs),
     WD_DETECTOR_REFS(refs),
+    WD_DETECTOR_KEYS(conf_keys),
     .service_port = SMB_PORT,
     .service_proto = WD_PROTO_TCP,
     .create = create,

@@ -1,18 +1,13 @@
-/* pick.c -- the evidence picker (see pick.h): a ring of recent frames with
- * a "sent" mark each, a hash of watched flows (linear probing, deletion by
- * backward shift, at most 3/4 full) and a short list of watched flood
- * targets. */
+/* pick.c -- the evidence picker (see pick.h): the ring of recent frames
+ * (incident/evidence.h) with a "sent" mark each, a hash of watched flows
+ * (linear probing, deletion by backward shift, at most 3/4 full) and a short
+ * list of watched flood targets. */
 #include "engine/pick.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "detect/detector.h"
-
-typedef struct ring_hdr {
-  wd_evidence_frame_t h;
-  bool sent;
-} ring_hdr_t;
 
 typedef struct flow_watch {
   uint64_t flow_id; /* 0: empty */
@@ -30,10 +25,8 @@ struct wd_pick {
   uint32_t per_flow, flood_sample;
   wd_pick_send_fn send;
   void *user;
-  ring_hdr_t *ring_hdr; /* WD_EVIDENCE_RING_SLOTS */
-  uint8_t *ring_data;   /* WD_EVIDENCE_RING_SLOTS * WD_EVIDENCE_SNAP */
-  uint32_t ring_head, ring_count;
-  uint64_t seq;
+  wd_evidence_ring_t ring;
+  bool sent[WD_EVIDENCE_RING_SLOTS]; /* per ring frame */
   flow_watch_t flows[WD_EVIDENCE_FLOWS];
   uint32_t n_flows;
   target_watch_t targets[WD_EVIDENCE_TARGETS];
@@ -51,9 +44,7 @@ wd_rc wd_pick_new(uint32_t packets_per_flow, uint32_t flood_sample,
   k->flood_sample = flood_sample;
   k->send = send;
   k->user = user;
-  k->ring_hdr = calloc(WD_EVIDENCE_RING_SLOTS, sizeof *k->ring_hdr);
-  k->ring_data = malloc((size_t)WD_EVIDENCE_RING_SLOTS * WD_EVIDENCE_SNAP);
-  if (!k->ring_hdr || !k->ring_data) {
+  if (wd_evidence_ring_init(&k->ring) != WD_OK) {
     wd_pick_free(k);
     return WD_ERR_NOMEM;
   }
@@ -64,8 +55,7 @@ wd_rc wd_pick_new(uint32_t packets_per_flow, uint32_t flood_sample,
 void wd_pick_free(wd_pick_t *k) {
   if (!k)
     return;
-  free(k->ring_hdr);
-  free(k->ring_data);
+  wd_evidence_ring_fini(&k->ring);
   free(k);
 }
 
@@ -95,38 +85,17 @@ static flow_watch_t *flow_find(wd_pick_t *k, uint64_t id, uint32_t *slot) {
 }
 
 static void send_ring(wd_pick_t *k, uint32_t i) {
-  ring_hdr_t *r = &k->ring_hdr[i];
-  r->sent = true;
+  k->sent[i] = true;
   k->st.sent++;
-  k->send(k->user, &r->h, k->ring_data + (size_t)i * WD_EVIDENCE_SNAP);
+  k->send(k->user, &k->ring.hdr[i], wd_evidence_ring_data(&k->ring, i));
 }
 
 void wd_pick_packet(wd_pick_t *k, const wd_packet_t *p, const wd_flow_t *f) {
   if (!k)
     return;
-  uint32_t i = k->ring_head;
-  ring_hdr_t *r = &k->ring_hdr[i];
-  wd_evidence_frame_t *h = &r->h;
-  uint32_t cap = p->caplen;
-  if (cap > WD_EVIDENCE_SNAP) {
-    cap = WD_EVIDENCE_SNAP;
-    k->st.truncated++;
-  }
-  h->seq = ++k->seq;
-  h->ts_ns = p->ts_ns;
-  h->flow_id = f ? f->id : 0;
-  h->ip = p->ip_version != 0;
-  if (h->ip)
-    h->dst = p->dst;
-  h->caplen = p->frame ? cap : 0;
-  h->wirelen = p->wirelen;
-  h->linktype = p->linktype;
-  r->sent = false;
-  if (h->caplen)
-    memcpy(k->ring_data + (size_t)i * WD_EVIDENCE_SNAP, p->frame, h->caplen);
-  k->ring_head = (i + 1) % WD_EVIDENCE_RING_SLOTS;
-  if (k->ring_count < WD_EVIDENCE_RING_SLOTS)
-    k->ring_count++;
+  uint32_t i = wd_evidence_ring_packet(&k->ring, p, f);
+  const wd_evidence_frame_t *h = &k->ring.hdr[i];
+  k->sent[i] = false;
 
   bool want = false;
   if (k->n_flows && h->flow_id) {
@@ -148,26 +117,18 @@ void wd_pick_packet(wd_pick_t *k, const wd_packet_t *p, const wd_flow_t *f) {
     send_ring(k, i);
 }
 
-/* Sends unsent ring frames of flow_id (or towards dst when flow_id is 0),
- * oldest first, at most n; returns how many. */
+/* Sends unsent ring frames (wd_evidence_ring_pull). */
+static bool take_unsent(void *user, uint32_t i) {
+  wd_pick_t *k = user;
+  if (k->sent[i])
+    return false;
+  send_ring(k, i);
+  return true;
+}
+
 static uint32_t pull_ring(wd_pick_t *k, uint64_t flow_id, const wd_addr_t *dst,
                           uint32_t n) {
-  uint32_t got = 0;
-  uint32_t start = (k->ring_head + WD_EVIDENCE_RING_SLOTS - k->ring_count) %
-                   WD_EVIDENCE_RING_SLOTS;
-  for (uint32_t j = 0; j < k->ring_count && got < n; j++) {
-    uint32_t i = (start + j) % WD_EVIDENCE_RING_SLOTS;
-    const ring_hdr_t *r = &k->ring_hdr[i];
-    if (r->sent)
-      continue;
-    bool match = flow_id ? r->h.flow_id == flow_id
-                         : (r->h.ip && wd_addr_eq(&r->h.dst, dst));
-    if (match) {
-      send_ring(k, i);
-      got++;
-    }
-  }
-  return got;
+  return wd_evidence_ring_pull(&k->ring, flow_id, dst, n, take_unsent, k);
 }
 
 static void watch_flow(wd_pick_t *k, uint64_t flow_id) {
@@ -254,8 +215,10 @@ void wd_pick_flow_end(wd_pick_t *k, uint64_t flow_id) {
 }
 
 void wd_pick_stats(const wd_pick_t *k, wd_pick_stats_t *out) {
-  if (k)
+  if (k) {
     *out = k->st;
-  else
+    out->truncated = k->ring.truncated;
+  } else {
     memset(out, 0, sizeof *out);
+  }
 }

@@ -42,8 +42,10 @@ static const wd_config_key_t keys[] = {
                 "messages stored per database transaction at most"),
 };
 
-const wd_config_keyset_t wd_fleet_keyset = {keys, sizeof keys / sizeof keys[0],
-                                            sizeof(wd_fleet_conf_t)};
+const wd_config_keyset_t wd_fleet_keyset = {.keys = keys,
+                                            .n = sizeof keys / sizeof keys[0],
+                                            .size = sizeof(wd_fleet_conf_t),
+                                            .check = NULL};
 
 const wd_fleet_conf_t *wd_fleet_conf(const wd_config_t *cfg) {
   const wd_fleet_conf_t *c =

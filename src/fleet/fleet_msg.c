@@ -255,40 +255,6 @@ static char metric_letter(wd_metric_type t) {
   return '?';
 }
 
-static json_t *metric_json(const wd_alert_metric_t *m) {
-  switch (m->type) {
-  case WD_METRIC_U64:
-    return u64_json(m->v.u);
-  case WD_METRIC_F64:
-    if (isnan(m->v.d))
-      return json_string("nan");
-    if (isinf(m->v.d))
-      return json_string(m->v.d > 0 ? "inf" : "-inf");
-    return json_real(m->v.d);
-  case WD_METRIC_STR:
-    return wd_json_string(m->v.s);
-  case WD_METRIC_BOOL:
-    return json_boolean(m->v.b);
-  }
-  return NULL;
-}
-
-static void set_proto(json_t *o, uint8_t proto) {
-  const char *n = wd_eve_proto_name(proto);
-  if (n) {
-    json_object_set_new(o, "proto", json_string(n));
-  } else {
-    char num[8];
-    snprintf(num, sizeof num, "%03u", proto);
-    json_object_set_new(o, "proto", json_string(num));
-  }
-}
-
-static void set_addr(json_t *o, const char *key, const wd_addr_t *a) {
-  char buf[WD_ADDR_STRLEN];
-  json_object_set_new(o, key, json_string(wd_addr_str(a, buf)));
-}
-
 static wd_rc dump(json_t *o, char **out, size_t *len) {
   char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
   json_decref(o);
@@ -321,60 +287,27 @@ wd_rc wd_fleet_encode_alert(const wd_fleet_id_t *id, const wd_alert_t *a,
   }
   types[a->n_metrics] = 0;
 
-  char ts[40];
-  json_t *o = json_object();
+  /* The sensor's EVE alert, with the source port also when the source is
+   * not named (the centre rebuilds the alert from it) and the fleet's own
+   * fields: ids, exact times, the metrics' types. */
+  wd_eve_facility_t ef = {0};
+  if (fac && fac->name) {
+    ef.name = fac->name;
+    ef.sector = wd_sector_name(fac->sector);
+    ef.criticality = wd_criticality_name(fac->criticality);
+  }
+  json_t *o = wd_eve_alert_object(a, fac && fac->name ? &ef : NULL, NULL);
   if (!o)
     return WD_ERR_NOMEM;
-  wd_eve_timestamp(a->ts_ns, ts);
-  json_object_set_new(o, "timestamp", json_string(ts));
-  json_object_set_new(o, "event_type", json_string("alert"));
-  if (a->flow_id)
-    json_object_set_new(o, "flow_id", u64_json(a->flow_id));
-  if (a->has_src)
-    set_addr(o, "src_ip", &a->src);
-  if (a->has_ports)
+  if (a->has_ports && !a->has_src)
     json_object_set_new(o, "src_port", json_integer(a->sport));
-  set_addr(o, "dest_ip", &a->dst);
-  if (a->has_ports)
-    json_object_set_new(o, "dest_port", json_integer(a->dport));
-  if (a->proto)
-    set_proto(o, a->proto);
-
-  json_t *al = json_object();
-  json_object_set_new(al, "action", json_string("allowed"));
-  json_object_set_new(al, "gid", json_integer(1));
-  json_object_set_new(al, "signature_id", json_integer(a->signature_id));
-  json_object_set_new(al, "rev", json_integer(1));
-  json_object_set_new(al, "signature", wd_json_string(a->signature));
-  json_object_set_new(al, "category", wd_json_string(a->category));
-  json_object_set_new(al, "severity", json_integer(a->severity));
-  json_object_set_new(o, "alert", al);
-
-  json_t *w = json_object();
-  json_object_set_new(w, "detector", wd_json_string(a->detector));
-  json_object_set_new(w, "class", wd_json_string(a->rsit_class));
-  json_object_set_new(w, "type", wd_json_string(a->rsit_type));
-  json_object_set_new(w, "state", json_string(wd_alert_state_name(a->state)));
-  json_object_set_new(w, "attack_id", u64_json(a->attack_id));
-  wd_eve_timestamp(a->start_ns ? a->start_ns : a->ts_ns, ts);
-  json_object_set_new(w, "start", json_string(ts));
-  if (fac && fac->name) {
-    json_object_set_new(w, "facility", wd_json_string(fac->name));
-    json_object_set_new(w, "sector", json_string(wd_sector_name(fac->sector)));
-    json_object_set_new(w, "criticality",
-                        json_string(wd_criticality_name(fac->criticality)));
-  }
-  if (!a->has_src)
-    json_object_set_new(w, "source_known", json_false());
-  for (unsigned i = 0; i < a->n_metrics; i++)
-    json_object_set_new(w, a->metrics[i].name, metric_json(&a->metrics[i]));
+  json_t *w = json_object_get(o, "ward");
   json_t *f = fleet_obj(id);
   json_object_set_new(f, "ts_ns", u64_json(a->ts_ns));
   json_object_set_new(f, "start_ns", u64_json(a->start_ns));
   json_object_set_new(f, "last_ns", u64_json(a->last_ns));
   json_object_set_new(f, "metric_types", json_string(types));
   json_object_set_new(w, "fleet", f);
-  json_object_set_new(o, "ward", w);
   return dump(o, out, len);
 }
 

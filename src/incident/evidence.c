@@ -52,11 +52,7 @@ typedef struct target_watch {
 
 struct wd_evidence {
   uint32_t per_flow, flood_sample;
-  frame_hdr_t *ring_hdr; /* WD_EVIDENCE_RING_SLOTS */
-  uint8_t *ring_data;    /* WD_EVIDENCE_RING_SLOTS * WD_EVIDENCE_SNAP */
-  uint32_t ring_head;    /* next index written */
-  uint32_t ring_count;
-  uint64_t seq;
+  wd_evidence_ring_t ring;
   slot_t slots[WD_EVIDENCE_SLOTS];
   flow_watch_t flows[WD_EVIDENCE_FLOWS];
   uint32_t n_flows;
@@ -73,9 +69,7 @@ wd_rc wd_evidence_new(uint32_t packets_per_flow, uint32_t flood_sample,
     return WD_ERR_NOMEM;
   ev->per_flow = packets_per_flow;
   ev->flood_sample = flood_sample;
-  ev->ring_hdr = calloc(WD_EVIDENCE_RING_SLOTS, sizeof *ev->ring_hdr);
-  ev->ring_data = malloc((size_t)WD_EVIDENCE_RING_SLOTS * WD_EVIDENCE_SNAP);
-  if (!ev->ring_hdr || !ev->ring_data) {
+  if (wd_evidence_ring_init(&ev->ring) != WD_OK) {
     wd_evidence_free(ev);
     return WD_ERR_NOMEM;
   }
@@ -90,8 +84,7 @@ void wd_evidence_free(wd_evidence_t *ev) {
     free(ev->slots[i].buf);
     free(ev->slots[i].pkts);
   }
-  free(ev->ring_hdr);
-  free(ev->ring_data);
+  wd_evidence_ring_fini(&ev->ring);
   free(ev);
 }
 
@@ -119,21 +112,44 @@ static uint32_t flow_hash(uint64_t id) {
   return (uint32_t)id & (WD_EVIDENCE_FLOWS - 1);
 }
 
-static void record(wd_evidence_t *ev, frame_hdr_t *h, const uint8_t *data);
+/* ---- the ring ---- */
 
-void wd_evidence_packet(wd_evidence_t *ev, const wd_packet_t *p,
-                        const wd_flow_t *f) {
-  if (!ev)
-    return;
-  uint32_t i = ev->ring_head;
-  frame_hdr_t *h = &ev->ring_hdr[i];
-  uint8_t *data = ev->ring_data + (size_t)i * WD_EVIDENCE_SNAP;
+wd_rc wd_evidence_ring_init(wd_evidence_ring_t *r) {
+  memset(r, 0, sizeof *r);
+  r->hdr = calloc(WD_EVIDENCE_RING_SLOTS, sizeof *r->hdr);
+  r->data = malloc((size_t)WD_EVIDENCE_RING_SLOTS * WD_EVIDENCE_SNAP);
+  if (!r->hdr || !r->data) {
+    wd_evidence_ring_fini(r);
+    return WD_ERR_NOMEM;
+  }
+  return WD_OK;
+}
+
+void wd_evidence_ring_fini(wd_evidence_ring_t *r) {
+  free(r->hdr);
+  free(r->data);
+  r->hdr = NULL;
+  r->data = NULL;
+}
+
+static uint32_t ring_next(wd_evidence_ring_t *r) {
+  uint32_t i = r->head;
+  r->head = (i + 1) % WD_EVIDENCE_RING_SLOTS;
+  if (r->count < WD_EVIDENCE_RING_SLOTS)
+    r->count++;
+  return i;
+}
+
+uint32_t wd_evidence_ring_packet(wd_evidence_ring_t *r, const wd_packet_t *p,
+                                 const wd_flow_t *f) {
+  uint32_t i = ring_next(r);
+  frame_hdr_t *h = &r->hdr[i];
   uint32_t cap = p->caplen;
   if (cap > WD_EVIDENCE_SNAP) {
     cap = WD_EVIDENCE_SNAP;
-    ev->st.truncated++;
+    r->truncated++;
   }
-  h->seq = ++ev->seq;
+  h->seq = ++r->seq;
   h->ts_ns = p->ts_ns;
   h->flow_id = f ? f->id : 0;
   h->ip = p->ip_version != 0;
@@ -143,35 +159,63 @@ void wd_evidence_packet(wd_evidence_t *ev, const wd_packet_t *p,
   h->wirelen = p->wirelen;
   h->linktype = p->linktype;
   if (h->caplen)
-    memcpy(data, p->frame, h->caplen);
-  record(ev, h, data);
+    memcpy(r->data + (size_t)i * WD_EVIDENCE_SNAP, p->frame, h->caplen);
+  return i;
 }
 
-void wd_evidence_frame(wd_evidence_t *ev, const wd_evidence_frame_t *fh,
-                       const uint8_t *fdata) {
-  if (!ev || !fh)
-    return;
-  uint32_t i = ev->ring_head;
-  frame_hdr_t *h = &ev->ring_hdr[i];
-  uint8_t *data = ev->ring_data + (size_t)i * WD_EVIDENCE_SNAP;
+uint32_t wd_evidence_ring_frame(wd_evidence_ring_t *r,
+                                const wd_evidence_frame_t *fh,
+                                const uint8_t *fdata) {
+  uint32_t i = ring_next(r);
+  frame_hdr_t *h = &r->hdr[i];
   *h = *fh;
   if (h->caplen > WD_EVIDENCE_SNAP)
     h->caplen = WD_EVIDENCE_SNAP;
   if (h->caplen)
-    memcpy(data, fdata, h->caplen);
-  if (h->seq > ev->seq)
-    ev->seq = h->seq;
-  record(ev, h, data);
+    memcpy(r->data + (size_t)i * WD_EVIDENCE_SNAP, fdata, h->caplen);
+  if (h->seq > r->seq)
+    r->seq = h->seq;
+  return i;
 }
 
-/* Puts the frame at ring_head (h, data) in the ring and into the slots
- * watching it. */
-static void record(wd_evidence_t *ev, frame_hdr_t *h, const uint8_t *data) {
-  uint32_t i = ev->ring_head;
-  ev->ring_head = (i + 1) % WD_EVIDENCE_RING_SLOTS;
-  if (ev->ring_count < WD_EVIDENCE_RING_SLOTS)
-    ev->ring_count++;
+uint32_t wd_evidence_ring_pull(const wd_evidence_ring_t *r, uint64_t flow_id,
+                               const wd_addr_t *dst, uint32_t n,
+                               bool (*take)(void *user, uint32_t i),
+                               void *user) {
+  uint32_t got = 0;
+  uint32_t start =
+      (r->head + WD_EVIDENCE_RING_SLOTS - r->count) % WD_EVIDENCE_RING_SLOTS;
+  for (uint32_t j = 0; j < r->count && got < n; j++) {
+    uint32_t i = (start + j) % WD_EVIDENCE_RING_SLOTS;
+    const frame_hdr_t *h = &r->hdr[i];
+    bool match =
+        flow_id ? h->flow_id == flow_id : (h->ip && wd_addr_eq(&h->dst, dst));
+    if (match && take(user, i))
+      got++;
+  }
+  return got;
+}
 
+/* ---- the recorder ---- */
+
+/* Copies ring frame i into the slots watching it. */
+static void record(wd_evidence_t *ev, uint32_t i);
+
+void wd_evidence_packet(wd_evidence_t *ev, const wd_packet_t *p,
+                        const wd_flow_t *f) {
+  if (ev)
+    record(ev, wd_evidence_ring_packet(&ev->ring, p, f));
+}
+
+void wd_evidence_frame(wd_evidence_t *ev, const wd_evidence_frame_t *fh,
+                       const uint8_t *fdata) {
+  if (ev && fh)
+    record(ev, wd_evidence_ring_frame(&ev->ring, fh, fdata));
+}
+
+static void record(wd_evidence_t *ev, uint32_t i) {
+  const frame_hdr_t *h = &ev->ring.hdr[i];
+  const uint8_t *data = wd_evidence_ring_data(&ev->ring, i);
   uint64_t copied = 0; /* slots that got this frame (a bit each) */
   if (ev->n_flows && h->flow_id) {
     for (uint32_t k = flow_hash(h->flow_id), n = 0; n < WD_EVIDENCE_FLOWS;
@@ -262,23 +306,22 @@ void wd_evidence_slot_release(wd_evidence_t *ev, int slot) {
     }
 }
 
-/* Copies frames already in the ring that match (flow_id, or dst when
- * flow_id is 0) into slot, oldest first, at most n; returns how many. */
+/* Frames already in the ring into a slot (wd_evidence_ring_pull). */
+typedef struct pull {
+  wd_evidence_t *ev;
+  slot_t *s;
+} pull_t;
+
+static bool pull_take(void *user, uint32_t i) {
+  pull_t *u = user;
+  return slot_add(u->ev, u->s, &u->ev->ring.hdr[i],
+                  wd_evidence_ring_data(&u->ev->ring, i));
+}
+
 static uint32_t pull_ring(wd_evidence_t *ev, slot_t *s, uint64_t flow_id,
                           const wd_addr_t *dst, uint32_t n) {
-  uint32_t got = 0;
-  uint32_t start = (ev->ring_head + WD_EVIDENCE_RING_SLOTS - ev->ring_count) %
-                   WD_EVIDENCE_RING_SLOTS;
-  for (uint32_t j = 0; j < ev->ring_count && got < n; j++) {
-    uint32_t i = (start + j) % WD_EVIDENCE_RING_SLOTS;
-    const frame_hdr_t *h = &ev->ring_hdr[i];
-    bool match =
-        flow_id ? h->flow_id == flow_id : (h->ip && wd_addr_eq(&h->dst, dst));
-    if (match &&
-        slot_add(ev, s, h, ev->ring_data + (size_t)i * WD_EVIDENCE_SNAP))
-      got++;
-  }
-  return got;
+  pull_t u = {ev, s};
+  return wd_evidence_ring_pull(&ev->ring, flow_id, dst, n, pull_take, &u);
 }
 
 static bool slot_ok(const wd_evidence_t *ev, int slot) {
@@ -457,8 +500,10 @@ wd_rc wd_evidence_write(wd_evidence_t *ev, int slot, const char *dir,
 }
 
 void wd_evidence_stats(const wd_evidence_t *ev, wd_evidence_stats_t *out) {
-  if (ev)
+  if (ev) {
     *out = ev->st;
-  else
+    out->truncated = ev->ring.truncated;
+  } else {
     memset(out, 0, sizeof *out);
+  }
 }

@@ -55,6 +55,40 @@ typedef struct wd_evidence_frame {
   bool ip; /* dst valid */
 } wd_evidence_frame_t;
 
+/* The ring of recent frames, in the recorder and in the engine's picker:
+ * the last WD_EVIDENCE_RING_SLOTS frames, each cut to WD_EVIDENCE_SNAP
+ * bytes, so that an alert's evidence starts before the alert. Allocated
+ * once (wd_evidence_ring_init); a put is one bounded copy. */
+typedef struct wd_evidence_ring {
+  wd_evidence_frame_t *hdr; /* WD_EVIDENCE_RING_SLOTS */
+  uint8_t *data;            /* WD_EVIDENCE_RING_SLOTS * WD_EVIDENCE_SNAP */
+  uint32_t head;            /* next index written */
+  uint32_t count;
+  uint64_t seq;       /* the last frame's number */
+  uint64_t truncated; /* frames cut to WD_EVIDENCE_SNAP */
+} wd_evidence_ring_t;
+
+wd_rc wd_evidence_ring_init(wd_evidence_ring_t *r);
+void wd_evidence_ring_fini(wd_evidence_ring_t *r);
+/* Puts packet p (of flow f, may be NULL), numbered next; or a frame
+ * already numbered by the caller. Returns the index it took. */
+uint32_t wd_evidence_ring_packet(wd_evidence_ring_t *r, const wd_packet_t *p,
+                                 const wd_flow_t *f);
+uint32_t wd_evidence_ring_frame(wd_evidence_ring_t *r,
+                                const wd_evidence_frame_t *h,
+                                const uint8_t *data);
+static inline const uint8_t *wd_evidence_ring_data(const wd_evidence_ring_t *r,
+                                                   uint32_t i) {
+  return r->data + (size_t)i * WD_EVIDENCE_SNAP;
+}
+/* Offers take() the frames of flow_id (or, flow_id 0, towards dst) still
+ * in the ring, oldest first, until it has accepted n; returns how many it
+ * accepted. */
+uint32_t wd_evidence_ring_pull(const wd_evidence_ring_t *r, uint64_t flow_id,
+                               const wd_addr_t *dst, uint32_t n,
+                               bool (*take)(void *user, uint32_t i),
+                               void *user);
+
 /* packets_per_flow / flood_sample as in cfg evidence.*. */
 wd_rc wd_evidence_new(uint32_t packets_per_flow, uint32_t flood_sample,
                       wd_evidence_t **out);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -192,7 +193,11 @@ static json_t *metric_value(const wd_alert_metric_t *m) {
   switch (m->type) {
   case WD_METRIC_U64:
     return json_integer((json_int_t)m->v.u);
-  case WD_METRIC_F64:
+  case WD_METRIC_F64: /* JSON has no NaN or infinity: said as text */
+    if (isnan(m->v.d))
+      return json_string("nan");
+    if (isinf(m->v.d))
+      return json_string(m->v.d > 0 ? "inf" : "-inf");
     return json_real(m->v.d);
   case WD_METRIC_STR:
     return wd_json_string(m->v.s);
@@ -202,9 +207,11 @@ static json_t *metric_value(const wd_alert_metric_t *m) {
   return json_null();
 }
 
-void wd_eve_alert(wd_eve_t *e, const wd_alert_t *a, const wd_facility_t *fac,
-                  const wd_eve_origin_t *origin) {
+json_t *wd_eve_alert_object(const wd_alert_t *a, const wd_eve_facility_t *fac,
+                            const wd_eve_origin_t *origin) {
   json_t *o = header("alert", a->ts_ns);
+  if (!o)
+    return NULL;
   if (a->flow_id)
     json_object_set_new(o, "flow_id", json_integer((json_int_t)a->flow_id));
   if (origin && origin->pcap_filename)
@@ -242,18 +249,30 @@ void wd_eve_alert(wd_eve_t *e, const wd_alert_t *a, const wd_facility_t *fac,
   json_object_set_new(w, "attack_id", json_integer((json_int_t)a->attack_id));
   wd_eve_timestamp(a->start_ns ? a->start_ns : a->ts_ns, ts);
   json_object_set_new(w, "start", json_string(ts));
-  if (fac) {
+  if (fac && fac->name) {
     json_object_set_new(w, "facility", wd_json_string(fac->name));
-    json_object_set_new(w, "sector", json_string(wd_facility_sector(fac)));
-    json_object_set_new(w, "criticality",
-                        json_string(wd_criticality_name(fac->criticality)));
+    json_object_set_new(w, "sector", wd_json_string(fac->sector));
+    json_object_set_new(w, "criticality", wd_json_string(fac->criticality));
   }
   if (!a->has_src)
     json_object_set_new(w, "source_known", json_false());
   for (unsigned i = 0; i < a->n_metrics && i < WD_ALERT_METRICS_MAX; i++)
     json_object_set_new(w, a->metrics[i].name, metric_value(&a->metrics[i]));
   json_object_set_new(o, "ward", w);
-  write_obj(e, o);
+  return o;
+}
+
+void wd_eve_alert(wd_eve_t *e, const wd_alert_t *a, const wd_facility_t *fac,
+                  const wd_eve_origin_t *origin) {
+  wd_eve_facility_t ef = {0};
+  if (fac) {
+    ef.name = fac->name;
+    ef.sector = wd_facility_sector(fac);
+    ef.criticality = wd_criticality_name(fac->criticality);
+  }
+  json_t *o = wd_eve_alert_object(a, fac ? &ef : NULL, origin);
+  if (o)
+    write_obj(e, o);
 }
 
 static const char *tcp_state_name(uint8_t s) {

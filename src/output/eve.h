@@ -34,10 +34,20 @@ typedef struct wd_eve_origin {
   uint64_t pcap_cnt;         /* frame number, 0 if none */
 } wd_eve_origin_t;
 
-/* An alert; fac is the protected facility involved (or NULL), protected_dst
- * tells whether the target side is the protected one. */
+/* An alert; fac is the protected facility involved (or NULL). */
 void wd_eve_alert(wd_eve_t *e, const wd_alert_t *a, const wd_facility_t *fac,
                   const wd_eve_origin_t *origin);
+
+/* The facility fields of an alert's "ward" object, as text. */
+typedef struct wd_eve_facility {
+  const char *name, *sector, *criticality;
+} wd_eve_facility_t;
+
+/* The object wd_eve_alert writes ("timestamp" and "event_type"
+ * included), for a caller that adds to it (the fleet's messages); fac and
+ * origin may be NULL. NULL when out of memory. */
+json_t *wd_eve_alert_object(const wd_alert_t *a, const wd_eve_facility_t *fac,
+                            const wd_eve_origin_t *origin);
 
 /* A flow leaving the table. */
 void wd_eve_flow(wd_eve_t *e, const wd_flow_t *f, wd_flow_end_reason why);

@@ -199,6 +199,28 @@ static void field_line(wd_http_conn_t *c, int dir, const char *l, size_t n,
 
 /* ---- end of a head ----------------------------------------------------- */
 
+/* After a message's head was reported: the direction's next message
+ * number, and what it reads next (a body to skip, the next head, or
+ * nothing). A response opening a tunnel stops the requests too; a CONNECT
+ * request stops only its own direction until the answer says. */
+static void next_message(wd_http_conn_t *c, int dir, uint8_t next,
+                         uint64_t content_length) {
+  wd_http_dir_t *d = &c->d[dir];
+  d->seq++;
+  d->anomalies = 0;
+  d->head_bytes = 0;
+  if (next == WD_HTTP_NEXT_BODY) {
+    d->mode = M_BODY;
+    d->body_left = content_length;
+  } else if (next == WD_HTTP_NEXT_MESSAGE) {
+    d->mode = M_START;
+  } else {
+    stop(c, dir);
+    if (next == WD_HTTP_STOP_TUNNEL && dir == 1)
+      stop(c, 0);
+  }
+}
+
 static void end_request(wd_http_conn_t *c, bool limit, wd_http_req_fn fn,
                         void *user) {
   wd_http_dir_t *d = &c->d[0];
@@ -244,17 +266,7 @@ static void end_request(wd_http_conn_t *c, bool limit, wd_http_req_fn fn,
   }
   if (fn)
     fn(user, r);
-  d->seq++;
-  d->anomalies = 0;
-  d->head_bytes = 0;
-  if (r->next == WD_HTTP_NEXT_BODY) {
-    d->mode = M_BODY;
-    d->body_left = r->content_length;
-  } else if (r->next == WD_HTTP_NEXT_MESSAGE) {
-    d->mode = M_START;
-  } else {
-    stop(c, 0);
-  }
+  next_message(c, 0, r->next, r->content_length);
 }
 
 static void end_response(wd_http_conn_t *c, bool limit, wd_http_resp_fn fn,
@@ -303,19 +315,7 @@ static void end_response(wd_http_conn_t *c, bool limit, wd_http_resp_fn fn,
   }
   if (fn)
     fn(user, r);
-  d->seq++;
-  d->anomalies = 0;
-  d->head_bytes = 0;
-  if (r->next == WD_HTTP_NEXT_BODY) {
-    d->mode = M_BODY;
-    d->body_left = r->content_length;
-  } else if (r->next == WD_HTTP_NEXT_MESSAGE) {
-    d->mode = M_START;
-  } else {
-    stop(c, 1);
-    if (r->next == WD_HTTP_STOP_TUNNEL)
-      stop(c, 0);
-  }
+  next_message(c, 1, r->next, r->content_length);
 }
 
 /* One complete line (CR LF removed). */

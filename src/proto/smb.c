@@ -391,6 +391,20 @@ static void path_copy(wd_smb_msg_t *m, const uint8_t *s, uint32_t n,
   m->path[o] = '\0';
 }
 
+/* The totals and the counts, offsets and displacements of a transaction
+ * response or secondary request (MS-CIFS 2.2.4.33-2.2.4.46): the totals
+ * lead, the other six words start at word byte at. */
+static void tx_counts(wd_smb_tx_info_t *tx, const uint8_t *w, unsigned at) {
+  tx->total_param = le16(w);
+  tx->total_data = le16(w + 2);
+  tx->param_count = le16(w + at);
+  tx->param_offset = le16(w + at + 2);
+  tx->param_disp = le16(w + at + 4);
+  tx->data_count = le16(w + at + 6);
+  tx->data_offset = le16(w + at + 8);
+  tx->data_disp = le16(w + at + 10);
+}
+
 /* Fields of one command whose words start at p + off. */
 static void smb1_command(wd_smb_msg_t *m, const uint8_t *p, uint32_t have,
                          uint32_t off, uint32_t unit_len) {
@@ -446,14 +460,7 @@ static void smb1_command(wd_smb_msg_t *m, const uint8_t *p, uint32_t have,
         m->anomalies |= WD_SMB_ANOM_BAD_WORDCOUNT;
         break;
       }
-      tx->total_param = le16(w);
-      tx->total_data = le16(w + 2);
-      tx->param_count = le16(w + 6);
-      tx->param_offset = le16(w + 8);
-      tx->param_disp = le16(w + 10);
-      tx->data_count = le16(w + 12);
-      tx->data_offset = le16(w + 14);
-      tx->data_disp = le16(w + 16);
+      tx_counts(tx, w, 6);
       tx->setup_count = w[18];
     }
     break;
@@ -467,14 +474,7 @@ static void smb1_command(wd_smb_msg_t *m, const uint8_t *p, uint32_t have,
       m->anomalies |= WD_SMB_ANOM_BAD_WORDCOUNT;
       break;
     }
-    tx->total_param = le16(w);
-    tx->total_data = le16(w + 2);
-    tx->param_count = le16(w + 4);
-    tx->param_offset = le16(w + 6);
-    tx->param_disp = le16(w + 8);
-    tx->data_count = le16(w + 10);
-    tx->data_offset = le16(w + 12);
-    tx->data_disp = le16(w + 14);
+    tx_counts(tx, w, 4);
     if (cmd == WD_SMB1_TRANSACTION2_SECONDARY && wa >= 18)
       tx->fid = le16(w + 16);
     break;

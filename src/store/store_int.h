@@ -113,6 +113,21 @@ enum {
   NC_COUNT
 };
 
+/* SQL both engines' report statements share. The replies of
+ * notification n (by it, another notification of the same incident and
+ * party, or only the incident); */
+#define WD_SQL_REPLIES_OF                                                      \
+  " FROM replies r WHERE (r.notification_id IN (SELECT x.id FROM"              \
+  " notifications x WHERE x.incident_id = n.incident_id AND x.party_email"     \
+  " = n.party_email) OR (r.notification_id IS NULL AND r.incident_id ="        \
+  " n.incident_id))"
+/* a reply from someone who is not the party never counts as its answer; */
+#define WD_SQL_VERIFIED "r.sender != 'unverified'"
+/* a reply's time: its Date when plausible, else when it was received. */
+#define WD_SQL_REPLY_TIME                                                      \
+  "CASE WHEN r.date_ns > 0 AND r.date_ns <= r.received_ns THEN r.date_ns"      \
+  " ELSE r.received_ns END"
+
 /* One step of the schema. Versions are 1, 2, 3, ... in array order; the
  * database records how many were applied (SQLite: PRAGMA user_version;
  * PostgreSQL: the rows of schema_version). Both engines have the same

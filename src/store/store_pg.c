@@ -45,16 +45,6 @@
   " n.state, n.attempts, n.created_ns, n.next_ns, n.last_attempt_ns,"          \
   " n.sent_ns, n.requeued_ns, n.last_error, (n.message IS NOT NULL)::int"
 
-#define REPLIES_OF                                                             \
-  " FROM replies r WHERE (r.notification_id IN (SELECT x.id FROM"              \
-  " notifications x WHERE x.incident_id = n.incident_id AND x.party_email"     \
-  " = n.party_email) OR (r.notification_id IS NULL AND r.incident_id ="        \
-  " n.incident_id))"
-#define VERIFIED "r.sender != 'unverified'"
-#define REPLY_TIME                                                             \
-  "CASE WHEN r.date_ns > 0 AND r.date_ns <= r.received_ns THEN r.date_ns"      \
-  " ELSE r.received_ns END"
-
 /* Text sorts byte by byte (COLLATE "C") as in SQLite, whatever the
  * database's collation, so both engines list rows in the same order. */
 #define INC_FILTERS                                                            \
@@ -342,15 +332,17 @@ static const char *const sql[Q_COUNT] = {
         "  a.reliable DESC, a.ip COLLATE \"C\" LIMIT 1), ''),"
         " i.sector, i.class, (n.seq > 1)::int, n.sent_ns,"
         " (n.state = 'sent')::int, n.party_deadline_hours,"
-        " (SELECT MIN(" REPLY_TIME ")" REPLIES_OF " AND r.kind = 'auto'"
-        "  AND " VERIFIED "),"
-        " (SELECT MIN(" REPLY_TIME ")" REPLIES_OF " AND r.kind = 'human'"
-        "  AND " VERIFIED "),"
-        " (EXISTS (SELECT 1" REPLIES_OF " AND r.verdict = 'substantive'"
-        "  AND " VERIFIED "))::int,"
-        " (EXISTS (SELECT 1" REPLIES_OF
-        " AND r.verdict = 'formal' AND " VERIFIED "))::int,"
-        " (SELECT MIN(" REPLY_TIME ")" REPLIES_OF
+        " (SELECT MIN(" WD_SQL_REPLY_TIME ")" WD_SQL_REPLIES_OF
+        " AND r.kind = 'auto'"
+        "  AND " WD_SQL_VERIFIED "),"
+        " (SELECT MIN(" WD_SQL_REPLY_TIME ")" WD_SQL_REPLIES_OF
+        " AND r.kind = 'human'"
+        "  AND " WD_SQL_VERIFIED "),"
+        " (EXISTS (SELECT 1" WD_SQL_REPLIES_OF " AND r.verdict = 'substantive'"
+        "  AND " WD_SQL_VERIFIED "))::int,"
+        " (EXISTS (SELECT 1" WD_SQL_REPLIES_OF
+        " AND r.verdict = 'formal' AND " WD_SQL_VERIFIED "))::int,"
+        " (SELECT MIN(" WD_SQL_REPLY_TIME ")" WD_SQL_REPLIES_OF
         " AND r.sender = 'unverified')"
         " FROM notifications n JOIN incidents i ON i.id = n.incident_id"
         " WHERE ($1::bigint = 0 OR"

@@ -73,32 +73,20 @@ static const uint16_t ports[16] = {445,   53, 123, 161,  1900, 389, 80, 443,
                                    11211, 19, 17,  3702, 500,  137, 22, 65535};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static wd_config_t cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.detect.memcap = 16u << 20;
-  cfg.detect.update_s = 3;
-  cfg.detect.quiet_s = 2;
-  cfg.detect.smb_fanout.enabled = true;
-  cfg.detect.smb_fanout.targets = 4;
-  cfg.detect.smb_fanout.window_s = 10;
-  cfg.detect.syn_flood.enabled = true;
-  cfg.detect.syn_flood.min_pps = 5;
-  cfg.detect.syn_flood.ratio = 2;
-  cfg.detect.amplification.enabled = true;
-  cfg.detect.amplification.min_pps = 5;
-  cfg.detect.amplification.min_bps = 8000;
-  cfg.detect.amplification.min_reflectors = 2;
-  cfg.detect.volumetric.enabled = true;
-  cfg.detect.volumetric.max_pps = 8;
-  cfg.detect.volumetric.max_bps = 20000;
-  cfg.detect.scan.enabled = true;
-  cfg.detect.scan.theta0 = 0.8;
-  cfg.detect.scan.theta1 = 0.2;
-  cfg.detect.scan.alpha = 0.01;
-  cfg.detect.scan.beta = 0.99;
-  cfg.detect.scan.min_hosts = 3;
-  cfg.detect.scan.min_ports = 3;
-  cfg.detect.scan.attempt_timeout_s = 1;
+  /* Small thresholds so that short inputs reach every state; loaded
+   * once. */
+  static wd_config_t *cfgp;
+  static const char yaml[] =
+      "detect: {memcap: 16 MiB, update_interval: 3s, end_after: 2s,\n"
+      "  smb_fanout: {targets: 4, window: 10s},\n"
+      "  syn_flood: {min_pps: 5, ratio: 2},\n"
+      "  amplification: {min_pps: 5, min_bps: 8000, min_reflectors: 2},\n"
+      "  volumetric: {max_pps: 8, max_bps: 20000},\n"
+      "  scan: {min_hosts: 3, min_ports: 3, attempt_timeout: 1s}}\n";
+  if (!cfgp && wd_detect_config_load_buffer("fuzz", yaml, sizeof yaml - 1,
+                                            &cfgp, NULL, 0) != WD_OK)
+    abort();
+  const wd_config_t *cfg = cfgp;
 
   const wd_detector_ops_t *ops[NDET] = {
       &wd_detector_smb_fanout,      &wd_detector_syn_flood,
@@ -106,13 +94,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       &wd_detector_scan_horizontal, &wd_detector_scan_vertical};
   void *st[NDET] = {0};
   wd_memcap_t mc;
-  wd_memcap_init(&mc, "detect", cfg.detect.memcap);
+  wd_memcap_init(&mc, "detect", cfg->detect.memcap);
   static run r;
   memset(&r, 0, sizeof r);
   wd_alert_sink_t sink = {on_alert, &r};
-  wd_detect_ctx_t ctx = {&cfg, NULL, &sink};
+  wd_detect_ctx_t ctx = {cfg, NULL, &sink};
   for (int i = 0; i < NDET; i++)
-    if (ops[i]->create(&cfg, &mc, &st[i]) != WD_OK)
+    if (ops[i]->create(cfg, &mc, &st[i]) != WD_OK)
       abort();
 
   uint64_t t = 1700000000ull * NSEC, sec = t / NSEC;

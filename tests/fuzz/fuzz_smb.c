@@ -13,6 +13,7 @@
  * ticks (UPDATE/END) run too. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/config.h"
@@ -71,15 +72,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint8_t mode = data[0];
   data++, size--;
 
-  wd_config_t cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.stream.memcap = 1u << 20;
-  cfg.stream.flow_buffer = 8192;
-  cfg.stream.window = 16384;
-  cfg.detect.ms17010.enabled = cfg.detect.doublepulsar.enabled = true;
-  cfg.detect.quiet_s = 2;
-  cfg.detect.update_s = 3;
-  cfg.flow.tcp_est_s = 5;
+  /* Small buffers and short times; loaded once. */
+  static wd_config_t *cfgp;
+  static const char yaml[] =
+      "stream: {memcap: 1 MiB, flow_buffer: 8 KiB, window: 16 KiB}\n"
+      "detect: {end_after: 2s, update_interval: 3s}\n"
+      "flow.timeouts.tcp_established: 5s\n";
+  if (!cfgp && wd_detect_config_load_buffer("fuzz", yaml, sizeof yaml - 1,
+                                            &cfgp, NULL, 0) != WD_OK)
+    abort();
+  const wd_config_t *cfg = cfgp;
   wd_memcap_t mc;
   /* wd_table takes slabs of 4096 entries: ~1.5 MiB for ms17-010 */
   wd_memcap_init(&mc, "detect", 8u << 20);
@@ -87,12 +89,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fz z;
   memset(&z, 0, sizeof z);
   wd_alert_sink_t sink = {emit, &z};
-  z.ctx.cfg = &cfg;
+  z.ctx.cfg = cfg;
   z.ctx.sink = &sink;
   z.ops[0] = &wd_detector_ms17010;
   z.ops[1] = &wd_detector_doublepulsar;
   for (int i = 0; i < 2; i++)
-    if (z.ops[i]->create(&cfg, &mc, &z.st[i]) != WD_OK)
+    if (z.ops[i]->create(cfg, &mc, &z.st[i]) != WD_OK)
       z.st[i] = NULL;
   uint8_t a4[4] = {10, 0, 0, 1}, b4[4] = {10, 0, 0, 2};
   wd_addr_from_v4(&z.flow.cli, a4);
@@ -108,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   wd_smb_conn_t *conn = NULL;
   static wd_smb_conn_t conn_store;
   if (mode & 2) {
-    if (wd_app_new(&cfg, &app) != WD_OK)
+    if (wd_app_new(cfg, &app) != WD_OK)
       goto out;
   } else {
     conn = &conn_store;

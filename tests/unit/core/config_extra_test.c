@@ -38,7 +38,20 @@ static const wd_config_key_t demo_keys[] = {
     WD_KEY_CIDRS(demo_t, "detect.demo.exempt", exempt, "10.0.0.0/8",
                  "not reported"),
 };
-static const wd_config_keyset_t demo = {demo_keys, 6, sizeof(demo_t)};
+/* Across keys: the window must not be shorter than 2 s when p > 0.9. */
+static const char *const *demo_check(const void *conf, char *msg, size_t n) {
+  static const char *const keys[] = {"detect.demo.window", "detect.demo.p",
+                                     NULL};
+  const demo_t *d = conf;
+  if (d->p > 0.9 && d->window_s < 2) {
+    snprintf(msg, n, "window %us with p %g; expected 2s at least", d->window_s,
+             d->p);
+    return keys;
+  }
+  return NULL;
+}
+static const wd_config_keyset_t demo = {demo_keys, 6, sizeof(demo_t),
+                                        demo_check};
 
 /* A second table in a section of its own, and one under flow. */
 typedef struct other {
@@ -49,7 +62,7 @@ static const wd_config_key_t other_keys[] = {
     WD_KEY_SIZE(other_t, "zeta.size", size, "1 KiB", 0, 1u << 30, "bytes"),
     WD_KEY_UINT(other_t, "flow.extra_n", n, "3", 0, 10, "a count"),
 };
-static const wd_config_keyset_t other = {other_keys, 2, sizeof(other_t)};
+static const wd_config_keyset_t other = {other_keys, 2, sizeof(other_t), NULL};
 
 static const wd_config_keyset_t *const both[] = {&demo, &other};
 
@@ -106,8 +119,7 @@ static void test_values(void **state) {
                            "  max: 5000\n"
                            "  extra_n: 7\n"
                            "detect:\n"
-                           "  scan:\n"
-                           "    min_hosts: 9\n"
+                           "  update_interval: 9s\n"
                            "  demo:\n"
                            "    window: 2m\n"
                            "    exempt: [192.0.2.0/24, 2001:db8::/32]\n"
@@ -117,7 +129,7 @@ static void test_values(void **state) {
   const demo_t *d = wd_config_extra(c, &demo);
   const other_t *o = wd_config_extra(c, &other);
   assert_int_equal(c->flow.max, 5000);
-  assert_int_equal(c->detect.scan.min_hosts, 9);
+  assert_int_equal(c->detect.update_s, 9);
   assert_int_equal(d->window_s, 120);
   assert_int_equal(d->exempt.n, 2);
   assert_string_equal(d->label, "x y");
@@ -208,11 +220,12 @@ static void test_clashes_refused(void **state) {
       WD_KEY_UINT(other_t, "facilities.x", n, "3", 0, 10, "clash")};
   static const wd_config_key_t bad_default[] = {
       WD_KEY_UINT(other_t, "zz.n", n, "eleven", 0, 10, "bad")};
-  static const wd_config_keyset_t sets[] = {{dup_core, 1, sizeof(other_t)},
-                                            {section_core, 1, sizeof(other_t)},
-                                            {under_key, 1, sizeof(other_t)},
-                                            {fac, 1, sizeof(other_t)},
-                                            {bad_default, 1, sizeof(other_t)}};
+  static const wd_config_keyset_t sets[] = {
+      {dup_core, 1, sizeof(other_t), NULL},
+      {section_core, 1, sizeof(other_t), NULL},
+      {under_key, 1, sizeof(other_t), NULL},
+      {fac, 1, sizeof(other_t), NULL},
+      {bad_default, 1, sizeof(other_t), NULL}};
   wd_config_t *c = (wd_config_t *)1;
   char err[256];
   for (size_t i = 0; i < 5; i++) {
@@ -227,6 +240,65 @@ static void test_clashes_refused(void **state) {
   const wd_config_keyset_t *twice[] = {&demo, &demo};
   assert_int_equal(wd_config_defaults_extra(twice, 2, &c), WD_ERR_INVAL);
   assert_int_equal(wd_config_defaults_extra(NULL, 1, &c), WD_ERR_INVAL);
+}
+
+/* The table's check runs after the file is read and places the error at
+ * the key at fault the file gave last. */
+static void test_check_across_keys(void **state) {
+  (void)state;
+  load_bad("detect:\n  demo:\n    window: 1s\n    p: 0.95\n",
+           "t.yaml:4:5: detect.demo.window: ", "expected 2s at least");
+  load_bad("detect.demo.p: 0.95\ndetect.demo.window: 1s\n",
+           "t.yaml:2:1: detect.demo.window: ", "window 1s with p 0.95");
+  wd_config_t *c = load_ok("detect.demo.p: 0.95\n");
+  wd_config_free(c);
+}
+
+/* wd_config_set replaces one value, core or extra, refuses a bad value
+ * or one its table's check refuses and then leaves the old one;
+ * wd_config_get reads values back as the dump writes them. */
+static void test_set_get(void **state) {
+  (void)state;
+  char err[256], v[64];
+  wd_config_t *c = load_ok("");
+  const demo_t *d = wd_config_extra(c, &demo);
+  assert_int_equal(
+      wd_config_set(c, "detect.demo.window", "90s", err, sizeof err), WD_OK);
+  assert_int_equal(d->window_s, 90);
+  assert_true(wd_config_is_set(c, "detect.demo.window"));
+  assert_int_equal(wd_config_get(c, "detect.demo.window", v, sizeof v), WD_OK);
+  assert_string_equal(v, "90s");
+  assert_int_equal(wd_config_set(c, "detect.demo.exempt",
+                                 "192.0.2.0/24, 2001:db8::/32", err,
+                                 sizeof err),
+                   WD_OK);
+  assert_int_equal(d->exempt.n, 2);
+  assert_int_equal(
+      wd_config_set(c, "detect.demo.label", "new", err, sizeof err), WD_OK);
+  assert_string_equal(d->label, "new");
+  assert_int_equal(wd_config_set(c, "flow.max", "4096", err, sizeof err),
+                   WD_OK);
+  assert_int_equal(c->flow.max, 4096);
+  /* a bad value: error says which key and what was expected */
+  assert_int_equal(
+      wd_config_set(c, "detect.demo.window", "soon", err, sizeof err),
+      WD_ERR_CONFIG);
+  assert_non_null(strstr(err, "detect.demo.window: "));
+  assert_int_equal(d->window_s, 90);
+  /* refused by the table's check: nothing changes */
+  assert_int_equal(
+      wd_config_set(c, "detect.demo.window", "1s", err, sizeof err), WD_OK);
+  assert_int_equal(wd_config_set(c, "detect.demo.p", "0.99", err, sizeof err),
+                   WD_ERR_CONFIG);
+  assert_non_null(strstr(err, "expected 2s at least"));
+  assert_true(d->p == 0.5);
+  assert_int_equal(wd_config_set(c, "detect.nope", "1", err, sizeof err),
+                   WD_ERR_CONFIG);
+  assert_non_null(strstr(err, "detect.nope: no such key"));
+  assert_int_equal(wd_config_get(c, "detect.nope", v, sizeof v),
+                   WD_ERR_NOTFOUND);
+  assert_int_equal(wd_config_get(c, "detect.demo.label", v, 3), WD_ERR_INVAL);
+  wd_config_free(c);
 }
 
 static void test_load_file(void **state) {
@@ -254,6 +326,8 @@ int main(void) {
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_dump_reload),
       cmocka_unit_test(test_clashes_refused),
+      cmocka_unit_test(test_check_across_keys),
+      cmocka_unit_test(test_set_get),
       cmocka_unit_test(test_load_file),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "det_config.h"
 #include "detect/detector.h"
 
 #define DD_NSEC 1000000000ull
@@ -73,35 +74,6 @@ static inline void dd_emit(void *user, const wd_alert_t *a) {
   r->a.category = NULL;
   r->a.rsit_class = r->rsit_class;
   r->a.rsit_type = r->rsit_type;
-}
-
-/* The defaults documented in docs/config.md for the detect section. */
-static inline void dd_defaults(wd_config_t *c) {
-  memset(c, 0, sizeof *c);
-  c->detect.memcap = 16u << 20;
-  c->detect.update_s = 60;
-  c->detect.quiet_s = 10;
-  c->detect.smb_fanout.enabled = true;
-  c->detect.smb_fanout.targets = 20;
-  c->detect.smb_fanout.window_s = 10;
-  c->detect.syn_flood.enabled = true;
-  c->detect.syn_flood.min_pps = 1000;
-  c->detect.syn_flood.ratio = 10;
-  c->detect.amplification.enabled = true;
-  c->detect.amplification.min_pps = 1000;
-  c->detect.amplification.min_bps = 50000000;
-  c->detect.amplification.min_reflectors = 10;
-  c->detect.volumetric.enabled = true;
-  c->detect.volumetric.max_pps = 50000;
-  c->detect.volumetric.max_bps = 500000000;
-  c->detect.scan.enabled = true;
-  c->detect.scan.theta0 = 0.8;
-  c->detect.scan.theta1 = 0.2;
-  c->detect.scan.alpha = 0.01;
-  c->detect.scan.beta = 0.99;
-  c->detect.scan.min_hosts = 5;
-  c->detect.scan.min_ports = 5;
-  c->detect.scan.attempt_timeout_s = 3;
 }
 
 /* Sets up d for ops with d->cfg already filled (dd_defaults and changes). */

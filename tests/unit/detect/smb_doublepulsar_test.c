@@ -151,7 +151,7 @@ static void test_disabled(void **s) {
   (void)s;
   drv x;
   drv_init(&x, &wd_detector_doublepulsar);
-  x.cfg.detect.doublepulsar.enabled = false;
+  dd_set(&x.cfg, "detect.doublepulsar.enabled", "false");
   assert_int_equal(drv_create(&x), WD_OK);
   assert_null(x.state);
 }

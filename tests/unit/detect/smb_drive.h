@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "det_config.h"
 #include "detect/detector.h"
 #include "proto/smb.h"
 #include "proto/smb_build.h"
@@ -81,8 +82,7 @@ static inline const char *drv_metric(const drv *d, unsigned i,
 static inline void drv_init(drv *d, const wd_detector_ops_t *ops) {
   memset(d, 0, sizeof *d);
   d->ops = ops;
-  d->cfg.detect.ms17010.enabled = true;
-  d->cfg.detect.doublepulsar.enabled = true;
+  dd_defaults(&d->cfg);
   d->cfg.detect.quiet_s = 10;
   d->cfg.detect.update_s = 60;
   d->cfg.flow.tcp_est_s = 300;

@@ -428,7 +428,7 @@ static void test_disabled(void **s) {
   (void)s;
   drv x;
   drv_init(&x, &wd_detector_ms17010);
-  x.cfg.detect.ms17010.enabled = false;
+  dd_set(&x.cfg, "detect.ms17010.enabled", "false");
   assert_int_equal(drv_create(&x), WD_OK);
   assert_null(x.state);
 }

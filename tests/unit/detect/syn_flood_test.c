@@ -262,7 +262,7 @@ static void bounded_under_random_flood(void **st) {
 static void disabled(void **st) {
   (void)st;
   dd_defaults(&D.cfg);
-  D.cfg.detect.syn_flood.enabled = false;
+  dd_set(&D.cfg, "detect.syn_flood.enabled", "false");
   assert_int_equal(dd_open_cfg(&D, &wd_detector_syn_flood), WD_OK);
   assert_null(D.state);
 }

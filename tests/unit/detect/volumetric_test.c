@@ -76,7 +76,7 @@ static void udp_pps_flood_three_sources(void **st) {
 static void bps_flood_single_source(void **st) {
   (void)st;
   dd_defaults(&D.cfg);
-  D.cfg.detect.volumetric.max_bps = 100000000; /* 100 Mbit/s */
+  dd_set(&D.cfg, "detect.volumetric.max_bps", "100 Mbit/s");
   assert_int_equal(dd_open_cfg(&D, &wd_detector_volumetric), WD_OK);
   wd_addr_t v = dd_ip("192.168.50.1"), s = dd_ip("203.0.113.66");
   /* 10000 x 1500 bytes a second = 120 Mbit/s, far below max_pps. */
@@ -104,9 +104,9 @@ static void facility_threshold(void **st) {
                              "    networks: [10.30.0.0/16]\n";
   wd_config_t *c = NULL;
   char err[256];
-  assert_int_equal(
-      wd_config_load_buffer("t.yaml", yaml, strlen(yaml), &c, err, sizeof err),
-      WD_OK);
+  assert_int_equal(wd_detect_config_load_buffer("t.yaml", yaml, strlen(yaml),
+                                                &c, err, sizeof err),
+                   WD_OK);
   D.cfg = *c; /* shallow: c stays the owner */
   assert_int_equal(dd_open_cfg(&D, &wd_detector_volumetric), WD_OK);
   wd_addr_t s = dd_ip("198.51.100.9");

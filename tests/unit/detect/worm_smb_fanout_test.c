@@ -199,10 +199,7 @@ static void file_server_silent(void **st) {
 static void exempt_source(void **st) {
   (void)st;
   dd_defaults(&D.cfg);
-  wd_cidr_t ex;
-  assert_int_equal(wd_cidr_parse("10.0.7.0/24", &ex), WD_OK);
-  D.cfg.detect.smb_fanout.exempt.v = &ex;
-  D.cfg.detect.smb_fanout.exempt.n = 1;
+  dd_set(&D.cfg, "detect.smb_fanout.exempt", "10.0.7.0/24");
   assert_int_equal(dd_open_cfg(&D, &wd_detector_smb_fanout), WD_OK);
   for (unsigned i = 0; i < 100; i++)
     attempt(&D, DD_T0 + i * 10 * DD_MS, dd_ip("10.0.7.9"),

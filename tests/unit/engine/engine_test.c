@@ -329,7 +329,7 @@ typedef struct run_opts {
 static wd_engine_result_t run_engine(const run_opts *ro, const char *eve_name,
                                      eve_summary *sum) {
   wd_config_t *cfg;
-  assert_int_equal(wd_config_defaults(&cfg), WD_OK);
+  assert_int_equal(wd_detect_config_defaults(&cfg), WD_OK);
   char evdir[512], evepath[512];
   snprintf(evdir, sizeof evdir, "%s/evidence-%s", dir, eve_name);
   snprintf(evepath, sizeof evepath, "%s/%s.json", dir, eve_name);
@@ -388,7 +388,7 @@ static wd_engine_result_t run_engine(const run_opts *ro, const char *eve_name,
 static void test_same_alerts_as_direct_path(void **st) {
   (void)st;
   wd_config_t *cfg;
-  assert_int_equal(wd_config_defaults(&cfg), WD_OK);
+  assert_int_equal(wd_detect_config_defaults(&cfg), WD_OK);
   char path[512];
   snprintf(path, sizeof path, "%s/attacks.pcap", dir);
   alist want;
@@ -569,7 +569,7 @@ static uint64_t fake_now(void *user) { return ((fake_clock *)user)->ns; }
 static void test_idle_link_clock(void **st) {
   (void)st;
   wd_config_t *cfg;
-  assert_int_equal(wd_config_defaults(&cfg), WD_OK);
+  assert_int_equal(wd_detect_config_defaults(&cfg), WD_OK);
   free(cfg->evidence.dir);
   cfg->evidence.dir = NULL;
   cfg->incidents.quiet_window_s = 600;
@@ -646,7 +646,7 @@ static void test_idle_link_clock(void **st) {
 static void test_idle_from_start_stats(void **st) {
   (void)st;
   wd_config_t *cfg;
-  assert_int_equal(wd_config_defaults(&cfg), WD_OK);
+  assert_int_equal(wd_detect_config_defaults(&cfg), WD_OK);
   char evepath[512];
   snprintf(evepath, sizeof evepath, "%s/silent.json", dir);
   wd_eve_t *eve;

@@ -15,6 +15,8 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "fleet/fleet_conf.h"
+#include "fleet/publish.h"
 
 #define WD_CLI_EXIT_RUNTIME 1
 #define WD_CLI_EXIT_USAGE 2
@@ -41,5 +43,24 @@ int wd_cli_open_store(const char *cfg_path, const char *db_url, bool readonly,
 /* `ward config check` beyond loading: opens what the configuration names
  * (config_check.c). Prints one line per problem; returns 0 or 3. */
 int wd_cli_config_check(const wd_config_t *cfg);
+
+/* Fleet options (cli_fleet.c). Each prints "ward CMD: ..." and returns an
+ * exit code on error, 0 on success. */
+/* kafka://BOOTSTRAP/TOPIC from option opt (url), else the configured
+ * brokers and topic. */
+int wd_cli_kafka_target(const char *cmd, const char *opt, const char *url,
+                        const char *cfg_brokers, const char *cfg_topic,
+                        char brokers[1024], char topic[1024]);
+/* The configured property words, then each -X given (one property each).
+ * *out is the caller's (wd_fleet_props_fini); it borrows opt_props. */
+int wd_cli_kafka_props(const char *cmd, const char *cfg_words,
+                       const char *const *opt_props, size_t n_opt,
+                       wd_fleet_props_t *out);
+/* The sensor's publisher (url: --publish; NULL options fall back to the
+ * configuration); sensor gets the sensor name. */
+int wd_cli_publisher(const char *cmd, const wd_config_t *cfg, const char *url,
+                     const char *sensor_opt, const char *spool_opt,
+                     const char *const *props, size_t n_props,
+                     wd_publish_t **out, char sensor[65]);
 
 #endif

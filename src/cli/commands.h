@@ -1,6 +1,6 @@
 /* commands.h -- subcommands implemented outside main.c (incidents,
- * notify, inbox, reply, report). Each takes argc/argv starting at its own
- * name and returns the process exit code. */
+ * notify, inbox, reply, report, ingest). Each takes argc/argv starting at its
+ * own name and returns the process exit code. */
 #ifndef WD_CLI_COMMANDS_H
 #define WD_CLI_COMMANDS_H
 
@@ -18,6 +18,7 @@ int wd_cmd_report(int argc, char **argv);
 /* cmd_serve.c */
 int wd_cmd_serve(int argc, char **argv);
 int wd_cmd_token(int argc, char **argv);
+int wd_cmd_ingest(int argc, char **argv); /* cmd_ingest.c */
 
 /* NULL-terminated (commands.c). */
 extern const wd_command_t wd_commands[];

@@ -21,6 +21,7 @@
 #include "detect/detector.h"
 #include "detect/intel_match.h"
 #include "engine/engine.h"
+#include "fleet/fleet_conf.h"
 #include "output/eve.h"
 #include "serve/serve.h"
 
@@ -54,6 +55,8 @@ static const char usage_text[] =
     "report\n"
     "  serve [--listen ADDR:PORT]         the console and its JSON API\n"
     "  token add|list|revoke              access tokens of the API\n"
+    "  ingest --from URL --db URL        fleet centre: sensors' alerts "
+    "into incidents\n"
     "  version                            print the version\n"
     "\n"
     "Options of every command:\n"
@@ -95,6 +98,17 @@ static const char analyze_text[] =
     "merged in time order) and reports the attacks in them.\n"
     "\n"
     "Options:\n";
+static const char fleet_opts[] =
+    "      --sensor NAME      this sensor's name in incidents and fleet "
+    "messages\n"
+    "                         (default sensor.name, else the host name)\n"
+    "      --publish URL      publish alerts and evidence frames to\n"
+    "                         kafka://HOST:PORT[,...]/TOPIC ('-': the\n"
+    "                         configured publish.kafka.brokers and topic)\n"
+    "      --spool DIR        spool of unacknowledged messages (default\n"
+    "                         publish.spool.dir)\n"
+    "  -X, --kafka-property K=V  librdkafka property for --publish "
+    "(repeatable)\n";
 static const char analyze_tail[] =
     "      --metrics ADDR:PORT serve the counters as Prometheus metrics at\n"
     "                         http://ADDR:PORT/metrics while reading\n"
@@ -149,6 +163,7 @@ static void usage(FILE *f) { fputs(usage_text, f); }
 static void capture_usage(FILE *f, bool live) {
   fputs(live ? watch_text : analyze_text, f);
   fputs(common_opts, f);
+  fputs(fleet_opts, f);
   fputs(live ? watch_tail : analyze_tail, f);
 }
 
@@ -184,10 +199,12 @@ int wd_cli_load_config(const char *path, const char *home_net,
   wd_rc rc;
   struct stat st;
   /* the detectors' and the stages' own key tables, known to every
-     command (config check, config show) */
-  const wd_config_keyset_t *ks[WD_DETECTORS_MAX + 1];
+     command (config check, config show): the console's (serve.*) and the
+     fleet's (sensor.*, publish.*, ingest.*) */
+  const wd_config_keyset_t *ks[WD_DETECTORS_MAX + 2];
   size_t nks = wd_detector_keysets(ks, WD_DETECTORS_MAX);
   ks[nks++] = &wd_serve_keyset;
+  ks[nks++] = &wd_fleet_keyset;
   if (!path && stat(DEFAULT_CONFIG, &st) == 0)
     path = DEFAULT_CONFIG;
   if (path)
@@ -323,6 +340,32 @@ static int live_open_failed(wd_rc rc, const char *err) {
   return EXIT_CAPTURE;
 }
 
+/* After the engine: what is spooled is delivered for up to close_ms; the
+ * rest stays in the spool for the next start (never lost). */
+static int close_publisher(wd_publish_t *pub, uint32_t close_ms, FILE *human,
+                           int ec) {
+  if (!pub)
+    return ec;
+  wd_publish_stats_t st;
+  wd_publish_close(pub, close_ms, &st);
+  if (human)
+    fprintf(human,
+            "ward: published %llu messages, %llu delivered, %llu waiting in "
+            "the spool, %llu evidence frames dropped\n",
+            (unsigned long long)st.queued, (unsigned long long)st.delivered,
+            (unsigned long long)st.spool.records,
+            (unsigned long long)(st.spool.dropped + st.dropped_frames));
+  if (st.spool.records)
+    fprintf(stderr,
+            "ward: %llu messages not yet acknowledged by the brokers stay in "
+            "the spool and are sent at the next start\n",
+            (unsigned long long)st.spool.records);
+  if (st.alerts_dropped || st.spool.refused_keep)
+    fprintf(stderr, "ward: %llu alerts could not be published (spool full)\n",
+            (unsigned long long)(st.alerts_dropped + st.spool.refused_keep));
+  return ec;
+}
+
 static int run_capture(int argc, char **argv, bool live) {
   enum {
     O_HOME = 256,
@@ -335,7 +378,10 @@ static int run_capture(int argc, char **argv, bool live) {
     O_DURATION,
     O_METRICS,
     O_INTEL,
-    O_PROFILE
+    O_PROFILE,
+    O_SENSOR,
+    O_PUBLISH,
+    O_SPOOL
   };
   static const struct option opts[] = {
       {"config", required_argument, 0, 'c'},
@@ -355,6 +401,10 @@ static int run_capture(int argc, char **argv, bool live) {
       {"duration", required_argument, 0, O_DURATION},
       {"metrics", required_argument, 0, O_METRICS},
       {"intel", required_argument, 0, O_INTEL},
+      {"sensor", required_argument, 0, O_SENSOR},
+      {"publish", required_argument, 0, O_PUBLISH},
+      {"spool", required_argument, 0, O_SPOOL},
+      {"kafka-property", required_argument, 0, 'X'},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   const char *cmd = live ? "watch" : "analyze";
@@ -365,10 +415,32 @@ static int run_capture(int argc, char **argv, bool live) {
   uint64_t stats_interval = 0, duration = 0;
   static intel_src isrc;
   memset(&isrc, 0, sizeof isrc);
+  const char *sensor_opt = NULL, *publish_url = NULL, *spool = NULL;
+  const char *props[WD_FLEET_PROPS_MAX];
+  size_t n_props = 0;
+  bool publish = false;
   int c, ec;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "c:o:qvi:f:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:o:qvi:f:hX:", opts, NULL)) != -1) {
     switch (c) {
+    case O_SENSOR:
+      sensor_opt = optarg;
+      break;
+    case O_PUBLISH:
+      publish = true;
+      publish_url = strcmp(optarg, "-") == 0 ? NULL : optarg;
+      break;
+    case O_SPOOL:
+      spool = optarg;
+      break;
+    case 'X':
+      if (n_props == WD_FLEET_PROPS_MAX) {
+        fprintf(stderr, "ward %s: more than %d -X properties\n", cmd,
+                WD_FLEET_PROPS_MAX);
+        return EXIT_USAGE;
+      }
+      props[n_props++] = optarg;
+      break;
     case 'c':
       cfg_path = optarg;
       break;
@@ -468,10 +540,16 @@ static int run_capture(int argc, char **argv, bool live) {
     return EXIT_USAGE;
   }
 
+  if ((spool || n_props) && !publish) {
+    fprintf(stderr, "ward %s: --spool and -X go with --publish\n", cmd);
+    return EXIT_USAGE;
+  }
   wd_config_t *cfg = NULL;
   ec = wd_cli_load_config(cfg_path, home_net, &cfg);
   if (ec)
     return ec;
+  if (!publish && wd_fleet_conf(cfg)->brokers)
+    publish = true; /* publish.kafka.brokers configured: a sensor */
 
   char err[512] = "";
   /* Indicators: read here, before any packet; reloads on the worker. */
@@ -501,6 +579,20 @@ static int run_capture(int argc, char **argv, bool live) {
     return EXIT_CONFIG;
   }
 
+  char sensor[WD_FLEET_SENSOR_MAX + 1] = "";
+  if (sensor_opt &&
+      wd_fleet_sensor_name(sensor_opt, sensor, err, sizeof err) != WD_OK) {
+    fprintf(stderr, "ward %s: --sensor: %s\n", cmd, err);
+    wd_config_free(cfg);
+    return EXIT_USAGE;
+  }
+  if (!sensor_opt && wd_fleet_conf(cfg)->sensor &&
+      wd_fleet_sensor_name(wd_fleet_conf(cfg)->sensor, sensor, err,
+                           sizeof err) != WD_OK) {
+    fprintf(stderr, "ward %s: sensor.name: %s\n", cmd, err);
+    wd_config_free(cfg);
+    return EXIT_CONFIG;
+  }
   wd_eve_t *eve = NULL;
   const char *eve_path = json       ? "-"
                          : out_path ? out_path
@@ -540,6 +632,14 @@ static int run_capture(int argc, char **argv, bool live) {
       fprintf(stderr, "ward: %s: cannot read: %s\n", fi->path, fi->error);
   }
 
+  wd_publish_t *pub = NULL;
+  if (publish && (ec = wd_cli_publisher(cmd, cfg, publish_url, sensor_opt,
+                                        spool, props, n_props, &pub, sensor))) {
+    wd_capture_close(cap);
+    wd_eve_close(eve);
+    wd_config_free(cfg);
+    return ec;
+  }
   if (live)
     live_capture = cap;
   install_signals();
@@ -602,6 +702,8 @@ static int run_capture(int argc, char **argv, bool live) {
   }
 
   po.profile_stages = profile;
+  po.publish = pub;
+  po.sensor = sensor[0] ? sensor : NULL;
 
   wd_engine_result_t res = {0};
   wd_engine_t *eng = NULL;
@@ -649,6 +751,7 @@ static int run_capture(int argc, char **argv, bool live) {
   live_capture = NULL;
   wd_metrics_server_stop(msrv);
   wd_sensor_metrics_free(sm);
+  ec = close_publisher(pub, wd_fleet_conf(cfg)->close_ms, po.human, ec);
   wd_capture_close(cap);
   wd_eve_close(eve);
   wd_config_free(cfg);

@@ -26,6 +26,7 @@
 #include "core/log.h"
 #include "decode/decode.h"
 #include "detect/detector.h"
+#include "engine/fleet_out.h"
 #include "engine/pick.h"
 #include "engine/prof.h"
 #include "engine/queue.h"
@@ -163,6 +164,7 @@ typedef struct worker {
   bool dirty; /* written since the last flush */
   wd_rc finish_rc;
   wd_incidents_stats_t inc_stats;
+  wd_fleet_out_t *fleet; /* with opts.publish: alerts and frames out */
 } worker_t;
 
 struct wd_engine {
@@ -750,14 +752,17 @@ static void on_incident(void *user, const wd_incident_t *inc,
   e->w.dirty = true;
 }
 
-static void worker_alert(wd_engine_t *e, const rec_alert_t *ra) {
-  const wd_alert_t *a = &ra->a;
+static void worker_alert(wd_engine_t *e, rec_alert_t *ra) {
+  wd_alert_t *a = &ra->a;
+  a->sensor = e->opts.sensor; /* NULL: the host name */
   e->w.alerts++;
   if (e->w.inc)
     wd_incidents_alert(e->w.inc, a);
   const wd_facility_t *fac = wd_config_facility_of(e->cfg, &a->dst);
   if (!fac && a->has_src)
     fac = wd_config_facility_of(e->cfg, &a->src);
+  if (e->w.fleet)
+    wd_fleet_out_alert(e->w.fleet, a, wd_config_facility_of(e->cfg, &a->dst));
   if (e->opts.eve) {
     wd_eve_origin_t origin = {ra->pcap_filename, ra->pcap_cnt};
     wd_eve_alert(e->opts.eve, a, fac, &origin);
@@ -792,6 +797,8 @@ static void worker_record(wd_engine_t *e, rec_t *r) {
     break;
   case REC_FRAME:
     wd_incidents_frame(e->w.inc, &r->u.frame.h, r->u.frame.data);
+    if (e->w.fleet)
+      wd_fleet_out_frame(e->w.fleet, &r->u.frame.h, r->u.frame.data);
     break;
   case REC_TICK:
     e->w.now_ns = r->u.tick.now_ns;
@@ -805,7 +812,13 @@ static void worker_record(wd_engine_t *e, rec_t *r) {
     if (e->opts.on_stats)
       e->opts.on_stats(e->opts.stats_user, &r->u.stats.s);
     if (r->u.stats.to_eve && e->opts.eve) {
-      wd_stats_write(e->opts.eve, &r->u.stats.s);
+      if (e->w.fleet) {
+        wd_stats_extra_t x;
+        wd_fleet_out_stats(e->w.fleet, &x);
+        wd_stats_write_extra(e->opts.eve, &r->u.stats.s, &x);
+      } else {
+        wd_stats_write(e->opts.eve, &r->u.stats.s);
+      }
       e->w.dirty = false; /* the stats event flushes */
     }
     if (r->u.stats.files_buf >= 0)
@@ -823,6 +836,8 @@ static void worker_record(wd_engine_t *e, rec_t *r) {
     e->w.now_ns = r->u.finish.now_ns;
     if (e->w.inc)
       e->w.finish_rc = wd_incidents_finish(e->w.inc);
+    if (e->w.fleet)
+      wd_fleet_out_finish(e->w.fleet);
     break;
   }
 }
@@ -869,6 +884,9 @@ static void *worker_main(void *arg) {
   if (e->opts.db_path)
     rc = wd_incidents_new(e->cfg, e->opts.db_path, on_incident, e, &w->inc,
                           w->setup_err, sizeof w->setup_err);
+  if (rc == WD_OK && e->opts.publish &&
+      (rc = wd_fleet_out_new(e->opts.publish, &w->fleet)) != WD_OK)
+    snprintf(w->setup_err, sizeof w->setup_err, "out of memory");
   if (w->inc)
     w->store = wd_incidents_store(w->inc);
   pthread_mutex_lock(&w->mu);
@@ -1005,8 +1023,10 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
   atomic_init(&e->intel_ack, 0);
   e->cap = cap;
   e->live = cap ? wd_capture_is_live(cap) : opts->live;
-  e->to_worker = opts->eve || opts->human || opts->db_path;
-  e->evidence = opts->db_path && cfg->evidence.dir &&
+  e->to_worker = opts->eve || opts->human || opts->db_path || opts->publish;
+  /* Frames are picked for the local evidence files, and for the centre
+   * when publishing (it needs no local folder). */
+  e->evidence = ((opts->db_path && cfg->evidence.dir) || opts->publish) &&
                 (cfg->evidence.packets_per_flow || cfg->evidence.flood_sample);
   e->sink.emit = on_alert;
   e->sink.user = e;
@@ -1133,7 +1153,7 @@ wd_rc wd_engine_finish(wd_engine_t *e, char *err, size_t errlen) {
     }
   e->cur_det = e->ndet;
   wd_flow_table_flush(e->flows);
-  if (e->opts.db_path) {
+  if (e->opts.db_path || e->opts.publish) {
     rec_t *r = put(e, REC_FINISH);
     if (r) {
       r->u.finish.now_ns = e->now_ns;
@@ -1185,6 +1205,8 @@ void wd_engine_result(const wd_engine_t *e, wd_engine_result_t *res) {
     res->alerts_written = e->w.alerts;
     res->has_incidents = e->opts.db_path != NULL;
     res->incidents = e->w.inc_stats;
+    if (e->w.fleet)
+      wd_fleet_out_result(e->w.fleet, &res->fleet);
   }
 }
 
@@ -1211,6 +1233,7 @@ void wd_engine_free(wd_engine_t *e) {
     wd_flow_table_free(e->flows);
   for (int i = 0; i < FILE_BUFS; i++)
     free(e->files[i]);
+  wd_fleet_out_free(e->w.fleet);
   wd_queue_free(e->q);
   wd_intel_set_free(e->intel_old);
   wd_intel_set_free(wd_intel_slot_swap(&e->intel, NULL));

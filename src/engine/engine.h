@@ -24,6 +24,7 @@
 #include "capture/capture.h"
 #include "core/config.h"
 #include "detect/intel_feed.h"
+#include "fleet/publish.h"
 #include "incident/incident.h"
 #include "output/eve.h"
 #include "output/stats.h"
@@ -66,7 +67,20 @@ typedef struct wd_engine_opts {
   /* Time each stage of the packet path (wd_engine_run only): a cheap
    * clock read at each stage boundary; off, one branch per stage. */
   bool profile_stages;
+  /* Fleet mode: the worker publishes every alert (keyed by its
+   * facility) and the evidence frames chosen for it (NULL: none).
+   * Borrowed; its calls only copy into its queue (docs/fleet.md). */
+  wd_publish_t *publish;
+  /* The sensor's name recorded with the incidents of this run (NULL: the
+   * host name). Borrowed. */
+  const char *sensor;
 } wd_engine_opts_t;
+
+typedef struct wd_engine_fleet_stats {
+  uint64_t frames_published; /* evidence frames handed to the publisher */
+  uint64_t frames_unmatched; /* frames no alert claimed: not published */
+  uint64_t publish_refused;  /* alerts/frames the publisher did not take */
+} wd_engine_fleet_stats_t;
 
 typedef struct wd_engine_result {
   uint64_t packets, bytes, alerts, decode_errors;
@@ -76,6 +90,7 @@ typedef struct wd_engine_result {
   wd_stats_engine_t engine;
   bool has_incidents;
   wd_incidents_stats_t incidents;
+  wd_engine_fleet_stats_t fleet; /* with opts.publish */
 } wd_engine_result_t;
 
 typedef struct wd_engine wd_engine_t;

@@ -405,3 +405,84 @@ void wd_consume_close(wd_consume_t *c) {
   free(c->topic);
   free(c);
 }
+
+wd_rc wd_consume_group_status(const wd_consume_opts_t *o, uint32_t tmo,
+                              wd_consume_part_status_t *parts, size_t cap,
+                              size_t *n, int64_t *lag, char *err,
+                              size_t errlen) {
+  *n = 0;
+  *lag = 0;
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  wd_rc rc;
+  if ((rc = wd_kafka_set(conf, "bootstrap.servers", o->brokers, err, errlen)) ||
+      (rc = wd_kafka_set(conf, "group.id", o->group, err, errlen)) ||
+      (rc = wd_kafka_set(conf, "client.id", "ward-ingest-status", err,
+                         errlen)) ||
+      (rc = wd_kafka_set(conf, "enable.auto.commit", "false", err, errlen)) ||
+      (rc = wd_kafka_apply(conf, o->props, o->n_props, consumer_guards, err,
+                           errlen))) {
+    rd_kafka_conf_destroy(conf);
+    return rc;
+  }
+  wd_kafka_log_to_ward(conf);
+  char why[512];
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    snprintf(err, errlen, "kafka consumer for %s: %s", o->brokers, why);
+    return WD_ERR_CONFIG;
+  }
+  rd_kafka_topic_t *t = rd_kafka_topic_new(rk, o->topic, NULL);
+  const rd_kafka_metadata_t *md = NULL;
+  rd_kafka_resp_err_t e =
+      t ? rd_kafka_metadata(rk, 0, t, &md, (int)tmo) : RD_KAFKA_RESP_ERR__FAIL;
+  rc = WD_ERR_IO;
+  if (e || !md || md->topic_cnt != 1 || md->topics[0].err) {
+    snprintf(err, errlen, "topic %s at %s: %s", o->topic, o->brokers,
+             rd_kafka_err2str(e ? e
+                              : md && md->topic_cnt
+                                  ? md->topics[0].err
+                                  : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
+    goto out;
+  }
+  int pc = md->topics[0].partition_cnt;
+  rd_kafka_topic_partition_list_t *l =
+      rd_kafka_topic_partition_list_new(pc > 0 ? pc : 1);
+  for (int i = 0; i < pc; i++)
+    rd_kafka_topic_partition_list_add(l, o->topic,
+                                      md->topics[0].partitions[i].id);
+  e = rd_kafka_committed(rk, l, (int)tmo);
+  if (e) {
+    snprintf(err, errlen, "committed offsets of group %s: %s", o->group,
+             rd_kafka_err2str(e));
+    rd_kafka_topic_partition_list_destroy(l);
+    goto out;
+  }
+  rc = WD_OK;
+  for (int i = 0; i < l->cnt && *n < cap; i++) {
+    wd_consume_part_status_t *ps = &parts[(*n)++];
+    ps->partition = l->elems[i].partition;
+    ps->committed = l->elems[i].err ? -1 : l->elems[i].offset;
+    if (ps->committed < 0)
+      ps->committed = -1;
+    e = rd_kafka_query_watermark_offsets(rk, o->topic, ps->partition, &ps->low,
+                                         &ps->high, (int)tmo);
+    if (e) {
+      snprintf(err, errlen, "watermarks of %s partition %d: %s", o->topic,
+               ps->partition, rd_kafka_err2str(e));
+      rc = WD_ERR_IO;
+      break;
+    }
+    int64_t from = ps->committed >= 0 ? ps->committed : ps->low;
+    if (ps->high > from)
+      *lag += ps->high - from;
+  }
+  rd_kafka_topic_partition_list_destroy(l);
+out:
+  if (md)
+    rd_kafka_metadata_destroy(md);
+  if (t)
+    rd_kafka_topic_destroy(t);
+  rd_kafka_destroy(rk);
+  return rc;
+}

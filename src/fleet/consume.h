@@ -98,6 +98,22 @@ bool wd_consume_caught_up(wd_consume_t *c, uint32_t timeout_ms);
 
 void wd_consume_stats(wd_consume_t *c, wd_consume_stats_t *out);
 
+/* Health of a consumer group without joining it (`ward ingest --status`):
+ * per partition of the topic, the group's committed offset (-1 none) and
+ * the high watermark; lag sums what is not yet committed (a partition
+ * without a commit counts from its low watermark). Waits up to timeout_ms
+ * for each answer. */
+typedef struct wd_consume_part_status {
+  int32_t partition;
+  int64_t committed, low, high;
+} wd_consume_part_status_t;
+#define WD_CONSUME_STATUS_PARTS 1024
+wd_rc wd_consume_group_status(const wd_consume_opts_t *opts,
+                              uint32_t timeout_ms,
+                              wd_consume_part_status_t *parts, size_t cap,
+                              size_t *n, int64_t *lag, char *err,
+                              size_t errlen);
+
 /* Leaves the group WITHOUT committing: commit first. NULL ok. */
 void wd_consume_close(wd_consume_t *c);
 

@@ -52,6 +52,8 @@ typedef struct oinc {
   bool id_new; /* id allocated in the running transaction */
   bool emitted_open;
   bool merged;
+  size_t n_based; /* counts_add: attacks [0, n_based) have the stored
+                     alert counts added (rows are only appended) */
 } oinc_t;
 
 struct wd_incidents {
@@ -68,6 +70,8 @@ struct wd_incidents {
   char sensor[WD_STORE_SENSOR_LEN]; /* this host's name: alerts' default */
   wd_incidents_stats_t st;
   wd_rc last_err;
+  const wd_incidents_txn_hook_t *hook; /* the caller's work, or NULL */
+  bool counts_add; /* alerts are never given twice: see incident.h */
 };
 
 /* ---- classification ---- */
@@ -992,6 +996,33 @@ static void undo_new_ids(wd_incidents_t *x) {
     }
 }
 
+/* An incident continued from the store whose alerts are all new (the
+ * caller never gives an alert twice): the alerts its stored attacks
+ * already counted are added to this run's, so that the stored MAX keeps
+ * the sum. Once per attack row, when it is first written. */
+static void add_stored_reports(wd_incidents_t *x, oinc_t *o) {
+  if (!o->merged || o->n_based >= o->rec.n_attacks) {
+    o->n_based = o->rec.n_attacks; /* a new incident: nothing stored */
+    return;
+  }
+  wd_store_incident_t cur;
+  if (wd_store_incident_get(x->store, o->rec.id, &cur) != WD_OK)
+    return;
+  for (size_t i = o->n_based; i < o->rec.n_attacks; i++) {
+    wd_store_attack_t *a = &o->rec.attacks[i];
+    for (size_t j = 0; j < cur.n_attacks; j++) {
+      const wd_store_attack_t *b = &cur.attacks[j];
+      if (strcmp(a->detector, b->detector) == 0 && a->start_ns == b->start_ns &&
+          strcmp(a->src, b->src) == 0 && strcmp(a->dst, b->dst) == 0) {
+        a->reports += b->reports;
+        break;
+      }
+    }
+  }
+  wd_store_incident_fini(&cur);
+  o->n_based = o->rec.n_attacks;
+}
+
 /* The transaction of a flush: the correlation keys of every dirty
  * incident locked first (on a shared PostgreSQL store another ward
  * correlating the same attack waits here, then finds this incident
@@ -1026,9 +1057,13 @@ static wd_rc flush_txn(wd_incidents_t *x) {
       else
         o->rec.id[0] = 0;
     }
+    if (rc == WD_OK && x->counts_add)
+      add_stored_reports(x, o);
     if (rc == WD_OK)
       rc = wd_store_incident_put(x->store, &o->rec);
   }
+  if (rc == WD_OK && x->hook && x->hook->in_txn)
+    rc = x->hook->in_txn(x->hook->user, x->store);
   if (rc == WD_OK)
     rc = wd_store_commit(x->store);
   return rc;
@@ -1036,12 +1071,12 @@ static wd_rc flush_txn(wd_incidents_t *x) {
 
 /* One transaction for every dirty incident (run again when it loses a
  * race with another writer); then their events. */
-static void flush(wd_incidents_t *x) {
+static wd_rc flush(wd_incidents_t *x, bool force) {
   size_t dirty = 0;
   for (size_t i = 0; i < x->n_open; i++)
     dirty += x->open[i]->dirty;
-  if (!dirty)
-    return;
+  if (!dirty && !(force && x->hook))
+    return WD_OK;
   unsigned tries = 0;
   wd_rc rc;
   do {
@@ -1051,6 +1086,8 @@ static void flush(wd_incidents_t *x) {
       undo_new_ids(x);
     }
   } while (wd_store_retry(x->store, rc, &tries));
+  if (x->hook && x->hook->done)
+    x->hook->done(x->hook->user, rc == WD_OK);
   if (rc != WD_OK) {
     x->st.db_errors++;
     x->last_err = rc;
@@ -1059,7 +1096,7 @@ static void flush(wd_incidents_t *x) {
              "writing %zu incidents failed (%s): %s; retrying at the next "
              "second",
              dirty, wd_rc_str(rc), wd_store_errmsg(x->store));
-    return;
+    return rc;
   }
   x->st.flushes++;
   for (size_t i = 0; i < x->n_open; i++) {
@@ -1076,6 +1113,7 @@ static void flush(wd_incidents_t *x) {
     } else if (o->rec.active)
       emit(x, o, "update");
   }
+  return WD_OK;
 }
 
 /* Evidence of a closing incident: written once; a second run that finds
@@ -1113,7 +1151,7 @@ static void write_evidence(wd_incidents_t *x, oinc_t *o) {
 
 /* Closes (writes, evidence, event, frees) every inactive incident. */
 static void close_inactive(wd_incidents_t *x) {
-  flush(x);
+  flush(x, false);
   size_t w = 0;
   for (size_t i = 0; i < x->n_open; i++) {
     oinc_t *o = x->open[i];
@@ -1148,7 +1186,22 @@ void wd_incidents_tick(wd_incidents_t *x, uint64_t now_ns) {
   if (closing)
     close_inactive(x);
   else
-    flush(x);
+    flush(x, false);
+}
+
+void wd_incidents_set_txn_hook(wd_incidents_t *x,
+                               const wd_incidents_txn_hook_t *hook) {
+  if (x)
+    x->hook = hook;
+}
+
+void wd_incidents_set_counts_add(wd_incidents_t *x, bool on) {
+  if (x)
+    x->counts_add = on;
+}
+
+wd_rc wd_incidents_flush(wd_incidents_t *x) {
+  return x ? flush(x, true) : WD_ERR_INVAL;
 }
 
 wd_rc wd_incidents_finish(wd_incidents_t *x) {

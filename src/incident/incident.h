@@ -119,6 +119,33 @@ void wd_incidents_tick(wd_incidents_t *x, uint64_t now_ns);
  * "close"), writes evidence. Returns the last store error, if any. */
 wd_rc wd_incidents_finish(wd_incidents_t *x);
 
+/* Work of the caller's to commit with the incidents (ward ingest: the ids
+ * of the fleet messages whose effect the transaction stores). in_txn runs
+ * inside every transaction that writes incidents, before its COMMIT (an
+ * error rolls it back); done says afterwards whether it committed. */
+typedef struct wd_incidents_txn_hook {
+  wd_rc (*in_txn)(void *user, wd_store_t *s);
+  void (*done)(void *user, bool committed);
+  void *user;
+} wd_incidents_txn_hook_t;
+
+/* Sets (or with NULL clears) the hook; borrowed until cleared. */
+void wd_incidents_set_txn_hook(wd_incidents_t *x,
+                               const wd_incidents_txn_hook_t *hook);
+
+/* For a caller that never gives the same alert twice (ward ingest skips
+ * the messages it stored): an incident continued from the store (after a
+ * restart, or closed and reopened) adds the alerts its stored attacks
+ * counted to the new ones, instead of keeping the larger count as a
+ * replay of the same traffic must (the default). */
+void wd_incidents_set_counts_add(wd_incidents_t *x, bool on);
+
+/* Writes every changed incident now, in one transaction with the hook's
+ * work (one is run for the hook alone when no incident changed). Returns
+ * the store's error; the changes stay pending and are written again by
+ * the next flush or tick. */
+wd_rc wd_incidents_flush(wd_incidents_t *x);
+
 void wd_incidents_free(wd_incidents_t *x);
 
 void wd_incidents_stats(const wd_incidents_t *x, wd_incidents_stats_t *out);

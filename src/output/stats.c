@@ -87,6 +87,11 @@ static json_t *engine(const wd_stats_engine_t *e) {
 }
 
 void wd_stats_write(wd_eve_t *eve, const wd_stats_snapshot_t *s) {
+  wd_stats_write_extra(eve, s, NULL);
+}
+
+void wd_stats_write_extra(wd_eve_t *eve, const wd_stats_snapshot_t *s,
+                          const wd_stats_extra_t *x) {
   if (!eve || !s)
     return;
   const wd_stats_decoder_t *c = &s->dec;
@@ -168,6 +173,14 @@ void wd_stats_write(wd_eve_t *eve, const wd_stats_snapshot_t *s) {
       w, "bps",
       json_real(s->span_s > 0 ? (double)c->bytes * 8 / s->span_s : 0));
   json_object_set_new(w, "engine", engine(&s->engine));
+  if (x && x->name) {
+    json_t *xo = json_object();
+    for (size_t i = 0; i < x->n && i < WD_STATS_EXTRA_MAX; i++)
+      json_object_set_new(xo, x->c[i].name, jint(x->c[i].v));
+    if (x->state)
+      json_object_set_new(xo, "state", json_string(x->state));
+    json_object_set_new(w, x->name, xo);
+  }
   json_t *files = json_array();
   for (size_t i = 0; i < s->nfiles; i++) {
     const wd_stats_file_t *fi = &s->files[i];

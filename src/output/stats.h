@@ -93,4 +93,23 @@ typedef struct wd_stats_snapshot {
 /* Writes s as one "stats" event (and flushes the writer). */
 void wd_stats_write(wd_eve_t *eve, const wd_stats_snapshot_t *s);
 
+/* Counters of a stage that runs beside the engine (the fleet publisher),
+ * filled by the worker when it writes the event: "ward.NAME" of the
+ * stats event, each counter under its name, state (if not NULL) as
+ * "state". Names are borrowed (static strings). */
+#define WD_STATS_EXTRA_MAX 24
+typedef struct wd_stats_extra {
+  const char *name; /* "fleet" */
+  const char *state;
+  size_t n;
+  struct {
+    const char *name;
+    uint64_t v;
+  } c[WD_STATS_EXTRA_MAX];
+} wd_stats_extra_t;
+
+/* wd_stats_write with extra counters (NULL: none). */
+void wd_stats_write_extra(wd_eve_t *eve, const wd_stats_snapshot_t *s,
+                          const wd_stats_extra_t *x);
+
 #endif

@@ -46,7 +46,7 @@
 /* Schema version this ward writes. Both engines number their migrations
  * 1 .. WD_STORE_SCHEMA_VERSION the same way (store_schema.c); a database
  * whose version is higher is refused. */
-#define WD_STORE_SCHEMA_VERSION 6
+#define WD_STORE_SCHEMA_VERSION 7
 
 /* ---- records ---- */
 
@@ -335,6 +335,39 @@ void wd_store_incident_fini(wd_store_incident_t *inc);
  * with f->oldest_first), into a malloc'ed array the caller frees. */
 wd_rc wd_store_incident_ids(wd_store_t *s, const wd_store_filter_t *f,
                             char (**ids)[WD_STORE_ID_LEN], size_t *n);
+
+/* ---- fleet messages (ward ingest, src/cli/cmd_ingest.c) ---- */
+
+/* A message id as docs/fleet.md writes it ("sensor/run/seq") with NUL. */
+#define WD_STORE_FLEET_ID_LEN 128
+
+/* Whether the effect of fleet message id is already stored (a message
+ * read again changes nothing). Inside or outside a transaction. */
+wd_rc wd_store_fleet_seen(wd_store_t *s, const char *id, bool *seen);
+/* Inside a transaction: records that message id (of sensor, kind
+ * "alert" / "frame" / "heartbeat", about event_ns) is stored, committed
+ * with the effect it had. A second record of the same id is a no-op. */
+wd_rc wd_store_fleet_mark(wd_store_t *s, const char *id, const char *sensor,
+                          const char *kind, uint64_t event_ns,
+                          uint64_t stored_ns);
+/* Inside a transaction: incidents still marked active whose last
+ * evidence is at or before last_ns are marked inactive (ward ingest: the
+ * incidents a stopped or killed ingester left open, once the fleet's
+ * traffic time has passed their quiet window, and every one at the end
+ * of --once, as the end of a local run closes them). *n (may be NULL)
+ * gets how many. */
+wd_rc wd_store_incident_expire(wd_store_t *s, uint64_t last_ns, uint64_t *n);
+/* Per sensor: messages and alerts stored, the newest event time and the
+ * newest storing time (`ward ingest --status`). */
+typedef struct wd_store_fleet_sensor {
+  char name[WD_STORE_SENSOR_LEN];
+  uint64_t messages, alerts;
+  uint64_t last_event_ns, last_stored_ns;
+} wd_store_fleet_sensor_t;
+/* Every sensor with a stored message, by name, into a malloc'ed array the
+ * caller frees. */
+wd_rc wd_store_fleet_sensors(wd_store_t *s, wd_store_fleet_sensor_t **out,
+                             size_t *n);
 
 /* ---- notifications (src/notify/outbox.c) ---- */
 

@@ -91,6 +91,11 @@ enum {
   Q_REPLIES_OF,
   Q_NOTICES_OF,
   Q_METRICS,
+  /* fleet messages stored by ward ingest */
+  Q_FLEET_SEEN,
+  Q_FLEET_MARK,
+  Q_FLEET_SENSORS,
+  Q_INC_EXPIRE,
   Q_COUNT
 };
 

@@ -399,6 +399,18 @@ static const char *const sql[Q_COUNT] = {
                   "replies WHERE verdict != '' GROUP BY verdict UNION ALL "
                   "SELECT 'tokens'::text, role, COUNT(*)::bigint FROM "
                   "api_tokens WHERE revoked_ns = 0 GROUP BY role",
+
+    [Q_FLEET_SEEN] = "SELECT 1 FROM fleet_messages WHERE id = $1::text",
+    [Q_FLEET_MARK] =
+        "INSERT INTO fleet_messages (id, sensor, kind, event_ns, stored_ns)"
+        " VALUES ($1::text, $2::text, $3::text, $4::bigint, $5::bigint)"
+        " ON CONFLICT (id) DO NOTHING",
+    [Q_FLEET_SENSORS] =
+        "SELECT sensor, count(*), count(*) FILTER (WHERE kind = 'alert'),"
+        " MAX(event_ns), MAX(stored_ns) FROM fleet_messages GROUP BY sensor"
+        " ORDER BY sensor",
+    [Q_INC_EXPIRE] = "UPDATE incidents SET active = 0 WHERE active = 1"
+                     " AND last_ns <= $1::bigint",
 };
 
 /* Statements whose one column is read as raw bytes (binary results). */

@@ -193,6 +193,20 @@ const wd_store_migration_t wd_store_sqlite_migrations[] = {
      " incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
      " at_ns INTEGER NOT NULL, by_name TEXT NOT NULL, note TEXT NOT NULL);"
      "CREATE INDEX incident_notes_incident ON incident_notes(incident_id)"},
+    {7,
+     "fleet messages the centre has stored (ward ingest): read again, they "
+     "change nothing",
+     /* fleet_messages -- one row per fleet message (sensor/run/seq id,
+        docs/fleet.md) whose effect a `ward ingest` transaction stored; a
+        message delivered again is found here and skipped. stored_ns: the
+        wall clock of that transaction. */
+     "CREATE TABLE fleet_messages ("
+     " id TEXT PRIMARY KEY,"
+     " sensor TEXT NOT NULL,"
+     " kind TEXT NOT NULL,"
+     " event_ns INTEGER NOT NULL,"
+     " stored_ns INTEGER NOT NULL);"
+     "CREATE INDEX fleet_messages_sensor ON fleet_messages(sensor, stored_ns)"},
 };
 
 /* The same steps for PostgreSQL: nanosecond times and counters are
@@ -346,6 +360,16 @@ const wd_store_migration_t wd_store_pg_migrations[] = {
      " incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
      " at_ns BIGINT NOT NULL, by_name TEXT NOT NULL, note TEXT NOT NULL);"
      "CREATE INDEX incident_notes_incident ON incident_notes(incident_id)"},
+    {7,
+     "fleet messages the centre has stored (ward ingest): read again, they "
+     "change nothing",
+     "CREATE TABLE fleet_messages ("
+     " id TEXT PRIMARY KEY,"
+     " sensor TEXT NOT NULL,"
+     " kind TEXT NOT NULL,"
+     " event_ns BIGINT NOT NULL,"
+     " stored_ns BIGINT NOT NULL);"
+     "CREATE INDEX fleet_messages_sensor ON fleet_messages(sensor, stored_ns)"},
 };
 
 /* Both lists are the whole schema, numbered alike. */

@@ -344,6 +344,16 @@ static const char *const sql[Q_COUNT] = {
         "GROUP BY verdict UNION ALL "
         "SELECT 'tokens', role, COUNT(*) FROM api_tokens WHERE revoked_ns = 0 "
         "GROUP BY role",
+
+    [Q_FLEET_SEEN] = "SELECT 1 FROM fleet_messages WHERE id = ?1",
+    [Q_FLEET_MARK] =
+        "INSERT INTO fleet_messages(id, sensor, kind, event_ns, stored_ns)"
+        " VALUES (?1,?2,?3,?4,?5) ON CONFLICT(id) DO NOTHING",
+    [Q_FLEET_SENSORS] =
+        "SELECT sensor, count(*), SUM(kind = 'alert'), MAX(event_ns),"
+        " MAX(stored_ns) FROM fleet_messages GROUP BY sensor ORDER BY sensor",
+    [Q_INC_EXPIRE] =
+        "UPDATE incidents SET active = 0 WHERE active = 1 AND last_ns <= ?1",
 };
 
 typedef struct sq_stmt {

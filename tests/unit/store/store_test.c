@@ -459,6 +459,73 @@ static void test_sensors(void **state) {
   wd_store_close(s);
 }
 
+/* Fleet message ids (ward ingest): known once committed, not after a
+ * rollback; a second mark is a no-op; per-sensor counts; expiring active
+ * incidents by their last evidence. */
+static void test_fleet_messages(void **state) {
+  (void)state;
+  char p[1200];
+  db_path(p, sizeof p, "fleet");
+  wd_store_t *s = open_ok(p);
+  bool seen = true;
+  assert_int_equal(wd_store_fleet_seen(s, "a/00/1", &seen), WD_OK);
+  assert_false(seen);
+  /* rolled back: not known */
+  assert_int_equal(wd_store_begin(s), WD_OK);
+  assert_int_equal(wd_store_fleet_mark(s, "a/00/1", "a", "alert", T0, T0 + SEC),
+                   WD_OK);
+  wd_store_rollback(s);
+  assert_int_equal(wd_store_fleet_seen(s, "a/00/1", &seen), WD_OK);
+  assert_false(seen);
+  assert_int_equal(wd_store_begin(s), WD_OK);
+  assert_int_equal(wd_store_fleet_mark(s, "a/00/1", "a", "alert", T0, T0 + SEC),
+                   WD_OK);
+  assert_int_equal(wd_store_fleet_mark(s, "a/00/1", "a", "alert", T0, T0 + SEC),
+                   WD_OK);
+  assert_int_equal(
+      wd_store_fleet_mark(s, "a/00/2", "a", "frame", T0 + 2 * SEC, T0 + SEC),
+      WD_OK);
+  assert_int_equal(wd_store_fleet_mark(s, "b/00/1", "b", "alert", T0 + 5 * SEC,
+                                       T0 + 3 * SEC),
+                   WD_OK);
+  assert_int_equal(wd_store_commit(s), WD_OK);
+  assert_int_equal(wd_store_fleet_seen(s, "a/00/1", &seen), WD_OK);
+  assert_true(seen);
+  assert_int_equal(q1("SELECT count(*) FROM fleet_messages"), 3);
+  wd_store_fleet_sensor_t *v = NULL;
+  size_t n = 0;
+  assert_int_equal(wd_store_fleet_sensors(s, &v, &n), WD_OK);
+  assert_int_equal(n, 2);
+  assert_string_equal(v[0].name, "a");
+  assert_int_equal(v[0].messages, 2);
+  assert_int_equal(v[0].alerts, 1);
+  assert_int_equal(v[0].last_event_ns, T0 + 2 * SEC);
+  assert_string_equal(v[1].name, "b");
+  assert_int_equal(v[1].last_stored_ns, T0 + 3 * SEC);
+  free(v);
+  /* two active incidents; only the one quiet since before the mark ends */
+  wd_store_incident_t inc;
+  make_inc(&inc, "WARD-2026-000001", 1);
+  inc.active = true;
+  put_one(s, &inc);
+  uint64_t last1 = inc.last_ns;
+  make_inc(&inc, "WARD-2026-000002", 2);
+  inc.active = true;
+  inc.last_ns = last1 + 100 * SEC;
+  put_one(s, &inc);
+  uint64_t k = 0;
+  assert_int_equal(wd_store_begin(s), WD_OK);
+  assert_int_equal(wd_store_incident_expire(s, last1, &k), WD_OK);
+  assert_int_equal(wd_store_commit(s), WD_OK);
+  assert_int_equal(k, 1);
+  assert_int_equal(q1("SELECT count(*) FROM incidents WHERE active = 1"), 1);
+  assert_int_equal(
+      q1("SELECT count(*) FROM incidents WHERE active = 1 AND id = "
+         "'WARD-2026-000002'"),
+      1);
+  wd_store_close(s);
+}
+
 /* Which engine a URL opens, and what messages show of it. */
 static void test_urls(void **state) {
   (void)state;
@@ -1021,6 +1088,7 @@ int main(void) {
       cmocka_unit_test(test_put_idempotent_and_merge),
       cmocka_unit_test(test_ids_status_find_filter),
       cmocka_unit_test(test_sensors),
+      cmocka_unit_test(test_fleet_messages),
       cmocka_unit_test(test_urls),
       cmocka_unit_test(test_crash_sigkill),
       cmocka_unit_test(test_open_readonly),

@@ -79,10 +79,11 @@ typedef struct c2_state {
   wd_attack_set_t set;
   wd_table_t *seen, *victims, *calls;
   uint64_t within_ns;
+  char attacker_text[WD_ADDR_STRLEN]; /* of the alert being filled */
 } c2_state;
 
 static void fill(void *user, const void *key, void *val, wd_alert_t *al) {
-  (void)user;
+  c2_state *s = user;
   const pair *k = key;
   const call_v *v = val;
   al->has_src = true;
@@ -95,10 +96,9 @@ static void fill(void *user, const void *key, void *val, wd_alert_t *al) {
   al->flow_id = v->flow_id;
   wd_alert_add_u64(al, "flows", v->flows);
   wd_alert_add_str(al, "after", v->detector);
-  if (v->has_attacker) {
-    char a[WD_ADDR_STRLEN];
-    wd_alert_add_str(al, "compromised_by", wd_addr_str(&v->attacker, a));
-  }
+  if (v->has_attacker) /* the text lives until the alert is emitted */
+    wd_alert_add_str(al, "compromised_by",
+                     wd_addr_str(&v->attacker, s->attacker_text));
   wd_alert_add_u64(al, "seconds_after_compromise",
                    (v->a.start_ns - v->since_ns) / WD_NSEC);
   wd_alert_add_u64(al, "c2_port", v->port);

@@ -259,6 +259,9 @@ def case_profile_stages(o):
         return out
 
     plain, prof = os.path.join(o.work, "plain.json"), os.path.join(o.work, "prof.json")
+    for old in (plain, prof):  # EVE output appends: start from nothing
+        if os.path.exists(old):
+            os.remove(old)
     p = ward(o, "analyze", "-q", "--no-progress", "-o", plain, cap)
     check(p.returncode == 0, f"analyze: exit {p.returncode}: {p.stderr[-300:]}")
     check("stage profile" not in p.stderr, "a profile without --profile-stages")

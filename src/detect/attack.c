@@ -120,6 +120,53 @@ void wd_attack_recycled(wd_attack_set_t *s, wd_attack_t *a, const void *key,
   wd_attack_end(s, s->ctx, a, key, val, ts);
 }
 
+#define WALK_BATCH 64
+
+typedef struct walk {
+  wd_attack_set_t *s;
+  size_t key_size, attack_off;
+  uint64_t idle_ns, now_ns;
+  bool all;
+  unsigned n;
+  uint8_t done[WALK_BATCH][WD_ATTACK_WALK_KEY_MAX];
+} walk_t;
+
+static bool walk_one(void *user, const void *key, void *val, uint64_t last) {
+  walk_t *w = user;
+  wd_attack_t *a = (wd_attack_t *)(void *)((char *)val + w->attack_off);
+  if (wd_attack_is_open(a)) {
+    if (wd_attack_step(w->s, w->s->ctx, a, key, val, w->now_ns, w->all) !=
+        WD_ATTACK_DUE_END)
+      return true;
+  } else if (!w->all && last + w->idle_ns > w->now_ns) {
+    return true;
+  }
+  memcpy(w->done[w->n++], key, w->key_size);
+  return w->n < WALK_BATCH;
+}
+
+void wd_attack_table_walk(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
+                          struct wd_table *t, size_t key_size,
+                          size_t attack_off, uint64_t idle_ns, uint64_t now_ns,
+                          bool all) {
+  if (key_size > WD_ATTACK_WALK_KEY_MAX) /* WD_ATTACK_TABLE_WALK refuses it */
+    return;
+  s->ctx = ctx;
+  walk_t w = {.s = s,
+              .key_size = key_size,
+              .attack_off = attack_off,
+              .idle_ns = idle_ns,
+              .now_ns = now_ns,
+              .all = all};
+  /* entries leave between walks, never while the table is walked */
+  do {
+    w.n = 0;
+    wd_table_foreach(t, walk_one, &w);
+    for (unsigned i = 0; i < w.n; i++)
+      wd_table_remove(t, w.done[i]);
+  } while (w.n == WALK_BATCH);
+}
+
 uint64_t wd_attack_table_max(const wd_memcap_t *mc, unsigned den,
                              size_t key_size, size_t val_size,
                              uint64_t min_entries) {

@@ -125,6 +125,27 @@ wd_attack_due_t wd_attack_step(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
 void wd_attack_recycled(wd_attack_set_t *s, wd_attack_t *a, const void *key,
                         void *val, uint64_t ts);
 
+/* The tick and finish walk of a detector whose table values hold their
+ * wd_attack_t at attack_off: every open attack is stepped (periodic
+ * UPDATE, END when quiet, or END of all when all); after the walk, the
+ * entries whose attack ended, and the closed ones not touched for idle_ns
+ * (0: at once; all of them when all), leave the table. Keys of at most
+ * WD_ATTACK_WALK_KEY_MAX bytes. No allocation. */
+#define WD_ATTACK_WALK_KEY_MAX 96
+struct wd_table;
+void wd_attack_table_walk(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
+                          struct wd_table *t, size_t key_size,
+                          size_t attack_off, uint64_t idle_ns, uint64_t now_ns,
+                          bool all);
+/* The same for key type K and value type V whose wd_attack_t is member m;
+ * a key too long for the walk is a compile error. */
+#define WD_ATTACK_TABLE_WALK(s, ctx, t, K, V, m, idle_ns, now_ns, all)         \
+  do {                                                                         \
+    _Static_assert(sizeof(K) <= WD_ATTACK_WALK_KEY_MAX, "key too long");       \
+    wd_attack_table_walk((s), (ctx), (t), sizeof(K), offsetof(V, m),           \
+                         (idle_ns), (now_ns), (all));                          \
+  } while (0)
+
 /* Entries a detector's table may hold: its share (1/den) of the detect
  * memcap, at least min_entries. The memcap itself still bounds real use
  * (table.c allocates slabs lazily, never beyond the entry cap). */

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #define USER_MAX 64
-#define BATCH 64
 /* IP bytes from the client below which a connection carried no login: an
  * SSH KEXINIT alone is about 1.5 KiB, an RDP TLS ClientHello and CredSSP
  * negotiation about as much; a banner check is a few hundred. */
@@ -177,41 +176,12 @@ void brute_attempt(void *state, const wd_detect_ctx_t *ctx,
     wd_attack_start(&s->set, ctx, &v->a, &k, v, v->win_start_ns, ts, ts);
 }
 
-typedef struct visit {
-  brute_set *s;
-  uint64_t now;
-  bool all;
-  unsigned n;
-  bkey done[BATCH];
-} visit;
-
 /* Ended attacks, and pairs quiet for a window that never became one,
- * leave the table after the walk. */
-static bool visit_one(void *user, const void *key, void *val, uint64_t last) {
-  visit *x = user;
-  bval *v = val;
-  if (wd_attack_is_open(&v->a)) {
-    if (wd_attack_step(&x->s->set, x->s->set.ctx, &v->a, key, v, x->now,
-                       x->all) != WD_ATTACK_DUE_END)
-      return true;
-  } else if (!x->all && last + x->s->window_ns > x->now) {
-    return true;
-  }
-  memcpy(&x->done[x->n++], key, sizeof(bkey));
-  return x->n < BATCH;
-}
-
+ * leave the table. */
 static void walk(brute_set *s, const wd_detect_ctx_t *ctx, uint64_t now,
                  bool all) {
-  s->set.ctx = ctx;
-  for (;;) {
-    visit x = {.s = s, .now = now, .all = all};
-    wd_table_foreach(s->t, visit_one, &x);
-    for (unsigned i = 0; i < x.n; i++)
-      wd_table_remove(s->t, &x.done[i]);
-    if (x.n < BATCH)
-      break;
-  }
+  WD_ATTACK_TABLE_WALK(&s->set, ctx, s->t, bkey, bval, a, s->window_ns, now,
+                       all);
 }
 
 void brute_on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now) {

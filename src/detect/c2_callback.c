@@ -25,8 +25,6 @@
 
 extern const wd_detector_t wd_detector_c2;
 
-#define BATCH 64
-
 typedef struct c2_conf {
   bool enabled;
   uint32_t within_s;
@@ -234,37 +232,10 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
   wd_attack_start(&s->set, ctx, &c->a, &k, c, p->ts_ns, p->ts_ns, p->ts_ns);
 }
 
-typedef struct visit {
-  c2_state *s;
-  uint64_t now;
-  bool all;
-  unsigned n;
-  pair done[BATCH];
-} visit;
-
-static bool visit_one(void *user, const void *key, void *val, uint64_t last) {
-  (void)last;
-  visit *x = user;
-  call_v *v = val;
-  if (wd_attack_is_open(&v->a) &&
-      wd_attack_step(&x->s->set, x->s->set.ctx, &v->a, key, v, x->now,
-                     x->all) != WD_ATTACK_DUE_END)
-    return true;
-  memcpy(&x->done[x->n++], key, sizeof(pair));
-  return x->n < BATCH;
-}
-
+/* Ended callbacks leave the table. */
 static void walk(c2_state *s, const wd_detect_ctx_t *ctx, uint64_t now,
                  bool all) {
-  s->set.ctx = ctx;
-  for (;;) {
-    visit x = {.s = s, .now = now, .all = all};
-    wd_table_foreach(s->calls, visit_one, &x);
-    for (unsigned i = 0; i < x.n; i++)
-      wd_table_remove(s->calls, &x.done[i]);
-    if (x.n < BATCH)
-      break;
-  }
+  WD_ATTACK_TABLE_WALK(&s->set, ctx, s->calls, pair, call_v, a, 0, now, all);
 }
 
 static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now) {

@@ -34,7 +34,6 @@ extern const wd_detector_t wd_detector_exfil;
 #define SLOTS 10       /* the window in tenths */
 #define SMALL_FLOW (64u * 1024u)
 #define SECTOR_OVERRIDES_MAX 16
-#define BATCH 64
 
 typedef struct exfil_conf {
   bool enabled;
@@ -348,40 +347,12 @@ static void on_flow_end(void *state, const wd_detect_ctx_t *ctx,
   add(state, ctx, f, r0, r1, big, f->last_ns);
 }
 
-typedef struct visit {
-  xstate *s;
-  uint64_t now;
-  bool all;
-  unsigned n;
-  xkey done[BATCH];
-} visit;
-
-static bool visit_one(void *user, const void *key, void *val, uint64_t last) {
-  visit *x = user;
-  xval *v = val;
-  if (wd_attack_is_open(&v->a)) {
-    if (wd_attack_step(&x->s->set, x->s->set.ctx, &v->a, key, v, x->now,
-                       x->all) != WD_ATTACK_DUE_END)
-      return true;
-  } else if (!x->all &&
-             last + (uint64_t)x->s->conf.window_s * WD_NSEC > x->now) {
-    return true;
-  }
-  memcpy(&x->done[x->n++], key, sizeof(xkey));
-  return x->n < BATCH;
-}
-
+/* Ended attacks, and pairs quiet for a window that never became one,
+ * leave the table. */
 static void walk(xstate *s, const wd_detect_ctx_t *ctx, uint64_t now,
                  bool all) {
-  s->set.ctx = ctx;
-  for (;;) {
-    visit x = {.s = s, .now = now, .all = all};
-    wd_table_foreach(s->t, visit_one, &x);
-    for (unsigned i = 0; i < x.n; i++)
-      wd_table_remove(s->t, &x.done[i]);
-    if (x.n < BATCH)
-      break;
-  }
+  WD_ATTACK_TABLE_WALK(&s->set, ctx, s->t, xkey, xval, a,
+                       (uint64_t)s->conf.window_s * WD_NSEC, now, all);
 }
 
 static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now) {

@@ -393,37 +393,10 @@ static void on_app(void *state, const wd_detect_ctx_t *ctx,
   }
 }
 
-typedef struct visit {
-  istate *s;
-  uint64_t now;
-  bool all;
-  unsigned n;
-  ikey done[64];
-} visit;
-
-static bool visit_one(void *user, const void *key, void *val, uint64_t last) {
-  (void)last;
-  visit *x = user;
-  ival *v = val;
-  if (wd_attack_is_open(&v->a) &&
-      wd_attack_step(&x->s->set, x->s->set.ctx, &v->a, key, v, x->now,
-                     x->all) != WD_ATTACK_DUE_END)
-    return true;
-  memcpy(&x->done[x->n++], key, sizeof(ikey));
-  return x->n < 64;
-}
-
+/* Ended attacks leave the table. */
 static void walk(istate *s, const wd_detect_ctx_t *ctx, uint64_t now,
                  bool all) {
-  s->set.ctx = ctx;
-  for (;;) {
-    visit x = {.s = s, .now = now, .all = all};
-    wd_table_foreach(s->t, visit_one, &x);
-    for (unsigned i = 0; i < x.n; i++)
-      wd_table_remove(s->t, &x.done[i]);
-    if (x.n < 64)
-      break;
-  }
+  WD_ATTACK_TABLE_WALK(&s->set, ctx, s->t, ikey, ival, a, 0, now, all);
 }
 
 static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now) {

@@ -105,6 +105,21 @@ static void report(wd_flood_t *fl, const wd_flood_attack_t *at,
     wd_alert_add_u64(al, "reflector_port", at->key.v);
   wd_alert_add_u64(al, "fragments", at->aux);
   wd_flood_add_sample(fl, al, "reflectors_sample", at);
+  /* Above the target's volumetric threshold too: said here, not in a
+   * second alert (ddos.volumetric leaves reflection to this detector). */
+  const wd_config_t *cfg = wd_flood_cfg(fl);
+  const wd_facility_t *fac = wd_config_facility_of(cfg, &at->victim);
+  bool vol_on = false;
+  uint64_t pps = 0, bps = 0;
+  wd_config_bool(cfg, "detect.volumetric.enabled", &vol_on);
+  wd_config_uint(cfg, "detect.volumetric.max_pps", &pps);
+  wd_config_uint(cfg, "detect.volumetric.max_bps", &bps);
+  if (fac && fac->max_pps)
+    pps = fac->max_pps;
+  if (fac && fac->max_bps)
+    bps = fac->max_bps;
+  if (vol_on && ((pps && at->peak_pps >= pps) || (bps && at->peak_bps >= bps)))
+    wd_alert_add_str(al, "also_matches", "ddos.volumetric");
 }
 
 static const wd_flood_ops_t ops = {

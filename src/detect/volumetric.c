@@ -16,17 +16,30 @@
  * Thresholds of a host: its facility's max_pps / max_bps when set, else
  * detect.volumetric.max_pps / max_bps; 0 disables that one. They are looked
  * up once, when the host enters the victim table. A second is an attack
- * when it reaches either. */
+ * when it reaches either.
+ *
+ * One activity, one alert: UDP answers from reflector service ports
+ * (reflect.h) and the fragments of answers are counted as their own kind;
+ * a second whose traffic is mostly such answers from at least
+ * detect.amplification.min_reflectors sources is a reflection attack,
+ * ddos.amplification's to report (when it is on), not a second alert
+ * here. A flood from one or a few sources using a reflector port stays
+ * this detector's. */
 #include <stdlib.h>
 
 #include "detect/detector.h"
 #include "detect/flood.h"
+#include "detect/reflect.h"
 
 extern const wd_detector_t wd_detector_volumetric;
 
-enum { K_TCP, K_UDP, K_ICMP, K_OTHER, K_COUNT };
-static const char *const kind_names[K_COUNT] = {"tcp", "udp", "icmp", "other"};
-static const uint8_t kind_proto[K_COUNT] = {WD_PROTO_TCP, WD_PROTO_UDP, 0, 0};
+/* K_REFLECTED: UDP answers from reflector ports and non-first UDP
+ * fragments, reported as udp. */
+enum { K_TCP, K_UDP, K_ICMP, K_OTHER, K_REFLECTED, K_COUNT };
+static const char *const kind_names[K_COUNT] = {"tcp", "udp", "icmp", "other",
+                                                "udp"};
+static const uint8_t kind_proto[K_COUNT] = {WD_PROTO_TCP, WD_PROTO_UDP, 0, 0,
+                                            WD_PROTO_UDP};
 
 /* The detect.volumetric keys; enabled first (wd_flood_create). */
 typedef struct vol_conf {
@@ -59,10 +72,25 @@ static void init_victim(const wd_flood_t *fl, const wd_addr_t *victim,
   s->thr[1] = fac && fac->max_bps ? fac->max_bps : c->max_bps;
 }
 
+/* Mostly reflected answers from as many sources as ddos.amplification
+ * needs, with that detector on: its attack (asked only of such seconds). */
+static bool reflection(const wd_flood_t *fl, const wd_flood_sec_t *s) {
+  if (!(s->kind.k && s->kind.v == K_REFLECTED))
+    return false;
+  const wd_config_t *cfg = wd_flood_cfg(fl);
+  bool amp_on = false;
+  uint64_t min_reflectors = 0;
+  return wd_config_bool(cfg, "detect.amplification.enabled", &amp_on) &&
+         amp_on &&
+         wd_config_uint(cfg, "detect.amplification.min_reflectors",
+                        &min_reflectors) &&
+         wd_flood_sec_sources(s) >= min_reflectors;
+}
+
 static bool over(const wd_flood_t *fl, const wd_flood_sec_t *s) {
-  (void)fl;
-  return (s->thr[0] && s->pkts >= s->thr[0]) ||
-         (s->thr[1] && s->bytes * 8 >= s->thr[1]);
+  bool rate = (s->thr[0] && s->pkts >= s->thr[0]) ||
+              (s->thr[1] && s->bytes * 8 >= s->thr[1]);
+  return rate && !reflection(fl, s);
 }
 
 static void report(wd_flood_t *fl, const wd_flood_attack_t *at,
@@ -72,7 +100,8 @@ static void report(wd_flood_t *fl, const wd_flood_attack_t *at,
   al->proto = kind_proto[k];
   if (k == K_ICMP && at->kind.k) /* ICMP or ICMPv6: say which */
     al->proto = wd_addr_is_v4(&at->victim) ? WD_PROTO_ICMP : WD_PROTO_ICMPV6;
-  if ((k == K_TCP || k == K_UDP) && wd_flood_key_dominant(at)) {
+  if ((k == K_TCP || k == K_UDP || k == K_REFLECTED) &&
+      wd_flood_key_dominant(at)) {
     al->has_ports = true;
     al->dport = (uint16_t)at->key.v;
   }
@@ -133,9 +162,17 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
   case WD_PROTO_TCP:
     fp.kind = K_TCP;
     break;
-  case WD_PROTO_UDP:
-    fp.kind = K_UDP;
+  case WD_PROTO_UDP: {
+    int r = p->has_l4 ? wd_reflect_kind(p->sport) : -1;
+    if (p->fragment && !p->first_fragment)
+      fp.kind = K_REFLECTED; /* no header: as the answers it is part of */
+    else if (r >= 0 && wd_reflect_is_answer((unsigned)r, p->sport, p->dport,
+                                            p->payload, p->payload_len))
+      fp.kind = K_REFLECTED;
+    else
+      fp.kind = K_UDP;
     break;
+  }
   case WD_PROTO_ICMP:
   case WD_PROTO_ICMPV6:
     fp.kind = K_ICMP;
@@ -144,7 +181,8 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
     fp.kind = K_OTHER;
     break;
   }
-  if ((fp.kind == K_TCP || fp.kind == K_UDP) && p->has_l4)
+  if ((fp.kind == K_TCP || fp.kind == K_UDP || fp.kind == K_REFLECTED) &&
+      p->has_l4)
     fp.key = p->dport;
   wd_flood_add(state, ctx, &fp);
 }

@@ -79,6 +79,11 @@ static void on_evict(void *user, const void *key, void *val) {
   wd_attack_recycled(&s->set, &v->a, key, v, v->a.last_ns);
 }
 
+const wd_detector_ref_t brute_refs[1] = {
+    {"mitre-attack", "T1110", "https://attack.mitre.org/techniques/T1110/",
+     "MITRE ATT&CK: Brute Force"},
+};
+
 wd_rc brute_create(const wd_detector_t *det, const wd_config_keyset_t *ks,
                    const wd_config_t *cfg, wd_memcap_t *mc, brute_conf *conf,
                    void **state) {

@@ -109,4 +109,46 @@ void brute_on_finish(void *state, const wd_detect_ctx_t *ctx, uint64_t now);
   .destroy = brute_destroy, .on_tick = brute_on_tick,                          \
   .on_finish = brute_on_finish
 
+/* The reference every brute-force detector cites (brute.c). */
+extern const wd_detector_ref_t brute_refs[1];
+
+/* A detector of guessing by behaviour over an encrypted service on TCP
+ * PORT (SSH, RDP): its keys under PFX with the session limits' defaults,
+ * its hooks, signatures SID and SID + 1, and its descriptor SYM. Used once
+ * per file; the file says what an attempt of that protocol looks like. */
+#define BRUTE_SESSION_DETECTOR(SYM, NAME, PFX, PORT, SID, SERVICE, TITLE,      \
+                               BYTES, PKTS)                                    \
+  extern const wd_detector_t SYM;                                              \
+  static const wd_config_key_t keys[] = {                                      \
+      BRUTE_KEYS(PFX, "10", "300s"),                                           \
+      BRUTE_SESSION_KEYS(PFX, "30s", BYTES, PKTS),                             \
+  };                                                                           \
+  static const wd_config_keyset_t keyset =                                     \
+      WD_DETECTOR_KEYSET(brute_conf, keys, NULL);                              \
+  static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) { \
+    brute_conf c;                                                              \
+    return brute_create(&SYM, &keyset, cfg, mc, &c, state);                    \
+  }                                                                            \
+  static void on_flow_end(void *state, const wd_detect_ctx_t *ctx,             \
+                          const wd_flow_t *f) {                                \
+    brute_session_end(state, ctx, f, PORT);                                    \
+  }                                                                            \
+  static void on_packet(void *state, const wd_detect_ctx_t *ctx,               \
+                        const wd_packet_t *p, const wd_flow_t *f, int dir) {   \
+    brute_session_packet(state, ctx, p, f, dir, PORT);                         \
+  }                                                                            \
+  static const wd_detector_sig_t sigs[] = {BRUTE_SIGS(SID, SERVICE)};          \
+  const wd_detector_t SYM = {                                                  \
+      WD_DETECTOR_ID(NAME, WD_LINE_EXPLOIT, TITLE),                            \
+      WD_DETECTOR_SIGS(sigs),                                                  \
+      WD_DETECTOR_REFS(brute_refs),                                            \
+      .service_port = PORT,                                                    \
+      .service_proto = WD_PROTO_TCP,                                           \
+      .create = create,                                                        \
+      .on_packet = on_packet,                                                  \
+      .on_flow_end = on_flow_end,                                              \
+      .keys = &keyset,                                                         \
+      BRUTE_HOOKS,                                                             \
+  }
+
 #endif

@@ -40,16 +40,11 @@ static void on_app(void *state, const wd_detect_ctx_t *ctx,
 
 static const wd_detector_sig_t sigs[] = {BRUTE_SIGS(2100511, "Kerberos")};
 
-static const wd_detector_ref_t refs[] = {
-    {"mitre-attack", "T1110", "https://attack.mitre.org/techniques/T1110/",
-     "MITRE ATT&CK: Brute Force"},
-};
-
 const wd_detector_t wd_detector_kerberos_brute = {
     WD_DETECTOR_ID("kerberos.brute-force", WD_LINE_EXPLOIT,
                    "many Kerberos pre-authentications of one client failing"),
     WD_DETECTOR_SIGS(sigs),
-    WD_DETECTOR_REFS(refs),
+    WD_DETECTOR_REFS(brute_refs),
     .service_port = 88,
     .service_proto = WD_PROTO_UDP,
     .create = create,

@@ -11,48 +11,8 @@
  * detect.rdp_brute.*. */
 #include "detect/brute_int.h"
 
-extern const wd_detector_t wd_detector_rdp_brute;
-
-static const wd_config_key_t keys[] = {
-    BRUTE_KEYS("detect.rdp_brute", "10", "300s"),
-    BRUTE_SESSION_KEYS("detect.rdp_brute", "30s", "256 KiB", "64"),
-};
-static const wd_config_keyset_t keyset =
-    WD_DETECTOR_KEYSET(brute_conf, keys, NULL);
-
-static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
-  brute_conf c;
-  return brute_create(&wd_detector_rdp_brute, &keyset, cfg, mc, &c, state);
-}
-
-static void on_flow_end(void *state, const wd_detect_ctx_t *ctx,
-                        const wd_flow_t *f) {
-  brute_session_end(state, ctx, f, 3389);
-}
-
-static void on_packet(void *state, const wd_detect_ctx_t *ctx,
-                      const wd_packet_t *p, const wd_flow_t *f, int dir) {
-  brute_session_packet(state, ctx, p, f, dir, 3389);
-}
-
-static const wd_detector_sig_t sigs[] = {BRUTE_SIGS(2100531, "RDP")};
-
-static const wd_detector_ref_t refs[] = {
-    {"mitre-attack", "T1110", "https://attack.mitre.org/techniques/T1110/",
-     "MITRE ATT&CK: Brute Force"},
-};
-
-const wd_detector_t wd_detector_rdp_brute = {
-    WD_DETECTOR_ID("rdp.brute-force", WD_LINE_EXPLOIT,
-                   "many short RDP connections of one client ending right "
-                   "after authentication"),
-    WD_DETECTOR_SIGS(sigs),
-    WD_DETECTOR_REFS(refs),
-    .service_port = 3389,
-    .service_proto = WD_PROTO_TCP,
-    .create = create,
-    .on_packet = on_packet,
-    .on_flow_end = on_flow_end,
-    .keys = &keyset,
-    BRUTE_HOOKS,
-};
+BRUTE_SESSION_DETECTOR(wd_detector_rdp_brute, "rdp.brute-force",
+                       "detect.rdp_brute", 3389, 2100531, "RDP",
+                       "many short RDP connections of one client ending right "
+                       "after authentication",
+                       "256 KiB", "64");

@@ -60,16 +60,11 @@ static void on_smb(void *state, const wd_detect_ctx_t *ctx,
 
 static const wd_detector_sig_t sigs[] = {BRUTE_SIGS(2100501, "SMB")};
 
-static const wd_detector_ref_t refs[] = {
-    {"mitre-attack", "T1110", "https://attack.mitre.org/techniques/T1110/",
-     "MITRE ATT&CK: Brute Force"},
-};
-
 const wd_detector_t wd_detector_smb_brute = {
     WD_DETECTOR_ID("smb.brute-force", WD_LINE_EXPLOIT,
                    "many SMB logons of one client refused by one server"),
     WD_DETECTOR_SIGS(sigs),
-    WD_DETECTOR_REFS(refs),
+    WD_DETECTOR_REFS(brute_refs),
     .service_port = 445,
     .service_proto = WD_PROTO_TCP,
     .create = create,

@@ -11,48 +11,8 @@
  * detect.ssh_brute.*. */
 #include "detect/brute_int.h"
 
-extern const wd_detector_t wd_detector_ssh_brute;
-
-static const wd_config_key_t keys[] = {
-    BRUTE_KEYS("detect.ssh_brute", "10", "300s"),
-    BRUTE_SESSION_KEYS("detect.ssh_brute", "30s", "64 KiB", "40"),
-};
-static const wd_config_keyset_t keyset =
-    WD_DETECTOR_KEYSET(brute_conf, keys, NULL);
-
-static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
-  brute_conf c;
-  return brute_create(&wd_detector_ssh_brute, &keyset, cfg, mc, &c, state);
-}
-
-static void on_flow_end(void *state, const wd_detect_ctx_t *ctx,
-                        const wd_flow_t *f) {
-  brute_session_end(state, ctx, f, 22);
-}
-
-static void on_packet(void *state, const wd_detect_ctx_t *ctx,
-                      const wd_packet_t *p, const wd_flow_t *f, int dir) {
-  brute_session_packet(state, ctx, p, f, dir, 22);
-}
-
-static const wd_detector_sig_t sigs[] = {BRUTE_SIGS(2100521, "SSH")};
-
-static const wd_detector_ref_t refs[] = {
-    {"mitre-attack", "T1110", "https://attack.mitre.org/techniques/T1110/",
-     "MITRE ATT&CK: Brute Force"},
-};
-
-const wd_detector_t wd_detector_ssh_brute = {
-    WD_DETECTOR_ID("ssh.brute-force", WD_LINE_EXPLOIT,
-                   "many short SSH sessions of one client ending right after "
-                   "authentication"),
-    WD_DETECTOR_SIGS(sigs),
-    WD_DETECTOR_REFS(refs),
-    .service_port = 22,
-    .service_proto = WD_PROTO_TCP,
-    .create = create,
-    .on_packet = on_packet,
-    .on_flow_end = on_flow_end,
-    .keys = &keyset,
-    BRUTE_HOOKS,
-};
+BRUTE_SESSION_DETECTOR(wd_detector_ssh_brute, "ssh.brute-force",
+                       "detect.ssh_brute", 22, 2100521, "SSH",
+                       "many short SSH sessions of one client ending right "
+                       "after authentication",
+                       "64 KiB", "40");

@@ -1,10 +1,10 @@
-/* flow_bench.c -- micro-benchmark of the flow and host tables.
+/* flow_bench.c -- micro-benchmark of the flow table.
  * In: nothing (packets are synthesised in memory before timing). Out: one
  * line per case on standard output: packets, seconds, ns per packet and
  * millions of packets per second. Cases: updates of existing flows (random
  * packet order over N flows, both directions), a spoofed SYN flood (every
- * packet a new flow, table full, so each one evicts), host-table updates,
- * and wd_flow_table_expire on a full table with nothing due.
+ * packet a new flow, table full, so each one evicts), and
+ * wd_flow_table_expire on a full table with nothing due.
  * Build (not part of the default build):
  *   cc -O2 -std=c11 -D_DEFAULT_SOURCE -Isrc bench/flow_bench.c \
  *      build/libwd_flow.a build/libwd_decode.a build/libwd_capture.a \
@@ -16,7 +16,6 @@
 #include <time.h>
 
 #include "flow/flow.h"
-#include "flow/host.h"
 
 static double now_s(void) {
   struct timespec ts;
@@ -66,17 +65,12 @@ int main(int argc, char **argv) {
   cfg.flow.tcp_est_s = 300;
   cfg.flow.tcp_close_s = 10;
   cfg.flow.udp_s = cfg.flow.icmp_s = cfg.flow.other_s = 60;
-  cfg.host.max = 262144;
-  /* Default memcaps (flow.memcap 80 MiB, host.memcap 16 MiB) unless
-   * FLOW_BENCH_BIG is set (256 MiB each, so that flow.max binds). */
+  /* The default flow.memcap (80 MiB) unless FLOW_BENCH_BIG is set
+   * (256 MiB, so that flow.max binds). */
   bool big = getenv("FLOW_BENCH_BIG") != NULL;
   cfg.flow.memcap = (big ? 256ull : 80ull) << 20;
-  cfg.host.memcap = (big ? 256ull : 16ull) << 20;
-  cfg.host.idle_s = 300;
-  printf("flow entry: %zu bytes (wd_flow_t %zu), host entry: %zu bytes "
-         "(wd_host_t %zu)\n",
-         wd_flow_table_entry_size(), sizeof(wd_flow_t),
-         wd_host_table_entry_size(), sizeof(wd_host_t));
+  printf("flow entry: %zu bytes (wd_flow_t %zu)\n", wd_flow_table_entry_size(),
+         sizeof(wd_flow_t));
 
   wd_packet_t *pk = malloc(npkts * sizeof *pk);
   if (!pk)
@@ -138,19 +132,6 @@ int main(int argc, char **argv) {
          (unsigned long long)st.evicted, (unsigned long long)st.memuse,
          (unsigned long long)st.memcap);
   wd_flow_table_free(t);
-
-  /* Host table: the flood's packets (2 hosts each, sources recycled). */
-  wd_host_table_t *h;
-  if (wd_host_table_new(&cfg, &h) != WD_OK)
-    return 1;
-  t0 = now_s();
-  for (size_t i = 0; i < npkts; i++) {
-    wd_host_table_update(h, &pk[i], NULL, WD_DIR_TO_SERVER, false, false);
-    if ((i & 1023) == 0)
-      wd_host_table_tick(h, pk[i].ts_ns);
-  }
-  report("host update, random sources", npkts, now_s() - t0);
-  wd_host_table_free(h);
   free(pk);
   return sink == 42 ? 3 : 0;
 }

@@ -826,14 +826,12 @@ static mark_t mark_or_first(load_t *L, const char *const *names, size_t n) {
 
 static wd_rc check_memcaps(load_t *L) {
   static const char *const names[] = {"memory.cap", "flow.memcap",
-                                      "host.memcap", "stream.memcap",
-                                      "detect.memcap"};
+                                      "stream.memcap", "detect.memcap"};
   const wd_config_t *c = L->cfg;
-  uint64_t parts[4] = {c->flow.memcap, c->host.memcap, c->stream.memcap,
-                       c->detect.memcap};
+  uint64_t parts[3] = {c->flow.memcap, c->stream.memcap, c->detect.memcap};
   uint64_t sum = 0;
   bool over = false;
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < 3; i++) {
     if (sum > UINT64_MAX - parts[i])
       over = true;
     else
@@ -843,27 +841,26 @@ static wd_rc check_memcaps(load_t *L) {
     return WD_OK;
   const wd_config_key_t *sk =
       find_key(L->tabs[0].keys, L->tabs[0].n, "memory.cap", NULL);
-  char s[5][48];
+  char s[4][48];
   mark_t at = core_set_at(L, "memory.cap");
   const char *key = "memory.cap";
   if (!at.line) {
-    at = mark_or_first(L, names + 1, 4);
+    at = mark_or_first(L, names + 1, 3);
     key = "flow.memcap";
-    for (int i = 1; i < 5; i++) {
+    for (int i = 1; i < 4; i++) {
       mark_t m = core_set_at(L, names[i]);
       if (m.line == at.line && m.col == at.col)
         key = names[i];
     }
   }
   return fail(L, at, key,
-              "flow.memcap %s + host.memcap %s + stream.memcap %s + "
-              "detect.memcap %s exceed memory.cap %s; expected the four "
-              "memcaps to sum to memory.cap at most",
+              "flow.memcap %s + stream.memcap %s + detect.memcap %s "
+              "exceed memory.cap %s; expected the three memcaps to sum to "
+              "memory.cap at most",
               wd_config_fmt_uint(sk, parts[0], s[0], 48),
               wd_config_fmt_uint(sk, parts[1], s[1], 48),
               wd_config_fmt_uint(sk, parts[2], s[2], 48),
-              wd_config_fmt_uint(sk, parts[3], s[3], 48),
-              wd_config_fmt_uint(sk, c->memory.cap, s[4], 48));
+              wd_config_fmt_uint(sk, c->memory.cap, s[3], 48));
 }
 
 /* The checks of the tables from outside core (wd_config_keyset_t.check),

@@ -100,12 +100,6 @@ typedef struct wd_config {
   } flow;
 
   struct {
-    uint64_t max;    /* host.max */
-    uint64_t memcap; /* host.memcap */
-    uint32_t idle_s; /* host.timeout */
-  } host;
-
-  struct {
     uint64_t memcap;      /* stream.memcap: all reassembly buffers */
     uint32_t flow_buffer; /* stream.flow_buffer: bytes queued per direction */
     uint32_t window;      /* stream.window: out-of-order bytes accepted */

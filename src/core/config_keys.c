@@ -47,7 +47,7 @@ static const wd_config_key_t keys[] = {
          "live read timeout: longest wait before a batch is processed"),
 
     K_SIZE("memory.cap", memory.cap, "128 MiB", 16 * MiB, 1 * TiB,
-           "all tables together; flow + host + stream + detect memcaps must "
+           "all tables together; flow + stream + detect memcaps must "
            "fit"),
 
     K_UINT("flow.max", flow.max, "1000000", 1024, 100000000,
@@ -65,13 +65,6 @@ static const wd_config_key_t keys[] = {
     K_SECS("flow.timeouts.other", flow.other_s, "60s", 1, DAY,
            "idle flow of any other protocol"),
 
-    K_UINT("host.max", host.max, "262144", 1024, 100000000,
-           "addresses tracked at most; the least recently seen is recycled"),
-    K_SIZE("host.memcap", host.memcap, "16 MiB", 1 * MiB, 1 * TiB,
-           "bytes of per-address state at most"),
-    K_SECS("host.timeout", host.idle_s, "300s", 1, DAY,
-           "an address not seen for this long is forgotten"),
-
     K_SIZE("stream.memcap", stream.memcap, "16 MiB", 1 * MiB, 1 * TiB,
            "all TCP reassembly buffers together"),
     K_SIZE("stream.flow_buffer", stream.flow_buffer, "64 KiB", 4 * KiB,
@@ -79,7 +72,7 @@ static const wd_config_key_t keys[] = {
     K_SIZE("stream.window", stream.window, "128 KiB", 4 * KiB, 64 * MiB,
            "out-of-order bytes accepted ahead of the next expected byte"),
 
-    K_SIZE("detect.memcap", detect.memcap, "16 MiB", 1 * MiB, 1 * TiB,
+    K_SIZE("detect.memcap", detect.memcap, "32 MiB", 1 * MiB, 1 * TiB,
            "all detector state together"),
     K_SECS("detect.update_interval", detect.update_s, "60s", 1, DAY,
            "time between update alerts of an ongoing attack"),

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0,
+static const uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0,    0,
                                              0, 0, 0, 0, 0xff, 0xff};
 
 void wd_addr_from_v4(wd_addr_t *a, const uint8_t v4[4]) {
@@ -35,10 +35,14 @@ uint64_t wd_addr_hash(const wd_addr_t *a, uint64_t seed) {
   uint64_t x, y;
   memcpy(&x, a->b, 8);
   memcpy(&y, a->b + 8, 8);
-  uint64_t h = seed ^ 0x9e3779b97f4a7c15ULL;
-  h ^= x;
+  /* An IPv4 address sits in the top half of y (::ffff:a.b.c.d), so y is
+   * folded down before each multiply: every bit of the address reaches
+   * every bit of the hash, the low ones too (tables index by those). */
+  uint64_t h = (seed ^ x) * 0x9e3779b97f4a7c15ULL;
+  h ^= y ^ (y >> 32);
+  h ^= h >> 30;
   h *= 0xbf58476d1ce4e5b9ULL;
-  h ^= y + (h >> 29);
+  h ^= h >> 27;
   h *= 0x94d049bb133111ebULL;
   h ^= h >> 31;
   return h;

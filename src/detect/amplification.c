@@ -11,7 +11,7 @@
  * any other port, which makes an attack only when one source port carries
  * most of the second (many reflectors answering from one service port we
  * do not know: "udp-other"); (3) non-first IP fragments: from a source
- * this network never sent to (the host table shows no packet to it), as
+ * this network has not sent to lately (a filter of recent destinations), as
  * an attack of their own (answers whose first fragments are dropped on the
  * way), else only towards a host receiving reflection this second or
  * under an open attack; (4) TCP SYN-ACKs to a host that sent no SYN in
@@ -20,7 +20,8 @@
  * (HyperLogLog), fragments, peak packets/s and bits/s, and a sample of
  * reflector addresses. The reflectors are misused, not the attacker:
  * has_src is always false. Memory: the engine's victim table (1/10 of
- * detect.memcap) and attack array.
+ * detect.memcap), its attack array, and the filter of addresses packets
+ * went to (detect.amplification.contacted_max, 4 bytes each).
  *
  * A second is an attack when it reaches detect.amplification.min_pps
  * packets or min_bps bits/s (a threshold set to 0 is not used) from at
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/addrset.h"
 #include "detect/detector.h"
 #include "detect/flood.h"
 #include "detect/reflect.h"
@@ -61,7 +63,16 @@ typedef struct amp_conf {
   uint64_t min_pps;        /* reflected packets per second to one host */
   uint64_t min_bps;        /* reflected bits per second */
   uint32_t min_reflectors; /* distinct reflectors sending to it */
+  uint32_t contacted_max;  /* addresses the recent-destination filter holds */
+  uint32_t contacted_s;    /* and how long it remembers one, at least */
 } amp_conf;
+
+/* The flood engine, and the addresses this network sent packets to lately
+ * (of which a fragment's source is asked). */
+typedef struct amp {
+  wd_flood_t *fl;
+  wd_addr_seen_t contacted;
+} amp;
 
 static const wd_config_key_t conf_rows[] = {
     WD_KEY_BOOL(amp_conf, "detect.amplification.enabled", enabled, "true",
@@ -75,6 +86,16 @@ static const wd_config_key_t conf_rows[] = {
     WD_KEY_UINT(amp_conf, "detect.amplification.min_reflectors", min_reflectors,
                 "10", 1, 1000000,
                 "distinct reflectors sending to the host, at least"),
+    WD_KEY_UINT(amp_conf, "detect.amplification.contacted_max", contacted_max,
+                "262144", 1024, 100000000,
+                "destinations remembered as contacted, by which fragments "
+                "from a source nobody here sent to count on their own (4 "
+                "bytes each; when more come, older ones are forgotten "
+                "early)"),
+    WD_KEY_SECS(amp_conf, "detect.amplification.contacted_memory", contacted_s,
+                "300s", 1, 86400,
+                "how long a contacted destination is remembered, at least "
+                "(at most twice this)"),
 };
 
 static const wd_config_keyset_t conf_keys =
@@ -129,8 +150,46 @@ static const wd_flood_ops_t ops = {
     .report = report,
 };
 
+static void destroy(void *state) {
+  amp *a = state;
+  if (!a)
+    return;
+  wd_flood_free(a->fl);
+  wd_addr_seen_free(&a->contacted);
+  free(a);
+}
+
 static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
-  return wd_flood_create(&ops, cfg, mc, state);
+  *state = NULL;
+  const amp_conf *c = wd_detector_conf(cfg, &wd_detector_amplification);
+  if (!c)
+    return WD_ERR_CONFIG;
+  if (!c->enabled)
+    return WD_OK;
+  amp *a = calloc(1, sizeof *a);
+  if (!a)
+    return WD_ERR_NOMEM;
+  wd_rc rc = wd_flood_create(&ops, cfg, mc, (void **)&a->fl);
+  if (rc == WD_OK)
+    rc = wd_addr_seen_init(&a->contacted, c->contacted_max,
+                           (uint64_t)c->contacted_s * WD_NSEC, mc);
+  if (rc != WD_OK) {
+    destroy(a);
+    return rc;
+  }
+  *state = a;
+  return WD_OK;
+}
+
+static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns) {
+  amp *a = state;
+  wd_addr_seen_tick(&a->contacted, now_ns);
+  wd_flood_tick(a->fl, ctx, now_ns);
+}
+
+static void on_finish(void *state, const wd_detect_ctx_t *ctx,
+                      uint64_t now_ns) {
+  wd_flood_finish(((amp *)state)->fl, ctx, now_ns);
 }
 
 /* The flow shows no packet sent by the packet's destination. */
@@ -151,7 +210,8 @@ static bool unsolicited_synack(const wd_flow_t *f, int dir) {
 
 static void on_packet(void *state, const wd_detect_ctx_t *ctx,
                       const wd_packet_t *p, const wd_flow_t *f, int dir) {
-  wd_flood_t *fl = state;
+  amp *a = state;
+  wd_addr_seen_mark(&a->contacted, &p->dst);
   wd_flood_pkt_t fp = {.victim = &p->dst,
                        .src = &p->src,
                        .ts_ns = p->ts_ns,
@@ -161,20 +221,17 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
   if (p->fragment && !p->first_fragment) {
     if (p->l4_proto != WD_PROTO_UDP)
       return;
-    /* No ports. A fragment stream from a source this network never sent
-     * to is unsolicited: counted on its own (answers whose first fragments
-     * never arrive); otherwise only while reflection towards this host is
-     * under way. */
+    /* No ports. A fragment stream from a source this network has not sent
+     * to lately is unsolicited: counted on its own (answers whose first
+     * fragments never arrive); otherwise only while reflection towards
+     * this host is under way. Fragments take no part in the protocol's
+     * vote: an attack of fragments alone reads "fragment", and the first
+     * fragments name the protocol when they arrive. */
     fp.kind = WD_FLOOD_NONE;
     fp.key = WD_FLOOD_NONE;
     fp.aux = 1;
-    fp.mode = WD_FLOOD_IF_ACTIVE;
-    const wd_host_t *h =
-        ctx->hosts ? wd_host_table_find(ctx->hosts, &p->src) : NULL;
-    if (h && h->in.pkts == 0) {
-      fp.kind = K_FRAGMENT;
-      fp.mode = WD_FLOOD_CREATE;
-    }
+    fp.mode = wd_addr_seen_has(&a->contacted, &p->src) ? WD_FLOOD_IF_ACTIVE
+                                                       : WD_FLOOD_CREATE;
   } else if (p->l4_proto == WD_PROTO_UDP && p->has_l4) {
     if (!unsolicited_udp(f, dir))
       return;
@@ -198,7 +255,7 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
   }
   if (fp.mode == WD_FLOOD_CREATE && !wd_config_is_protected(ctx->cfg, &p->dst))
     return;
-  wd_flood_add(fl, ctx, &fp);
+  wd_flood_add(a->fl, ctx, &fp);
 }
 
 static const wd_detector_sig_t sigs[] = {
@@ -219,11 +276,13 @@ const wd_detector_t wd_detector_amplification = {
         "ddos.amplification", WD_LINE_DDOS,
         "reflected UDP, its fragments and SYN-ACKs towards a protected "
         "host"),
-    .flags = WD_DETECTOR_REFLECTED | WD_DETECTOR_READS_HOSTS,
+    .flags = WD_DETECTOR_REFLECTED,
     WD_DETECTOR_SIGS(sigs),
     WD_DETECTOR_KEYS(conf_keys),
     WD_DETECTOR_REFS(refs),
     .create = create,
+    .destroy = destroy,
     .on_packet = on_packet,
-    WD_FLOOD_HOOKS,
+    .on_tick = on_tick,
+    .on_finish = on_finish,
 };

@@ -25,7 +25,6 @@
 #include "decode/packet.h"
 #include "detect/alert.h"
 #include "flow/flow.h"
-#include "flow/host.h"
 
 struct wd_smb_msg;    /* proto/smb.h */
 struct wd_app_event;  /* proto/app.h */
@@ -33,10 +32,6 @@ struct wd_intel_slot; /* detect/intel_feed.h */
 
 typedef struct wd_detect_ctx {
   const wd_config_t *cfg;
-  /* Shared per-address counters, read only. The engine keeps them only
-   * when a detector linked in says it reads them (WD_DETECTOR_READS_HOSTS):
-   * two lookups and counter updates per packet are not paid for nothing. */
-  wd_host_table_t *hosts;
   const wd_alert_sink_t *sink;
   struct wd_intel_slot *intel; /* indicator set in force (NULL: none);
                                   read with wd_intel_slot_get in a hook */
@@ -80,8 +75,6 @@ typedef struct wd_detector_ref {
   2u /* a later stage of an intrusion on the host it names as target (C2       \
         callback, exfiltration): its alerts join an open incident with an      \
         attack on that host before opening one of their own */
-#define WD_DETECTOR_READS_HOSTS                                                \
-  4u /* reads ctx->hosts: the engine keeps the host table's counters */
 
 typedef struct wd_detector {
   const char *name;  /* exactly as in ward.detector */

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/addrset.h"
 #include "core/table.h"
 #include "detect/attack.h"
 #include "detect/detector.h"
@@ -129,6 +130,7 @@ typedef struct scan_conf {
   uint32_t min_ports;         /* vertical: distinct ports */
   uint32_t attempt_timeout_s; /* no answer after this is a failure */
   wd_cidr_list_t exempt;      /* sources never reported as scanners */
+  uint32_t udp_rate_cells;    /* vertical: cells of the UDP rate sketch */
 } scan_conf;
 
 /* What the scan detectors read of the detectors they cede to or name
@@ -148,8 +150,10 @@ typedef struct scan {
   const scan_conf *conf;
   scan_peers peers;
   wd_table_t *attempts, *tests;
-  wd_attack_set_t set; /* the attacks' life cycle; set.ctx is the context
-                          of the hook being run (for evictions) */
+  wd_addr_rate_t udp_in; /* vertical: UDP datagrams to each address per
+                            second (udp_flooded) */
+  wd_attack_set_t set;   /* the attacks' life cycle; set.ctx is the context
+                            of the hook being run (for evictions) */
   uint64_t now_ns;
   uint32_t held;  /* tests whose decision is held back */
   bool finishing; /* end of input: nothing is held back any more */
@@ -305,10 +309,10 @@ static bool worm_holds(scan *sc, const probe_key *k, test *t, uint64_t now) {
  * flood or reflected answers from ports of services we do not know, not
  * probes (a UDP scan is paced by its target's ICMP rate limit). Asked when
  * a UDP-only vertical test is about to be decided, never per packet. */
-static bool udp_flooded(const wd_detect_ctx_t *ctx, const wd_addr_t *dst) {
-  const wd_host_t *h = ctx->hosts ? wd_host_table_find(ctx->hosts, dst) : NULL;
-  return h && (h->cur_in.udp_pkts > UDP_FLOOD_PPS ||
-               h->last_in.udp_pkts > UDP_FLOOD_PPS);
+static bool udp_flooded(const scan *sc, const wd_addr_t *dst) {
+  uint32_t cur, last;
+  wd_addr_rate_get(&sc->udp_in, dst, &cur, &last);
+  return cur > UDP_FLOOD_PPS || last > UDP_FLOOD_PPS;
 }
 
 static void forget_walk(test *t);
@@ -319,7 +323,7 @@ static void decide(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *k,
       t->llr < sc->l_up || worm_holds(sc, k, t, now_ns))
     return;
   if (sc->mode == MODE_VERTICAL && t->protos == 2 &&
-      (t->udp_flooded || udp_flooded(ctx, &k->dst))) {
+      (t->udp_flooded || udp_flooded(sc, &k->dst))) {
     t->udp_flooded = 0;
     t->flood_ns = now_ns + (uint64_t)FLOOD_HOLD_S * WD_NSEC;
     forget_walk(t);
@@ -506,10 +510,10 @@ static void probe(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
   t->seen[bit / 8] |= (uint8_t)(1u << (bit % 8));
   t->targets++;
   /* Near a decision, ask once per probe whether its host is flooded with
-   * UDP (a host table look-up; never for a client's first datagrams). */
+   * UDP (a sketch look-up; never for a client's first datagrams). */
   if (pk->proto == WD_PROTO_UDP && sc->mode == MODE_VERTICAL &&
       !t->udp_flooded && t->targets + 1 >= sc->min_targets)
-    t->udp_flooded = udp_flooded(ctx, &pk->dst);
+    t->udp_flooded = udp_flooded(sc, &pk->dst);
   t->tech |= tech;
   t->protos |= pk->proto == WD_PROTO_UDP ? 2 : 1;
   if (sc->mode == MODE_HORIZONTAL && t->nlist < LIST_HOSTS)
@@ -630,6 +634,8 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
     }
     return;
   }
+  if (p->l4_proto == WD_PROTO_UDP && sc->udp_in.cur)
+    wd_addr_rate_add(&sc->udp_in, &p->dst); /* fragments too */
   if (p->l4_proto == WD_PROTO_UDP && p->has_l4) {
     if (!f)
       return;
@@ -684,6 +690,8 @@ static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns) {
   sc->set.ctx = ctx;
   if (now_ns > sc->now_ns)
     sc->now_ns = now_ns;
+  if (sc->udp_in.cur)
+    wd_addr_rate_roll(&sc->udp_in, now_ns / WD_NSEC);
   uint64_t to =
       (uint64_t)(sc->conf->attempt_timeout_s ? sc->conf->attempt_timeout_s
                                              : 1) *
@@ -779,10 +787,26 @@ static const wd_config_key_t conf_rows[] = {
     WD_KEY_CIDRS(scan_conf, "detect.scan.exempt", exempt, "",
                  "sources never reported as scanners (your own vulnerability "
                  "scanners)"),
+    WD_KEY_UINT(scan_conf, "detect.scan.udp_rate_cells", udp_rate_cells,
+                "65536", 64, 16777216,
+                "counters per row of the sketch of UDP datagrams to each "
+                "host per second, by which a vertical scan ignores a "
+                "flooded host (8 bytes each; it errs high by about UDP "
+                "datagrams per second / cells)"),
 };
 
 static const wd_config_keyset_t conf_keys =
     WD_DETECTOR_KEYSET(scan_conf, conf_rows, check_conf);
+
+static void destroy(void *state) {
+  scan *sc = state;
+  if (!sc)
+    return;
+  wd_table_free(sc->attempts);
+  wd_table_free(sc->tests);
+  wd_addr_rate_free(&sc->udp_in);
+  free(sc);
+}
 
 static wd_rc create_mode(int mode, const wd_detector_t *det,
                          const wd_config_t *cfg, wd_memcap_t *mc,
@@ -829,9 +853,10 @@ static wd_rc create_mode(int mode, const wd_detector_t *det,
   if (rc == WD_OK)
     rc = wd_table_new(det->name, sizeof(probe_key), sizeof(test), max_tests, mc,
                       test_evicted, sc, &sc->tests);
+  if (rc == WD_OK && mode == MODE_VERTICAL)
+    rc = wd_addr_rate_init(&sc->udp_in, conf->udp_rate_cells, mc);
   if (rc != WD_OK) {
-    wd_table_free(sc->attempts);
-    free(sc);
+    destroy(sc);
     return rc;
   }
   *state = sc;
@@ -847,15 +872,6 @@ static wd_rc create_v(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
   return create_mode(MODE_VERTICAL, &wd_detector_scan_vertical, cfg, mc, state);
 }
 
-static void destroy(void *state) {
-  scan *sc = state;
-  if (!sc)
-    return;
-  wd_table_free(sc->attempts);
-  wd_table_free(sc->tests);
-  free(sc);
-}
-
 static const wd_detector_sig_t sig_h[] = {
     {2100401, "Horizontal scan: one port probed on many hosts",
      "Detection of a Network Scan", 3, "information-gathering", "scanner"},
@@ -869,8 +885,7 @@ static const wd_detector_sig_t sig_v[] = {
 /* The two share their state's code, their hooks and the detect.scan
  * keys. */
 #define SCAN_HOOKS                                                             \
-  .flags = WD_DETECTOR_READS_HOSTS, /* udp_flooded */                          \
-      .destroy = destroy, .on_packet = on_packet, .on_tick = on_tick,          \
+  .destroy = destroy, .on_packet = on_packet, .on_tick = on_tick,              \
   .on_finish = on_finish
 
 const wd_detector_t wd_detector_scan_horizontal = {

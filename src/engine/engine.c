@@ -1,17 +1,14 @@
 /* engine.c -- the packet path and its worker (see engine.h).
- * Packet thread, per frame: decode, account to the flow table (and to the
- * host table when a detector reads it: WD_DETECTOR_READS_HOSTS),
- * offer the frame to the evidence picker, feed SMB flows to reassembly and
+ * Packet thread, per frame: decode, account to the flow table, offer the
+ * frame to the evidence picker, feed SMB flows to reassembly and
  * parsing, offer the packet to every detector. Each time traffic time
- * enters a new second: expire flows, close the host table's second, tick
- * detectors, then queue a tick for the incidents (and a stats snapshot
- * when due). Alerts go through one sink that counts them, lets the picker
- * send the frames before them, and queues a full copy. Nothing here
- * allocates, writes or sleeps per packet.
- * Worker thread: reads the queue in order and does everything that does
- * I/O (incidents, store, evidence files, EVE events, human lines).
- * The rules of the queue are set where records are queued (put()): see
- * the comment there. */
+ * enters a new second: expire flows, tick detectors, then queue a tick for the
+ * incidents (and a stats snapshot when due). Alerts go through one sink that
+ * counts them, lets the picker send the frames before them, and queues a full
+ * copy. Nothing here allocates, writes or sleeps per packet. Worker thread:
+ * reads the queue in order and does everything that does I/O (incidents, store,
+ * evidence files, EVE events, human lines). The rules of the queue are set
+ * where records are queued (put()): see the comment there. */
 #include "engine/engine.h"
 
 #include <inttypes.h>
@@ -31,7 +28,6 @@
 #include "engine/prof.h"
 #include "engine/queue.h"
 #include "flow/flow.h"
-#include "flow/host.h"
 #include "proto/app.h"
 #include "proto/smb.h"
 
@@ -115,10 +111,9 @@ typedef struct det_slot {
 /* Stages of the packet path the profile charges (detectors apart). */
 enum {
   PS_CAPTURE, /* reading the next frame (wd_capture_next) */
-  PS_TICK,    /* a new second: expiry, host second, detector ticks */
+  PS_TICK,    /* a new second: expiry, detector ticks */
   PS_DECODE,  /* decoding and the decoder's counters */
   PS_FLOW,    /* flow lookup/creation, TCP state (and flow ends) */
-  PS_HOST,    /* per-address counters */
   PS_PICK,    /* evidence picker */
   PS_APP,     /* stream reassembly, SMB parsing and the SMB hooks */
   PS_OUTPUT,  /* alerts and frames queued for the worker */
@@ -126,7 +121,7 @@ enum {
   PS_COUNT
 };
 static const char *const stage_names[PS_COUNT] = {
-    "capture",  "tick",       "decode", "flow lookup", "host table",
+    "capture",  "tick",       "decode", "flow lookup",
     "evidence", "stream/SMB", "output", "finish"};
 
 typedef struct prof_state {
@@ -176,8 +171,6 @@ struct wd_engine {
   bool to_worker; /* alerts have somewhere to go */
 
   wd_flow_table_t *flows;
-  wd_host_table_t *hosts;
-  bool hosts_read; /* a detector reads the host table: it is kept */
   wd_app_t *app;
   wd_pick_t *pick;
   wd_memcap_t detect_mc;
@@ -483,7 +476,6 @@ static void snapshot(wd_engine_t *e, bool final, bool to_eve) {
     s->has_live = true;
   s->dec = e->dec;
   wd_flow_table_stats(e->flows, &s->flow);
-  wd_host_table_stats(e->hosts, &s->host, &s->host_mc);
   s->detect_mc = e->detect_mc;
   if (e->app) {
     s->has_app = true;
@@ -521,8 +513,6 @@ static void snapshot(wd_engine_t *e, bool final, bool to_eve) {
 static void tick(wd_engine_t *e, uint64_t sec) {
   uint64_t now = sec * NSEC;
   wd_flow_table_expire(e->flows, now);
-  if (e->hosts_read)
-    wd_host_table_tick(e->hosts, now);
   /* a quiescent point: no hook holds the previous indicator set */
   atomic_store_explicit(
       &e->intel_ack, atomic_load_explicit(&e->intel_gen, memory_order_acquire),
@@ -636,12 +626,6 @@ void wd_engine_feed(wd_engine_t *e, const wd_frame_t *fr) {
   int dir = WD_DIR_TO_SERVER;
   wd_flow_t *f = wd_flow_table_update(e->flows, &p, &dir);
   LAP(e, &e->prof.acc[PS_FLOW]);
-  bool created = f && (f->pkt_events & WD_FLOW_EV_CREATED);
-  bool established = f && (f->pkt_events & WD_FLOW_EV_ESTABLISHED);
-  if (e->hosts_read) {
-    wd_host_table_update(e->hosts, &p, f, dir, created, established);
-    LAP(e, &e->prof.acc[PS_HOST]);
-  }
   if (e->pick) {
     wd_pick_packet(e->pick, &p, f);
     LAP(e, &e->prof.acc[PS_PICK]);
@@ -1038,7 +1022,6 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
   uint32_t qn = opts->queue_records ? opts->queue_records : cfg->engine.queue;
   if ((rc = wd_queue_new(sizeof(rec_t), qn ? qn : 1024, &e->q)) != WD_OK ||
       (rc = wd_flow_table_new(cfg, on_flow_end, e, &e->flows)) != WD_OK ||
-      (rc = wd_host_table_new(cfg, &e->hosts)) != WD_OK ||
       (rc = wd_app_new(cfg, &e->app)) != WD_OK ||
       (e->evidence && (rc = wd_pick_new(cfg->evidence.packets_per_flow,
                                         cfg->evidence.flood_sample, send_frame,
@@ -1054,7 +1037,6 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
       goto fail;
     }
   e->ctx.cfg = cfg;
-  e->ctx.hosts = e->hosts;
   e->ctx.sink = &e->sink;
   e->ctx.intel = &e->intel;
   wd_memcap_init(&e->detect_mc, "detect", cfg->detect.memcap);
@@ -1070,8 +1052,6 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
     }
     e->det[e->ndet].ops = ops[i];
     e->det[e->ndet].state = st;
-    if (st && (ops[i]->flags & WD_DETECTOR_READS_HOSTS))
-      e->hosts_read = true;
     e->ndet++;
     if (st)
       app_protos |= ops[i]->app_protos;
@@ -1227,8 +1207,6 @@ void wd_engine_free(wd_engine_t *e) {
   wd_pick_free(e->pick);
   if (e->app)
     wd_app_free(e->app);
-  if (e->hosts)
-    wd_host_table_free(e->hosts);
   if (e->flows)
     wd_flow_table_free(e->flows);
   for (int i = 0; i < FILE_BUFS; i++)

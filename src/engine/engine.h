@@ -122,7 +122,7 @@ wd_rc wd_engine_finish(wd_engine_t *e, char *err, size_t errlen);
 void wd_engine_result(const wd_engine_t *e, wd_engine_result_t *out);
 
 /* With opts.profile_stages, after wd_engine_finish: ns per packet of each
- * stage (capture, tick, decode, flow lookup, host table, evidence,
+ * stage (capture, tick, decode, flow lookup, evidence,
  * stream/SMB, each detector, output, finish) and their total, as a table
  * on out. */
 void wd_engine_profile_print(const wd_engine_t *e, FILE *out);

@@ -108,7 +108,7 @@ void wd_flow_table_stats(const wd_flow_table_t *t, wd_flow_stats_t *out);
 
 /* Bytes of p counted at IP level: the wire length less the link header,
  * cut to the IP length the header claims (drops Ethernet padding); without
- * a frame, ip_len, else l3_len. The flow and host tables both use it. */
+ * a frame, ip_len, else l3_len. The flow table and detectors use it. */
 uint32_t wd_flow_table_ip_bytes(const wd_packet_t *p);
 
 /* Bytes one flow costs in the table (entry, links, one bucket), for sizing

@@ -117,11 +117,6 @@ void wd_stats_write_extra(wd_eve_t *eve, const wd_stats_snapshot_t *s,
   json_object_set_new(fl, "memcap", jint(fs->cap_hits));
   json_object_set_new(st, "flow", fl);
 
-  json_t *ho = json_object();
-  json_object_set_new(ho, "memuse", jint(s->host_mc.used));
-  json_object_set_new(ho, "memcap", jint(s->host_mc.hits));
-  json_object_set_new(st, "host", ho);
-
   json_t *de = json_object();
   json_object_set_new(de, "alert", jint(c->alerts));
   json_object_set_new(st, "detect", de);
@@ -140,13 +135,6 @@ void wd_stats_write_extra(wd_eve_t *eve, const wd_stats_snapshot_t *s,
   json_object_set_new(wf, "cap_hits", jint(fs->cap_hits));
   json_object_set_new(wf, "memcap_bytes", jint(fs->memcap));
   json_object_set_new(w, "flow", wf);
-  json_t *wh = json_object();
-  json_object_set_new(wh, "active", jint(s->host.entries));
-  json_object_set_new(wh, "evicted", jint(s->host.evicted));
-  json_object_set_new(wh, "timed_out", jint(s->host.expired));
-  json_object_set_new(wh, "cap_hits", jint(s->host.cap_hits + s->host_mc.hits));
-  json_object_set_new(wh, "memuse", jint(s->host_mc.used));
-  json_object_set_new(w, "host", wh);
   json_t *wd = json_object();
   json_object_set_new(wd, "memuse", jint(s->detect_mc.used));
   json_object_set_new(wd, "cap_hits", jint(s->detect_mc.hits));

@@ -1,6 +1,6 @@
 /* stats.h -- the EVE "stats" event, built from plain counters.
  * In: a wd_stats_snapshot_t that the engine fills on its packet thread (a
- * copy of every counter at one instant: decoder, flow and host tables,
+ * copy of every counter at one instant: decoder, flow table,
  * stream/SMB, detectors, the engine's queue, the capture). Out: one
  * "stats" event on an EVE writer (wd_stats_write, on the engine's worker
  * thread). Memory: the snapshot is plain data the caller owns; file paths
@@ -76,8 +76,7 @@ typedef struct wd_stats_snapshot {
   wd_capture_live_stats_t live;
   wd_stats_decoder_t dec;
   wd_flow_stats_t flow;
-  wd_table_stats_t host;
-  wd_memcap_t host_mc, detect_mc;
+  wd_memcap_t detect_mc;
   bool has_app;
   wd_app_stats_t app;
   size_t ndet;

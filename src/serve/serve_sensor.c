@@ -98,28 +98,21 @@ void wd_sensor_metrics_render(void *user, wd_strbuf_t *b) {
       "Flows recycled while still active (table full).", s.flow.evicted);
   head(b, "ward_sensor_table_entries", "gauge", "Entries of each table now.");
   labelled(b, "ward_sensor_table_entries", "table", "flow", s.flow.active);
-  labelled(b, "ward_sensor_table_entries", "table", "host", s.host.entries);
   head(b, "ward_sensor_table_cap_hits_total", "counter",
        "Times a table's entry or memory cap stopped its growth.");
   labelled(b, "ward_sensor_table_cap_hits_total", "table", "flow",
            s.flow.cap_hits);
-  labelled(b, "ward_sensor_table_cap_hits_total", "table", "host",
-           s.host.cap_hits + s.host_mc.hits);
   labelled(b, "ward_sensor_table_cap_hits_total", "table", "detect",
            s.detect_mc.hits);
   head(b, "ward_sensor_table_memory_bytes", "gauge",
        "Memory each table holds now.");
   labelled(b, "ward_sensor_table_memory_bytes", "table", "flow", s.flow.memuse);
-  labelled(b, "ward_sensor_table_memory_bytes", "table", "host",
-           s.host_mc.used);
   labelled(b, "ward_sensor_table_memory_bytes", "table", "detect",
            s.detect_mc.used);
   head(b, "ward_sensor_table_memory_limit_bytes", "gauge",
        "Memory each table may hold (its memcap).");
   labelled(b, "ward_sensor_table_memory_limit_bytes", "table", "flow",
            s.flow.memcap);
-  labelled(b, "ward_sensor_table_memory_limit_bytes", "table", "host",
-           s.host_mc.cap);
   labelled(b, "ward_sensor_table_memory_limit_bytes", "table", "detect",
            s.detect_mc.cap);
   head(b, "ward_sensor_alerts_total", "counter", "Alerts by detector.");

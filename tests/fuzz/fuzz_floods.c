@@ -98,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static run r;
   memset(&r, 0, sizeof r);
   wd_alert_sink_t sink = {on_alert, &r};
-  wd_detect_ctx_t ctx = {cfg, NULL, &sink, NULL};
+  wd_detect_ctx_t ctx = {.cfg = cfg, .sink = &sink};
   for (int i = 0; i < NDET; i++)
     if (ops[i]->create(cfg, &mc, &st[i]) != WD_OK)
       abort();

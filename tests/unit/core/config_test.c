@@ -124,13 +124,10 @@ static void test_defaults(void **state) {
   assert_int_equal(c->flow.udp_s, 60);
   assert_int_equal(c->flow.icmp_s, 30);
   assert_int_equal(c->flow.other_s, 60);
-  assert_int_equal(c->host.max, 262144);
-  assert_int_equal(c->host.memcap, 16 * MiB);
-  assert_int_equal(c->host.idle_s, 300);
   assert_int_equal(c->stream.memcap, 16 * MiB);
   assert_int_equal(c->stream.flow_buffer, 64 * 1024);
   assert_int_equal(c->stream.window, 128 * 1024);
-  assert_int_equal(c->detect.memcap, 16 * MiB);
+  assert_int_equal(c->detect.memcap, 32 * MiB);
   assert_int_equal(c->detect.update_s, 60);
   assert_int_equal(c->detect.quiet_s, 10);
   assert_string_equal(val(c, "detect.ms17010.enabled"), "true");
@@ -175,8 +172,7 @@ static void test_defaults(void **state) {
   assert_int_equal(c->home_net.n, 4);
   assert_false(c->home_net_set);
   /* Defaults respect the memcap rule themselves. */
-  assert_true(c->flow.memcap + c->host.memcap + c->stream.memcap +
-                  c->detect.memcap <=
+  assert_true(c->flow.memcap + c->stream.memcap + c->detect.memcap <=
               c->memory.cap);
   assert_false(wd_config_is_set(c, "flow.max"));
   wd_config_free(c);
@@ -262,9 +258,8 @@ static void test_units(void **state) {
                            "    tcp_closed: 7\n"
                            "    udp: 1d\n"
                            "    icmp: 2000ms\n"
-                           "host:\n"
-                           "  memcap: 1048576\n"
                            "stream:\n"
+                           "  memcap: 1048576\n"
                            "  flow_buffer: 64KiB\n"
                            "  window: 512 KB\n"
                            "detect:\n"
@@ -298,7 +293,7 @@ static void test_units(void **state) {
   assert_int_equal(c->flow.tcp_close_s, 7);
   assert_int_equal(c->flow.udp_s, 86400);
   assert_int_equal(c->flow.icmp_s, 2);
-  assert_int_equal(c->host.memcap, MiB);
+  assert_int_equal(c->stream.memcap, MiB);
   assert_int_equal(c->stream.flow_buffer, 65536);
   assert_int_equal(c->stream.window, 512000);
   assert_string_equal(val(c, "detect.syn_flood.min_pps"), "1500");
@@ -319,7 +314,7 @@ static void test_units(void **state) {
   assert_string_equal(c->path, "t.yaml");
   assert_true(wd_config_is_set(c, "flow.max"));
   assert_true(wd_config_is_set(c, "notify.smtp.url"));
-  assert_false(wd_config_is_set(c, "host.max"));
+  assert_false(wd_config_is_set(c, "flow.timeouts.other"));
   assert_false(wd_config_is_set(c, "no.such.key"));
   wd_config_free(c);
 
@@ -329,7 +324,7 @@ static void test_units(void **state) {
   wd_config_free(c);
   c = load_ok("# only a comment\n---\n");
   wd_config_free(c);
-  c = load_ok("flow:\nhost: ~\nfacilities:\n");
+  c = load_ok("flow:\nstream: ~\nfacilities:\n");
   assert_int_equal(c->n_facilities, 0);
   wd_config_free(c);
   /* A string set to null is unset. */
@@ -418,7 +413,7 @@ static void test_bad_keys(void **state) {
       "t.yaml:3:3: flow.max: ", "duplicate key (first given at line 2)");
   BAD("flow:\n  max: 5000\nflow.max: 6000\n",
       "t.yaml:3:1: flow.max: ", "duplicate key (first given at line 2)");
-  BAD("flow:\n  max: 5000\nhost:\n  max: 5000\nflow:\n  memcap: 1 MiB\n",
+  BAD("flow:\n  max: 5000\nstream:\n  window: 8 KiB\nflow:\n  memcap: 1 MiB\n",
       "t.yaml:5:1: flow: ", "duplicate section (first given at line 1)");
   /* Dotted keys are the same keys. */
   c = load_ok("flow.timeouts.udp: 2m\ndetect.scan: {alpha: 0.05}\n");
@@ -461,13 +456,14 @@ static void test_bad_yaml(void **state) {
   (void)state;
   BAD("flow:\n  max: &x 5000\n",
       "t.yaml:2:8: yaml: ", "anchors and aliases are not supported");
-  BAD("flow: &a\n  max: 5000\nhost: *a\n",
+  BAD("flow: &a\n  max: 5000\nstream: *a\n",
       "t.yaml:1:7: yaml: ", "anchors and aliases are not supported");
   BAD("flow:\n\tmax: 5\n", "t.yaml:2:1: yaml: ",
       "found character that cannot start any token; expected well-formed "
       "YAML");
   BAD("flow: {max: 5000\n", "t.yaml:2:1: yaml: ", "expected well-formed");
-  BAD("flow:\n  max: 5000\n---\nhost:\n  max: 5000\n", "t.yaml:3:1: yaml: ",
+  BAD("flow:\n  max: 5000\n---\nstream:\n  window: 8 KiB\n",
+      "t.yaml:3:1: yaml: ",
       "a second document; expected a single YAML document");
   /* Bytes libyaml refuses carry their position too. */
   load_bad("flow:\n  max: 5\0"
@@ -531,12 +527,12 @@ static void test_file_errors(void **state) {
   snprintf(path, sizeof path, "/tmp/ward-config-test-%d.yaml", (int)getpid());
   FILE *f = fopen(path, "w");
   assert_non_null(f);
-  fputs("# test\nhost:\n  max: lots\n", f);
+  fputs("# test\nflow:\n  max: lots\n", f);
   fclose(f);
   assert_int_equal(wd_detect_config_load(path, &c, err, sizeof err),
                    WD_ERR_CONFIG);
   char want[4200];
-  snprintf(want, sizeof want, "%s:3:8: host.max: 'lots' is not", path);
+  snprintf(want, sizeof want, "%s:3:8: flow.max: 'lots' is not", path);
   assert_memory_equal(err, want, strlen(want));
   remove(path);
 }
@@ -546,17 +542,16 @@ static void test_file_errors(void **state) {
 static void test_memcap_sum(void **state) {
   (void)state;
   BAD("memory:\n  cap: 64 MiB\n", "t.yaml:2:3: memory.cap: ",
-      "flow.memcap 80 MiB + host.memcap 16 MiB + stream.memcap 16 MiB + "
-      "detect.memcap 16 MiB exceed memory.cap 64 MiB; expected the four "
-      "memcaps to sum to memory.cap at most");
+      "flow.memcap 80 MiB + stream.memcap 16 MiB + detect.memcap 32 MiB "
+      "exceed memory.cap 64 MiB; expected the three memcaps to sum to "
+      "memory.cap at most");
   /* Without memory.cap in the file, the last memcap given is named. */
-  BAD("host:\n  memcap: 8 MiB\nflow:\n  memcap: 100 MiB\n",
+  BAD("stream:\n  memcap: 8 MiB\nflow:\n  memcap: 100 MiB\n",
       "t.yaml:4:3: flow.memcap: ", "exceed memory.cap 128 MiB");
   /* Exactly at the cap is fine; raising the cap makes room. */
   wd_config_t *c = load_ok("memory: {cap: 1 GiB}\nflow: {memcap: 900 MiB}\n"
-                           "host: {memcap: 92 MiB}\n");
-  assert_int_equal(c->flow.memcap + c->host.memcap + c->stream.memcap +
-                       c->detect.memcap,
+                           "stream: {memcap: 92 MiB}\n");
+  assert_int_equal(c->flow.memcap + c->stream.memcap + c->detect.memcap,
                    c->memory.cap);
   wd_config_free(c);
   BAD("detect:\n  scan:\n    theta1: 0.9\n",

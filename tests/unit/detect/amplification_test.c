@@ -98,20 +98,44 @@ static void dns_fragments(void **st) {
   dd_close(&D);
 }
 
-static void fragments_alone_silent(void **st) {
-  (void)st;
+/* 5000 non-first fragments from random sources within half a second;
+ * contacted: the protected host sent a datagram to each source first. */
+static void fragments_from(bool contacted) {
   assert_int_equal(dd_open(&D, &wd_detector_amplification), WD_OK);
   uint64_t seed = 8;
+  wd_addr_t us = dd_ip("10.0.0.9");
   for (unsigned i = 0; i < 5000; i++) {
+    uint64_t t = DD_T0 + i * 100000ull;
     wd_addr_t r = dd_a4((uint32_t)dd_rand(&seed) | 0x01000000u);
-    wd_packet_t q = dd_udp(DD_T0 + i * 100000ull, r, 0, dd_ip("10.0.0.9"), 0,
-                           1500, NULL, 0);
+    if (contacted) {
+      wd_packet_t out = dd_udp(t, us, 40000, r, 53, 80, NULL, 0);
+      dd_packet(&D, &out, NULL, WD_DIR_TO_SERVER);
+    }
+    wd_packet_t q = dd_udp(t + 1, r, 0, us, 0, 1500, NULL, 0);
     q.has_l4 = false;
     q.fragment = true;
     dd_packet(&D, &q, NULL, WD_DIR_TO_SERVER);
   }
   dd_finish(&D);
+}
+
+/* Fragments of answers to requests this network sent are not reflection
+ * on their own (large legitimate answers). */
+static void fragments_of_answers_silent(void **st) {
+  (void)st;
+  fragments_from(true);
   assert_int_equal(D.total, 0);
+  dd_close(&D);
+}
+
+/* Fragments from sources nobody here sent to: answers whose first
+ * fragments were dropped on the way, an attack of their own. */
+static void fragments_unsolicited_attack(void **st) {
+  (void)st;
+  fragments_from(false);
+  assert_int_equal(D.n, 2);
+  assert_string_equal(dd_metric(&D, 0, "protocol"), "fragment");
+  assert_int_equal(dd_metric_u(&D, 1, "fragments"), 5000);
   dd_close(&D);
 }
 
@@ -266,7 +290,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(snmp_burst),
       cmocka_unit_test(dns_fragments),
-      cmocka_unit_test(fragments_alone_silent),
+      cmocka_unit_test(fragments_of_answers_silent),
+      cmocka_unit_test(fragments_unsolicited_attack),
       cmocka_unit_test(synack_reflection),
       cmocka_unit_test(resolver_answers_silent),
       cmocka_unit_test(dns_server_answering_clients_silent),

@@ -87,7 +87,6 @@ static inline wd_rc dd_open_cfg(dd *d, const wd_detector_ops_t *ops) {
   d->sink.emit = dd_emit;
   d->sink.user = d;
   d->ctx.cfg = &d->cfg;
-  d->ctx.hosts = NULL;
   d->ctx.sink = &d->sink;
   return ops->create(&d->cfg, &d->mc, &d->state);
 }

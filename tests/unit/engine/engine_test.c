@@ -33,7 +33,6 @@
 #include "detect/detector.h"
 #include "engine/engine.h"
 #include "flow/flow.h"
-#include "flow/host.h"
 #include "proto/app.h"
 #include "store/store.h"
 
@@ -113,7 +112,6 @@ static void alert_text(char *out, size_t n, const char *det, const char *state,
 typedef struct ref {
   const wd_config_t *cfg;
   wd_flow_table_t *flows;
-  wd_host_table_t *hosts;
   wd_app_t *app;
   const wd_detector_ops_t *ops[WD_DETECTORS_MAX];
   void *state[WD_DETECTORS_MAX];
@@ -160,10 +158,8 @@ static void ref_run(const wd_config_t *cfg, const char *path, alist *out) {
   r->sink.emit = ref_alert;
   r->sink.user = r;
   assert_int_equal(wd_flow_table_new(cfg, ref_flow_end, r, &r->flows), WD_OK);
-  assert_int_equal(wd_host_table_new(cfg, &r->hosts), WD_OK);
   assert_int_equal(wd_app_new(cfg, &r->app), WD_OK);
   r->ctx.cfg = cfg;
-  r->ctx.hosts = r->hosts;
   r->ctx.sink = &r->sink;
   wd_memcap_init(&r->mc, "detect", cfg->detect.memcap);
   r->n = wd_detectors_list(r->ops, WD_DETECTORS_MAX);
@@ -184,7 +180,6 @@ static void ref_run(const wd_config_t *cfg, const char *path, alist *out) {
         r->sec = fr.ts_ns / NSEC;
         uint64_t now = r->sec * NSEC;
         wd_flow_table_expire(r->flows, now);
-        wd_host_table_tick(r->hosts, now);
         for (size_t i = 0; i < r->n; i++)
           if (r->ops[i]->on_tick)
             r->ops[i]->on_tick(r->state[i], &r->ctx, now);
@@ -199,9 +194,6 @@ static void ref_run(const wd_config_t *cfg, const char *path, alist *out) {
       continue;
     int d = WD_DIR_TO_SERVER;
     wd_flow_t *f = wd_flow_table_update(r->flows, &p, &d);
-    wd_host_table_update(r->hosts, &p, f, d,
-                         f && (f->pkt_events & WD_FLOW_EV_CREATED),
-                         f && (f->pkt_events & WD_FLOW_EV_ESTABLISHED));
     if (f && p.l4_proto == WD_PROTO_TCP && p.has_l4) {
       wd_app_cb_t cb = {.smb = ref_smb, .user = r};
       wd_app_packet(r->app, &p, f, d, &cb);
@@ -218,7 +210,6 @@ static void ref_run(const wd_config_t *cfg, const char *path, alist *out) {
   for (size_t i = 0; i < r->n; i++)
     r->ops[i]->destroy(r->state[i]);
   wd_app_free(r->app);
-  wd_host_table_free(r->hosts);
   wd_flow_table_free(r->flows);
   *out = r->alerts;
   free(r);

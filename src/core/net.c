@@ -23,6 +23,19 @@ bool wd_addr_is_v4(const wd_addr_t *a) {
   return memcmp(a->b, v4_mapped_prefix, 12) == 0;
 }
 
+bool wd_addr_is_host_unicast(const wd_addr_t *a) {
+  const uint8_t *b = a->b;
+  if (wd_addr_is_v4(a)) {
+    uint8_t o = b[12];
+    return o != 0 && o != 127 && o < 224 && !(o == 169 && b[13] == 254);
+  }
+  static const uint8_t zero[15];
+  if (!memcmp(b, zero, 15)) /* :: and ::1 */
+    return false;
+  return b[0] != 0xff &&                           /* multicast */
+         !(b[0] == 0xfe && (b[1] & 0xc0) == 0x80); /* link-local */
+}
+
 int wd_addr_cmp(const wd_addr_t *a, const wd_addr_t *b) {
   return memcmp(a->b, b->b, 16);
 }

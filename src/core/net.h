@@ -27,6 +27,12 @@ typedef struct wd_cidr {
 void wd_addr_from_v4(wd_addr_t *a, const uint8_t v4[4]);
 void wd_addr_from_v6(wd_addr_t *a, const uint8_t v6[16]);
 bool wd_addr_is_v4(const wd_addr_t *a);
+/* a can be one remote host's own address: false for multicast, broadcast
+ * and the reserved 240.0.0.0/4, loopback, link-local, "this network"
+ * (0.0.0.0/8, ::) and the IPv4-compatible/v6 forms of those (RFC 6890).
+ * Private and documentation ranges are hosts: whether they are ours is the
+ * configuration's question. */
+bool wd_addr_is_host_unicast(const wd_addr_t *a);
 int wd_addr_cmp(const wd_addr_t *a, const wd_addr_t *b);
 bool wd_addr_eq(const wd_addr_t *a, const wd_addr_t *b);
 uint64_t wd_addr_hash(const wd_addr_t *a, uint64_t seed);

@@ -5,9 +5,14 @@
  * (on_packet, the packet that creates a flow): every pair of a facility
  * host and an outside address that opens a flow is remembered. Out: when a
  * compromised host opens, within detect.c2.within of its compromise, a
- * connection to an outside address it had not talked to before, an attack
- * per (host, address): START at that flow, UPDATEs while the host keeps
- * opening flows to it (beacons), END after detect.c2.end_after of quiet.
+ * connection to an outside host address it had not talked to before, and
+ * comes back to it (detect.c2.beacons connections in all, each at least
+ * detect.c2.beacon_gap after the one before, with no quiet longer than
+ * detect.c2.end_after between them), an attack per (host, address): START
+ * at the first of those connections, UPDATEs while the beacons go on, END
+ * after detect.c2.end_after of quiet. A single burst of connections (a
+ * page and its parallel fetches) is not a callback; multicast, broadcast,
+ * loopback and link-local destinations are never one.
  * The alert names the compromise it follows (detector, attacker, seconds
  * after), and joins the host's incident as its next stage
  * (WD_DETECTOR_NEXT_STAGE).
@@ -29,6 +34,8 @@ typedef struct c2_conf {
   bool enabled;
   uint32_t within_s;
   uint32_t end_after_s;
+  uint32_t beacons;      /* spaced connections before a callback is said */
+  uint32_t beacon_gap_s; /* connections closer than this count as one */
 } c2_conf;
 
 static const wd_config_key_t keys[] = {
@@ -40,6 +47,12 @@ static const wd_config_key_t keys[] = {
     WD_KEY_SECS(c2_conf, "detect.c2.end_after", end_after_s, "120s", 1, 86400,
                 "a callback ends after this much quiet (beacons keep it "
                 "open)"),
+    WD_KEY_UINT(c2_conf, "detect.c2.beacons", beacons, "3", 1, 1000,
+                "connections to the new address, each beacon_gap after the "
+                "one before, before it is reported (1: the first)"),
+    WD_KEY_SECS(c2_conf, "detect.c2.beacon_gap", beacon_gap_s, "10s", 1, 3600,
+                "connections closer together than this count as one (a "
+                "page's parallel fetches)"),
 };
 static const wd_config_keyset_t keyset =
     WD_DETECTOR_KEYSET(c2_conf, keys, NULL);
@@ -60,9 +73,11 @@ typedef struct victim_v {
 } victim_v;
 
 typedef struct call_v {
-  wd_attack_t a;
+  wd_attack_t a; /* closed while the beacons are being counted */
   uint64_t flows;
-  uint64_t since_ns; /* the compromise */
+  uint64_t first_ns, beacon_ns; /* first connection; last one counted */
+  uint32_t beacons;             /* connections counted (spaced) */
+  uint64_t since_ns;            /* the compromise */
   uint64_t flow_id;
   uint16_t port, cport; /* the outside port; the host's of the first flow */
   uint8_t proto;
@@ -76,7 +91,7 @@ typedef struct c2_state {
   c2_conf conf;
   wd_attack_set_t set;
   wd_table_t *seen, *victims, *calls;
-  uint64_t within_ns;
+  uint64_t within_ns, gap_ns;
   char attacker_text[WD_ADDR_STRLEN]; /* of the alert being filled */
 } c2_state;
 
@@ -122,6 +137,7 @@ static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
   s->cfg = cfg;
   s->conf = conf;
   s->within_ns = (uint64_t)conf.within_s * WD_NSEC;
+  s->gap_ns = (uint64_t)conf.beacon_gap_s * WD_NSEC;
   wd_attack_set_init(&s->set, &wd_detector_c2, cfg, fill, s);
   s->set.quiet_ns = (uint64_t)conf.end_after_s * WD_NSEC;
   if (s->set.hold_ns < s->set.quiet_ns)
@@ -192,8 +208,9 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
   if (!f || !(f->pkt_events & WD_FLOW_EV_CREATED))
     return;
   c2_state *s = state;
-  /* a facility host opening a flow to the outside */
-  if (!wd_config_is_protected(ctx->cfg, &f->cli) ||
+  /* a facility host opening a flow to an outside host */
+  if (!wd_addr_is_host_unicast(&f->srv) ||
+      !wd_config_is_protected(ctx->cfg, &f->cli) ||
       wd_config_is_protected(ctx->cfg, &f->srv))
     return;
   pair k;
@@ -202,11 +219,22 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
   k.peer = f->srv;
   s->set.ctx = ctx;
   call_v *c = wd_table_find(s->calls, &k);
-  if (c && wd_attack_is_open(&c->a)) {
+  if (c) {
+    wd_table_get(s->calls, &k, p->ts_ns, NULL); /* touched: kept */
+    wd_table_get(s->seen, &k, p->ts_ns, NULL);
     c->flows++;
     c->flow_id = f->id;
-    wd_attack_seen(&c->a, p->ts_ns);
-    wd_table_get(s->seen, &k, p->ts_ns, NULL);
+    if (wd_attack_is_open(&c->a)) {
+      wd_attack_seen(&c->a, p->ts_ns);
+      return;
+    }
+    if (p->ts_ns >= c->beacon_ns + s->gap_ns) {
+      c->beacons++;
+      c->beacon_ns = p->ts_ns;
+    }
+    if (c->beacons >= s->conf.beacons)
+      wd_attack_start(&s->set, ctx, &c->a, &k, c, c->first_ns, p->ts_ns,
+                      p->ts_ns);
     return;
   }
   bool fresh = false;
@@ -221,6 +249,8 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
     return;
   memset(c, 0, sizeof *c);
   c->flows = 1;
+  c->beacons = 1;
+  c->first_ns = c->beacon_ns = p->ts_ns;
   c->since_ns = v->since_ns;
   c->flow_id = f->id;
   c->port = f->sport;
@@ -229,13 +259,16 @@ static void on_packet(void *state, const wd_detect_ctx_t *ctx,
   c->has_attacker = v->has_attacker;
   c->attacker = v->attacker;
   memcpy(c->detector, v->detector, sizeof c->detector);
-  wd_attack_start(&s->set, ctx, &c->a, &k, c, p->ts_ns, p->ts_ns, p->ts_ns);
+  if (c->beacons >= s->conf.beacons)
+    wd_attack_start(&s->set, ctx, &c->a, &k, c, p->ts_ns, p->ts_ns, p->ts_ns);
 }
 
-/* Ended callbacks leave the table. */
+/* Ended callbacks leave the table, and so do candidates whose host did not
+ * come back within end_after. */
 static void walk(c2_state *s, const wd_detect_ctx_t *ctx, uint64_t now,
                  bool all) {
-  WD_ATTACK_TABLE_WALK(&s->set, ctx, s->calls, pair, call_v, a, 0, now, all);
+  WD_ATTACK_TABLE_WALK(&s->set, ctx, s->calls, pair, call_v, a, s->set.quiet_ns,
+                       now, all);
 }
 
 static void on_tick(void *state, const wd_detect_ctx_t *ctx, uint64_t now) {

@@ -267,7 +267,9 @@ static bool ends(const xstate *s, const wd_flow_t *f, const wd_addr_t **host,
   *dst = cli_in ? &f->srv : &f->cli;
   /* the direction in which the host sends */
   *host_dir = cli_in ? WD_DIR_TO_SERVER : WD_DIR_TO_CLIENT;
-  return !exempt(s, *dst);
+  /* multicast (a video stream, a backup to a group) has no one receiver
+   * to accuse */
+  return wd_addr_is_host_unicast(*dst) && !exempt(s, *dst);
 }
 
 static void add(xstate *s, const wd_detect_ctx_t *ctx, const wd_flow_t *f,

@@ -18,6 +18,7 @@
  * Threads: one table per pipeline, no locks. */
 #include "flow/flow.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,13 +49,20 @@ enum {
   CLS_COUNT
 };
 
+/* Two cache lines, 64-byte aligned: the first holds what a chain walk
+ * reads (hash, next, and the key fields at the start of the flow), so an
+ * entry that is not the one sought costs one line, and the one sought
+ * one line before its counters. */
 typedef struct flow_ent {
-  wd_flow_t f;       /* the public part, handed out by pointer */
+  uint32_t hash;     /* low bits of the key hash: bucket, quick compare */
   uint32_t hnext;    /* next in the bucket chain, or in the free list */
+  wd_flow_t f;       /* the public part, handed out by pointer */
   wd_lru_link_t lru; /* place in its class's list (prev: more recently
                         active) */
-  uint32_t hash;     /* low bits of the key hash: bucket, quick compare */
 } flow_ent;
+_Static_assert(sizeof(flow_ent) == 128, "a flow entry is two cache lines");
+_Static_assert(offsetof(flow_ent, f) + offsetof(wd_flow_t, vlan) + 2 <= 64,
+               "the key fields are in the first cache line");
 
 struct wd_flow_table {
   uint32_t *buckets;    /* heads of chains, nbuckets (power of two) */
@@ -169,7 +177,7 @@ static uint32_t take_slot(wd_flow_table_t *t) {
     }
     size_t bytes = (size_t)slab_entries(t, s) * sizeof(flow_ent);
     if (wd_memcap_reserve(&t->mc, bytes)) {
-      flow_ent *slab = malloc(bytes);
+      flow_ent *slab = aligned_alloc(64, bytes); /* bytes: 128 * n */
       if (slab) {
         t->slabs[t->nslabs++] = slab;
         t->next_fresh++;

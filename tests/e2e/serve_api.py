@@ -6,7 +6,8 @@ the incident list's filters and paging, an incident with its attribution,
 timeline, notifications and replies, the evidence with its SHA-256
 header, judgements (the same store code as `ward reply`: a different
 judgement conflicts with 409 until "force"), notes, closing, the report
-(the rows of `ward report --format json`), parties, tokens made and
+(the rows of `ward report --format json`), parties (added, changed and
+removed by admins only), tokens made and
 revoked, the audit of every change (who, what, before, after), malformed
 JSON, bodies over serve.body_max, ids with path traversal, the
 failed-authentication limit per address, HTTPS (serve.tls.*), /metrics, the console's
@@ -59,6 +60,11 @@ ROUTES = [
     ("POST", "/api/notifications/WARD-2026-000003/judgement",
      {"judgement": "formal", "note": "role check"}, "analyst"),
     ("POST", "/api/notifications/WARD-2026-000003/requeue", None, "analyst"),
+    ("POST", "/api/parties", {"name": "Role-Check", "kind": "isp-abuse",
+                              "email": "abuse@role.example"}, "admin"),
+    ("PUT", "/api/parties/Role-Check", {"kind": "isp-abuse",
+                                        "email": "abuse2@role.example"}, "admin"),
+    ("DELETE", "/api/parties/Role-Check", None, "admin"),
     ("GET", "/api/tokens", None, "admin"),
     ("GET", "/api/audit", None, "admin"),
 ]

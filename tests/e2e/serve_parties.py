@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""serve_parties.py WARD WORK SRC -- the directory of responsible parties
+"""serve_parties.py WARD WORK SRC [--pg STATE] -- the directory of responsible parties
 kept in the store and edited through the API of `ward serve`: GET
 /api/parties from the directory file until the store has parties; POST,
 PUT and DELETE /api/parties for admin only (403 for analyst and viewer);
@@ -8,20 +8,23 @@ first change imports the file (audited as party-import), each change a
 row of /api/audit with before -> after; `ward parties list` and `ward
 parties import FILE`. End to end: a party's email changed through the API
 is where the next notification goes, sent by `ward notify` to a real SMTP
-server (aiosmtpd with the notify tests' smtp_sink). Exit 77 (skip)
-without python3-aiosmtpd."""
-import importlib.util, os, shutil, socket, sqlite3, subprocess, sys, time
+server (aiosmtpd with the notify tests' smtp_sink). With --pg STATE the
+store is a PostgreSQL database of the cluster of tests/tools/pg_cluster.sh.
+Exit 77 (skip) without python3-aiosmtpd or PostgreSQL's binaries."""
+import importlib.util, os, shutil, socket, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from serve_common import NOW, NS, T0, Server, add_token, make_store, request, run  # noqa: E402
+from serve_common import (NOW, NS, T0, Server, Sql, add_token, make_store,  # noqa: E402
+                          pg_database, request, run)
 
 ward, work, src = sys.argv[1], sys.argv[2], sys.argv[3]
+pg_state = sys.argv[5] if len(sys.argv) == 6 and sys.argv[4] == "--pg" else None
 if importlib.util.find_spec("aiosmtpd") is None:
     print("serve parties: python3-aiosmtpd is not installed; skipped")
     sys.exit(77)
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
-cfg, db, _ = make_store(ward, work)
+cfg, db, _ = make_store(ward, work, pg_database(pg_state, "serve_parties") if pg_state else None)
 tok = {r: add_token(ward, cfg, db, r + "-1", r) for r in ("viewer", "analyst", "admin")}
 V, A, AD = tok["viewer"], tok["analyst"], tok["admin"]
 failures = []
@@ -167,7 +170,7 @@ while True:
         time.sleep(0.05)  # polling for the port, with a deadline
 try:
     iid = "WARD-2026-000004"
-    con = sqlite3.connect(db)
+    con = Sql(db)
     con.execute("INSERT INTO incidents(id, corr_key, line, class, type, severity, first_ns,"
                 " last_ns, party_name, party_kind, party_email, party_format, party_language,"
                 " party_deadline_hours, party_matched_by, summary) VALUES"

@@ -185,18 +185,24 @@ static void db_error(wd_req_t *r, wd_resp_t *out) {
   wd_resp_error(out, 500, "database error");
 }
 
+/* Whether a store look-up of what named name found it; false with a 404
+ * ("no WHAT NAME") or a 500 response set when not. */
+static bool found(wd_req_t *r, wd_rc rc, const char *what, const char *name,
+                  wd_resp_t *out) {
+  if (rc == WD_ERR_NOTFOUND)
+    wd_resp_error(out, 404, "no %s %s", what, name);
+  else if (rc != WD_OK)
+    db_error(r, out);
+  return rc == WD_OK;
+}
+
 /* The incident id names into *inc (wd_store_incident_fini frees); false
  * with the response set (400, 404, 500) when there is none. */
 static bool get_incident(wd_req_t *r, const char *id, wd_store_incident_t *inc,
                          wd_resp_t *out) {
   if (!check_incident_id(id, out))
     return false;
-  wd_rc rc = wd_store_incident_get(r->s, id, inc);
-  if (rc == WD_ERR_NOTFOUND)
-    wd_resp_error(out, 404, "no incident %s", id);
-  else if (rc != WD_OK)
-    db_error(r, out);
-  return rc == WD_OK;
+  return found(r, wd_store_incident_get(r->s, id, inc), "incident", id, out);
 }
 
 /* ---- incidents ---- */
@@ -791,12 +797,8 @@ static bool party_old(wd_req_t *r, const char *name, wd_store_party_row_t *old,
                       wd_resp_t *out) {
   if (!parties_seed(r, out))
     return false;
-  wd_rc rc = wd_store_party_get(r->s, name, old);
-  if (rc == WD_ERR_NOTFOUND)
-    wd_resp_error(out, 404, "no party named %s", name);
-  else if (rc != WD_OK)
-    db_error(r, out);
-  return rc == WD_OK;
+  return found(r, wd_store_party_get(r->s, name, old), "party named", name,
+               out);
 }
 
 /* The members of a that differ in b (both objects): before -> after of a

@@ -845,12 +845,25 @@ static void h_party_update(wd_req_t *r, wd_resp_t *out) {
 
 static void h_party_delete(wd_req_t *r, wd_resp_t *out) {
   const char *name = r->args[0];
-  wd_store_party_row_t old;
+  wd_store_party_row_t old, *v = NULL;
+  size_t n = 0;
   if (!party_old(r, name, &old, out))
     return;
   json_t *oj = json_loads(old.doc, 0, NULL);
   free(old.doc);
-  if (wd_store_party_delete(r->s, name) != WD_OK) {
+  wd_rc rc = wd_store_party_list(r->s, &v, &n);
+  wd_store_parties_free(v, n);
+  if (rc == WD_OK && n == 1) {
+    /* with no party in the store the directory file is read again */
+    json_decref(oj);
+    wd_resp_error(out, 409,
+                  "%s is the last party: with none, the directory file "
+                  "(attribution.directory) would be used again; add another "
+                  "first",
+                  name);
+    return;
+  }
+  if (rc != WD_OK || wd_store_party_delete(r->s, name) != WD_OK) {
     json_decref(oj);
     db_error(r, out);
     return;

@@ -129,6 +129,17 @@ s, _, j = request(P + "/ISP-Example", "DELETE", AD)
 check(s == 200 and j["deleted"] is True, f"delete {s} {j}")
 s, _, j = request(P + "/ISP-Example", "DELETE", AD)
 check(s == 404, f"delete twice {s} {j}")
+# the last party is kept: with none the file would be read again
+for name in ("CERT-Bund", "CERT-FR"):
+    s, _, j = request(P + "/" + name, "DELETE", AD)
+    check(s == 200, f"delete {name}: {s} {j}")
+s, _, j = request(P + "/CERT-SE", "DELETE", AD)
+check(s == 409 and "last party" in j["error"], f"delete the last: {s} {j}")
+for name in ("CERT-Bund", "CERT-FR"):
+    body = {"name": name, "kind": "national-cert", "email": f"cert@{name[5:].lower()}.example",
+            "countries": [name[5:7].upper()]}
+    s, _, j = request(P, "POST", AD, body)
+    check(s == 201, f"add {name} back: {s} {j}")
 s, _, j = request(P + "/CERT%20Space", "POST", AD, NEW)
 check(s == 405, f"POST on a party {s}")
 
@@ -144,7 +155,7 @@ u = [a for a in rows if a["action"] == "party-update"]
 check(len(u) == 1 and u[0]["target"] == "CERT-SE"
       and u[0]["before"] == {"email": "cert@se.example"}
       and u[0]["after"] == {"email": "incident@cert-se.example"}, f"update audit {u}")
-d = [a for a in rows if a["action"] == "party-delete"][0]
+d = [a for a in rows if a["action"] == "party-delete" and a["target"] == "ISP-Example"][0]
 check(d["before"]["email"] == "abuse@isp.example" and d["after"] is None, f"delete audit {d}")
 p = run(ward, "parties", "list", "-c", cfg, "--db", db)
 check("# from the database" in p.stdout and "incident@cert-se.example" in p.stdout

@@ -99,16 +99,14 @@ static int open_all(const char *cfg_path, const char *db_path, bool readonly,
   return wd_cli_open_store(cfg_path, db_path, readonly, cfg, s);
 }
 
-/* The directory of parties (attribution.directory), or NULL when none is
- * configured. False (message printed) when it is configured but unusable. */
-static bool load_directory(const wd_config_t *cfg, const char *cmd,
-                           wd_directory_t **dir) {
+/* The directory of parties: the store's (ward parties, the API) when it
+ * has any, else attribution.directory, else NULL. False (message printed)
+ * when it is unusable. */
+static bool load_directory(wd_store_t *s, const wd_config_t *cfg,
+                           const char *cmd, wd_directory_t **dir) {
   char err[1024];
-  *dir = NULL;
-  if (!cfg->attribution.directory)
-    return true;
-  if (wd_directory_load(cfg->attribution.directory, dir, err, sizeof err) !=
-      WD_OK) {
+  if (wd_store_directory(s, cfg->attribution.directory, dir, NULL, err,
+                         sizeof err) != WD_OK) {
     fprintf(stderr, "ward %s: %s\n", cmd, err);
     return false;
   }
@@ -222,7 +220,7 @@ int wd_cmd_notify(int argc, char **argv) {
       t.smtp.password = password;
     }
   }
-  if (!load_directory(cfg, "notify", &dir)) {
+  if (!load_directory(s, cfg, "notify", &dir)) {
     ec = EX_CONFIG;
     goto out;
   }
@@ -300,7 +298,7 @@ int wd_cmd_inbox(int argc, char **argv) {
   char err[1024] = "";
   wd_inbox_stats_t st = {0};
   wd_directory_t *dir = NULL;
-  if (!load_directory(cfg, "inbox", &dir)) {
+  if (!load_directory(s, cfg, "inbox", &dir)) {
     return finish(EX_CONFIG, s, cfg);
   }
   wd_rc rc =

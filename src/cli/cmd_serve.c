@@ -5,7 +5,8 @@
  * store.url / db.path). Out: the server until SIGTERM/SIGINT (exit 0);
  * token rows in the database (a new token is printed once, as the last
  * word of its line: only its SHA-256 is stored); an audit row for each
- * token added or revoked here.
+ * token added or revoked here. `ward parties import|list`: the directory
+ * of responsible parties kept in the database (store_party.c).
  * Exit codes: 0 success, 1 failure, 2 usage, 3 configuration. */
 #include "cli/commands.h"
 
@@ -21,6 +22,7 @@
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/timefmt.h"
+#include "enrich/directory.h"
 #include "serve/serve.h"
 #include "store/store.h"
 
@@ -48,7 +50,19 @@ static const char token_usage[] =
     "  add prints the new token once, as the last word of its line; only\n"
     "  its SHA-256 is stored. viewer reads; analyst also judges replies,\n"
     "  adds notes, closes incidents and requeues notifications; admin also\n"
-    "  manages tokens and reads the audit.\n";
+    "  manages tokens and parties and reads the audit.\n";
+
+static const char parties_usage[] =
+    "usage: ward parties import FILE [-c FILE] [--db URL]\n"
+    "       ward parties list [-c FILE] [--db URL]\n"
+    "  import writes the parties of a directory file (the format of\n"
+    "  attribution.directory, docs/incidents.md) into the database: a party\n"
+    "  whose name is there is replaced, the others are added; each change is\n"
+    "  a row of the audit. Once the database has parties, notify, inbox,\n"
+    "  analyze, ingest and serve use them instead of the file (an admin\n"
+    "  edits them through the API, docs/api.md). The first change through\n"
+    "  the API imports attribution.directory itself when the database has\n"
+    "  none. list prints the parties the pipeline uses and where from.\n";
 
 static volatile sig_atomic_t serve_stop;
 
@@ -260,6 +274,70 @@ int wd_cmd_token(int argc, char **argv) {
               "{\"state\":\"revoked\"}");
     printf("ward token: %s revoked\n", name);
   }
+  wd_store_close(s);
+  wd_config_free(cfg);
+  return ec;
+}
+
+int wd_cmd_parties(int argc, char **argv) {
+  args_t a = {0};
+  int ec = parse(argc, argv, parties_usage, &a);
+  if (ec)
+    return ec < 0 ? EX_OK : ec;
+  const char *verb = optind < argc ? argv[optind] : "";
+  int rest = argc - optind - 1;
+  bool imp = !strcmp(verb, "import") && rest == 1;
+  if ((!imp && !(!strcmp(verb, "list") && rest == 0)) || a.role || a.listen ||
+      a.console) {
+    fputs(parties_usage, stderr);
+    return EX_USAGE;
+  }
+  char err[1024] = "";
+  wd_directory_t *d = NULL;
+  if (imp &&
+      wd_directory_load(argv[optind + 1], &d, err, sizeof err) != WD_OK) {
+    fprintf(stderr, "ward parties: %s\n", err);
+    return EX_CONFIG;
+  }
+  wd_config_t *cfg;
+  wd_store_t *s;
+  ec = wd_cli_open_store(a.cfg_path, a.db, !imp, &cfg, &s);
+  if (ec) {
+    wd_directory_free(d);
+    return ec;
+  }
+  if (imp) {
+    char who[WD_STORE_TOKEN_NAME_LEN];
+    size_t added, updated;
+    snprintf(who, sizeof who, "cli:%.59s", login_name());
+    if (wd_store_parties_import(s, d, who, now_ns(), &added, &updated, err,
+                                sizeof err) != WD_OK) {
+      fprintf(stderr, "ward parties: %s\n", err);
+      ec = EX_FAIL;
+    } else {
+      printf("ward parties: %zu added, %zu replaced, %zu unchanged\n", added,
+             updated, wd_directory_count(d) - added - updated);
+    }
+  } else {
+    bool from_store;
+    if (wd_store_directory(s, cfg->attribution.directory, &d, &from_store, err,
+                           sizeof err) != WD_OK) {
+      fprintf(stderr, "ward parties: %s\n", err);
+      ec = EX_FAIL;
+    } else {
+      printf("# from %s\n", from_store ? "the database"
+                            : d        ? cfg->attribution.directory
+                                       : "nowhere (no directory)");
+      printf("%-24s %-16s %-32s %-6s %s\n", "NAME", "KIND", "EMAIL", "FORMAT",
+             "DEADLINE");
+      for (size_t i = 0; i < wd_directory_count(d); i++) {
+        const wd_party_t *p = wd_directory_party(d, i);
+        printf("%-24s %-16s %-32s %-6s %uh\n", p->name, p->kind, p->email,
+               p->format, p->deadline_hours);
+      }
+    }
+  }
+  wd_directory_free(d);
   wd_store_close(s);
   wd_config_free(cfg);
   return ec;

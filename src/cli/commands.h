@@ -18,6 +18,7 @@ int wd_cmd_report(int argc, char **argv);
 /* cmd_serve.c */
 int wd_cmd_serve(int argc, char **argv);
 int wd_cmd_token(int argc, char **argv);
+int wd_cmd_parties(int argc, char **argv);
 int wd_cmd_ingest(int argc, char **argv); /* cmd_ingest.c */
 
 /* NULL-terminated (commands.c). */

@@ -55,6 +55,7 @@ static const char usage_text[] =
     "report\n"
     "  serve [--listen ADDR:PORT]         the console and its JSON API\n"
     "  token add|list|revoke              access tokens of the API\n"
+    "  parties import FILE|list           the parties kept in the database\n"
     "  ingest --from URL --db URL        fleet centre: sensors' alerts "
     "into incidents\n"
     "  version                            print the version\n"

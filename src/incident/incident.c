@@ -1250,9 +1250,10 @@ wd_rc wd_incidents_new(const wd_config_t *cfg, const char *db_path,
   if ((rc = wd_geo_open(cfg->attribution.country_db, cfg->attribution.asn_db,
                         &x->geo)) != WD_OK)
     goto fail;
-  if (cfg->attribution.directory &&
-      (rc = wd_directory_load(cfg->attribution.directory, &x->dir, err,
-                              errlen)) != WD_OK)
+  /* the store's parties when it has any (a centre edits them through
+     the API), else the file */
+  if ((rc = wd_store_directory(x->store, cfg->attribution.directory, &x->dir,
+                               NULL, err, errlen)) != WD_OK)
     goto fail;
   if (cfg->evidence.dir &&
       (cfg->evidence.packets_per_flow || cfg->evidence.flood_sample) &&

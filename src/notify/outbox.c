@@ -288,6 +288,26 @@ static wd_rc add_notice(wd_store_t *s, const char *incident_id,
   return wd_store_notice_add(s, &n, inserted);
 }
 
+/* o: the directory's entry p, matched by matched_by. */
+static void party_of_entry(wd_store_party_t *o, const wd_party_t *p,
+                           const char *matched_by) {
+  char why[sizeof o->matched_by];
+  snprintf(why, sizeof why, "%s", matched_by);
+  memset(o, 0, sizeof *o);
+  o->set = true;
+  snprintf(o->name, sizeof o->name, "%s", p->name);
+  snprintf(o->kind, sizeof o->kind, "%s", p->kind);
+  snprintf(o->email, sizeof o->email, "%s", p->email);
+  snprintf(o->format, sizeof o->format, "%s", p->format ? p->format : "text");
+  snprintf(o->language, sizeof o->language, "%s",
+           p->language ? p->language : "en");
+  o->deadline_hours = p->deadline_hours;
+  if (p->pgp_fingerprint)
+    snprintf(o->pgp_fingerprint, sizeof o->pgp_fingerprint, "%s",
+             p->pgp_fingerprint);
+  snprintf(o->matched_by, sizeof o->matched_by, "%s", why);
+}
+
 /* The parties an incident is notified to: for a reflection attack with
  * the directory at hand, the party of every listed reflector (once per
  * address, in the order of the reflectors); otherwise, or when none of
@@ -311,23 +331,22 @@ static size_t parties_of(const wd_store_incident_t *inc,
       dup = !strcasecmp(out[k].email, p->email);
     if (dup || n == cap)
       continue;
-    wd_store_party_t *o = &out[n++];
-    memset(o, 0, sizeof *o);
-    o->set = true;
-    snprintf(o->name, sizeof o->name, "%s", p->name);
-    snprintf(o->kind, sizeof o->kind, "%s", p->kind);
-    snprintf(o->email, sizeof o->email, "%s", p->email);
-    snprintf(o->format, sizeof o->format, "%s", p->format ? p->format : "text");
-    snprintf(o->language, sizeof o->language, "%s",
-             p->language ? p->language : "en");
-    o->deadline_hours = p->deadline_hours;
-    snprintf(o->matched_by, sizeof o->matched_by, "%s", a->matched_by);
+    party_of_entry(&out[n++], p, a->matched_by);
   }
   if (n)
     return n;
-  if (!inc->party.set || !wd_notice_email_ok(inc->party.email) || !cap)
+  if (!inc->party.set || !cap)
     return 0;
-  out[0] = inc->party;
+  /* the incident's party as the directory has it now: a contact changed
+     since the incident was attributed (ward parties, the API) is the one
+     told */
+  const wd_party_t *p = wd_directory_find(snd->dir, inc->party.name, NULL);
+  if (p && wd_notice_email_ok(p->email))
+    party_of_entry(&out[0], p, inc->party.matched_by);
+  else if (wd_notice_email_ok(inc->party.email))
+    out[0] = inc->party;
+  else
+    return 0;
   return 1;
 }
 

@@ -142,14 +142,34 @@ static bool member_str(json_t *o, const char *key, size_t max, bool required,
   return true;
 }
 
+/* j as compact JSON text that fits the audit's columns: when it is
+ * longer, its name, kind and email (those it has) and "abridged": true. */
+static char *dump_fit(json_t *j) {
+  char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  if (!s || strlen(s) < WD_STORE_AUDIT_LEN || !json_is_object(j))
+    return s;
+  free(s);
+  json_t *o = json_object();
+  static const char *const keep[] = {"name", "kind", "email"};
+  for (size_t i = 0; i < 3; i++) {
+    json_t *v = json_object_get(j, keep[i]);
+    if (json_is_string(v) && json_string_length(v) < 256)
+      json_object_set(o, keep[i], v);
+  }
+  json_object_set_new(o, "abridged", json_true());
+  s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  json_decref(o);
+  return s;
+}
+
 static void audit(wd_req_t *r, const char *action, const char *target,
                   json_t *before, json_t *after) {
   wd_store_audit_t a = {.at_ns = r->now_ns};
   snprintf(a.who, sizeof a.who, "%s", r->who);
   snprintf(a.action, sizeof a.action, "%s", action);
   snprintf(a.target, sizeof a.target, "%s", target);
-  char *b = before ? json_dumps(before, JSON_COMPACT) : NULL;
-  char *f = after ? json_dumps(after, JSON_COMPACT) : NULL;
+  char *b = before ? dump_fit(before) : NULL;
+  char *f = after ? dump_fit(after) : NULL;
   snprintf(a.before, sizeof a.before, "%s", b ? b : "");
   snprintf(a.after, sizeof a.after, "%s", f ? f : "");
   free(b);
@@ -165,18 +185,24 @@ static void db_error(wd_req_t *r, wd_resp_t *out) {
   wd_resp_error(out, 500, "database error");
 }
 
+/* Whether a store look-up of what named name found it; false with a 404
+ * ("no WHAT NAME") or a 500 response set when not. */
+static bool found(wd_req_t *r, wd_rc rc, const char *what, const char *name,
+                  wd_resp_t *out) {
+  if (rc == WD_ERR_NOTFOUND)
+    wd_resp_error(out, 404, "no %s %s", what, name);
+  else if (rc != WD_OK)
+    db_error(r, out);
+  return rc == WD_OK;
+}
+
 /* The incident id names into *inc (wd_store_incident_fini frees); false
  * with the response set (400, 404, 500) when there is none. */
 static bool get_incident(wd_req_t *r, const char *id, wd_store_incident_t *inc,
                          wd_resp_t *out) {
   if (!check_incident_id(id, out))
     return false;
-  wd_rc rc = wd_store_incident_get(r->s, id, inc);
-  if (rc == WD_ERR_NOTFOUND)
-    wd_resp_error(out, 404, "no incident %s", id);
-  else if (rc != WD_OK)
-    db_error(r, out);
-  return rc == WD_OK;
+  return found(r, wd_store_incident_get(r->s, id, inc), "incident", id, out);
 }
 
 /* ---- incidents ---- */
@@ -655,27 +681,195 @@ static void h_report(wd_req_t *r, wd_resp_t *out) {
   wd_resp_json(out, 200, j);
 }
 
+/* The parties: the store's when it has any, else the directory file's
+ * (serve's attribution.directory, read at start). */
 static void h_parties(wd_req_t *r, wd_resp_t *out) {
-  json_t *a = json_array();
-  const wd_directory_t *d = r->srv->dir;
-  for (size_t i = 0; d && i < wd_directory_count(d); i++) {
-    const wd_party_t *p = wd_directory_party(d, i);
-    json_t *cc = json_array(), *as = json_array(), *fa = json_array();
-    for (size_t k = 0; k < p->n_countries; k++)
-      json_array_append_new(cc, jstr(p->countries[k]));
-    for (size_t k = 0; k < p->n_asns; k++)
-      json_array_append_new(as, json_integer(p->asns[k]));
-    for (size_t k = 0; k < p->n_facilities; k++)
-      json_array_append_new(fa, jstr(p->facilities[k]));
-    json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:o}",
-                                       "name", jstr(p->name), "kind",
-                                       jstr(p->kind), "email", jstr(p->email),
-                                       "format", jstr(p->format), "language",
-                                       jstr(p->language), "deadline_hours",
-                                       (int)p->deadline_hours, "countries", cc,
-                                       "asns", as, "facilities", fa));
+  wd_store_party_row_t *v = NULL;
+  size_t n = 0;
+  if (wd_store_party_list(r->s, &v, &n) != WD_OK) {
+    db_error(r, out);
+    return;
   }
-  wd_resp_json(out, 200, json_pack("{s:o}", "parties", a));
+  json_t *a = json_array();
+  for (size_t i = 0; i < n; i++) {
+    json_t *j = json_loads(v[i].doc, 0, NULL);
+    if (j)
+      json_array_append_new(a, j);
+  }
+  wd_store_parties_free(v, n);
+  const wd_directory_t *d = n ? NULL : r->srv->dir;
+  for (size_t i = 0; i < wd_directory_count(d); i++) {
+    json_t *j = wd_party_json(wd_directory_party(d, i));
+    if (j)
+      json_array_append_new(a, j);
+  }
+  wd_resp_json(
+      out, 200,
+      json_pack("{s:s,s:o}", "source", n ? "store" : "file", "parties", a));
+}
+
+/* Before the first change through the API the store takes the directory
+ * file's parties (ward parties import does the same by hand), so that an
+ * edit changes one party, not the whole directory. False with a 500 when
+ * that fails. */
+static bool parties_seed(wd_req_t *r, wd_resp_t *out) {
+  wd_store_party_row_t *v = NULL;
+  size_t n = 0, added, updated;
+  char err[512];
+  if (wd_store_party_list(r->s, &v, &n) != WD_OK) {
+    db_error(r, out);
+    return false;
+  }
+  wd_store_parties_free(v, n);
+  if (n || !wd_directory_count(r->srv->dir))
+    return true;
+  if (wd_store_parties_import(r->s, r->srv->dir, r->who, r->now_ns, &added,
+                              &updated, err, sizeof err) != WD_OK) {
+    fprintf(stderr, "ward serve: parties: %s\n", err);
+    wd_resp_error(out, 500, "database error");
+    return false;
+  }
+  return true;
+}
+
+/* The body as a checked party (canonical form) with its stored text;
+ * path_name, when given, is the name the path gives. False with a 400
+ * naming the field. */
+static json_t *party_body(wd_req_t *r, const char *path_name, char **doc,
+                          wd_resp_t *out) {
+  json_t *b = body_object(r, out);
+  if (!b)
+    return NULL;
+  json_t *nm = json_object_get(b, "name");
+  if (path_name && !nm)
+    json_object_set_new(b, "name", json_string(path_name));
+  else if (path_name &&
+           (!json_is_string(nm) || strcmp(json_string_value(nm), path_name))) {
+    json_decref(b);
+    wd_resp_error(out, 400,
+                  "name: the path names %s; a party is not renamed (delete "
+                  "it and add the new name)",
+                  path_name);
+    return NULL;
+  }
+  char err[512];
+  json_t *p = wd_party_check(b, err, sizeof err);
+  json_decref(b);
+  if (!p) {
+    wd_resp_error(out, 400, "%s", err);
+    return NULL;
+  }
+  *doc = json_dumps(p, JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+  if (!*doc) {
+    json_decref(p);
+    wd_resp_error(out, 500, "out of memory");
+    return NULL;
+  }
+  return p;
+}
+
+static void h_party_add(wd_req_t *r, wd_resp_t *out) {
+  char *doc = NULL;
+  json_t *p = party_body(r, NULL, &doc, out);
+  if (!p)
+    return;
+  const char *name = json_string_value(json_object_get(p, "name"));
+  wd_rc rc = parties_seed(r, out)
+                 ? wd_store_party_add(r->s, name, doc, r->now_ns)
+                 : WD_ERR_INVAL;
+  free(doc);
+  if (rc == WD_OK) {
+    audit(r, "party-add", name, NULL, json_incref(p));
+    wd_resp_json(out, 201, p);
+    return;
+  }
+  if (rc == WD_ERR_STATE)
+    wd_resp_error(out, 409, "a party named %s exists; change it with PUT",
+                  name);
+  else if (rc != WD_ERR_INVAL)
+    db_error(r, out);
+  json_decref(p);
+}
+
+/* The party the path names into *old (its doc the caller frees); false
+ * with a 404 / 500. */
+static bool party_old(wd_req_t *r, const char *name, wd_store_party_row_t *old,
+                      wd_resp_t *out) {
+  if (!parties_seed(r, out))
+    return false;
+  return found(r, wd_store_party_get(r->s, name, old), "party named", name,
+               out);
+}
+
+/* The members of a that differ in b (both objects): before -> after of a
+ * change, only what changed. */
+static json_t *changed(json_t *a, json_t *b) {
+  json_t *o = json_object(), *v;
+  const char *k;
+  json_object_foreach(a, k, v) if (!json_equal(v, json_object_get(b, k)))
+      json_object_set(o, k, v);
+  return o;
+}
+
+static void h_party_update(wd_req_t *r, wd_resp_t *out) {
+  const char *name = r->args[0];
+  char *doc = NULL;
+  json_t *p = party_body(r, name, &doc, out);
+  if (!p)
+    return;
+  wd_store_party_row_t old;
+  if (!party_old(r, name, &old, out)) {
+    free(doc);
+    json_decref(p);
+    return;
+  }
+  json_t *oj = json_loads(old.doc, 0, NULL);
+  free(old.doc);
+  if (!oj)
+    oj = json_object();
+  wd_rc rc = json_equal(oj, p)
+                 ? WD_OK
+                 : wd_store_party_update(r->s, name, doc, r->now_ns);
+  free(doc);
+  if (rc != WD_OK) {
+    json_decref(oj);
+    json_decref(p);
+    db_error(r, out);
+    return;
+  }
+  if (!json_equal(oj, p))
+    audit(r, "party-update", name, changed(oj, p), changed(p, oj));
+  json_decref(oj);
+  wd_resp_json(out, 200, p);
+}
+
+static void h_party_delete(wd_req_t *r, wd_resp_t *out) {
+  const char *name = r->args[0];
+  wd_store_party_row_t old, *v = NULL;
+  size_t n = 0;
+  if (!party_old(r, name, &old, out))
+    return;
+  json_t *oj = json_loads(old.doc, 0, NULL);
+  free(old.doc);
+  wd_rc rc = wd_store_party_list(r->s, &v, &n);
+  wd_store_parties_free(v, n);
+  if (rc == WD_OK && n == 1) {
+    /* with no party in the store the directory file is read again */
+    json_decref(oj);
+    wd_resp_error(out, 409,
+                  "%s is the last party: with none, the directory file "
+                  "(attribution.directory) would be used again; add another "
+                  "first",
+                  name);
+    return;
+  }
+  if (rc != WD_OK || wd_store_party_delete(r->s, name) != WD_OK) {
+    json_decref(oj);
+    db_error(r, out);
+    return;
+  }
+  audit(r, "party-delete", name, oj, NULL);
+  wd_resp_json(out, 200, json_pack("{s:s,s:b}", "name", name, "deleted", 1));
 }
 
 /* ---- who am I, tokens, audit ---- */
@@ -820,6 +1014,9 @@ const wd_route_t wd_routes[] = {
     {"POST", "/api/notifications/{}/requeue", WD_ROLE_ANALYST, h_requeue},
     {"GET", "/api/report", WD_ROLE_VIEWER, h_report},
     {"GET", "/api/parties", WD_ROLE_VIEWER, h_parties},
+    {"POST", "/api/parties", WD_ROLE_ADMIN, h_party_add},
+    {"PUT", "/api/parties/{}", WD_ROLE_ADMIN, h_party_update},
+    {"DELETE", "/api/parties/{}", WD_ROLE_ADMIN, h_party_delete},
     {"GET", "/api/tokens", WD_ROLE_ADMIN, h_tokens},
     {"POST", "/api/tokens", WD_ROLE_ADMIN, h_token_add},
     {"DELETE", "/api/tokens/{}", WD_ROLE_ADMIN, h_token_revoke},

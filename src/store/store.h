@@ -46,7 +46,12 @@
 /* Schema version this ward writes. Both engines number their migrations
  * 1 .. WD_STORE_SCHEMA_VERSION the same way (store_schema.c); a database
  * whose version is higher is refused. */
-#define WD_STORE_SCHEMA_VERSION 7
+#define WD_STORE_SCHEMA_VERSION 8
+
+/* The version that brought the parties table (the directory of
+ * responsible parties kept in the store); a database read as it is before
+ * it has no parties, and the directory file is used. */
+#define WD_STORE_PARTIES_VERSION 8
 
 /* ---- records ---- */
 
@@ -615,6 +620,59 @@ typedef struct wd_store_metric {
 } wd_store_metric_t;
 
 wd_rc wd_store_metrics(wd_store_t *s, wd_store_metric_t **out, size_t *n);
+
+/* ---- the directory of responsible parties (store_party.c) ---- */
+
+/* One party as the store keeps it: its name and the party as a JSON
+ * object with the directory file's keys (docs/incidents.md), checked by
+ * wd_party_check before it was written. id: the directory's order. */
+typedef struct wd_store_party_row {
+  int64_t id;
+  char name[WD_NAME_MAX];
+  char *doc; /* malloc'ed */
+  uint64_t updated_ns;
+} wd_store_party_row_t;
+
+/* Every party, in the directory's order (none before
+ * WD_STORE_PARTIES_VERSION); wd_store_parties_free releases them. */
+wd_rc wd_store_party_list(wd_store_t *s, wd_store_party_row_t **out, size_t *n);
+void wd_store_parties_free(wd_store_party_row_t *v, size_t n);
+/* The party named name into *out (its doc the caller frees);
+ * WD_ERR_NOTFOUND when there is none. */
+wd_rc wd_store_party_get(wd_store_t *s, const char *name,
+                         wd_store_party_row_t *out);
+/* Adds a party at the end (WD_ERR_STATE when the name is taken), replaces
+ * one's doc (WD_ERR_NOTFOUND when there is none), removes one
+ * (WD_ERR_NOTFOUND). doc: what wd_party_check made. */
+wd_rc wd_store_party_add(wd_store_t *s, const char *name, const char *doc,
+                         uint64_t now_ns);
+wd_rc wd_store_party_update(wd_store_t *s, const char *name, const char *doc,
+                            uint64_t now_ns);
+wd_rc wd_store_party_delete(wd_store_t *s, const char *name);
+
+struct wd_directory;
+struct wd_party;
+/* The directory the pipeline uses: the store's parties when it has any,
+ * else the file at path (attribution.directory; NULL: none, *out NULL).
+ * *from_store (may be NULL) says which. err: "where: what" on failure. */
+wd_rc wd_store_directory(wd_store_t *s, const char *path,
+                         struct wd_directory **out, bool *from_store, char *err,
+                         size_t errlen);
+/* A party of a loaded directory as the JSON object the store keeps; a new
+ * reference, NULL when out of memory. */
+struct json_t *wd_party_json(const struct wd_party *p);
+/* Checks a party given as JSON (the API's body, or one read back) and
+ * returns its canonical form (defaults filled in, countries upper case)
+ * as a new reference; NULL with err naming the field and what was
+ * expected ("email: 'x' is not a mail address (expected user@domain)"). */
+struct json_t *wd_party_check(struct json_t *in, char *err, size_t errlen);
+/* Writes the parties of d into the store: a party whose name is there is
+ * replaced, the others are added at the end, in one transaction, each
+ * change a row of the audit (who, action "party-import", before, after).
+ * *added and *updated count them; unchanged parties are left alone. */
+wd_rc wd_store_parties_import(wd_store_t *s, const struct wd_directory *d,
+                              const char *who, uint64_t now_ns, size_t *added,
+                              size_t *updated, char *err, size_t errlen);
 
 /* ---- JSON (store_json.c) ---- */
 

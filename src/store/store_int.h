@@ -96,6 +96,12 @@ enum {
   Q_FLEET_MARK,
   Q_FLEET_SENSORS,
   Q_INC_EXPIRE,
+  /* the directory of responsible parties (store_serve.c) */
+  Q_PARTY_LIST,
+  Q_PARTY_GET,
+  Q_PARTY_ADD,
+  Q_PARTY_UPDATE,
+  Q_PARTY_DELETE,
   Q_COUNT
 };
 

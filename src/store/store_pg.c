@@ -411,6 +411,16 @@ static const char *const sql[Q_COUNT] = {
         " ORDER BY sensor",
     [Q_INC_EXPIRE] = "UPDATE incidents SET active = 0 WHERE active = 1"
                      " AND last_ns <= $1::bigint",
+    [Q_PARTY_LIST] =
+        "SELECT id, name, doc, updated_ns FROM parties ORDER BY id",
+    [Q_PARTY_GET] = "SELECT id, name, doc, updated_ns FROM parties"
+                    " WHERE name = $1::text",
+    [Q_PARTY_ADD] = "INSERT INTO parties(name, doc, updated_ns)"
+                    " VALUES ($1::text, $2::text, $3::bigint)"
+                    " ON CONFLICT(name) DO NOTHING",
+    [Q_PARTY_UPDATE] = "UPDATE parties SET doc = $2::text,"
+                       " updated_ns = $3::bigint WHERE name = $1::text",
+    [Q_PARTY_DELETE] = "DELETE FROM parties WHERE name = $1::text",
 };
 
 /* Statements whose one column is read as raw bytes (binary results). */

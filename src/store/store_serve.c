@@ -225,3 +225,91 @@ wd_rc wd_store_metrics(wd_store_t *s, wd_store_metric_t **out, size_t *n) {
   PREP(st, s, Q_METRICS);
   return many_rows(st, sizeof **out, row_metric, (void **)out, n);
 }
+
+/* ---- the directory of responsible parties ---- */
+
+static void row_party(wd_store_stmt_t *st, void *p) {
+  wd_store_party_row_t *y = p;
+  y->id = col_i64(st, 0);
+  col_copy(st, 1, y->name, sizeof y->name);
+  y->doc = strdup(st->s->e->col_text(st, 2));
+  y->updated_ns = col_u64(st, 3);
+}
+
+void wd_store_parties_free(wd_store_party_row_t *v, size_t n) {
+  for (size_t i = 0; v && i < n; i++)
+    free(v[i].doc);
+  free(v);
+}
+
+wd_rc wd_store_party_list(wd_store_t *s, wd_store_party_row_t **out,
+                          size_t *n) {
+  *out = NULL;
+  *n = 0;
+  if (s->version < WD_STORE_PARTIES_VERSION)
+    return WD_OK;
+  PREP(st, s, Q_PARTY_LIST);
+  wd_rc r = many_rows(st, sizeof **out, row_party, (void **)out, n);
+  for (size_t i = 0; r == WD_OK && i < *n; i++)
+    if (!(*out)[i].doc) {
+      wd_store_parties_free(*out, *n);
+      *out = NULL;
+      *n = 0;
+      r = WD_ERR_NOMEM;
+    }
+  return r;
+}
+
+wd_rc wd_store_party_get(wd_store_t *s, const char *name,
+                         wd_store_party_row_t *out) {
+  memset(out, 0, sizeof *out);
+  if (s->version < WD_STORE_PARTIES_VERSION)
+    return WD_ERR_NOTFOUND;
+  PREP(st, s, Q_PARTY_GET);
+  st_text(st, 1, name);
+  wd_rc r = st_step(st);
+  if (r == WD_OK)
+    row_party(st, out);
+  st_done(st);
+  if (r == WD_OK && !out->doc)
+    return WD_ERR_NOMEM;
+  return r == WD_END ? WD_ERR_NOTFOUND : r;
+}
+
+/* Runs statement q over (name, doc, now); WD_ERR_STATE / WD_ERR_NOTFOUND
+ * (missing, with the message set) when it changed no row. */
+static wd_rc party_write(wd_store_t *s, int q, const char *name,
+                         const char *doc, uint64_t now_ns, wd_rc missing) {
+  PREP(st, s, q);
+  st_text(st, 1, name);
+  if (doc) {
+    st_text(st, 2, doc);
+    st_u64(st, 3, now_ns);
+  }
+  uint64_t ch;
+  wd_rc r = run_changes(st, &ch);
+  if (r != WD_OK)
+    return r;
+  if (!ch) {
+    snprintf(s->msg, sizeof s->msg,
+             missing == WD_ERR_STATE ? "a party named %s exists"
+                                     : "no party named %s",
+             name);
+    return missing;
+  }
+  return WD_OK;
+}
+
+wd_rc wd_store_party_add(wd_store_t *s, const char *name, const char *doc,
+                         uint64_t now_ns) {
+  return party_write(s, Q_PARTY_ADD, name, doc, now_ns, WD_ERR_STATE);
+}
+
+wd_rc wd_store_party_update(wd_store_t *s, const char *name, const char *doc,
+                            uint64_t now_ns) {
+  return party_write(s, Q_PARTY_UPDATE, name, doc, now_ns, WD_ERR_NOTFOUND);
+}
+
+wd_rc wd_store_party_delete(wd_store_t *s, const char *name) {
+  return party_write(s, Q_PARTY_DELETE, name, NULL, 0, WD_ERR_NOTFOUND);
+}

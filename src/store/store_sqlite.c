@@ -354,6 +354,15 @@ static const char *const sql[Q_COUNT] = {
         " MAX(stored_ns) FROM fleet_messages GROUP BY sensor ORDER BY sensor",
     [Q_INC_EXPIRE] =
         "UPDATE incidents SET active = 0 WHERE active = 1 AND last_ns <= ?1",
+    [Q_PARTY_LIST] =
+        "SELECT id, name, doc, updated_ns FROM parties ORDER BY id",
+    [Q_PARTY_GET] = "SELECT id, name, doc, updated_ns FROM parties"
+                    " WHERE name = ?1",
+    [Q_PARTY_ADD] = "INSERT INTO parties(name, doc, updated_ns)"
+                    " VALUES (?1, ?2, ?3) ON CONFLICT(name) DO NOTHING",
+    [Q_PARTY_UPDATE] = "UPDATE parties SET doc = ?2, updated_ns = ?3"
+                       " WHERE name = ?1",
+    [Q_PARTY_DELETE] = "DELETE FROM parties WHERE name = ?1",
 };
 
 typedef struct sq_stmt {

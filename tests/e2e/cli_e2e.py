@@ -199,13 +199,15 @@ def case_numbers(o):
 def case_help(o):
     p = ward(o, "--help")
     check(p.returncode == 0 and "--version" in p.stdout, "global --help lacks --version")
-    for cmd in ("analyze", "watch", "config", "incidents", "notify", "inbox", "reply", "report", "version"):
+    for cmd in ("analyze", "watch", "config", "incidents", "notify", "inbox", "reply", "report", "token",
+                "parties", "serve", "version"):
         p = ward(o, cmd, "--help", timeout=20)
         check(p.returncode == 0, f"ward {cmd} --help: exit {p.returncode}: {p.stderr[-200:]}")
         check(re.search(rf"usage: ward {cmd}\b", p.stdout),
               f"ward {cmd} --help does not print its own usage: {p.stdout[:200]!r}")
         check(not p.stdout.startswith("usage: ward COMMAND"), f"ward {cmd} --help prints the global help")
-    for sub in (["incidents", "list"], ["incidents", "show"], ["config", "check"], ["config", "show"]):
+    for sub in (["incidents", "list"], ["incidents", "show"], ["config", "check"], ["config", "show"],
+                ["parties", "import"], ["parties", "list"]):
         p = ward(o, *sub, "--help", timeout=20)
         check(p.returncode == 0 and f"usage: ward {sub[0]}" in p.stdout,
               f"ward {' '.join(sub)} --help: exit {p.returncode}, {p.stdout[:100]!r}")

@@ -6,24 +6,33 @@ the incident list's filters and paging, an incident with its attribution,
 timeline, notifications and replies, the evidence with its SHA-256
 header, judgements (the same store code as `ward reply`: a different
 judgement conflicts with 409 until "force"), notes, closing, the report
-(the rows of `ward report --format json`), parties, tokens made and
+(the rows of `ward report --format json`), parties (added, changed and
+removed by admins only), tokens made and
 revoked, the audit of every change (who, what, before, after), malformed
 JSON, bodies over serve.body_max, ids with path traversal, the
 failed-authentication limit per address, HTTPS (serve.tls.*), /metrics, the console's
-Content-Security-Policy, no token in the log, and exit 0 on SIGTERM."""
+Content-Security-Policy, no token in the log, and exit 0 on SIGTERM.
+With --pg STATE the same checks run on a PostgreSQL database of the
+throw-away cluster of tests/tools/pg_cluster.sh (exit 77, skipped, when
+its binaries are absent)."""
 import hashlib, json, os, shutil, socket, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from serve_common import NOW, Server, add_token, make_store, request, run  # noqa: E402
+from serve_common import NOW, Server, add_token, make_store, pg_database, psql, request, run  # noqa: E402
 
 ward, work = sys.argv[1], sys.argv[2]
+pg_state = sys.argv[4] if len(sys.argv) == 5 and sys.argv[3] == "--pg" else None
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
-cfg, db, evidence = make_store(ward, work)
+cfg, db, evidence = make_store(ward, work, pg_database(pg_state, "serve_api") if pg_state else None)
 tok = {r: add_token(ward, cfg, db, r + "-1", r) for r in ("viewer", "analyst", "admin")}
 assert all(t.startswith("wt_") and len(t) > 40 for t in tok.values()), tok
 # only the hash is stored
-raw_db = open(db, "rb").read()
+if pg_state:
+    raw_db = psql(db, "SELECT name || ' ' || role || ' ' || hash FROM api_tokens;\n"
+                      "SELECT * FROM audit;").encode()
+else:
+    raw_db = open(db, "rb").read()
 assert not any(t.encode() in raw_db for t in tok.values()), "token stored in clear"
 assert hashlib.sha256(tok["viewer"].encode()).hexdigest().encode() in raw_db
 p = run(ward, "token", "list", "-c", cfg, "--db", db)
@@ -59,6 +68,11 @@ ROUTES = [
     ("POST", "/api/notifications/WARD-2026-000003/judgement",
      {"judgement": "formal", "note": "role check"}, "analyst"),
     ("POST", "/api/notifications/WARD-2026-000003/requeue", None, "analyst"),
+    ("POST", "/api/parties", {"name": "Role-Check", "kind": "isp-abuse",
+                              "email": "abuse@role.example"}, "admin"),
+    ("PUT", "/api/parties/Role-Check", {"kind": "isp-abuse",
+                                        "email": "abuse2@role.example"}, "admin"),
+    ("DELETE", "/api/parties/Role-Check", None, "admin"),
     ("GET", "/api/tokens", None, "admin"),
     ("GET", "/api/audit", None, "admin"),
 ]

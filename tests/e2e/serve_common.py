@@ -5,8 +5,11 @@ the notifications; ward inbox imports the parties' replies; an evidence
 capture recorded on the first incident), tokens of every role made with
 `ward token add`, and a running `ward serve` on a loopback port the system
 chooses (its "listening on URL" line is waited for, never a fixed sleep).
+The store is a SQLite file, or a database made here on a throw-away
+PostgreSQL cluster (tests/tools/pg_cluster.sh; pg_database), written to
+with psql.
 """
-import atexit, email, email.policy, hashlib, json, os, queue, signal, sqlite3, subprocess, sys, threading, time
+import atexit, email, email.policy, glob, hashlib, json, os, queue, shutil, signal, sqlite3, subprocess, sys, threading, time
 import urllib.error, urllib.request
 
 NS = 10**9
@@ -29,11 +32,84 @@ PARTIES = [("CERT-SE", "cert@se.example", "iodef", "SE"),
            ("CERT-FR", "cert@fr.example", "text", "FR")]
 
 
-def make_store(ward, tmp):
-    """A store with three incidents, their notifications sent, a human reply
-    from CERT-SE and CERT-FR and an auto-reply from CERT-Bund; returns
-    (cfg, db, evidence bytes)."""
-    db, out, inbox = f"{tmp}/ward.db", f"{tmp}/outbox/new", f"{tmp}/inbox"
+def psql_bin():
+    for p in sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"), reverse=True):
+        return p
+    return shutil.which("psql")
+
+
+def psql(uri, sql):
+    """Runs sql (one or more statements) on uri; its output, or exit."""
+    p = subprocess.run([psql_bin(), "-XAtq", "-v", "ON_ERROR_STOP=1", uri],
+                       input=sql, capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        sys.exit(f"psql: {p.stderr.strip()}\n{sql[:500]}")
+    return p.stdout.strip()
+
+
+def pg_database(state, name):
+    """The URI of a fresh database on the cluster of pg_cluster.sh whose
+    state directory is state; exits 77 (skip) with the reason when the
+    cluster could not be had for want of PostgreSQL's binaries."""
+    skip = os.path.join(state, "skip")
+    if os.path.exists(skip):
+        print("skipped:", open(skip).read().strip())
+        sys.exit(77)
+    if not psql_bin():
+        print("skipped: psql is not installed")
+        sys.exit(77)
+    uri = open(os.path.join(state, "uri")).read().strip()
+    base = uri.rsplit("/", 1)[0]
+    db = f"e2e_{name}_{os.getpid()}"
+    psql(f"{base}/postgres", f"DROP DATABASE IF EXISTS {db} WITH (FORCE);\nCREATE DATABASE {db};")
+    return f"{base}/{db}"
+
+
+class Sql:
+    """Statements with ? parameters on the store db: sqlite3 on a file,
+    psql (literals quoted here; text, whole numbers and None only) on a
+    postgresql:// URI. commit() runs them."""
+
+    def __init__(self, db):
+        self.db, self.pg = db, db.startswith("postgresql://")
+        self.con = None if self.pg else sqlite3.connect(db)
+        self.script = []
+
+    @staticmethod
+    def literal(v):
+        if v is None:
+            return "NULL"
+        if isinstance(v, int):
+            return str(v)
+        return "'" + str(v).replace("'", "''") + "'"
+
+    def execute(self, sql, params=()):
+        if not self.pg:
+            return self.con.execute(sql, params)
+        parts = sql.split("?")
+        assert len(parts) == len(params) + 1, sql
+        self.script.append("".join(p + (self.literal(params[i]) if i < len(params) else "")
+                                   for i, p in enumerate(parts)) + ";")
+
+    def commit(self):
+        if self.pg:
+            psql(self.db, "BEGIN;\n" + "\n".join(self.script) + "\nCOMMIT;\n")
+            self.script = []
+        else:
+            self.con.commit()
+
+    def close(self):
+        if self.con:
+            self.con.close()
+
+
+def make_store(ward, tmp, db=None):
+    """A store (db: a postgresql:// URI, else tmp/ward.db) with three
+    incidents, their notifications sent, a human reply from CERT-SE and
+    CERT-FR and an auto-reply from CERT-Bund; returns (cfg, db, evidence
+    bytes)."""
+    db = db or f"{tmp}/ward.db"
+    out, inbox = f"{tmp}/outbox/new", f"{tmp}/inbox"
     cfg, directory = f"{tmp}/ward.yaml", f"{tmp}/directory.yaml"
     os.makedirs(inbox, exist_ok=True)
     with open(directory, "w") as f:
@@ -55,7 +131,7 @@ def make_store(ward, tmp):
     ev_path = f"{tmp}/evidence.pcap"
     with open(ev_path, "wb") as f:
         f.write(evidence)
-    con = sqlite3.connect(db)
+    con = Sql(db)
     for k, (party, mail, fmt, cc) in enumerate(PARTIES, 1):
         iid = f"WARD-2026-{k:06d}"
         con.execute("INSERT INTO incidents(id, corr_key, line, class, type, severity,"

@@ -1,9 +1,10 @@
 // app.js -- the ward console: sign in with an access token (kept in
 // sessionStorage, sent as Authorization: Bearer), the incident list with
 // filters and live refresh, an incident with its attribution, timeline,
-// notifications, replies and evidence, judgement buttons and notes for
-// analysts, and the accountability view per party or country with an SVG
-// chart drawn here. In: JSON from /api/ (docs/api.md). Out: DOM nodes.
+// notifications, replies and evidence, judgement buttons (with the
+// analyst's note) and notes for analysts, the responsible parties (edited
+// by admins), and the accountability view per party or country with an
+// SVG chart drawn here. In: JSON from /api/ (docs/api.md). Out: DOM nodes.
 // Every value from the server goes in through textContent or attributes
 // set one by one, never as HTML.
 "use strict";
@@ -76,7 +77,8 @@ async function api(path, opts) {
 }
 
 function show(view) {
-  for (const v of ["signin-view", "incidents-view", "incident-view", "accountability-view"])
+  for (const v of ["signin-view", "incidents-view", "incident-view", "parties-view",
+    "accountability-view"])
     $(v).hidden = v !== view;
 }
 
@@ -86,6 +88,7 @@ function signOut(msg) {
   stopRefresh();
   $("nav").hidden = true;
   document.body.classList.remove("can-judge");
+  document.body.classList.remove("is-admin");
   show("signin-view");
   say(msg || "Signed out.");
   $("token").focus();
@@ -102,6 +105,7 @@ async function signIn(token) {
   $("whoami").textContent = me.name + " (" + me.role + ")";
   $("nav").hidden = false;
   document.body.classList.toggle("can-judge", me.role === "analyst" || me.role === "admin");
+  document.body.classList.toggle("is-admin", me.role === "admin");
   return true;
 }
 
@@ -173,8 +177,12 @@ function judgeButtons(n) {
 
 async function judge(ref, verdict, force) {
   try {
+    const body = { judgement: verdict, force };
+    const note = $("judge-note").value.trim();
+    if (note) body.note = note;
     const j = await api("/api/notifications/" + encodeURIComponent(ref) + "/judgement",
-      { method: "POST", json: { judgement: verdict, force } });
+      { method: "POST", json: body });
+    $("judge-note").value = "";
     await openIncident(current);
     say("Judged " + j.incident + " " + j.judgement + (j.changed ? "" : " (unchanged)"));
   } catch (e) {
@@ -266,6 +274,104 @@ async function downloadEvidence() {
   }
 }
 
+// ---- parties ----
+
+let parties = [];
+let editing = null; // the party in the form (null: a new one)
+
+function listText(v) {
+  return (v || []).join(", ");
+}
+
+function splitList(text) {
+  return text.split(",").map((x) => x.trim()).filter((x) => x !== "");
+}
+
+function fillPartyForm(p) {
+  editing = p;
+  $("party-form-title").textContent = p ? "Change " + p.name : "Add a party";
+  $("p-name").value = p ? p.name : "";
+  $("p-name").readOnly = !!p;
+  $("p-kind").value = p ? p.kind : "national-cert";
+  $("p-email").value = p ? p.email : "";
+  $("p-format").value = p ? p.format : "text";
+  $("p-language").value = p ? p.language : "en";
+  $("p-deadline").value = String(p ? p.deadline_hours : 72);
+  $("p-countries").value = p ? listText(p.countries) : "";
+  $("p-asns").value = p ? listText(p.asns) : "";
+  $("p-facilities").value = p ? listText(p.facilities) : "";
+  $("party-delete").disabled = !p;
+}
+
+async function loadParties() {
+  stopRefresh();
+  show("parties-view");
+  let j;
+  try {
+    j = await api("/api/parties");
+  } catch (e) {
+    if (e.status !== 401) say(e.message, true);
+    return;
+  }
+  parties = j.parties;
+  $("parties-source").textContent = j.source === "store"
+    ? "Kept in the database." : "From the directory file (attribution.directory); the first change copies it into the database.";
+  const body = $("parties-body");
+  clear(body);
+  for (const p of parties) {
+    const b = el("button", "Edit", { type: "button", class: "admin", "data-party": p.name,
+      "aria-label": "Edit " + p.name });
+    b.addEventListener("click", () => { fillPartyForm(p); $("p-email").focus(); });
+    body.appendChild(row([p.name, p.kind, p.email, p.format, p.language, p.deadline_hours,
+      listText(p.countries), listText(p.asns), listText(p.facilities), b]));
+  }
+  say("");
+}
+
+// The form as a party: the one edited, with the form's fields over it
+// (what the form does not show, e.g. prefixes, is kept).
+function partyOfForm() {
+  const p = Object.assign({}, editing || {});
+  p.name = $("p-name").value.trim();
+  p.kind = $("p-kind").value;
+  p.email = $("p-email").value.trim();
+  p.format = $("p-format").value;
+  p.language = $("p-language").value.trim();
+  const d = $("p-deadline").value.trim();
+  p.deadline_hours = /^[0-9]+$/.test(d) ? Number(d) : d;
+  p.countries = splitList($("p-countries").value);
+  p.asns = splitList($("p-asns").value).map((a) => (/^[0-9]+$/.test(a) ? Number(a) : a));
+  p.facilities = splitList($("p-facilities").value);
+  return p;
+}
+
+async function saveParty() {
+  const p = partyOfForm();
+  try {
+    const saved = editing
+      ? await api("/api/parties/" + encodeURIComponent(editing.name), { method: "PUT", json: p })
+      : await api("/api/parties", { method: "POST", json: p });
+    await loadParties();
+    fillPartyForm(null);
+    say("Saved " + saved.name + " <" + saved.email + ">");
+  } catch (e) {
+    if (e.status !== 401) say(e.message, true);
+  }
+}
+
+async function deleteParty() {
+  if (!editing || !window.confirm("Remove " + editing.name + " from the directory?")) return;
+  const name = editing.name;
+  try {
+    await api("/api/parties/" + encodeURIComponent(name), { method: "DELETE" });
+    await loadParties();
+    fillPartyForm(null);
+    say("Removed " + name);
+  } catch (e) {
+    if (e.status !== 401) say(e.message, true);
+  }
+}
+
 // ---- accountability ----
 
 function chart(rows) {
@@ -347,6 +453,8 @@ async function route() {
     await openIncident(decodeURIComponent(h.slice("#/incident/".length)));
   } else if (h === "#/accountability") {
     await loadAccountability();
+  } else if (h === "#/parties") {
+    await loadParties();
   } else {
     show("incidents-view");
     await loadIncidents();
@@ -398,6 +506,12 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
   $("acc-by").addEventListener("change", loadAccountability);
+  $("party-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    saveParty();
+  });
+  $("party-new").addEventListener("click", () => { fillPartyForm(null); $("p-name").focus(); });
+  $("party-delete").addEventListener("click", deleteParty);
   $("inc-title").setAttribute("tabindex", "-1");
   window.addEventListener("hashchange", route);
   route();

@@ -1,14 +1,17 @@
-// console_test.mjs URL TOKEN OUT -- drives ward's console in Debian's
-// headless chromium (puppeteer-core): signs in with TOKEN, finds the
-// incidents, opens WARD-2026-000003, judges its reply substantive, and
-// checks that the accountability view then shows CERT-FR with one
-// substantive answer, in its table and its SVG chart. Fails on any
+// console_test.mjs URL TOKEN OUT ADMIN_TOKEN NOTE -- drives ward's console
+// in Debian's headless chromium (puppeteer-core): signs in with TOKEN (an
+// analyst: no Parties link), finds the incidents, opens WARD-2026-000003,
+// judges its reply substantive with NOTE and sees the note in the
+// replies and the timeline, and checks that the accountability view then
+// shows CERT-FR with one substantive answer, in its table and its SVG
+// chart. Then signs in with ADMIN_TOKEN, opens the parties, is told what
+// is wrong with a bad address, and changes CERT-Bund's address. Fails on any
 // console error (a Content-Security-Policy violation is one) and on any
 // dialog opened by data (a summary holds a <script>). Screenshots go to
 // OUT. Every wait is for a condition, with a deadline.
 import puppeteer from "puppeteer-core";
 
-const [url, token, out] = process.argv.slice(2);
+const [url, token, out, adminToken, note] = process.argv.slice(2);
 const WAIT = { timeout: 20000 };
 const problems = [];
 
@@ -20,7 +23,14 @@ const browser = await puppeteer.launch({
 try {
   const page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 900 });
-  page.on("console", (m) => { if (m.type() === "error") problems.push("console: " + m.text()); });
+  // the one refusal the test provokes (a bad address) is logged by the
+  // browser as a failed request: it alone is expected
+  let expected400 = 0;
+  page.on("console", (m) => {
+    if (m.type() !== "error") return;
+    if (expected400 > 0 && m.text().includes("status of 400")) expected400--;
+    else problems.push("console: " + m.text());
+  });
   page.on("pageerror", (e) => problems.push("page error: " + e.message));
   page.on("dialog", async (d) => { problems.push("dialog: " + d.message()); await d.dismiss(); });
 
@@ -52,9 +62,16 @@ try {
   const reliable = await page.$eval("#inc-attackers tr td:nth-child(6)", (t) => t.textContent);
   if (reliable !== "yes") problems.push("attribution reliable: " + reliable);
   await page.screenshot({ path: out + "/2-incident.png", fullPage: true });
+  if (await page.$eval("#nav-parties", (a) => a.offsetParent !== null)) problems.push("Parties shown to an analyst");
+  await page.type("#judge-note", note);
   await page.click("#inc-notifications button[data-verdict=substantive]");
   await page.waitForFunction(() => document.getElementById("status").textContent.includes("Judged WARD-2026-000003 substantive"), WAIT);
   await page.waitForFunction(() => [...document.querySelectorAll("#inc-replies td")].some((t) => t.textContent === "substantive"), WAIT);
+  // the note, as text, in the replies and the timeline
+  await page.waitForFunction((n) => [...document.querySelectorAll("#inc-replies td")].some((t) => t.textContent === n), WAIT, note);
+  const judged = await page.$$eval("#inc-timeline li", (ls) => ls.map((l) => l.textContent));
+  if (!judged.some((t) => t.endsWith("judged substantive by browser: " + note))) problems.push("timeline without the note: " + judged.join(" | "));
+  if (await page.$eval("#judge-note", (i) => i.value) !== "") problems.push("note field not cleared");
   await page.screenshot({ path: out + "/3-judged.png", fullPage: true });
 
   await page.click("#nav-accountability");
@@ -72,6 +89,34 @@ try {
   await page.click("#signout");
   await page.waitForSelector("#token", { visible: true, ...WAIT });
   if (await page.evaluate(() => sessionStorage.length) !== 0) problems.push("token kept after sign out");
+
+  // an admin changes a party's address; a bad one is explained
+  await page.focus("#token");
+  await page.keyboard.type(adminToken);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#incidents-body tr a", WAIT);
+  await page.click("#nav-parties");
+  await page.waitForSelector('#parties-body button[data-party="CERT-Bund"]', { visible: true, ...WAIT });
+  const src = await page.$eval("#parties-source", (p) => p.textContent);
+  if (!src.includes("directory file")) problems.push("parties source: " + src);
+  await page.click('#parties-body button[data-party="CERT-Bund"]');
+  await page.waitForFunction(() => document.getElementById("p-email").value === "cert@bund.example", WAIT);
+  const setEmail = async (v) => {
+    await page.$eval("#p-email", (i) => { i.value = ""; });
+    await page.type("#p-email", v);
+    await page.click("#party-save");
+  };
+  expected400 = 1;
+  await setEmail("cert at bund");
+  await page.waitForFunction(() => document.getElementById("status").className === "error"
+    && document.getElementById("status").textContent.startsWith("email:"), WAIT);
+  await page.screenshot({ path: out + "/6-party-refused.png", fullPage: true });
+  await setEmail("incident@bund.example");
+  await page.waitForFunction(() => document.getElementById("status").textContent.includes("Saved CERT-Bund <incident@bund.example>"), WAIT);
+  await page.waitForFunction(() => [...document.querySelectorAll("#parties-body tr")].some((r) => r.children[0].textContent === "CERT-Bund" && r.children[2].textContent === "incident@bund.example"), WAIT);
+  const after = await page.$eval("#parties-source", (p) => p.textContent);
+  if (!after.includes("database")) problems.push("parties source after the change: " + after);
+  await page.screenshot({ path: out + "/7-parties.png", fullPage: true });
 } finally {
   await browser.close();
 }

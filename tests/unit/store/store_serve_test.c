@@ -4,7 +4,12 @@
  * name, found by hash only while valid, revoked, a revoked name given a
  * new token), the audit newest first with paging, notes (refused for an
  * incident that does not exist), the replies and notifications of one
- * incident, and the counts behind /metrics. */
+ * incident, the counts behind /metrics, and the directory of parties
+ * kept in the store (added once per name, replaced, removed, in the
+ * directory's order; imported from a directory file with each change
+ * audited and nothing for an unchanged party; read back as the directory
+ * the pipeline uses, the file only while the store has none; a party
+ * given as JSON checked field by field). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "enrich/directory.h"
 #include "store/engine_fixture.h"
 #include "store/store.h"
 
@@ -177,11 +185,148 @@ static void test_audit_notes_metrics(void **state) {
   wd_store_close(s);
 }
 
+static const char yaml[] =
+    "parties:\n"
+    "  - {name: CERT-SE, kind: national-cert, email: cert@se.example,\n"
+    "     countries: [se], asns: [29518], reply_from: ['@se.example']}\n"
+    "  - {name: \"O'Brien \\\"ISP\\\"\", kind: isp-abuse,\n"
+    "     email: abuse@isp.example, prefixes: [192.0.2.0/24, 2001:db8::/32],\n"
+    "     format: iodef, deadline_hours: 0}\n";
+
+static void test_parties(void **state) {
+  (void)state;
+  wd_store_t *s = fresh("parties");
+  char err[512];
+  wd_directory_t *file = NULL, *d = NULL;
+  assert_int_equal(wd_directory_load_buffer("t.yaml", yaml, sizeof yaml - 1,
+                                            &file, err, sizeof err),
+                   WD_OK);
+  /* no parties yet: the file (here: none given) */
+  bool from_store = true;
+  assert_int_equal(
+      wd_store_directory(s, NULL, &d, &from_store, err, sizeof err), WD_OK);
+  assert_null(d);
+  assert_false(from_store);
+
+  size_t added, updated;
+  assert_int_equal(wd_store_parties_import(s, file, "cli:t", T0, &added,
+                                           &updated, err, sizeof err),
+                   WD_OK);
+  assert_int_equal(added, 2);
+  assert_int_equal(updated, 0);
+  assert_int_equal(wd_store_parties_import(s, file, "cli:t", T0 + SEC, &added,
+                                           &updated, err, sizeof err),
+                   WD_OK);
+  assert_int_equal(added + updated, 0); /* unchanged: nothing written */
+  wd_store_audit_t *au;
+  size_t na;
+  assert_int_equal(wd_store_audit_list(s, 10, 0, &au, &na), WD_OK);
+  assert_int_equal(na, 2);
+  assert_string_equal(au[0].action, "party-import");
+  assert_string_equal(au[0].before, "");
+  assert_non_null(strstr(au[1].after, "cert@se.example"));
+  free(au);
+
+  /* read back as the pipeline's directory: the same parties, in order */
+  assert_int_equal(wd_store_directory(s, "/nonexistent.yaml", &d, &from_store,
+                                      err, sizeof err),
+                   WD_OK);
+  assert_true(from_store);
+  assert_int_equal(wd_directory_count(d), 2);
+  const wd_party_t *p = wd_directory_party(d, 1);
+  assert_string_equal(p->name, "O'Brien \"ISP\"");
+  assert_int_equal(p->n_prefixes, 2);
+  assert_int_equal(p->deadline_hours, 0);
+  assert_string_equal(p->format, "iodef");
+  p = wd_directory_party(d, 0);
+  assert_string_equal(p->countries[0], "SE");
+  assert_true(wd_party_sender_ok(p, "x@se.example"));
+  wd_directory_free(d);
+
+  /* add, replace, remove */
+  json_t *in =
+      json_pack("{s:s,s:s,s:s,s:[s]}", "name", "CERT-NO", "kind",
+                "national-cert", "email", "cert@no.example", "countries", "no");
+  json_t *c = wd_party_check(in, err, sizeof err);
+  assert_non_null(c);
+  char *doc = json_dumps(c, JSON_PRESERVE_ORDER);
+  assert_int_equal(wd_store_party_add(s, "CERT-NO", doc, T0), WD_OK);
+  assert_int_equal(wd_store_party_add(s, "CERT-NO", doc, T0), WD_ERR_STATE);
+  free(doc);
+  json_object_set_new(c, "email", json_string("noc@no.example"));
+  doc = json_dumps(c, JSON_PRESERVE_ORDER);
+  assert_int_equal(wd_store_party_update(s, "CERT-NO", doc, T0 + SEC), WD_OK);
+  assert_int_equal(wd_store_party_update(s, "CERT-XX", doc, T0),
+                   WD_ERR_NOTFOUND);
+  free(doc);
+  json_decref(c);
+  json_decref(in);
+  wd_store_party_row_t row;
+  assert_int_equal(wd_store_party_get(s, "CERT-NO", &row), WD_OK);
+  assert_non_null(strstr(row.doc, "noc@no.example"));
+  assert_int_equal(row.updated_ns, T0 + SEC);
+  free(row.doc);
+  assert_int_equal(wd_store_party_delete(s, "CERT-SE"), WD_OK);
+  assert_int_equal(wd_store_party_delete(s, "CERT-SE"), WD_ERR_NOTFOUND);
+  assert_int_equal(wd_store_party_get(s, "CERT-SE", &row), WD_ERR_NOTFOUND);
+  wd_store_party_row_t *v;
+  size_t n;
+  assert_int_equal(wd_store_party_list(s, &v, &n), WD_OK);
+  assert_int_equal(n, 2);
+  assert_string_equal(v[0].name, "O'Brien \"ISP\"");
+  assert_string_equal(v[1].name, "CERT-NO");
+  wd_store_parties_free(v, n);
+  wd_directory_free(file);
+  wd_store_close(s);
+}
+
+/* One field wrong at a time: refused with the field named first. */
+static void test_party_check(void **state) {
+  (void)state;
+  static const struct {
+    const char *json, *field;
+  } bad[] = {
+      {"{\"kind\":\"isp-abuse\",\"email\":\"a@b.example\"}", "name:"},
+      {"{\"name\":\"x\",\"kind\":\"isp-abuse\",\"email\":\"a@b\"}", "email:"},
+      {"{\"name\":\"x\",\"kind\":\"isp-abuse\",\"email\":\"a..b@c.example\"}",
+       "email:"},
+      {"{\"name\":\"x\",\"kind\":\"isp-abuse\",\"email\":\"a@b.example\","
+       "\"format\":\"pdf\"}",
+       "format:"},
+      {"{\"name\":\"x\",\"kind\":\"isp-abuse\",\"email\":\"a@b.example\","
+       "\"countries\":[\"S\"]}",
+       "countries[0]:"},
+      {"{\"name\":\"x\",\"kind\":\"isp-abuse\",\"email\":\"a@b.example\","
+       "\"asns\":[1,-5]}",
+       "asns[1]:"},
+      {"{\"name\":\"x\",\"kind\":\"isp-abuse\",\"email\":\"a@b.example\","
+       "\"deadline_hours\":8761}",
+       "deadline_hours:"},
+      {"{\"name\":\"x\",\"kind\":\"isp-abuse\",\"email\":\"a@b.example\","
+       "\"reply_from\":[\"@\"]}",
+       "reply_from[0]:"},
+      {"{\"name\":\"x\",\"kind\":\"isp-abuse\",\"email\":\"a@b.example\","
+       "\"extra\":1}",
+       "extra:"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    json_t *in = json_loads(bad[i].json, 0, NULL);
+    char err[512] = "";
+    assert_non_null(in);
+    json_t *out = wd_party_check(in, err, sizeof err);
+    if (out || strncmp(err, bad[i].field, strlen(bad[i].field)) != 0)
+      fail_msg("%s: got '%s'", bad[i].json, err);
+    json_decref(in);
+  }
+}
+
 int main(void) {
   test_engine_init(dir);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tokens),
       cmocka_unit_test(test_audit_notes_metrics),
+      cmocka_unit_test(test_parties),
+      cmocka_unit_test(test_party_check),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

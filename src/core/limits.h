@@ -179,6 +179,10 @@
 #define WD_FEED_LINE_MAX 4096
 #define WD_FEED_VALUE_MAX 2048
 #define WD_FEED_DESC_MAX 256
+/* A STIX feed's indicator kept for a sighting (id, pattern, times), as
+ * compact JSON: longer ones are not kept (a sighting then carries an
+ * indicator of ward's own). */
+#define WD_INTEL_STIX_MAX 1024
 
 /* Indicator feeds: a JSON feed file read whole (STIX bundle or MISP
  * event); larger feeds belong in several files. */

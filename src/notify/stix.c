@@ -67,7 +67,7 @@ static void make_id(ctx_t *c, const char *type, const char *ns,
 /* Id for the ward-made object of kind `what` about this incident. */
 static void ward_id(ctx_t *c, const char *type, const char *what,
                     char out[64]) {
-  char name[512];
+  char name[WD_NOTICE_STR_MAX + 640];
   snprintf(name, sizeof name, "%s|%s|%s", type, c->n->id, what);
   make_id(c, type, WD_STIX_NS, name, out);
 }
@@ -380,6 +380,143 @@ static void indicator(ctx_t *c, const wd_notice_attacker_t *a,
   (void)addr_id;
 }
 
+bool wd_stix_pattern(const char *type, const char *value, char *out,
+                     size_t cap) {
+  bool addr = !strcmp(type, "ipv4-addr") || !strcmp(type, "ipv6-addr");
+  if (!addr && strcmp(type, "domain-name") != 0 && strcmp(type, "url") != 0)
+    return false;
+  size_t vl = strlen(value);
+  const char *op = "=";
+  const char *slash = addr ? strrchr(value, '/') : NULL;
+  if (slash) {
+    const char *host = !strcmp(type, "ipv4-addr") ? "/32" : "/128";
+    if (!strcmp(slash, host))
+      vl = (size_t)(slash - value); /* one address */
+    else
+      op = "ISSUBSET";
+  }
+  wd_strbuf_t b;
+  wd_strbuf_init(&b, cap);
+  wd_strbuf_printf(&b, "[%s:value %s '", type, op);
+  for (size_t i = 0; i < vl; i++) {
+    if (value[i] == '\\' || value[i] == '\'')
+      wd_strbuf_putc(&b, '\\');
+    wd_strbuf_putc(&b, value[i]);
+  }
+  wd_strbuf_puts(&b, "']");
+  bool ok = wd_strbuf_rc(&b) == WD_OK && b.len < cap;
+  if (ok)
+    memcpy(out, wd_strbuf_str(&b), b.len + 1);
+  wd_strbuf_fini(&b);
+  return ok;
+}
+
+/* A string property of a feed's indicator copy, when it is one. */
+static const char *jget(json_t *o, const char *k) {
+  json_t *v = json_object_get(o, k);
+  return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* The observable an indicator names, as an SCO in the observed data. */
+static void intel_sco(ctx_t *c, const wd_notice_intel_t *e, json_t *seen) {
+  char v[WD_NOTICE_STR_MAX], id[64];
+  wd_notice_clean(e->value, strlen(e->value), v, sizeof v, WD_CLEAN_ONELINE);
+  bool addr = !strcmp(e->type, "ipv4-addr") || !strcmp(e->type, "ipv6-addr");
+  char *slash = addr ? strrchr(v, '/') : NULL;
+  if (slash && !strcmp(slash, !strcmp(e->type, "ipv4-addr") ? "/32" : "/128"))
+    *slash = '\0';
+  json_t *contrib = json_object();
+  set(c, contrib, "value", json_string(v));
+  sco_id(c, e->type, contrib, id);
+  json_decref(contrib);
+  if (json_object_get(seen, id))
+    return;
+  set(c, seen, id, json_true());
+  json_t *o = sdo(c, e->type, id, NULL, NULL);
+  set(c, o, "value", json_string(v));
+  add(c, o);
+  ref(c, c->sco_refs, id);
+}
+
+/* One matched indicator: the indicator (the feed's own when it gave one)
+ * and a sighting of it by the sender. */
+static void intel_sighting(ctx_t *c, const wd_notice_intel_t *e) {
+  char id[64], sid[64], key[WD_NOTICE_STR_MAX], first[32], last[32];
+  char pat[WD_NOTICE_STR_MAX + 64], v[WD_NOTICE_STR_MAX];
+  ts(e->first_ns ? e->first_ns : c->n->first_seen_ns, first);
+  ts(e->last_ns > e->first_ns ? e->last_ns : e->first_ns, last);
+  if (!e->first_ns)
+    memcpy(last, first, sizeof last);
+  json_t *feed = e->stix ? json_loads(e->stix, 0, NULL) : NULL;
+  const char *fid = jget(feed, "id"), *fpat = jget(feed, "pattern");
+  json_t *o;
+  if (fid && fpat && !strncmp(fid, "indicator--", 11) && strlen(fid) < 64) {
+    /* the feed's object as it gave it: its id, pattern and times */
+    snprintf(id, sizeof id, "%s", fid);
+    const char *cr = jget(feed, "created"), *mo = jget(feed, "modified");
+    const char *vf = jget(feed, "valid_from");
+    if (!cr)
+      cr = vf ? vf : first;
+    if (!mo || strcmp(mo, cr) < 0)
+      mo = cr;
+    o = sdo(c, "indicator", id, cr, mo);
+    set(c, o, "pattern", jstr(fpat));
+    set(c, o, "pattern_type", json_string("stix"));
+    set(c, o, "valid_from", json_string(vf ? vf : cr));
+  } else {
+    snprintf(key, sizeof key, "intel|%s|%s|%s", e->type, e->value, e->feed);
+    ward_id(c, "indicator", key, id);
+    o = sdo(c, "indicator", id, c->created, c->modified);
+    wd_notice_clean(e->value, strlen(e->value), v, sizeof v, WD_CLEAN_ONELINE);
+    if (!wd_stix_pattern(e->type, v, pat, sizeof pat))
+      c->rc = WD_ERR_INVAL;
+    char label[2 * WD_NOTICE_STR_MAX + 32];
+    snprintf(label, sizeof label, "Listed in feed %s: %s", e->feed, v);
+    set(c, o, "name", jstr(label));
+    json_t *types = json_array();
+    ref(c, types, "malicious-activity");
+    set(c, o, "indicator_types", types);
+    set(c, o, "pattern", json_string(pat));
+    set(c, o, "pattern_type", json_string("stix"));
+    set(c, o, "valid_from", json_string(first));
+    json_t *er = json_object();
+    set(c, er, "source_name", jstr(e->feed));
+    if (e->ref && e->ref[0])
+      set(c, er, "external_id", jstr(e->ref));
+    json_t *ers = json_array();
+    if (!ers || json_array_append_new(ers, er) != 0)
+      c->rc = WD_ERR_NOMEM;
+    set(c, o, "external_references", ers);
+    mark(c, o);
+  }
+  json_decref(feed);
+  add(c, o);
+
+  char skey[80];
+  snprintf(skey, sizeof skey, "intel|%s", id);
+  ward_id(c, "sighting", skey, sid);
+  json_t *s = sdo(c, "sighting", sid, c->created, c->modified);
+  set(c, s, "sighting_of_ref", json_string(id));
+  set(c, s, "first_seen", json_string(first));
+  set(c, s, "last_seen", json_string(last));
+  uint64_t cnt = e->count ? e->count : 1;
+  set(c, s, "count",
+      json_integer(cnt > 999999999 ? 999999999 : (json_int_t)cnt));
+  json_t *od = json_array();
+  ref(c, od, c->od_id);
+  set(c, s, "observed_data_refs", od);
+  json_t *where = json_array();
+  ref(c, where, c->sender_id);
+  set(c, s, "where_sighted_refs", where);
+  if (e->field && e->field[0]) {
+    snprintf(skey, sizeof skey, "Seen in %.40s", e->field);
+    set(c, s, "description", jstr(skey));
+  }
+  mark(c, s);
+  add(c, s);
+  relationship(c, id, c->incident_id);
+}
+
 wd_rc wd_stix_build(const wd_notice_incident_t *n, char **out, size_t *len) {
   ctx_t c;
   memset(&c, 0, sizeof c);
@@ -451,6 +588,8 @@ wd_rc wd_stix_build(const wd_notice_incident_t *n, char **out, size_t *len) {
                 first_port);
   }
   file_sco(&c);
+  for (size_t i = 0; i < n->n_intel; i++)
+    intel_sco(&c, &n->intel[i], seen);
 
   if (json_array_size(c.sco_refs)) {
     json_t *od = sdo(&c, "observed-data", c.od_id, c.created, c.modified);
@@ -466,6 +605,8 @@ wd_rc wd_stix_build(const wd_notice_incident_t *n, char **out, size_t *len) {
     for (size_t i = 0; aid && i < na; i++)
       if (n->attackers[i].attribution_reliable)
         indicator(&c, &n->attackers[i], aid[i]);
+    for (size_t i = 0; i < n->n_intel; i++)
+      intel_sighting(&c, &n->intel[i]);
   }
   free(aid);
   set(&c, bundle, "objects", c.objects);

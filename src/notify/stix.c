@@ -417,6 +417,45 @@ static const char *jget(json_t *o, const char *k) {
   return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* "indicator--" and an RFC 9562 UUID (the form the schemas require). */
+static bool feed_id_ok(const char *id) {
+  if (!id || strncmp(id, "indicator--", 11) != 0 || strlen(id) != 11 + 36)
+    return false;
+  const char *u = id + 11;
+  for (int i = 0; i < 36; i++) {
+    char c = u[i];
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+               (c >= 'A' && c <= 'F');
+    if (dash ? c != '-' : !hex)
+      return false;
+  }
+  return u[14] >= '1' && u[14] <= '5' && strchr("89abAB", u[19]);
+}
+
+/* A feed's timestamp (YYYY-MM-DDTHH:MM:SS[.fff...]Z) with at least
+ * millisecond digits, as STIX wants created and modified: the same
+ * instant, so the same object version. False when it is none. */
+static bool feed_time(const char *t, char out[48]) {
+  static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+  if (!t)
+    return false;
+  for (int i = 0; shape[i]; i++)
+    if (shape[i] == 'd' ? !(t[i] >= '0' && t[i] <= '9') : t[i] != shape[i])
+      return false;
+  const char *p = t + sizeof shape - 1, *f = p;
+  size_t nf = 0;
+  bool dot = *p == '.';
+  if (dot)
+    for (f = ++p; *p >= '0' && *p <= '9'; p++)
+      nf++;
+  if (p[0] != 'Z' || p[1] || nf > 9 || (dot && !nf))
+    return false;
+  snprintf(out, 48, "%.19s.%.*s%.*sZ", t, (int)nf, f,
+           nf < 3 ? (int)(3 - nf) : 0, "000");
+  return true;
+}
+
 /* The observable an indicator names, as an SCO in the observed data. */
 static void intel_sco(ctx_t *c, const wd_notice_intel_t *e, json_t *seen) {
   char v[WD_NOTICE_STR_MAX], id[64];
@@ -449,20 +488,22 @@ static void intel_sighting(ctx_t *c, const wd_notice_intel_t *e) {
     memcpy(last, first, sizeof last);
   json_t *feed = e->stix ? json_loads(e->stix, 0, NULL) : NULL;
   const char *fid = jget(feed, "id"), *fpat = jget(feed, "pattern");
+  char cr[48], mo[48], vf[48];
+  bool has_cr = feed_time(jget(feed, "created"), cr);
+  bool has_mo = feed_time(jget(feed, "modified"), mo);
+  bool has_vf = feed_time(jget(feed, "valid_from"), vf);
   json_t *o;
-  if (fid && fpat && !strncmp(fid, "indicator--", 11) && strlen(fid) < 64) {
+  if (feed_id_ok(fid) && fpat && fpat[0] == '[' && (has_cr || has_vf)) {
     /* the feed's object as it gave it: its id, pattern and times */
     snprintf(id, sizeof id, "%s", fid);
-    const char *cr = jget(feed, "created"), *mo = jget(feed, "modified");
-    const char *vf = jget(feed, "valid_from");
-    if (!cr)
-      cr = vf ? vf : first;
-    if (!mo || strcmp(mo, cr) < 0)
-      mo = cr;
+    if (!has_cr)
+      memcpy(cr, vf, sizeof cr);
+    if (!has_mo || strcmp(mo, cr) < 0)
+      memcpy(mo, cr, sizeof mo);
     o = sdo(c, "indicator", id, cr, mo);
     set(c, o, "pattern", jstr(fpat));
     set(c, o, "pattern_type", json_string("stix"));
-    set(c, o, "valid_from", json_string(vf ? vf : cr));
+    set(c, o, "valid_from", json_string(has_vf ? vf : cr));
   } else {
     snprintf(key, sizeof key, "intel|%s|%s|%s", e->type, e->value, e->feed);
     ward_id(c, "indicator", key, id);

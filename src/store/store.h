@@ -47,6 +47,9 @@
  * 1 .. WD_STORE_SCHEMA_VERSION the same way (store_schema.c); a database
  * whose version is higher is refused. */
 #define WD_STORE_SCHEMA_VERSION 8
+/* The version that added the matched indicator of an attack
+ * (incident_attacks.intel_*, wd_store_attack_t.intel). */
+#define WD_STORE_V_INTEL 8
 
 /* ---- records ---- */
 

@@ -26,10 +26,6 @@
 
 #include "store/store.h"
 
-/* The schema version that added the matched indicator of an attack
- * (incident_attacks.intel_*). */
-#define WD_STORE_V_INTEL 8
-
 /* The intel columns of incident_attacks as both engines write and read
  * them: in this order; none for a database before WD_STORE_V_INTEL; an
  * upsert keeps the indicator it has unless the new row names one (p: the

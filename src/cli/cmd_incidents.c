@@ -172,6 +172,12 @@ static void print_detail(const wd_store_incident_t *inc) {
            x->ended ? ", ended" : "", esc(x->signature));
     if (x->tree[0])
       printf("           share %s\n", esc(x->tree));
+    if (x->intel.value[0]) {
+      printf("           indicator %s %s", esc(x->intel.type),
+             esc(x->intel.value));
+      printf(" of feed %s", esc(x->intel.feed));
+      printf(" (%s), seen in %s\n", esc(x->intel.ref), esc(x->intel.field));
+    }
   }
   for (size_t i = 0; i < inc->n_sensors; i++)
     printf("  sensor   %s  %s .. %s\n", esc(inc->sensors[i].name),

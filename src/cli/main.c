@@ -604,6 +604,7 @@ static int run_capture(int argc, char **argv, bool live) {
     wd_config_free(cfg);
     return EXIT_RUNTIME;
   }
+  wd_eve_set_http(eve, cfg->outputs.http_held, cfg->outputs.http_wait_s);
 
   wd_capture_t *cap = NULL;
   wd_rc rc;

@@ -100,9 +100,11 @@ typedef struct wd_config {
   } flow;
 
   struct {
-    uint64_t memcap;      /* stream.memcap: all reassembly buffers */
-    uint32_t flow_buffer; /* stream.flow_buffer: bytes queued per direction */
-    uint32_t window;      /* stream.window: out-of-order bytes accepted */
+    uint64_t memcap;        /* stream.memcap: all reassembly buffers */
+    uint32_t flow_buffer;   /* stream.flow_buffer: bytes queued per direction */
+    uint32_t window;        /* stream.window: out-of-order bytes accepted */
+    uint32_t http_pipeline; /* stream.http_pipeline: HTTP requests awaiting
+                               their response per connection */
   } stream;
 
   /* What every detector shares; each detector's own keys
@@ -120,6 +122,9 @@ typedef struct wd_config {
     bool flow_events; /* outputs.eve.flow */
     uint32_t stats_interval_s; /* outputs.eve.stats_interval, 0 = end only */
     char *eve_protocols;       /* outputs.eve.protocols: "dns, tls, http" */
+    uint32_t http_held;        /* outputs.eve.http_held: requests awaiting their
+                                  response before their http event is written */
+    uint32_t http_wait_s;      /* outputs.eve.http_wait */
   } outputs;
 
   struct {

@@ -71,6 +71,10 @@ static const wd_config_key_t keys[] = {
            16 * MiB, "in-order bytes queued per direction of a flow"),
     K_SIZE("stream.window", stream.window, "128 KiB", 4 * KiB, 64 * MiB,
            "out-of-order bytes accepted ahead of the next expected byte"),
+    K_UINT("stream.http_pipeline", stream.http_pipeline, "16", 1,
+           WD_HTTP_PIPELINE_MAX,
+           "HTTP requests of one connection awaiting their response "
+           "(pipelining); more are counted and their responses unpaired"),
 
     K_SIZE("detect.memcap", detect.memcap, "32 MiB", 1 * MiB, 1 * TiB,
            "all detector state together"),
@@ -88,6 +92,13 @@ static const wd_config_key_t keys[] = {
     K_STR("outputs.eve.protocols", outputs.eve_protocols, NULL, 0,
           "application events written: any of dns, tls, http, separated by "
           "commas (unset: none)"),
+    K_UINT("outputs.eve.http_held", outputs.http_held, "1024", 16, 1048576,
+           "HTTP requests held for their response, so that one http event "
+           "has both (about 1.7 KiB each); when full the oldest is written "
+           "without it and counted"),
+    K_SECS("outputs.eve.http_wait", outputs.http_wait_s, "60s", 1, DAY,
+           "how long a request waits for its response (traffic time) before "
+           "its http event is written without it"),
 
     K_UINT("engine.queue", engine.queue, "1024", 16, 1048576,
            "records waiting between the packet thread and the worker (about "

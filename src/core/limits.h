@@ -138,10 +138,14 @@
 #define WD_HTTP_UA_MAX 512
 #define WD_HTTP_METHOD_MAX 24
 
-/* HTTP/1.x: requests awaiting their response (pipelining depth); browsers
- * never pipeline, tools send a few; more are counted and responses beyond
- * are unpaired. */
-#define WD_HTTP_PIPELINE_MAX 16
+/* HTTP/1.x: requests awaiting their response (pipelining depth) at most,
+ * whatever stream.http_pipeline says (its default: 16); browsers never
+ * pipeline, tools send a few; more are counted and responses beyond are
+ * unpaired. */
+#define WD_HTTP_PIPELINE_MAX 64
+
+/* HTTP/1.x: text kept of a response's Content-Type. */
+#define WD_HTTP_CTYPE_MAX 128
 
 /* SSH: identification line (RFC 4253 4.2: 255 characters with CR LF) and
  * the lines a server may send before it (bounded in lines and bytes). */
@@ -179,6 +183,10 @@
 #define WD_FEED_LINE_MAX 4096
 #define WD_FEED_VALUE_MAX 2048
 #define WD_FEED_DESC_MAX 256
+/* A STIX feed's indicator kept for a sighting (id, pattern, times), as
+ * compact JSON: longer ones are not kept (a sighting then carries an
+ * indicator of ward's own). */
+#define WD_INTEL_STIX_MAX 1024
 
 /* Indicator feeds: a JSON feed file read whole (STIX bundle or MISP
  * event); larger feeds belong in several files. */

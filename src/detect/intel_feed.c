@@ -47,6 +47,7 @@ struct wd_intel_set {
   unsigned n_lens;
   blk *arena;
   wd_intel_stats_t st;
+  const char *stix; /* while a STIX indicator loads: its JSON (wd_ioc_t) */
 };
 
 static char *arena_dup(wd_intel_set_t *s, const char *str) {
@@ -298,7 +299,9 @@ static wd_rc fill_strings(wd_intel_set_t *s, wd_ioc_t *i, const char *value,
   i->source = arena_dup(s, source ? source : "");
   i->ref = arena_dup(s, ref ? ref : "");
   i->desc = arena_dup(s, desc ? desc : "");
-  return (i->value && i->source && i->ref && i->desc) ? WD_OK : WD_ERR_NOMEM;
+  i->stix = arena_dup(s, s->stix ? s->stix : "");
+  return (i->value && i->source && i->ref && i->desc && i->stix) ? WD_OK
+                                                                 : WD_ERR_NOMEM;
 }
 
 /* Adds a text indicator (normalised domain or URL, hash h) to table t
@@ -802,6 +805,58 @@ static const char *jstr(json_t *o, const char *key) {
   return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* id is "indicator--" and a UUID in lowercase hex. */
+static bool stix_id_ok(const char *id) {
+  if (strncmp(id, "indicator--", 11) != 0 || strlen(id) != 11 + 36)
+    return false;
+  for (int i = 0; i < 36; i++) {
+    char c = id[11 + i];
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+      return false;
+  }
+  return true;
+}
+
+/* A STIX timestamp: YYYY-MM-DDTHH:MM:SS[.s+]Z. */
+static bool stix_time_ok(const char *t) {
+  static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+  for (int i = 0; shape[i]; i++)
+    if (shape[i] == 'd' ? !(t[i] >= '0' && t[i] <= '9') : t[i] != shape[i])
+      return false;
+  const char *p = t + sizeof shape - 1;
+  if (*p == '.') {
+    const char *f = ++p;
+    while (*p >= '0' && *p <= '9')
+      p++;
+    if (p == f)
+      return false;
+  }
+  return p[0] == 'Z' && p[1] == 0;
+}
+
+/* The feed's indicator as wd_ioc_t.stix holds it (malloc'ed), or NULL. */
+static char *stix_copy(json_t *o, const char *id) {
+  if (!stix_id_ok(id))
+    return NULL;
+  json_t *c = json_object();
+  json_object_set_new(c, "id", json_string(id));
+  json_object_set(c, "pattern", json_object_get(o, "pattern"));
+  static const char *const times[] = {"created", "modified", "valid_from"};
+  for (int k = 0; k < 3; k++) {
+    const char *t = jstr(o, times[k]);
+    if (t && stix_time_ok(t))
+      json_object_set_new(c, times[k], json_string(t));
+  }
+  char *s = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
+  json_decref(c);
+  if (s && strlen(s) > WD_INTEL_STIX_MAX) {
+    free(s);
+    s = NULL;
+  }
+  return s;
+}
+
 static wd_rc stix_indicator(ld *l, json_t *o, size_t idx, term *terms) {
   const char *id = jstr(o, "id");
   char where[200];
@@ -838,7 +893,10 @@ static wd_rc stix_indicator(ld *l, json_t *o, size_t idx, term *terms) {
     desc = jstr(o, "description");
   char d[WD_FEED_DESC_MAX];
   snprintf(d, sizeof d, "%s", desc ? desc : "");
-  for (int i = 0; i < n; i++) {
+  char *copy = stix_copy(o, id);
+  l->s->stix = copy;
+  wd_rc rc = WD_OK;
+  for (int i = 0; rc == WD_OK && i < n; i++) {
     if (terms[i].kind == WD_IOC_ADDR &&
         (strchr(terms[i].value, ':') != NULL) != terms[i].v6) {
       ld_reject(l, where,
@@ -847,9 +905,11 @@ static wd_rc stix_indicator(ld *l, json_t *o, size_t idx, term *terms) {
       continue;
     }
     if (ld_add(l, terms[i].kind, terms[i].value, id, d, where) != WD_OK)
-      return WD_ERR_NOMEM;
+      rc = WD_ERR_NOMEM;
   }
-  return WD_OK;
+  l->s->stix = NULL;
+  free(copy);
+  return rc;
 }
 
 static wd_rc load_stix(ld *l, json_t *root) {

@@ -65,6 +65,12 @@ typedef struct wd_ioc {
   const char *source; /* feed name given at load time */
   const char *ref;    /* "line 12", a STIX indicator id, a MISP uuid */
   const char *desc;   /* description ("" when none) */
+  /* STIX feeds: the feed's own indicator as compact JSON of the properties
+   * a sighting needs to reference it ({"id","pattern","created",
+   * "modified","valid_from"}, those the feed gave), at most
+   * WD_INTEL_STIX_MAX bytes; "" for other feeds, for an indicator whose id
+   * is not of the form indicator--UUID, or when it would be longer. */
+  const char *stix;
 } wd_ioc_t;
 
 typedef struct wd_intel_stats {

@@ -178,11 +178,13 @@ typedef struct ival {
   uint8_t proto;
   bool peer_listed; /* the peer is the listed address */
   const char *field;
+  const char *type; /* STIX observable type of the indicator */
   char indicator[TEXT_MAX];
   char seen[TEXT_MAX];
   char source[64];
   char ref[96];
   char desc[TEXT_MAX];
+  char stix[WD_INTEL_STIX_MAX + 1]; /* the feed's STIX indicator, "" none */
 } ival;
 
 typedef struct istate {
@@ -195,6 +197,19 @@ static uint64_t hash_ioc(const wd_ioc_t *i) {
   for (const char *c = i->value; *c; c++)
     h = (h ^ (uint8_t)*c) * 1099511628211ull;
   return h;
+}
+
+/* The STIX Cyber-observable type an indicator of this kind names. */
+static const char *ioc_type(const wd_ioc_t *i) {
+  switch (i->kind) {
+  case WD_IOC_DOMAIN:
+    return "domain-name";
+  case WD_IOC_URL:
+    return "url";
+  default:
+    return wd_addr_is_v4(&i->addr) && i->prefix_len >= 96 ? "ipv4-addr"
+                                                          : "ipv6-addr";
+  }
 }
 
 static void copy(char *dst, size_t n, const char *src) {
@@ -213,6 +228,9 @@ static void fill(void *user, const void *key, void *val, wd_alert_t *al) {
     al->src = v->peer;
   }
   wd_alert_add_str(al, "indicator", v->indicator);
+  wd_alert_add_str(al, "indicator_type", v->type);
+  if (v->stix[0])
+    wd_alert_add_str(al, "indicator_stix", v->stix);
   wd_alert_add_str(al, "feed", v->source);
   wd_alert_add_str(al, "indicator_ref", v->ref);
   if (v->desc[0])
@@ -287,6 +305,8 @@ static void hit(istate *s, const wd_detect_ctx_t *ctx, const wd_ioc_t *i,
     copy(v->source, sizeof v->source, i->source);
     copy(v->ref, sizeof v->ref, i->ref);
     copy(v->desc, sizeof v->desc, i->desc);
+    copy(v->stix, sizeof v->stix, i->stix);
+    v->type = ioc_type(i);
     wd_attack_start(&s->set, ctx, &v->a, &k, v, ts, ts, ts);
   } else {
     wd_attack_seen(&v->a, ts);

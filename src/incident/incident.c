@@ -18,6 +18,7 @@
  * the same traffic updates the same incidents. */
 #include "incident/incident.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,36 @@ static bool metric_bool(const wd_alert_t *a, const char *name) {
          ((m->type == WD_METRIC_BOOL && m->v.b) ||
           (m->type == WD_METRIC_U64 && m->v.u) ||
           (m->type == WD_METRIC_STR && m->v.s && strcmp(m->v.s, "true") == 0));
+}
+
+static const char *metric_str(const wd_alert_t *a, const char *name);
+
+/* The indicator an intel.match alert names (metrics indicator,
+ * indicator_type, feed, indicator_ref, field, indicator_stix), into the
+ * attack's row; an alert naming none changes nothing. */
+static void intel_of(const wd_alert_t *a, wd_store_intel_t *in) {
+  const char *v = metric_str(a, "indicator");
+  if (!v || !v[0])
+    return;
+  static const struct {
+    const char *metric;
+    size_t off, len;
+  } f[] = {
+#define F(m, x)                                                                \
+  {m, offsetof(wd_store_intel_t, x), sizeof((wd_store_intel_t *)0)->x}
+      F("indicator", value), F("indicator_type", type),
+      F("feed", feed),       F("indicator_ref", ref),
+      F("field", field),     F("indicator_stix", stix),
+#undef F
+  };
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    const char *s = metric_str(a, f[i].metric);
+    /* a copy cut short is no STIX object: none rather than a broken one */
+    if (s && f[i].off == offsetof(wd_store_intel_t, stix) &&
+        strlen(s) >= f[i].len)
+      s = NULL;
+    snprintf((char *)in + f[i].off, f[i].len, "%s", s ? s : "");
+  }
 }
 
 static const char *metric_str(const wd_alert_t *a, const char *name) {
@@ -854,6 +885,7 @@ void wd_incidents_alert(wd_incidents_t *x, const wd_alert_t *a) {
       const char *tree = metric_str(a, "tree");
       if (tree && tree[0])
         copy(ar->tree, sizeof ar->tree, tree);
+      intel_of(a, &ar->intel);
     }
   }
   for (size_t i = 0; i < r->n_attacks; i++) { /* in-memory totals */

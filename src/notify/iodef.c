@@ -279,7 +279,7 @@ static void record(ctx_t *c, xmlNodePtr ev) {
   bool hash = wd_notice_sha256_ok(n->evidence_sha256);
   size_t nd = n->n_details < WD_NOTICE_DETAILS_MAX ? n->n_details
                                                    : WD_NOTICE_DETAILS_MAX;
-  if (!hash && !nd)
+  if (!hash && !nd && !n->n_intel)
     return;
   xmlNodePtr rec = el(c, ev, "Record", NULL);
   xmlNodePtr rd = el(c, rec, "RecordData", NULL);
@@ -299,6 +299,12 @@ static void record(ctx_t *c, xmlNodePtr ev) {
   for (size_t i = 0; i < nd; i++)
     if (n->details[i])
       lang(c, elc(c, rd, "Description", n->details[i]));
+  for (size_t i = 0; i < n->n_intel; i++) {
+    char line[4 * WD_NOTICE_STR_MAX], d[4 * WD_NOTICE_STR_MAX + 64];
+    wd_notice_intel_line(&n->intel[i], line, sizeof line);
+    snprintf(d, sizeof d, "Threat-intelligence indicator matched: %s", line);
+    lang(c, elc(c, rd, "Description", d));
+  }
   if (hash) {
     uint8_t dig[32];
     wd_strbuf_t b64;

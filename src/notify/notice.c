@@ -122,6 +122,24 @@ const char *wd_notice_evidence_name(const wd_notice_incident_t *n) {
                           : wd_notice_basename(n->evidence_path);
 }
 
+void wd_notice_intel_line(const wd_notice_intel_t *e, char *out, size_t len) {
+  char v[WD_NOTICE_STR_MAX], f[WD_NOTICE_STR_MAX], r[WD_NOTICE_STR_MAX];
+  char a[40], b[40];
+  wd_time_str(e->first_ns, WD_TIME_RFC3339, a, sizeof a);
+  wd_time_str(e->last_ns > e->first_ns ? e->last_ns : e->first_ns,
+              WD_TIME_RFC3339, b, sizeof b);
+  const char *ref = wd_notice_cleans(e->ref, r, WD_CLEAN_ONELINE, "");
+  snprintf(out, len,
+           "%s %s, listed in feed %s%s%s%s, seen in %s: %llu "
+           "alert(s), %s .. %s",
+           e->type ? e->type : "indicator",
+           wd_notice_cleans(e->value, v, WD_CLEAN_ONELINE, "?"),
+           wd_notice_cleans(e->feed, f, WD_CLEAN_ONELINE, "?"),
+           ref[0] ? " (" : "", ref, ref[0] ? ")" : "",
+           e->field && e->field[0] ? e->field : "traffic",
+           (unsigned long long)e->count, a, b);
+}
+
 void wd_notice_describe(const wd_notice_incident_t *n, char *out, size_t len) {
   char sec[WD_NOTICE_STR_MAX], kind[64];
   const char *sector = NULL;

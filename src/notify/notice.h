@@ -81,6 +81,22 @@ typedef struct wd_notice_privacy {
   bool own_all;
 } wd_notice_privacy_t;
 
+/* A threat-intelligence indicator the incident's traffic matched
+ * (intel.match), with when and how often. The documents name it and its
+ * feed; STIX gives it as an indicator and a sighting of it. */
+#define WD_NOTICE_INTEL_MAX 16
+typedef struct wd_notice_intel {
+  const char *value; /* normalised: domain, URL, "192.0.2.1/32" */
+  const char *type;  /* domain-name | url | ipv4-addr | ipv6-addr */
+  const char *feed;  /* the feed's name */
+  const char *ref;   /* the feed's reference: line, STIX id, MISP uuid */
+  const char *field; /* where it was seen: dns.query, http.url, ... */
+  const char *stix;  /* a STIX feed's own indicator (compact JSON: id,
+                        pattern, times), NULL when none */
+  uint64_t first_ns, last_ns; /* traffic time of the first/latest hit */
+  uint64_t count;             /* alerts reporting it */
+} wd_notice_intel_t;
+
 typedef struct wd_notice_party {
   const char *name;     /* "CERT-SE" */
   const char *kind;     /* national-cert | isp-abuse | facility-soc |
@@ -121,6 +137,11 @@ typedef struct wd_notice_incident {
   size_t n_detectors;
   const char *const *details; /* extra evidence lines (network strings) */
   size_t n_details;
+  const wd_notice_intel_t *intel; /* indicators matched, this party's to
+                                     see (none naming what it may not) */
+  size_t n_intel;
+  size_t n_intel_withheld; /* left out: they name an internal address or
+                              a facility this party may not see */
 
   const char *evidence_path;   /* pcap excerpt, NULL if none */
   const char *evidence_sha256; /* 64 hex digits, NULL if none */
@@ -181,6 +202,12 @@ void wd_notice_describe(const wd_notice_incident_t *n, char *out, size_t len);
  * name"). The sender's own name is not searched for. */
 bool wd_notice_leaks(const wd_notice_incident_t *n, const char *text,
                      size_t len, char *what, size_t whatlen);
+/* One line naming a matched indicator, its feed and where it was seen,
+ * cleaned to one line of UTF-8: "domain-name evil.example, listed in feed
+ * feed.json (indicator--...), seen in dns.query: 3 alert(s),
+ * 2026-02-04T10:00:00Z .. 2026-02-04T10:05:00Z". */
+void wd_notice_intel_line(const wd_notice_intel_t *e, char *out, size_t len);
+
 /* Attackers with unreliable attribution (spoofed sources). */
 size_t wd_notice_unreliable(const wd_notice_incident_t *n);
 

@@ -43,6 +43,66 @@ static bool listed_for(const wd_notice_incident_t *n, const wd_addr_t *ip) {
   return !wd_notice_addr_withheld(n, ip);
 }
 
+/* Whether any of the strings names what this party may not see. */
+static bool intel_leaks(const wd_notice_incident_t *n, const char *const *s,
+                        size_t ns) {
+  char what[64];
+  for (size_t i = 0; i < ns; i++)
+    if (s[i] && wd_notice_leaks(n, s[i], strlen(s[i]), what, sizeof what))
+      return true;
+  return false;
+}
+
+/* The indicators of the incident's intel.match attacks, one entry per
+ * feed and indicator (times and counts over its attacks). An indicator
+ * naming an internal address or a facility the party may not see is left
+ * out and counted; a STIX feed's own pattern that does is not used (the
+ * documents then build one from the value). */
+static void intel_of(const wd_store_incident_t *inc, wd_notice_incident_t *n,
+                     wd_outbox_notice_buf_t *b) {
+  size_t ni = 0;
+  for (size_t i = 0; i < inc->n_attacks; i++) {
+    const wd_store_intel_t *s = &inc->attacks[i].intel;
+    if (!s->value[0])
+      continue;
+    const char *strs[] = {s->value, s->feed, s->ref};
+    if (intel_leaks(n, strs, 3)) {
+      n->n_intel_withheld++;
+      continue;
+    }
+    wd_notice_intel_t *e = NULL;
+    for (size_t k = 0; k < ni && !e; k++)
+      if (!strcmp(b->intel[k].value, s->value) &&
+          !strcmp(b->intel[k].type, s->type) &&
+          !strcmp(b->intel[k].feed, s->feed))
+        e = &b->intel[k];
+    if (!e) {
+      if (ni == WD_NOTICE_INTEL_MAX) {
+        n->n_intel_withheld++;
+        continue;
+      }
+      e = &b->intel[ni++];
+      memset(e, 0, sizeof *e);
+      e->value = s->value;
+      e->type = s->type;
+      e->feed = s->feed;
+      e->ref = s->ref;
+      e->field = s->field;
+      e->first_ns = inc->attacks[i].start_ns;
+    }
+    const char *stix = s->stix;
+    if (stix[0] && !e->stix && !intel_leaks(n, &stix, 1))
+      e->stix = stix;
+    if (inc->attacks[i].start_ns < e->first_ns)
+      e->first_ns = inc->attacks[i].start_ns;
+    if (inc->attacks[i].last_ns > e->last_ns)
+      e->last_ns = inc->attacks[i].last_ns;
+    e->count += inc->attacks[i].reports ? inc->attacks[i].reports : 1;
+  }
+  n->intel = b->intel;
+  n->n_intel = ni;
+}
+
 void wd_outbox_notice_of(const wd_store_incident_t *inc,
                          const wd_outbox_sender_t *snd, const char *party_name,
                          const wd_notice_privacy_t *privacy,
@@ -177,6 +237,7 @@ void wd_outbox_notice_of(const wd_store_incident_t *inc,
   }
   n->attackers = b->att;
   n->n_attackers = na;
+  intel_of(inc, n, b);
   n->evidence_path = inc->evidence_path[0] ? inc->evidence_path : NULL;
   n->evidence_sha256 = inc->evidence_sha256[0] ? inc->evidence_sha256 : NULL;
   n->sender_name = snd->name;

@@ -136,6 +136,7 @@ typedef struct wd_outbox_notice_buf {
   char msgid[WD_COMPOSE_MSGID_MAX];
   char first_msgid[WD_COMPOSE_MSGID_MAX];
   char matched_by[256];
+  wd_notice_intel_t intel[WD_NOTICE_INTEL_MAX];
 } wd_outbox_notice_buf_t;
 
 void wd_outbox_notice_of(const wd_store_incident_t *inc,

@@ -67,7 +67,7 @@ static void make_id(ctx_t *c, const char *type, const char *ns,
 /* Id for the ward-made object of kind `what` about this incident. */
 static void ward_id(ctx_t *c, const char *type, const char *what,
                     char out[64]) {
-  char name[512];
+  char name[WD_NOTICE_STR_MAX + 640];
   snprintf(name, sizeof name, "%s|%s|%s", type, c->n->id, what);
   make_id(c, type, WD_STIX_NS, name, out);
 }
@@ -380,6 +380,184 @@ static void indicator(ctx_t *c, const wd_notice_attacker_t *a,
   (void)addr_id;
 }
 
+bool wd_stix_pattern(const char *type, const char *value, char *out,
+                     size_t cap) {
+  bool addr = !strcmp(type, "ipv4-addr") || !strcmp(type, "ipv6-addr");
+  if (!addr && strcmp(type, "domain-name") != 0 && strcmp(type, "url") != 0)
+    return false;
+  size_t vl = strlen(value);
+  const char *op = "=";
+  const char *slash = addr ? strrchr(value, '/') : NULL;
+  if (slash) {
+    const char *host = !strcmp(type, "ipv4-addr") ? "/32" : "/128";
+    if (!strcmp(slash, host))
+      vl = (size_t)(slash - value); /* one address */
+    else
+      op = "ISSUBSET";
+  }
+  wd_strbuf_t b;
+  wd_strbuf_init(&b, cap);
+  wd_strbuf_printf(&b, "[%s:value %s '", type, op);
+  for (size_t i = 0; i < vl; i++) {
+    if (value[i] == '\\' || value[i] == '\'')
+      wd_strbuf_putc(&b, '\\');
+    wd_strbuf_putc(&b, value[i]);
+  }
+  wd_strbuf_puts(&b, "']");
+  bool ok = wd_strbuf_rc(&b) == WD_OK && b.len < cap;
+  if (ok)
+    memcpy(out, wd_strbuf_str(&b), b.len + 1);
+  wd_strbuf_fini(&b);
+  return ok;
+}
+
+/* A string property of a feed's indicator copy, when it is one. */
+static const char *jget(json_t *o, const char *k) {
+  json_t *v = json_object_get(o, k);
+  return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* "indicator--" and an RFC 9562 UUID (the form the schemas require). */
+static bool feed_id_ok(const char *id) {
+  if (!id || strncmp(id, "indicator--", 11) != 0 || strlen(id) != 11 + 36)
+    return false;
+  const char *u = id + 11;
+  for (int i = 0; i < 36; i++) {
+    char c = u[i];
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+               (c >= 'A' && c <= 'F');
+    if (dash ? c != '-' : !hex)
+      return false;
+  }
+  return u[14] >= '1' && u[14] <= '5' && strchr("89abAB", u[19]);
+}
+
+/* A feed's timestamp (YYYY-MM-DDTHH:MM:SS[.fff...]Z) with at least
+ * millisecond digits, as STIX wants created and modified: the same
+ * instant, so the same object version. False when it is none. */
+static bool feed_time(const char *t, char out[48]) {
+  static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+  if (!t)
+    return false;
+  for (int i = 0; shape[i]; i++)
+    if (shape[i] == 'd' ? !(t[i] >= '0' && t[i] <= '9') : t[i] != shape[i])
+      return false;
+  const char *p = t + sizeof shape - 1, *f = p;
+  size_t nf = 0;
+  bool dot = *p == '.';
+  if (dot)
+    for (f = ++p; *p >= '0' && *p <= '9'; p++)
+      nf++;
+  if (p[0] != 'Z' || p[1] || nf > 9 || (dot && !nf))
+    return false;
+  snprintf(out, 48, "%.19s.%.*s%.*sZ", t, (int)nf, f,
+           nf < 3 ? (int)(3 - nf) : 0, "000");
+  return true;
+}
+
+/* The observable an indicator names, as an SCO in the observed data. */
+static void intel_sco(ctx_t *c, const wd_notice_intel_t *e, json_t *seen) {
+  char v[WD_NOTICE_STR_MAX], id[64];
+  wd_notice_clean(e->value, strlen(e->value), v, sizeof v, WD_CLEAN_ONELINE);
+  bool addr = !strcmp(e->type, "ipv4-addr") || !strcmp(e->type, "ipv6-addr");
+  char *slash = addr ? strrchr(v, '/') : NULL;
+  if (slash && !strcmp(slash, !strcmp(e->type, "ipv4-addr") ? "/32" : "/128"))
+    *slash = '\0';
+  json_t *contrib = json_object();
+  set(c, contrib, "value", json_string(v));
+  sco_id(c, e->type, contrib, id);
+  json_decref(contrib);
+  if (json_object_get(seen, id))
+    return;
+  set(c, seen, id, json_true());
+  json_t *o = sdo(c, e->type, id, NULL, NULL);
+  set(c, o, "value", json_string(v));
+  add(c, o);
+  ref(c, c->sco_refs, id);
+}
+
+/* One matched indicator: the indicator (the feed's own when it gave one)
+ * and a sighting of it by the sender. */
+static void intel_sighting(ctx_t *c, const wd_notice_intel_t *e) {
+  char id[64], sid[64], key[WD_NOTICE_STR_MAX], first[32], last[32];
+  char pat[WD_NOTICE_STR_MAX + 64], v[WD_NOTICE_STR_MAX];
+  ts(e->first_ns ? e->first_ns : c->n->first_seen_ns, first);
+  ts(e->last_ns > e->first_ns ? e->last_ns : e->first_ns, last);
+  if (!e->first_ns)
+    memcpy(last, first, sizeof last);
+  json_t *feed = e->stix ? json_loads(e->stix, 0, NULL) : NULL;
+  const char *fid = jget(feed, "id"), *fpat = jget(feed, "pattern");
+  char cr[48], mo[48], vf[48];
+  bool has_cr = feed_time(jget(feed, "created"), cr);
+  bool has_mo = feed_time(jget(feed, "modified"), mo);
+  bool has_vf = feed_time(jget(feed, "valid_from"), vf);
+  json_t *o;
+  if (feed_id_ok(fid) && fpat && fpat[0] == '[' && (has_cr || has_vf)) {
+    /* the feed's object as it gave it: its id, pattern and times */
+    snprintf(id, sizeof id, "%s", fid);
+    if (!has_cr)
+      memcpy(cr, vf, sizeof cr);
+    if (!has_mo || strcmp(mo, cr) < 0)
+      memcpy(mo, cr, sizeof mo);
+    o = sdo(c, "indicator", id, cr, mo);
+    set(c, o, "pattern", jstr(fpat));
+    set(c, o, "pattern_type", json_string("stix"));
+    set(c, o, "valid_from", json_string(has_vf ? vf : cr));
+  } else {
+    snprintf(key, sizeof key, "intel|%s|%s|%s", e->type, e->value, e->feed);
+    ward_id(c, "indicator", key, id);
+    o = sdo(c, "indicator", id, c->created, c->modified);
+    wd_notice_clean(e->value, strlen(e->value), v, sizeof v, WD_CLEAN_ONELINE);
+    if (!wd_stix_pattern(e->type, v, pat, sizeof pat))
+      c->rc = WD_ERR_INVAL;
+    char label[2 * WD_NOTICE_STR_MAX + 32];
+    snprintf(label, sizeof label, "Listed in feed %s: %s", e->feed, v);
+    set(c, o, "name", jstr(label));
+    json_t *types = json_array();
+    ref(c, types, "malicious-activity");
+    set(c, o, "indicator_types", types);
+    set(c, o, "pattern", json_string(pat));
+    set(c, o, "pattern_type", json_string("stix"));
+    set(c, o, "valid_from", json_string(first));
+    json_t *er = json_object();
+    set(c, er, "source_name", jstr(e->feed));
+    if (e->ref && e->ref[0])
+      set(c, er, "external_id", jstr(e->ref));
+    json_t *ers = json_array();
+    if (!ers || json_array_append_new(ers, er) != 0)
+      c->rc = WD_ERR_NOMEM;
+    set(c, o, "external_references", ers);
+    mark(c, o);
+  }
+  json_decref(feed);
+  add(c, o);
+
+  char skey[80];
+  snprintf(skey, sizeof skey, "intel|%s", id);
+  ward_id(c, "sighting", skey, sid);
+  json_t *s = sdo(c, "sighting", sid, c->created, c->modified);
+  set(c, s, "sighting_of_ref", json_string(id));
+  set(c, s, "first_seen", json_string(first));
+  set(c, s, "last_seen", json_string(last));
+  uint64_t cnt = e->count ? e->count : 1;
+  set(c, s, "count",
+      json_integer(cnt > 999999999 ? 999999999 : (json_int_t)cnt));
+  json_t *od = json_array();
+  ref(c, od, c->od_id);
+  set(c, s, "observed_data_refs", od);
+  json_t *where = json_array();
+  ref(c, where, c->sender_id);
+  set(c, s, "where_sighted_refs", where);
+  if (e->field && e->field[0]) {
+    snprintf(skey, sizeof skey, "Seen in %.40s", e->field);
+    set(c, s, "description", jstr(skey));
+  }
+  mark(c, s);
+  add(c, s);
+  relationship(c, id, c->incident_id);
+}
+
 wd_rc wd_stix_build(const wd_notice_incident_t *n, char **out, size_t *len) {
   ctx_t c;
   memset(&c, 0, sizeof c);
@@ -451,6 +629,8 @@ wd_rc wd_stix_build(const wd_notice_incident_t *n, char **out, size_t *len) {
                 first_port);
   }
   file_sco(&c);
+  for (size_t i = 0; i < n->n_intel; i++)
+    intel_sco(&c, &n->intel[i], seen);
 
   if (json_array_size(c.sco_refs)) {
     json_t *od = sdo(&c, "observed-data", c.od_id, c.created, c.modified);
@@ -466,6 +646,8 @@ wd_rc wd_stix_build(const wd_notice_incident_t *n, char **out, size_t *len) {
     for (size_t i = 0; aid && i < na; i++)
       if (n->attackers[i].attribution_reliable)
         indicator(&c, &n->attackers[i], aid[i]);
+    for (size_t i = 0; i < n->n_intel; i++)
+      intel_sighting(&c, &n->intel[i]);
   }
   free(aid);
   set(&c, bundle, "objects", c.objects);

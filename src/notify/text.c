@@ -254,6 +254,19 @@ wd_rc wd_text_body(const wd_notice_incident_t *n, bool attached_pcap,
       wd_strbuf_printf(b, "  - %s\n", cl(n->details[i], b1, "?"));
   }
 
+  if (n->n_intel)
+    wd_strbuf_puts(b, "\nThreat-intelligence indicators matched:\n");
+  for (size_t i = 0; i < n->n_intel; i++) {
+    char line[4 * WD_NOTICE_STR_MAX];
+    wd_notice_intel_line(&n->intel[i], line, sizeof line);
+    wd_strbuf_printf(b, "  - %s\n", line);
+  }
+  if (n->n_intel_withheld)
+    wd_strbuf_printf(b,
+                     "  (%zu more naming internal hosts of the facility, "
+                     "withheld)\n",
+                     n->n_intel_withheld);
+
   const wd_detector_ref_t *refs[WD_NOTICE_REFS_MAX];
   size_t nr = wd_notice_refs(n, refs, WD_NOTICE_REFS_MAX);
   if (nr)

@@ -1,6 +1,10 @@
 /* eve.c -- EVE JSON writer (see eve.h). Objects are built with jansson and
  * written with json_dumpf, one per line; stdio buffers the stream, which is
- * flushed at stats time, on reopen and on close. */
+ * flushed at stats time, on reopen and on close.
+ * HTTP: requests wait for their response in a ring of copies (allocated at
+ * the first request, outputs.eve.http_held entries); a response finds its
+ * request by flow and number (a scan of the ring: it is short, and this is
+ * the worker thread). */
 #include "output/eve.h"
 
 #include <errno.h>
@@ -15,11 +19,37 @@
 #include "core/timefmt.h"
 #include "proto/dns.h"
 
+#define HTTP_HELD_DEFAULT 1024
+#define HTTP_WAIT_DEFAULT_S 60
+
 struct wd_eve {
   FILE *f;
   char *path; /* NULL for stdout */
   uint64_t events;
+  /* HTTP requests awaiting their response, oldest first (kind 0: gone) */
+  wd_eve_app_t *held;
+  size_t h_head, h_n, h_cap, h_max;
+  uint64_t wait_ns;
+  wd_eve_http_stats_t hs;
 };
+
+static void http_drain(wd_eve_t *e, uint64_t now_ns, bool all);
+
+void wd_eve_set_http(wd_eve_t *e, uint32_t held_max, uint32_t wait_s) {
+  if (!e)
+    return;
+  e->h_max = held_max ? held_max : HTTP_HELD_DEFAULT;
+  e->wait_ns =
+      (uint64_t)(wait_s ? wait_s : HTTP_WAIT_DEFAULT_S) * 1000000000ull;
+}
+
+void wd_eve_http_stats(const wd_eve_t *e, wd_eve_http_stats_t *out) {
+  memset(out, 0, sizeof *out);
+  if (e) {
+    *out = e->hs;
+    out->held = e->h_n;
+  }
+}
 
 wd_rc wd_eve_open(const char *path, wd_eve_t **out, char *err, size_t errlen) {
   *out = NULL;
@@ -38,6 +68,7 @@ wd_rc wd_eve_open(const char *path, wd_eve_t **out, char *err, size_t errlen) {
       return WD_ERR_IO;
     }
   }
+  wd_eve_set_http(e, 0, 0);
   *out = e;
   return WD_OK;
 }
@@ -59,6 +90,8 @@ void wd_eve_flush(wd_eve_t *e) { fflush(e->f); }
 void wd_eve_close(wd_eve_t *e) {
   if (!e)
     return;
+  http_drain(e, 0, true);
+  free(e->held);
   fflush(e->f);
   if (e->path)
     fclose(e->f);
@@ -442,6 +475,22 @@ bool wd_eve_app_copy(wd_eve_app_t *out, const wd_app_event_t *ev,
     copy_str(out->u.http.url, sizeof out->u.http.url, r->target);
     copy_str(out->u.http.user_agent, sizeof out->u.http.user_agent,
              r->has_ua ? r->user_agent : "");
+    out->u.http.seq = r->seq;
+    return true;
+  }
+  case WD_APP_HTTP_RESP: {
+    const wd_http_resp_t *r = ev->u.resp;
+    out->u.http.ver_major = r->ver_major;
+    out->u.http.ver_minor = r->ver_minor;
+    out->u.http.paired = r->paired;
+    out->u.http.seq = r->req_seq;
+    out->u.http.status = r->status;
+    out->u.http.has_length = r->has_length;
+    out->u.http.length = r->content_length;
+    copy_str(out->u.http.method, sizeof out->u.http.method,
+             r->paired ? r->req_method : "");
+    copy_str(out->u.http.content_type, sizeof out->u.http.content_type,
+             r->has_ctype ? r->content_type : "");
     return true;
   }
   default:
@@ -500,14 +549,137 @@ static json_t *dns_object(const wd_eve_app_t *a) {
   return d;
 }
 
+/* The http object of a request (req, may be NULL) and its response (resp,
+ * may be NULL). */
+static json_t *http_object(const wd_eve_app_t *req, const wd_eve_app_t *resp) {
+  json_t *h = json_object();
+  char ver[16];
+  const wd_eve_app_t *v = req ? req : resp;
+  if (req) {
+    if (req->u.http.host[0])
+      json_object_set_new(h, "hostname", wd_json_string(req->u.http.host));
+    json_object_set_new(h, "url", wd_json_string(req->u.http.url));
+    if (req->u.http.user_agent[0])
+      json_object_set_new(h, "http_user_agent",
+                          wd_json_string(req->u.http.user_agent));
+  }
+  const char *method = req    ? req->u.http.method
+                       : resp ? resp->u.http.method
+                              : "";
+  if (method[0])
+    json_object_set_new(h, "http_method", wd_json_string(method));
+  snprintf(ver, sizeof ver, "HTTP/%u.%u", v->u.http.ver_major,
+           v->u.http.ver_minor);
+  json_object_set_new(h, "protocol", json_string(ver));
+  if (resp) {
+    json_object_set_new(h, "status", json_integer(resp->u.http.status));
+    if (resp->u.http.content_type[0])
+      json_object_set_new(h, "http_content_type",
+                          wd_json_string(resp->u.http.content_type));
+    if (resp->u.http.has_length)
+      json_object_set_new(
+          h, "length",
+          json_integer((json_int_t)(resp->u.http.length & INT64_MAX)));
+  }
+  return h;
+}
+
+static void app_write(wd_eve_t *e, const wd_eve_app_t *a,
+                      const wd_eve_app_t *resp);
+
+/* Writes held requests: all, or those whose wait is over at now_ns. */
+static void http_drain(wd_eve_t *e, uint64_t now_ns, bool all) {
+  while (e->h_n) {
+    wd_eve_app_t *h = &e->held[e->h_head];
+    if (h->kind) {
+      if (!all && h->ts_ns + e->wait_ns > now_ns)
+        return;
+      e->hs.unanswered++;
+      app_write(e, h, NULL);
+    }
+    e->h_head = (e->h_head + 1) % e->h_cap;
+    e->h_n--;
+  }
+}
+
+/* A request: held for its response (the oldest written when full). */
+static void http_hold(wd_eve_t *e, const wd_eve_app_t *a) {
+  if (!e->held) {
+    e->held = malloc(e->h_max * sizeof *e->held);
+    if (!e->held) {
+      app_write(e, a, NULL);
+      return;
+    }
+    e->h_cap = e->h_max;
+  }
+  if (e->h_n == e->h_cap) { /* close the gaps answered requests left */
+    size_t live = 0;
+    for (size_t i = 0; i < e->h_n; i++) {
+      wd_eve_app_t *h = &e->held[(e->h_head + i) % e->h_cap];
+      if (h->kind) {
+        wd_eve_app_t *to = &e->held[(e->h_head + live++) % e->h_cap];
+        if (to != h)
+          *to = *h;
+      }
+    }
+    e->h_n = live;
+  }
+  if (e->h_n == e->h_cap) {
+    wd_eve_app_t *old = &e->held[e->h_head];
+    if (old->kind) {
+      e->hs.evicted++;
+      app_write(e, old, NULL);
+    }
+    e->h_head = (e->h_head + 1) % e->h_cap;
+    e->h_n--;
+  }
+  e->held[(e->h_head + e->h_n) % e->h_cap] = *a;
+  e->h_n++;
+}
+
+/* A response: written with the request it answers when that is held. */
+static void http_answer(wd_eve_t *e, const wd_eve_app_t *a) {
+  if (a->u.http.status < 200 && a->u.http.status != 101)
+    return; /* interim: the final response follows */
+  for (size_t i = 0; a->u.http.paired && i < e->h_n; i++) {
+    wd_eve_app_t *h = &e->held[(e->h_head + i) % e->h_cap];
+    if (h->kind && h->flow_id == a->flow_id && h->u.http.seq == a->u.http.seq) {
+      app_write(e, h, a);
+      h->kind = 0;
+      while (e->h_n && !e->held[e->h_head].kind) {
+        e->h_head = (e->h_head + 1) % e->h_cap;
+        e->h_n--;
+      }
+      return;
+    }
+  }
+  e->hs.responses_alone++;
+  app_write(e, NULL, a);
+}
+
 void wd_eve_app(wd_eve_t *e, const wd_eve_app_t *a) {
-  const char *type = a->kind == WD_APP_TLS        ? "tls"
-                     : a->kind == WD_APP_HTTP_REQ ? "http"
-                                                  : "dns";
+  http_drain(e, a->ts_ns, false);
+  if (a->kind == WD_APP_HTTP_REQ)
+    http_hold(e, a);
+  else if (a->kind == WD_APP_HTTP_RESP)
+    http_answer(e, a);
+  else
+    app_write(e, a, NULL);
+}
+
+/* One event: a (or, for a response alone, resp) with resp's fields. */
+static void app_write(wd_eve_t *e, const wd_eve_app_t *a,
+                      const wd_eve_app_t *resp) {
+  if (!a)
+    a = resp;
+  const char *type = a->kind == WD_APP_TLS ? "tls"
+                     : a->kind == WD_APP_HTTP_REQ || a->kind == WD_APP_HTTP_RESP
+                         ? "http"
+                         : "dns";
   json_t *o = header(type, a->ts_ns);
   json_object_set_new(o, "flow_id", json_integer((json_int_t)a->flow_id));
   /* the message's sender is src, as Suricata writes a DNS answer */
-  bool rev = a->dir == WD_DIR_TO_CLIENT;
+  bool rev = a->dir == WD_DIR_TO_CLIENT && a->kind != WD_APP_HTTP_RESP;
   set_addr(o, "src_ip", rev ? &a->srv : &a->cli);
   json_object_set_new(o, "src_port", json_integer(rev ? a->sport : a->cport));
   set_addr(o, "dest_ip", rev ? &a->cli : &a->srv);
@@ -529,20 +701,9 @@ void wd_eve_app(wd_eve_t *e, const wd_eve_app_t *a) {
       json_object_set_new(t, "client_alpns", al);
     }
     json_object_set_new(o, "tls", t);
-  } else if (a->kind == WD_APP_HTTP_REQ) {
-    json_t *h = json_object();
-    char ver[16];
-    if (a->u.http.host[0])
-      json_object_set_new(h, "hostname", wd_json_string(a->u.http.host));
-    json_object_set_new(h, "url", wd_json_string(a->u.http.url));
-    if (a->u.http.user_agent[0])
-      json_object_set_new(h, "http_user_agent",
-                          wd_json_string(a->u.http.user_agent));
-    json_object_set_new(h, "http_method", wd_json_string(a->u.http.method));
-    snprintf(ver, sizeof ver, "HTTP/%u.%u", a->u.http.ver_major,
-             a->u.http.ver_minor);
-    json_object_set_new(h, "protocol", json_string(ver));
-    json_object_set_new(o, "http", h);
+  } else if (a->kind == WD_APP_HTTP_REQ || a->kind == WD_APP_HTTP_RESP) {
+    const wd_eve_app_t *req = a->kind == WD_APP_HTTP_REQ ? a : NULL;
+    json_object_set_new(o, "http", http_object(req, resp));
   } else {
     json_object_set_new(o, "dns", dns_object(a));
   }
@@ -564,7 +725,8 @@ bool wd_eve_protocols(const char *list, unsigned *mask, char *bad,
     else if (n == 3 && strncmp(list, "tls", 3) == 0)
       *mask |= WD_APP_PROTO_BIT(WD_APP_TLS);
     else if (n == 4 && strncmp(list, "http", 4) == 0)
-      *mask |= WD_APP_PROTO_BIT(WD_APP_HTTP_REQ);
+      *mask |= WD_APP_PROTO_BIT(WD_APP_HTTP_REQ) |
+               WD_APP_PROTO_BIT(WD_APP_HTTP_RESP);
     else {
       snprintf(bad, badlen, "%.*s", (int)n, list);
       return false;

@@ -27,8 +27,10 @@ typedef struct wd_eve wd_eve_t;
  * their fields (the DNS names to 255 bytes, the URL to 1 KiB). */
 #define WD_EVE_APP_NAME 256
 #define WD_EVE_APP_ANSWERS 4
+#define WD_EVE_HTTP_CTYPE 96
 typedef struct wd_eve_app {
-  uint8_t kind; /* WD_APP_DNS, WD_APP_DNS_ANSWER, WD_APP_TLS, WD_APP_HTTP_REQ */
+  uint8_t kind; /* WD_APP_DNS, WD_APP_DNS_ANSWER, WD_APP_TLS, WD_APP_HTTP_REQ,
+                   WD_APP_HTTP_RESP */
   uint8_t proto;
   uint16_t cport, sport; /* of the flow */
   uint16_t vlan;
@@ -55,10 +57,16 @@ typedef struct wd_eve_app {
     } tls;
     struct {
       uint8_t ver_major, ver_minor;
+      bool paired;     /* a response answering request seq */
+      bool has_length; /* response Content-Length */
+      uint16_t status; /* response: its status */
+      uint32_t seq;    /* the request's number in its connection */
+      uint64_t length; /* response Content-Length */
       char method[16];
       char host[WD_EVE_APP_NAME];
       char url[1024];
       char user_agent[WD_EVE_APP_NAME];
+      char content_type[WD_EVE_HTTP_CTYPE]; /* response Content-Type */
     } http;
   } u;
 } wd_eve_app_t;
@@ -67,8 +75,25 @@ typedef struct wd_eve_app {
  * no I/O). False when the event is not one EVE has a type for. */
 bool wd_eve_app_copy(wd_eve_app_t *out, const wd_app_event_t *ev,
                      const wd_flow_t *f, int dir);
-/* Writes it (worker). */
+/* Writes it (worker). An HTTP request is held until the response that
+ * answers it (same flow, paired with its number), then written once with
+ * both, as Suricata writes a transaction: the request's fields and time,
+ * the response's status, http_content_type and length. A request is
+ * written without them when no answer came within the wait (traffic time),
+ * when the held table is full (the oldest; counted) and at close. A
+ * response whose request is not held is written alone. */
 void wd_eve_app(wd_eve_t *e, const wd_eve_app_t *a);
+
+/* Requests held at most (outputs.eve.http_held; 0: the default 1024) and
+ * how long one waits for its answer (outputs.eve.http_wait, seconds). */
+void wd_eve_set_http(wd_eve_t *e, uint32_t held_max, uint32_t wait_s);
+
+/* HTTP requests written without their response: no answer within the
+ * wait or at close (unanswered), pushed out of a full table (evicted). */
+typedef struct wd_eve_http_stats {
+  uint64_t held, unanswered, evicted, responses_alone;
+} wd_eve_http_stats_t;
+void wd_eve_http_stats(const wd_eve_t *e, wd_eve_http_stats_t *out);
 
 /* The WD_APP_PROTO_BIT mask of a list "dns, tls, http" (outputs.eve.
  * protocols; NULL or "": 0). False with *bad the first unknown item. */

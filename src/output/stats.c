@@ -69,6 +69,9 @@ static json_t *app(const wd_app_stats_t *as) {
   json_object_set_new(ap, "smb_resyncs", jint(as->smb.resyncs));
   json_object_set_new(ap, "smb_bad_framing", jint(as->smb.bad_framing));
   json_object_set_new(ap, "smb_anomalies", jint(as->smb.anomalies));
+  json_object_set_new(ap, "http_requests", jint(as->http.requests));
+  json_object_set_new(ap, "http_responses", jint(as->http.responses));
+  json_object_set_new(ap, "http_pipeline_full", jint(as->http.pipeline_full));
   return ap;
 }
 
@@ -148,7 +151,12 @@ void wd_stats_write_extra(wd_eve_t *eve, const wd_stats_snapshot_t *s,
     json_object_set_new(tcp, "segment_memcap_drop",
                         jint(as->stream.memcap_hits));
     json_object_set_new(st, "tcp", tcp);
-    json_object_set_new(w, "app", app(as));
+    json_t *ap = app(as);
+    wd_eve_http_stats_t hs;
+    wd_eve_http_stats(eve, &hs);
+    json_object_set_new(ap, "http_events_unanswered", jint(hs.unanswered));
+    json_object_set_new(ap, "http_events_evicted", jint(hs.evicted));
+    json_object_set_new(w, "app", ap);
   }
   json_object_set_new(w, "smb_messages", jint(c->smb_msgs));
   json_t *abd = json_object();

@@ -63,7 +63,8 @@ struct wd_app {
   wd_memcap_t *mc; /* the stream context's memcap */
   wd_quic_ctx_t *quic_ctx;
   pool pools[P_COUNT];
-  unsigned protos; /* WD_APP_PROTO_BIT mask */
+  unsigned protos;        /* WD_APP_PROTO_BIT mask */
+  unsigned http_pipeline; /* stream.http_pipeline */
   wd_smb_stats_t smb;
   wd_dns_stats_t dns;
   wd_tls_stats_t tls;
@@ -100,6 +101,7 @@ wd_rc wd_app_new(const wd_config_t *cfg, wd_app_t **out) {
     return rc;
   }
   a->mc = wd_stream_ctx_memcap(a->sc);
+  a->http_pipeline = cfg ? cfg->stream.http_pipeline : 0;
   for (int i = 0; i < P_COUNT; i++) {
     pool *pl = &a->pools[i];
     pl->esz = pool_esz[i];
@@ -377,7 +379,7 @@ static app_hdr *take(wd_app_t *a, wd_flow_t *f, int kind) {
       wd_tls_dir_init(&((ent_big *)h)->u.tls[d], &a->tls);
     break;
   case K_HTTP:
-    wd_http_conn_init(&((ent_big *)h)->u.http, &a->http);
+    wd_http_conn_init(&((ent_big *)h)->u.http, &a->http, a->http_pipeline);
     break;
   case K_QUIC:
     wd_quic_conn_init(&((ent_big *)h)->u.quic, &a->quic);

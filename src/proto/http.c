@@ -187,6 +187,13 @@ static void field_line(wd_http_conn_t *c, int dir, const char *l, size_t n,
                           vn, true, NULL))
         *anom |= WD_HTTP_ANOM_CUT;
     }
+  } else if (dir == 1 && ieq(l, name_len, "content-type")) {
+    if (!c->resp.has_ctype) {
+      c->resp.has_ctype = true;
+      if (!wd_text_escape(c->resp.content_type, sizeof c->resp.content_type,
+                          (const uint8_t *)v, vn, false, NULL))
+        *anom |= WD_HTTP_ANOM_CUT;
+    }
   } else if (dir == 0 && ieq(l, name_len, "user-agent")) {
     if (!c->req.has_ua) {
       c->req.has_ua = true;
@@ -246,7 +253,7 @@ static void end_request(wd_http_conn_t *c, bool limit, wd_http_req_fn fn,
   else
     r->next = WD_HTTP_NEXT_MESSAGE;
   /* queue for pairing */
-  if (c->p_count < WD_HTTP_PIPELINE_MAX) {
+  if (c->p_count < c->p_max) {
     wd_http_pending_t *p =
         &c->pending[(c->p_head + c->p_count) % WD_HTTP_PIPELINE_MAX];
     p->seq = r->seq;
@@ -361,12 +368,16 @@ static void line(wd_http_conn_t *c, int dir, const char *l, size_t n,
   }
 }
 
-void wd_http_conn_init(wd_http_conn_t *c, wd_http_stats_t *stats) {
+void wd_http_conn_init(wd_http_conn_t *c, wd_http_stats_t *stats,
+                       unsigned pipeline_max) {
   for (int i = 0; i < 2; i++)
     memset(&c->d[i], 0, offsetof(wd_http_dir_t, line));
   memset(&c->req, 0, sizeof c->req);
   memset(&c->resp, 0, sizeof c->resp);
   c->p_head = c->p_count = 0;
+  c->p_max = (uint8_t)(pipeline_max && pipeline_max <= WD_HTTP_PIPELINE_MAX
+                           ? pipeline_max
+                           : WD_HTTP_PIPELINE_MAX);
   c->stats = stats;
 }
 

@@ -3,7 +3,8 @@
  * (WD_DIR_TO_SERVER = 0: requests, WD_DIR_TO_CLIENT = 1: responses), in
  * pieces of any size. Out: a wd_http_req_t per request head (method,
  * target, version, Host, User-Agent, framing headers) and a wd_http_resp_t
- * per response head (status, paired with the request it answers), on the
+ * per response head (status, Content-Type and Content-Length, paired with
+ * the request it answers), on the
  * caller's callbacks as soon as a head's empty line is in. Several
  * messages per connection: bodies with a Content-Length are skipped and
  * the next head parsed (pipelining); a chunked body, a body delimited by
@@ -12,7 +13,8 @@
  * wd_http_resp_t.next tell which).
  * Bounds: lines of WD_HTTP_LINE_MAX (longer ones cut and flagged), head
  * sections of WD_HTTP_HEADERS_MAX bytes and WD_HTTP_FIELDS_MAX fields,
- * WD_HTTP_PIPELINE_MAX requests awaiting responses.
+ * pipeline_max (at most WD_HTTP_PIPELINE_MAX) requests awaiting
+ * responses, more counted (stats.pipeline_full) and left unpaired.
  * Memory: a wd_http_conn_t (about 24 KiB) is caller storage; no
  * allocation. Pointers handed to callbacks are valid during the call.
  * Threads: one connection state per thread. */
@@ -58,7 +60,7 @@ enum {
   WD_HTTP_ANOM_TE_AND_CL = 1u << 6,
   /* several Host fields, or none in an HTTP/1.1 request (RFC 9112 3.2) */
   WD_HTTP_ANOM_HOST = 1u << 7,
-  /* request target, Host or User-Agent longer than kept */
+  /* request target, Host, User-Agent or Content-Type longer than kept */
   WD_HTTP_ANOM_CUT = 1u << 8,
   /* a version other than 1.0 or 1.1 */
   WD_HTTP_ANOM_VERSION = 1u << 9,
@@ -101,6 +103,8 @@ typedef struct wd_http_resp {
   bool has_length;
   uint64_t content_length;
   bool chunked;
+  bool has_ctype;
+  char content_type[WD_HTTP_CTYPE_MAX]; /* first Content-Type, escaped */
   uint16_t n_fields;
   uint32_t head_bytes;
   uint8_t next;
@@ -144,11 +148,18 @@ typedef struct wd_http_conn {
   wd_http_resp_t resp; /* head being read (direction 1) */
   wd_http_pending_t pending[WD_HTTP_PIPELINE_MAX];
   uint8_t p_head, p_count;
+  uint8_t p_max; /* requests queued at most (1..WD_HTTP_PIPELINE_MAX) */
   wd_http_stats_t *stats;
 } wd_http_conn_t;
 
-/* Prepares a connection; stats may be NULL. */
-void wd_http_conn_init(wd_http_conn_t *c, wd_http_stats_t *stats);
+/* Requests awaiting their response when stream.http_pipeline is not set. */
+#define WD_HTTP_PIPELINE_DEFAULT 16
+
+/* Prepares a connection; stats may be NULL. pipeline_max: requests kept
+ * awaiting their response (0 or more than WD_HTTP_PIPELINE_MAX: the
+ * most). */
+void wd_http_conn_init(wd_http_conn_t *c, wd_http_stats_t *stats,
+                       unsigned pipeline_max);
 
 /* Feeds the next in-order bytes of direction dir (0 requests, 1
  * responses). Calls on_req / on_resp (either may be NULL) for each head

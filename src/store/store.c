@@ -487,6 +487,12 @@ wd_rc wd_store_incident_put(wd_store_t *s, const wd_store_incident_t *inc) {
     st_i64(st, 11, a->ended);
     st_text(st, 12, a->signature);
     st_text(st, 13, a->tree);
+    st_text(st, 14, a->intel.value);
+    st_text(st, 15, a->intel.type);
+    st_text(st, 16, a->intel.feed);
+    st_text(st, 17, a->intel.ref);
+    st_text(st, 18, a->intel.field);
+    st_text(st, 19, a->intel.stix);
     r = wd_store_run(st);
   }
   for (size_t i = 0; r == WD_OK && i < inc->n_attackers; i++) {
@@ -750,6 +756,13 @@ static void row_attack(wd_store_stmt_t *st, void *rec) {
   a->ended = col_i64(st, 9) != 0;
   col_copy(st, 10, a->signature, sizeof a->signature);
   col_copy(st, 11, a->tree, sizeof a->tree);
+  wd_store_intel_t *i = &a->intel;
+  col_copy(st, 12, i->value, sizeof i->value);
+  col_copy(st, 13, i->type, sizeof i->type);
+  col_copy(st, 14, i->feed, sizeof i->feed);
+  col_copy(st, 15, i->ref, sizeof i->ref);
+  col_copy(st, 16, i->field, sizeof i->field);
+  col_copy(st, 17, i->stix, sizeof i->stix);
 }
 
 static void row_sensor(wd_store_stmt_t *st, void *rec) {
@@ -833,8 +846,11 @@ wd_rc wd_store_incident_get(wd_store_t *s, const char *id,
   }
   if (r == WD_OK) {
     /* a database of an older ward, read as it is */
-    r = get_rows(s, s->version < 4 ? Q_ATTACKS_GET_V3 : Q_ATTACKS_GET, key,
-                 sizeof(wd_store_attack_t), row_attack, &arr, &out->n_attacks);
+    int q = s->version < 4                  ? Q_ATTACKS_GET_V3
+            : s->version < WD_STORE_V_INTEL ? Q_ATTACKS_GET_V7
+                                            : Q_ATTACKS_GET;
+    r = get_rows(s, q, key, sizeof(wd_store_attack_t), row_attack, &arr,
+                 &out->n_attacks);
     out->attacks = arr;
   }
   if (r == WD_OK && s->version >= 5) {

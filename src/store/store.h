@@ -46,12 +46,16 @@
 /* Schema version this ward writes. Both engines number their migrations
  * 1 .. WD_STORE_SCHEMA_VERSION the same way (store_schema.c); a database
  * whose version is higher is refused. */
-#define WD_STORE_SCHEMA_VERSION 8
+#define WD_STORE_SCHEMA_VERSION 9
 
 /* The version that brought the parties table (the directory of
  * responsible parties kept in the store); a database read as it is before
  * it has no parties, and the directory file is used. */
 #define WD_STORE_PARTIES_VERSION 8
+
+/* The version that added the matched indicator of an attack
+ * (incident_attacks.intel_*, wd_store_attack_t.intel). */
+#define WD_STORE_V_INTEL 9
 
 /* ---- records ---- */
 
@@ -108,6 +112,19 @@ typedef struct wd_store_host {
   uint64_t active_ns;
 } wd_store_host_t;
 
+/* The threat-intelligence indicator an intel.match attack matched, from
+ * its alerts (value "" for every other attack). */
+typedef struct wd_store_intel {
+  char value[WD_STORE_TEXT_LEN]; /* normalised: domain, URL, address/len */
+  char type[16];                 /* domain-name | url | ipv4-addr | ipv6-addr */
+  char feed[64];                 /* the feed's name ("builtin:wannacry") */
+  char ref[160];                 /* "line 12", the STIX id, a MISP uuid */
+  char field[24]; /* where it was seen: dns.query, tls.sni, ... */
+  char stix[WD_INTEL_STIX_MAX + 1]; /* the STIX feed's own indicator as
+                                       compact JSON (id, pattern, times);
+                                       "" when the feed gave none */
+} wd_store_intel_t;
+
 /* One attack (START..END of one detector's attack) inside an incident.
  * Stable key: detector, src, dst, start_ns. Counters only grow. */
 typedef struct wd_store_attack {
@@ -120,6 +137,7 @@ typedef struct wd_store_attack {
   bool ended;
   char signature[160];
   char tree[WD_SMB_PATH_MAX]; /* SMB share path from the alerts, "" none */
+  wd_store_intel_t intel;     /* intel.match: the indicator matched */
 } wd_store_attack_t;
 
 /* A sensor that saw an incident: its name (the alerts' sensor field,

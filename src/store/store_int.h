@@ -26,6 +26,24 @@
 
 #include "store/store.h"
 
+/* The intel columns of incident_attacks as both engines write and read
+ * them: in this order; none for a database before WD_STORE_V_INTEL; an
+ * upsert keeps the indicator it has unless the new row names one (p: the
+ * table's alias and a dot, or ""). */
+#define INTEL_COLS                                                             \
+  " intel_value, intel_type, intel_feed, intel_ref, intel_field, intel_stix"
+#define INTEL_NONE " '', '', '', '', '', ''"
+#define INTEL_KEEP1(p, c)                                                      \
+  " " c " = CASE WHEN excluded.intel_value <> '' THEN excluded." c             \
+  " ELSE " p c " END"
+#define INTEL_KEEP(p)                                                                \
+  INTEL_KEEP1(p, "intel_value")                                                      \
+  "," INTEL_KEEP1(p, "intel_type") "," INTEL_KEEP1(p, "intel_feed") "," INTEL_KEEP1( \
+      p, "intel_ref") "," INTEL_KEEP1(p,                                             \
+                                      "intel_field") "," INTEL_KEEP1(p,              \
+                                                                     "intel_"        \
+                                                                     "stix")
+
 /* The named statements, one per query of a named function. */
 enum {
   /* incidents */
@@ -49,6 +67,7 @@ enum {
   Q_HOSTS_GET,
   Q_ATTACKS_GET,
   Q_ATTACKS_GET_V3, /* a database read as it is before version 4 (tree) */
+  Q_ATTACKS_GET_V7, /* before WD_STORE_V_INTEL (the matched indicator) */
   Q_SENSORS_GET,
   Q_IDS_NEWEST,
   Q_IDS_OLDEST,

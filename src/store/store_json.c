@@ -135,6 +135,17 @@ json_t *wd_store_incident_json(const wd_store_incident_t *inc) {
     json_object_set_new(x, "peak_bps", json_integer((json_int_t)a->peak_bps));
     json_object_set_new(x, "ended", json_boolean(a->ended));
     json_object_set_new(x, "tree", str(a->tree, true));
+    json_t *in = json_null();
+    if (a->intel.value[0]) {
+      in = json_object();
+      json_object_set_new(in, "indicator", str(a->intel.value, false));
+      json_object_set_new(in, "type", str(a->intel.type, true));
+      json_object_set_new(in, "feed", str(a->intel.feed, true));
+      json_object_set_new(in, "ref", str(a->intel.ref, true));
+      json_object_set_new(in, "field", str(a->intel.field, true));
+      json_object_set_new(in, "stix", json_boolean(a->intel.stix[0] != 0));
+    }
+    json_object_set_new(x, "intel", in);
     json_array_append_new(al, x);
   }
   json_object_set_new(o, "alerts_detail", al);

@@ -111,13 +111,20 @@ static const char *const sql[Q_COUNT] = {
         " party_pgp = COALESCE(excluded.party_pgp, i.party_pgp),"
         " party_matched_by = COALESCE(excluded.party_matched_by,"
         "  i.party_matched_by)",
+/* the attack columns read back, in row_attack's order */
+#define ATTACKS_GET(last)                                                      \
+  "SELECT detector, src, dst, start_ns, last_ns, reports, packets,"            \
+  " peak_pps, peak_bps, ended, signature, " last " FROM incident_attacks"      \
+  " WHERE incident_id = $1::text ORDER BY start_ns,"                           \
+  " detector COLLATE \"C\", src COLLATE \"C\", dst COLLATE \"C\""
     [Q_ATTACK_PUT] =
         "INSERT INTO incident_attacks AS a (incident_id, detector, src, dst,"
         " start_ns, last_ns, reports, packets, peak_pps, peak_bps, ended,"
-        " signature, tree)"
+        " signature, tree," INTEL_COLS ")"
         " VALUES ($1::text, $2::text, $3::text, $4::text, $5::bigint,"
         " $6::bigint, $7::bigint, $8::bigint, $9::bigint, $10::bigint,"
-        " $11::int, $12::text, $13::text)"
+        " $11::int, $12::text, $13::text, $14::text, $15::text, $16::text,"
+        " $17::text, $18::text, $19::text)"
         " ON CONFLICT (incident_id, detector, src, dst, start_ns) DO UPDATE"
         " SET last_ns = GREATEST(a.last_ns, excluded.last_ns),"
         " reports = GREATEST(a.reports, excluded.reports),"
@@ -127,7 +134,7 @@ static const char *const sql[Q_COUNT] = {
         " ended = GREATEST(a.ended, excluded.ended),"
         " signature = excluded.signature,"
         " tree = CASE WHEN excluded.tree <> '' THEN excluded.tree"
-        "  ELSE a.tree END",
+        "  ELSE a.tree END," INTEL_KEEP("a."),
     [Q_ATTACKER_PUT] =
         "INSERT INTO incident_attackers (incident_id, ip, role, country, asn,"
         " as_org, reliable, reason, party, matched_by)"
@@ -205,16 +212,9 @@ static const char *const sql[Q_COUNT] = {
         " WHEN infected_ns = 0 THEN active_ns"
         " WHEN active_ns = 0 THEN infected_ns"
         " ELSE LEAST(infected_ns, active_ns) END, ip COLLATE \"C\"",
-    [Q_ATTACKS_GET] =
-        "SELECT detector, src, dst, start_ns, last_ns, reports, packets,"
-        " peak_pps, peak_bps, ended, signature, tree FROM incident_attacks"
-        " WHERE incident_id = $1::text ORDER BY start_ns,"
-        " detector COLLATE \"C\", src COLLATE \"C\", dst COLLATE \"C\"",
-    [Q_ATTACKS_GET_V3] =
-        "SELECT detector, src, dst, start_ns, last_ns, reports, packets,"
-        " peak_pps, peak_bps, ended, signature, '' FROM incident_attacks"
-        " WHERE incident_id = $1::text ORDER BY start_ns,"
-        " detector COLLATE \"C\", src COLLATE \"C\", dst COLLATE \"C\"",
+    [Q_ATTACKS_GET] = ATTACKS_GET("tree," INTEL_COLS),
+    [Q_ATTACKS_GET_V7] = ATTACKS_GET("tree," INTEL_NONE),
+    [Q_ATTACKS_GET_V3] = ATTACKS_GET("''," INTEL_NONE),
     [Q_SENSORS_GET] = "SELECT sensor, first_ns, last_ns FROM incident_sensors"
                       " WHERE incident_id = $1::text"
                       " ORDER BY first_ns, sensor COLLATE \"C\"",

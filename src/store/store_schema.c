@@ -220,6 +220,26 @@ const wd_store_migration_t wd_store_sqlite_migrations[] = {
      " name TEXT NOT NULL UNIQUE,"
      " doc TEXT NOT NULL,"
      " updated_ns INTEGER NOT NULL)"},
+    {WD_STORE_V_INTEL,
+     "the threat-intelligence indicator each intel.match attack matched",
+     /* from the alerts' metrics (src/detect/intel_match.c): the indicator's
+        normalised value, its STIX observable type, the feed, the feed's
+        reference (line, STIX id, MISP uuid), the field it was seen in and,
+        from a STIX feed, the feed's own indicator (compact JSON: id,
+        pattern, times) that a sighting references; '' for every other
+        attack */
+     "ALTER TABLE incident_attacks ADD COLUMN intel_value TEXT NOT NULL"
+     " DEFAULT '';"
+     "ALTER TABLE incident_attacks ADD COLUMN intel_type TEXT NOT NULL"
+     " DEFAULT '';"
+     "ALTER TABLE incident_attacks ADD COLUMN intel_feed TEXT NOT NULL"
+     " DEFAULT '';"
+     "ALTER TABLE incident_attacks ADD COLUMN intel_ref TEXT NOT NULL"
+     " DEFAULT '';"
+     "ALTER TABLE incident_attacks ADD COLUMN intel_field TEXT NOT NULL"
+     " DEFAULT '';"
+     "ALTER TABLE incident_attacks ADD COLUMN intel_stix TEXT NOT NULL"
+     " DEFAULT ''"},
 };
 
 /* The same steps for PostgreSQL: nanosecond times and counters are
@@ -391,6 +411,15 @@ const wd_store_migration_t wd_store_pg_migrations[] = {
      " name TEXT NOT NULL UNIQUE,"
      " doc TEXT NOT NULL,"
      " updated_ns BIGINT NOT NULL)"},
+    {WD_STORE_V_INTEL,
+     "the threat-intelligence indicator each intel.match attack matched",
+     "ALTER TABLE incident_attacks"
+     " ADD COLUMN intel_value TEXT NOT NULL DEFAULT '',"
+     " ADD COLUMN intel_type TEXT NOT NULL DEFAULT '',"
+     " ADD COLUMN intel_feed TEXT NOT NULL DEFAULT '',"
+     " ADD COLUMN intel_ref TEXT NOT NULL DEFAULT '',"
+     " ADD COLUMN intel_field TEXT NOT NULL DEFAULT '',"
+     " ADD COLUMN intel_stix TEXT NOT NULL DEFAULT ''"},
 };
 
 /* Both lists are the whole schema, numbered alike. */

@@ -94,11 +94,17 @@ static const char *const sql[Q_COUNT] = {
         " party_pgp = COALESCE(excluded.party_pgp, party_pgp),"
         " party_matched_by = COALESCE(excluded.party_matched_by,"
         "  party_matched_by)",
+/* the attack columns read back, in row_attack's order */
+#define ATTACKS_GET(last)                                                      \
+  "SELECT detector, src, dst, start_ns, last_ns, reports, packets,"            \
+  " peak_pps, peak_bps, ended, signature, " last " FROM incident_attacks"      \
+  " WHERE incident_id = ?1 ORDER BY start_ns, detector, src, dst"
     [Q_ATTACK_PUT] =
         "INSERT INTO incident_attacks(incident_id, detector, src, dst,"
         " start_ns, last_ns, reports, packets, peak_pps, peak_bps, ended,"
-        " signature, tree)"
-        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
+        " signature, tree," INTEL_COLS ")"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
+        "?18,?19)"
         " ON CONFLICT(incident_id, detector, src, dst, start_ns) DO UPDATE SET"
         " last_ns = MAX(last_ns, excluded.last_ns),"
         " reports = MAX(reports, excluded.reports),"
@@ -108,7 +114,7 @@ static const char *const sql[Q_COUNT] = {
         " ended = MAX(ended, excluded.ended),"
         " signature = excluded.signature,"
         " tree = CASE WHEN excluded.tree <> '' THEN excluded.tree"
-        "  ELSE tree END",
+        "  ELSE tree END," INTEL_KEEP(""),
     [Q_ATTACKER_PUT] =
         "INSERT INTO incident_attackers(incident_id, ip, role, country, asn,"
         " as_org, reliable, reason, party, matched_by)"
@@ -178,14 +184,9 @@ static const char *const sql[Q_COUNT] = {
         " WHEN infected_ns = 0 THEN active_ns"
         " WHEN active_ns = 0 THEN infected_ns"
         " ELSE MIN(infected_ns, active_ns) END, ip",
-    [Q_ATTACKS_GET] =
-        "SELECT detector, src, dst, start_ns, last_ns, reports, packets,"
-        " peak_pps, peak_bps, ended, signature, tree FROM incident_attacks"
-        " WHERE incident_id = ?1 ORDER BY start_ns, detector, src, dst",
-    [Q_ATTACKS_GET_V3] =
-        "SELECT detector, src, dst, start_ns, last_ns, reports, packets,"
-        " peak_pps, peak_bps, ended, signature, '' FROM incident_attacks"
-        " WHERE incident_id = ?1 ORDER BY start_ns, detector, src, dst",
+    [Q_ATTACKS_GET] = ATTACKS_GET("tree," INTEL_COLS),
+    [Q_ATTACKS_GET_V7] = ATTACKS_GET("tree," INTEL_NONE),
+    [Q_ATTACKS_GET_V3] = ATTACKS_GET("''," INTEL_NONE),
     [Q_SENSORS_GET] = "SELECT sensor, first_ns, last_ns FROM incident_sensors"
                       " WHERE incident_id = ?1 ORDER BY first_ns, sensor",
     [Q_IDS_NEWEST] = INC_FILTERS " ORDER BY i.first_ns DESC, i.id DESC"

@@ -13,8 +13,12 @@ and be the capture whose SHA-256 the text gives. The amplification
 incident is notified to the reflectors' parties, each told of its own
 reflectors only; the facility's own team gets its incidents with the
 capture as recorded. Parties from etc/demo-directory.yaml (prefix rules;
-MaxMind's test databases when ../shared has them)."""
-import argparse, email, email.policy, json, os, shutil, subprocess, sys
+MaxMind's test databases when ../shared has them). A workstation also
+calls an address listed in a STIX feed whose indicators name hosts of the
+facility too (a pattern ORing the callback address with a protected one,
+a protected host listed alone): the callback's CERT gets a sighting of the
+indicator, and neither protected address reaches it."""
+import argparse, email, email.policy, ipaddress, json, os, shutil, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LEAK = os.path.join(ROOT, "tests", "unit", "notify", "leak_check.py")
@@ -56,18 +60,38 @@ def main():
         check(p.returncode == 0, f"ward {' '.join(args)}: exit {p.returncode}: {p.stderr[-400:]}")
         return p
 
-    subprocess.run([o.trafficgen, "-q", "--seed", "2026", "--profile", "demo", "-o", pcap],
-                   check=True)
-    ward("analyze", "--no-progress", "-q", "-c", cfg, "--db", db, pcap)
+    callback = "216.160.83.59"  # the US CERT's network in the demo directory
+    subprocess.run([o.trafficgen, "-q", "--seed", "2026", "--profile", "demo", "-o", pcap,
+                    "--attack", f"intel:at=30,type=ip,ip={callback}"], check=True)
+    feed = f"{w}/callbacks.stix.json"
+    json.dump({"type": "bundle", "id": "bundle--8e2e1d3c-4b0a-4c55-9c1e-6f0a2b3c4d5e",
+               "objects": [
+                   {"type": "indicator", "spec_version": "2.1",
+                    "id": "indicator--0d7e1f5a-3c2b-4e8f-9a6d-1b2c3d4e5f60",
+                    "created": "2026-01-01T00:00:00.000Z",
+                    "modified": "2026-01-01T00:00:00.000Z", "pattern_type": "stix",
+                    "pattern": f"[ipv4-addr:value = '{callback}'] OR "
+                               "[ipv4-addr:value = '10.20.250.250']",
+                    "valid_from": "2026-01-01T00:00:00Z"},
+                   {"type": "indicator", "spec_version": "2.1",
+                    "id": "indicator--5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d",
+                    "created": "2026-01-01T00:00:00.000Z",
+                    "modified": "2026-01-01T00:00:00.000Z", "pattern_type": "stix",
+                    "pattern": "[ipv4-addr:value = '10.20.1.36']",
+                    "valid_from": "2026-01-01T00:00:00Z"}]}, open(feed, "w"))
+    ward("analyze", "--no-progress", "-q", "-c", cfg, "--db", db, "--intel", feed, pcap)
     incs = json.loads(ward("incidents", "list", "--db", db, "--json").stdout)
     types = {i["type"] for i in incs}
     check({"scanner", "system-compromise", "worm", "ddos"} <= types,
           f"the demo should give every class, got {sorted(types)}")
     # the internal strings: the facility, every protected address, prefixes
-    internal = {FACILITY, "10.20.", "2001:db8:20:"}
+    internal = {FACILITY, "10.20.", "2001:db8:20:", "10.20.250.250", "10.20.1.36"}
+    nets = [ipaddress.ip_network(n) for n in NETS]
     for i in incs:
-        for t in i["targets"]:
-            internal.add(t["ip"])
+        for t in i["targets"]:  # the protected ones (a listed facility host
+            # that called out has outside addresses as its targets)
+            if any(ipaddress.ip_address(t["ip"]) in n for n in nets):
+                internal.add(t["ip"])
         for a in i["attackers"] + i.get("infected_hosts", []):
             ip = a["ip"] if isinstance(a, dict) else a
             if ip.startswith("10.20.") or ip.startswith("2001:db8:20:"):
@@ -88,6 +112,17 @@ def main():
             args += ["--net", n]
         r = subprocess.run(args, capture_output=True, text=True)
         check(r.returncode == 0, f"{m['To']} {m['Subject']}: {r.stdout.strip()}")
+    # the callback's CERT is told which indicator it matched, as a sighting
+    sighted = False
+    for path, m in outside:
+        for part in m.walk():
+            if (part.get_filename() or "").endswith("-stix.json"):
+                doc = part.get_content()
+                b = json.loads(doc.decode() if isinstance(doc, bytes) else doc)
+                sighted |= any(x["type"] == "sighting" and
+                               x.get("description", "").startswith("Seen in")
+                               for x in b["objects"])
+    check(sighted, "no sighting of the matched indicator reached the callback's CERT")
     # the amplification incident: to the reflectors' party, its own only
     ampl = [i for i in incs if i["reflectors"]]
     if check(ampl, "no reflection incident"):

@@ -18,6 +18,7 @@
 
 #include "core/log.h"
 #include "fleet/fleet_msg.h"
+#include "incident/incident.h"
 
 static wd_fleet_id_t test_id(void) {
   wd_fleet_id_t id;
@@ -729,6 +730,85 @@ static void keys(void **state) {
   assert_string_equal(k, "2001:db8::9");
 }
 
+/* An intel.match alert from a sensor, decoded at the centre and given to
+ * the incident builder as `ward ingest` does: the centre's store keeps
+ * the matched indicator of the attack, the STIX feed's own object too. */
+static void intel_to_centre_store(void **state) {
+  (void)state;
+  static const char stix[] =
+      "{\"created\":\"2026-01-01T00:00:00.000Z\",\"id\":\"indicator--"
+      "0d7e1f5a-3c2b-4e8f-9a6d-1b2c3d4e5f60\",\"pattern\":\"[url:value = "
+      "'http://x.example/a\\\\'b']\"}";
+  wd_alert_t a;
+  memset(&a, 0, sizeof a);
+  a.detector = "intel.match";
+  a.signature = "Traffic naming an indicator";
+  a.rsit_class = "malicious-code";
+  a.rsit_type = "infected-system";
+  a.severity = 2;
+  a.state = WD_ALERT_START;
+  a.attack_id = 1;
+  a.ts_ns = a.start_ns = a.last_ns = 1776330169000000000ull;
+  a.has_src = true;
+  assert_int_equal(wd_addr_parse("216.160.83.57", &a.src), WD_OK);
+  assert_int_equal(wd_addr_parse("10.20.1.55", &a.dst), WD_OK);
+  wd_alert_add_str(&a, "indicator", "http://x.example/a'b");
+  wd_alert_add_str(&a, "indicator_type", "url");
+  wd_alert_add_str(&a, "indicator_stix", stix);
+  wd_alert_add_str(&a, "feed", "apt.json");
+  wd_alert_add_str(&a, "indicator_ref",
+                   "indicator--0d7e1f5a-3c2b-4e8f-9a6d-1b2c3d4e5f60");
+  wd_alert_add_str(&a, "field", "http.url");
+  wd_fleet_id_t id = test_id();
+  char *json, err[512];
+  size_t len;
+  assert_int_equal(wd_fleet_encode_alert(&id, &a, NULL, &json, &len), WD_OK);
+  wd_fleet_msg_t m;
+  assert_int_equal(wd_fleet_decode((const uint8_t *)json, len, NULL, 0, NULL, 0,
+                                   &m, err, sizeof err),
+                   WD_OK);
+  free(json);
+  char dir[] = "/tmp/fleet_intel.XXXXXX", db[64];
+  assert_non_null(mkdtemp(dir));
+  snprintf(db, sizeof db, "%s/centre.db", dir);
+  static const char yaml[] = "facilities:\n"
+                             "  - name: H\n    sector: healthcare\n"
+                             "    networks: [10.20.0.0/16]\n";
+  wd_config_t *cfg;
+  assert_int_equal(
+      wd_config_load_buffer("c", yaml, strlen(yaml), &cfg, err, sizeof err),
+      WD_OK);
+  wd_incidents_t *x;
+  assert_int_equal(wd_incidents_new(cfg, db, NULL, NULL, &x, err, sizeof err),
+                   WD_OK);
+  wd_incidents_alert(x, &m.u.alert.alert);
+  wd_fleet_msg_fini(&m);
+  assert_int_equal(wd_incidents_finish(x), WD_OK);
+  wd_store_filter_t f;
+  memset(&f, 0, sizeof f);
+  char(*ids)[WD_STORE_ID_LEN] = NULL;
+  size_t n = 0;
+  assert_int_equal(wd_store_incident_ids(wd_incidents_store(x), &f, &ids, &n),
+                   WD_OK);
+  assert_int_equal(n, 1);
+  wd_store_incident_t inc;
+  assert_int_equal(wd_store_incident_get(wd_incidents_store(x), ids[0], &inc),
+                   WD_OK);
+  free(ids);
+  assert_int_equal(inc.n_attacks, 1);
+  const wd_store_intel_t *in = &inc.attacks[0].intel;
+  assert_string_equal(in->value, "http://x.example/a'b");
+  assert_string_equal(in->type, "url");
+  assert_string_equal(in->feed, "apt.json");
+  assert_string_equal(in->field, "http.url");
+  assert_string_equal(in->stix, stix);
+  wd_store_incident_fini(&inc);
+  wd_incidents_free(x);
+  wd_config_free(cfg);
+  snprintf(err, sizeof err, "rm -rf %s", dir);
+  assert_int_equal(system(err), 0);
+}
+
 int main(void) {
   wd_log_threshold = WD_LOG_ERROR;
   const struct CMUnitTest tests[] = {
@@ -743,6 +823,7 @@ int main(void) {
       cmocka_unit_test(envelopes),
       cmocka_unit_test(random_flips),
       cmocka_unit_test(keys),
+      cmocka_unit_test(intel_to_centre_store),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

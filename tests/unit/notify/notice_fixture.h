@@ -47,6 +47,26 @@ static const char *const fx_detectors_worm[] = {"worm.smb-fanout",
 static const char *const fx_details_hostile[] = {
     "SMB tree \\\\" HOSTILE "\\IPC$", "DNS name " HOSTILE ".example"};
 
+/* Indicators matched: a STIX feed's own (id, pattern, times), a CSV
+ * URL whose pattern needs escaping; hostile ones (not JSON, controls). */
+#define FX_STIX_ID "indicator--0d7e1f5a-3c2b-4e8f-9a6d-1b2c3d4e5f60"
+static const wd_notice_intel_t fx_intel[] = {
+    {"c2.badcontent.example", "domain-name", "apt-feed.json", FX_STIX_ID,
+     "dns.query",
+     "{\"created\":\"2026-01-01T00:00:00.000Z\",\"id\":\"" FX_STIX_ID
+     "\",\"modified\":\"2026-01-02T00:00:00Z\",\"pattern\":\"[domain-name:"
+     "value = 'c2.badcontent.example']\"}",
+     1776330169000000000ull, 1776330189000000000ull, 3},
+    {"http://files.example.org/it's\\drop.bin", "url", "list.csv", "line 2",
+     "http.url", NULL, 1776330170000000000ull, 1776330170000000000ull, 1},
+};
+static const wd_notice_intel_t fx_intel_hostile[] = {
+    {"http://x.example/" HOSTILE, "url", "feed " HOSTILE, "ref " HOSTILE,
+     "http.url", "{not json " HOSTILE, 1776330169000000000ull, 0, 2},
+    {"192.0.2.0/24", "ipv4-addr", "feed", "line 9", "dest_ip",
+     "{\"id\":\"indicator--x\",\"pattern\":\"[x]\"}", 0, 0, 0},
+};
+
 static inline wd_addr_t fx_ip(const char *s) {
   wd_addr_t a;
   memset(&a, 0, sizeof a);
@@ -116,6 +136,8 @@ static inline void fixture_get(int which, wd_notice_incident_t *n) {
     n->rsit_type = "system-compromise";
     n->detectors = fx_detectors_smb;
     n->n_detectors = 2;
+    n->intel = fx_intel;
+    n->n_intel = 2;
     break;
   case FX_DDOS:
     n->id = "WARD-2026-000043";
@@ -183,6 +205,8 @@ static inline void fixture_get(int which, wd_notice_incident_t *n) {
     n->n_detectors = 2;
     n->details = fx_details_hostile;
     n->n_details = 2;
+    n->intel = fx_intel_hostile;
+    n->n_intel = 2;
     n->party.name = "CERT " HOSTILE;
     n->sender_name = "Sender \xc3\xa9quipe \"CSIRT\" <x> " HOSTILE;
     a[0].as_org = "AS-ORG " HOSTILE;

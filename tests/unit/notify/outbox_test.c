@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "core/log.h"
 #include "notify/smtp_server.h"
@@ -459,6 +460,114 @@ static void test_reflectors_each_party(void **state) {
   wd_directory_free(d);
 }
 
+/* The indicators of intel.match attacks, through the store (both
+ * engines) into the notice of a party outside the facility: one entry per
+ * feed and indicator over its attacks; one naming a protected address is
+ * withheld and counted; a STIX feed's own pattern naming one is not used;
+ * the rest is kept as stored. */
+static void test_intel_through_store(void **state) {
+  (void)state;
+  char err[512];
+  static const char cfg_yaml[] = "facilities:\n"
+                                 "  - name: St. Example Hospital\n"
+                                 "    sector: healthcare\n"
+                                 "    networks: [198.51.100.0/24]\n";
+  wd_config_t *cfg;
+  assert_int_equal(wd_config_load_buffer("c", cfg_yaml, strlen(cfg_yaml), &cfg,
+                                         err, sizeof err),
+                   WD_OK);
+  wd_store_t *s = fresh("intel", 0);
+  wd_store_incident_t inc, got;
+  wd_store_target_t tg;
+  wd_store_attack_t at[4];
+  memset(&inc, 0, sizeof inc);
+  memset(&tg, 0, sizeof tg);
+  memset(at, 0, sizeof at);
+  strcpy(inc.id, "WARD-2026-000007");
+  strcpy(inc.corr_key, "intrusion|x");
+  strcpy(inc.line, "intrusion");
+  strcpy(inc.rsit_class, "malicious-code");
+  strcpy(inc.rsit_type, "infected-system");
+  inc.severity = 2;
+  inc.first_ns = T0;
+  inc.last_ns = T0 + 60 * NS;
+  strcpy(tg.ip, "198.51.100.23");
+  strcpy(tg.facility, "St. Example Hospital");
+  static const char *const v[4] = {"c2.badcontent.example",
+                                   "c2.badcontent.example", "198.51.100.23/32",
+                                   "http://x.example/a'b"};
+  static const char *const ty[4] = {"domain-name", "domain-name", "ipv4-addr",
+                                    "url"};
+  for (int i = 0; i < 4; i++) {
+    strcpy(at[i].detector, "intel.match");
+    strcpy(at[i].dst, tg.ip);
+    at[i].start_ns = T0 + (uint64_t)i * 10 * NS;
+    at[i].last_ns = at[i].start_ns + 5 * NS;
+    at[i].reports = 2;
+    strcpy(at[i].intel.value, v[i]);
+    strcpy(at[i].intel.type, ty[i]);
+    strcpy(at[i].intel.feed, i == 3 ? "list.csv" : "apt.json");
+    strcpy(at[i].intel.ref, i == 3 ? "line 2" : "indicator--1");
+    strcpy(at[i].intel.field, i == 3 ? "http.url" : "dns.query");
+  }
+  /* the feed's pattern also lists a host of the facility */
+  strcpy(at[1].intel.stix,
+         "{\"id\":\"indicator--1\",\"pattern\":\"[domain-name:value = "
+         "'c2.badcontent.example'] OR [ipv4-addr:value = '198.51.100.9']\"}");
+  inc.targets = &tg;
+  inc.n_targets = 1;
+  inc.attacks = at;
+  inc.n_attacks = 4;
+  assert_int_equal(wd_store_begin(s), WD_OK);
+  assert_int_equal(wd_store_incident_put(s, &inc), WD_OK);
+  /* an update without the indicator keeps the stored one */
+  wd_store_attack_t plain = at[3];
+  memset(&plain.intel, 0, sizeof plain.intel);
+  plain.reports = 3;
+  inc.attacks = &plain;
+  inc.n_attacks = 1;
+  assert_int_equal(wd_store_incident_put(s, &inc), WD_OK);
+  assert_int_equal(wd_store_commit(s), WD_OK);
+  assert_int_equal(wd_store_incident_get(s, inc.id, &got), WD_OK);
+  assert_int_equal(got.n_attacks, 4);
+  assert_string_equal(got.attacks[3].intel.value, "http://x.example/a'b");
+  assert_string_equal(got.attacks[3].intel.feed, "list.csv");
+  assert_string_equal(got.attacks[3].intel.ref, "line 2");
+  assert_string_equal(got.attacks[3].intel.field, "http.url");
+  assert_string_equal(got.attacks[3].intel.type, "url");
+  assert_int_equal(got.attacks[3].reports, 3);
+  assert_string_equal(got.attacks[1].intel.stix, at[1].intel.stix);
+  json_t *j = wd_store_incident_json(&got);
+  json_t *d3 = json_array_get(json_object_get(j, "alerts_detail"), 3);
+  assert_string_equal(
+      json_string_value(json_object_get(json_object_get(d3, "intel"), "feed")),
+      "list.csv");
+  json_decref(j);
+
+  wd_outbox_sender_t s1 = snd;
+  s1.cfg = cfg;
+  wd_outbox_privacy_t pv;
+  assert_int_equal(wd_outbox_privacy_init(&pv, &s1, NULL, "national-cert"),
+                   WD_OK);
+  strcpy(got.party.name, "CERT-X");
+  strcpy(got.party.kind, "national-cert");
+  wd_notice_incident_t n;
+  static wd_outbox_notice_buf_t b;
+  wd_outbox_notice_of(&got, &s1, NULL, &pv.v, &n, &b);
+  assert_int_equal(n.n_intel, 2);
+  assert_int_equal(n.n_intel_withheld, 1); /* 198.51.100.23 */
+  assert_string_equal(n.intel[0].value, "c2.badcontent.example");
+  assert_int_equal(n.intel[0].count, 4); /* two attacks */
+  assert_int_equal(n.intel[0].first_ns, T0);
+  assert_int_equal(n.intel[0].last_ns, T0 + 15 * NS);
+  assert_null(n.intel[0].stix); /* its pattern names a facility host */
+  assert_string_equal(n.intel[1].feed, "list.csv");
+  wd_outbox_privacy_fini(&pv);
+  wd_store_incident_fini(&got);
+  wd_store_close(s);
+  wd_config_free(cfg);
+}
+
 /* Child: sends everything due, forever re-running (killed by parent). */
 static void child_sender(const char *url) {
   char err[512];
@@ -593,6 +702,7 @@ int main(void) {
       cmocka_unit_test(test_max_age_and_requeue),
       cmocka_unit_test(test_smtp_refusals),
       cmocka_unit_test(test_reflectors_each_party),
+      cmocka_unit_test(test_intel_through_store),
       cmocka_unit_test(test_sigkill_mid_send),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

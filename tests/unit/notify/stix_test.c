@@ -225,6 +225,106 @@ static void test_spoofed_no_indicator(void **state) {
   free(text);
 }
 
+/* Patterns built from a value: quotes and backslashes escaped, a host
+ * address without its length, a prefix with ISSUBSET. */
+static void test_pattern_escaping(void **state) {
+  (void)state;
+  char p[256];
+  assert_true(wd_stix_pattern("url", "http://x.example/it's\\a", p, sizeof p));
+  assert_string_equal(p, "[url:value = 'http://x.example/it\\'s\\\\a']");
+  assert_true(wd_stix_pattern("url", "http://x.example/\\'", p, sizeof p));
+  assert_string_equal(p, "[url:value = 'http://x.example/\\\\\\'']");
+  assert_true(wd_stix_pattern("domain-name", "evil.example", p, sizeof p));
+  assert_string_equal(p, "[domain-name:value = 'evil.example']");
+  assert_true(wd_stix_pattern("ipv4-addr", "192.0.2.1/32", p, sizeof p));
+  assert_string_equal(p, "[ipv4-addr:value = '192.0.2.1']");
+  assert_true(wd_stix_pattern("ipv4-addr", "192.0.2.0/24", p, sizeof p));
+  assert_string_equal(p, "[ipv4-addr:value ISSUBSET '192.0.2.0/24']");
+  assert_true(wd_stix_pattern("ipv6-addr", "2001:db8::1/128", p, sizeof p));
+  assert_string_equal(p, "[ipv6-addr:value = '2001:db8::1']");
+  assert_true(wd_stix_pattern("ipv6-addr", "2001:db8::/32", p, sizeof p));
+  assert_string_equal(p, "[ipv6-addr:value ISSUBSET '2001:db8::/32']");
+  assert_false(wd_stix_pattern("file", "x", p, sizeof p));
+  /* exactly what fits, and one byte less */
+  const char *want = "[domain-name:value = 'a.example']";
+  assert_true(wd_stix_pattern("domain-name", "a.example", p, strlen(want) + 1));
+  assert_false(wd_stix_pattern("domain-name", "a.example", p, strlen(want)));
+}
+
+/* Each matched indicator: an indicator (the STIX feed's own, else one of
+ * ward's with an escaped pattern) and a sighting of it by the sender over
+ * the observed data, which holds the observable. */
+static void test_intel_sightings(void **state) {
+  (void)state;
+  char *text;
+  json_t *b = build(FX_COMPROMISE, &text);
+  check_bundle_rules(b);
+  json_t *objs = json_object_get(b, "objects"), *o, *feed = NULL, *own = NULL;
+  const char *sender = NULL, *od = NULL;
+  size_t i;
+  json_array_foreach(objs, i, o) {
+    const char *type = json_string_value(json_object_get(o, "type"));
+    const char *id = json_string_value(json_object_get(o, "id"));
+    const char *pat = json_string_value(json_object_get(o, "pattern"));
+    if (!strcmp(type, "identity") && !sender)
+      sender = id;
+    if (!strcmp(type, "observed-data"))
+      od = id;
+    if (!strcmp(type, "indicator") && !strcmp(id, FX_STIX_ID))
+      feed = o;
+    if (!strcmp(type, "indicator") && pat && strstr(pat, "url:value"))
+      own = o;
+  }
+  assert_non_null(feed);
+  assert_string_equal(json_string_value(json_object_get(feed, "pattern")),
+                      "[domain-name:value = 'c2.badcontent.example']");
+  assert_string_equal(json_string_value(json_object_get(feed, "created")),
+                      "2026-01-01T00:00:00.000Z");
+  /* no valid_from in the feed: its creation time */
+  assert_string_equal(json_string_value(json_object_get(feed, "valid_from")),
+                      "2026-01-01T00:00:00.000Z");
+  assert_non_null(own);
+  assert_string_equal(
+      json_string_value(json_object_get(own, "pattern")),
+      "[url:value = 'http://files.example.org/it\\'s\\\\drop.bin']");
+  int sightings = 0;
+  json_array_foreach(objs, i, o) {
+    if (strcmp(json_string_value(json_object_get(o, "type")), "sighting"))
+      continue;
+    const char *of = json_string_value(json_object_get(o, "sighting_of_ref"));
+    if (strcmp(of, FX_STIX_ID) != 0 &&
+        strcmp(of, json_string_value(json_object_get(own, "id"))) != 0)
+      continue;
+    sightings++;
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(o, "where_sighted_refs"), 0)),
+                        sender);
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(o, "observed_data_refs"), 0)),
+                        od);
+    if (!strcmp(of, FX_STIX_ID)) {
+      assert_int_equal(json_integer_value(json_object_get(o, "count")), 3);
+      assert_string_equal(json_string_value(json_object_get(o, "first_seen")),
+                          "2026-04-16T09:02:49.000Z");
+      assert_string_equal(json_string_value(json_object_get(o, "last_seen")),
+                          "2026-04-16T09:03:09.000Z");
+    }
+  }
+  assert_int_equal(sightings, 2);
+  /* the observables are in the observed data */
+  assert_non_null(strstr(text, "\"type\": \"domain-name\""));
+  assert_non_null(strstr(text, "\"value\": \"c2.badcontent.example\""));
+  json_decref(b);
+  free(text);
+  /* a copy that is no JSON, or no indicator id: ward's own indicator */
+  b = build(FX_HOSTILE, &text);
+  check_bundle_rules(b);
+  assert_null(strstr(text, "indicator--x"));
+  assert_non_null(strstr(text, "[ipv4-addr:value ISSUBSET '192.0.2.0/24']"));
+  json_decref(b);
+  free(text);
+}
+
 static void test_hostile(void **state) {
   (void)state;
   char *text;
@@ -291,6 +391,8 @@ int main(void) {
       cmocka_unit_test(test_deterministic_ids),
       cmocka_unit_test(test_spoofed_no_indicator),
       cmocka_unit_test(test_hostile),
+      cmocka_unit_test(test_pattern_escaping),
+      cmocka_unit_test(test_intel_sightings),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

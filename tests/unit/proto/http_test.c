@@ -3,7 +3,10 @@
  * Content-Length (a body that looks like a request is not parsed), HEAD
  * and 1xx/204/304 responses without bodies, pairing, pieces of every
  * size, chunked and close-delimited bodies, tunnels, smuggling signs,
- * caps on lines, fields and head size, non-HTTP input, gaps. */
+ * caps on lines, fields and head size, non-HTTP input, gaps; responses:
+ * Content-Type and Content-Length kept, hostile status lines refused,
+ * heads cut short, requests and responses interleaved, the configured
+ * pipeline depth and its counter. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,11 +42,12 @@ static wd_http_conn_t conn;
 static wd_http_stats_t st;
 static got g;
 
-static void reset(void) {
+static void reset_depth(unsigned depth) {
   memset(&st, 0, sizeof st);
   memset(&g, 0, sizeof g);
-  wd_http_conn_init(&conn, &st);
+  wd_http_conn_init(&conn, &st, depth);
 }
+static void reset(void) { reset_depth(WD_HTTP_PIPELINE_DEFAULT); }
 
 static wd_rc feed(int dir, const char *s, size_t n) {
   return wd_http_conn_feed(&conn, dir, (const uint8_t *)s, n, on_req, on_resp,
@@ -262,9 +266,9 @@ static void test_limits(void **state) {
   assert_true(g.req[0].anomalies & WD_HTTP_ANOM_HEAD_TOO_BIG);
   /* requests beyond the pipeline cap are flagged, not queued */
   reset();
-  for (int i = 0; i < WD_HTTP_PIPELINE_MAX + 2; i++)
+  for (int i = 0; i < WD_HTTP_PIPELINE_DEFAULT + 2; i++)
     FEED(0, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-  assert_true(g.req[WD_HTTP_PIPELINE_MAX].anomalies &
+  assert_true(g.req[WD_HTTP_PIPELINE_DEFAULT].anomalies &
               WD_HTTP_ANOM_PIPELINE_FULL);
   assert_int_equal(st.pipeline_full, 2);
 }
@@ -336,6 +340,157 @@ static void test_gaps(void **state) {
   assert_int_equal(g.nreq, 2);
 }
 
+static void test_response_fields(void **state) {
+  (void)state;
+  reset();
+  FEED(0, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert_int_equal(FEED(1, "HTTP/1.1 404 Not Found\r\n"
+                           "content-type: text/html; charset=\"utf-8\"\x01\r\n"
+                           "Content-Type: application/json\r\n"
+                           "Content-Length: 3\r\n\r\nabc"),
+                   WD_OK);
+  assert_int_equal(g.nresp, 1);
+  wd_http_resp_t *r = &g.resp[0];
+  assert_int_equal(r->status, 404);
+  assert_true(r->paired);
+  assert_string_equal(r->req_method, "GET");
+  assert_true(r->has_ctype);
+  /* the first one, its control byte escaped */
+  assert_string_equal(r->content_type, "text/html; charset=\"utf-8\"\\001");
+  assert_true(r->has_length);
+  assert_int_equal(r->content_length, 3);
+  /* a Content-Type longer than kept: cut and flagged */
+  char big[600];
+  int n = snprintf(big, sizeof big, "HTTP/1.1 200 OK\r\nContent-Type: ");
+  memset(big + n, 'x', 300);
+  n += 300;
+  n += snprintf(big + n, sizeof big - (size_t)n,
+                "\r\nContent-Length: 0\r\n\r\n");
+  reset();
+  FEED(0, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  feed(1, big, (size_t)n);
+  assert_int_equal(g.nresp, 1);
+  assert_true(g.resp[0].anomalies & WD_HTTP_ANOM_CUT);
+  assert_int_equal(strlen(g.resp[0].content_type), WD_HTTP_CTYPE_MAX - 1);
+}
+
+/* Status lines that are no HTTP/1.x status line: nothing reported, the
+ * direction stops and is counted; the requests go on. */
+static void test_bad_status_lines(void **state) {
+  (void)state;
+  static const char *const bad[] = {
+      "HTTP/1.1 20 OK\r\n\r\n",   "HTTP/1.1 2000 OK\r\n\r\n",
+      "HTTP/1.1 099 Low\r\n\r\n", "HTTP/1.x 200 OK\r\n\r\n",
+      "HTTP/1.1200 OK\r\n\r\n",   "http/1.1 200 OK\r\n\r\n",
+      "HTTP/1.1 2a0 OK\r\n\r\n",  "HTTP/1.1  200 OK\r\n\r\n",
+      "HTTP/11 200 OK\r\n\r\n",   "\x7fTTP/1.1 200 OK\r\n\r\n",
+      "HTTP/1.1 200\tOK\r\n\r\n", "SSH-2.0-OpenSSH_9.6\r\n",
+      "HTTP/1.1 -20 OK\r\n\r\n",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    reset();
+    FEED(0, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(feed(1, bad[i], strlen(bad[i])), WD_END);
+    assert_int_equal(g.nresp, 0);
+    assert_int_equal(st.not_http, 1);
+    assert_int_equal(FEED(1, "HTTP/1.1 200 OK\r\n\r\n"), WD_END);
+    assert_int_equal(g.nresp, 0);
+    assert_int_equal(FEED(0, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n"), WD_OK);
+    assert_int_equal(g.nreq, 2);
+  }
+  /* a bare status line of exactly three digits is one */
+  reset();
+  FEED(0, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  FEED(1, "HTTP/1.1 204\r\n\r\n");
+  assert_int_equal(g.nresp, 1);
+  assert_int_equal(g.resp[0].status, 204);
+}
+
+/* A response head cut short at every byte reports nothing until its
+ * empty line; its fields are the same however it was split. */
+static void test_truncated_response(void **state) {
+  (void)state;
+  static const char resp[] = "HTTP/1.1 302 Found\r\n"
+                             "Location: /x\r\n"
+                             "Content-Type: text/plain\r\n"
+                             "Content-Length: 2\r\n\r\nok";
+  size_t n = sizeof resp - 1, head = n - 2;
+  for (size_t cut = 0; cut < n; cut++) {
+    reset();
+    FEED(0, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    wd_rc rc = feed(1, resp, cut);
+    assert_int_equal(g.nresp, cut >= head ? 1 : 0);
+    if (cut > 0 && cut < head)
+      assert_int_equal(rc, WD_AGAIN);
+    feed(1, resp + cut, n - cut);
+    assert_int_equal(g.nresp, 1);
+    assert_int_equal(g.resp[0].status, 302);
+    assert_string_equal(g.resp[0].content_type, "text/plain");
+    assert_int_equal(g.resp[0].content_length, 2);
+  }
+}
+
+/* Requests and responses interleaved a byte at a time across the two
+ * directions pair in order. */
+static void test_interleaved(void **state) {
+  (void)state;
+  static const char req[] = "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"
+                            "HEAD /2 HTTP/1.1\r\nHost: a\r\n\r\n"
+                            "POST /3 HTTP/1.1\r\nHost: a\r\n"
+                            "Content-Length: 4\r\n\r\nbody";
+  static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx"
+                             "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"
+                             "HTTP/1.1 201 Created\r\n"
+                             "Content-Type: text/plain\r\n"
+                             "Content-Length: 0\r\n\r\n";
+  reset();
+  size_t a = 0, b = 0, na = sizeof req - 1, nb = sizeof resp - 1;
+  while (a < na || b < nb) {
+    if (a < na)
+      feed(0, req + a++, 1);
+    if (b < nb && (g.nreq > g.nresp || a == na))
+      feed(1, resp + b++, 1);
+  }
+  assert_int_equal(g.nreq, 3);
+  assert_int_equal(g.nresp, 3);
+  for (unsigned i = 0; i < 3; i++) {
+    assert_true(g.resp[i].paired);
+    assert_int_equal(g.resp[i].req_seq, i);
+  }
+  assert_string_equal(g.resp[1].req_method, "HEAD"); /* no body read */
+  assert_int_equal(g.resp[2].status, 201);
+  assert_string_equal(g.resp[2].content_type, "text/plain");
+  assert_int_equal(st.pipeline_full, 0);
+}
+
+/* The configured depth: requests beyond it are counted, their responses
+ * unpaired; the ones kept still pair. */
+static void test_pipeline_depth(void **state) {
+  (void)state;
+  reset_depth(2);
+  for (int i = 0; i < 4; i++)
+    FEED(0, "GET /p HTTP/1.1\r\nHost: a\r\n\r\n");
+  assert_int_equal(g.nreq, 4);
+  assert_int_equal(st.pipeline_full, 2);
+  assert_false(g.req[1].anomalies & WD_HTTP_ANOM_PIPELINE_FULL);
+  assert_true(g.req[2].anomalies & WD_HTTP_ANOM_PIPELINE_FULL);
+  for (int i = 0; i < 4; i++)
+    FEED(1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  assert_int_equal(g.nresp, 4);
+  assert_true(g.resp[0].paired && g.resp[1].paired);
+  assert_int_equal(g.resp[1].req_seq, 1);
+  assert_false(g.resp[2].paired);
+  assert_true(g.resp[3].anomalies & WD_HTTP_ANOM_UNPAIRED);
+  /* 0 or beyond the most: the most */
+  reset_depth(0);
+  assert_int_equal(conn.p_max, WD_HTTP_PIPELINE_MAX);
+  reset_depth(WD_HTTP_PIPELINE_MAX + 1);
+  assert_int_equal(conn.p_max, WD_HTTP_PIPELINE_MAX);
+  for (int i = 0; i < WD_HTTP_PIPELINE_MAX + 1; i++)
+    FEED(0, "GET /p HTTP/1.1\r\nHost: a\r\n\r\n");
+  assert_int_equal(st.pipeline_full, 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pipelined),
@@ -346,6 +501,11 @@ int main(void) {
       cmocka_unit_test(test_not_http),
       cmocka_unit_test(test_response_ends),
       cmocka_unit_test(test_gaps),
+      cmocka_unit_test(test_response_fields),
+      cmocka_unit_test(test_bad_status_lines),
+      cmocka_unit_test(test_truncated_response),
+      cmocka_unit_test(test_interleaved),
+      cmocka_unit_test(test_pipeline_depth),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -733,7 +733,28 @@ static void test_open_readonly(void **state) {
   assert_int_equal(got.n_attacks, 1);
   assert_string_equal(got.attacks[0].detector, "smb.ms17-010");
   assert_string_equal(got.attacks[0].tree, "");
+  assert_string_equal(got.attacks[0].intel.value, "");
   assert_int_equal(got.n_sensors, 0);
+  wd_store_incident_fini(&got);
+  wd_store_close(s);
+  /* the version before the matched indicators: trees read, no indicator */
+  char p7[1200];
+  db_path(p7, sizeof p7, "v-intel");
+  assert_int_equal(
+      wd_store_open_to(p7, WD_STORE_V_INTEL - 1, &s, err, sizeof err), WD_OK);
+  wd_store_close(s);
+  test_exec(p7, "INSERT INTO incidents(id, corr_key, line, class, type,"
+                " severity, first_ns, last_ns) VALUES ('WARD-2026-000009',"
+                " 'k', 'intrusion', 'intrusion-attempts', 'exploit', 2, 1, 2)");
+  test_exec(p7, "INSERT INTO incident_attacks(incident_id, detector, src,"
+                " dst, start_ns, last_ns, reports, tree) VALUES"
+                " ('WARD-2026-000009', 'smb.ms17-010', 'a', 'b', 1, 2, 1,"
+                " 'IPC')");
+  assert_int_equal(wd_store_open_readonly(p7, &s, err, sizeof err), WD_OK);
+  assert_int_equal(wd_store_version(s), WD_STORE_V_INTEL - 1);
+  assert_int_equal(wd_store_incident_get(s, "WARD-2026-000009", &got), WD_OK);
+  assert_string_equal(got.attacks[0].tree, "IPC");
+  assert_string_equal(got.attacks[0].intel.value, "");
   wd_store_incident_fini(&got);
   wd_store_close(s);
   /* a write command upgrades it, keeping what it holds */

@@ -325,13 +325,14 @@ bool tg_apps_http_req(tg_msg_t *m, const char *host, tg_rng_t *r,
                       uint64_t think) {
   tg_tcp_msg_init(m, TG_C2S, think);
   char s[TG_MSG_HDR];
+  const char *path = paths[tg_rng_below(r, sizeof paths / sizeof paths[0])];
+  const char *agent = agents[tg_rng_below(r, sizeof agents / sizeof agents[0])];
   int n = snprintf(
       s, sizeof s,
       "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n"
       "Accept-Language: en-GB,en;q=0.8\r\nAccept-Encoding: gzip, deflate\r\n"
       "Connection: keep-alive\r\n\r\n",
-      paths[tg_rng_below(r, sizeof paths / sizeof paths[0])], host,
-      agents[tg_rng_below(r, sizeof agents / sizeof agents[0])]);
+      path, host, agent);
   if (n <= 0 || (size_t)n >= sizeof s)
     return false;
   tg_buf_t b = tg_tcp_msg_buf(m);
@@ -347,12 +348,13 @@ bool tg_apps_http_resp(tg_msg_t *m, uint32_t body, tg_rng_t *r,
       "application/json", "application/octet-stream"};
   tg_tcp_msg_init(m, TG_S2C, think);
   char s[TG_MSG_HDR];
+  const char *type = types[tg_rng_below(r, 5)];
+  unsigned age = (unsigned)tg_rng_below(r, 86400);
   int n = snprintf(s, sizeof s,
                    "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: %s\r\n"
                    "Content-Length: %u\r\nCache-Control: max-age=%u\r\n"
                    "Connection: keep-alive\r\n\r\n",
-                   types[tg_rng_below(r, 5)], (unsigned)body,
-                   (unsigned)tg_rng_below(r, 86400));
+                   type, (unsigned)body, age);
   if (n <= 0 || (size_t)n >= sizeof s)
     return false;
   tg_buf_t b = tg_tcp_msg_buf(m);

@@ -375,9 +375,11 @@ static size_t amp_payload(tg_gen_t *g, flood_t *f, uint8_t *out, size_t cap) {
     uint16_t k = 0;
     while (b.len + 70 < n) {
       char url[96];
-      int ul = snprintf(
-          url, sizeof url, "service:VMwareInfrastructure://esx-%03u.lab/%u",
-          (unsigned)tg_rng_below(r, 1000), (unsigned)tg_rng_below(r, 100000));
+      unsigned esx = (unsigned)tg_rng_below(r, 1000);
+      unsigned vm = (unsigned)tg_rng_below(r, 100000);
+      int ul =
+          snprintf(url, sizeof url,
+                   "service:VMwareInfrastructure://esx-%03u.lab/%u", esx, vm);
       tg_put8(&b, 0);
       tg_put16be(&b, 65535); /* lifetime */
       tg_put16be(&b, (uint16_t)ul);
@@ -402,8 +404,8 @@ static size_t amp_payload(tg_gen_t *g, flood_t *f, uint8_t *out, size_t cap) {
   case AMP_DNS: {
     static const char *const zones[] = {"example.org", "isc.example",
                                         "big-zone.example.net"};
-    return tg_apps_dns_big(out, cap, (uint16_t)tg_rng_next(r),
-                           zones[tg_rng_below(r, 3)], n, r);
+    uint16_t qid = (uint16_t)tg_rng_next(r);
+    return tg_apps_dns_big(out, cap, qid, zones[tg_rng_below(r, 3)], n, r);
   }
   case AMP_NTP:        /* mode 7 MON_GETLIST_1 answer: 6 items of 72 bytes */
     tg_put8(&b, 0xd7); /* response, more, version 2, mode 7 */
@@ -430,17 +432,19 @@ static size_t amp_payload(tg_gen_t *g, flood_t *f, uint8_t *out, size_t cap) {
     return b.len;
   case AMP_SSDP: {
     char s[400];
+    unsigned v[5]; /* drawn in order: the call's arguments are unsequenced */
+    v[0] = (unsigned)tg_rng_range(r, 1, 254);
+    v[1] = (unsigned)tg_rng_next(r);
+    for (int i = 2; i < 5; i++)
+      v[i] = (unsigned)tg_rng_below(r, 65536);
+    unsigned long long node = tg_rng_next(r) & 0xffffffffffffULL;
     int k = snprintf(s, sizeof s,
                      "HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\n"
                      "EXT:\r\nLOCATION: http://192.168.1.%u:1900/desc.xml\r\n"
                      "SERVER: Linux/3.10 UPnP/1.0 IGD/1.0\r\n"
                      "ST: upnp:rootdevice\r\nUSN: uuid:%08x-%04x-%04x-%04x-"
                      "%012llx::upnp:rootdevice\r\n\r\n",
-                     (unsigned)tg_rng_range(r, 1, 254),
-                     (unsigned)tg_rng_next(r), (unsigned)tg_rng_below(r, 65536),
-                     (unsigned)tg_rng_below(r, 65536),
-                     (unsigned)tg_rng_below(r, 65536),
-                     (unsigned long long)(tg_rng_next(r) & 0xffffffffffffULL));
+                     v[0], v[1], v[2], v[3], v[4], node);
     tg_put(&b, s, k > 0 ? (size_t)k : 0);
     return b.len;
   }
@@ -553,9 +557,10 @@ static void amp_unit(tg_gen_t *g, flood_t *f, uint64_t t) {
                               : (uint16_t)tg_rng_range(r, 1024, 65535);
   if (f->proto == AMP_SYNACK) {
     uint8_t opt[4] = {2, 4, 0x05, 0xb4};
-    tg_pkt_tcp(g, t, tag, &l3, tg_rng_chance(r, 0.5) ? 80 : 443, vport,
-               (uint32_t)tg_rng_next(r), (uint32_t)tg_rng_next(r),
-               TG_SYN | TG_ACK, 29200, opt, 4, NULL, 0);
+    uint16_t sp = tg_rng_chance(r, 0.5) ? 80 : 443;
+    uint32_t seq = (uint32_t)tg_rng_next(r), ack = (uint32_t)tg_rng_next(r);
+    tg_pkt_tcp(g, t, tag, &l3, sp, vport, seq, ack, TG_SYN | TG_ACK, 29200, opt,
+               4, NULL, 0);
     f->units++;
     return;
   }
@@ -584,21 +589,24 @@ static void vol_unit(tg_gen_t *g, flood_t *f, uint64_t t) {
   switch (f->proto) {
   case V_UDP: {
     size_t n = size - iph - 8;
-    tg_pkt_udp(g, t, 0, tag, &l3, (uint16_t)tg_rng_range(r, 1024, 65535),
-               (uint16_t)tg_rng_range(r, 1, 65535), fill(g, r, n), n);
+    uint16_t sp = (uint16_t)tg_rng_range(r, 1024, 65535);
+    uint16_t dp = (uint16_t)tg_rng_range(r, 1, 65535);
+    tg_pkt_udp(g, t, 0, tag, &l3, sp, dp, fill(g, r, n), n);
     break;
   }
   case V_ICMP: {
     size_t n = size - iph - 8;
-    tg_pkt_icmp(g, t, tag, &l3, f->family == 6 ? 128 : 8, 0,
-                (uint32_t)tg_rng_next(r), fill(g, r, n), n);
+    uint32_t rest = (uint32_t)tg_rng_next(r);
+    tg_pkt_icmp(g, t, tag, &l3, f->family == 6 ? 128 : 8, 0, rest,
+                fill(g, r, n), n);
     break;
   }
   case V_TCPACK: {
     size_t n = size - iph - 20;
-    tg_pkt_tcp(g, t, tag, &l3, (uint16_t)tg_rng_range(r, 1024, 65535), f->port,
-               (uint32_t)tg_rng_next(r), (uint32_t)tg_rng_next(r), TG_ACK, 1024,
-               NULL, 0, fill(g, r, n), n);
+    uint16_t sp = (uint16_t)tg_rng_range(r, 1024, 65535);
+    uint32_t seq = (uint32_t)tg_rng_next(r), ack = (uint32_t)tg_rng_next(r);
+    tg_pkt_tcp(g, t, tag, &l3, sp, f->port, seq, ack, TG_ACK, 1024, NULL, 0,
+               fill(g, r, n), n);
     break;
   }
   default: { /* GRE (RFC 2784) carrying IPv4/UDP junk */
@@ -612,10 +620,11 @@ static void vol_unit(tg_gen_t *g, flood_t *f, uint64_t t) {
     tg_netmodel_public_v4(r, &is);
     tg_netmodel_public_v4(r, &id);
     size_t inner = n - 4 < 28 ? 0 : n - 4 - 28;
-    size_t il = tg_pkt_ipv4_udp_bytes(
-        pl + 4, sizeof pl - 4, &is, &id, 64, (uint16_t)tg_rng_next(r),
-        (uint16_t)tg_rng_range(r, 1024, 65535),
-        (uint16_t)tg_rng_range(r, 1, 65535), fill(g, r, inner), inner);
+    uint16_t ipid = (uint16_t)tg_rng_next(r);
+    uint16_t sp = (uint16_t)tg_rng_range(r, 1024, 65535);
+    uint16_t dp = (uint16_t)tg_rng_range(r, 1, 65535);
+    size_t il = tg_pkt_ipv4_udp_bytes(pl + 4, sizeof pl - 4, &is, &id, 64, ipid,
+                                      sp, dp, fill(g, r, inner), inner);
     tg_pkt_ip(g, t, tag, &l3, 47, pl, 4 + il);
     break;
   }

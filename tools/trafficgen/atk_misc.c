@@ -402,6 +402,7 @@ static bool raw_next(tg_gen_t *g, tg_tcp_t *s, tg_msg_t *m) {
 /* One HTTPS beacon: handshake, a small request, a small answer. app_u64:
  * [0] step, [1] sni */
 static bool beacon_next(tg_gen_t *g, tg_tcp_t *s, tg_msg_t *m) {
+  uint32_t len; /* drawn before the call that uses it, in order */
   (void)g;
   uint64_t *u = s->app_u64;
   tg_rng_t *r = &s->a.rng;
@@ -414,8 +415,8 @@ static bool beacon_next(tg_gen_t *g, tg_tcp_t *s, tg_msg_t *m) {
     return tg_apps_tls_record(m, TG_C2S, (uint32_t)tg_rng_range(r, 280, 700),
                               ms(1));
   case 3:
-    return tg_apps_tls_record(m, TG_S2C, (uint32_t)tg_rng_range(r, 90, 400),
-                              ms(tg_rng_range(r, 20, 150)));
+    len = (uint32_t)tg_rng_range(r, 90, 400);
+    return tg_apps_tls_record(m, TG_S2C, len, ms(tg_rng_range(r, 20, 150)));
   default:
     return false;
   }
@@ -582,9 +583,10 @@ static bool intel_http_next(tg_gen_t *g, tg_tcp_t *s, tg_msg_t *m) {
     tg_tcp_msg_done(m, &b, 0, TG_FILL_TEXT);
     return true;
   }
-  if (u[0] == 2)
-    return tg_apps_http_resp(m, (uint32_t)tg_rng_range(r, 150, 900), r,
-                             ms(tg_rng_range(r, 20, 90)));
+  if (u[0] == 2) {
+    uint32_t body = (uint32_t)tg_rng_range(r, 150, 900);
+    return tg_apps_http_resp(m, body, r, ms(tg_rng_range(r, 20, 90)));
+  }
   return false;
 }
 

@@ -440,8 +440,10 @@ static void spawn_icmp(tg_gen_t *g, tg_rng_t *r) {
 static void spawn_quic(tg_gen_t *g, tg_rng_t *r) {
   const tg_host_t *c = tg_netmodel_client(g, r);
   const tg_host_t *w = tg_netmodel_web(g, r);
-  tg_quic_start(g, r, tg_sched_now + tg_rng_below(r, 200) * TG_US, TG_NOTAG, c,
-                w, pick_family(r, c, w, 0.5), tg_apps_web_domain(r),
+  uint64_t at = tg_sched_now + tg_rng_below(r, 200) * TG_US;
+  int fam = pick_family(r, c, w, 0.5);
+  const char *sni = tg_apps_web_domain(r);
+  tg_quic_start(g, r, at, TG_NOTAG, c, w, fam, sni,
                 (uint32_t)tg_rng_range(r, 1, 8), 20000, C_QUIC);
 }
 
@@ -466,10 +468,10 @@ static void spawn_discovery(tg_gen_t *g, tg_rng_t *r) {
   uint64_t t = tg_sched_now;
   double u = tg_rng_unit(r);
   int n;
-  if (u < 0.45)
-    n = tg_disc_mdns(g, r, t, TG_NOTAG, tg_netmodel_client(g, r),
-                     tg_rng_chance(r, 0.3));
-  else if (u < 0.8)
+  if (u < 0.45) {
+    const tg_host_t *c = tg_netmodel_client(g, r);
+    n = tg_disc_mdns(g, r, t, TG_NOTAG, c, tg_rng_chance(r, 0.3));
+  } else if (u < 0.8)
     n = tg_disc_ssdp(g, r, t, TG_NOTAG, tg_netmodel_client(g, r));
   else
     n = tg_disc_notify(g, r, t, TG_NOTAG);

@@ -157,8 +157,9 @@ enum { K_RESOLVER, K_LAN };
 static const char *random_name(tg_rng_t *r, char *buf, size_t n) {
   /* many distinct names: cache misses go outside */
   static const char *const tld[] = {"com", "net", "org", "eu", "co.uk"};
-  snprintf(buf, n, "%s%u.%s", tg_rng_chance(r, 0.5) ? "cdn" : "img",
-           (unsigned)tg_rng_below(r, 50000), tld[tg_rng_below(r, 5)]);
+  const char *pre = tg_rng_chance(r, 0.5) ? "cdn" : "img";
+  unsigned num = (unsigned)tg_rng_below(r, 50000);
+  snprintf(buf, n, "%s%u.%s", pre, num, tld[tg_rng_below(r, 5)]);
   return buf;
 }
 
@@ -171,8 +172,9 @@ static void resolver_one(tg_gen_t *g, burst_t *b, uint64_t t) {
       tg_rng_chance(r, 0.6) ? tg_apps_domain(r) : random_name(r, nb, sizeof nb);
   uint16_t qt = tg_rng_chance(r, 0.6) ? 1 : tg_rng_chance(r, 0.7) ? 28 : 65;
   uint8_t q[300], a[1500];
-  size_t ql = tg_apps_dns_query(q, sizeof q, (uint16_t)tg_rng_next(r), name, qt,
-                                tg_rng_chance(r, 0.3));
+  uint16_t qid = (uint16_t)tg_rng_next(r);
+  size_t ql =
+      tg_apps_dns_query(q, sizeof q, qid, name, qt, tg_rng_chance(r, 0.3));
   tg_l3_t up, down;
   tg_pkt_l3_from_hosts(&up, c, &b->res, 4);
   tg_pkt_l3_from_hosts(&down, &b->res, c, 4);
@@ -222,9 +224,10 @@ static void lan_one(tg_gen_t *g, burst_t *b, uint64_t t) {
   tg_rng_t *r = &b->a.rng;
   tg_tag_t tag = tag_of(b->row);
   int p = b->proto ? b->proto : 1 + (int)tg_rng_below(r, 3);
-  if (p == 1)
-    tg_disc_mdns(g, r, t, tag, tg_netmodel_client(g, r), tg_rng_chance(r, 0.3));
-  else if (p == 2) {
+  if (p == 1) {
+    const tg_host_t *c = tg_netmodel_client(g, r);
+    tg_disc_mdns(g, r, t, tag, c, tg_rng_chance(r, 0.3));
+  } else if (p == 2) {
     if (tg_rng_chance(r, 0.7))
       tg_disc_ssdp(g, r, t, tag, tg_netmodel_client(g, r));
     else
@@ -535,7 +538,8 @@ static int quic(tg_gen_t *g, tg_attack_opt_t *o, uint64_t at_ns) {
     const tg_host_t *c = tg_netmodel_client(g, &r);
     const tg_host_t *w = tg_netmodel_web(g, &r);
     uint64_t t = at + (uint64_t)(tg_rng_unit(&r) * window * 1e9);
-    if (tg_quic_start(g, &r, t, tag_of(row), c, w, 4, tg_apps_web_domain(&r),
+    const char *sni = tg_apps_web_domain(&r);
+    if (tg_quic_start(g, &r, t, tag_of(row), c, w, 4, sni,
                       (uint32_t)tg_rng_range(&r, 1, 6), 40000, -1))
       return -1;
   }

@@ -64,6 +64,7 @@ static bool x224(tg_msg_t *m, bool confirm, const char *user, uint16_t ref) {
 }
 
 static bool rdp_next(tg_gen_t *g, tg_tcp_t *s, tg_msg_t *m) {
+  uint32_t len; /* drawn before the call that uses it, in order */
   (void)g;
   uint64_t *u = s->app_u64;
   tg_rng_t *r = &s->a.rng;
@@ -91,18 +92,19 @@ static bool rdp_next(tg_gen_t *g, tg_tcp_t *s, tg_msg_t *m) {
                               ms(1));
   case R_NLA3: /* TSRequest: NTLM AUTHENTICATE + pubKeyAuth */
     u[0] = R_NLA4;
-    return tg_apps_tls_record(m, TG_C2S, (uint32_t)tg_rng_range(r, 700, 1100),
+    len = (uint32_t)tg_rng_range(r, 700, 1100);
+    return tg_apps_tls_record(m, TG_C2S, len,
                               u[2] == 1 ? ms(tg_rng_range(r, 5, 60))
                                         : ms(tg_rng_range(r, 300, 3000)));
   case R_NLA4:
     if (u[2] == 1) { /* TSRequest with errorCode: logon failure */
       u[0] = R_END;
-      return tg_apps_tls_record(m, TG_S2C, (uint32_t)tg_rng_range(r, 40, 60),
-                                ms(tg_rng_range(r, 80, 400)));
+      len = (uint32_t)tg_rng_range(r, 40, 60);
+      return tg_apps_tls_record(m, TG_S2C, len, ms(tg_rng_range(r, 80, 400)));
     }
     u[0] = R_CREDS; /* pubKeyAuth of the server */
-    return tg_apps_tls_record(m, TG_S2C, (uint32_t)tg_rng_range(r, 300, 360),
-                              ms(tg_rng_range(r, 20, 120)));
+    len = (uint32_t)tg_rng_range(r, 300, 360);
+    return tg_apps_tls_record(m, TG_S2C, len, ms(tg_rng_range(r, 20, 120)));
   case R_CREDS: /* TSCredentials */
     u[0] = R_MCS;
     return tg_apps_tls_record(m, TG_C2S, (uint32_t)tg_rng_range(r, 150, 260),
@@ -137,7 +139,7 @@ static bool rdp_next(tg_gen_t *g, tg_tcp_t *s, tg_msg_t *m) {
   case R_UPDATE: { /* screen update */
     u[0] = R_INPUT;
     double n = tg_rng_lognormal(r, 1800, 1.4);
-    uint32_t len = n < 40 ? 40 : n > 16000 ? 16000 : (uint32_t)n;
+    len = n < 40 ? 40 : n > 16000 ? 16000 : (uint32_t)n;
     return tg_apps_tls_record(m, TG_S2C, len, ms(2 + tg_rng_unit(r) * 30));
   }
   default:

@@ -39,6 +39,7 @@ static uint32_t clamp_u32(double x, double lo, double hi) {
 }
 
 static bool ssh_next(tg_gen_t *g, tg_tcp_t *s, tg_msg_t *m) {
+  uint32_t len; /* drawn before the call that uses it, in order */
   (void)g;
   uint64_t *u = s->app_u64;
   tg_rng_t *r = &s->a.rng;
@@ -64,7 +65,8 @@ static bool ssh_next(tg_gen_t *g, tg_tcp_t *s, tg_msg_t *m) {
     return tg_apps_ssh_packet(m, TG_S2C, 28, ms(0.3));
   case S_AUTH: /* USERAUTH_REQUEST, "password" */
     u[0] = S_AUTHRESP;
-    return tg_apps_ssh_packet(m, TG_C2S, (uint32_t)tg_rng_range(r, 76, 124),
+    len = (uint32_t)tg_rng_range(r, 76, 124);
+    return tg_apps_ssh_packet(m, TG_C2S, len,
                               guess ? ms(tg_rng_range(r, 2, 60))
                                     : ms(tg_rng_range(r, 600, 4000)));
   case S_AUTHRESP:

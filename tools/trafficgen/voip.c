@@ -237,8 +237,9 @@ static void leg_init(leg_t *l, const tg_host_t *a, const tg_host_t *b,
     l->seq[d] = (uint16_t)tg_rng_next(r);
     l->ts[d] = (uint32_t)tg_rng_next(r);
   }
-  snprintf(l->call_id, sizeof l->call_id, "%08x%08x@hospital.example",
-           (unsigned)tg_rng_next(r), (unsigned)tg_rng_next(r));
+  unsigned id0 = (unsigned)tg_rng_next(r), id1 = (unsigned)tg_rng_next(r);
+  snprintf(l->call_id, sizeof l->call_id, "%08x%08x@hospital.example", id0,
+           id1);
 }
 
 int tg_voip_call(tg_gen_t *g, tg_rng_t *r, uint64_t t, tg_tag_t tag,

@@ -363,7 +363,7 @@ static int status(const wd_consume_opts_t *co, const char *db) {
     }
     wd_store_fleet_sensor_t *v = NULL;
     size_t n = 0;
-    if (wd_store_fleet_sensors(s, &v, &n) != WD_OK) {
+    if (wd_store_fleet_sensors(s, 0, &v, &n) != WD_OK) {
       fprintf(stderr, "ward ingest --status: %s\n", wd_store_errmsg(s));
       ec = WD_CLI_EXIT_RUNTIME;
     } else {

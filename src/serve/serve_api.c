@@ -683,6 +683,41 @@ static void h_report(wd_req_t *r, wd_resp_t *out) {
 
 /* The parties: the store's when it has any, else the directory file's
  * (serve's attribution.directory, read at start). */
+/* ---- sensors (the fleet: what `ward ingest` stored per sensor) ---- */
+
+/* The window of the sensors' rates; a sensor with nothing stored in it is
+ * silent. */
+#define SENSOR_WINDOW_S 300
+
+static void h_sensors(wd_req_t *r, wd_resp_t *out) {
+  uint64_t win = (uint64_t)SENSOR_WINDOW_S * 1000000000ull;
+  uint64_t since = r->now_ns > win ? r->now_ns - win : 0;
+  wd_store_fleet_sensor_t *v = NULL;
+  size_t n = 0;
+  if (wd_store_fleet_sensors(r->s, since, &v, &n) != WD_OK) {
+    wd_resp_error(out, 500, "reading the sensors failed");
+    return;
+  }
+  json_t *a = json_array();
+  for (size_t i = 0; i < n; i++) {
+    const wd_store_fleet_sensor_t *x = &v[i];
+    double mins = SENSOR_WINDOW_S / 60.0;
+    json_array_append_new(
+        a,
+        json_pack("{s:o,s:s,s:I,s:I,s:o,s:o,s:f,s:f}", "name", jstr(x->name),
+                  "state", x->last_stored_ns >= since ? "live" : "silent",
+                  "messages", (json_int_t)x->messages, "alerts",
+                  (json_int_t)x->alerts, "last_event", jtime(x->last_event_ns),
+                  "last_stored", jtime(x->last_stored_ns),
+                  "messages_per_minute", (double)x->recent_messages / mins,
+                  "alerts_per_minute", (double)x->recent_alerts / mins));
+  }
+  free(v);
+  wd_resp_json(
+      out, 200,
+      json_pack("{s:i,s:o}", "window_s", SENSOR_WINDOW_S, "sensors", a));
+}
+
 static void h_parties(wd_req_t *r, wd_resp_t *out) {
   wd_store_party_row_t *v = NULL;
   size_t n = 0;
@@ -1014,6 +1049,7 @@ const wd_route_t wd_routes[] = {
     {"POST", "/api/notifications/{}/requeue", WD_ROLE_ANALYST, h_requeue},
     {"GET", "/api/report", WD_ROLE_VIEWER, h_report},
     {"GET", "/api/parties", WD_ROLE_VIEWER, h_parties},
+    {"GET", "/api/sensors", WD_ROLE_VIEWER, h_sensors},
     {"POST", "/api/parties", WD_ROLE_ADMIN, h_party_add},
     {"PUT", "/api/parties/{}", WD_ROLE_ADMIN, h_party_update},
     {"DELETE", "/api/parties/{}", WD_ROLE_ADMIN, h_party_delete},

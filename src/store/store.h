@@ -381,16 +381,18 @@ wd_rc wd_store_fleet_mark(wd_store_t *s, const char *id, const char *sensor,
  * gets how many. */
 wd_rc wd_store_incident_expire(wd_store_t *s, uint64_t last_ns, uint64_t *n);
 /* Per sensor: messages and alerts stored, the newest event time and the
- * newest storing time (`ward ingest --status`). */
+ * newest storing time (`ward ingest --status`, the console's sensors), and
+ * the messages and alerts stored since a given time (its rates). */
 typedef struct wd_store_fleet_sensor {
   char name[WD_STORE_SENSOR_LEN];
   uint64_t messages, alerts;
   uint64_t last_event_ns, last_stored_ns;
+  uint64_t recent_messages, recent_alerts; /* stored at since_ns or later */
 } wd_store_fleet_sensor_t;
 /* Every sensor with a stored message, by name, into a malloc'ed array the
- * caller frees. */
-wd_rc wd_store_fleet_sensors(wd_store_t *s, wd_store_fleet_sensor_t **out,
-                             size_t *n);
+ * caller frees; recent_* count from since_ns. */
+wd_rc wd_store_fleet_sensors(wd_store_t *s, uint64_t since_ns,
+                             wd_store_fleet_sensor_t **out, size_t *n);
 
 /* ---- notifications (src/notify/outbox.c) ---- */
 

@@ -38,11 +38,12 @@ wd_rc wd_store_fleet_mark(wd_store_t *s, const char *id, const char *sensor,
   return wd_store_run(st);
 }
 
-wd_rc wd_store_fleet_sensors(wd_store_t *s, wd_store_fleet_sensor_t **out,
-                             size_t *n) {
+wd_rc wd_store_fleet_sensors(wd_store_t *s, uint64_t since_ns,
+                             wd_store_fleet_sensor_t **out, size_t *n) {
   *out = NULL;
   *n = 0;
   FLEET_PREP(st, s, Q_FLEET_SENSORS);
+  st_u64(st, 1, since_ns);
   size_t cap = 0;
   wd_rc r;
   while ((r = st_step(st)) == WD_OK) {
@@ -62,6 +63,8 @@ wd_rc wd_store_fleet_sensors(wd_store_t *s, wd_store_fleet_sensor_t **out,
     x->alerts = col_u64(st, 2);
     x->last_event_ns = col_u64(st, 3);
     x->last_stored_ns = col_u64(st, 4);
+    x->recent_messages = col_u64(st, 5);
+    x->recent_alerts = col_u64(st, 6);
   }
   st_done(st);
   if (r != WD_END) {

@@ -407,8 +407,10 @@ static const char *const sql[Q_COUNT] = {
         " ON CONFLICT (id) DO NOTHING",
     [Q_FLEET_SENSORS] =
         "SELECT sensor, count(*), count(*) FILTER (WHERE kind = 'alert'),"
-        " MAX(event_ns), MAX(stored_ns) FROM fleet_messages GROUP BY sensor"
-        " ORDER BY sensor",
+        " MAX(event_ns), MAX(stored_ns),"
+        " count(*) FILTER (WHERE stored_ns >= $1::bigint),"
+        " count(*) FILTER (WHERE kind = 'alert' AND stored_ns >= $1::bigint)"
+        " FROM fleet_messages GROUP BY sensor ORDER BY sensor",
     [Q_INC_EXPIRE] = "UPDATE incidents SET active = 0 WHERE active = 1"
                      " AND last_ns <= $1::bigint",
     [Q_PARTY_LIST] =

@@ -352,7 +352,9 @@ static const char *const sql[Q_COUNT] = {
         " VALUES (?1,?2,?3,?4,?5) ON CONFLICT(id) DO NOTHING",
     [Q_FLEET_SENSORS] =
         "SELECT sensor, count(*), SUM(kind = 'alert'), MAX(event_ns),"
-        " MAX(stored_ns) FROM fleet_messages GROUP BY sensor ORDER BY sensor",
+        " MAX(stored_ns), SUM(stored_ns >= ?1),"
+        " SUM(kind = 'alert' AND stored_ns >= ?1)"
+        " FROM fleet_messages GROUP BY sensor ORDER BY sensor",
     [Q_INC_EXPIRE] =
         "UPDATE incidents SET active = 0 WHERE active = 1 AND last_ns <= ?1",
     [Q_PARTY_LIST] =

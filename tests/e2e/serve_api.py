@@ -6,7 +6,8 @@ the incident list's filters and paging, an incident with its attribution,
 timeline, notifications and replies, the evidence with its SHA-256
 header, judgements (the same store code as `ward reply`: a different
 judgement conflicts with 409 until "force"), notes, closing, the report
-(the rows of `ward report --format json`), parties (added, changed and
+(the rows of `ward report --format json`), the fleet's sensors with their
+rates, parties (added, changed and
 removed by admins only), tokens made and
 revoked, the audit of every change (who, what, before, after), malformed
 JSON, bodies over serve.body_max, ids with path traversal, the
@@ -18,7 +19,7 @@ its binaries are absent)."""
 import hashlib, json, os, shutil, socket, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from serve_common import NOW, Server, add_token, make_store, pg_database, psql, request, run  # noqa: E402
+from serve_common import NOW, Server, add_sensors, add_token, make_store, pg_database, psql, request, run  # noqa: E402
 
 ward, work = sys.argv[1], sys.argv[2]
 pg_state = sys.argv[4] if len(sys.argv) == 5 and sys.argv[3] == "--pg" else None
@@ -26,6 +27,7 @@ shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
 cfg, db, evidence = make_store(ward, work, pg_database(pg_state, "serve_api") if pg_state else None)
 tok = {r: add_token(ward, cfg, db, r + "-1", r) for r in ("viewer", "analyst", "admin")}
+add_sensors(db)
 assert all(t.startswith("wt_") and len(t) > 40 for t in tok.values()), tok
 # only the hash is stored
 if pg_state:
@@ -64,6 +66,7 @@ ROUTES = [
     ("GET", "/api/notifications", None, "viewer"),
     ("GET", "/api/report", None, "viewer"),
     ("GET", "/api/parties", None, "viewer"),
+    ("GET", "/api/sensors", None, "viewer"),
     ("POST", "/api/incidents/WARD-2026-000003/notes", {"note": "role check"}, "analyst"),
     ("POST", "/api/notifications/WARD-2026-000003/judgement",
      {"judgement": "formal", "note": "role check"}, "analyst"),
@@ -95,6 +98,20 @@ s, _, j = request(U + "/api/whoami", token=A)
 check(j == {"name": "analyst-1", "role": "analyst"}, f"whoami {j}")
 s, _, j = request(U + "/api/whoami", token=A, headers={"Authorization": "Basic eDp5"})
 check(s == 401, f"Basic scheme: {s}")
+
+# the fleet's sensors and their rates over the last five minutes
+s, _, j = request(U + "/api/sensors", token=V)
+check(s == 200 and j["window_s"] == 300 and [x["name"] for x in j["sensors"]] == ["icu-north", "lab-west"],
+      f"sensors {s} {j}")
+if s == 200 and len(j["sensors"]) == 2:
+    n, w = j["sensors"]
+    check(n["state"] == "live" and n["messages"] == 4 and n["alerts"] == 3
+          and abs(n["messages_per_minute"] - 0.6) < 1e-9 and abs(n["alerts_per_minute"] - 0.4) < 1e-9,
+          f"live sensor {n}")
+    check(n["last_stored"].startswith("2026-04-16T") and n["last_event"] < n["last_stored"],
+          f"sensor times {n}")
+    check(w["state"] == "silent" and w["messages"] == 1 and w["messages_per_minute"] == 0,
+          f"silent sensor {w}")
 
 # incidents: filters and paging
 s, _, j = request(U + "/api/incidents", token=V)

@@ -179,6 +179,24 @@ def make_store(ward, tmp, db=None):
     return cfg, db, evidence
 
 
+def add_sensors(db):
+    """What `ward ingest` stores of two sensors (fleet_messages), as seen at
+    NOW: icu-north heard from within the last five minutes (3 messages, 2
+    of them alerts, there; one more alert an hour before), lab-west silent
+    for ten minutes."""
+    con = Sql(db)
+    for i, (sensor, kind, ago) in enumerate([("icu-north", "alert", 3600),
+                                             ("icu-north", "alert", 120),
+                                             ("icu-north", "alert", 60),
+                                             ("icu-north", "heartbeat", 30),
+                                             ("lab-west", "heartbeat", 600)]):
+        con.execute("INSERT INTO fleet_messages(id, sensor, kind, event_ns, stored_ns)"
+                    " VALUES (?,?,?,?,?)", (f"{sensor}/00/{i}", sensor, kind,
+                                             (NOW - ago - 1) * NS, (NOW - ago) * NS))
+    con.commit()
+    con.close()
+
+
 def add_token(ward, cfg, db, name, role):
     p = run(ward, "token", "add", name, "--role", role, "-c", cfg, "--db", db)
     return p.stdout.split()[-1]

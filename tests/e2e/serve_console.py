@@ -13,7 +13,7 @@ cannot be reached."""
 import os, shutil, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from serve_common import Server, add_token, make_store, request  # noqa: E402
+from serve_common import Server, add_sensors, add_token, make_store, request  # noqa: E402
 
 ward, work = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 here = os.path.dirname(os.path.abspath(__file__))
@@ -44,6 +44,7 @@ os.makedirs(data)
 shots = f"{work}/screenshots"
 os.makedirs(shots, exist_ok=True)
 cfg, db, _ = make_store(ward, data)
+add_sensors(db)
 token = add_token(ward, cfg, db, "browser", "analyst")
 admin = add_token(ward, cfg, db, "browser-admin", "admin")
 NOTE = "Host reimaged; <b>confirmed</b> by phone"

@@ -3,7 +3,8 @@
 // filters and live refresh, an incident with its attribution, timeline,
 // notifications, replies and evidence, judgement buttons (with the
 // analyst's note) and notes for analysts, the responsible parties (edited
-// by admins), and the accountability view per party or country with an
+// by admins), the fleet's sensors with their rates (live), and the
+// accountability view per party or country with an
 // SVG chart drawn here. In: JSON from /api/ (docs/api.md). Out: DOM nodes.
 // Every value from the server goes in through textContent or attributes
 // set one by one, never as HTML.
@@ -78,7 +79,7 @@ async function api(path, opts) {
 
 function show(view) {
   for (const v of ["signin-view", "incidents-view", "incident-view", "parties-view",
-    "accountability-view"])
+    "accountability-view", "sensors-view"])
     $(v).hidden = v !== view;
 }
 
@@ -440,6 +441,31 @@ async function loadAccountability() {
   say("Report of " + j.generated);
 }
 
+// ---- sensors ----
+
+async function loadSensors() {
+  let j;
+  try {
+    j = await api("/api/sensors");
+  } catch (e) {
+    if (e.status !== 401) say(e.message, true);
+    return;
+  }
+  const body = $("sensors-body");
+  clear(body);
+  for (const x of j.sensors) {
+    const tr = row([x.name, x.state, x.messages_per_minute.toFixed(1),
+      x.alerts_per_minute.toFixed(1), x.messages, x.alerts, x.last_event,
+      x.last_stored]);
+    tr.className = "sensor-" + (x.state === "live" ? "live" : "silent");
+    body.appendChild(tr);
+  }
+  if (!j.sensors.length)
+    body.appendChild(row(["No sensor has published to this centre yet.", "", "", "",
+      "", "", "", ""]));
+  say("Sensors updated " + new Date().toLocaleTimeString());
+}
+
 // ---- routing ----
 
 async function route() {
@@ -449,7 +475,12 @@ async function route() {
   }
   if (!me && !(await signIn(sessionStorage.getItem(TOKEN_KEY)))) return;
   const h = location.hash;
-  if (h.startsWith("#/incident/")) {
+  stopRefresh();
+  if (h === "#/sensors") {
+    show("sensors-view");
+    await loadSensors();
+    refreshTimer = setInterval(loadSensors, REFRESH_MS);
+  } else if (h.startsWith("#/incident/")) {
     await openIncident(decodeURIComponent(h.slice("#/incident/".length)));
   } else if (h === "#/accountability") {
     await loadAccountability();

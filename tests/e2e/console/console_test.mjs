@@ -117,6 +117,17 @@ try {
   const after = await page.$eval("#parties-source", (p) => p.textContent);
   if (!after.includes("database")) problems.push("parties source after the change: " + after);
   await page.screenshot({ path: out + "/7-parties.png", fullPage: true });
+
+  // the fleet's sensors: one live with its rates, one silent
+  await page.click("#nav-sensors");
+  await page.waitForFunction(() => document.querySelectorAll("#sensors-body tr").length === 2, WAIT);
+  const sensors = await page.$$eval("#sensors-body tr", (rs) => rs.map((r) => [...r.children].map((c) => c.textContent)));
+  const live = sensors.find((r) => r[0] === "icu-north"), silent = sensors.find((r) => r[0] === "lab-west");
+  if (!live || live[1] !== "live" || live[2] !== "0.6" || live[3] !== "0.4" || live[4] !== "4")
+    problems.push("live sensor row: " + JSON.stringify(live));
+  if (!silent || silent[1] !== "silent" || silent[2] !== "0.0")
+    problems.push("silent sensor row: " + JSON.stringify(silent));
+  await page.screenshot({ path: out + "/8-sensors.png", fullPage: true });
 } finally {
   await browser.close();
 }

@@ -494,14 +494,24 @@ static void test_fleet_messages(void **state) {
   assert_int_equal(q1("SELECT count(*) FROM fleet_messages"), 3);
   wd_store_fleet_sensor_t *v = NULL;
   size_t n = 0;
-  assert_int_equal(wd_store_fleet_sensors(s, &v, &n), WD_OK);
+  assert_int_equal(wd_store_fleet_sensors(s, 0, &v, &n), WD_OK);
   assert_int_equal(n, 2);
   assert_string_equal(v[0].name, "a");
   assert_int_equal(v[0].messages, 2);
   assert_int_equal(v[0].alerts, 1);
   assert_int_equal(v[0].last_event_ns, T0 + 2 * SEC);
+  assert_int_equal(v[0].recent_messages, 2);
   assert_string_equal(v[1].name, "b");
   assert_int_equal(v[1].last_stored_ns, T0 + 3 * SEC);
+  free(v);
+  /* only what was stored from T0 + 2 s on counts as recent */
+  assert_int_equal(wd_store_fleet_sensors(s, T0 + 2 * SEC, &v, &n), WD_OK);
+  assert_int_equal(n, 2);
+  assert_int_equal(v[0].messages, 2);
+  assert_int_equal(v[0].recent_messages, 0);
+  assert_int_equal(v[0].recent_alerts, 0);
+  assert_int_equal(v[1].recent_messages, 1);
+  assert_int_equal(v[1].recent_alerts, 1);
   free(v);
   /* two active incidents; only the one quiet since before the mark ends */
   wd_store_incident_t inc;

@@ -336,6 +336,27 @@ static void relationship(ctx_t *c, const char *src, const char *dst) {
   add(c, o);
 }
 
+/* A sighting (id sid) of indicator id, seen count times (at least once)
+ * from first to last, by the sender, in the incident's observed data;
+ * the caller adds its own fields, then marks and adds it. */
+static json_t *sighting(ctx_t *c, const char *sid, const char *id,
+                        const char *first, const char *last, uint64_t count) {
+  json_t *s = sdo(c, "sighting", sid, c->created, c->modified);
+  set(c, s, "sighting_of_ref", json_string(id));
+  set(c, s, "first_seen", json_string(first));
+  set(c, s, "last_seen", json_string(last));
+  uint64_t cnt = count ? count : 1;
+  set(c, s, "count",
+      json_integer(cnt > 999999999 ? 999999999 : (json_int_t)cnt));
+  json_t *od = json_array();
+  ref(c, od, c->od_id);
+  set(c, s, "observed_data_refs", od);
+  json_t *where = json_array();
+  ref(c, where, c->sender_id);
+  set(c, s, "where_sighted_refs", where);
+  return s;
+}
+
 static void indicator(ctx_t *c, const wd_notice_attacker_t *a,
                       const char *addr_id) {
   const wd_notice_incident_t *n = c->n;
@@ -361,19 +382,7 @@ static void indicator(ctx_t *c, const wd_notice_attacker_t *a,
   add(c, o);
 
   ward_id(c, "sighting", txt, sid);
-  json_t *s = sdo(c, "sighting", sid, c->created, c->modified);
-  set(c, s, "sighting_of_ref", json_string(id));
-  set(c, s, "first_seen", json_string(c->first));
-  set(c, s, "last_seen", json_string(c->last));
-  uint64_t cnt = n->alerts ? n->alerts : 1;
-  set(c, s, "count",
-      json_integer(cnt > 999999999 ? 999999999 : (json_int_t)cnt));
-  json_t *od = json_array();
-  ref(c, od, c->od_id);
-  set(c, s, "observed_data_refs", od);
-  json_t *where = json_array();
-  ref(c, where, c->sender_id);
-  set(c, s, "where_sighted_refs", where);
+  json_t *s = sighting(c, sid, id, c->first, c->last, n->alerts);
   mark(c, s);
   add(c, s);
   relationship(c, id, c->incident_id);
@@ -536,19 +545,7 @@ static void intel_sighting(ctx_t *c, const wd_notice_intel_t *e) {
   char skey[80];
   snprintf(skey, sizeof skey, "intel|%s", id);
   ward_id(c, "sighting", skey, sid);
-  json_t *s = sdo(c, "sighting", sid, c->created, c->modified);
-  set(c, s, "sighting_of_ref", json_string(id));
-  set(c, s, "first_seen", json_string(first));
-  set(c, s, "last_seen", json_string(last));
-  uint64_t cnt = e->count ? e->count : 1;
-  set(c, s, "count",
-      json_integer(cnt > 999999999 ? 999999999 : (json_int_t)cnt));
-  json_t *od = json_array();
-  ref(c, od, c->od_id);
-  set(c, s, "observed_data_refs", od);
-  json_t *where = json_array();
-  ref(c, where, c->sender_id);
-  set(c, s, "where_sighted_refs", where);
+  json_t *s = sighting(c, sid, id, first, last, e->count);
   if (e->field && e->field[0]) {
     snprintf(skey, sizeof skey, "Seen in %.40s", e->field);
     set(c, s, "description", jstr(skey));

@@ -31,6 +31,12 @@ void wd_attack_set_hold(wd_attack_set_t *s, uint64_t hold_ns,
   s->flags = flags;
 }
 
+void wd_attack_set_quiet(wd_attack_set_t *s, uint64_t quiet_ns) {
+  s->quiet_ns = quiet_ns;
+  if (s->hold_ns < quiet_ns)
+    s->hold_ns = quiet_ns;
+}
+
 /* Fills the header, lets the detector add its part, sends the alert. */
 static void report(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
                    wd_attack_t *a, const void *key, void *val,

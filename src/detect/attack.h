@@ -87,6 +87,10 @@ void wd_attack_set_init(wd_attack_set_t *s, const wd_detector_t *det,
 void wd_attack_set_hold(wd_attack_set_t *s, uint64_t hold_ns,
                         wd_attack_flags_fn flags);
 
+/* A quiet period of the detector's own instead of detect.end_after; the
+ * hold period never stays below it. */
+void wd_attack_set_quiet(wd_attack_set_t *s, uint64_t quiet_ns);
+
 static inline bool wd_attack_is_open(const wd_attack_t *a) {
   return a->id != 0;
 }

@@ -103,10 +103,10 @@ wd_rc brute_create(const wd_detector_t *det, const wd_config_keyset_t *ks,
   /* attempts judged at flow end arrive once the closed flow leaves the
    * table: the quiet period covers that delay */
   if (conf->session_max_s)
-    s->set.quiet_ns +=
-        (uint64_t)(cfg->flow.tcp_close_s + conf->session_max_s) * WD_NSEC;
-  if (s->set.hold_ns < s->set.quiet_ns)
-    s->set.hold_ns = s->set.quiet_ns;
+    wd_attack_set_quiet(
+        &s->set,
+        s->set.quiet_ns +
+            (uint64_t)(cfg->flow.tcp_close_s + conf->session_max_s) * WD_NSEC);
   uint64_t max = wd_attack_table_max(mc, 16, sizeof(bkey), sizeof(bval), 1024);
   wd_rc rc = wd_table_new(det->name, sizeof(bkey), sizeof(bval), max, mc,
                           on_evict, s, &s->t);

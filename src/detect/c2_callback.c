@@ -139,9 +139,7 @@ static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
   s->within_ns = (uint64_t)conf.within_s * WD_NSEC;
   s->gap_ns = (uint64_t)conf.beacon_gap_s * WD_NSEC;
   wd_attack_set_init(&s->set, &wd_detector_c2, cfg, fill, s);
-  s->set.quiet_ns = (uint64_t)conf.end_after_s * WD_NSEC;
-  if (s->set.hold_ns < s->set.quiet_ns)
-    s->set.hold_ns = s->set.quiet_ns;
+  wd_attack_set_quiet(&s->set, (uint64_t)conf.end_after_s * WD_NSEC);
   wd_rc rc = wd_table_new(
       "c2.seen", sizeof(pair), sizeof(seen_v),
       wd_attack_table_max(mc, 8, sizeof(pair), sizeof(seen_v), 1024), mc, NULL,

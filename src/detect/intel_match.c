@@ -256,9 +256,7 @@ static wd_rc create(const wd_config_t *cfg, wd_memcap_t *mc, void **state) {
   if (!s)
     return WD_ERR_NOMEM;
   wd_attack_set_init(&s->set, &wd_detector_intel_match, cfg, fill, s);
-  s->set.quiet_ns = (uint64_t)c.end_after_s * WD_NSEC;
-  if (s->set.hold_ns < s->set.quiet_ns)
-    s->set.hold_ns = s->set.quiet_ns;
+  wd_attack_set_quiet(&s->set, (uint64_t)c.end_after_s * WD_NSEC);
   uint64_t max = wd_attack_table_max(mc, 16, sizeof(ikey), sizeof(ival), 1024);
   wd_rc rc = wd_table_new("intel.match", sizeof(ikey), sizeof(ival), max, mc,
                           on_evict, s, &s->t);

@@ -97,6 +97,7 @@ typedef struct xstate {
   uint64_t slot_ns;
   sector_vol sectors[SECTOR_OVERRIDES_MAX];
   size_t n_sectors;
+  char host[WD_ADDR_STRLEN]; /* the alert's "host": it borrows the string */
 } xstate;
 
 static uint64_t window_out(const xval *v) {
@@ -133,8 +134,7 @@ static void fill(void *user, const void *key, void *val, wd_alert_t *al) {
   wd_alert_add_u64(al, "peak_window_bytes_out", v->peak_out);
   wd_alert_add_u64(al, "threshold_bytes", v->threshold);
   wd_alert_add_u64(al, "window_s", s->conf.window_s);
-  char h[WD_ADDR_STRLEN];
-  wd_alert_add_str(al, "host", wd_addr_str(&k->host, h));
+  wd_alert_add_str(al, "host", wd_addr_str(&k->host, s->host));
 }
 
 static void on_evict(void *user, const void *key, void *val) {

@@ -1,7 +1,7 @@
 /* exfil_test.c -- tests of src/detect/exfil.c driven packet by packet: 300
  * MiB sent by a facility host to one outside address with little coming
- * back is an exfiltration naming the destination and the bytes; the same
- * volume sent to a multicast group is not (no one receiver). */
+ * back is an exfiltration naming the destination, the host and the bytes; the
+ * same volume sent to a multicast group is not (no one receiver). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,6 +42,11 @@ static void bulk_to_one_address(void **st) {
   assert_true(s >= 0);
   wd_addr_t want = dd_ip("175.130.173.137");
   assert_true(wd_addr_eq(&D.al[s].a.src, &want));
+  /* the facility host, as text that outlives the detector's fill */
+  assert_string_equal(dd_metric(&D, s, "host"), "10.0.0.9");
+  int e = dd_find(&D, WD_ALERT_END, 0);
+  assert_true(e >= 0);
+  assert_string_equal(dd_metric(&D, e, "host"), "10.0.0.9");
   dd_close(&D);
 }
 

@@ -53,11 +53,17 @@ static bool accept_iface(void *user, uint32_t iface, int linktype) {
   return ok;
 }
 
-/* Reads the next frame of a file source into its pending slot. */
-static void advance_file(source *s) {
+/* Reads the next frame of a file source into its pending slot; with
+ * buffered_only, only when it is whole in the buffer (false when not: the
+ * source is as before, nothing read). */
+static bool advance_file(source *s, bool buffered_only) {
   wd_capfile_frame_t fr;
+  s->file.buffered_only = buffered_only;
   wd_rc rc =
       wd_capfile_next(&s->file, &fr, s->info.error, sizeof s->info.error);
+  s->file.buffered_only = false;
+  if (rc == WD_AGAIN)
+    return false;
   s->info.offset = s->file.consumed;
   s->info.skipped = s->file.skipped;
   if (rc == WD_OK) {
@@ -67,11 +73,12 @@ static void advance_file(source *s) {
     s->frame.wirelen = fr.wirelen;
     s->frame.ts_ns = fr.ts_ns;
     s->frame.linktype = fr.linktype;
-    return;
+    return true;
   }
   if (rc != WD_END)
     s->info.error_frame = s->info.frames + 1;
   s->done = true;
+  return true;
 }
 
 /* Reads the next frame of s into its pending slot. */
@@ -80,7 +87,7 @@ static void advance(source *s, bool live) {
   if (s->done)
     return;
   if (s->is_file) {
-    advance_file(s);
+    advance_file(s, false);
     return;
   }
   if (!s->pcap)
@@ -296,6 +303,44 @@ fail:
   return rc;
 }
 
+/* The source whose pending frame comes next (c->n: none). */
+static size_t earliest(const wd_capture_t *c) {
+  size_t best = c->n;
+  uint64_t best_ts = 0;
+  for (size_t i = 0; i < c->n; i++) {
+    const source *s = &c->src[i];
+    if (!s->pending)
+      continue;
+    uint64_t ts = s->frame.ts_ns;
+    if (best == c->n || ts < best_ts) {
+      best = i;
+      best_ts = ts;
+    }
+  }
+  return best;
+}
+
+bool wd_capture_peek(wd_capture_t *c, wd_frame_t *f) {
+  if (c->live)
+    return false;
+  if (c->have_last) {
+    source *s = &c->src[c->last];
+    s->pending = false;
+    if (!s->done && !advance_file(s, true)) {
+      s->pending = true; /* it would read: the frame returned last stays */
+      return false;
+    }
+    c->have_last = false;
+  }
+  size_t best = earliest(c);
+  if (best == c->n)
+    return false;
+  *f = c->src[best].frame;
+  f->source = (uint32_t)best;
+  f->num = c->src[best].info.frames + 1;
+  return true;
+}
+
 wd_rc wd_capture_next(wd_capture_t *c, wd_frame_t *f) {
   if (c->have_last) {
     advance(&c->src[c->last], c->live);
@@ -311,18 +356,7 @@ wd_rc wd_capture_next(wd_capture_t *c, wd_frame_t *f) {
         return s->done ? WD_END : WD_AGAIN;
     }
   }
-  size_t best = c->n;
-  uint64_t best_ts = 0;
-  for (size_t i = 0; i < c->n; i++) {
-    source *s = &c->src[i];
-    if (!s->pending)
-      continue;
-    uint64_t ts = s->frame.ts_ns;
-    if (best == c->n || ts < best_ts) {
-      best = i;
-      best_ts = ts;
-    }
-  }
+  size_t best = earliest(c);
   if (best == c->n)
     return WD_END;
   source *s = &c->src[best];

@@ -96,6 +96,14 @@ wd_rc wd_capture_open_live(const char *iface, const char *bpf,
  * (all files done). Per-file errors never stop the other files. */
 wd_rc wd_capture_next(wd_capture_t *c, wd_frame_t *f);
 
+/* Files only: the frame the next wd_capture_next will return, when it can
+ * be had without invalidating the frame returned last (it is whole in the
+ * read buffer); false otherwise (live capture, the buffer needs a read, or
+ * the end), and nothing changes. The frame returned last stays valid
+ * until the next wd_capture_next; so does the one peeked at. Lets the
+ * caller decode a frame ahead and fetch its flow's memory early. */
+bool wd_capture_peek(wd_capture_t *c, wd_frame_t *f);
+
 /* Live only: ask wd_capture_next to return WD_END soon (signal-safe). */
 void wd_capture_stop(wd_capture_t *c);
 

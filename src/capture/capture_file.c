@@ -64,6 +64,8 @@ static void consume(wd_capfile_t *f, size_t n) {
 static wd_rc fill(wd_capfile_t *f, size_t need) {
   if (avail(f) >= need)
     return WD_OK;
+  if (f->buffered_only)
+    return WD_AGAIN; /* the caller still holds the last frame in place */
   if (f->start + need > WD_CAPFILE_BUFFER) {
     memmove(f->buf, f->buf + f->start, avail(f));
     f->end -= f->start;
@@ -111,6 +113,8 @@ static wd_rc skip(wd_capfile_t *f, uint64_t n) {
 
 static wd_rc io_err(wd_rc rc, char *err, size_t errlen, const char *what,
                     size_t need, size_t have) {
+  if (rc == WD_AGAIN)
+    return rc; /* buffered_only: nothing was read, nothing went wrong */
   if (rc == WD_ERR_IO)
     put_err(err, errlen, "read error: %s", strerror(errno));
   else
@@ -340,6 +344,8 @@ static wd_rc ng_next(wd_capfile_t *f, wd_capfile_frame_t *o, char *err,
   for (;;) {
     wd_rc rc = fill(f, 8);
     if (rc != WD_OK) {
+      if (rc == WD_AGAIN)
+        return rc;
       if (rc == WD_ERR_TRUNC && avail(f) == 0 && f->sections)
         return WD_END;
       return io_err(rc, err, errlen, "a block header", 8, avail(f));
@@ -376,6 +382,8 @@ static wd_rc ng_next(wd_capfile_t *f, wd_capfile_frame_t *o, char *err,
     }
     bool packet = type == NG_EPB || type == NG_SPB || type == NG_PB;
     if (tlen > WD_CAPFILE_BUFFER) {
+      if (f->buffered_only)
+        return WD_AGAIN; /* skipped in pieces: reads */
       if (packet || type == NG_SHB || type == NG_IDB) {
         put_err(err, errlen,
                 "corrupt block: type %u of %u bytes; expected at most %u", type,

@@ -63,6 +63,11 @@ typedef struct wd_capfile {
   int first_linktype;
   wd_capfile_accept_fn accept;
   void *user;
+  /* Set by the caller around one wd_capfile_next: deliver the next frame
+   * only if it is whole in the buffer, else return WD_AGAIN having read
+   * nothing and moved nothing, so the frame delivered before stays valid
+   * (wd_capture_peek). */
+  bool buffered_only;
 } wd_capfile_t;
 
 typedef struct wd_capfile_frame {

@@ -97,6 +97,20 @@ void wd_flow_table_free(wd_flow_table_t *t);
 wd_flow_t *wd_flow_table_update(wd_flow_table_t *t, const wd_packet_t *p,
                                 int *dir);
 
+/* Looking a flow up ahead of time, so that its memory arrives while the
+ * packets before it are worked on: wd_flow_table_hash gives the key hash
+ * of IP packet p (it reads only the table's seed, fixed at creation: any
+ * thread may call it); wd_flow_table_prefetch_bucket starts fetching its
+ * bucket, and wd_flow_table_prefetch_entry, once the bucket has come,
+ * the first entry of the bucket; wd_flow_table_update_hashed is
+ * wd_flow_table_update with the hash already known. A prefetch changes
+ * nothing: a table changed in between only makes it useless. */
+uint32_t wd_flow_table_hash(const wd_flow_table_t *t, const wd_packet_t *p);
+void wd_flow_table_prefetch_bucket(const wd_flow_table_t *t, uint32_t h);
+void wd_flow_table_prefetch_entry(const wd_flow_table_t *t, uint32_t h);
+wd_flow_t *wd_flow_table_update_hashed(wd_flow_table_t *t, const wd_packet_t *p,
+                                       uint32_t h, int *dir);
+
 /* Ends flows idle past their timeout at time now_ns. Cheap when nothing is
  * due; call once per packet-time second. */
 void wd_flow_table_expire(wd_flow_table_t *t, uint64_t now_ns);

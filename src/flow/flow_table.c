@@ -475,23 +475,53 @@ static void tcp_track(wd_flow_t *f, uint8_t fl, int dir) {
   f->tcp_state = st;
 }
 
+/* The flow key of IP packet p; true when its TCP flags count (a TCP
+ * packet with ports). */
+static bool packet_key(const wd_packet_t *p, flow_key *k) {
+  k->src = &p->src;
+  k->dst = &p->dst;
+  k->proto = p->l4_proto;
+  k->vlan = p->vlan_depth ? (uint16_t)(p->vlan[p->vlan_depth - 1] & 0x0fff) : 0;
+  bool ports = p->has_l4 &&
+               (k->proto == WD_PROTO_TCP || k->proto == WD_PROTO_UDP) &&
+               !(p->fragment && !p->first_fragment);
+  k->sp = ports ? p->sport : 0;
+  k->dp = ports ? p->dport : 0;
+  return ports && k->proto == WD_PROTO_TCP;
+}
+
+uint32_t wd_flow_table_hash(const wd_flow_table_t *t, const wd_packet_t *p) {
+  flow_key k;
+  packet_key(p, &k);
+  return key_hash(t, &k);
+}
+
+void wd_flow_table_prefetch_bucket(const wd_flow_table_t *t, uint32_t h) {
+  __builtin_prefetch(&t->buckets[h & t->bucket_mask]);
+}
+
+void wd_flow_table_prefetch_entry(const wd_flow_table_t *t, uint32_t h) {
+  uint32_t i = t->buckets[h & t->bucket_mask];
+  if (i) {
+    const flow_ent *e = ent(t, i);
+    __builtin_prefetch(e, 1);       /* the key and chain */
+    __builtin_prefetch(&e->lru, 1); /* the counters and list links */
+  }
+}
+
 wd_flow_t *wd_flow_table_update(wd_flow_table_t *t, const wd_packet_t *p,
                                 int *dir) {
   if (p->ip_version == 0)
     return NULL;
-  flow_key k;
-  k.src = &p->src;
-  k.dst = &p->dst;
-  k.proto = p->l4_proto;
-  k.vlan = p->vlan_depth ? (uint16_t)(p->vlan[p->vlan_depth - 1] & 0x0fff) : 0;
-  bool ports = p->has_l4 &&
-               (k.proto == WD_PROTO_TCP || k.proto == WD_PROTO_UDP) &&
-               !(p->fragment && !p->first_fragment);
-  k.sp = ports ? p->sport : 0;
-  k.dp = ports ? p->dport : 0;
-  bool tcp = ports && k.proto == WD_PROTO_TCP; /* flags are valid */
+  return wd_flow_table_update_hashed(t, p, wd_flow_table_hash(t, p), dir);
+}
 
-  uint32_t h = key_hash(t, &k);
+wd_flow_t *wd_flow_table_update_hashed(wd_flow_table_t *t, const wd_packet_t *p,
+                                       uint32_t h, int *dir) {
+  if (p->ip_version == 0)
+    return NULL;
+  flow_key k;
+  bool tcp = packet_key(p, &k); /* flags are valid */
   int d = WD_DIR_TO_SERVER;
   int cls = -1; /* class list the entry is on, -1 if on none */
   uint32_t i = lookup(t, &k, h, &d);

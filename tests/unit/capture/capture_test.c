@@ -6,7 +6,13 @@
  * libpcap refuses), refused link types (a pcap file is not opened, a
  * pcapng interface has its frames skipped and counted), truncation and
  * corruption (frames before the damage kept), merging of several files in
- * time order, and the progress counters. */
+ * time order, and the progress counters. wd_capture_peek: over files of
+ * frames up to 60 KiB, many times the read buffer, peeking (before every
+ * wd_capture_next, twice, or now and then) gives the same frames in the
+ * same order as not peeking, the frame returned last keeps its bytes, the
+ * peek fails only where the buffer needs a read; merged files, pcapng with
+ * refused interfaces, sections and oversized blocks, truncated and corrupt
+ * files (the error met at the same frame), and the end. */
 #include <dirent.h>
 #include <pcap/pcap.h>
 #include <setjmp.h>
@@ -21,6 +27,8 @@
 #include <cmocka.h>
 
 #include "capture/capture.h"
+#include "capture/capture_int.h"
+#include "core/limits.h"
 
 static char dir_buf[4096];
 
@@ -512,6 +520,507 @@ static void merges_in_time_order(void **st) {
   free(b);
 }
 
+/* ---- wd_capture_peek ---- */
+
+/* Size of frame i of a peek test file: mostly small, every 5th 4-16 KiB,
+ * every 17th 40-60 KiB, so that the read buffer often ends inside one. */
+static uint32_t peek_size(uint32_t i, uint32_t salt) {
+  uint32_t x = (i + 1) * 2654435761u ^ (salt + 1) * 40503u;
+  x ^= x >> 13;
+  if (i % 17 == 3)
+    return 40000 + x % 21000;
+  if (i % 5 == 1)
+    return 4097 + x % 12000;
+  return 60 + x % 1400;
+}
+
+/* Bytes of frame i: its number first, then noise. */
+static void peek_bytes(uint8_t *p, uint32_t n, uint32_t i, uint32_t salt) {
+  uint32_t x = i * 747796405u + salt * 2891336453u + 1;
+  for (uint32_t j = 0; j < n; j++) {
+    x = x * 1103515245u + 12345u;
+    p[j] = (uint8_t)(x >> 16);
+  }
+  for (uint32_t j = 0; j < 4 && j < n; j++)
+    p[j] = (uint8_t)(i >> (8 * j));
+  if (n > 4)
+    p[4] = (uint8_t)salt;
+}
+
+static uint64_t fnv(const uint8_t *p, size_t n) {
+  uint64_t h = 14695981039346656037ull;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+static void le32(FILE *fp, uint32_t v) {
+  uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+                  (uint8_t)(v >> 24)};
+  assert_int_equal(fwrite(x, 1, 4, fp), 4);
+}
+
+/* A classic pcap (microseconds, Ethernet) of n frames, frame i stamped
+ * ts_us(i) = t0 + i * step microseconds, sizes peek_size(i, salt); every
+ * third frame claims 10 more bytes on the wire. off[i] (if off) gets the
+ * file offset of record i, off[n] the file size. */
+static void write_peek_pcap(const char *path, uint32_t n, uint32_t salt,
+                            uint64_t t0, uint64_t step, long *off) {
+  FILE *fp = fopen(path, "wb");
+  assert_non_null(fp);
+  uint8_t *buf = malloc(WD_FRAME_MAX);
+  assert_non_null(buf);
+  le32(fp, 0xa1b2c3d4);
+  le32(fp, 2 | 4u << 16); /* version 2.4 */
+  le32(fp, 0);
+  le32(fp, 0);
+  le32(fp, WD_FRAME_MAX);
+  le32(fp, 1);
+  for (uint32_t i = 0; i < n; i++) {
+    if (off)
+      off[i] = ftell(fp);
+    uint64_t ts = t0 + (uint64_t)i * step;
+    uint32_t len = peek_size(i, salt);
+    peek_bytes(buf, len, i, salt);
+    le32(fp, (uint32_t)(ts / 1000000));
+    le32(fp, (uint32_t)(ts % 1000000));
+    le32(fp, len);
+    le32(fp, len + (i % 3 ? 0 : 10));
+    assert_int_equal(fwrite(buf, 1, len, fp), len);
+  }
+  if (off)
+    off[n] = ftell(fp);
+  assert_int_equal(fclose(fp), 0);
+  free(buf);
+}
+
+static void temp_path(char *path, size_t n) {
+  snprintf(path, n, "/tmp/ward-capture-test-XXXXXX");
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+}
+
+#define PEEK_FILES 4
+
+typedef struct tframe {
+  uint64_t ts, num, hash;
+  uint32_t caplen, wirelen, source;
+  int linktype;
+} tframe;
+
+/* What one read of a capture saw. */
+typedef struct trace {
+  tframe *f;
+  size_t n, cap;
+  /* per file: frames returned when its error first showed (SIZE_MAX:
+   * never), and its counters at the end */
+  size_t err_at[PEEK_FILES];
+  char err[PEEK_FILES][256];
+  uint64_t err_frame[PEEK_FILES], frames[PEEK_FILES], skipped[PEEK_FILES];
+  size_t peek_ok, peek_fail;
+} trace;
+
+enum {
+  PEEK_NONE,  /* wd_capture_next alone */
+  PEEK_EACH,  /* a peek before every next */
+  PEEK_TWICE, /* two peeks before every next: the same answer */
+  PEEK_SOME   /* a peek before two nexts of three */
+};
+
+static void assert_frames_equal(const wd_frame_t *a, const wd_frame_t *b) {
+  assert_int_equal(a->ts_ns, b->ts_ns);
+  assert_int_equal(a->caplen, b->caplen);
+  assert_int_equal(a->wirelen, b->wirelen);
+  assert_int_equal(a->source, b->source);
+  assert_int_equal(a->num, b->num);
+  assert_int_equal(a->linktype, b->linktype);
+}
+
+/* Reads the capture of paths to its end, peeking as mode says, into t.
+ * Whenever a peek shows a frame, the next wd_capture_next returns it, and
+ * after any peek the frame returned before still holds its bytes. */
+static void run_trace(const char *const *paths, size_t n,
+                      const wd_capture_opts_t *o, int mode, trace *t) {
+  assert_true(n <= PEEK_FILES);
+  memset(t, 0, sizeof *t);
+  for (size_t i = 0; i < PEEK_FILES; i++)
+    t->err_at[i] = SIZE_MAX;
+  wd_capture_t *c;
+  assert_int_equal(wd_capture_open_files(paths, n, o, &c), WD_OK);
+  uint8_t *prev = malloc(WD_FRAME_MAX), *pk = malloc(WD_FRAME_MAX);
+  assert_non_null(prev);
+  assert_non_null(pk);
+  wd_frame_t last, pf, f;
+  bool have_last = false;
+  for (size_t step = 0;; step++) {
+    for (size_t i = 0; i < n; i++) /* errors met opening */
+      if (t->err_at[i] == SIZE_MAX && wd_capture_file(c, i)->error[0])
+        t->err_at[i] = t->n;
+    bool peeked = false;
+    if (mode == PEEK_EACH || mode == PEEK_TWICE ||
+        (mode == PEEK_SOME && step % 3 != 1)) {
+      peeked = wd_capture_peek(c, &pf);
+      if (peeked) {
+        assert_non_null(pf.data);
+        memcpy(pk, pf.data, pf.caplen);
+      }
+      if (mode == PEEK_TWICE) {
+        wd_frame_t pf2;
+        assert_int_equal(wd_capture_peek(c, &pf2), peeked);
+        if (peeked) {
+          assert_frames_equal(&pf, &pf2);
+          assert_ptr_equal(pf.data, pf2.data);
+        }
+      }
+      if (have_last)
+        assert_memory_equal(last.data, prev, last.caplen);
+      if (peeked)
+        t->peek_ok++;
+      else
+        t->peek_fail++;
+    }
+    wd_rc rc = wd_capture_next(c, &f);
+    for (size_t i = 0; i < n; i++)
+      if (t->err_at[i] == SIZE_MAX && wd_capture_file(c, i)->error[0])
+        t->err_at[i] = t->n;
+    if (peeked) {
+      assert_int_equal(rc, WD_OK);
+      assert_frames_equal(&f, &pf);
+      assert_memory_equal(f.data, pk, f.caplen);
+    }
+    if (rc == WD_END)
+      break;
+    assert_int_equal(rc, WD_OK);
+    if (t->n == t->cap) {
+      t->cap = t->cap ? 2 * t->cap : 1024;
+      t->f = realloc(t->f, t->cap * sizeof *t->f);
+      assert_non_null(t->f);
+    }
+    t->f[t->n++] = (tframe){f.ts_ns,   f.num,     fnv(f.data, f.caplen),
+                            f.caplen,  f.wirelen, f.source,
+                            f.linktype};
+    memcpy(prev, f.data, f.caplen);
+    last = f;
+    have_last = true;
+  }
+  /* At the end: nothing to peek at, and the end again. */
+  for (int i = 0; i < 2; i++) {
+    assert_false(wd_capture_peek(c, &pf));
+    assert_int_equal(wd_capture_next(c, &f), WD_END);
+  }
+  for (size_t i = 0; i < n; i++) {
+    const wd_capture_file_info_t *fi = wd_capture_file(c, i);
+    snprintf(t->err[i], sizeof t->err[i], "%s", fi->error);
+    t->err_frame[i] = fi->error_frame;
+    t->frames[i] = fi->frames;
+    t->skipped[i] = fi->skipped;
+  }
+  uint64_t done, total;
+  if (wd_capture_progress(c, &done, &total))
+    assert_int_equal(done, total);
+  wd_capture_close(c);
+  free(prev);
+  free(pk);
+}
+
+static void assert_traces_equal(const trace *a, const trace *b) {
+  assert_int_equal(a->n, b->n);
+  for (size_t i = 0; i < a->n; i++) {
+    const tframe *x = &a->f[i], *y = &b->f[i];
+    if (memcmp(x, y, sizeof *x)) {
+      print_message("frame %zu differs: source %u num %llu / source %u num "
+                    "%llu\n",
+                    i, x->source, (unsigned long long)x->num, y->source,
+                    (unsigned long long)y->num);
+      fail();
+    }
+  }
+  for (size_t i = 0; i < PEEK_FILES; i++) {
+    assert_int_equal(a->err_at[i], b->err_at[i]);
+    assert_string_equal(a->err[i], b->err[i]);
+    assert_int_equal(a->err_frame[i], b->err_frame[i]);
+    assert_int_equal(a->frames[i], b->frames[i]);
+    assert_int_equal(a->skipped[i], b->skipped[i]);
+  }
+}
+
+/* Reads paths without peeking into ref, then in every peek mode: the
+ * same. The counts of peeks that did and did not show a frame (each
+ * before every next) go to *ok and *failed. */
+static void peek_modes_agree(const char *const *paths, size_t n,
+                             const wd_capture_opts_t *o, trace *ref, size_t *ok,
+                             size_t *failed) {
+  run_trace(paths, n, o, PEEK_NONE, ref);
+  assert_int_equal(ref->peek_ok + ref->peek_fail, 0);
+  for (int mode = PEEK_EACH; mode <= PEEK_SOME; mode++) {
+    trace t;
+    run_trace(paths, n, o, mode, &t);
+    assert_traces_equal(ref, &t);
+    if (mode == PEEK_EACH) {
+      *ok = t.peek_ok;
+      *failed = t.peek_fail;
+      assert_int_equal(t.peek_ok + t.peek_fail, ref->n + 1);
+    }
+    free(t.f);
+  }
+}
+
+/* (a) One pcap of 1500 frames, about 8 MiB: every frame as written, in
+ * every mode; a peek fails only when the next record crosses the end of
+ * the buffer (about once per buffer's worth) and at the end. */
+static void peek_single_file(void **st) {
+  (void)st;
+  char path[64];
+  temp_path(path, sizeof path);
+  enum { N = 1500 };
+  long *off = malloc((N + 1) * sizeof *off);
+  assert_non_null(off);
+  write_peek_pcap(path, N, 7, 1700000000000000ull, 1000, off);
+  const char *paths[1] = {path};
+  trace ref;
+  size_t ok, failed;
+  peek_modes_agree(paths, 1, NULL, &ref, &ok, &failed);
+  /* what was written */
+  assert_int_equal(ref.n, N);
+  uint8_t *buf = malloc(WD_FRAME_MAX);
+  assert_non_null(buf);
+  for (uint32_t i = 0; i < N; i++) {
+    uint32_t len = peek_size(i, 7);
+    peek_bytes(buf, len, i, 7);
+    assert_int_equal(ref.f[i].num, i + 1);
+    assert_int_equal(ref.f[i].caplen, len);
+    assert_int_equal(ref.f[i].wirelen, len + (i % 3 ? 0 : 10));
+    assert_int_equal(ref.f[i].ts, (1700000000000000ull + i * 1000ull) * 1000);
+    assert_int_equal(ref.f[i].hash, fnv(buf, len));
+    assert_int_equal(ref.f[i].linktype, 1);
+  }
+  assert_string_equal(ref.err[0], "");
+  /* Each read of the buffer but the first follows a failed peek, and
+   * refills leave at least a buffer less the largest record of new
+   * bytes; the end fails once more. */
+  uint64_t size = (uint64_t)off[N], B = WD_CAPFILE_BUFFER;
+  print_message("%llu bytes: %zu peeks showed a frame, %zu did not\n",
+                (unsigned long long)size, ok, failed);
+  assert_true(size > 6 * B);
+  assert_true(ok > N / 2);
+  assert_true(failed >= (size + B - 1) / B);
+  assert_true(failed <= size / (B - 61000 - 16) + 2);
+  free(buf);
+  free(off);
+  free(ref.f);
+  unlink(path);
+}
+
+/* (b) Three files merged by time (equal timestamps too; one ends early):
+ * peeking changes nothing. */
+static void peek_merged_files(void **st) {
+  (void)st;
+  char pa[64], pb[64], pc[64];
+  temp_path(pa, sizeof pa);
+  temp_path(pb, sizeof pb);
+  temp_path(pc, sizeof pc);
+  write_peek_pcap(pa, 700, 1, 1000000, 10, NULL);
+  write_peek_pcap(pb, 1000, 2, 1000000, 7, NULL); /* ties every 7th of a */
+  write_peek_pcap(pc, 3, 3, 1000005, 10, NULL);
+  const char *paths[3] = {pb, pa, pc};
+  trace ref;
+  size_t ok, failed;
+  peek_modes_agree(paths, 3, NULL, &ref, &ok, &failed);
+  assert_int_equal(ref.n, 1703);
+  assert_int_equal(ref.frames[0], 1000);
+  assert_int_equal(ref.frames[1], 700);
+  assert_int_equal(ref.frames[2], 3);
+  size_t ties = 0;
+  for (size_t i = 1; i < ref.n; i++) {
+    assert_true(ref.f[i].ts >= ref.f[i - 1].ts);
+    if (ref.f[i].ts == ref.f[i - 1].ts) {
+      ties++;
+      assert_true(ref.f[i].source > ref.f[i - 1].source);
+    }
+  }
+  assert_true(ties > 50);
+  assert_true(ok > 0);
+  assert_true(failed > 3);
+  free(ref.f);
+  unlink(pa);
+  unlink(pb);
+  unlink(pc);
+}
+
+/* Writes the block in b to fp and empties b. */
+static void flush_block(bytes *b, FILE *fp) {
+  assert_int_equal(fwrite(b->v, 1, b->n, fp), b->n);
+  b->n = 0;
+}
+
+/* (c) A pcapng of two sections, each with an Ethernet interface and one
+ * of a refused link type (frames of both, large and small), and a
+ * custom block larger than the buffer between them: the same frames and
+ * skip counts with and without peeking. */
+static void peek_pcapng_refused(void **st) {
+  (void)st;
+  char path[64];
+  temp_path(path, sizeof path);
+  FILE *fp = fopen(path, "wb");
+  assert_non_null(fp);
+  bytes *b = calloc(1, sizeof *b);
+  uint8_t *buf = malloc(WD_FRAME_MAX);
+  assert_non_null(b);
+  assert_non_null(buf);
+  uint32_t accepted = 0, refused = 0;
+  for (uint32_t sec = 0; sec < 2; sec++) {
+    shb(b);
+    /* section 0: iface 0 Ethernet; section 1: iface 1 Ethernet */
+    idb(b, sec ? 4242 : 1, -1);
+    idb(b, sec ? 1 : 4242, -1);
+    flush_block(b, fp);
+    for (uint32_t i = 0; i < 900; i++) {
+      uint32_t k = sec * 900 + i;
+      uint32_t len = peek_size(k, 9);
+      peek_bytes(buf, len, k, 9);
+      bool skip_it = k % 3 == 0;
+      uint32_t iface = skip_it == (sec == 0) ? 1 : 0;
+      epb(b, iface, 1700000000000000ull + k, buf, len);
+      flush_block(b, fp);
+      if (skip_it)
+        refused++;
+      else
+        accepted++;
+    }
+    if (sec == 0) { /* 1.5 MiB of a custom block: skipped in pieces */
+      uint32_t big = 3u << 19;
+      le32(fp, 0x40000bad);
+      le32(fp, big);
+      uint8_t *body = calloc(1, big - 12);
+      assert_non_null(body);
+      assert_int_equal(fwrite(body, 1, big - 12, fp), big - 12);
+      free(body);
+      le32(fp, big);
+    }
+  }
+  assert_int_equal(fclose(fp), 0);
+  seen s = {.refuse = 4242};
+  wd_capture_opts_t o = {accept_cb, &s};
+  const char *paths[1] = {path};
+  trace ref;
+  size_t ok, failed;
+  peek_modes_agree(paths, 1, &o, &ref, &ok, &failed);
+  assert_int_equal(ref.n, accepted);
+  assert_int_equal(ref.frames[0], accepted);
+  assert_int_equal(ref.skipped[0], refused);
+  assert_string_equal(ref.err[0], "");
+  for (size_t i = 0; i < ref.n; i++)
+    assert_int_equal(ref.f[i].linktype, 1);
+  assert_true(ok > 0);
+  assert_true(failed > 3);
+  free(ref.f);
+  free(buf);
+  free(b);
+  unlink(path);
+}
+
+/* (d) A file cut inside a record (its data, then its header) or with a
+ * corrupt record length, merged with a sound one: the frames before the
+ * damage, and the error met at the same frame, peeking or not. */
+static void peek_truncated_file(void **st) {
+  (void)st;
+  char pa[64], pb[64];
+  temp_path(pa, sizeof pa);
+  temp_path(pb, sizeof pb);
+  enum { NA = 800, NB = 900, CUT = 600 };
+  long *off = malloc((NB + 1) * sizeof *off);
+  assert_non_null(off);
+  write_peek_pcap(pa, NA, 4, 1000000, 10, NULL);
+  const char *paths[2] = {pa, pb};
+  for (int kind = 0; kind < 3; kind++) {
+    write_peek_pcap(pb, NB, 5, 1000003, 10, off);
+    assert_true(off[CUT] > 3 * (long)WD_CAPFILE_BUFFER);
+    if (kind == 0) /* inside the data of record CUT */
+      assert_int_equal(truncate(pb, off[CUT] + 16 + 30), 0);
+    else if (kind == 1) /* inside its header */
+      assert_int_equal(truncate(pb, off[CUT] + 7), 0);
+    else { /* its captured length beyond the largest frame */
+      FILE *fp = fopen(pb, "r+b");
+      assert_non_null(fp);
+      assert_int_equal(fseek(fp, off[CUT] + 8, SEEK_SET), 0);
+      le32(fp, WD_FRAME_MAX + 1);
+      assert_int_equal(fclose(fp), 0);
+    }
+    trace ref;
+    size_t ok, failed;
+    peek_modes_agree(paths, 2, NULL, &ref, &ok, &failed);
+    assert_string_equal(ref.err[0], "");
+    assert_int_equal(ref.frames[0], NA);
+    assert_int_equal(ref.frames[1], CUT);
+    assert_int_equal(ref.err_frame[1], CUT + 1);
+    assert_non_null(
+        strstr(ref.err[1], kind == 2 ? "corrupt record" : "truncated"));
+    /* the error shows once the last good frame of b has been returned,
+     * before the next frame of a */
+    assert_true(ref.err_at[1] > 0 && ref.err_at[1] < ref.n);
+    const tframe *lastb = &ref.f[ref.err_at[1] - 1];
+    assert_int_equal(lastb->source, 1);
+    assert_int_equal(lastb->num, CUT);
+    assert_int_equal(ref.f[ref.err_at[1]].source, 0);
+    assert_int_equal(ref.n, NA + CUT);
+    assert_true(ok > 0);
+    assert_true(failed > 2);
+    free(ref.f);
+  }
+  /* Alone: the error and the end. */
+  const char *one[1] = {pb};
+  trace ref;
+  size_t ok, failed;
+  peek_modes_agree(one, 1, NULL, &ref, &ok, &failed);
+  assert_int_equal(ref.n, CUT);
+  assert_int_equal(ref.err_at[0], CUT);
+  assert_int_equal(ref.err_frame[0], CUT + 1);
+  free(ref.f);
+  free(off);
+  unlink(pa);
+  unlink(pb);
+}
+
+/* (e) The first peek shows frame 1; at the end, and on an empty capture
+ * or a file that could not be opened, there is nothing to peek at. */
+static void peek_ends(void **st) {
+  (void)st;
+  char path[64];
+  temp_path(path, sizeof path);
+  write_peek_pcap(path, 2, 6, 1000000, 10, NULL);
+  const char *paths[2] = {path, "/nonexistent/ward-capture-test"};
+  wd_capture_t *c;
+  assert_int_equal(wd_capture_open_files(paths, 2, NULL, &c), WD_OK);
+  wd_frame_t f, g;
+  assert_true(wd_capture_peek(c, &f));
+  assert_int_equal(f.num, 1);
+  assert_int_equal(f.source, 0);
+  assert_int_equal(wd_capture_file(c, 0)->frames, 0); /* not counted yet */
+  assert_int_equal(wd_capture_next(c, &g), WD_OK);
+  assert_frames_equal(&f, &g);
+  assert_true(wd_capture_peek(c, &f));
+  assert_int_equal(f.num, 2);
+  assert_int_equal(wd_capture_next(c, &g), WD_OK);
+  assert_frames_equal(&f, &g);
+  assert_false(wd_capture_peek(c, &f));
+  assert_int_equal(wd_capture_next(c, &g), WD_END);
+  assert_false(wd_capture_peek(c, &f));
+  assert_int_equal(wd_capture_next(c, &g), WD_END);
+  assert_int_equal(wd_capture_file(c, 0)->frames, 2);
+  assert_false(wd_capture_file(c, 1)->opened);
+  wd_capture_close(c);
+
+  /* header only */
+  assert_int_equal(truncate(path, 24), 0);
+  assert_int_equal(wd_capture_open_files(paths, 1, NULL, &c), WD_OK);
+  assert_false(wd_capture_peek(c, &f));
+  assert_int_equal(wd_capture_next(c, &g), WD_END);
+  assert_false(wd_capture_peek(c, &f));
+  wd_capture_close(c);
+  unlink(path);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(pcapng_interfaces_le),
@@ -524,6 +1033,11 @@ int main(void) {
       cmocka_unit_test(truncated_keeps_earlier_frames),
       cmocka_unit_test(corrupt_pcapng_blocks),
       cmocka_unit_test(merges_in_time_order),
+      cmocka_unit_test(peek_single_file),
+      cmocka_unit_test(peek_merged_files),
+      cmocka_unit_test(peek_pcapng_refused),
+      cmocka_unit_test(peek_truncated_file),
+      cmocka_unit_test(peek_ends),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

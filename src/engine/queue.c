@@ -1,6 +1,9 @@
 /* queue.c -- the SPSC ring (see queue.h).
  * head and tail count records ever released / committed (64 bits: they
- * never wrap in practice); slot i is i & mask. The producer owns tail and
+ * never wrap in practice); slot i is i & mask. The consumer counts its
+ * releases in taken and publishes them to head a batch (cap / 32) at a
+ * time, and always before it finds the ring empty, so the producer sees
+ * at most a batch fewer free slots than there are. The producer owns tail and
  * its cached copy of head, the consumer head and its cached copy of tail.
  * Sleeping uses one mutex and two condition variables; a side announces
  * that it sleeps (consumer_sleeps, producer_waits) and then checks the
@@ -24,6 +27,7 @@ struct wd_queue {
   uint8_t *slots;
   size_t rec_size;
   uint64_t cap, mask, high; /* high: 3/4 of cap */
+  uint64_t batch;           /* releases published at once: cap / 32 */
 
   alignas(LINE) _Atomic uint64_t tail; /* written by the producer */
   uint64_t head_cache;                 /* producer's view of head */
@@ -32,6 +36,7 @@ struct wd_queue {
 
   alignas(LINE) _Atomic uint64_t head; /* written by the consumer */
   uint64_t tail_cache;                 /* consumer's view of tail */
+  uint64_t taken;                      /* records released (>= head) */
   bool peeked;
 
   alignas(LINE) _Atomic int consumer_sleeps;
@@ -57,6 +62,7 @@ wd_rc wd_queue_new(size_t rec_size, uint32_t records, wd_queue_t **out) {
   q->cap = cap;
   q->mask = cap - 1;
   q->high = cap - cap / 4;
+  q->batch = cap / 32 ? cap / 32 : 1;
   q->st.capacity = cap;
   q->slots = aligned_alloc(LINE, (size_t)cap * q->rec_size);
   if (!q->slots) {
@@ -131,10 +137,12 @@ static void producer_wait(wd_queue_t *q, bool (*done)(wd_queue_t *)) {
   }
 }
 
+/* A producer that found the ring full waits until it is half empty, so
+ * that it and the consumer do not wake each other for every record. */
 static bool has_room(wd_queue_t *q) {
   uint64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
   q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
-  return tail - q->head_cache < q->cap;
+  return tail - q->head_cache <= q->cap / 2;
 }
 
 static bool is_drained(wd_queue_t *q) {
@@ -207,11 +215,30 @@ void wd_queue_stats(const wd_queue_t *q, wd_queue_stats_t *out) {
   *out = q->st;
 }
 
+/* Consumer: makes the records released so far visible to the producer,
+ * and wakes it if it waits for room that is now there. */
+static void publish_head(wd_queue_t *q) {
+  uint64_t head = q->taken;
+  atomic_store_explicit(&q->head, head, memory_order_release);
+  atomic_thread_fence(memory_order_seq_cst);
+  if (atomic_load_explicit(&q->producer_waits, memory_order_relaxed) &&
+      atomic_load_explicit(&q->tail, memory_order_relaxed) - head <=
+          q->cap / 2) {
+    pthread_mutex_lock(&q->mu);
+    pthread_cond_signal(&q->producer_cv);
+    pthread_mutex_unlock(&q->mu);
+  }
+}
+
 void *wd_queue_peek(wd_queue_t *q, int timeout_ms, wd_rc *rc) {
-  uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+  uint64_t head = q->taken;
   if (head == q->tail_cache) {
     q->tail_cache = atomic_load_explicit(&q->tail, memory_order_acquire);
     if (head == q->tail_cache) {
+      /* nothing to read: every slot released goes back before this side
+       * returns empty-handed or sleeps */
+      if (atomic_load_explicit(&q->head, memory_order_relaxed) != head)
+        publish_head(q);
       if (atomic_load(&q->closed)) {
         /* closed after its last commit: look once more */
         q->tail_cache = atomic_load_explicit(&q->tail, memory_order_acquire);
@@ -257,18 +284,25 @@ ready:
   return q->slots + (size_t)(head & q->mask) * q->rec_size;
 }
 
+void *wd_queue_peek_ahead(wd_queue_t *q, uint32_t k) {
+  uint64_t at = q->taken + k;
+  if (at >= q->tail_cache) {
+    q->tail_cache = atomic_load_explicit(&q->tail, memory_order_acquire);
+    if (at >= q->tail_cache)
+      return NULL;
+  }
+  return q->slots + (size_t)(at & q->mask) * q->rec_size;
+}
+
 void wd_queue_release(wd_queue_t *q) {
   if (!q->peeked)
     return;
   q->peeked = false;
-  uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed) + 1;
-  atomic_store_explicit(&q->head, head, memory_order_release);
-  atomic_thread_fence(memory_order_seq_cst);
-  if (atomic_load_explicit(&q->producer_waits, memory_order_relaxed)) {
-    pthread_mutex_lock(&q->mu);
-    pthread_cond_signal(&q->producer_cv);
-    pthread_mutex_unlock(&q->mu);
-  }
+  /* published a batch at a time: one fence, and one write of the line the
+   * producer reads, per batch rather than per record */
+  if (++q->taken - atomic_load_explicit(&q->head, memory_order_relaxed) >=
+      q->batch)
+    publish_head(q);
 }
 
 void wd_queue_abandon(wd_queue_t *q) {

@@ -8,7 +8,8 @@
  * only (the producer's tail and the consumer's head, each on its own cache
  * line); no lock and no system call unless a side must sleep: the consumer
  * when the ring is empty (a condition variable, with a timeout), the
- * producer only when a record must not be lost and the ring is full. The
+ * producer only when a record must not be lost and the ring is full (it
+ * is woken once the ring is half empty, not for every slot freed). The
  * producer wakes a sleeping consumer for an urgent record, or once the
  * ring is half full; otherwise the consumer's timeout bounds the delay.
  * What may be refused is the caller's policy (wd_queue_policy); the queue
@@ -74,6 +75,9 @@ void wd_queue_stats(const wd_queue_t *q, wd_queue_stats_t *out);
  * none came within timeout_ms (0: look without sleeping; < 0: wait without
  * limit), or WD_END when the queue is closed and empty. */
 void *wd_queue_peek(wd_queue_t *q, int timeout_ms, wd_rc *rc);
+/* The record k places after the oldest (k = 0: the oldest) if it has been
+ * committed, else NULL; never sleeps, and does not count as a peek. */
+void *wd_queue_peek_ahead(wd_queue_t *q, uint32_t k);
 /* Gives the slot of the record just peeked back to the producer. */
 void wd_queue_release(wd_queue_t *q);
 /* The consumer stops reading: the producer never waits again (its

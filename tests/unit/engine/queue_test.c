@@ -1,12 +1,14 @@
 /* queue_test.c -- the engine's SPSC queue: records come out in the order
  * they went in, across many wraparounds of the ring, with a real consumer
  * thread; the full-queue rules (wait, refuse when full, refuse at 3/4);
- * the high-water mark; close and abandon (shutdown) never lose a record
+ * the high-water mark; records seen ahead (wd_queue_peek_ahead), also
+ * while the producer writes; close and abandon (shutdown) never lose a record
  * nor leave a side waiting. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -99,7 +101,8 @@ typedef struct consumer {
   uint64_t got, bad;
   uint64_t stop_after; /* abandon after this many (0: never) */
   int delay_every;     /* sleep 1 ms every N records (0: never) */
-  uint64_t end_seen;
+  bool look_ahead;     /* check the records wd_queue_peek_ahead shows */
+  uint64_t end_seen, seen_ahead;
 } consumer;
 
 static void *consume(void *arg) {
@@ -116,6 +119,14 @@ static void *consume(void *arg) {
     }
     if (r->seq != c->got + 1 || r->check != r->seq * K)
       c->bad++;
+    for (uint32_t k = 1; c->look_ahead && k <= 3; k++) {
+      rec *a = wd_queue_peek_ahead(c->q, k);
+      if (!a)
+        break;
+      c->seen_ahead++;
+      if (a->seq != r->seq + k || a->check != a->seq * K)
+        c->bad++;
+    }
     c->got++;
     wd_queue_release(c->q);
     if (c->delay_every && c->got % (uint64_t)c->delay_every == 0) {
@@ -131,12 +142,13 @@ static void *consume(void *arg) {
 }
 
 /* Back-pressure: every record arrives, in order, intact, through a ring
- * far smaller than the stream (many wraparounds, the producer waiting). */
-static void test_threads_wait_order(void **st) {
-  (void)st;
+ * far smaller than the stream (many wraparounds, the producer waiting);
+ * the records the consumer sees ahead of the one it holds are whole and
+ * the ones it gets next. */
+static void threads_wait_order(bool look_ahead) {
   wd_queue_t *q;
   assert_int_equal(wd_queue_new(sizeof(rec), 16, &q), WD_OK);
-  consumer c = {.q = q, .delay_every = 5000};
+  consumer c = {.q = q, .delay_every = 5000, .look_ahead = look_ahead};
   pthread_t t;
   assert_int_equal(pthread_create(&t, NULL, consume, &c), 0);
   const uint64_t N = 200000;
@@ -157,6 +169,59 @@ static void test_threads_wait_order(void **st) {
   assert_int_equal(s.pushed, N);
   assert_int_equal(s.refused, 0);
   assert_true(s.high_water <= 16);
+  if (look_ahead) /* the producer ran ahead most of the time */
+    assert_true(c.seen_ahead > 0);
+  wd_queue_free(q);
+}
+
+static void test_threads_wait_order(void **st) {
+  (void)st;
+  threads_wait_order(false);
+}
+
+static void test_threads_look_ahead(void **st) {
+  (void)st;
+  threads_wait_order(true);
+}
+
+/* wd_queue_peek_ahead: the k-th record after the oldest, only once
+ * committed, across the ring's end; it is not a peek (release after it
+ * alone does nothing). */
+static void test_peek_ahead(void **st) {
+  (void)st;
+  wd_queue_t *q;
+  assert_int_equal(wd_queue_new(sizeof(rec), 8, &q), WD_OK);
+  assert_null(wd_queue_peek_ahead(q, 0));
+  uint64_t in = 0, out = 0;
+  for (int round = 0; round < 6; round++) {
+    for (int i = 0; i < 5; i++) {
+      rec *r = wd_queue_reserve(q, WD_QUEUE_DROP_FULL);
+      assert_non_null(r);
+      r->seq = ++in;
+      if (i == 4) { /* reserved, not committed: not shown */
+        assert_null(wd_queue_peek_ahead(q, 4));
+      }
+      wd_queue_commit(q, false);
+    }
+    wd_queue_release(q); /* nothing peeked: no effect */
+    assert_int_equal(wd_queue_depth(q), 5);
+    for (int i = 0; i < 5; i++) {
+      for (uint32_t k = 0; k < 5; k++) {
+        rec *a = wd_queue_peek_ahead(q, k);
+        if (k < (uint32_t)(5 - i)) {
+          assert_non_null(a);
+          assert_int_equal(a->seq, out + 1 + k);
+        } else {
+          assert_null(a);
+        }
+      }
+      wd_rc rc;
+      rec *r = wd_queue_peek(q, 0, &rc);
+      assert_int_equal(r->seq, ++out);
+      wd_queue_release(q);
+    }
+  }
+  assert_null(wd_queue_peek_ahead(q, 0));
   wd_queue_free(q);
 }
 
@@ -318,6 +383,8 @@ int main(void) {
       cmocka_unit_test(test_order_single_thread),
       cmocka_unit_test(test_full_rules),
       cmocka_unit_test(test_threads_wait_order),
+      cmocka_unit_test(test_threads_look_ahead),
+      cmocka_unit_test(test_peek_ahead),
       cmocka_unit_test(test_close_wakes_and_drains),
       cmocka_unit_test(test_abandon_releases_producer),
       cmocka_unit_test(test_drop_first_never_must),

@@ -130,6 +130,8 @@ typedef struct wd_config {
   struct {
     uint32_t queue; /* engine.queue: records between the packet thread and
                        the worker (docs/architecture.md) */
+    bool reader;    /* engine.reader: capture files read on a thread of
+                       their own (engine/reader.h) */
   } engine;
 
   struct {

@@ -104,6 +104,11 @@ static const wd_config_key_t keys[] = {
            "records waiting between the packet thread and the worker (about "
            "2.3 KiB each); when full, evidence frames and flow events are "
            "dropped first (watch) or the packet thread waits (analyze)"),
+    K_BOOL("engine.reader", engine.reader, "true",
+           "read, copy and decode capture files on a thread of their own "
+           "ahead of the packet thread (analyze, on a machine of two or "
+           "more processors; never live capture, never with "
+           "--profile-stages)"),
 
     K_STR("attribution.country_db", attribution.country_db, NULL, 0,
           "MaxMind country database (.mmdb)"),

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "decode/decode.h"
@@ -27,6 +28,7 @@
 #include "engine/pick.h"
 #include "engine/prof.h"
 #include "engine/queue.h"
+#include "engine/reader.h"
 #include "flow/flow.h"
 #include "proto/app.h"
 #include "proto/smb.h"
@@ -207,6 +209,16 @@ struct wd_engine {
   wd_rc finish_rc;
   char finish_err[512];
   prof_state prof;
+  /* the frame decoded ahead of the one being processed (run loop), or
+   * NULL: its flow entry is fetched into the cache during this one */
+  const wd_decoded_t *ahead;
+  /* capture files read by the reader thread (engine.reader): what the
+   * packet thread knows of each file, as of the frame it works on */
+  wd_reader_t *reader;
+  struct file_now {
+    uint64_t frames, error_frame;
+    char error[256];
+  } * file_now;
 };
 
 static double mono_now(void) {
@@ -497,10 +509,17 @@ static void snapshot(wd_engine_t *e, bool final, bool to_eve) {
     wd_stats_file_t *fl = e->files[fb];
     for (size_t i = 0; i < e->nfiles; i++) {
       const wd_capture_file_info_t *fi = wd_capture_file(e->cap, i);
-      fl[i].path = fi->path;
-      fl[i].frames = fi->frames;
-      fl[i].error_frame = fi->error_frame;
-      snprintf(fl[i].error, sizeof fl[i].error, "%s", fi->error);
+      fl[i].path = fi->path; /* set at open: safe beside the reader */
+      if (e->reader) {
+        const struct file_now *fn = &e->file_now[i];
+        fl[i].frames = fn->frames;
+        fl[i].error_frame = fn->error_frame;
+        snprintf(fl[i].error, sizeof fl[i].error, "%s", fn->error);
+      } else {
+        fl[i].frames = fi->frames;
+        fl[i].error_frame = fi->error_frame;
+        snprintf(fl[i].error, sizeof fl[i].error, "%s", fi->error);
+      }
     }
     s->files = fl;
     s->nfiles = e->nfiles;
@@ -570,15 +589,18 @@ static void advance_time(wd_engine_t *e, uint64_t ts_ns) {
 
 static void progress(wd_engine_t *e, bool final);
 
-void wd_engine_feed(wd_engine_t *e, const wd_frame_t *fr) {
-  if (e->finished)
-    return;
-  wd_packet_t p;
-  p.ts_ns = fr->ts_ns;
-  p.num = fr->num;
-  p.source = fr->source;
+/* Decodes d->fr (and hashes its flow key), charged to the profile. */
+static void decode_frame(wd_engine_t *e, wd_decoded_t *d) {
+  wd_decoded_fill(d, e->flows);
+  LAP(e, &e->prof.acc[PS_DECODE]);
+}
+
+/* Everything a frame does, in order: time, counters, flow, parsers,
+ * detectors. */
+static void process(wd_engine_t *e, const wd_decoded_t *d) {
+  const wd_frame_t *fr = &d->fr;
+  const wd_packet_t *p = &d->p;
   e->frame = fr;
-  LAP(e, &e->prof.acc[PS_CAPTURE]);
   advance_time(e, fr->ts_ns);
   LAP(e, &e->prof.acc[PS_TICK]);
   wd_stats_decoder_t *c = &e->dec;
@@ -587,28 +609,28 @@ void wd_engine_feed(wd_engine_t *e, const wd_frame_t *fr) {
   if (fr->caplen > c->max_pkt)
     c->max_pkt = fr->caplen;
   c->by_link[wd_stats_link_index(fr->linktype)]++;
-  wd_rc rc = wd_decode(&p, fr->linktype, fr->data, fr->caplen, fr->wirelen);
-  if (p.err != WD_DECODE_ERR_NONE) {
-    c->errors[p.err]++;
+  wd_rc rc = d->rc;
+  if (p->err != WD_DECODE_ERR_NONE) {
+    c->errors[p->err]++;
     c->decode_errors++;
   }
-  if (p.vlan_depth == 1)
+  if (p->vlan_depth == 1)
     c->vlan++;
-  else if (p.vlan_depth > 1)
+  else if (p->vlan_depth > 1)
     c->qinq++;
-  if (p.ip_version == 0) {
+  if (p->ip_version == 0) {
     if (rc == WD_OK)
       c->non_ip++;
     LAP(e, &e->prof.acc[PS_DECODE]);
     goto done;
   }
-  if (p.ip_version == 4)
+  if (p->ip_version == 4)
     c->ipv4++;
   else
     c->ipv6++;
-  if (p.fragment)
+  if (p->fragment)
     c->frags++;
-  switch (p.l4_proto) {
+  switch (p->l4_proto) {
   case WD_PROTO_TCP:
     c->tcp++;
     break;
@@ -624,23 +646,25 @@ void wd_engine_feed(wd_engine_t *e, const wd_frame_t *fr) {
   }
   LAP(e, &e->prof.acc[PS_DECODE]);
   int dir = WD_DIR_TO_SERVER;
-  wd_flow_t *f = wd_flow_table_update(e->flows, &p, &dir);
+  wd_flow_t *f = wd_flow_table_update_hashed(e->flows, p, d->h, &dir);
+  if (e->ahead) /* its bucket has come by now: fetch its entry */
+    wd_flow_table_prefetch_entry(e->flows, e->ahead->h);
   LAP(e, &e->prof.acc[PS_FLOW]);
   if (e->pick) {
-    wd_pick_packet(e->pick, &p, f);
+    wd_pick_packet(e->pick, p, f);
     LAP(e, &e->prof.acc[PS_PICK]);
   }
-  if (f && e->app && p.has_l4) {
+  if (f && e->app && p->has_l4) {
     static const wd_app_cb_t cb_tmpl = {.smb = on_smb, .app = on_app};
     wd_app_cb_t cb = cb_tmpl;
     cb.user = e;
-    wd_app_packet(e->app, &p, f, dir, &cb);
+    wd_app_packet(e->app, p, f, dir, &cb);
     LAP(e, &e->prof.acc[PS_APP]);
   }
   for (size_t i = 0; i < e->ndet; i++)
     if (e->det[i].state && e->det[i].ops->on_packet) {
       e->cur_det = i;
-      e->det[i].ops->on_packet(e->det[i].state, &e->ctx, &p, f, dir);
+      e->det[i].ops->on_packet(e->det[i].state, &e->ctx, p, f, dir);
       LAP(e, &e->prof.det[i]);
     }
   e->cur_det = e->ndet;
@@ -648,6 +672,16 @@ done:
   e->frame = NULL;
   if (e->opts.progress && (c->pkts & 0xffff) == 0)
     progress(e, false);
+}
+
+void wd_engine_feed(wd_engine_t *e, const wd_frame_t *fr) {
+  if (e->finished)
+    return;
+  LAP(e, &e->prof.acc[PS_CAPTURE]);
+  wd_decoded_t d;
+  d.fr = *fr;
+  decode_frame(e, &d);
+  process(e, &d);
 }
 
 static uint64_t wall_ns(wd_engine_t *e) {
@@ -681,7 +715,9 @@ static void progress(wd_engine_t *e, bool final) {
   rec_progress_t *p = &r->u.progress;
   p->pkts = e->dec.pkts;
   p->alerts = e->dec.alerts;
-  p->known = e->cap && wd_capture_progress(e->cap, &p->done, &p->total);
+  p->known = e->reader
+                 ? wd_reader_progress(e->reader, &p->done, &p->total)
+                 : e->cap && wd_capture_progress(e->cap, &p->done, &p->total);
   p->elapsed = now - e->start;
   p->final = final;
   push(e, final);
@@ -1095,25 +1131,119 @@ fail:
   return rc;
 }
 
+/* Whether the packet thread should stop reading now (a stop signal). */
+static bool stopping(wd_engine_t *e) { return e->opts.stop && *e->opts.stop; }
+
+/* Reading the capture on the packet thread. Reading a file, each frame is
+ * decoded one ahead of the frame being worked on (when the capture can
+ * show it without a read, wd_capture_peek), and its flow's bucket, then
+ * (once the current frame's flow is found) its first entry, are fetched
+ * into the cache meanwhile: the flow table is far larger than the caches,
+ * and a lookup would otherwise wait on memory twice. */
+static void run_inline(wd_engine_t *e) {
+  wd_decoded_t ring[2];
+  unsigned cur = 0;
+  bool ahead = false; /* ring[cur] holds the next frame, decoded */
+  for (;;) {
+    if (stopping(e)) {
+      wd_capture_stop(e->cap);
+      break;
+    }
+    if (!ahead) {
+      wd_rc rc = wd_capture_next(e->cap, &ring[cur].fr);
+      if (rc == WD_END)
+        break;
+      if (rc == WD_AGAIN) {
+        wd_engine_idle(e);
+        continue;
+      }
+      LAP(e, &e->prof.acc[PS_CAPTURE]);
+      decode_frame(e, &ring[cur]);
+    }
+    wd_decoded_t *nx = &ring[cur ^ 1];
+    ahead = wd_capture_peek(e->cap, &nx->fr);
+    if (ahead) {
+      LAP(e, &e->prof.acc[PS_CAPTURE]);
+      decode_frame(e, nx);
+      if (nx->p.ip_version)
+        wd_flow_table_prefetch_bucket(e->flows, nx->h);
+    }
+    e->ahead = ahead && nx->p.ip_version ? nx : NULL;
+    process(e, &ring[cur]);
+    e->ahead = NULL;
+    if (ahead) {
+      wd_capture_next(e->cap, &nx->fr); /* the frame peeked at */
+      LAP(e, &e->prof.acc[PS_CAPTURE]);
+      cur ^= 1;
+    }
+  }
+}
+
+/* The frame k records ahead, if it is one and IP (else NULL). */
+static const wd_decoded_t *ahead_ip(wd_reader_t *r, uint32_t k) {
+  const wd_reader_rec_t *rec = wd_reader_ahead(r, k);
+  return rec && rec->kind == WD_READER_FRAME && rec->u.d.p.ip_version
+             ? &rec->u.d
+             : NULL;
+}
+
+/* Frames from the reader thread, decoded; two records ahead are in sight,
+ * so the bucket of the one after next and the entry of the next are
+ * fetched while this one is worked on. */
+static void run_reader(wd_engine_t *e) {
+  const wd_reader_rec_t *rec;
+  while (!stopping(e) && (rec = wd_reader_next(e->reader)) != NULL) {
+    if (rec->kind == WD_READER_FILE_STATUS) {
+      struct file_now *fn = &e->file_now[rec->u.file.source];
+      fn->error_frame = rec->u.file.error_frame;
+      memcpy(fn->error, rec->u.file.error, sizeof fn->error);
+      wd_reader_release(e->reader);
+      continue;
+    }
+    const wd_decoded_t *two = ahead_ip(e->reader, 2);
+    if (two)
+      wd_flow_table_prefetch_bucket(e->flows, two->h);
+    e->ahead = ahead_ip(e->reader, 1);
+    e->file_now[rec->u.d.fr.source].frames = rec->u.d.fr.num;
+    process(e, &rec->u.d);
+    e->ahead = NULL;
+    wd_reader_release(e->reader);
+  }
+}
+
+/* The reader thread when it may help: files, two processors or more, no
+ * stage profile (which times the read and the decode on this thread). */
+static void reader_start(wd_engine_t *e) {
+  if (e->live || !e->cfg->engine.reader || e->opts.profile_stages ||
+      sysconf(_SC_NPROCESSORS_ONLN) < 2)
+    return;
+  e->file_now = calloc(e->nfiles ? e->nfiles : 1, sizeof *e->file_now);
+  if (!e->file_now)
+    return;
+  for (size_t i = 0; i < e->nfiles; i++) {
+    const wd_capture_file_info_t *fi = wd_capture_file(e->cap, i);
+    e->file_now[i].error_frame = fi->error_frame;
+    snprintf(e->file_now[i].error, sizeof e->file_now[i].error, "%s",
+             fi->error);
+  }
+  if (wd_reader_start(e->cap, e->flows, &e->reader) != WD_OK) {
+    free(e->file_now);
+    e->file_now = NULL;
+  }
+}
+
 wd_rc wd_engine_run(wd_engine_t *e, char *err, size_t errlen) {
   if (!e->cap)
     return WD_ERR_INVAL;
   if (e->opts.profile_stages)
     prof_start(e);
-  wd_frame_t fr;
-  for (;;) {
-    if (e->opts.stop && *e->opts.stop) {
-      wd_capture_stop(e->cap);
-      break;
-    }
-    wd_rc rc = wd_capture_next(e->cap, &fr);
-    if (rc == WD_END)
-      break;
-    if (rc == WD_AGAIN) {
-      wd_engine_idle(e);
-      continue;
-    }
-    wd_engine_feed(e, &fr);
+  reader_start(e);
+  if (e->reader) {
+    run_reader(e);
+    wd_reader_stop(e->reader); /* the capture is this thread's again */
+    e->reader = NULL;
+  } else {
+    run_inline(e);
   }
   LAP(e, &e->prof.acc[PS_CAPTURE]);
   return wd_engine_finish(e, err, errlen);
@@ -1211,6 +1341,7 @@ void wd_engine_free(wd_engine_t *e) {
     wd_flow_table_free(e->flows);
   for (int i = 0; i < FILE_BUFS; i++)
     free(e->files[i]);
+  free(e->file_now);
   wd_fleet_out_free(e->w.fleet);
   wd_queue_free(e->q);
   wd_intel_set_free(e->intel_old);

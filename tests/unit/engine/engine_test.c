@@ -2,6 +2,8 @@
  *  - it reports the same alerts, in the same order, as the packet path run
  *    directly on one thread (decode, flows, hosts, SMB, detectors, ticks:
  *    the loop ward ran before the worker existed, rebuilt here);
+ *  - read by the reader thread (engine.reader) or by the packet thread,
+ *    two files, one cut short: the same alerts, counts and file errors;
  *  - with a database, the packet thread is never the store's owner, every
  *    alert reaches the store even when each commit is slowed, and the
  *    evidence is written;
@@ -309,9 +311,12 @@ static int64_t sql_int(const char *db, const char *sql) {
 
 typedef struct run_opts {
   const char *capture;
-  const char *db; /* NULL: none */
-  bool live;      /* watch rules (frames fed, no capture object) */
-  uint32_t queue; /* 0: default */
+  const char *capture2; /* a second file, merged with the first */
+  bool run;             /* through wd_engine_run (its own read loop) */
+  bool reader;          /* engine.reader, with run */
+  const char *db;       /* NULL: none */
+  bool live;            /* watch rules (frames fed, no capture object) */
+  uint32_t queue;       /* 0: default */
   uint32_t flood_sample;
   bool check_owner; /* assert the packet thread does not own the store */
   /* called after every fed frame (live runs) */
@@ -330,14 +335,18 @@ static wd_engine_result_t run_engine(const run_opts *ro, const char *eve_name,
   cfg->evidence.dir = strdup(evdir);
   if (ro->flood_sample)
     cfg->evidence.flood_sample = ro->flood_sample;
+  cfg->engine.reader = ro->reader;
   wd_eve_t *eve;
   char err[512];
   assert_int_equal(wd_eve_open(evepath, &eve, err, sizeof err), WD_OK);
-  char cap_path[512];
+  char cap_path[512], cap_path2[512];
   snprintf(cap_path, sizeof cap_path, "%s/%s", dir, ro->capture);
-  const char *paths[] = {cap_path};
+  snprintf(cap_path2, sizeof cap_path2, "%s/%s", dir,
+           ro->capture2 ? ro->capture2 : "");
+  const char *paths[] = {cap_path, cap_path2};
   wd_capture_t *cap;
-  assert_int_equal(wd_capture_open_files(paths, 1, NULL, &cap), WD_OK);
+  assert_int_equal(
+      wd_capture_open_files(paths, ro->capture2 ? 2 : 1, NULL, &cap), WD_OK);
   wd_engine_opts_t o = {.eve = eve,
                         .db_path = ro->db,
                         .live = ro->live,
@@ -352,7 +361,9 @@ static wd_engine_result_t run_engine(const run_opts *ro, const char *eve_name,
     assert_false(wd_store_owner_is_caller(s));
   }
   wd_frame_t fr;
-  if (ro->live) {
+  if (ro->run) {
+    assert_int_equal(wd_engine_run(e, err, sizeof err), WD_OK);
+  } else if (ro->live) {
     while (wd_capture_next(cap, &fr) == WD_OK) {
       wd_engine_feed(e, &fr);
       if (ro->after_frame)
@@ -405,6 +416,58 @@ static void test_same_alerts_as_direct_path(void **st) {
   assert_int_equal(engine_counter(&got, "flows_dropped"), 0);
   alist_free(&want);
   eve_free(&got);
+}
+
+/* The last stats event as text, but for what depends on the threads'
+ * timing (how full the queue got, how often the packet thread waited). */
+static char *stats_text(const eve_summary *s) {
+  json_t *w = json_deep_copy(s->last_stats);
+  assert_non_null(w);
+  json_t *e = json_object_get(w, "engine");
+  json_object_del(e, "queue_high_water");
+  json_object_del(e, "waits");
+  char *text = json_dumps(w, JSON_SORT_KEYS | JSON_COMPACT);
+  assert_non_null(text);
+  json_decref(w);
+  return text;
+}
+
+/* Two files, the second cut short mid-record, read by the packet thread
+ * and by the reader thread: the same alerts in the same order, the same
+ * counts and stats, the same file error at the same frame. */
+static void test_reader_thread_same_run(void **st) {
+  (void)st;
+  sh("head -c 400000 %s/flood.pcap > %s/flood-cut.pcap", dir, dir);
+  eve_summary a, b;
+  run_opts ro = {.capture = "attacks.pcap",
+                 .capture2 = "flood-cut.pcap",
+                 .run = true,
+                 .reader = false};
+  wd_engine_result_t ra = run_engine(&ro, "inline", &a);
+  ro.reader = true;
+  wd_engine_result_t rb = run_engine(&ro, "reader", &b);
+  assert_true(ra.packets > 10000);
+  assert_int_equal(ra.files_partial, 1);
+  assert_int_equal(rb.files_partial, 1);
+  assert_int_equal(rb.packets, ra.packets);
+  assert_int_equal(rb.bytes, ra.bytes);
+  assert_int_equal(rb.decode_errors, ra.decode_errors);
+  assert_int_equal(rb.alerts, ra.alerts);
+  assert_true(ra.alerts >= 10);
+  assert_int_equal(b.alerts.n, a.alerts.n);
+  for (size_t i = 0; i < a.alerts.n; i++)
+    if (strcmp(a.alerts.v[i], b.alerts.v[i]) != 0)
+      fail_msg("alert %zu differs:\n inline: %s\n reader: %s", i, a.alerts.v[i],
+               b.alerts.v[i]);
+  /* the same stats: flows, tables, detectors, files with their errors */
+  char *ta = stats_text(&a), *tb = stats_text(&b);
+  assert_non_null(strstr(ta, "/flood-cut.pcap\""));
+  assert_non_null(strstr(ta, "\"error_frame\""));
+  assert_string_equal(ta, tb);
+  free(ta);
+  free(tb);
+  eve_free(&a);
+  eve_free(&b);
 }
 
 static void test_store_owned_by_worker(void **st) {
@@ -671,6 +734,7 @@ static void test_idle_from_start_stats(void **st) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_same_alerts_as_direct_path),
+      cmocka_unit_test(test_reader_thread_same_run),
       cmocka_unit_test(test_store_owned_by_worker),
       cmocka_unit_test(test_slow_store_analyze_keeps_all),
       cmocka_unit_test(test_watch_drops_frames_not_alerts),

@@ -148,8 +148,10 @@ static bool unsolicited(const wd_packet_t *p, const wd_flow_t *f, int dir) {
 
 static void on_packet(void *state, const wd_detect_ctx_t *ctx,
                       const wd_packet_t *p, const wd_flow_t *f, int dir) {
-  if (p->ip_version == 0 || !wd_config_is_protected(ctx->cfg, &p->dst) ||
-      !unsolicited(p, f, dir))
+  /* the flow's own state first: most packets belong to a conversation,
+   * and that answer costs no lookup in the protected networks */
+  if (p->ip_version == 0 || !unsolicited(p, f, dir) ||
+      !wd_config_is_protected(ctx->cfg, &p->dst))
     return;
   wd_flood_pkt_t fp = {.victim = &p->dst,
                        .src = &p->src,

@@ -146,6 +146,8 @@ extern const wd_detector_ref_t brute_refs[1];
       .service_proto = WD_PROTO_TCP,                                           \
       .create = create,                                                        \
       .on_packet = on_packet,                                                  \
+      .packets = WD_PKT_TCP,                                                   \
+      .packets_srv = PORT,                                                     \
       .on_flow_end = on_flow_end,                                              \
       .keys = &keyset,                                                         \
       BRUTE_HOOKS,                                                             \

@@ -299,6 +299,7 @@ const wd_detector_t wd_detector_c2 = {
     .create = create,
     .destroy = destroy,
     .on_packet = on_packet,
+    .packets = WD_PKT_FLOW_NEW,
     .on_alert = on_alert,
     .keys = &keyset,
     .on_tick = on_tick,

@@ -67,6 +67,17 @@ typedef struct wd_detector_ref {
   const char *title; /* one line, human */
 } wd_detector_ref_t;
 
+/* Which packets on_packet is called for (wd_detector_t.packets): the
+ * pipeline calls it only for IP packets of a protocol named here (none
+ * named: every protocol), and with WD_PKT_FLOW_NEW only for the packet
+ * that creates its flow. A detector declares what it would otherwise
+ * return at once for; the skipped calls cost nothing. */
+#define WD_PKT_TCP 1u
+#define WD_PKT_UDP 2u
+#define WD_PKT_ICMP 4u  /* ICMP and ICMPv6 */
+#define WD_PKT_OTHER 8u /* any other IP protocol */
+#define WD_PKT_FLOW_NEW 16u
+
 /* Flags. */
 #define WD_DETECTOR_REFLECTED                                                  \
   1u /* sources it names are reflectors: abused                                \
@@ -97,6 +108,9 @@ typedef struct wd_detector {
   void (*destroy)(void *state);
   void (*on_packet)(void *state, const wd_detect_ctx_t *ctx,
                     const wd_packet_t *p, const wd_flow_t *f, int dir);
+  unsigned packets;     /* WD_PKT_* mask on_packet needs (0: every packet) */
+  uint16_t packets_srv; /* nonzero: only packets of flows whose server port
+                           (f->sport) is this one */
   void (*on_smb)(void *state, const wd_detect_ctx_t *ctx,
                  const struct wd_smb_msg *m, const wd_flow_t *f, int dir);
   /* An application message of flow f (src/proto/app.h); the pipeline

@@ -447,6 +447,7 @@ const wd_detector_t wd_detector_intel_match = {
     .create = create,
     .destroy = destroy,
     .on_packet = on_packet,
+    .packets = WD_PKT_FLOW_NEW,
     .on_app = on_app,
     .app_protos = WD_APP_PROTO_BIT(WD_APP_DNS) | WD_APP_PROTO_BIT(WD_APP_TLS) |
                   WD_APP_PROTO_BIT(WD_APP_QUIC) |

@@ -170,5 +170,6 @@ const wd_detector_t wd_detector_syn_flood = {
     WD_DETECTOR_REFS(refs),
     .create = create,
     .on_packet = on_packet,
+    .packets = WD_PKT_TCP,
     WD_FLOOD_HOOKS,
 };

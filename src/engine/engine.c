@@ -178,6 +178,10 @@ struct wd_engine {
   wd_memcap_t detect_mc;
   det_slot det[WD_DETECTORS_MAX];
   size_t ndet;
+  /* The detectors whose on_packet wants a packet of each class (pkt_class:
+   * its protocol, and whether it created its flow), in registry order. */
+  uint8_t by_class[8][WD_DETECTORS_MAX];
+  uint8_t n_by_class[8];
   wd_detect_ctx_t ctx;
   wd_alert_sink_t sink;
   size_t cur_det;      /* detector being called, for per-detector counts */
@@ -597,6 +601,47 @@ static void decode_frame(wd_engine_t *e, wd_decoded_t *d) {
 
 /* Everything a frame does, in order: time, counters, flow, parsers,
  * detectors. */
+/* The class of an IP packet for the detectors' WD_PKT_* masks: bits 0-1
+ * its protocol (TCP, UDP, ICMP, other), bit 2 whether it created f. */
+static unsigned pkt_class(const wd_packet_t *p, const wd_flow_t *f) {
+  unsigned c;
+  switch (p->l4_proto) {
+  case WD_PROTO_TCP:
+    c = 0;
+    break;
+  case WD_PROTO_UDP:
+    c = 1;
+    break;
+  case WD_PROTO_ICMP:
+  case WD_PROTO_ICMPV6:
+    c = 2;
+    break;
+  default:
+    c = 3;
+  }
+  if (f && (f->pkt_events & WD_FLOW_EV_CREATED))
+    c |= 4;
+  return c;
+}
+
+/* Fills by_class from each enabled detector's on_packet and WD_PKT_*. */
+static void by_class_init(wd_engine_t *e) {
+  for (unsigned c = 0; c < 8; c++) {
+    e->n_by_class[c] = 0;
+    for (size_t i = 0; i < e->ndet; i++) {
+      const wd_detector_ops_t *ops = e->det[i].ops;
+      if (!e->det[i].state || !ops->on_packet)
+        continue;
+      unsigned protos = ops->packets & 15u ? ops->packets & 15u : 15u;
+      if (!(protos & (1u << (c & 3))))
+        continue;
+      if ((ops->packets & WD_PKT_FLOW_NEW) && !(c & 4))
+        continue;
+      e->by_class[c][e->n_by_class[c]++] = (uint8_t)i;
+    }
+  }
+}
+
 static void process(wd_engine_t *e, const wd_decoded_t *d) {
   const wd_frame_t *fr = &d->fr;
   const wd_packet_t *p = &d->p;
@@ -661,12 +706,16 @@ static void process(wd_engine_t *e, const wd_decoded_t *d) {
     wd_app_packet(e->app, p, f, dir, &cb);
     LAP(e, &e->prof.acc[PS_APP]);
   }
-  for (size_t i = 0; i < e->ndet; i++)
-    if (e->det[i].state && e->det[i].ops->on_packet) {
-      e->cur_det = i;
-      e->det[i].ops->on_packet(e->det[i].state, &e->ctx, p, f, dir);
-      LAP(e, &e->prof.det[i]);
-    }
+  unsigned cls = pkt_class(p, f);
+  for (unsigned k = 0; k < e->n_by_class[cls]; k++) {
+    size_t i = e->by_class[cls][k];
+    const wd_detector_ops_t *ops = e->det[i].ops;
+    if (ops->packets_srv && (!f || f->sport != ops->packets_srv))
+      continue;
+    e->cur_det = i;
+    ops->on_packet(e->det[i].state, &e->ctx, p, f, dir);
+    LAP(e, &e->prof.det[i]);
+  }
   e->cur_det = e->ndet;
 done:
   e->frame = NULL;
@@ -1095,6 +1144,7 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
       e->any_alert_hook = true;
   }
   e->cur_det = e->ndet;
+  by_class_init(e);
   if (opts->eve)
     app_protos |= opts->eve_protocols;
   wd_app_set_protocols(e->app, app_protos);

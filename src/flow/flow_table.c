@@ -141,8 +141,12 @@ static void end_flow(wd_flow_table_t *t, uint32_t i, flow_ent *e,
     t->on_end(t->user, &e->f, why);
 }
 
+/* The list link of an entry on the free list (no list index is this). */
+#define FREE_LINK UINT32_MAX
+
 static void release(wd_flow_table_t *t, uint32_t i, flow_ent *e) {
   e->hnext = t->free_list;
+  e->lru.prev = e->lru.next = FREE_LINK;
   t->free_list = i;
 }
 
@@ -352,22 +356,24 @@ void wd_flow_table_free(wd_flow_table_t *t) {
   free(t);
 }
 
-/* Doubles the buckets and rechains every live flow (on its class list)
- * from its stored hash; when the larger array cannot be had, chains just
- * stay longer. */
-static void grow(wd_flow_table_t *t) {
+/* Doubles the buckets and rechains every live flow from its stored hash;
+ * when the larger array cannot be had, chains just stay longer. The
+ * entries are visited in memory order (every index used so far but the
+ * free ones and taken, the slot being filled), which the processor
+ * fetches ahead, rather than in list order, a cache miss per entry. */
+static void grow(wd_flow_table_t *t, uint32_t taken) {
   uint32_t nb = (t->bucket_mask + 1) * 2;
   uint32_t *b = calloc(nb, sizeof *b);
   if (!b)
     return;
-  for (int c = 0; c < CLS_COUNT; c++)
-    for (uint32_t i = t->cls[c].head; i;) {
-      flow_ent *e = ent(t, i);
-      uint32_t *head = &b[e->hash & (nb - 1)];
-      e->hnext = *head;
-      *head = i;
-      i = e->lru.next;
-    }
+  for (uint32_t i = 1; i < t->next_fresh; i++) {
+    flow_ent *e = ent(t, i);
+    if (i == taken || e->lru.next == FREE_LINK)
+      continue;
+    uint32_t *head = &b[e->hash & (nb - 1)];
+    e->hnext = *head;
+    *head = i;
+  }
   free(t->buckets);
   t->buckets = b;
   t->bucket_mask = nb - 1;
@@ -552,7 +558,7 @@ wd_flow_t *wd_flow_table_update_hashed(wd_flow_table_t *t, const wd_packet_t *p,
       return NULL; /* max >= 1 always: not reached */
     if (t->st.active >= t->bucket_mask + 1 &&
         t->bucket_mask + 1 < t->bucket_max)
-      grow(t);
+      grow(t, i);
     e = ent(t, i);
     flow_init(t, e, &k, p, &d);
     e->hash = h;
@@ -607,6 +613,26 @@ void wd_flow_table_flush(wd_flow_table_t *t) {
       end_flow(t, i, e, WD_FLOW_END_SHUTDOWN);
       release(t, i, e);
     }
+}
+
+size_t wd_flow_table_check(const wd_flow_table_t *t) {
+  size_t faults = 0;
+  uint64_t chained = 0;
+  for (uint32_t b = 0; b <= t->bucket_mask; b++) {
+    uint64_t steps = 0;
+    for (uint32_t i = t->buckets[b]; i; i = ent(t, i)->hnext) {
+      const flow_ent *e = ent(t, i);
+      if (i >= t->next_fresh || ++steps > t->st.active ||
+          e->lru.next == FREE_LINK) {
+        faults++; /* out of range, a loop, or a free entry */
+        break;
+      }
+      if ((e->hash & t->bucket_mask) != b)
+        faults++;
+      chained++;
+    }
+  }
+  return faults + (chained != t->st.active);
 }
 
 void wd_flow_table_stats(const wd_flow_table_t *t, wd_flow_stats_t *out) {

@@ -4,13 +4,15 @@
  * handshake detection and the pkt_events it reports, FIN/RST closing, TCP
  * port reuse, fragments, each idle timeout at its boundary, LRU eviction
  * order across timeout classes, the end callback on timeout, eviction and
- * flush, flow ids, IP-level byte counting, and the memory cap holding under
+ * flush, flow ids, IP-level byte counting, lookups and sound chains
+ * across bucket growth after expiry, and the memory cap holding under
  * a spoofed SYN flood from 2 million random sources. Packets are built
  * field by field (no decoder). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -691,6 +693,63 @@ static void test_spoofed_flood_capped(void **state) {
   wd_flow_table_free(t);
 }
 
+/* The buckets double as flows come (every live flow rechained, the freed
+ * entries and the slot being filled not), also after expiry has freed
+ * entries: every live flow is still found, none twice, every chain sound
+ * (wd_flow_table_check). */
+static void test_growth_keeps_flows(void **state) {
+  (void)state;
+  wd_flow_table_t *t = table(100000, 64 << 20);
+  enum { OLD = 3000, NEW = 9000 };
+  static uint64_t ids[OLD + NEW];
+  char a[32];
+  int dir;
+  /* even: UDP (20 s idle), odd: TCP established (100 s) */
+  for (uint32_t i = 0; i < OLD; i++) {
+    snprintf(a, sizeof a, "10.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
+    ids[i] = i % 2 ? established(t, a, 40000, "192.0.2.1", 443, NS)->id
+                   : upd(t, pkt(a, 40000, "192.0.2.1", 53, WD_PROTO_UDP, 0, NS),
+                         &dir)
+                         ->id;
+  }
+  assert_int_equal(wd_flow_table_check(t), 0);
+  wd_flow_table_expire(t, 30 * NS); /* the UDP half goes: entries freed */
+  wd_flow_stats_t st;
+  wd_flow_table_stats(t, &st);
+  assert_int_equal(st.active, OLD / 2);
+  assert_int_equal(wd_flow_table_check(t), 0);
+  /* new flows take the freed entries first, then fresh ones; the buckets
+   * double twice more meanwhile */
+  for (uint32_t i = OLD; i < OLD + NEW; i++) {
+    snprintf(a, sizeof a, "172.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
+    ids[i] = upd(t, tcp(a, 50000, "198.51.100.7", 80, SYN, 31 * NS), &dir)->id;
+  }
+  wd_flow_table_stats(t, &st);
+  uint64_t created = st.created;
+  assert_int_equal(st.active, OLD / 2 + NEW);
+  assert_int_equal(wd_flow_table_check(t), 0);
+  for (uint32_t i = 1; i < OLD; i += 2) { /* the other way */
+    snprintf(a, sizeof a, "10.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
+    assert_int_equal(
+        upd(t, tcp("192.0.2.1", 443, a, 40000, ACK, 32 * NS), &dir)->id,
+        ids[i]);
+    assert_int_equal(dir, WD_DIR_TO_CLIENT);
+  }
+  for (uint32_t i = OLD; i < OLD + NEW; i++) {
+    snprintf(a, sizeof a, "172.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
+    assert_int_equal(
+        upd(t, tcp(a, 50000, "198.51.100.7", 80, ACK, 32 * NS), &dir)->id,
+        ids[i]);
+  }
+  wd_flow_table_stats(t, &st);
+  assert_int_equal(st.created, created); /* every one found, none made */
+  wd_flow_table_expire(t, 200 * NS);
+  wd_flow_table_stats(t, &st);
+  assert_int_equal(st.active, 0);
+  assert_int_equal(wd_flow_table_check(t), 0);
+  wd_flow_table_free(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_new_invalid),
@@ -709,6 +768,7 @@ int main(void) {
       cmocka_unit_test(test_ids_unique),
       cmocka_unit_test(test_ip_bytes),
       cmocka_unit_test(test_spoofed_flood_capped),
+      cmocka_unit_test(test_growth_keeps_flows),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

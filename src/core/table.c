@@ -244,11 +244,15 @@ static void chain_unlink(wd_table_t *t, uint32_t i, entry_hdr *e) {
     *pp = e->hnext;
 }
 
+/* The list link of an entry on the free list (no entry index is this). */
+#define FREE_LINK UINT32_MAX
+
 /* Detaches entry i from chain and LRU and puts it on the free list. */
 static void release(wd_table_t *t, uint32_t i) {
   entry_hdr *e = ent(t, i);
   chain_unlink(t, i, e);
   wd_lru_unlink(&t->lru, &e->lru, lru_at, t);
+  e->lru.prev = e->lru.next = FREE_LINK;
   e->hnext = t->free_list;
   t->free_list = i;
   t->st.entries--;
@@ -311,18 +315,22 @@ static uint32_t take_slot(wd_table_t *t) {
 
 /* Doubles the buckets and rechains every live entry from its stored hash;
  * when the larger array cannot be had, the table stays as it is (longer
- * chains, still correct). Recency is untouched. */
-static void grow(wd_table_t *t) {
+ * chains, still correct). Recency is untouched. The entries are visited
+ * in memory order (every index used so far but the free ones and taken,
+ * the slot being filled), which the processor fetches ahead, rather than
+ * in recency order, a cache miss per entry. */
+static void grow(wd_table_t *t, uint32_t taken) {
   uint32_t nb = t->nbuckets * 2;
   uint32_t *b = calloc(nb, sizeof *b);
   if (!b)
     return;
-  for (uint32_t i = t->lru.head; i;) {
+  for (uint32_t i = 1; i < t->next_fresh; i++) {
     entry_hdr *e = ent(t, i);
+    if (i == taken || e->lru.next == FREE_LINK)
+      continue;
     uint32_t *head = &b[e->hash & (nb - 1)];
     e->hnext = *head;
     *head = i;
-    i = e->lru.next;
   }
   free(t->buckets);
   t->buckets = b;
@@ -344,7 +352,7 @@ void *wd_table_get(wd_table_t *t, const void *key, uint64_t now_ns,
   if (!i)
     return NULL;
   if (t->st.entries >= t->nbuckets && t->nbuckets < t->nbuckets_max)
-    grow(t);
+    grow(t, i);
   entry_hdr *e = ent(t, i);
   memcpy(ent_key(e), key, t->key_size);
   memset(ent_val(t, e), 0, t->val_size);
@@ -387,6 +395,26 @@ void wd_table_foreach(wd_table_t *t, wd_table_visit_fn fn, void *user) {
       return;
     i = next;
   }
+}
+
+size_t wd_table_check(const wd_table_t *t) {
+  size_t faults = 0;
+  uint64_t chained = 0;
+  for (uint32_t b = 0; b < t->nbuckets; b++) {
+    uint64_t steps = 0;
+    for (uint32_t i = t->buckets[b]; i; i = ent(t, i)->hnext) {
+      entry_hdr *e = ent(t, i);
+      if (i >= t->next_fresh || ++steps > t->st.entries ||
+          e->lru.next == FREE_LINK) {
+        faults++; /* out of range, a loop, or a free entry */
+        break;
+      }
+      if ((e->hash & (t->nbuckets - 1)) != b)
+        faults++;
+      chained++;
+    }
+  }
+  return faults + (chained != t->st.entries);
 }
 
 void wd_table_stats(const wd_table_t *t, wd_table_stats_t *out) {

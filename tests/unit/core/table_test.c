@@ -3,7 +3,8 @@
  * reuse, expiry oldest first, foreach order, the entry cap and the memcap
  * (small caps still hold entries: the last slab is cut; memuse never above
  * cap; release on free), odd key sizes, and a randomised run against a
- * simple reference model of the same LRU. */
+ * simple reference model of the same LRU; lookups across bucket growth
+ * after removals and expiry. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -447,6 +448,44 @@ static void test_random_against_reference(void **state) {
   wd_table_free(t);
 }
 
+/* The buckets double as entries come (every live entry rechained, freed
+ * ones and the slot being filled not), also after removals and expiry
+ * have freed entries: every live entry is found with its value, no
+ * removed one is. */
+static void test_growth_keeps_entries(void **state) {
+  (void)state;
+  wd_memcap_t mc;
+  wd_memcap_init(&mc, "t", 64 << 20);
+  wd_table_t *t;
+  assert_int_equal(wd_table_new("t", 4, 4, 200000, &mc, NULL, NULL, &t), WD_OK);
+  enum { FIRST = 20000, MORE = 50000 };
+  for (uint32_t k = 0; k < FIRST; k++)
+    *get(t, k * 7919u, k < FIRST / 2 ? 1 : 10, NULL) = k;
+  for (uint32_t k = 1; k < FIRST; k += 2) /* odd keys removed */
+    wd_table_remove(t, &(uint32_t){k * 7919u});
+  wd_table_expire(t, 5); /* and the even ones of the first half */
+  wd_table_stats_t st;
+  wd_table_stats(t, &st);
+  assert_int_equal(st.entries, FIRST / 4);
+  assert_int_equal(wd_table_check(t), 0);
+  for (uint32_t k = FIRST; k < FIRST + MORE; k++)
+    *get(t, k * 7919u, 20, NULL) = k;
+  wd_table_stats(t, &st);
+  assert_int_equal(st.entries, FIRST / 4 + MORE);
+  assert_int_equal(wd_table_check(t), 0);
+  for (uint32_t k = 0; k < FIRST + MORE; k++) {
+    uint32_t *v = find(t, k * 7919u);
+    bool live = k >= FIRST || (k % 2 == 0 && k >= FIRST / 2);
+    if (!live) {
+      assert_null(v);
+      continue;
+    }
+    assert_non_null(v);
+    assert_int_equal(*v, k);
+  }
+  wd_table_free(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_new_invalid),
@@ -460,6 +499,7 @@ int main(void) {
       cmocka_unit_test(test_odd_key_sizes),
       cmocka_unit_test(test_random_seed),
       cmocka_unit_test(test_random_against_reference),
+      cmocka_unit_test(test_growth_keeps_entries),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1246,7 +1246,7 @@ static void run_reader(wd_engine_t *e) {
     if (rec->kind == WD_READER_FILE_STATUS) {
       struct file_now *fn = &e->file_now[rec->u.file.source];
       fn->error_frame = rec->u.file.error_frame;
-      memcpy(fn->error, rec->u.file.error, sizeof fn->error);
+      snprintf(fn->error, sizeof fn->error, "%s", rec->u.file.error);
       wd_reader_release(e->reader);
       continue;
     }

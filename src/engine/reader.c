@@ -8,7 +8,9 @@
 #include "engine/reader.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +28,7 @@ struct wd_reader {
   uint64_t oldest; /* first byte in use, as last looked up (or earlier) */
   uint64_t start_of[WD_READER_RECORDS]; /* first byte of each record */
   bool *reported;                       /* per file: its error handed over */
+  char (*errors)[256];                  /* per file: the error handed over */
   size_t nfiles;
   /* shared */
   _Atomic int stop;
@@ -93,7 +96,8 @@ static void file_status(wd_reader_t *r, size_t s) {
   rec->kind = WD_READER_FILE_STATUS;
   rec->u.file.source = (uint32_t)s;
   rec->u.file.error_frame = fi->error_frame;
-  memcpy(rec->u.file.error, fi->error, sizeof rec->u.file.error);
+  snprintf(r->errors[s], sizeof r->errors[s], "%s", fi->error);
+  rec->u.file.error = r->errors[s];
   commit(r);
 }
 
@@ -152,9 +156,10 @@ wd_rc wd_reader_start(wd_capture_t *cap, const wd_flow_table_t *flows,
   r->flows = flows;
   r->nfiles = wd_capture_nfiles(cap);
   r->reported = calloc(r->nfiles ? r->nfiles : 1, sizeof *r->reported);
+  r->errors = calloc(r->nfiles ? r->nfiles : 1, sizeof *r->errors);
   r->bytes = malloc(WD_READER_BYTES);
   wd_rc rc = WD_ERR_NOMEM;
-  if (r->reported && r->bytes)
+  if (r->reported && r->errors && r->bytes)
     rc = wd_queue_new(sizeof(wd_reader_rec_t), WD_READER_RECORDS, &r->q);
   if (rc != WD_OK) {
     wd_reader_stop(r);
@@ -168,7 +173,14 @@ wd_rc wd_reader_start(wd_capture_t *cap, const wd_flow_table_t *flows,
   atomic_init(&r->total, 0);
   atomic_init(&r->known, 0);
   publish_progress(r);
-  if (pthread_create(&r->thread, NULL, reader_main, r) != 0) {
+  /* Signals go to the packet thread, which acts on them (as with the
+   * worker). */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int tr = pthread_create(&r->thread, NULL, reader_main, r);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (tr != 0) {
     wd_reader_stop(r);
     return WD_ERR_NOMEM;
   }
@@ -214,5 +226,6 @@ void wd_reader_stop(wd_reader_t *r) {
   wd_queue_free(r->q);
   free(r->bytes);
   free(r->reported);
+  free(r->errors);
   free(r);
 }

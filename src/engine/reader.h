@@ -11,17 +11,20 @@
  * records: a frame, decoded; or a file's status when reading it stopped
  * on an error, placed before the first frame that follows it (so the
  * packet thread sees the error at the same frame as when reading itself).
- * Memory: the queue (WD_READER_RECORDS records of about 250 bytes) and a
- * ring of WD_READER_BYTES for the frames' bytes, allocated at start;
+ * Memory: the queue (WD_READER_RECORDS records of 256 bytes), a ring of
+ * WD_READER_BYTES for the frames' bytes and a copy of each file's error
+ * (256 bytes a file), allocated at start;
  * nothing per frame. When the ring is short of room for a frame (frames in
  * flight larger than it, with jumbo frames), the reader waits until the
  * packet thread has taken every frame handed over. Threads: from
  * wd_reader_start to wd_reader_stop the capture belongs to the reader
  * thread; the packet thread reads only the records and, through
- * wd_reader_progress, the bytes read. */
+ * wd_reader_progress, the bytes read. The reader thread blocks every
+ * signal: they reach the packet thread. */
 #ifndef WD_ENGINE_READER_H
 #define WD_ENGINE_READER_H
 
+#include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -46,14 +49,16 @@ void wd_decoded_fill(wd_decoded_t *d, const wd_flow_table_t *flows);
 
 typedef enum { WD_READER_FRAME = 1, WD_READER_FILE_STATUS } wd_reader_kind;
 
+/* Four cache lines, aligned: the packet thread pulls whole lines from the
+ * reader's cache, and no record shares one with the next. */
 typedef struct wd_reader_rec {
-  wd_reader_kind kind;
+  alignas(64) wd_reader_kind kind;
   union {
     wd_decoded_t d; /* WD_READER_FRAME */
     struct {        /* WD_READER_FILE_STATUS */
       uint32_t source;
       uint64_t error_frame;
-      char error[256];
+      const char *error; /* the reader's copy, until wd_reader_stop */
     } file;
   } u;
 } wd_reader_rec_t;

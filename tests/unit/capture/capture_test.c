@@ -29,6 +29,7 @@
 #include "capture/capture.h"
 #include "capture/capture_int.h"
 #include "core/limits.h"
+#include "pcap_file.h"
 
 static char dir_buf[4096];
 
@@ -547,58 +548,15 @@ static void peek_bytes(uint8_t *p, uint32_t n, uint32_t i, uint32_t salt) {
     p[4] = (uint8_t)salt;
 }
 
-static uint64_t fnv(const uint8_t *p, size_t n) {
-  uint64_t h = 14695981039346656037ull;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ p[i]) * 1099511628211ull;
-  return h;
-}
+/* Every third frame claims 10 more bytes on the wire. */
+static uint32_t peek_wire_extra(uint32_t i) { return i % 3 ? 0 : 10; }
 
-static void le32(FILE *fp, uint32_t v) {
-  uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-                  (uint8_t)(v >> 24)};
-  assert_int_equal(fwrite(x, 1, 4, fp), 4);
-}
-
-/* A classic pcap (microseconds, Ethernet) of n frames, frame i stamped
- * ts_us(i) = t0 + i * step microseconds, sizes peek_size(i, salt); every
- * third frame claims 10 more bytes on the wire. off[i] (if off) gets the
- * file offset of record i, off[n] the file size. */
+/* A pcap of n peek frames (peek_size, peek_bytes), frame i stamped t0 +
+ * i * step microseconds; off as test_pcap_write. */
 static void write_peek_pcap(const char *path, uint32_t n, uint32_t salt,
                             uint64_t t0, uint64_t step, long *off) {
-  FILE *fp = fopen(path, "wb");
-  assert_non_null(fp);
-  uint8_t *buf = malloc(WD_FRAME_MAX);
-  assert_non_null(buf);
-  le32(fp, 0xa1b2c3d4);
-  le32(fp, 2 | 4u << 16); /* version 2.4 */
-  le32(fp, 0);
-  le32(fp, 0);
-  le32(fp, WD_FRAME_MAX);
-  le32(fp, 1);
-  for (uint32_t i = 0; i < n; i++) {
-    if (off)
-      off[i] = ftell(fp);
-    uint64_t ts = t0 + (uint64_t)i * step;
-    uint32_t len = peek_size(i, salt);
-    peek_bytes(buf, len, i, salt);
-    le32(fp, (uint32_t)(ts / 1000000));
-    le32(fp, (uint32_t)(ts % 1000000));
-    le32(fp, len);
-    le32(fp, len + (i % 3 ? 0 : 10));
-    assert_int_equal(fwrite(buf, 1, len, fp), len);
-  }
-  if (off)
-    off[n] = ftell(fp);
-  assert_int_equal(fclose(fp), 0);
-  free(buf);
-}
-
-static void temp_path(char *path, size_t n) {
-  snprintf(path, n, "/tmp/ward-capture-test-XXXXXX");
-  int fd = mkstemp(path);
-  assert_true(fd >= 0);
-  close(fd);
+  static const test_pcap_shape sh = {peek_size, peek_bytes, peek_wire_extra};
+  test_pcap_write(path, n, salt, t0, step, &sh, off);
 }
 
 #define PEEK_FILES 4
@@ -697,7 +655,7 @@ static void run_trace(const char *const *paths, size_t n,
       t->f = realloc(t->f, t->cap * sizeof *t->f);
       assert_non_null(t->f);
     }
-    t->f[t->n++] = (tframe){f.ts_ns,   f.num,     fnv(f.data, f.caplen),
+    t->f[t->n++] = (tframe){f.ts_ns,   f.num,     test_fnv(f.data, f.caplen),
                             f.caplen,  f.wirelen, f.source,
                             f.linktype};
     memcpy(prev, f.data, f.caplen);
@@ -772,7 +730,7 @@ static void peek_modes_agree(const char *const *paths, size_t n,
 static void peek_single_file(void **st) {
   (void)st;
   char path[64];
-  temp_path(path, sizeof path);
+  test_temp_path(path, sizeof path);
   enum { N = 1500 };
   long *off = malloc((N + 1) * sizeof *off);
   assert_non_null(off);
@@ -792,7 +750,7 @@ static void peek_single_file(void **st) {
     assert_int_equal(ref.f[i].caplen, len);
     assert_int_equal(ref.f[i].wirelen, len + (i % 3 ? 0 : 10));
     assert_int_equal(ref.f[i].ts, (1700000000000000ull + i * 1000ull) * 1000);
-    assert_int_equal(ref.f[i].hash, fnv(buf, len));
+    assert_int_equal(ref.f[i].hash, test_fnv(buf, len));
     assert_int_equal(ref.f[i].linktype, 1);
   }
   assert_string_equal(ref.err[0], "");
@@ -817,9 +775,9 @@ static void peek_single_file(void **st) {
 static void peek_merged_files(void **st) {
   (void)st;
   char pa[64], pb[64], pc[64];
-  temp_path(pa, sizeof pa);
-  temp_path(pb, sizeof pb);
-  temp_path(pc, sizeof pc);
+  test_temp_path(pa, sizeof pa);
+  test_temp_path(pb, sizeof pb);
+  test_temp_path(pc, sizeof pc);
   write_peek_pcap(pa, 700, 1, 1000000, 10, NULL);
   write_peek_pcap(pb, 1000, 2, 1000000, 7, NULL); /* ties every 7th of a */
   write_peek_pcap(pc, 3, 3, 1000005, 10, NULL);
@@ -861,7 +819,7 @@ static void flush_block(bytes *b, FILE *fp) {
 static void peek_pcapng_refused(void **st) {
   (void)st;
   char path[64];
-  temp_path(path, sizeof path);
+  test_temp_path(path, sizeof path);
   FILE *fp = fopen(path, "wb");
   assert_non_null(fp);
   bytes *b = calloc(1, sizeof *b);
@@ -890,13 +848,13 @@ static void peek_pcapng_refused(void **st) {
     }
     if (sec == 0) { /* 1.5 MiB of a custom block: skipped in pieces */
       uint32_t big = 3u << 19;
-      le32(fp, 0x40000bad);
-      le32(fp, big);
+      test_pcap_le32(fp, 0x40000bad);
+      test_pcap_le32(fp, big);
       uint8_t *body = calloc(1, big - 12);
       assert_non_null(body);
       assert_int_equal(fwrite(body, 1, big - 12, fp), big - 12);
       free(body);
-      le32(fp, big);
+      test_pcap_le32(fp, big);
     }
   }
   assert_int_equal(fclose(fp), 0);
@@ -926,8 +884,8 @@ static void peek_pcapng_refused(void **st) {
 static void peek_truncated_file(void **st) {
   (void)st;
   char pa[64], pb[64];
-  temp_path(pa, sizeof pa);
-  temp_path(pb, sizeof pb);
+  test_temp_path(pa, sizeof pa);
+  test_temp_path(pb, sizeof pb);
   enum { NA = 800, NB = 900, CUT = 600 };
   long *off = malloc((NB + 1) * sizeof *off);
   assert_non_null(off);
@@ -944,7 +902,7 @@ static void peek_truncated_file(void **st) {
       FILE *fp = fopen(pb, "r+b");
       assert_non_null(fp);
       assert_int_equal(fseek(fp, off[CUT] + 8, SEEK_SET), 0);
-      le32(fp, WD_FRAME_MAX + 1);
+      test_pcap_le32(fp, WD_FRAME_MAX + 1);
       assert_int_equal(fclose(fp), 0);
     }
     trace ref;
@@ -987,7 +945,7 @@ static void peek_truncated_file(void **st) {
 static void peek_ends(void **st) {
   (void)st;
   char path[64];
-  temp_path(path, sizeof path);
+  test_temp_path(path, sizeof path);
   write_peek_pcap(path, 2, 6, 1000000, 10, NULL);
   const char *paths[2] = {path, "/nonexistent/ward-capture-test"};
   wd_capture_t *c;

@@ -32,6 +32,7 @@
 #include "decode/decode.h"
 #include "engine/reader.h"
 #include "flow/flow.h"
+#include "pcap_file.h"
 
 /* ---- frames and files ---- */
 
@@ -136,54 +137,17 @@ static uint32_t small_size(uint32_t i, uint32_t salt) {
   return 60 + (i * 31 + salt) % 140;
 }
 
-static void le32(FILE *fp, uint32_t v) {
-  uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-                  (uint8_t)(v >> 24)};
-  assert_int_equal(fwrite(x, 1, 4, fp), 4);
-}
-
 typedef uint32_t (*size_fn)(uint32_t i, uint32_t salt);
 
-/* A pcap (microseconds, Ethernet) of n frames: frame i at t0 + i * step
- * microseconds, of size(i, salt) bytes; one in five claims 100 bytes more
- * on the wire. off[i] (if off) gets the offset of record i, off[n] the
- * file size. */
+/* One in five frames claims 100 bytes more on the wire. */
+static uint32_t wire_extra(uint32_t i) { return i % 5 == 2 ? 100 : 0; }
+
+/* A pcap of n frames (make_frame) of size(i, salt) bytes, frame i at t0 +
+ * i * step microseconds; off as test_pcap_write. */
 static void write_pcap(const char *path, uint32_t n, uint32_t salt, uint64_t t0,
                        uint64_t step, size_fn size, long *off) {
-  FILE *fp = fopen(path, "wb");
-  assert_non_null(fp);
-  uint8_t *buf = malloc(WD_FRAME_MAX);
-  assert_non_null(buf);
-  le32(fp, 0xa1b2c3d4);
-  le32(fp, 2 | 4u << 16);
-  le32(fp, 0);
-  le32(fp, 0);
-  le32(fp, WD_FRAME_MAX);
-  le32(fp, 1);
-  for (uint32_t i = 0; i < n; i++) {
-    if (off)
-      off[i] = ftell(fp);
-    uint64_t ts = t0 + (uint64_t)i * step;
-    uint32_t len = size(i, salt);
-    make_frame(buf, len, i, salt);
-    le32(fp, (uint32_t)(ts / 1000000));
-    le32(fp, (uint32_t)(ts % 1000000));
-    le32(fp, len);
-    le32(fp, len + (i % 5 == 2 ? 100 : 0));
-    if (len)
-      assert_int_equal(fwrite(buf, 1, len, fp), len);
-  }
-  if (off)
-    off[n] = ftell(fp);
-  assert_int_equal(fclose(fp), 0);
-  free(buf);
-}
-
-static void temp_path(char *path, size_t n) {
-  snprintf(path, n, "/tmp/ward-reader-test-XXXXXX");
-  int fd = mkstemp(path);
-  assert_true(fd >= 0);
-  close(fd);
+  const test_pcap_shape sh = {size, make_frame, wire_extra};
+  test_pcap_write(path, n, salt, t0, step, &sh, off);
 }
 
 static uint64_t file_size(const char *path) {
@@ -220,13 +184,6 @@ static const wd_reader_rec_t *wait_ahead(wd_reader_t *r, uint32_t k) {
   return a;
 }
 
-static uint64_t fnv(const uint8_t *p, size_t n) {
-  uint64_t h = 14695981039346656037ull;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ p[i]) * 1099511628211ull;
-  return h;
-}
-
 /* ---- the reader against the direct read ---- */
 
 /* A record seen ahead, as it was then. */
@@ -246,7 +203,7 @@ static snap snap_of(const wd_reader_rec_t *rec) {
     const wd_frame_t *f = &rec->u.d.fr;
     s.ts = f->ts_ns;
     s.num = f->num;
-    s.hash = fnv(f->data, f->caplen);
+    s.hash = test_fnv(f->data, f->caplen);
     s.source = f->source;
     s.caplen = f->caplen;
     s.h = rec->u.d.h;
@@ -457,7 +414,7 @@ static void lockstep(const char *const *paths, size_t n, const lockstep_opts *o,
 static void reader_same_as_direct(void **st) {
   (void)st;
   char path[64];
-  temp_path(path, sizeof path);
+  test_temp_path(path, sizeof path);
   write_pcap(path, 1450, 1, 1700000000000000ull, 100, jumbo_then_mixed, NULL);
   const char *paths[1] = {path};
   lockstep_out out;
@@ -476,9 +433,9 @@ static void reader_same_as_direct(void **st) {
 static void reader_merges_files(void **st) {
   (void)st;
   char pa[64], pb[64], pc[64];
-  temp_path(pa, sizeof pa);
-  temp_path(pb, sizeof pb);
-  temp_path(pc, sizeof pc);
+  test_temp_path(pa, sizeof pa);
+  test_temp_path(pb, sizeof pb);
+  test_temp_path(pc, sizeof pc);
   write_pcap(pa, 900, 1, 1000000, 10, mixed_size, NULL);
   write_pcap(pb, 1300, 2, 1000000, 7, mixed_size, NULL);
   write_pcap(pc, 40, 3, 1000005, 10, jumbo_size, NULL);
@@ -503,9 +460,9 @@ static void reader_merges_files(void **st) {
 static void reader_truncated_file(void **st) {
   (void)st;
   char pa[64], pb[64], pc[64];
-  temp_path(pa, sizeof pa);
-  temp_path(pb, sizeof pb);
-  temp_path(pc, sizeof pc);
+  test_temp_path(pa, sizeof pa);
+  test_temp_path(pb, sizeof pb);
+  test_temp_path(pc, sizeof pc);
   enum { NA = 800, NB = 700, CUT = 500 };
   long off[NB + 1];
   write_pcap(pa, NA, 1, 1000000, 10, mixed_size, NULL);
@@ -566,8 +523,8 @@ static void reader_truncated_file(void **st) {
 static void reader_ahead_matches_next(void **st) {
   (void)st;
   char pa[64], pb[64];
-  temp_path(pa, sizeof pa);
-  temp_path(pb, sizeof pb);
+  test_temp_path(pa, sizeof pa);
+  test_temp_path(pb, sizeof pb);
   enum { NA = 1500, NB = 600, CUT = 400 };
   long off[NB + 1];
   write_pcap(pa, NA, 4, 1000000, 10, mixed_size, NULL);
@@ -593,7 +550,7 @@ static void reader_ahead_matches_next(void **st) {
 static void reader_ring_full_waits(void **st) {
   (void)st;
   char path[64];
-  temp_path(path, sizeof path);
+  test_temp_path(path, sizeof path);
   write_pcap(path, 300, 6, 1000000, 10, jumbo_size, NULL);
   const char *paths[1] = {path};
   wd_flow_table_t *flows = flows_new();
@@ -651,8 +608,8 @@ static void reader_ring_full_waits(void **st) {
 static void reader_stops_early(void **st) {
   (void)st;
   char pj[64], ps[64];
-  temp_path(pj, sizeof pj);
-  temp_path(ps, sizeof ps);
+  test_temp_path(pj, sizeof pj);
+  test_temp_path(ps, sizeof ps);
   write_pcap(pj, 400, 7, 1000000, 10, jumbo_size, NULL);
   write_pcap(ps, 5000, 8, 1000000, 10, small_size, NULL);
   wd_flow_table_t *flows = flows_new();
@@ -710,7 +667,7 @@ static void reader_refuses_live(void **st) {
   assert_int_equal(wd_reader_start(NULL, flows, &r), WD_ERR_INVAL);
   assert_null(r);
   char path[64];
-  temp_path(path, sizeof path);
+  test_temp_path(path, sizeof path);
   write_pcap(path, 3, 9, 1000000, 10, small_size, NULL);
   const char *paths[1] = {path};
   wd_capture_t *cap;

@@ -599,8 +599,6 @@ static void decode_frame(wd_engine_t *e, wd_decoded_t *d) {
   LAP(e, &e->prof.acc[PS_DECODE]);
 }
 
-/* Everything a frame does, in order: time, counters, flow, parsers,
- * detectors. */
 /* The class of an IP packet for the detectors' WD_PKT_* masks: bits 0-1
  * its protocol (TCP, UDP, ICMP, other), bit 2 whether it created f. */
 static unsigned pkt_class(const wd_packet_t *p, const wd_flow_t *f) {
@@ -642,6 +640,8 @@ static void by_class_init(wd_engine_t *e) {
   }
 }
 
+/* Everything a frame does, in order: time, counters, flow, parsers,
+ * detectors. */
 static void process(wd_engine_t *e, const wd_decoded_t *d) {
   const wd_frame_t *fr = &d->fr;
   const wd_packet_t *p = &d->p;

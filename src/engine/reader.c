@@ -27,8 +27,8 @@ struct wd_reader {
   uint64_t wbyte;  /* running write position */
   uint64_t oldest; /* first byte in use, as last looked up (or earlier) */
   uint64_t start_of[WD_READER_RECORDS]; /* first byte of each record */
-  bool *reported;                       /* per file: its error handed over */
-  char (*errors)[256];                  /* per file: the error handed over */
+  char (*errors)[256]; /* per file: the error handed over or met at open
+                          (empty: none yet) */
   size_t nfiles;
   /* shared */
   _Atomic int stop;
@@ -87,16 +87,15 @@ static void commit(wd_reader_t *r) {
 /* Hands over the error of file s, once, if reading it stopped on one. */
 static void file_status(wd_reader_t *r, size_t s) {
   const wd_capture_file_info_t *fi = wd_capture_file(r->cap, s);
-  if (!fi || !fi->error[0] || r->reported[s])
+  if (!fi || !fi->error[0] || r->errors[s][0])
     return;
-  r->reported[s] = true;
+  snprintf(r->errors[s], sizeof r->errors[s], "%s", fi->error);
   wd_reader_rec_t *rec = reserve(r, r->wbyte);
   if (!rec)
     return;
   rec->kind = WD_READER_FILE_STATUS;
   rec->u.file.source = (uint32_t)s;
   rec->u.file.error_frame = fi->error_frame;
-  snprintf(r->errors[s], sizeof r->errors[s], "%s", fi->error);
   rec->u.file.error = r->errors[s];
   commit(r);
 }
@@ -155,11 +154,10 @@ wd_rc wd_reader_start(wd_capture_t *cap, const wd_flow_table_t *flows,
   r->cap = cap;
   r->flows = flows;
   r->nfiles = wd_capture_nfiles(cap);
-  r->reported = calloc(r->nfiles ? r->nfiles : 1, sizeof *r->reported);
   r->errors = calloc(r->nfiles ? r->nfiles : 1, sizeof *r->errors);
   r->bytes = malloc(WD_READER_BYTES);
   wd_rc rc = WD_ERR_NOMEM;
-  if (r->reported && r->errors && r->bytes)
+  if (r->errors && r->bytes)
     rc = wd_queue_new(sizeof(wd_reader_rec_t), WD_READER_RECORDS, &r->q);
   if (rc != WD_OK) {
     wd_reader_stop(r);
@@ -167,7 +165,8 @@ wd_rc wd_reader_start(wd_capture_t *cap, const wd_flow_table_t *flows,
   }
   /* errors met opening the files are the caller's to see already */
   for (size_t i = 0; i < r->nfiles; i++)
-    r->reported[i] = wd_capture_file(cap, i)->error[0] != '\0';
+    snprintf(r->errors[i], sizeof r->errors[i], "%s",
+             wd_capture_file(cap, i)->error);
   atomic_init(&r->stop, 0);
   atomic_init(&r->done, 0);
   atomic_init(&r->total, 0);
@@ -225,7 +224,6 @@ void wd_reader_stop(wd_reader_t *r) {
   }
   wd_queue_free(r->q);
   free(r->bytes);
-  free(r->reported);
   free(r->errors);
   free(r);
 }

@@ -78,7 +78,8 @@ typedef struct wd_flow_stats {
 typedef struct wd_flow_table wd_flow_table_t;
 
 /* Called when a flow leaves the table (timeout, eviction, shutdown), before
- * its memory is reused: emit a flow event, release app state. */
+ * its memory is reused: emit a flow event, release app state. It must not
+ * call into the table (expiry ends flows found ahead of the call). */
 typedef void (*wd_flow_end_fn)(void *user, wd_flow_t *flow,
                                wd_flow_end_reason why);
 

@@ -130,15 +130,21 @@ static void chain_unlink(wd_flow_table_t *t, uint32_t i, flow_ent *e) {
     *pp = e->hnext;
 }
 
-/* Takes entry i out of its chain and its list, then tells the owner (who
- * may change the flow's fields: the entry is out of every list). */
-static void end_flow(wd_flow_table_t *t, uint32_t i, flow_ent *e,
-                     wd_flow_end_reason why) {
-  chain_unlink(t, i, e);
+/* Takes an entry out of its list, then tells the owner (who may change the
+ * flow's fields: the entry is out of every list). Its chain is the
+ * caller's: end_flow unlinks it first, a flush empties every chain. */
+static void retire(wd_flow_table_t *t, flow_ent *e, wd_flow_end_reason why) {
   wd_lru_unlink(&t->cls[flow_class(&e->f)], &e->lru, lru_at, t);
   t->st.active--;
   if (t->on_end)
     t->on_end(t->user, &e->f, why);
+}
+
+/* Takes entry i out of its chain and its list, then tells the owner. */
+static void end_flow(wd_flow_table_t *t, uint32_t i, flow_ent *e,
+                     wd_flow_end_reason why) {
+  chain_unlink(t, i, e);
+  retire(t, e, why);
 }
 
 /* The list link of an entry on the free list (no list index is this). */
@@ -587,30 +593,50 @@ wd_flow_t *wd_flow_table_update_hashed(wd_flow_table_t *t, const wd_packet_t *p,
 
 /* ---- time and end ---- */
 
+/* Flows due are ended EXPIRE_BATCH at a time: the list is walked ahead to
+ * find them and their buckets are prefetched, so that unlinking one does
+ * not wait for its bucket after the walk waited for its entry. */
+#define EXPIRE_BATCH 16
+
 void wd_flow_table_expire(wd_flow_table_t *t, uint64_t now_ns) {
   for (int c = 0; c < CLS_COUNT; c++) {
     uint64_t to = t->timeout_ns[c];
     if (now_ns < to)
       continue;
     uint64_t cutoff = now_ns - to; /* idle since cutoff or before: due */
-    while (t->cls[c].tail) {
-      uint32_t i = t->cls[c].tail;
-      flow_ent *e = ent(t, i);
-      if (e->f.last_ns > cutoff)
-        break;
-      end_flow(t, i, e, WD_FLOW_END_TIMEOUT);
-      release(t, i, e);
-      t->st.timed_out++;
-    }
+    uint32_t due[EXPIRE_BATCH];
+    uint32_t n;
+    do {
+      /* From the tail towards more recently active flows, in the order
+       * they are ended below (ending a tail leaves the next one as tail). */
+      n = 0;
+      for (uint32_t i = t->cls[c].tail; i && n < EXPIRE_BATCH;) {
+        const flow_ent *e = ent(t, i);
+        if (e->f.last_ns > cutoff)
+          break;
+        __builtin_prefetch(&t->buckets[e->hash & t->bucket_mask], 1);
+        due[n++] = i;
+        i = e->lru.prev;
+      }
+      for (uint32_t k = 0; k < n; k++) {
+        flow_ent *e = ent(t, due[k]);
+        end_flow(t, due[k], e, WD_FLOW_END_TIMEOUT);
+        release(t, due[k], e);
+        t->st.timed_out++;
+      }
+    } while (n == EXPIRE_BATCH);
   }
 }
 
+/* Every flow ends, so every chain empties at once: no flow's bucket is
+ * visited (each would be a cache miss at the end of a large run). */
 void wd_flow_table_flush(wd_flow_table_t *t) {
+  memset(t->buckets, 0, ((size_t)t->bucket_mask + 1) * sizeof *t->buckets);
   for (int c = 0; c < CLS_COUNT; c++)
     while (t->cls[c].tail) {
       uint32_t i = t->cls[c].tail;
       flow_ent *e = ent(t, i);
-      end_flow(t, i, e, WD_FLOW_END_SHUTDOWN);
+      retire(t, e, WD_FLOW_END_SHUTDOWN);
       release(t, i, e);
     }
 }

@@ -578,17 +578,26 @@ static void test_flush_and_reuse(void **state) {
   wd_flow_stats_t st;
   wd_flow_table_stats(t, &st);
   assert_int_equal(st.active, 0);
-  wd_flow_table_flush(t); /* nothing more */
+  assert_int_equal(wd_flow_table_check(t), 0); /* no chain names an entry */
+  wd_flow_table_flush(t);                      /* nothing more */
   assert_int_equal(E.n, 10);
-  /* The table works after a flush: freed entries are reused. */
+  /* The table works after a flush: freed entries are reused, and every
+   * flushed key is new again. */
   size_t mem = st.memuse;
   wd_flow_t *f =
       upd(t, tcp("10.0.0.1", 1000, "10.0.0.2", 80, SYN, 2 * NS), &dir);
   assert_int_equal(f->pkt_events, WD_FLOW_EV_CREATED);
   assert_int_equal(f->pkts[0], 1);
+  for (uint16_t i = 1; i < 10; i++) {
+    f = upd(t,
+            tcp("10.0.0.1", (uint16_t)(1000 + i), "10.0.0.2", 80, SYN, 2 * NS),
+            &dir);
+    assert_int_equal(f->pkt_events, WD_FLOW_EV_CREATED);
+  }
+  assert_int_equal(wd_flow_table_check(t), 0);
   wd_flow_table_stats(t, &st);
   assert_int_equal(st.memuse, mem);
-  assert_int_equal(st.active, 1);
+  assert_int_equal(st.active, 10);
   wd_flow_table_free(t);
 }
 
@@ -693,6 +702,48 @@ static void test_spoofed_flood_capped(void **state) {
   wd_flow_table_free(t);
 }
 
+/* Expiry ends exactly the flows due, oldest first, however many there are
+ * (more than one batch of the list walk ahead, and a batch cut short by
+ * the first flow not due), and leaves the others findable. */
+static void test_expiry_order(void **state) {
+  (void)state;
+  wd_flow_table_t *t = table(1000, 1 << 20);
+  enum { N = 50, DUE = 37 };
+  uint64_t ids[N];
+  char a[32];
+  int dir;
+  for (uint32_t i = 0; i < N; i++) { /* one every 100 ms */
+    snprintf(a, sizeof a, "10.0.0.%u", i + 1);
+    ids[i] =
+        upd(t,
+            pkt(a, 40000, "192.0.2.1", 53, WD_PROTO_UDP, 0, NS + i * (NS / 10)),
+            &dir)
+            ->id;
+  }
+  /* udp_s is 20 s: flow i is due once 20 s have passed since it was seen */
+  wd_flow_table_expire(t, NS + (DUE - 1) * (NS / 10) + 20 * NS);
+  assert_int_equal(E.n, DUE);
+  for (uint32_t i = 0; i < DUE; i++) {
+    assert_int_equal(E.id[i], ids[i]);
+    assert_int_equal(E.why[i], WD_FLOW_END_TIMEOUT);
+  }
+  assert_int_equal(wd_flow_table_check(t), 0);
+  wd_flow_stats_t st;
+  wd_flow_table_stats(t, &st);
+  assert_int_equal(st.active, N - DUE);
+  assert_int_equal(st.timed_out, DUE);
+  for (uint32_t i = DUE; i < N; i++) { /* the rest are still there */
+    snprintf(a, sizeof a, "10.0.0.%u", i + 1);
+    assert_int_equal(
+        upd(t, pkt("192.0.2.1", 53, a, 40000, WD_PROTO_UDP, 0, 30 * NS), &dir)
+            ->id,
+        ids[i]);
+  }
+  wd_flow_table_stats(t, &st);
+  assert_int_equal(st.created, N);
+  wd_flow_table_free(t);
+}
+
 /* The buckets double as flows come (every live flow rechained, the freed
  * entries and the slot being filled not), also after expiry has freed
  * entries: every live flow is still found, none twice, every chain sound
@@ -765,6 +816,7 @@ int main(void) {
       cmocka_unit_test(test_timeout_follows_state),
       cmocka_unit_test(test_lru_eviction_order),
       cmocka_unit_test(test_flush_and_reuse),
+      cmocka_unit_test(test_expiry_order),
       cmocka_unit_test(test_ids_unique),
       cmocka_unit_test(test_ip_bytes),
       cmocka_unit_test(test_spoofed_flood_capped),

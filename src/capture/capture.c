@@ -7,6 +7,7 @@
 #include "capture/capture.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "capture/capture_int.h"
 
@@ -40,6 +42,8 @@ struct wd_capture {
   bool have_last;
   wd_capture_opts_t opts;
   volatile sig_atomic_t stop;
+  int wake[2]; /* a pipe wd_capture_stop writes to, made when a file source
+                  is not a regular file (its reads wait in poll on it) */
 };
 
 static bool accept_iface(void *user, uint32_t iface, int linktype) {
@@ -127,8 +131,19 @@ static void advance(source *s, bool live) {
   s->done = true;
 }
 
-/* Opens source s on fp (NULL: failed to open, errno says why). */
-static bool open_source(source *s, FILE *fp, bool own) {
+/* The read end of c's wake pipe, made on first use (-1: none). */
+static int wake_fd(wd_capture_t *c) {
+  if (c->wake[0] >= 0 || pipe(c->wake) != 0)
+    return c->wake[0];
+  for (int i = 0; i < 2; i++) {
+    fcntl(c->wake[i], F_SETFD, FD_CLOEXEC);
+    fcntl(c->wake[i], F_SETFL, O_NONBLOCK);
+  }
+  return c->wake[0];
+}
+
+/* Opens source s of c on fp (NULL: failed to open, errno says why). */
+static bool open_source(wd_capture_t *c, source *s, FILE *fp, bool own) {
   s->is_file = true;
   s->info.refused_linktype = -1;
   if (!fp) {
@@ -140,7 +155,8 @@ static bool open_source(source *s, FILE *fp, bool own) {
   s->own_fp = own;
   struct stat st;
   int fd = fileno(fp);
-  if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+  bool regular = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  if (regular)
     s->info.size = (uint64_t)st.st_size;
   wd_rc rc = wd_capfile_open(&s->file, fp, accept_iface, s, s->info.error,
                              sizeof s->info.error);
@@ -151,6 +167,8 @@ static bool open_source(source *s, FILE *fp, bool own) {
   }
   s->info.opened = true;
   s->info.nanosecond = true;
+  if (fd >= 0 && !regular) /* a pipe, a terminal, a socket */
+    wd_capfile_wake(&s->file, wake_fd(c), &c->stop);
   advance(s, false);
   s->info.linktype = s->file.first_linktype;
   return true;
@@ -166,6 +184,7 @@ static wd_capture_t *capture_new(size_t n, const wd_capture_opts_t *opts) {
     return NULL;
   }
   c->n = n;
+  c->wake[0] = c->wake[1] = -1;
   if (opts)
     c->opts = *opts;
   for (size_t i = 0; i < n; i++)
@@ -185,7 +204,7 @@ wd_rc wd_capture_open_files(const char *const *paths, size_t n,
     s->info.path = paths[i];
     bool in = strcmp(paths[i], "-") == 0;
     FILE *fp = in ? stdin : fopen(paths[i], "rb");
-    if (open_source(s, fp, !in))
+    if (open_source(c, s, fp, !in))
       ok++;
   }
   *out = c;
@@ -200,7 +219,7 @@ wd_rc wd_capture_open_stream(FILE *fp, const char *name,
   if (!c)
     return WD_ERR_NOMEM;
   c->src[0].info.path = name;
-  bool ok = open_source(&c->src[0], fp, false);
+  bool ok = open_source(c, &c->src[0], fp, false);
   *out = c;
   return ok ? WD_OK : WD_ERR_IO;
 }
@@ -240,6 +259,7 @@ wd_rc wd_capture_open_live(const char *iface, const char *bpf,
   }
   c->n = 1;
   c->live = true;
+  c->wake[0] = c->wake[1] = -1;
   source *s = &c->src[0];
   s->info.path = iface;
   s->info.refused_linktype = -1;
@@ -372,9 +392,14 @@ wd_rc wd_capture_next(wd_capture_t *c, wd_frame_t *f) {
 
 void wd_capture_stop(wd_capture_t *c) {
   c->stop = 1;
-  /* Wakes a live read blocked in poll; safe from a signal handler. */
+  /* Wakes a live read blocked in poll, or a file read waiting on a pipe;
+   * both safe from a signal handler. */
   if (c->live && c->src[0].pcap)
     pcap_breakloop(c->src[0].pcap);
+  if (c->wake[1] >= 0) {
+    ssize_t w = write(c->wake[1], "", 1); /* full: already woken */
+    (void)w;
+  }
 }
 
 size_t wd_capture_nfiles(const wd_capture_t *c) { return c->n; }
@@ -407,6 +432,9 @@ void wd_capture_close(wd_capture_t *c) {
     if (s->fp && s->own_fp)
       fclose(s->fp);
   }
+  for (int i = 0; i < 2; i++)
+    if (c->wake[i] >= 0)
+      close(c->wake[i]);
   free(c->src);
   free(c);
 }

@@ -7,6 +7,7 @@
 #include "capture/capture_int.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,24 @@ static void consume(wd_capfile_t *f, size_t n) {
   f->consumed += n;
 }
 
+/* Waits until fd has bytes or its end (true), or a stop (false, stopped
+ * set), or a signal (false). */
+static bool readable(wd_capfile_t *f, int fd) {
+  if (f->stopped || (f->stop && *f->stop)) {
+    f->stopped = true;
+    return false;
+  }
+  struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN},
+                          {.fd = f->wake_fd, .events = POLLIN}};
+  if (poll(pfd, 2, -1) < 0)
+    return false; /* EINTR: the caller looks again */
+  if (pfd[1].revents || (f->stop && *f->stop)) {
+    f->stopped = true;
+    return false;
+  }
+  return true; /* readable, hung up or failed: read() says which */
+}
+
 /* Makes need (<= WD_CAPFILE_BUFFER) bytes available: WD_OK, WD_ERR_TRUNC
  * when the file ends first, WD_ERR_IO on a read error. */
 static wd_rc fill(wd_capfile_t *f, size_t need) {
@@ -75,6 +94,11 @@ static wd_rc fill(wd_capfile_t *f, size_t need) {
   while (avail(f) < need) {
     if (f->eof)
       return WD_ERR_TRUNC;
+    if (f->wake_fd >= 0 && !readable(f, fd)) {
+      if (f->stopped)
+        return WD_END;
+      continue; /* a signal: see whether it was a stop */
+    }
     size_t room = WD_CAPFILE_BUFFER - f->end, got;
     if (fd >= 0) {
       /* read() returns what a pipe has, where fread would wait for the
@@ -195,6 +219,7 @@ wd_rc wd_capfile_open(wd_capfile_t *f, FILE *fp, wd_capfile_accept_fn accept,
                       void *user, char *err, size_t errlen) {
   memset(f, 0, sizeof *f);
   f->fp = fp;
+  f->wake_fd = -1;
   f->accept = accept;
   f->user = user;
   f->first_linktype = -1;
@@ -492,8 +517,20 @@ wd_rc wd_capfile_next(wd_capfile_t *f, wd_capfile_frame_t *out, char *err,
                       size_t errlen) {
   if (!f->buf)
     return WD_END;
-  return f->format == WD_CAPFILE_PCAP ? pcap_next(f, out, err, errlen)
-                                      : ng_next(f, out, err, errlen);
+  wd_rc rc = f->format == WD_CAPFILE_PCAP ? pcap_next(f, out, err, errlen)
+                                          : ng_next(f, out, err, errlen);
+  if (f->stopped && rc != WD_OK) { /* a stop is an end, not a short file */
+    if (err && errlen)
+      err[0] = '\0';
+    return WD_END;
+  }
+  return rc;
+}
+
+void wd_capfile_wake(wd_capfile_t *f, int wake_fd,
+                     const volatile sig_atomic_t *stop) {
+  f->wake_fd = wake_fd;
+  f->stop = stop;
 }
 
 void wd_capfile_fini(wd_capfile_t *f) {

@@ -96,7 +96,8 @@ static const char analyze_text[] =
     "usage: ward analyze [options] CAPTURE...\n"
     "\n"
     "Reads pcap and pcapng files ('-' = standard input; several files are\n"
-    "merged in time order) and reports the attacks in them.\n"
+    "merged in time order) and reports the attacks in them. SIGINT or\n"
+    "SIGTERM ends the input early (also a pipe that has gone quiet).\n"
     "\n"
     "Options:\n";
 static const char fleet_opts[] =
@@ -169,15 +170,16 @@ static void capture_usage(FILE *f, bool live) {
 }
 
 static volatile sig_atomic_t stop_flag, reopen_flag;
-static wd_capture_t *live_capture; /* woken by the stop signals */
+static wd_capture_t *stop_capture; /* woken by the stop signals (a live
+                                      read, or a file read on a pipe) */
 
 static void on_signal(int sig) {
   if (sig == SIGHUP) {
     reopen_flag = 1;
   } else {
     stop_flag = 1;
-    if (live_capture)
-      wd_capture_stop(live_capture);
+    if (stop_capture)
+      wd_capture_stop(stop_capture);
   }
 }
 
@@ -642,8 +644,7 @@ static int run_capture(int argc, char **argv, bool live) {
     wd_config_free(cfg);
     return ec;
   }
-  if (live)
-    live_capture = cap;
+  stop_capture = cap;
   install_signals();
   if (live && duration > 0)
     alarm((unsigned)duration);
@@ -663,7 +664,7 @@ static int run_capture(int argc, char **argv, bool live) {
             "ward: outputs.eve.protocols: '%s' is not one of dns, tls, "
             "http\n",
             bad);
-    live_capture = NULL;
+    stop_capture = NULL;
     wd_capture_close(cap);
     wd_eve_close(eve);
     wd_intel_set_free(intel);
@@ -750,7 +751,7 @@ static int run_capture(int argc, char **argv, bool live) {
       print_summary(po.human, cap, &res);
     ec = res.files_failed ? EXIT_CAPTURE : 0;
   }
-  live_capture = NULL;
+  stop_capture = NULL;
   wd_metrics_server_stop(msrv);
   wd_sensor_metrics_free(sm);
   ec = close_publisher(pub, wd_fleet_conf(cfg)->close_ms, po.human, ec);

@@ -1242,7 +1242,13 @@ static const wd_decoded_t *ahead_ip(wd_reader_t *r, uint32_t k) {
  * fetched while this one is worked on. */
 static void run_reader(wd_engine_t *e) {
   const wd_reader_rec_t *rec;
-  while (!stopping(e) && (rec = wd_reader_next(e->reader)) != NULL) {
+  for (;;) {
+    if (stopping(e)) {
+      wd_capture_stop(e->cap); /* the reader may wait on a pipe */
+      break;
+    }
+    if ((rec = wd_reader_next(e->reader)) == NULL)
+      break;
     if (rec->kind == WD_READER_FILE_STATUS) {
       struct file_now *fn = &e->file_now[rec->u.file.source];
       fn->error_frame = rec->u.file.error_frame;

@@ -4,9 +4,12 @@ ADDR:PORT`, shared by ward watch and ward analyze): a capture fed to ward
 analyze's standard input in two parts; while the second is held back, the
 metrics of the first are served (packets, bytes, flows, tables, alerts by
 detector) from the worker's snapshots, pass `promtool check metrics` when
-promtool is installed, and grow once the rest is fed. Waits are for
-conditions with deadlines, never fixed sleeps."""
-import queue, re, select, shutil, struct, subprocess, sys, threading, time, urllib.request
+promtool is installed, and grow once the rest is fed. The capture ends three ways: the pipe
+closes; SIGINT, and SIGTERM with engine.reader off, while the pipe is
+still open and quiet (the read waiting on it must give way: exit 0 and a
+last stats event counting every frame fed). Waits are for conditions with
+deadlines, never fixed sleeps."""
+import json, os, queue, re, select, shutil, signal, struct, subprocess, sys, tempfile, threading, time, urllib.request
 
 ward = sys.argv[1]
 T0 = 1776330169
@@ -26,87 +29,112 @@ header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
 first = b"".join(frame(i) for i in range(20))  # 5 s
 second = b"".join(frame(i) for i in range(20, 40))
 
-p = subprocess.Popen([ward, "analyze", "-q", "--no-progress", "--metrics", "127.0.0.1:0", "-"],
-                     stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
+def run(extra, ending, eve):
+    """One ward analyze on a pipe, fed in two parts; ends it by `ending`
+    ("eof" or a signal) and returns the packets counted after the first."""
+    global p
+    p = subprocess.Popen([ward, "analyze", "-q", "--no-progress", "--metrics", "127.0.0.1:0",
+                          "-o", eve] + extra + ["-"],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
-def fail(msg):
-    p.kill()
-    sys.exit(msg)
+    def fail(msg):
+        p.kill()
+        sys.exit(msg)
 
+    # the capture is opened (its header and first record read) before the
+    # metrics server starts
+    p.stdin.write(header + first)
+    p.stdin.flush()
+    lines = queue.Queue()
+    log = []
 
-# the capture is opened (its header and first record read) before the
-# metrics server starts
-p.stdin.write(header + first)
-p.stdin.flush()
-lines = queue.Queue()
-log = []
+    def read_stderr():
+        for raw in p.stderr:
+            log.append(raw.decode(errors="replace"))
+            lines.put(log[-1])
+        lines.put(None)
 
+    threading.Thread(target=read_stderr, daemon=True).start()
+    url, deadline = None, time.monotonic() + 20
+    while url is None:
+        try:
+            line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            line = None
+        if line is None:
+            fail("no 'metrics on URL' line: " + "".join(log))
+        m = re.search(r"metrics on (\S+)", line)
+        if m:
+            url = m.group(1)
 
-def read_stderr():
-    for raw in p.stderr:
-        log.append(raw.decode(errors="replace"))
-        lines.put(log[-1])
-    lines.put(None)
+    def scrape():
+        with urllib.request.urlopen(url, timeout=10) as r:
+            assert r.headers["Content-Type"].startswith("text/plain")
+            return r.read().decode()
 
+    def value(text, name):
+        m = re.search(r"^%s (\d+)$" % re.escape(name), text, re.M)
+        return int(m.group(1)) if m else None
 
-threading.Thread(target=read_stderr, daemon=True).start()
-url, deadline = None, time.monotonic() + 20
-while url is None:
+    def wait_for(cond, what):
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            t = scrape()
+            if cond(t):
+                return t
+            select.select([], [], [], 0.05)  # a short pause between scrapes
+        fail(f"metrics never showed {what}:\n{scrape()}")
+
+    t = wait_for(lambda t: (value(t, "ward_sensor_packets_total") or 0) >= 4, "the first packets")
+    n1 = value(t, "ward_sensor_packets_total")
+    if n1 > 20:
+        fail(f"{n1} packets counted before the rest was fed")
+    for name in ("ward_sensor_bytes_total", "ward_sensor_flows_created_total",
+                 "ward_sensor_decode_errors_total"):
+        if value(t, name) is None:
+            fail(f"{name} missing:\n{t}")
+    if 'ward_sensor_table_memory_limit_bytes{table="flow"}' not in t or \
+            "ward_sensor_alerts_total{detector=" not in t:
+        fail(f"tables or detectors missing:\n{t}")
+    promtool = shutil.which("promtool")
+    if promtool:
+        pc = subprocess.run([promtool, "check", "metrics"], input=t, capture_output=True, text=True)
+        if pc.returncode != 0:
+            fail(f"promtool: {pc.stdout}{pc.stderr}")
+    p.stdin.write(second)
+    p.stdin.flush()
+    t = wait_for(lambda t: (value(t, "ward_sensor_packets_total") or 0) > max(n1, 20),
+                 "the second part")
+    if ending == "eof":
+        p.stdin.close()
+    else:
+        p.send_signal(ending)  # the pipe stays open: ward waits on it
     try:
-        line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
-    except queue.Empty:
-        line = None
-    if line is None:
-        fail("no 'metrics on URL' line: " + "".join(log))
-    m = re.search(r"metrics on (\S+)", line)
-    if m:
-        url = m.group(1)
+        rc = p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        fail(f"ward analyze did not stop on {getattr(ending, 'name', ending)} "
+             "while its pipe was open")
+    if rc != 0:
+        sys.exit(f"ward analyze exit {rc} ({getattr(ending, 'name', ending)}): "
+                 f"{''.join(log)}")
+    with open(eve) as f:
+        stats = [e for e in map(json.loads, f) if e["event_type"] == "stats"]
+    if not stats or stats[-1]["stats"]["decoder"]["pkts"] != 40:
+        sys.exit(f"last stats after {getattr(ending, 'name', ending)}: "
+                 f"{stats[-1:] or 'none'}")
+    p.stdin.close()
+    return n1
 
 
-def scrape():
-    with urllib.request.urlopen(url, timeout=10) as r:
-        assert r.headers["Content-Type"].startswith("text/plain")
-        return r.read().decode()
-
-
-def value(text, name):
-    m = re.search(r"^%s (\d+)$" % re.escape(name), text, re.M)
-    return int(m.group(1)) if m else None
-
-
-def wait_for(cond, what):
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        t = scrape()
-        if cond(t):
-            return t
-        select.select([], [], [], 0.05)  # a short pause between scrapes
-    fail(f"metrics never showed {what}:\n{scrape()}")
-
-
-t = wait_for(lambda t: (value(t, "ward_sensor_packets_total") or 0) >= 4, "the first packets")
-n1 = value(t, "ward_sensor_packets_total")
-if n1 > 20:
-    fail(f"{n1} packets counted before the rest was fed")
-for name in ("ward_sensor_bytes_total", "ward_sensor_flows_created_total",
-             "ward_sensor_decode_errors_total"):
-    if value(t, name) is None:
-        fail(f"{name} missing:\n{t}")
-if 'ward_sensor_table_memory_limit_bytes{table="flow"}' not in t or \
-        "ward_sensor_alerts_total{detector=" not in t:
-    fail(f"tables or detectors missing:\n{t}")
-promtool = shutil.which("promtool")
-if promtool:
-    pc = subprocess.run([promtool, "check", "metrics"], input=t, capture_output=True, text=True)
-    if pc.returncode != 0:
-        fail(f"promtool: {pc.stdout}{pc.stderr}")
-p.stdin.write(second)
-p.stdin.flush()
-t = wait_for(lambda t: (value(t, "ward_sensor_packets_total") or 0) > max(n1, 20),
-             "the second part")
-p.stdin.close()
-if p.wait(timeout=60) != 0:
-    sys.exit(f"ward analyze exit {p.returncode}: {''.join(log)}")
-print(f"sensor metrics: {n1} then more packets counted; "
-      f"promtool {'passed' if promtool else 'not installed'}")
+p = None
+with tempfile.TemporaryDirectory() as tmp:
+    noreader = os.path.join(tmp, "noreader.yaml")
+    with open(noreader, "w") as f:
+        f.write("engine:\n  reader: false\n")
+    for n, (extra, ending) in enumerate([([], "eof"), ([], signal.SIGINT),
+                                         (["-c", noreader], signal.SIGTERM)]):
+        n1 = run(extra, ending, os.path.join(tmp, f"eve{n}.json"))
+        print(f"sensor metrics: {n1} then more packets counted, then ended by "
+              f"{getattr(ending, 'name', ending)}{' (reader off)' if extra else ''}")
+print(f"promtool {'passed' if shutil.which('promtool') else 'not installed'}")

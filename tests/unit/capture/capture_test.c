@@ -12,9 +12,13 @@
  * same order as not peeking, the frame returned last keeps its bytes, the
  * peek fails only where the buffer needs a read; merged files, pcapng with
  * refused interfaces, sections and oversized blocks, truncated and corrupt
- * files (the error met at the same frame), and the end. */
+ * files (the error met at the same frame), and the end. wd_capture_stop on
+ * a pipe: frames already read are delivered, then the file ends without an
+ * error, also when the stop comes while a read waits on the quiet pipe. */
 #include <dirent.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -979,6 +984,97 @@ static void peek_ends(void **st) {
   unlink(path);
 }
 
+/* ---- wd_capture_stop on a pipe ---- */
+
+typedef struct pipe_reader {
+  wd_capture_t *c;
+  _Atomic long tid;
+  wd_rc rc;
+} pipe_reader;
+
+static void *read_pipe(void *arg) {
+  pipe_reader *r = arg;
+  r->tid = syscall(SYS_gettid);
+  wd_frame_t f;
+  r->rc = wd_capture_next(r->c, &f);
+  return NULL;
+}
+
+/* Whether thread tid waits in poll (the first field of its
+ * /proc/self/task/TID/syscall is the system call it is in). */
+static bool in_poll(long tid) {
+  char path[64], buf[64] = "";
+  snprintf(path, sizeof path, "/proc/self/task/%ld/syscall", tid);
+  FILE *fp = fopen(path, "r");
+  if (!fp)
+    return false;
+  bool got = fgets(buf, sizeof buf, fp) != NULL;
+  fclose(fp);
+  long nr = got ? strtol(buf, NULL, 10) : -1;
+  return nr == SYS_poll || nr == SYS_ppoll;
+}
+
+/* A pipe holding a pcap header and three frames, its writer left open. */
+static wd_capture_t *open_quiet_pipe(int *writer) {
+  char path[64];
+  test_temp_path(path, sizeof path);
+  write_peek_pcap(path, 3, 7, 1000000, 1000, NULL);
+  FILE *in = fopen(path, "rb");
+  assert_non_null(in);
+  static uint8_t raw[1 << 17];
+  size_t n = fread(raw, 1, sizeof raw, in);
+  fclose(in);
+  unlink(path);
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  assert_true(n < 65536); /* fits in a pipe's buffer */
+  assert_int_equal(write(fds[1], raw, n), (ssize_t)n);
+  FILE *fp = fdopen(fds[0], "rb");
+  assert_non_null(fp);
+  wd_capture_t *c = NULL;
+  assert_int_equal(wd_capture_open_stream(fp, "pipe", NULL, &c), WD_OK);
+  *writer = fds[1];
+  return c;
+}
+
+static void stop_ends_quiet_pipe(void **state) {
+  (void)state;
+  /* The stop comes first: what was read is still delivered. */
+  int w;
+  wd_capture_t *c = open_quiet_pipe(&w);
+  wd_frame_t f;
+  assert_int_equal(wd_capture_next(c, &f), WD_OK);
+  wd_capture_stop(c);
+  assert_int_equal(wd_capture_next(c, &f), WD_OK);
+  assert_int_equal(wd_capture_next(c, &f), WD_OK);
+  assert_int_equal(f.num, 3);
+  assert_int_equal(wd_capture_next(c, &f), WD_END);
+  const wd_capture_file_info_t *fi = wd_capture_file(c, 0);
+  assert_int_equal(fi->frames, 3);
+  assert_string_equal(fi->error, "");
+  assert_int_equal(fi->error_frame, 0);
+  wd_capture_close(c);
+  close(w);
+
+  /* The stop comes from another thread while a read waits in poll. */
+  c = open_quiet_pipe(&w);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(wd_capture_next(c, &f), WD_OK);
+  pipe_reader r = {.c = c, .rc = WD_OK};
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, read_pipe, &r), 0);
+  while (!r.tid || !in_poll(r.tid))
+    sched_yield();
+  wd_capture_stop(c);
+  assert_int_equal(pthread_join(th, NULL), 0);
+  assert_int_equal(r.rc, WD_END);
+  fi = wd_capture_file(c, 0);
+  assert_int_equal(fi->frames, 3);
+  assert_string_equal(fi->error, "");
+  wd_capture_close(c);
+  close(w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(pcapng_interfaces_le),
@@ -996,6 +1092,7 @@ int main(void) {
       cmocka_unit_test(peek_pcapng_refused),
       cmocka_unit_test(peek_truncated_file),
       cmocka_unit_test(peek_ends),
+      cmocka_unit_test(stop_ends_quiet_pipe),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -374,6 +374,15 @@ void wd_table_remove(wd_table_t *t, const void *key) {
     release(t, i);
 }
 
+bool wd_table_take(wd_table_t *t, const void *key, void *val_out) {
+  uint32_t b, i = lookup(t, key, &b);
+  if (!i)
+    return false;
+  memcpy(val_out, ent_val(t, ent(t, i)), t->val_size);
+  release(t, i);
+  return true;
+}
+
 void wd_table_expire(wd_table_t *t, uint64_t cutoff_ns) {
   while (t->lru.tail) {
     uint32_t i = t->lru.tail;

@@ -55,6 +55,11 @@ void *wd_table_get(wd_table_t *t, const void *key, uint64_t now_ns,
 /* Removes key if present (on_evict is not called). */
 void wd_table_remove(wd_table_t *t, const void *key);
 
+/* Removes key if present, its value first copied to val_out (val_size
+ * bytes): one lookup where find then remove take two. False, and val_out
+ * untouched, when key is absent. on_evict is not called. */
+bool wd_table_take(wd_table_t *t, const void *key, void *val_out);
+
 /* Removes, oldest first, every entry last touched before cutoff_ns, telling
  * on_evict. Cost is proportional to what is removed. */
 void wd_table_expire(wd_table_t *t, uint64_t cutoff_ns);

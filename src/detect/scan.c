@@ -542,11 +542,10 @@ static void probe(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
 
 static void answer(scan *sc, const wd_detect_ctx_t *ctx, const probe_key *pk,
                    bool ok, uint64_t now) {
-  attempt *a = wd_table_find(sc->attempts, pk);
-  if (!a)
+  attempt a;
+  if (!wd_table_take(sc->attempts, pk, &a))
     return;
-  uint32_t seq = a->seq;
-  wd_table_remove(sc->attempts, pk);
+  uint32_t seq = a.seq;
   probe_key tk;
   test_key(sc, pk, &tk);
   test *t = wd_table_find(sc->tests, &tk);

@@ -1,10 +1,10 @@
 /* table_test.c -- tests of src/core/table.c: create/find/get, recency
  * (least recently used recycled first, on_evict told), remove and slot
- * reuse, expiry oldest first, foreach order, the entry cap and the memcap
- * (small caps still hold entries: the last slab is cut; memuse never above
- * cap; release on free), odd key sizes, and a randomised run against a
- * simple reference model of the same LRU; lookups across bucket growth
- * after removals and expiry. */
+ * reuse (also by take, which hands the value back), expiry oldest first,
+ * foreach order, the entry cap and the memcap (small caps still hold entries:
+ * the last slab is cut; memuse never above cap; release on free), odd key
+ * sizes, and a randomised run against a simple reference model of the same LRU;
+ * lookups across bucket growth after removals and expiry. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -423,11 +423,22 @@ static void test_random_against_reference(void **state) {
         assert_non_null(v);
         assert_int_equal(*v, r.val[pos]);
       }
-    } else if (op < 95) { /* remove */
+    } else if (op < 90) { /* remove */
       int pos = ref_pos(&r, k);
       wd_table_remove(t, &k);
       if (pos >= 0)
         ref_del(&r, pos);
+    } else if (op < 95) { /* take: remove, the value handed back */
+      int pos = ref_pos(&r, k);
+      uint32_t v = 0xdeadbeef;
+      assert_int_equal(wd_table_take(t, &k, &v), pos >= 0);
+      assert_null(find(t, k));
+      if (pos >= 0) {
+        assert_int_equal(v, r.val[pos]);
+        ref_del(&r, pos);
+      } else {
+        assert_int_equal(v, 0xdeadbeef); /* untouched */
+      }
     } else { /* expire a little */
       uint64_t cutoff = now > 40 ? now - 40 : 0;
       size_t before = ev.n;

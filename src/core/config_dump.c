@@ -29,11 +29,16 @@ static void dump_string(FILE *out, const char *s) {
   fputc('"', out);
 }
 
+/* A flow list of prefixes; one that starts with ':' (::1, ::/0) is
+ * quoted, since YAML takes no plain value starting so inside [ ]. */
 static void dump_cidrs(FILE *out, const wd_cidr_t *v, size_t n) {
   char b[WD_ADDR_STRLEN + 4];
   fputc('[', out);
-  for (size_t i = 0; i < n; i++)
-    fprintf(out, "%s%s", i ? ", " : "", wd_cidr_str(&v[i], b));
+  for (size_t i = 0; i < n; i++) {
+    const char *s = wd_cidr_str(&v[i], b);
+    const char *q = s[0] == ':' ? "\"" : "";
+    fprintf(out, "%s%s%s%s", i ? ", " : "", q, s, q);
+  }
   fputc(']', out);
 }
 

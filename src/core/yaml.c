@@ -122,6 +122,18 @@ static wd_yaml_mark_t offset_mark(const wd_yaml_t *y, size_t off) {
   return at;
 }
 
+/* libyaml refuses a plain value that starts with ':' inside [ ] (an IPv6
+ * prefix such as ::1 or ::/0) saying only that it found no node there:
+ * the message then says what to write. */
+static const char *flow_colon_hint(const wd_yaml_t *y) {
+  const yaml_parser_t *p = &y->p;
+  size_t i = p->problem_mark.index;
+  if (p->error == YAML_PARSER_ERROR && p->context &&
+      strstr(p->context, "flow") && i < y->len && y->buf[i] == ':')
+    return " (quote a value in [ ] that starts with ':', as in [\"::1\"])";
+  return "";
+}
+
 static wd_rc parse_error(wd_yaml_t *y) {
   const yaml_parser_t *p = &y->p;
   if (p->error == YAML_MEMORY_ERROR) {
@@ -138,8 +150,9 @@ static wd_rc parse_error(wd_yaml_t *y) {
   wd_text_shown(prob, strlen(prob), b, sizeof b);
   if (p->context)
     return wd_yaml_fail(
-        y, at, "yaml", "%s %s; expected well-formed YAML",
-        wd_text_shown(p->context, strlen(p->context), a, sizeof a), b);
+        y, at, "yaml", "%s %s; expected well-formed YAML%s",
+        wd_text_shown(p->context, strlen(p->context), a, sizeof a), b,
+        flow_colon_hint(y));
   return wd_yaml_fail(y, at, "yaml", "%s; expected well-formed YAML", b);
 }
 

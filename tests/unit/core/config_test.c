@@ -462,6 +462,10 @@ static void test_bad_yaml(void **state) {
       "found character that cannot start any token; expected well-formed "
       "YAML");
   BAD("flow: {max: 5000\n", "t.yaml:2:1: yaml: ", "expected well-formed");
+  /* A plain IPv6 prefix starting with ':' inside [ ]: say to quote it. */
+  BAD("home_net: [10.0.0.0/8, ::1]\n", "t.yaml:1:24: yaml: ",
+      "expected well-formed YAML (quote a value in [ ] that starts with "
+      "':', as in [\"::1\"])");
   BAD("flow:\n  max: 5000\n---\nstream:\n  window: 8 KiB\n",
       "t.yaml:3:1: yaml: ",
       "a second document; expected a single YAML document");
@@ -994,13 +998,13 @@ static void test_dump_reload(void **state) {
   wd_config_free(c);
 
   static const char custom[] =
-      "home_net: [10.20.0.0/16, fd00::/8]\n"
+      "home_net: [10.20.0.0/16, fd00::/8, \"::/0\"]\n"
       "capture: {timeout_ms: 1500ms, buffer_size: 2000000}\n"
       "memory: {cap: 1 TiB}\n"
       "flow: {memcap: 512 MB, timeouts: {udp: 90s}}\n"
       "stream: {window: 5000}\n"
       "detect:\n"
-      "  smb_fanout: {exempt: [10.20.1.10/32, 2001:db8::5/128]}\n"
+      "  smb_fanout: {exempt: [10.20.1.10/32, 2001:db8::5/128, \"::1\"]}\n"
       "  volumetric: {max_bps: 1234567 bit/s, max_pps: 1.5M}\n"
       "  scan: {theta0: 0.7000000000000001, alpha: 0.333, enabled: off}\n"
       "outputs: {eve: {path: \"/tmp/x \\\"y\\\"\\\\z.json\", flow: on}}\n"

@@ -341,7 +341,7 @@ static size_t earliest(const wd_capture_t *c) {
 }
 
 bool wd_capture_peek(wd_capture_t *c, wd_frame_t *f) {
-  if (c->live)
+  if (c->live || c->stop)
     return false;
   if (c->have_last) {
     source *s = &c->src[c->last];
@@ -362,14 +362,14 @@ bool wd_capture_peek(wd_capture_t *c, wd_frame_t *f) {
 }
 
 wd_rc wd_capture_next(wd_capture_t *c, wd_frame_t *f) {
+  if (c->stop)
+    return WD_END;
   if (c->have_last) {
     advance(&c->src[c->last], c->live);
     c->have_last = false;
   }
   if (c->live) {
     source *s = &c->src[0];
-    if (c->stop)
-      return WD_END;
     if (!s->pending) {
       advance(s, true);
       if (!s->pending)

@@ -104,10 +104,10 @@ wd_rc wd_capture_next(wd_capture_t *c, wd_frame_t *f);
  * caller decode a frame ahead and fetch its flow's memory early. */
 bool wd_capture_peek(wd_capture_t *c, wd_frame_t *f);
 
-/* Ask wd_capture_next to return WD_END soon (signal-safe, and callable
- * from another thread). Live: it returns at once. Files: a read waiting
- * on a pipe, a terminal or a socket returns, and that file ends there
- * without an error; regular files are the caller's to stop reading. */
+/* Ends the capture: wd_capture_next returns WD_END from its next call on
+ * (signal-safe, and callable from another thread). A call waiting for
+ * input returns: a live read at once, a file read waiting on a pipe, a
+ * terminal or a socket too (that file ends there without an error). */
 void wd_capture_stop(wd_capture_t *c);
 
 size_t wd_capture_nfiles(const wd_capture_t *c);

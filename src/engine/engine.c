@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -949,6 +950,7 @@ static void worker_idle(wd_engine_t *e) {
 static void *worker_main(void *arg) {
   wd_engine_t *e = arg;
   worker_t *w = &e->w;
+  prctl(PR_SET_NAME, "ward-worker"); /* as top -H and /proc show it */
   wd_rc rc = WD_OK;
   if (e->opts.db_path)
     rc = wd_incidents_new(e->cfg, e->opts.db_path, on_incident, e, &w->inc,
@@ -1242,10 +1244,13 @@ static const wd_decoded_t *ahead_ip(wd_reader_t *r, uint32_t k) {
  * fetched while this one is worked on. */
 static void run_reader(wd_engine_t *e) {
   const wd_reader_rec_t *rec;
+  bool stopped = false;
   for (;;) {
-    if (stopping(e)) {
+    /* A stop ends the reading; the frames already read are still
+     * analysed (at most the reader's queue), then the run finishes. */
+    if (!stopped && stopping(e)) {
       wd_capture_stop(e->cap); /* the reader may wait on a pipe */
-      break;
+      stopped = true;
     }
     if ((rec = wd_reader_next(e->reader)) == NULL)
       break;

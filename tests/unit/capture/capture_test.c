@@ -12,9 +12,9 @@
  * same order as not peeking, the frame returned last keeps its bytes, the
  * peek fails only where the buffer needs a read; merged files, pcapng with
  * refused interfaces, sections and oversized blocks, truncated and corrupt
- * files (the error met at the same frame), and the end. wd_capture_stop on
- * a pipe: frames already read are delivered, then the file ends without an
- * error, also when the stop comes while a read waits on the quiet pipe. */
+ * files (the error met at the same frame), and the end. wd_capture_stop:
+ * the capture ends at once without an error, on a regular file, on a pipe,
+ * and when the stop comes while a read waits on the quiet pipe. */
 #include <dirent.h>
 #include <pcap/pcap.h>
 #include <pthread.h>
@@ -1042,22 +1042,34 @@ static wd_capture_t *open_quiet_pipe(int *writer) {
 
 static void stop_ends_quiet_pipe(void **state) {
   (void)state;
-  /* The stop comes first: what was read is still delivered. */
+  /* The stop comes between two frames: the capture ends there, on a
+   * pipe as on a regular file, and no file has an error. */
   int w;
   wd_capture_t *c = open_quiet_pipe(&w);
   wd_frame_t f;
   assert_int_equal(wd_capture_next(c, &f), WD_OK);
   wd_capture_stop(c);
-  assert_int_equal(wd_capture_next(c, &f), WD_OK);
-  assert_int_equal(wd_capture_next(c, &f), WD_OK);
-  assert_int_equal(f.num, 3);
+  assert_false(wd_capture_peek(c, &f));
+  assert_int_equal(wd_capture_next(c, &f), WD_END);
   assert_int_equal(wd_capture_next(c, &f), WD_END);
   const wd_capture_file_info_t *fi = wd_capture_file(c, 0);
-  assert_int_equal(fi->frames, 3);
+  assert_int_equal(fi->frames, 1);
   assert_string_equal(fi->error, "");
   assert_int_equal(fi->error_frame, 0);
   wd_capture_close(c);
   close(w);
+  char path[64];
+  test_temp_path(path, sizeof path);
+  write_peek_pcap(path, 3, 7, 1000000, 1000, NULL);
+  const char *paths[] = {path};
+  assert_int_equal(wd_capture_open_files(paths, 1, NULL, &c), WD_OK);
+  assert_int_equal(wd_capture_next(c, &f), WD_OK);
+  wd_capture_stop(c);
+  assert_int_equal(wd_capture_next(c, &f), WD_END);
+  assert_int_equal(wd_capture_file(c, 0)->frames, 1);
+  assert_string_equal(wd_capture_file(c, 0)->error, "");
+  wd_capture_close(c);
+  unlink(path);
 
   /* The stop comes from another thread while a read waits in poll. */
   c = open_quiet_pipe(&w);

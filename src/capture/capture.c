@@ -31,6 +31,8 @@ typedef struct source {
   wd_capture_file_info_t info;
   bool pending; /* frame holds the next frame of this source */
   bool done;
+  bool unprimed; /* a pipe's first frame is read by the first
+                    wd_capture_next, not at open (it may be long coming) */
   wd_frame_t frame;
 } source;
 
@@ -42,8 +44,9 @@ struct wd_capture {
   bool have_last;
   wd_capture_opts_t opts;
   volatile sig_atomic_t stop;
-  int wake[2]; /* a pipe wd_capture_stop writes to, made when a file source
-                  is not a regular file (its reads wait in poll on it) */
+  int wake[2];     /* a pipe wd_capture_stop writes to, made when a file source
+                      is not a regular file (its reads wait in poll on it) */
+  size_t unprimed; /* sources whose first frame is still to be read */
 };
 
 static bool accept_iface(void *user, uint32_t iface, int linktype) {
@@ -167,8 +170,12 @@ static bool open_source(wd_capture_t *c, source *s, FILE *fp, bool own) {
   }
   s->info.opened = true;
   s->info.nanosecond = true;
-  if (fd >= 0 && !regular) /* a pipe, a terminal, a socket */
+  if (fd >= 0 && !regular) { /* a pipe, a terminal, a socket */
     wd_capfile_wake(&s->file, wake_fd(c), &c->stop);
+    s->unprimed = true;
+    c->unprimed++;
+    return true;
+  }
   advance(s, false);
   s->info.linktype = s->file.first_linktype;
   return true;
@@ -340,8 +347,21 @@ static size_t earliest(const wd_capture_t *c) {
   return best;
 }
 
+/* Reads the first frame of each source that has none yet. */
+static void prime(wd_capture_t *c) {
+  for (size_t i = 0; i < c->n; i++) {
+    source *s = &c->src[i];
+    if (!s->unprimed)
+      continue;
+    advance(s, false);
+    s->info.linktype = s->file.first_linktype;
+    s->unprimed = false;
+  }
+  c->unprimed = 0;
+}
+
 bool wd_capture_peek(wd_capture_t *c, wd_frame_t *f) {
-  if (c->live || c->stop)
+  if (c->live || c->stop || c->unprimed)
     return false;
   if (c->have_last) {
     source *s = &c->src[c->last];
@@ -368,6 +388,8 @@ wd_rc wd_capture_next(wd_capture_t *c, wd_frame_t *f) {
     advance(&c->src[c->last], c->live);
     c->have_last = false;
   }
+  if (c->unprimed)
+    prime(c);
   if (c->live) {
     source *s = &c->src[0];
     if (!s->pending) {

@@ -62,9 +62,12 @@ typedef struct wd_capture_live_stats {
 
 typedef struct wd_capture wd_capture_t;
 
-/* Opens every path; files that cannot be opened are recorded (opened=false)
- * and skipped. Returns WD_ERR_IO only when no file could be opened. opts
- * may be NULL. */
+/* Opens every path and reads its file header; files that cannot be
+ * opened are recorded (opened=false) and skipped. The first frame of a
+ * regular file is read here too; that of a pipe, a terminal or a socket
+ * only by the first wd_capture_next (it may be long coming, and a stop
+ * can end that wait). Returns WD_ERR_IO only when no file could be
+ * opened. opts may be NULL. */
 wd_rc wd_capture_open_files(const char *const *paths, size_t n,
                             const wd_capture_opts_t *opts, wd_capture_t **out);
 

@@ -4,7 +4,8 @@ ADDR:PORT`, shared by ward watch and ward analyze): a capture fed to ward
 analyze's standard input in two parts; while the second is held back, the
 metrics of the first are served (packets, bytes, flows, tables, alerts by
 detector) from the worker's snapshots, pass `promtool check metrics` when
-promtool is installed, and grow once the rest is fed. The capture ends three ways: the pipe
+promtool is installed, and grow once the rest is fed; with only the header fed they are served
+before any frame. The capture ends three ways: the pipe
 closes; SIGINT, and SIGTERM with engine.reader off, once ward waits on
 the pipe, still open and quiet (the wait must give way: exit 0 and a
 last stats event counting every frame fed). Waits are for conditions with
@@ -52,10 +53,11 @@ def polling(pid, reader):
     return False  # the reader thread has not started yet
 
 
-def run(extra, ending, eve):
-    """One ward analyze on a pipe, fed in two parts; ends it by `ending`
-    ("eof" or a signal) and returns the packets counted after the first
-    part and the frames of the last stats event."""
+def run(extra, ending, eve, frames=True):
+    """One ward analyze on a pipe, fed in two parts (frames) or only the
+    file header; ends it by `ending` ("eof" or a signal) and returns the
+    packets counted after the first part and the frames of the last stats
+    event."""
     global p
     p = subprocess.Popen([ward, "analyze", "-q", "--no-progress", "--metrics", "127.0.0.1:0",
                           "-o", eve] + extra + ["-"],
@@ -65,9 +67,9 @@ def run(extra, ending, eve):
         p.kill()
         sys.exit(msg)
 
-    # the capture is opened (its header and first record read) before the
-    # metrics server starts
-    p.stdin.write(header + first)
+    # the capture is opened (its header read) before the metrics server
+    # starts; its first frame may be long coming
+    p.stdin.write(header + (first if frames else b""))
     p.stdin.flush()
     lines = queue.Queue()
     log = []
@@ -109,27 +111,29 @@ def run(extra, ending, eve):
             select.select([], [], [], 0.05)  # a short pause between scrapes
         fail(f"metrics never showed {what}:\n{scrape()}")
 
-    t = wait_for(lambda t: (value(t, "ward_sensor_packets_total") or 0) >= 4, "the first packets")
-    n1 = value(t, "ward_sensor_packets_total")
-    if n1 > 20:
-        fail(f"{n1} packets counted before the rest was fed")
-    for name in ("ward_sensor_bytes_total", "ward_sensor_flows_created_total",
-                 "ward_sensor_decode_errors_total"):
-        if value(t, name) is None:
-            fail(f"{name} missing:\n{t}")
-    if 'ward_sensor_table_memory_limit_bytes{table="flow"}' not in t or \
-            "ward_sensor_alerts_total{detector=" not in t:
-        fail(f"tables or detectors missing:\n{t}")
-    promtool = shutil.which("promtool")
-    if promtool:
-        pc = subprocess.run([promtool, "check", "metrics"], input=t, capture_output=True, text=True)
-        if pc.returncode != 0:
-            fail(f"promtool: {pc.stdout}{pc.stderr}")
-    p.stdin.write(second)
-    p.stdin.flush()
-    t = wait_for(lambda t: (value(t, "ward_sensor_packets_total") or 0) > max(n1, 20),
-                 "the second part")
-    want = 40
+    n1, want = 0, 0
+    if frames:
+        t = wait_for(lambda t: (value(t, "ward_sensor_packets_total") or 0) >= 4, "the first packets")
+        n1 = value(t, "ward_sensor_packets_total")
+        if n1 > 20:
+            fail(f"{n1} packets counted before the rest was fed")
+        for name in ("ward_sensor_bytes_total", "ward_sensor_flows_created_total",
+                     "ward_sensor_decode_errors_total"):
+            if value(t, name) is None:
+                fail(f"{name} missing:\n{t}")
+        if 'ward_sensor_table_memory_limit_bytes{table="flow"}' not in t or \
+                "ward_sensor_alerts_total{detector=" not in t:
+            fail(f"tables or detectors missing:\n{t}")
+        promtool = shutil.which("promtool")
+        if promtool:
+            pc = subprocess.run([promtool, "check", "metrics"], input=t, capture_output=True, text=True)
+            if pc.returncode != 0:
+                fail(f"promtool: {pc.stdout}{pc.stderr}")
+        p.stdin.write(second)
+        p.stdin.flush()
+        t = wait_for(lambda t: (value(t, "ward_sensor_packets_total") or 0) > max(n1, 20),
+                     "the second part")
+        want = 40
     if ending == "eof":
         p.stdin.close()
     else:
@@ -172,4 +176,11 @@ with tempfile.TemporaryDirectory() as tmp:
         print(f"sensor metrics: {n1} then more packets counted, then ended by "
               f"{getattr(ending, 'name', ending)}{' (reader off)' if extra else ''}: "
               f"{got} frames in the last stats")
+    # Only the file header, and a quiet pipe: the metrics are served and a
+    # signal still ends the run cleanly, before any frame.
+    for extra in ([], ["-c", noreader]):
+        run(extra, signal.SIGINT, os.path.join(tmp, f"eve-quiet{len(extra)}.json"),
+            frames=False)
+        print("sensor metrics: served before any frame, then ended by SIGINT"
+              f"{' (reader off)' if extra else ''}")
 print(f"promtool {'passed' if shutil.which('promtool') else 'not installed'}")

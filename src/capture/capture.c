@@ -171,7 +171,7 @@ static bool open_source(wd_capture_t *c, source *s, FILE *fp, bool own) {
   s->info.opened = true;
   s->info.nanosecond = true;
   if (fd >= 0 && !regular) { /* a pipe, a terminal, a socket */
-    wd_capfile_wake(&s->file, wake_fd(c), &c->stop);
+    wd_capfile_wake(&s->file, wake_fd(c));
     s->unprimed = true;
     c->unprimed++;
     return true;

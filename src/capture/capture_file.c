@@ -63,15 +63,11 @@ static void consume(wd_capfile_t *f, size_t n) {
 /* Waits until fd has bytes or its end (true), or a stop (false, stopped
  * set), or a signal (false). */
 static bool readable(wd_capfile_t *f, int fd) {
-  if (f->stopped || (f->stop && *f->stop)) {
-    f->stopped = true;
-    return false;
-  }
   struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN},
                           {.fd = f->wake_fd, .events = POLLIN}};
-  if (poll(pfd, 2, -1) < 0)
-    return false; /* EINTR: the caller looks again */
-  if (pfd[1].revents || (f->stop && *f->stop)) {
+  if (f->stopped || poll(pfd, 2, -1) < 0)
+    return false; /* stopped before, or EINTR: the caller looks again */
+  if (pfd[1].revents) {
     f->stopped = true;
     return false;
   }
@@ -527,11 +523,7 @@ wd_rc wd_capfile_next(wd_capfile_t *f, wd_capfile_frame_t *out, char *err,
   return rc;
 }
 
-void wd_capfile_wake(wd_capfile_t *f, int wake_fd,
-                     const volatile sig_atomic_t *stop) {
-  f->wake_fd = wake_fd;
-  f->stop = stop;
-}
+void wd_capfile_wake(wd_capfile_t *f, int wake_fd) { f->wake_fd = wake_fd; }
 
 void wd_capfile_fini(wd_capfile_t *f) {
   free(f->buf);

@@ -13,7 +13,6 @@
 #ifndef WD_CAPTURE_CAPTURE_INT_H
 #define WD_CAPTURE_CAPTURE_INT_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -69,12 +68,10 @@ typedef struct wd_capfile {
    * nothing and moved nothing, so the frame delivered before stays valid
    * (wd_capture_peek). */
   bool buffered_only;
-  /* Set by wd_capfile_wake (else -1 and NULL): each read first waits in
-   * poll for the file or wake_fd, and once wake_fd is readable or *stop
-   * is set, the file ends there (WD_END, no error), however much of it is
-   * still to come. */
+  /* Set by wd_capfile_wake (else -1): each read first waits in poll for
+   * the file or wake_fd, and once wake_fd is readable the file ends there
+   * (stopped; WD_END, no error), however much of it is still to come. */
   int wake_fd;
-  const volatile sig_atomic_t *stop;
   bool stopped;
 } wd_capfile_t;
 
@@ -100,9 +97,8 @@ wd_rc wd_capfile_next(wd_capfile_t *f, wd_capfile_frame_t *out, char *err,
 /* For a file whose reads may wait for ever (a pipe, a terminal, a socket:
  * not a regular file): lets a stop end the wait. wake_fd is the read end
  * of a pipe the stopper writes to (from a signal handler, or another
- * thread); stop is the stopper's flag. Call after wd_capfile_open. */
-void wd_capfile_wake(wd_capfile_t *f, int wake_fd,
-                     const volatile sig_atomic_t *stop);
+ * thread), and never drains. Call after wd_capfile_open. */
+void wd_capfile_wake(wd_capfile_t *f, int wake_fd);
 void wd_capfile_fini(wd_capfile_t *f);
 
 #endif

@@ -112,8 +112,8 @@ static void publish_progress(wd_reader_t *r) {
 
 static void *reader_main(void *arg) {
   wd_reader_t *r = arg;
-  prctl(PR_SET_NAME, "ward-reader"); /* as top -H and /proc show it */
   size_t prev = r->nfiles;           /* source of the frame handed over last */
+  prctl(PR_SET_NAME, "ward-reader"); /* as top -H and /proc show it */
   for (uint64_t n = 0; !atomic_load_explicit(&r->stop, memory_order_relaxed);
        n++) {
     wd_frame_t fr;

@@ -76,6 +76,7 @@ struct wd_flow_table {
   wd_lru_t cls[CLS_COUNT]; /* per class, most recently active first */
   uint64_t timeout_ns[CLS_COUNT];
   uint64_t seed;    /* hash key, random per table */
+  uint64_t hkey[6]; /* key_hash's words, derived from seed */
   uint64_t next_id; /* last flow id handed out */
   wd_memcap_t mc;   /* flow.memcap; used = fixed part + slabs */
   wd_flow_end_fn on_end;
@@ -229,34 +230,43 @@ static inline uint64_t rd64(const uint8_t *b) {
   return w;
 }
 
+/* The 128-bit product of a and b, folded to 64 bits. */
+static inline uint64_t mum(uint64_t a, uint64_t b) {
+  unsigned __int128 r = (unsigned __int128)a * b;
+  return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
 /* Direction-independent keyed hash: the endpoint (address, port) that
- * sorts first is hashed first, so both directions meet in one bucket. Each
- * word goes through a bijective mixer keyed by the table's seed, so that
- * colliding keys cannot be chosen without it. */
+ * sorts first is hashed first, so both directions meet in one bucket (the
+ * swap is done with masks: the order is random per packet, and a branch
+ * on it would be mispredicted half the time). Each address goes through
+ * one 128-bit multiply with words derived from the table's seed, the two
+ * in parallel, and a third binds them with the ports, protocol and VLAN,
+ * so that colliding keys cannot be chosen without the seed. */
 static uint32_t key_hash(const wd_flow_table_t *t, const flow_key *k) {
   uint64_t a0 = rd64(k->src->b), a1 = rd64(k->src->b + 8);
   uint64_t b0 = rd64(k->dst->b), b1 = rd64(k->dst->b + 8);
   uint64_t pa = k->sp, pb = k->dp;
-  if (a0 > b0 || (a0 == b0 && (a1 > b1 || (a1 == b1 && pa > pb)))) {
-    uint64_t x = a0;
-    a0 = b0;
-    b0 = x;
-    x = a1;
-    a1 = b1;
-    b1 = x;
-    x = pa;
-    pa = pb;
-    pb = x;
-  }
-  const uint64_t g = 0x9e3779b97f4a7c15ULL;
-  uint64_t h = t->seed;
-  h = mix64(h ^ a0) + g;
-  h = mix64(h ^ a1) + g;
-  h = mix64(h ^ b0) + g;
-  h = mix64(h ^ b1) + g;
-  h = mix64(
-      h ^ (pa | pb << 16 | (uint64_t)k->proto << 32 | (uint64_t)k->vlan << 40));
-  return (uint32_t)h;
+  uint64_t sw = (uint64_t)(a0 > b0) |
+                ((uint64_t)(a0 == b0) &
+                 ((uint64_t)(a1 > b1) | ((uint64_t)(a1 == b1) & (pa > pb))));
+  uint64_t m = 0 - sw, x;
+  x = (a0 ^ b0) & m;
+  a0 ^= x;
+  b0 ^= x;
+  x = (a1 ^ b1) & m;
+  a1 ^= x;
+  b1 ^= x;
+  x = (pa ^ pb) & m;
+  pa ^= x;
+  pb ^= x;
+  const uint64_t *s = t->hkey;
+  uint64_t ha = mum(a0 ^ s[0], a1 ^ s[1]);
+  uint64_t hb = mum(b0 ^ s[2], b1 ^ s[3]);
+  uint64_t rest =
+      pa | pb << 16 | (uint64_t)k->proto << 32 | (uint64_t)k->vlan << 40;
+  uint64_t h = mum(ha ^ rest ^ s[4], hb ^ s[5]);
+  return (uint32_t)(h ^ h >> 32);
 }
 
 static inline bool addr_eq(const wd_addr_t *x, const wd_addr_t *y) {
@@ -299,6 +309,8 @@ wd_rc wd_flow_table_new(const wd_config_t *cfg, wd_flow_end_fn on_end,
   t->on_end = on_end;
   t->user = user;
   t->seed = wd_table_random_seed();
+  for (unsigned j = 0; j < 6; j++)
+    t->hkey[j] = mix64(t->seed + (j + 1) * 0x9e3779b97f4a7c15ULL);
 
   /* Entries at most: flow.max, bounded by what the memcap holds once the
    * fixed part (this struct, buckets at one per entry, slab pointers) is

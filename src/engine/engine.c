@@ -214,8 +214,10 @@ struct wd_engine {
   wd_rc finish_rc;
   char finish_err[512];
   prof_state prof;
-  /* the frame decoded ahead of the one being processed (run loop), or
-   * NULL: its flow entry is fetched into the cache during this one */
+  /* the frame decoded ahead of the one being processed (run_inline), or
+   * NULL: its flow entry is fetched into the cache at the end of this one
+   * (its bucket was asked for at the start: memory takes most of a
+   * packet's time to answer) */
   const wd_decoded_t *ahead;
   /* capture files read by the reader thread (engine.reader): what the
    * packet thread knows of each file, as of the frame it works on */
@@ -693,8 +695,6 @@ static void process(wd_engine_t *e, const wd_decoded_t *d) {
   LAP(e, &e->prof.acc[PS_DECODE]);
   int dir = WD_DIR_TO_SERVER;
   wd_flow_t *f = wd_flow_table_update_hashed(e->flows, p, d->h, &dir);
-  if (e->ahead) /* its bucket has come by now: fetch its entry */
-    wd_flow_table_prefetch_entry(e->flows, e->ahead->h);
   LAP(e, &e->prof.acc[PS_FLOW]);
   if (e->pick) {
     wd_pick_packet(e->pick, p, f);
@@ -719,6 +719,8 @@ static void process(wd_engine_t *e, const wd_decoded_t *d) {
   }
   e->cur_det = e->ndet;
 done:
+  if (e->ahead) /* its bucket has come by now: fetch its entry */
+    wd_flow_table_prefetch_entry(e->flows, e->ahead->h);
   e->frame = NULL;
   if (e->opts.progress && (c->pkts & 0xffff) == 0)
     progress(e, false);
@@ -1240,8 +1242,9 @@ static const wd_decoded_t *ahead_ip(wd_reader_t *r, uint32_t k) {
 }
 
 /* Frames from the reader thread, decoded; two records ahead are in sight,
- * so the bucket of the one after next and the entry of the next are
- * fetched while this one is worked on. */
+ * so the bucket of the one after next and the entry of the next (its
+ * bucket asked for one frame earlier) are fetched before this one is
+ * worked on. */
 static void run_reader(wd_engine_t *e) {
   const wd_reader_rec_t *rec;
   bool stopped = false;
@@ -1264,10 +1267,11 @@ static void run_reader(wd_engine_t *e) {
     const wd_decoded_t *two = ahead_ip(e->reader, 2);
     if (two)
       wd_flow_table_prefetch_bucket(e->flows, two->h);
-    e->ahead = ahead_ip(e->reader, 1);
+    const wd_decoded_t *one = ahead_ip(e->reader, 1);
+    if (one)
+      wd_flow_table_prefetch_entry(e->flows, one->h);
     e->file_now[rec->u.d.fr.source].frames = rec->u.d.fr.num;
     process(e, &rec->u.d);
-    e->ahead = NULL;
     wd_reader_release(e->reader);
   }
 }

@@ -1,7 +1,9 @@
 /* memcap.h -- byte budgets for everything that grows with traffic.
  * Each table (flows, hosts, streams, detector state) owns one wd_memcap_t
  * and reserves before it allocates; a refused reservation counts a cap hit
- * and the table recycles its oldest entry instead of growing. The sum of
+ * and the table recycles its oldest entry instead of growing (counted as
+ * evicted). Several tables may share one budget, each with an account of
+ * its own (wd_memcap_init_share: the detectors and detect.memcap). The sum of
  * the tables' caps never exceeds memory.cap (checked at config load), so
  * ward's table memory is bounded whatever the traffic. */
 #ifndef WD_CORE_MEMCAP_H
@@ -11,25 +13,42 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct wd_memcap {
-  const char *name; /* table name for stats ("flow", "host", ...) */
-  size_t cap;       /* bytes this table may hold */
-  size_t used;      /* bytes reserved now */
-  size_t peak;      /* highest value of used */
-  uint64_t hits;    /* reservations refused because of cap */
-} wd_memcap_t;
+typedef struct wd_memcap wd_memcap_t;
+struct wd_memcap {
+  const char *name;  /* table name for stats ("flow", "host", ...) */
+  size_t cap;        /* bytes this table may hold */
+  size_t used;       /* bytes reserved now */
+  size_t peak;       /* highest value of used */
+  uint64_t hits;     /* reservations refused because of cap */
+  uint64_t evicted;  /* live entries recycled because a cap was reached */
+  wd_memcap_t *pool; /* NULL, or the budget this one draws on (shared) */
+};
 
 static inline void wd_memcap_init(wd_memcap_t *m, const char *name,
                                   size_t cap) {
   m->name = name;
   m->cap = cap;
   m->used = m->peak = 0;
-  m->hits = 0;
+  m->hits = m->evicted = 0;
+  m->pool = NULL;
+}
+
+/* One user's account of a budget shared by several (each detector's part
+ * of detect.memcap): its reservations count here and in pool, whose cap
+ * bounds them all together. pool outlives m. */
+static inline void wd_memcap_init_share(wd_memcap_t *m, const char *name,
+                                        wd_memcap_t *pool) {
+  wd_memcap_init(m, name, pool->cap);
+  m->pool = pool;
 }
 
 /* True and accounted when n more bytes fit; false and a hit otherwise. */
 static inline bool wd_memcap_reserve(wd_memcap_t *m, size_t n) {
-  if (n > m->cap - m->used) {
+  if (m->pool && !wd_memcap_reserve(m->pool, n)) {
+    m->hits++;
+    return false;
+  }
+  if (!m->pool && n > m->cap - m->used) {
     m->hits++;
     return false;
   }
@@ -40,7 +59,16 @@ static inline bool wd_memcap_reserve(wd_memcap_t *m, size_t n) {
 }
 
 static inline void wd_memcap_release(wd_memcap_t *m, size_t n) {
+  if (m->pool)
+    wd_memcap_release(m->pool, n);
   m->used = n > m->used ? 0 : m->used - n;
+}
+
+/* A table under m recycled a live entry because it was full. */
+static inline void wd_memcap_evicted(wd_memcap_t *m) {
+  m->evicted++;
+  if (m->pool)
+    m->pool->evicted++;
 }
 
 #endif

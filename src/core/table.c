@@ -307,6 +307,7 @@ static uint32_t take_slot(wd_table_t *t) {
   if (t->on_evict)
     t->on_evict(t->user, ent_key(e), ent_val(t, e));
   t->st.evicted++;
+  wd_memcap_evicted(t->mc);
   chain_unlink(t, i, e);
   wd_lru_unlink(&t->lru, &e->lru, lru_at, t);
   t->st.entries--;

@@ -107,6 +107,7 @@ typedef struct det_slot {
   const wd_detector_ops_t *ops;
   void *state;
   uint64_t alerts;
+  wd_memcap_t mc; /* its account of detect.memcap (its tables hold it) */
 } det_slot;
 
 #define FILE_BUFS 2 /* stats snapshots in flight with their file lists */
@@ -504,6 +505,8 @@ static void snapshot(wd_engine_t *e, bool final, bool to_eve) {
   for (size_t i = 0; i < e->ndet; i++) {
     s->det[i].name = e->det[i].ops->name;
     s->det[i].alerts = e->det[i].alerts;
+    s->det[i].memuse = e->det[i].mc.used;
+    s->det[i].evicted = e->det[i].mc.evicted;
   }
   wd_queue_stats_t qs;
   wd_queue_stats(e->q, &qs);
@@ -1134,7 +1137,9 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
   unsigned app_protos = 0;
   for (size_t i = 0; i < n; i++) {
     void *st = NULL;
-    if ((rc = ops[i]->create(cfg, &e->detect_mc, &st)) != WD_OK) {
+    wd_memcap_t *mc = &e->det[e->ndet].mc;
+    wd_memcap_init_share(mc, ops[i]->name, &e->detect_mc);
+    if ((rc = ops[i]->create(cfg, mc, &st)) != WD_OK) {
       snprintf(err, errlen, "cannot set up detector %s: %s", ops[i]->name,
                wd_rc_str(rc));
       goto fail;

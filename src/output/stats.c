@@ -141,6 +141,17 @@ void wd_stats_write_extra(wd_eve_t *eve, const wd_stats_snapshot_t *s,
   json_t *wd = json_object();
   json_object_set_new(wd, "memuse", jint(s->detect_mc.used));
   json_object_set_new(wd, "cap_hits", jint(s->detect_mc.hits));
+  json_object_set_new(wd, "evicted", jint(s->detect_mc.evicted));
+  json_t *bd = json_object();
+  for (size_t i = 0; i < s->ndet && i < WD_DETECTORS_MAX; i++) {
+    if (!s->det[i].name || !s->det[i].memuse)
+      continue;
+    json_t *d = json_object();
+    json_object_set_new(d, "memuse", jint(s->det[i].memuse));
+    json_object_set_new(d, "evicted", jint(s->det[i].evicted));
+    json_object_set_new(bd, s->det[i].name, d);
+  }
+  json_object_set_new(wd, "by_detector", bd);
   json_object_set_new(w, "detect", wd);
   if (s->has_app) {
     const wd_app_stats_t *as = &s->app;

@@ -83,6 +83,8 @@ typedef struct wd_stats_snapshot {
   struct {
     const char *name; /* borrowed: the detector's ops */
     uint64_t alerts;
+    uint64_t memuse;  /* its part of detect_mc.used (0: no tables, off) */
+    uint64_t evicted; /* live entries its tables recycled when full */
   } det[WD_DETECTORS_MAX];
   wd_stats_engine_t engine;
   size_t nfiles;          /* entries of files */

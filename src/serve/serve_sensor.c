@@ -115,6 +115,18 @@ void wd_sensor_metrics_render(void *user, wd_strbuf_t *b) {
            s.flow.memcap);
   labelled(b, "ward_sensor_table_memory_limit_bytes", "table", "detect",
            s.detect_mc.cap);
+  head(b, "ward_sensor_detector_memory_bytes", "gauge",
+       "Memory each detector's state holds now (its part of detect).");
+  for (size_t i = 0; i < s.ndet && i < WD_DETECTORS_MAX; i++)
+    if (s.det[i].name && s.det[i].memuse)
+      labelled(b, "ward_sensor_detector_memory_bytes", "detector",
+               s.det[i].name, s.det[i].memuse);
+  head(b, "ward_sensor_detector_evicted_total", "counter",
+       "Live entries a detector's tables recycled because they were full.");
+  for (size_t i = 0; i < s.ndet && i < WD_DETECTORS_MAX; i++)
+    if (s.det[i].name && s.det[i].memuse)
+      labelled(b, "ward_sensor_detector_evicted_total", "detector",
+               s.det[i].name, s.det[i].evicted);
   head(b, "ward_sensor_alerts_total", "counter", "Alerts by detector.");
   for (size_t i = 0; i < s.ndet && i < WD_DETECTORS_MAX; i++)
     if (s.det[i].name)

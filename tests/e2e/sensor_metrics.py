@@ -122,7 +122,9 @@ def run(extra, ending, eve, frames=True):
             if value(t, name) is None:
                 fail(f"{name} missing:\n{t}")
         if 'ward_sensor_table_memory_limit_bytes{table="flow"}' not in t or \
-                "ward_sensor_alerts_total{detector=" not in t:
+                "ward_sensor_alerts_total{detector=" not in t or \
+                not (value(t, 'ward_sensor_detector_memory_bytes{detector="scan.horizontal"}') or 0) or \
+                value(t, 'ward_sensor_detector_evicted_total{detector="scan.horizontal"}') is None:
             fail(f"tables or detectors missing:\n{t}")
         promtool = shutil.which("promtool")
         if promtool:

@@ -291,6 +291,44 @@ static void test_shared_memcap(void **state) {
   assert_int_equal(mc.used, 0);
 }
 
+/* Accounts of a shared budget (each detector's part of detect.memcap):
+ * each table's bytes and evictions are counted on its own account and on
+ * the pool, the pool's cap bounds them together, and a refusal counts on
+ * both. */
+static void test_memcap_accounts(void **state) {
+  (void)state;
+  wd_memcap_t pool, ma, mb;
+  wd_memcap_init(&pool, "pool", 2 << 20);
+  wd_memcap_init_share(&ma, "a", &pool);
+  wd_memcap_init_share(&mb, "b", &pool);
+  assert_int_equal(ma.cap, pool.cap);
+  wd_table_t *a, *b;
+  assert_int_equal(wd_table_new("a", 8, 8, 100, &ma, NULL, NULL, &a), WD_OK);
+  assert_int_equal(wd_table_new("b", 8, 200, 100000, &mb, NULL, NULL, &b),
+                   WD_OK);
+  for (uint64_t k = 0; k < 300; k++) /* a: its count cap (100) */
+    assert_non_null(wd_table_get(a, &k, k, NULL));
+  for (uint64_t k = 0; k < 20000; k++) /* b: the pool's bytes */
+    assert_non_null(wd_table_get(b, &k, k, NULL));
+  wd_table_stats_t sa, sb;
+  wd_table_stats(a, &sa);
+  wd_table_stats(b, &sb);
+  assert_int_equal(ma.evicted, 200);
+  assert_int_equal(ma.evicted, sa.evicted);
+  assert_int_equal(mb.evicted, sb.evicted);
+  assert_true(mb.evicted > 0);
+  assert_int_equal(pool.evicted, ma.evicted + mb.evicted);
+  assert_int_equal(pool.used, ma.used + mb.used);
+  assert_true(pool.used <= pool.cap);
+  assert_true(mb.hits > 0); /* refused by the pool, counted here too */
+  assert_int_equal(pool.hits, ma.hits + mb.hits);
+  wd_table_free(b);
+  assert_int_equal(mb.used, 0);
+  assert_int_equal(pool.used, ma.used);
+  wd_table_free(a);
+  assert_int_equal(pool.used, 0);
+}
+
 /* Keys that are not a multiple of 8 bytes, and many of them: every one is
  * found again, and a key differing in its last byte is another key. */
 static void test_odd_key_sizes(void **state) {
@@ -507,6 +545,7 @@ int main(void) {
       cmocka_unit_test(test_foreach_mru_first),
       cmocka_unit_test(test_small_memcap),
       cmocka_unit_test(test_shared_memcap),
+      cmocka_unit_test(test_memcap_accounts),
       cmocka_unit_test(test_odd_key_sizes),
       cmocka_unit_test(test_random_seed),
       cmocka_unit_test(test_random_against_reference),

@@ -1,5 +1,5 @@
 /* memcap.h -- byte budgets for everything that grows with traffic.
- * Each table (flows, hosts, streams, detector state) owns one wd_memcap_t
+ * Each table (flows, streams, each detector's state) owns one wd_memcap_t
  * and reserves before it allocates; a refused reservation counts a cap hit
  * and the table recycles its oldest entry instead of growing (counted as
  * evicted). Several tables may share one budget, each with an account of
@@ -15,7 +15,7 @@
 
 typedef struct wd_memcap wd_memcap_t;
 struct wd_memcap {
-  const char *name;  /* table name for stats ("flow", "host", ...) */
+  const char *name;  /* for stats ("flow", "detect", a detector) */
   size_t cap;        /* bytes this table may hold */
   size_t used;       /* bytes reserved now */
   size_t peak;       /* highest value of used */

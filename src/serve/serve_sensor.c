@@ -62,6 +62,25 @@ static void labelled(wd_strbuf_t *b, const char *name, const char *key,
   wd_strbuf_printf(b, "%s{%s=\"%s\"} %" PRIu64 "\n", name, key, val, v);
 }
 
+/* The per-detector counter a family shows. */
+enum { DET_ALERTS, DET_MEMUSE, DET_EVICTED };
+
+/* A family with a sample per detector: every detector for its alerts,
+ * those that hold state for their memory and evictions. */
+static void by_detector(wd_strbuf_t *b, const wd_stats_snapshot_t *s,
+                        const char *name, const char *type, const char *help,
+                        int which) {
+  head(b, name, type, help);
+  for (size_t i = 0; i < s->ndet && i < WD_DETECTORS_MAX; i++) {
+    if (!s->det[i].name || (which != DET_ALERTS && !s->det[i].memuse))
+      continue;
+    uint64_t v = which == DET_ALERTS   ? s->det[i].alerts
+                 : which == DET_MEMUSE ? s->det[i].memuse
+                                       : s->det[i].evicted;
+    labelled(b, name, "detector", s->det[i].name, v);
+  }
+}
+
 void wd_sensor_metrics_render(void *user, wd_strbuf_t *b) {
   wd_sensor_metrics_t *m = user;
   wd_stats_snapshot_t s;
@@ -115,23 +134,15 @@ void wd_sensor_metrics_render(void *user, wd_strbuf_t *b) {
            s.flow.memcap);
   labelled(b, "ward_sensor_table_memory_limit_bytes", "table", "detect",
            s.detect_mc.cap);
-  head(b, "ward_sensor_detector_memory_bytes", "gauge",
-       "Memory each detector's state holds now (its part of detect).");
-  for (size_t i = 0; i < s.ndet && i < WD_DETECTORS_MAX; i++)
-    if (s.det[i].name && s.det[i].memuse)
-      labelled(b, "ward_sensor_detector_memory_bytes", "detector",
-               s.det[i].name, s.det[i].memuse);
-  head(b, "ward_sensor_detector_evicted_total", "counter",
-       "Live entries a detector's tables recycled because they were full.");
-  for (size_t i = 0; i < s.ndet && i < WD_DETECTORS_MAX; i++)
-    if (s.det[i].name && s.det[i].memuse)
-      labelled(b, "ward_sensor_detector_evicted_total", "detector",
-               s.det[i].name, s.det[i].evicted);
-  head(b, "ward_sensor_alerts_total", "counter", "Alerts by detector.");
-  for (size_t i = 0; i < s.ndet && i < WD_DETECTORS_MAX; i++)
-    if (s.det[i].name)
-      labelled(b, "ward_sensor_alerts_total", "detector", s.det[i].name,
-               s.det[i].alerts);
+  by_detector(b, &s, "ward_sensor_detector_memory_bytes", "gauge",
+              "Memory each detector's state holds now (its part of detect).",
+              DET_MEMUSE);
+  by_detector(
+      b, &s, "ward_sensor_detector_evicted_total", "counter",
+      "Live entries a detector's tables recycled because they were full.",
+      DET_EVICTED);
+  by_detector(b, &s, "ward_sensor_alerts_total", "counter",
+              "Alerts by detector.", DET_ALERTS);
   head(b, "ward_sensor_engine_dropped_total", "counter",
        "Records the engine's queue could not take, by kind.");
   labelled(b, "ward_sensor_engine_dropped_total", "kind", "evidence_frame",

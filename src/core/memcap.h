@@ -44,11 +44,7 @@ static inline void wd_memcap_init_share(wd_memcap_t *m, const char *name,
 
 /* True and accounted when n more bytes fit; false and a hit otherwise. */
 static inline bool wd_memcap_reserve(wd_memcap_t *m, size_t n) {
-  if (m->pool && !wd_memcap_reserve(m->pool, n)) {
-    m->hits++;
-    return false;
-  }
-  if (!m->pool && n > m->cap - m->used) {
+  if (m->pool ? !wd_memcap_reserve(m->pool, n) : n > m->cap - m->used) {
     m->hits++;
     return false;
   }

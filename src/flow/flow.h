@@ -100,7 +100,7 @@ wd_flow_t *wd_flow_table_update(wd_flow_table_t *t, const wd_packet_t *p,
 
 /* Looking a flow up ahead of time, so that its memory arrives while the
  * packets before it are worked on: wd_flow_table_hash gives the key hash
- * of IP packet p (it reads only the table's seed, fixed at creation: any
+ * of IP packet p (it reads only the table's hash key, fixed at creation: any
  * thread may call it); wd_flow_table_prefetch_bucket starts fetching its
  * bucket, and wd_flow_table_prefetch_entry, once the bucket has come,
  * the first entry of the bucket; wd_flow_table_update_hashed is

@@ -75,8 +75,7 @@ struct wd_flow_table {
   uint32_t free_list;      /* entries ended by timeout or flush */
   wd_lru_t cls[CLS_COUNT]; /* per class, most recently active first */
   uint64_t timeout_ns[CLS_COUNT];
-  uint64_t seed;    /* hash key, random per table */
-  uint64_t hkey[6]; /* key_hash's words, derived from seed */
+  uint64_t hkey[6]; /* key_hash's words: its key, random per table */
   uint64_t next_id; /* last flow id handed out */
   wd_memcap_t mc;   /* flow.memcap; used = fixed part + slabs */
   wd_flow_end_fn on_end;
@@ -240,9 +239,9 @@ static inline uint64_t mum(uint64_t a, uint64_t b) {
  * sorts first is hashed first, so both directions meet in one bucket (the
  * swap is done with masks: the order is random per packet, and a branch
  * on it would be mispredicted half the time). Each address goes through
- * one 128-bit multiply with words derived from the table's seed, the two
- * in parallel, and a third binds them with the ports, protocol and VLAN,
- * so that colliding keys cannot be chosen without the seed. */
+ * one 128-bit multiply with words of the table's random key, the two in
+ * parallel, and a third binds them with the ports, protocol and VLAN, so
+ * that colliding keys cannot be chosen without the key. */
 static uint32_t key_hash(const wd_flow_table_t *t, const flow_key *k) {
   uint64_t a0 = rd64(k->src->b), a1 = rd64(k->src->b + 8);
   uint64_t b0 = rd64(k->dst->b), b1 = rd64(k->dst->b + 8);
@@ -308,9 +307,9 @@ wd_rc wd_flow_table_new(const wd_config_t *cfg, wd_flow_end_fn on_end,
   wd_memcap_init(&t->mc, "flow", (size_t)cfg->flow.memcap);
   t->on_end = on_end;
   t->user = user;
-  t->seed = wd_table_random_seed();
+  uint64_t seed = wd_table_random_seed();
   for (unsigned j = 0; j < 6; j++)
-    t->hkey[j] = mix64(t->seed + (j + 1) * 0x9e3779b97f4a7c15ULL);
+    t->hkey[j] = mix64(seed + (j + 1) * 0x9e3779b97f4a7c15ULL);
 
   /* Entries at most: flow.max, bounded by what the memcap holds once the
    * fixed part (this struct, buckets at one per entry, slab pointers) is

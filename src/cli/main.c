@@ -120,6 +120,11 @@ static const char analyze_tail[] =
     "      --no-progress      no progress line\n"
     "      --profile-stages   time each stage of the packet path and print\n"
     "                         ns per packet of each on standard error\n"
+    "      --workers N        packet threads (1 to 16; default\n"
+    "                         engine.workers): each follows every flow and\n"
+    "                         runs a share of the detectors, the alerts\n"
+    "                         those of one thread; each keeps a flow table\n"
+    "                         (memory.cap must hold N x flow.memcap)\n"
     "\n"
     "Without --json or -o, ward prints a short human summary of what it "
     "found.\n"
@@ -384,7 +389,8 @@ static int run_capture(int argc, char **argv, bool live) {
     O_PROFILE,
     O_SENSOR,
     O_PUBLISH,
-    O_SPOOL
+    O_SPOOL,
+    O_WORKERS
   };
   static const struct option opts[] = {
       {"config", required_argument, 0, 'c'},
@@ -397,6 +403,7 @@ static int run_capture(int argc, char **argv, bool live) {
       {"no-progress", no_argument, 0, O_NOPROG},
       {"progress", no_argument, 0, O_PROG},
       {"profile-stages", no_argument, 0, O_PROFILE},
+      {"workers", required_argument, 0, O_WORKERS},
       {"quiet", no_argument, 0, 'q'},
       {"verbose", no_argument, 0, 'v'},
       {"interface", required_argument, 0, 'i'},
@@ -415,7 +422,7 @@ static int run_capture(int argc, char **argv, bool live) {
   const char *db = NULL, *iface = NULL, *bpf = NULL, *metrics = NULL;
   bool json = false, flows = false, quiet = false, progress = true;
   bool force_progress = false, have_stats = false, profile = false;
-  uint64_t stats_interval = 0, duration = 0;
+  uint64_t stats_interval = 0, duration = 0, workers = 0;
   static intel_src isrc;
   memset(&isrc, 0, sizeof isrc);
   const char *sensor_opt = NULL, *publish_url = NULL, *spool = NULL;
@@ -496,6 +503,16 @@ static int run_capture(int argc, char **argv, bool live) {
       }
       profile = true;
       break;
+    case O_WORKERS:
+      if (live) {
+        fprintf(stderr, "ward watch: --workers is an option of ward analyze "
+                        "(a live interface is read by one packet thread)\n");
+        return EXIT_USAGE;
+      }
+      if ((ec = wd_cli_uint(cmd, "--workers", optarg, 1, 16, "packet threads",
+                            &workers)))
+        return ec;
+      break;
     case 'i':
     case 'f':
     case O_DURATION:
@@ -524,6 +541,11 @@ static int run_capture(int argc, char **argv, bool live) {
       fprintf(stderr, "ward %s: see 'ward %s --help'\n", cmd, cmd);
       return EXIT_USAGE;
     }
+  }
+  if (profile && workers > 1) {
+    fprintf(stderr, "ward analyze: --profile-stages times one packet thread: "
+                    "expected no --workers above 1 with it\n");
+    return EXIT_USAGE;
   }
   if (live && (!iface || optind != argc)) {
     fprintf(stderr, "ward watch: give one interface with -i and no files\n");
@@ -705,6 +727,7 @@ static int run_capture(int argc, char **argv, bool live) {
   }
 
   po.profile_stages = profile;
+  po.workers = (unsigned)workers;
   po.publish = pub;
   po.sensor = sensor[0] ? sensor : NULL;
 

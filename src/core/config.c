@@ -826,9 +826,16 @@ static mark_t mark_or_first(load_t *L, const char *const *names, size_t n) {
 
 static wd_rc check_memcaps(load_t *L) {
   static const char *const names[] = {"memory.cap", "flow.memcap",
-                                      "stream.memcap", "detect.memcap"};
+                                      "stream.memcap", "detect.memcap",
+                                      "engine.workers"};
   const wd_config_t *c = L->cfg;
+  /* engine.workers keep a flow table each */
+  uint64_t lanes = c->engine.workers ? c->engine.workers : 1;
   uint64_t parts[3] = {c->flow.memcap, c->stream.memcap, c->detect.memcap};
+  if (parts[0] > UINT64_MAX / lanes)
+    return fail(L, core_set_at(L, "engine.workers"), "engine.workers",
+                "engine.workers x flow.memcap is too large");
+  parts[0] *= lanes;
   uint64_t sum = 0;
   bool over = false;
   for (int i = 0; i < 3; i++) {
@@ -845,22 +852,24 @@ static wd_rc check_memcaps(load_t *L) {
   mark_t at = core_set_at(L, "memory.cap");
   const char *key = "memory.cap";
   if (!at.line) {
-    at = mark_or_first(L, names + 1, 3);
+    at = mark_or_first(L, names + 1, 4);
     key = "flow.memcap";
-    for (int i = 1; i < 4; i++) {
+    for (int i = 1; i < 5; i++) {
       mark_t m = core_set_at(L, names[i]);
       if (m.line == at.line && m.col == at.col)
         key = names[i];
     }
   }
   return fail(L, at, key,
-              "flow.memcap %s + stream.memcap %s + detect.memcap %s "
+              "%sflow.memcap %s + stream.memcap %s + detect.memcap %s "
               "exceed memory.cap %s; expected the three memcaps to sum to "
-              "memory.cap at most",
-              wd_config_fmt_uint(sk, parts[0], s[0], 48),
+              "memory.cap at most%s",
+              lanes > 1 ? "engine.workers x " : "",
+              wd_config_fmt_uint(sk, parts[0] / lanes, s[0], 48),
               wd_config_fmt_uint(sk, parts[1], s[1], 48),
               wd_config_fmt_uint(sk, parts[2], s[2], 48),
-              wd_config_fmt_uint(sk, c->memory.cap, s[3], 48));
+              wd_config_fmt_uint(sk, c->memory.cap, s[3], 48),
+              lanes > 1 ? " (each worker keeps a flow table)" : "");
 }
 
 /* The checks of the tables from outside core (wd_config_keyset_t.check),

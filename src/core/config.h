@@ -128,10 +128,12 @@ typedef struct wd_config {
   } outputs;
 
   struct {
-    uint32_t queue; /* engine.queue: records between the packet thread and
-                       the worker (docs/architecture.md) */
-    bool reader;    /* engine.reader: capture files read on a thread of
-                       their own (engine/reader.h) */
+    uint32_t queue;   /* engine.queue: records between the packet thread and
+                         the worker (docs/architecture.md) */
+    bool reader;      /* engine.reader: capture files read on a thread of
+                         their own (engine/reader.h) */
+    uint32_t workers; /* engine.workers: packet threads (lanes) of
+                         `ward analyze` (docs/architecture.md) */
   } engine;
 
   struct {

@@ -109,6 +109,11 @@ static const wd_config_key_t keys[] = {
            "ahead of the packet thread (analyze, on a machine of two or "
            "more processors; never live capture, never with "
            "--profile-stages)"),
+    K_UINT("engine.workers", engine.workers, "1", 1, 16,
+           "packet threads of `ward analyze` (lanes): each follows every "
+           "flow and runs its share of the detectors, with the alerts of "
+           "one thread in the same order; more than one uses the reader "
+           "thread (--workers)"),
 
     K_STR("attribution.country_db", attribution.country_db, NULL, 0,
           "MaxMind country database (.mmdb)"),

@@ -42,9 +42,30 @@ static inline void wd_memcap_init_share(wd_memcap_t *m, const char *name,
   m->pool = pool;
 }
 
+/* A pool (a budget several accounts draw on) may be shared by tables
+ * that live on different threads (the detectors of `--workers N` lanes):
+ * its fields change only through these atomic operations, and are read
+ * with wd_memcap_read. */
+static inline bool wd_memcap_pool_reserve(wd_memcap_t *p, size_t n) {
+  size_t used = __atomic_load_n(&p->used, __ATOMIC_RELAXED);
+  do {
+    if (n > p->cap - used) {
+      __atomic_fetch_add(&p->hits, 1, __ATOMIC_RELAXED);
+      return false;
+    }
+  } while (!__atomic_compare_exchange_n(&p->used, &used, used + n, true,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+  size_t peak = __atomic_load_n(&p->peak, __ATOMIC_RELAXED);
+  while (used + n > peak &&
+         !__atomic_compare_exchange_n(&p->peak, &peak, used + n, true,
+                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+    ;
+  return true;
+}
+
 /* True and accounted when n more bytes fit; false and a hit otherwise. */
 static inline bool wd_memcap_reserve(wd_memcap_t *m, size_t n) {
-  if (m->pool ? !wd_memcap_reserve(m->pool, n) : n > m->cap - m->used) {
+  if (m->pool ? !wd_memcap_pool_reserve(m->pool, n) : n > m->cap - m->used) {
     m->hits++;
     return false;
   }
@@ -55,8 +76,13 @@ static inline bool wd_memcap_reserve(wd_memcap_t *m, size_t n) {
 }
 
 static inline void wd_memcap_release(wd_memcap_t *m, size_t n) {
-  if (m->pool)
-    wd_memcap_release(m->pool, n);
+  if (m->pool) {
+    size_t used = __atomic_load_n(&m->pool->used, __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n(&m->pool->used, &used,
+                                        n > used ? 0 : used - n, true,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+      ;
+  }
   m->used = n > m->used ? 0 : m->used - n;
 }
 
@@ -64,7 +90,20 @@ static inline void wd_memcap_release(wd_memcap_t *m, size_t n) {
 static inline void wd_memcap_evicted(wd_memcap_t *m) {
   m->evicted++;
   if (m->pool)
-    m->pool->evicted++;
+    __atomic_fetch_add(&m->pool->evicted, 1, __ATOMIC_RELAXED);
+}
+
+/* A copy of m's counters, safe while other threads draw on it (a pool). */
+static inline void wd_memcap_read(const wd_memcap_t *m, wd_memcap_t *out) {
+  *out = (wd_memcap_t){
+      .name = m->name,
+      .cap = m->cap,
+      .used = __atomic_load_n(&m->used, __ATOMIC_RELAXED),
+      .peak = __atomic_load_n(&m->peak, __ATOMIC_RELAXED),
+      .hits = __atomic_load_n(&m->hits, __ATOMIC_RELAXED),
+      .evicted = __atomic_load_n(&m->evicted, __ATOMIC_RELAXED),
+      .pool = m->pool,
+  };
 }
 
 #endif

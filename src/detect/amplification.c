@@ -285,4 +285,5 @@ const wd_detector_t wd_detector_amplification = {
     .on_packet = on_packet,
     .on_tick = on_tick,
     .on_finish = on_finish,
+    .cost = 36,
 };

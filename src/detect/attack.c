@@ -64,7 +64,8 @@ static void report(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
 void wd_attack_start(wd_attack_set_t *s, const wd_detect_ctx_t *ctx,
                      wd_attack_t *a, const void *key, void *val,
                      uint64_t start_ns, uint64_t last_ns, uint64_t now_ns) {
-  a->id = wd_alert_next_id();
+  a->id =
+      ctx && ctx->attack_ids ? (*ctx->attack_ids += 16) : wd_alert_next_id();
   a->start_ns = start_ns;
   a->last_ns = last_ns;
   a->report_ns = now_ns;

@@ -304,4 +304,6 @@ const wd_detector_t wd_detector_c2 = {
     .keys = &keyset,
     .on_tick = on_tick,
     .on_finish = on_finish,
+    .follows = "intrusions",
+    .cost = 16,
 };

@@ -35,6 +35,11 @@ typedef struct wd_detect_ctx {
   const wd_alert_sink_t *sink;
   struct wd_intel_slot *intel; /* indicator set in force (NULL: none);
                                   read with wd_intel_slot_get in a hook */
+  /* The ids of the attacks started (wd_attack_start): NULL, the process's
+   * count (wd_alert_next_id); with `--workers` lanes, the lane's own
+   * (lane index + 16 per attack), which the engine's worker maps to the
+   * process's count in the order of one thread. */
+  uint64_t *attack_ids;
 } wd_detect_ctx_t;
 
 /* The incident line a detector's alerts go to (docs/incidents.md), as a
@@ -124,12 +129,21 @@ typedef struct wd_detector {
    * inside this hook are not offered on. */
   void (*on_alert)(void *state, const wd_detect_ctx_t *ctx,
                    const wd_alert_t *a);
+  /* With on_alert: the class (ward.class, RSIT) of the alerts it follows,
+   * the only ones offered to it; NULL: every alert. `--workers` keeps a
+   * follower on the lane of every detector with a signature of that
+   * class. */
+  const char *follows;
   void (*on_flow_end)(void *state, const wd_detect_ctx_t *ctx,
                       const wd_flow_t *f);
   /* Traffic time entered a new second; now_ns is its start. */
   void (*on_tick)(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns);
   /* End of input: report END for every attack still open. */
   void (*on_finish)(void *state, const wd_detect_ctx_t *ctx, uint64_t now_ns);
+  /* About what its hooks take per packet, in ns (`ward analyze
+   * --profile-stages` on bench/run's hard corpus): how `--workers` shares
+   * the detectors out among its lanes. 0 counts as 1. */
+  uint16_t cost;
 } wd_detector_t;
 
 /* The name the pipeline holds its detectors by. */

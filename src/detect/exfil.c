@@ -392,4 +392,5 @@ const wd_detector_t wd_detector_exfil = {
     .keys = &keyset,
     .on_tick = on_tick,
     .on_finish = on_finish,
+    .cost = 16,
 };

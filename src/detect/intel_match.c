@@ -455,4 +455,5 @@ const wd_detector_t wd_detector_intel_match = {
     .keys = &wd_intel_keyset,
     .on_tick = on_tick,
     .on_finish = on_finish,
+    .cost = 5,
 };

@@ -895,6 +895,7 @@ const wd_detector_t wd_detector_scan_horizontal = {
     .create = create_h,
     WD_DETECTOR_KEYS(conf_keys),
     SCAN_HOOKS,
+    .cost = 56,
 };
 
 const wd_detector_t wd_detector_scan_vertical = {
@@ -905,4 +906,5 @@ const wd_detector_t wd_detector_scan_vertical = {
     .create = create_v,
     WD_DETECTOR_KEYS(conf_keys),
     SCAN_HOOKS,
+    .cost = 68,
 };

@@ -178,4 +178,5 @@ const wd_detector_t wd_detector_doublepulsar = {
     .create = create,
     .on_smb = on_smb,
     SMB_ATK_HOOKS,
+    .cost = 2,
 };

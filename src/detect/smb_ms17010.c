@@ -429,4 +429,5 @@ const wd_detector_t wd_detector_ms17010 = {
     .create = create,
     .on_smb = on_smb,
     SMB_ATK_HOOKS,
+    .cost = 2,
 };

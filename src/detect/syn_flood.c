@@ -172,4 +172,5 @@ const wd_detector_t wd_detector_syn_flood = {
     .on_packet = on_packet,
     .packets = WD_PKT_TCP,
     WD_FLOOD_HOOKS,
+    .cost = 10,
 };

@@ -203,4 +203,5 @@ const wd_detector_t wd_detector_volumetric = {
     .create = create,
     .on_packet = on_packet,
     WD_FLOOD_HOOKS,
+    .cost = 23,
 };

@@ -421,4 +421,5 @@ const wd_detector_t wd_detector_smb_fanout = {
     .on_packet = on_packet,
     .on_tick = on_tick,
     .on_finish = on_finish,
+    .cost = 16,
 };

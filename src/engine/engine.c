@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/table.h"
 #include "decode/decode.h"
 #include "detect/detector.h"
 #include "engine/fleet_out.h"
@@ -46,7 +47,8 @@ enum {
   REC_STATS,     /* a snapshot of every counter */
   REC_PROGRESS,  /* the progress line's numbers */
   REC_FINISH,    /* end of input: close every incident */
-  REC_APP        /* an application event (outputs.eve.protocols) */
+  REC_APP,       /* an application event (outputs.eve.protocols) */
+  REC_MARK       /* lanes: nothing more from this lane below its key */
 };
 
 /* Bytes for an alert's strings (detector, signature, category, class,
@@ -80,6 +82,11 @@ typedef struct rec_progress {
 
 typedef struct rec {
   uint32_t kind;
+  /* With lanes: where the record falls in the one-thread order, the same
+   * in every lane (see lanes below): the frame, then the stage, hook call
+   * and detector (key_lo); REC_MARK: the least key its lane may still
+   * send. */
+  uint64_t key_frame, key_lo;
   union {
     rec_alert_t alert;
     rec_frame_t frame;
@@ -164,6 +171,18 @@ typedef struct worker {
   wd_rc finish_rc;
   wd_incidents_stats_t inc_stats;
   wd_fleet_out_t *fleet; /* with opts.publish: alerts and frames out */
+  /* lanes: each lane queue's oldest record (NULL: none peeked), whether
+   * the queue ended, lane 0's stats snapshot waiting for the other lanes'
+   * parts, and the evidence frames already handed on (their seq, direct
+   * mapped: two lanes may pick the same frame) */
+  struct rec *head[WD_READER_LANES];
+  bool ended[WD_READER_LANES];
+  struct rec_stats *pend;
+  wd_table_t *ids; /* lanes: open attacks, lane's id -> process's id */
+  wd_memcap_t ids_mc;
+  uint64_t pend_key[2];
+  unsigned pend_parts;
+  uint64_t *seen;
 } worker_t;
 
 struct wd_engine {
@@ -211,6 +230,32 @@ struct wd_engine {
   wd_intel_set_t *intel_old;  /* worker: freed once intel_ack catches up */
 
   worker_t w;
+  /* ---- lanes (--workers N; docs/architecture.md) ----
+   * Every lane is an engine of its own fed the same frames by the reader
+   * thread: its own flow table (the main engine's hash key), stream/SMB
+   * state and picker, and its share of the detectors (the slots of the
+   * others stay empty). The main engine is lane 0, run on the caller's
+   * thread, and owns the worker, which merges the lanes' queues by key.
+   * A record's key is the frame it came from (kframe: frames begun, the
+   * end of input one more), the stage of that frame (ST_*), the hook call
+   * within the stage (kn: flow ends, SMB and application messages) and
+   * the detector being called (none: after them). Every lane passes the
+   * same frames, stages and flow ends; only the lane with the stream/SMB
+   * state (app) has messages, and they have a stage of their own. So the
+   * key puts every record where one thread would have put it. */
+  unsigned nlanes;                     /* main: 1 without lanes */
+  unsigned lane;                       /* this lane's index */
+  wd_engine_t *main;                   /* lane 0 (itself there) */
+  wd_engine_t *lanes[WD_READER_LANES]; /* main: every lane, [0] itself */
+  uint64_t kframe, kn;
+  unsigned kstage;
+  uint64_t attack_ids; /* lanes: ctx.attack_ids (lane + 16 per attack) */
+  size_t hook_from;    /* offering an alert: the detector that raised it */
+  /* the worker waits on this lane's queue: for a mark once the lane's
+   * next frame is this one or later (0: none asked) */
+  _Atomic uint64_t want_mark;
+  pthread_t lane_thread; /* lanes 1..: their own thread */
+  bool lane_started, lane_done;
   bool finished;
   wd_rc finish_rc;
   char finish_err[512];
@@ -272,7 +317,44 @@ static rec_t *put(wd_engine_t *e, uint32_t kind) {
     return NULL;
   }
   r->kind = kind;
+  size_t d = e->in_alert_hook ? e->hook_from : e->cur_det;
+  r->key_frame = e->kframe;
+  r->key_lo = (uint64_t)e->kstage << 56 | (e->kn & 0xffffffffffffull) << 8 |
+              (d < 255 ? d : 255);
   return r;
+}
+
+/* The stages of a frame, in order, for the records' keys (lanes). */
+enum {
+  ST_EXPIRE, /* a new second: flows ended by expiry */
+  ST_TICK,   /* then the detectors' ticks (and the end's on_finish) */
+  ST_FLOW,   /* the flow lookup (flows ended by eviction; the end's flush) */
+  ST_PICK,   /* the evidence picker */
+  ST_APP,    /* stream/SMB: messages */
+  ST_PACKET, /* the detectors' on_packet */
+  ST_END     /* the end of input: the incidents' end, the last stats */
+};
+
+static void key_stage(wd_engine_t *e, unsigned st) {
+  e->kstage = st;
+  e->kn = 0;
+}
+
+/* Lanes: tells the worker, when it asked and the lane has come as far
+ * as it asked (or, with idle, the lane is about to wait for frames),
+ * that this lane will send nothing below the next frame, so that it
+ * need not wait for this lane to merge the others' records. */
+static void mark(wd_engine_t *e, bool idle) {
+  uint64_t want = atomic_load_explicit(&e->want_mark, memory_order_relaxed);
+  if (!want || (!idle && e->kframe + 1 < want))
+    return;
+  atomic_store_explicit(&e->want_mark, 0, memory_order_relaxed);
+  rec_t *r = put(e, REC_MARK);
+  if (r) {
+    r->key_frame = e->kframe + 1; /* the next frame, from its start */
+    r->key_lo = 0;
+    wd_queue_commit(e->q, true);
+  }
 }
 
 /* On a live link everything is urgent (events should show at once); from
@@ -311,8 +393,12 @@ static void offer_alert(wd_engine_t *e, const wd_alert_t *a) {
     return;
   e->in_alert_hook = true;
   size_t from = e->cur_det;
+  e->hook_from = from;
   for (size_t i = 0; i < e->ndet; i++)
-    if (i != from && e->det[i].state && e->det[i].ops->on_alert) {
+    if (i != from && e->det[i].state && e->det[i].ops->on_alert &&
+        (!e->det[i].ops->follows ||
+         (a->rsit_class &&
+          strcmp(a->rsit_class, e->det[i].ops->follows) == 0))) {
       e->cur_det = i;
       e->det[i].ops->on_alert(e->det[i].state, &e->ctx, a);
     }
@@ -401,6 +487,7 @@ static void send_frame(void *user, const wd_evidence_frame_t *h,
 
 static void on_flow_end(void *user, wd_flow_t *f, wd_flow_end_reason why) {
   wd_engine_t *e = user;
+  e->kn++;
   for (size_t i = 0; i < e->ndet; i++)
     if (e->det[i].state && e->det[i].ops->on_flow_end) {
       e->cur_det = i;
@@ -411,7 +498,7 @@ static void on_flow_end(void *user, wd_flow_t *f, wd_flow_end_reason why) {
     wd_app_flow_end(e->app, f);
   if (e->pick)
     wd_pick_flow_end(e->pick, f->id);
-  if (e->opts.eve && e->opts.flow_events) {
+  if (e->opts.eve && e->opts.flow_events && !e->lane) {
     rec_t *r = put(e, REC_FLOW);
     if (r) {
       r->u.flow.f = *f;
@@ -425,6 +512,7 @@ static void on_smb(void *user, const struct wd_smb_msg *m, const wd_flow_t *f,
                    int dir) {
   wd_engine_t *e = user;
   e->dec.smb_msgs++;
+  e->kn++;
   for (size_t i = 0; i < e->ndet; i++)
     if (e->det[i].state && e->det[i].ops->on_smb) {
       e->cur_det = i;
@@ -437,6 +525,7 @@ static void on_app(void *user, const wd_app_event_t *ev, const wd_flow_t *f,
                    int dir) {
   wd_engine_t *e = user;
   unsigned bit = WD_APP_PROTO_BIT(ev->kind);
+  e->kn++;
   if (e->opts.eve && (e->opts.eve_protocols & bit)) {
     rec_t *r = put(e, REC_APP);
     if (r) {
@@ -446,6 +535,7 @@ static void on_app(void *user, const wd_app_event_t *ev, const wd_flow_t *f,
         r->kind = 0; /* nothing to write: the worker skips it */
     }
   }
+  e->kn++; /* the detectors' records go after the event */
   for (size_t i = 0; i < e->ndet; i++)
     if (e->det[i].state && e->det[i].ops->on_app &&
         (e->det[i].ops->app_protos & bit)) {
@@ -496,7 +586,17 @@ static void snapshot(wd_engine_t *e, bool final, bool to_eve) {
     s->has_live = true;
   s->dec = e->dec;
   wd_flow_table_stats(e->flows, &s->flow);
-  s->detect_mc = e->detect_mc;
+  wd_memcap_read(&e->main->detect_mc, &s->detect_mc);
+  if (e->main->nlanes > 1) {
+    /* the pool moves with every lane: this lane's accounts, as of now,
+     * which the worker adds up */
+    s->detect_mc.used = s->detect_mc.hits = s->detect_mc.evicted = 0;
+    for (size_t i = 0; i < e->ndet; i++) {
+      s->detect_mc.used += e->det[i].mc.used;
+      s->detect_mc.hits += e->det[i].mc.hits;
+      s->detect_mc.evicted += e->det[i].mc.evicted;
+    }
+  }
   if (e->app) {
     s->has_app = true;
     wd_app_stats(e->app, &s->app);
@@ -541,11 +641,14 @@ static void snapshot(wd_engine_t *e, bool final, bool to_eve) {
 
 static void tick(wd_engine_t *e, uint64_t sec) {
   uint64_t now = sec * NSEC;
+  key_stage(e, ST_EXPIRE);
   wd_flow_table_expire(e->flows, now);
   /* a quiescent point: no hook holds the previous indicator set */
   atomic_store_explicit(
-      &e->intel_ack, atomic_load_explicit(&e->intel_gen, memory_order_acquire),
+      &e->intel_ack,
+      atomic_load_explicit(&e->main->intel_gen, memory_order_acquire),
       memory_order_release);
+  key_stage(e, ST_TICK);
   for (size_t i = 0; i < e->ndet; i++)
     if (e->det[i].state && e->det[i].ops->on_tick) {
       e->cur_det = i;
@@ -556,7 +659,7 @@ static void tick(wd_engine_t *e, uint64_t sec) {
    * time, for attacks long quiet) still reach the incidents they belong
    * to; then those quiet for incidents.quiet_window close, before the
    * packet that moved the clock is looked at. */
-  if (e->opts.db_path) {
+  if (e->opts.db_path && !e->lane) {
     rec_t *r = put(e, REC_TICK);
     if (r) {
       r->u.tick.sec_ns = now;
@@ -652,6 +755,8 @@ static void process(wd_engine_t *e, const wd_decoded_t *d) {
   const wd_frame_t *fr = &d->fr;
   const wd_packet_t *p = &d->p;
   e->frame = fr;
+  e->kframe++;
+  key_stage(e, ST_EXPIRE);
   advance_time(e, fr->ts_ns);
   LAP(e, &e->prof.acc[PS_TICK]);
   wd_stats_decoder_t *c = &e->dec;
@@ -697,12 +802,15 @@ static void process(wd_engine_t *e, const wd_decoded_t *d) {
   }
   LAP(e, &e->prof.acc[PS_DECODE]);
   int dir = WD_DIR_TO_SERVER;
+  key_stage(e, ST_FLOW);
   wd_flow_t *f = wd_flow_table_update_hashed(e->flows, p, d->h, &dir);
   LAP(e, &e->prof.acc[PS_FLOW]);
+  key_stage(e, ST_PICK);
   if (e->pick) {
     wd_pick_packet(e->pick, p, f);
     LAP(e, &e->prof.acc[PS_PICK]);
   }
+  key_stage(e, ST_APP);
   if (f && e->app && p->has_l4) {
     static const wd_app_cb_t cb_tmpl = {.smb = on_smb, .app = on_app};
     wd_app_cb_t cb = cb_tmpl;
@@ -711,6 +819,7 @@ static void process(wd_engine_t *e, const wd_decoded_t *d) {
     LAP(e, &e->prof.acc[PS_APP]);
   }
   unsigned cls = pkt_class(p, f);
+  key_stage(e, ST_PACKET);
   for (unsigned k = 0; k < e->n_by_class[cls]; k++) {
     size_t i = e->by_class[cls][k];
     const wd_detector_ops_t *ops = e->det[i].ops;
@@ -725,7 +834,7 @@ done:
   if (e->ahead) /* its bucket has come by now: fetch its entry */
     wd_flow_table_prefetch_entry(e->flows, e->ahead->h);
   e->frame = NULL;
-  if (e->opts.progress && (c->pkts & 0xffff) == 0)
+  if (e->opts.progress && (c->pkts & 0xffff) == 0 && !e->lane)
     progress(e, false);
 }
 
@@ -827,8 +936,33 @@ static void on_incident(void *user, const wd_incident_t *inc,
   e->w.dirty = true;
 }
 
+/* Lanes: an attack's id as one thread would have given it (the process's
+ * count, taken at its START in the merged order), for the lane's own id. */
+static void worker_attack_id(wd_engine_t *e, wd_alert_t *a) {
+  if (!a->attack_id)
+    return;
+  uint64_t lane_id = a->attack_id, *id = NULL;
+  bool created = false;
+  if (a->state == WD_ALERT_END) {
+    uint64_t v;
+    a->attack_id =
+        wd_table_take(e->w.ids, &lane_id, &v) ? v : wd_alert_next_id();
+    return;
+  }
+  id = wd_table_get(e->w.ids, &lane_id, e->w.now_ns, &created);
+  if (!id) {
+    a->attack_id = wd_alert_next_id();
+    return;
+  }
+  if (created)
+    *id = wd_alert_next_id();
+  a->attack_id = *id;
+}
+
 static void worker_alert(wd_engine_t *e, rec_alert_t *ra) {
   wd_alert_t *a = &ra->a;
+  if (e->w.ids)
+    worker_attack_id(e, a);
   a->sensor = e->opts.sensor; /* NULL: the host name */
   e->w.alerts++;
   if (e->w.inc)
@@ -847,7 +981,7 @@ static void worker_alert(wd_engine_t *e, rec_alert_t *ra) {
   e->w.dirty = true;
 }
 
-static void worker_progress(const rec_progress_t *p) {
+static void worker_progress(const rec_progress_t *p, uint64_t alerts) {
   char tail[96] = "";
   if (p->known) {
     double share = p->total ? (double)p->done / (double)p->total : 1.0;
@@ -861,16 +995,107 @@ static void worker_progress(const rec_progress_t *p) {
   }
   fprintf(stderr,
           "\rward: %" PRIu64 " packets, %" PRIu64 " alerts, %.1f s%s  %s",
-          p->pkts, p->alerts, p->elapsed, tail, p->final ? "\n" : "");
+          p->pkts, alerts, p->elapsed, tail, p->final ? "\n" : "");
   fflush(stderr);
 }
 
-static void worker_record(wd_engine_t *e, rec_t *r) {
+static void worker_stats(wd_engine_t *e, rec_stats_t *st) {
+  if (e->opts.on_stats)
+    e->opts.on_stats(e->opts.stats_user, &st->s);
+  if (st->to_eve && e->opts.eve) {
+    if (e->w.fleet) {
+      wd_stats_extra_t x;
+      wd_fleet_out_stats(e->w.fleet, &x);
+      wd_stats_write_extra(e->opts.eve, &st->s, &x);
+    } else {
+      wd_stats_write(e->opts.eve, &st->s);
+    }
+    e->w.dirty = false; /* the stats event flushes */
+  }
+  if (st->files_buf >= 0)
+    atomic_store_explicit(&e->files_busy[st->files_buf], 0,
+                          memory_order_release);
+}
+
+/* Lanes: what a lane counts beside lane 0 (its detectors' alerts and
+ * memory, its share of the queue's drops) added to lane 0's snapshot. */
+static void stats_add(wd_stats_snapshot_t *s, const wd_stats_snapshot_t *p) {
+  s->dec.alerts += p->dec.alerts;
+  s->dec.smb_msgs += p->dec.smb_msgs; /* counted where SMB is parsed */
+  s->detect_mc.used += p->detect_mc.used;
+  s->detect_mc.hits += p->detect_mc.hits;
+  s->detect_mc.evicted += p->detect_mc.evicted;
+  if (p->has_app) {
+    s->has_app = true;
+    s->app = p->app;
+  }
+  for (size_t i = 0; i < s->ndet && i < p->ndet; i++) {
+    s->det[i].alerts += p->det[i].alerts;
+    s->det[i].memuse += p->det[i].memuse;
+    s->det[i].evicted += p->det[i].evicted;
+  }
+  wd_stats_engine_t *a = &s->engine;
+  const wd_stats_engine_t *b = &p->engine;
+  a->queue_size += b->queue_size;
+  a->queue_high_water += b->queue_high_water;
+  a->waits += b->waits;
+  a->frames_dropped += b->frames_dropped;
+  a->flows_dropped += b->flows_dropped;
+  a->ticks_dropped += b->ticks_dropped;
+  a->stats_dropped += b->stats_dropped;
+  a->evidence_frames += b->evidence_frames;
+  a->strings_cut += b->strings_cut;
+}
+
+static void stats_flush(wd_engine_t *e) {
+  if (e->w.pend_parts) {
+    e->w.pend_parts = 0;
+    worker_stats(e, e->w.pend);
+  }
+}
+
+/* Lanes: lane 0's snapshot waits for the other lanes' parts (taken at
+ * the same point, so with the same key: the merge hands them over right
+ * after it); one missing (dropped) lets it go with the parts it has. */
+static void stats_part(wd_engine_t *e, unsigned lane, rec_t *r) {
+  worker_t *w = &e->w;
+  if (lane == 0) {
+    stats_flush(e);
+    *w->pend = r->u.stats;
+    w->pend_key[0] = r->key_frame;
+    w->pend_key[1] = r->key_lo;
+    w->pend_parts = 1;
+  } else if (w->pend_parts && r->key_frame == w->pend_key[0] &&
+             r->key_lo == w->pend_key[1]) {
+    stats_add(&w->pend->s, &r->u.stats.s);
+    w->pend_parts++;
+  }
+  if (w->pend_parts == e->nlanes)
+    stats_flush(e);
+}
+
+#define SEEN_FRAMES 8192u /* evidence frames remembered, lanes */
+
+/* Lanes: whether frame seq was handed on already (another lane's picker
+ * chose it too). */
+static bool frame_seen(wd_engine_t *e, uint64_t seq) {
+  if (!e->w.seen)
+    return false;
+  uint64_t *slot = &e->w.seen[seq & (SEEN_FRAMES - 1)];
+  if (*slot == seq)
+    return true;
+  *slot = seq;
+  return false;
+}
+
+static void worker_record(wd_engine_t *e, rec_t *r, unsigned lane) {
   switch (r->kind) {
   case REC_ALERT:
     worker_alert(e, &r->u.alert);
     break;
   case REC_FRAME:
+    if (frame_seen(e, r->u.frame.h.seq))
+      break;
     wd_incidents_frame(e->w.inc, &r->u.frame.h, r->u.frame.data);
     if (e->w.fleet)
       wd_fleet_out_frame(e->w.fleet, &r->u.frame.h, r->u.frame.data);
@@ -884,24 +1109,14 @@ static void worker_record(wd_engine_t *e, rec_t *r) {
     e->w.dirty = true;
     break;
   case REC_STATS:
-    if (e->opts.on_stats)
-      e->opts.on_stats(e->opts.stats_user, &r->u.stats.s);
-    if (r->u.stats.to_eve && e->opts.eve) {
-      if (e->w.fleet) {
-        wd_stats_extra_t x;
-        wd_fleet_out_stats(e->w.fleet, &x);
-        wd_stats_write_extra(e->opts.eve, &r->u.stats.s, &x);
-      } else {
-        wd_stats_write(e->opts.eve, &r->u.stats.s);
-      }
-      e->w.dirty = false; /* the stats event flushes */
-    }
-    if (r->u.stats.files_buf >= 0)
-      atomic_store_explicit(&e->files_busy[r->u.stats.files_buf], 0,
-                            memory_order_release);
+    if (e->nlanes > 1)
+      stats_part(e, lane, r);
+    else
+      worker_stats(e, &r->u.stats);
     break;
   case REC_PROGRESS:
-    worker_progress(&r->u.progress);
+    worker_progress(&r->u.progress,
+                    e->nlanes > 1 ? e->w.alerts : r->u.progress.alerts);
     break;
   case REC_APP:
     wd_eve_app(e->opts.eve, &r->u.app);
@@ -937,9 +1152,12 @@ static void worker_idle(wd_engine_t *e) {
     if (e->opts.intel_reload)
       intel_reload(e);
   }
-  if (e->intel_old &&
-      atomic_load_explicit(&e->intel_ack, memory_order_acquire) >=
-          atomic_load_explicit(&e->intel_gen, memory_order_acquire)) {
+  bool acked = e->intel_old != NULL;
+  for (unsigned i = 0; acked && i < e->nlanes; i++)
+    acked =
+        atomic_load_explicit(&e->lanes[i]->intel_ack, memory_order_acquire) >=
+        atomic_load_explicit(&e->intel_gen, memory_order_acquire);
+  if (acked) {
     wd_intel_set_free(e->intel_old);
     e->intel_old = NULL;
   }
@@ -949,6 +1167,75 @@ static void worker_idle(wd_engine_t *e) {
     if (e->opts.human)
       fflush(e->opts.human);
     e->w.dirty = false;
+  }
+}
+
+/* The next record for the worker, in place, from lane *from: with lanes,
+ * the least (key, lane) of the lanes' oldest records, a mark counting as
+ * below a record of the same key (its lane may still send that key).
+ * Each lane's records come in its own order; a lane that has sent
+ * nothing is asked for a mark (want_mark) and waited for, as the record
+ * that goes next may still come from it. NULL with *rc WD_AGAIN when
+ * nothing came within timeout_ms, WD_END when every queue has ended. */
+static rec_t *next_rec(wd_engine_t *e, int timeout_ms, wd_rc *rc,
+                       unsigned *from) {
+  worker_t *w = &e->w;
+  if (e->nlanes == 1) {
+    *from = 0;
+    return w->head[0] = wd_queue_peek(e->q, timeout_ms, rc);
+  }
+  for (;;) {
+    for (unsigned i = 0; i < e->nlanes; i++) {
+      if (w->head[i] || w->ended[i])
+        continue;
+      wd_engine_t *l = e->lanes[i];
+      wd_rc qrc;
+      rec_t *r = wd_queue_peek(l->q, 0, &qrc);
+      if (!r && qrc == WD_AGAIN) {
+        /* a mark is of use once it is past the least record waiting
+         * (any mark, when none is) */
+        uint64_t want = UINT64_MAX;
+        for (unsigned k = 0; k < e->nlanes; k++)
+          if (w->head[k] && w->head[k]->key_frame < want)
+            want = w->head[k]->key_frame;
+        atomic_store_explicit(&l->want_mark, want == UINT64_MAX ? 1 : want + 1,
+                              memory_order_relaxed);
+        r = wd_queue_peek(l->q, timeout_ms, &qrc);
+      }
+      if (r)
+        w->head[i] = r;
+      else if (qrc == WD_END)
+        w->ended[i] = true;
+      else {
+        *rc = WD_AGAIN;
+        return NULL;
+      }
+    }
+    unsigned best = e->nlanes;
+    for (unsigned i = 0; i < e->nlanes; i++) {
+      const rec_t *r = w->head[i];
+      if (!r)
+        continue;
+      const rec_t *b = best < e->nlanes ? w->head[best] : NULL;
+      int c = !b ? -1
+              : r->key_frame != b->key_frame
+                  ? (r->key_frame < b->key_frame ? -1 : 1)
+              : r->key_lo != b->key_lo ? (r->key_lo < b->key_lo ? -1 : 1)
+                                       : 0;
+      if (c < 0 || (c == 0 && r->kind == REC_MARK && b->kind != REC_MARK))
+        best = i;
+    }
+    if (best == e->nlanes) {
+      *rc = WD_END;
+      return NULL;
+    }
+    if (w->head[best]->kind != REC_MARK) {
+      *from = best;
+      *rc = WD_OK;
+      return w->head[best];
+    }
+    wd_queue_release(e->lanes[best]->q); /* heard: look at that lane again */
+    w->head[best] = NULL;
   }
 }
 
@@ -971,28 +1258,32 @@ static void *worker_main(void *arg) {
   pthread_cond_signal(&w->cv);
   pthread_mutex_unlock(&w->mu);
   if (rc != WD_OK) {
-    wd_queue_abandon(e->q);
+    for (unsigned i = 0; i < e->nlanes; i++)
+      wd_queue_abandon(e->lanes[i]->q);
     return NULL;
   }
   int timeout = e->live ? 100 : 250;
   unsigned n = 0;
   for (;;) {
     wd_rc qrc;
-    rec_t *r = wd_queue_peek(e->q, 0, &qrc);
+    unsigned from = 0;
+    rec_t *r = next_rec(e, 0, &qrc, &from);
     if (!r && qrc == WD_AGAIN) {
       worker_idle(e);
-      r = wd_queue_peek(e->q, timeout, &qrc);
+      r = next_rec(e, timeout, &qrc, &from);
     }
     if (!r) {
       if (qrc == WD_END)
         break;
       continue;
     }
-    worker_record(e, r);
-    wd_queue_release(e->q);
+    worker_record(e, r, from);
+    wd_queue_release(e->lanes[from]->q);
+    w->head[from] = NULL;
     if ((++n & 255) == 0 && e->opts.reopen && *e->opts.reopen)
       worker_idle(e);
   }
+  stats_flush(e);
   worker_idle(e);
   if (w->inc) {
     wd_incidents_stats(w->inc, &w->inc_stats);
@@ -1077,6 +1368,126 @@ void wd_engine_profile_print(const wd_engine_t *e, FILE *out) {
 
 /* ---- life cycle ---- */
 
+/* A lane's own tables: its queue to the worker, flow table (with the
+ * hash key of lane 0's, as the reader hashes for all lanes), stream/SMB
+ * state (one lane: app) and picker. */
+static wd_rc lane_tables(wd_engine_t *e, uint32_t qn, bool app) {
+  wd_rc rc;
+  if ((rc = wd_queue_new(sizeof(rec_t), qn, &e->q)) != WD_OK ||
+      (rc = wd_flow_table_new(e->cfg, on_flow_end, e, &e->flows)) != WD_OK ||
+      (app && (rc = wd_app_new(e->cfg, &e->app)) != WD_OK))
+    return rc;
+  if (e->lane)
+    wd_flow_table_share_key(e->flows, e->main->flows);
+  if (e->evidence)
+    rc = wd_pick_new(e->cfg->evidence.packets_per_flow,
+                     e->cfg->evidence.flood_sample, send_frame, e, &e->pick);
+  return rc;
+}
+
+/* Lane i of m (i >= 1): the options of m without what only lane 0 sends
+ * (flow and application events, ticks and the end for the incidents,
+ * progress), the indicator set of m. */
+static wd_rc lane_new(wd_engine_t *m, unsigned i, uint32_t qn, bool app) {
+  wd_engine_t *l = aligned_alloc(64, (sizeof *l + 63) / 64 * 64);
+  if (!l)
+    return WD_ERR_NOMEM;
+  memset(l, 0, sizeof *l);
+  m->lanes[i] = l;
+  l->cfg = m->cfg;
+  l->opts = m->opts;
+  l->opts.progress = false;
+  l->opts.flow_events = false;
+  l->opts.db_path = NULL;
+  l->opts.publish = NULL;
+  l->opts.intel_reload = NULL;
+  l->cap = m->cap;
+  l->evidence = m->evidence;
+  l->to_worker = m->to_worker;
+  l->sink.emit = on_alert;
+  l->sink.user = l;
+  l->lane = i;
+  l->main = l->lanes[0] = m;
+  l->nlanes = 1;
+  l->ctx.cfg = m->cfg;
+  l->ctx.sink = &l->sink;
+  l->ctx.intel = &m->intel;
+  atomic_init(&l->intel_gen, 0);
+  atomic_init(&l->intel_ack, 0);
+  atomic_init(&l->want_mark, 0);
+  for (int k = 0; k < FILE_BUFS; k++)
+    atomic_init(&l->files_busy[k], 0);
+  l->start = l->last_progress = m->start;
+  return lane_tables(l, qn, app);
+}
+
+/* Which lane runs each detector (--workers): bundles of what must stay
+ * together (a detector that follows alerts, with every detector that has
+ * a signature of the class it follows; every detector of SMB or
+ * application messages, on the one lane that reassembles and parses, its
+ * cost counted with them), the costliest bundle first, each to the lane
+ * with the least cost so far. Returns the lane that parses. */
+static bool has_class(const wd_detector_ops_t *d, const char *cls) {
+  for (size_t i = 0; i < d->n_sigs; i++)
+    if (d->sigs[i].rsit_class && strcmp(d->sigs[i].rsit_class, cls) == 0)
+      return true;
+  return false;
+}
+
+#define APP_COST 60 /* stream/SMB per packet, as a detector's cost */
+
+static bool uses_app(const wd_detector_ops_t *d) {
+  return d->on_smb || d->on_app || d->app_protos;
+}
+
+static void join(size_t *bundle, size_t n, size_t a, size_t b) {
+  size_t old = bundle[b], to = bundle[a];
+  for (size_t k = 0; k < n; k++)
+    if (bundle[k] == old)
+      bundle[k] = to;
+}
+
+static unsigned share_out(const wd_detector_ops_t *const *ops, size_t n,
+                          unsigned lanes, unsigned *lane_of) {
+  size_t bundle[WD_DETECTORS_MAX], app = n;
+  for (size_t i = 0; i < n; i++)
+    bundle[i] = i;
+  for (size_t f = 0; f < n; f++) {
+    if (uses_app(ops[f]))
+      join(bundle, n, app < n ? app : (app = f), f);
+    if (!ops[f]->on_alert)
+      continue;
+    for (size_t j = 0; j < n; j++)
+      if (!ops[f]->follows || has_class(ops[j], ops[f]->follows))
+        join(bundle, n, f, j);
+  }
+  uint64_t cost[WD_DETECTORS_MAX] = {0}, load[WD_READER_LANES] = {0};
+  unsigned at[WD_DETECTORS_MAX] = {0};
+  bool placed[WD_DETECTORS_MAX] = {false};
+  for (size_t i = 0; i < n; i++)
+    cost[bundle[i]] += ops[i]->cost ? ops[i]->cost : 1;
+  if (app < n)
+    cost[bundle[app]] += APP_COST;
+  for (;;) {
+    size_t b = n;
+    for (size_t i = 0; i < n; i++)
+      if (bundle[i] == i && !placed[i] && (b == n || cost[i] > cost[b]))
+        b = i;
+    if (b == n)
+      break;
+    unsigned least = 0;
+    for (unsigned k = 1; k < lanes; k++)
+      if (load[k] < load[least])
+        least = k;
+    load[least] += cost[b];
+    at[b] = least;
+    placed[b] = true;
+  }
+  for (size_t i = 0; i < n; i++)
+    lane_of[i] = at[bundle[i]];
+  return app < n ? lane_of[app] : 0;
+}
+
 wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
                     const wd_engine_opts_t *opts, wd_engine_t **out, char *err,
                     size_t errlen) {
@@ -1109,15 +1520,62 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
   e->start = e->last_progress = mono_now();
   for (int i = 0; i < FILE_BUFS; i++)
     atomic_init(&e->files_busy[i], 0);
+  atomic_init(&e->want_mark, 0);
   pthread_mutex_init(&e->w.mu, NULL);
   pthread_cond_init(&e->w.cv, NULL);
+  /* Lanes read files through the reader thread; never live, never with
+   * the stage profile (which times one thread). Each lane's flow and
+   * stream tables get an equal share of their memcaps. */
+  unsigned lanes = opts->workers ? opts->workers : cfg->engine.workers;
+  if (!cap || e->live || opts->profile_stages || lanes < 1)
+    lanes = 1;
+  if (lanes > WD_READER_LANES)
+    lanes = WD_READER_LANES;
+  e->nlanes = lanes;
+  e->main = e->lanes[0] = e;
+  const wd_detector_ops_t *ops[WD_DETECTORS_MAX];
+  size_t n = wd_detectors_list(ops, WD_DETECTORS_MAX);
+  unsigned lane_of[WD_DETECTORS_MAX];
+  unsigned app_lane = share_out(ops, n, lanes, lane_of);
+  /* Each lane keeps every flow: lanes flow tables in all. */
+  uint64_t need = (uint64_t)lanes * cfg->flow.memcap + cfg->stream.memcap +
+                  cfg->detect.memcap;
+  if (lanes > 1 && need > cfg->memory.cap) {
+    snprintf(err, errlen,
+             "%u workers keep a flow table each: %u x flow.memcap %.0f MiB "
+             "+ stream.memcap %.0f MiB + detect.memcap %.0f MiB exceed "
+             "memory.cap %.0f MiB; expected memory.cap of %.0f MiB or more "
+             "(or a smaller flow.memcap)",
+             lanes, lanes, cfg->flow.memcap / 1048576.0,
+             cfg->stream.memcap / 1048576.0, cfg->detect.memcap / 1048576.0,
+             cfg->memory.cap / 1048576.0, need / 1048576.0);
+    rc = WD_ERR_INVAL;
+    goto fail;
+  }
   uint32_t qn = opts->queue_records ? opts->queue_records : cfg->engine.queue;
-  if ((rc = wd_queue_new(sizeof(rec_t), qn ? qn : 1024, &e->q)) != WD_OK ||
-      (rc = wd_flow_table_new(cfg, on_flow_end, e, &e->flows)) != WD_OK ||
-      (rc = wd_app_new(cfg, &e->app)) != WD_OK ||
-      (e->evidence && (rc = wd_pick_new(cfg->evidence.packets_per_flow,
-                                        cfg->evidence.flood_sample, send_frame,
-                                        e, &e->pick)) != WD_OK)) {
+  if (!qn)
+    qn = 1024;
+  rc = lane_tables(e, qn, app_lane == 0);
+  for (unsigned i = 1; rc == WD_OK && i < lanes; i++)
+    rc = lane_new(e, i, qn, app_lane == i);
+  if (rc == WD_OK && lanes > 1) {
+    e->w.pend = malloc(sizeof *e->w.pend);
+    e->attack_ids = 0;
+    e->ctx.attack_ids = &e->attack_ids;
+    for (unsigned i = 1; i < lanes; i++) {
+      e->lanes[i]->attack_ids = i;
+      e->lanes[i]->ctx.attack_ids = &e->lanes[i]->attack_ids;
+    }
+    /* open attacks at once: well above what the detectors' tables hold */
+    wd_memcap_init(&e->w.ids_mc, "attack ids", 64u << 20);
+    if (rc == WD_OK)
+      rc = wd_table_new("attack ids", sizeof(uint64_t), sizeof(uint64_t),
+                        1u << 20, &e->w.ids_mc, NULL, NULL, &e->w.ids);
+    e->w.seen = e->evidence ? calloc(SEEN_FRAMES, sizeof *e->w.seen) : NULL;
+    if (!e->w.pend || (e->evidence && !e->w.seen))
+      rc = WD_ERR_NOMEM;
+  }
+  if (rc != WD_OK) {
     snprintf(err, errlen, "cannot set up tables: %s", wd_rc_str(rc));
     goto fail;
   }
@@ -1132,31 +1590,40 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
   e->ctx.sink = &e->sink;
   e->ctx.intel = &e->intel;
   wd_memcap_init(&e->detect_mc, "detect", cfg->detect.memcap);
-  const wd_detector_ops_t *ops[WD_DETECTORS_MAX];
-  size_t n = wd_detectors_list(ops, WD_DETECTORS_MAX);
   unsigned app_protos = 0;
+  for (unsigned k = 0; k < lanes; k++) {
+    wd_engine_t *l = e->lanes[k];
+    l->ndet = n; /* every slot; only the lane's own detectors have state */
+    for (size_t i = 0; i < n; i++)
+      l->det[i].ops = ops[i];
+  }
   for (size_t i = 0; i < n; i++) {
     void *st = NULL;
-    wd_memcap_t *mc = &e->det[e->ndet].mc;
+    wd_engine_t *l = e->lanes[lane_of[i]];
+    wd_memcap_t *mc = &l->det[i].mc;
     wd_memcap_init_share(mc, ops[i]->name, &e->detect_mc);
     if ((rc = ops[i]->create(cfg, mc, &st)) != WD_OK) {
       snprintf(err, errlen, "cannot set up detector %s: %s", ops[i]->name,
                wd_rc_str(rc));
       goto fail;
     }
-    e->det[e->ndet].ops = ops[i];
-    e->det[e->ndet].state = st;
-    e->ndet++;
+    l->det[i].state = st;
     if (st)
       app_protos |= ops[i]->app_protos;
     if (st && ops[i]->on_alert)
-      e->any_alert_hook = true;
+      l->any_alert_hook = true;
   }
-  e->cur_det = e->ndet;
-  by_class_init(e);
   if (opts->eve)
     app_protos |= opts->eve_protocols;
-  wd_app_set_protocols(e->app, app_protos);
+  /* every lane parses what any detector wants, so that the lanes pass
+   * the same hook points */
+  for (unsigned k = 0; k < lanes; k++) {
+    wd_engine_t *l = e->lanes[k];
+    l->cur_det = l->ndet;
+    by_class_init(l);
+    if (l->app)
+      wd_app_set_protocols(l->app, app_protos);
+  }
 
   /* The worker opens the store itself: the connection belongs to it. It
    * blocks the process's signals (SIGINT, SIGHUP, ...), so that they reach
@@ -1239,8 +1706,8 @@ static void run_inline(wd_engine_t *e) {
 }
 
 /* The frame k records ahead, if it is one and IP (else NULL). */
-static const wd_decoded_t *ahead_ip(wd_reader_t *r, uint32_t k) {
-  const wd_reader_rec_t *rec = wd_reader_ahead(r, k);
+static const wd_decoded_t *ahead_ip(wd_reader_t *r, unsigned lane, uint32_t k) {
+  const wd_reader_rec_t *rec = wd_reader_ahead(r, lane, k);
   return rec && rec->kind == WD_READER_FRAME && rec->u.d.p.ip_version
              ? &rec->u.d
              : NULL;
@@ -1252,40 +1719,83 @@ static const wd_decoded_t *ahead_ip(wd_reader_t *r, uint32_t k) {
  * worked on. */
 static void run_reader(wd_engine_t *e) {
   const wd_reader_rec_t *rec;
-  bool stopped = false;
+  wd_reader_t *r = e->main->reader;
+  unsigned lane = e->lane;
+  bool lanes = e->main->nlanes > 1, stopped = false;
   for (;;) {
     /* A stop ends the reading; the frames already read are still
      * analysed (at most the reader's queue), then the run finishes. */
-    if (!stopped && stopping(e)) {
+    if (!lane && !stopped && stopping(e)) {
       wd_capture_stop(e->cap); /* the reader may wait on a pipe */
       stopped = true;
     }
-    if ((rec = wd_reader_next(e->reader)) == NULL)
+    if (lanes) {
+      /* the worker may be waiting to hear from this lane: it is told
+       * before the lane waits for frames, and between frames */
+      mark(e, false);
+      while (!wd_reader_ready(r, lane) && !wd_reader_ended(r, lane, 5))
+        mark(e, true);
+    }
+    if ((rec = wd_reader_next(r, lane)) == NULL)
       break;
     if (rec->kind == WD_READER_FILE_STATUS) {
-      struct file_now *fn = &e->file_now[rec->u.file.source];
-      fn->error_frame = rec->u.file.error_frame;
-      snprintf(fn->error, sizeof fn->error, "%s", rec->u.file.error);
-      wd_reader_release(e->reader);
+      if (!lane) {
+        struct file_now *fn = &e->file_now[rec->u.file.source];
+        fn->error_frame = rec->u.file.error_frame;
+        snprintf(fn->error, sizeof fn->error, "%s", rec->u.file.error);
+      }
+      wd_reader_release(r, lane);
       continue;
     }
-    const wd_decoded_t *two = ahead_ip(e->reader, 2);
+    const wd_decoded_t *two = ahead_ip(r, lane, 2);
     if (two)
       wd_flow_table_prefetch_bucket(e->flows, two->h);
-    const wd_decoded_t *one = ahead_ip(e->reader, 1);
+    const wd_decoded_t *one = ahead_ip(r, lane, 1);
     if (one)
       wd_flow_table_prefetch_entry(e->flows, one->h);
-    e->file_now[rec->u.d.fr.source].frames = rec->u.d.fr.num;
+    if (!lane)
+      e->file_now[rec->u.d.fr.source].frames = rec->u.d.fr.num;
     process(e, &rec->u.d);
-    wd_reader_release(e->reader);
+    wd_reader_release(r, lane);
   }
+}
+
+static void lane_finish(wd_engine_t *e);
+
+/* Lanes 1..: their share of the detectors on every frame, then their end
+ * of input. */
+static void *lane_main(void *arg) {
+  wd_engine_t *l = arg;
+  char name[16];
+  snprintf(name, sizeof name, "ward-lane-%u", l->lane);
+  prctl(PR_SET_NAME, name);
+  run_reader(l);
+  lane_finish(l);
+  return NULL;
+}
+
+/* Starts lanes 1.. on their threads (signals blocked: they reach the
+ * packet thread). False when one could not start. */
+static bool lanes_start(wd_engine_t *e) {
+  bool ok = true;
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  for (unsigned i = 1; i < e->nlanes && ok; i++) {
+    wd_engine_t *l = e->lanes[i];
+    ok = pthread_create(&l->lane_thread, NULL, lane_main, l) == 0;
+    l->lane_started = ok;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return ok;
 }
 
 /* The reader thread when it may help: files, two processors or more, no
  * stage profile (which times the read and the decode on this thread). */
 static void reader_start(wd_engine_t *e) {
-  if (e->live || !e->cfg->engine.reader || e->opts.profile_stages ||
-      sysconf(_SC_NPROCESSORS_ONLN) < 2)
+  if (e->nlanes == 1 &&
+      (e->live || !e->cfg->engine.reader || e->opts.profile_stages ||
+       sysconf(_SC_NPROCESSORS_ONLN) < 2))
     return;
   e->file_now = calloc(e->nfiles ? e->nfiles : 1, sizeof *e->file_now);
   if (!e->file_now)
@@ -1296,7 +1806,7 @@ static void reader_start(wd_engine_t *e) {
     snprintf(e->file_now[i].error, sizeof e->file_now[i].error, "%s",
              fi->error);
   }
-  if (wd_reader_start(e->cap, e->flows, &e->reader) != WD_OK) {
+  if (wd_reader_start(e->cap, e->flows, e->nlanes, &e->reader) != WD_OK) {
     free(e->file_now);
     e->file_now = NULL;
   }
@@ -1308,6 +1818,31 @@ wd_rc wd_engine_run(wd_engine_t *e, char *err, size_t errlen) {
   if (e->opts.profile_stages)
     prof_start(e);
   reader_start(e);
+  if (e->nlanes > 1) {
+    /* Every lane must see every frame: without the reader, or without
+     * every lane's thread, nothing is read. */
+    bool ok = e->reader && lanes_start(e);
+    for (unsigned i = 1; !ok && e->reader && i < e->nlanes; i++)
+      if (!e->lanes[i]->lane_started)
+        wd_reader_abandon(e->reader, i); /* the reader stops at once */
+    if (e->reader)
+      run_reader(e);
+    lane_finish(e);
+    for (unsigned i = 1; i < e->nlanes; i++)
+      if (e->lanes[i]->lane_started) {
+        pthread_join(e->lanes[i]->lane_thread, NULL);
+        e->lanes[i]->lane_started = false;
+      }
+    wd_reader_stop(e->reader);
+    e->reader = NULL;
+    wd_rc rc = wd_engine_finish(e, err, errlen);
+    if (!ok) {
+      snprintf(err, errlen, "cannot start the threads of --workers %u",
+               e->nlanes);
+      return WD_ERR_NOMEM;
+    }
+    return rc;
+  }
   if (e->reader) {
     run_reader(e);
     wd_reader_stop(e->reader); /* the capture is this thread's again */
@@ -1319,21 +1854,23 @@ wd_rc wd_engine_run(wd_engine_t *e, char *err, size_t errlen) {
   return wd_engine_finish(e, err, errlen);
 }
 
-wd_rc wd_engine_finish(wd_engine_t *e, char *err, size_t errlen) {
-  if (e->finished) {
-    if (err && errlen)
-      snprintf(err, errlen, "%s", e->finish_err);
-    return e->finish_rc;
-  }
-  /* End of input: close open attacks, then flows. */
+/* End of input for one lane: its attacks closed, then its flows, the
+ * incidents told (lane 0), its last snapshot; then its queue closes. */
+static void lane_finish(wd_engine_t *e) {
+  if (e->lane_done)
+    return;
+  e->kframe++;
+  key_stage(e, ST_TICK);
   for (size_t i = 0; i < e->ndet; i++)
     if (e->det[i].state && e->det[i].ops->on_finish) {
       e->cur_det = i;
       e->det[i].ops->on_finish(e->det[i].state, &e->ctx, e->now_ns);
     }
   e->cur_det = e->ndet;
+  key_stage(e, ST_FLOW);
   wd_flow_table_flush(e->flows);
-  if (e->opts.db_path || e->opts.publish) {
+  key_stage(e, ST_END);
+  if (!e->lane && (e->opts.db_path || e->opts.publish)) {
     rec_t *r = put(e, REC_FINISH);
     if (r) {
       r->u.finish.now_ns = e->now_ns;
@@ -1343,8 +1880,26 @@ wd_rc wd_engine_finish(wd_engine_t *e, char *err, size_t errlen) {
   snapshot(e, true, true);
   if (e->opts.progress)
     progress(e, true);
-  e->finished = true;
+  e->lane_done = true;
   wd_queue_close(e->q);
+}
+
+wd_rc wd_engine_finish(wd_engine_t *e, char *err, size_t errlen) {
+  if (e->finished) {
+    if (err && errlen)
+      snprintf(err, errlen, "%s", e->finish_err);
+    return e->finish_rc;
+  }
+  lane_finish(e);
+  for (unsigned i = 1; i < e->nlanes; i++) {
+    wd_engine_t *l = e->lanes[i];
+    if (l->lane_started) {
+      pthread_join(l->lane_thread, NULL);
+      l->lane_started = false;
+    }
+    lane_finish(l); /* a lane that never ran */
+  }
+  e->finished = true;
   pthread_join(e->w.thread, NULL);
   e->w.started = false;
   e->finish_rc = e->w.finish_rc;
@@ -1381,6 +1936,18 @@ void wd_engine_result(const wd_engine_t *e, wd_engine_result_t *res) {
   res->engine.queue_size = qs.capacity;
   res->engine.queue_high_water = qs.high_water;
   res->engine.waits = qs.waits;
+  for (unsigned i = 1; i < e->nlanes; i++) { /* the other lanes' parts */
+    const wd_engine_t *l = e->lanes[i];
+    wd_stats_snapshot_t a = {.engine = res->engine}, b = {.engine = l->eng};
+    b.dec.alerts = l->dec.alerts;
+    wd_queue_stats(l->q, &qs);
+    b.engine.queue_size = qs.capacity;
+    b.engine.queue_high_water = qs.high_water;
+    b.engine.waits = qs.waits;
+    stats_add(&a, &b);
+    res->engine = a.engine;
+    res->alerts += l->dec.alerts;
+  }
   if (e->finished && !e->w.started) {
     res->alerts_written = e->w.alerts;
     res->has_incidents = e->opts.db_path != NULL;
@@ -1392,15 +1959,8 @@ void wd_engine_result(const wd_engine_t *e, wd_engine_result_t *res) {
 
 wd_store_t *wd_engine_store(wd_engine_t *e) { return e->w.store; }
 
-void wd_engine_free(wd_engine_t *e) {
-  if (!e)
-    return;
-  if (!e->finished)
-    wd_engine_finish(e, NULL, 0);
-  if (e->w.started) { /* set-up failed after the worker started */
-    wd_queue_close(e->q);
-    pthread_join(e->w.thread, NULL);
-  }
+/* A lane's detectors and tables (lane_tables). */
+static void lane_free(wd_engine_t *e) {
   for (size_t i = 0; i < e->ndet; i++)
     if (e->det[i].state)
       e->det[i].ops->destroy(e->det[i].state);
@@ -1409,11 +1969,34 @@ void wd_engine_free(wd_engine_t *e) {
     wd_app_free(e->app);
   if (e->flows)
     wd_flow_table_free(e->flows);
+  wd_queue_free(e->q);
+}
+
+void wd_engine_free(wd_engine_t *e) {
+  if (!e)
+    return;
+  if (!e->finished)
+    wd_engine_finish(e, NULL, 0);
+  if (e->w.started) { /* set-up failed after the worker started */
+    for (unsigned i = 0; i < e->nlanes; i++)
+      if (e->lanes[i] && e->lanes[i]->q)
+        wd_queue_close(e->lanes[i]->q);
+    pthread_join(e->w.thread, NULL);
+  }
+  for (unsigned i = 1; i < e->nlanes; i++)
+    if (e->lanes[i]) {
+      lane_free(e->lanes[i]);
+      free(e->lanes[i]);
+    }
+  lane_free(e);
+  free(e->w.pend);
+  if (e->w.ids)
+    wd_table_free(e->w.ids);
+  free(e->w.seen);
   for (int i = 0; i < FILE_BUFS; i++)
     free(e->files[i]);
   free(e->file_now);
   wd_fleet_out_free(e->w.fleet);
-  wd_queue_free(e->q);
   wd_intel_set_free(e->intel_old);
   wd_intel_set_free(wd_intel_slot_swap(&e->intel, NULL));
   pthread_cond_destroy(&e->w.cv);

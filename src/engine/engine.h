@@ -67,6 +67,11 @@ typedef struct wd_engine_opts {
   /* Time each stage of the packet path (wd_engine_run only): a cheap
    * clock read at each stage boundary; off, one branch per stage. */
   bool profile_stages;
+  /* Packet threads (lanes) reading a capture of files: each follows
+   * every flow and runs its share of the detectors; the worker merges
+   * their records into the order of one thread (docs/architecture.md).
+   * 0: cfg->engine.workers. Live capture and profile_stages: one. */
+  unsigned workers;
   /* Fleet mode: the worker publishes every alert (keyed by its
    * facility) and the evidence frames chosen for it (NULL: none).
    * Borrowed; its calls only copy into its queue (docs/fleet.md). */

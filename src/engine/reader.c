@@ -3,8 +3,10 @@
  * The frames' bytes go into a ring addressed by a running byte count: a
  * frame that would cross the ring's end starts again at its beginning,
  * and the room left is what lies between the write position and the
- * first byte of the oldest record not yet released (the queue's depth
- * says which record that is). */
+ * first byte of the oldest record not yet released (the deepest lane
+ * queue's depth says which record that is). With lanes, each record is
+ * written into the first lane's queue and copied into the others'; the
+ * frame's bytes stay in the one ring. */
 #include "engine/reader.h"
 
 #include <pthread.h>
@@ -21,7 +23,8 @@
 struct wd_reader {
   wd_capture_t *cap;
   const wd_flow_table_t *flows;
-  wd_queue_t *q;
+  wd_queue_t *q[WD_READER_LANES]; /* one per lane, the same records */
+  unsigned nq;
   uint8_t *bytes; /* WD_READER_BYTES */
   /* reader thread only */
   uint64_t seq;    /* records committed */
@@ -48,21 +51,32 @@ void wd_decoded_fill(wd_decoded_t *d, const wd_flow_table_t *flows) {
   d->h = d->p.ip_version ? wd_flow_table_hash(flows, &d->p) : 0;
 }
 
+/* Records the slowest lane has not released yet. */
+static uint32_t depth(const wd_reader_t *r) {
+  uint32_t d = 0;
+  for (unsigned i = 0; i < r->nq; i++) {
+    uint32_t di = wd_queue_depth(r->q[i]);
+    d = di > d ? di : d;
+  }
+  return d;
+}
+
 /* Room for n bytes in the ring: their running position (the ring holds
  * them whole, from position % WD_READER_BYTES). The first byte still in
- * use is looked up again (the queue's depth: a line the packet thread
- * writes) only when the last look leaves no room; when the frames in
- * flight leave none either, waits for the packet thread to take them
- * all. False when the packet thread has gone. */
+ * use is looked up again (the queues' depths: lines the packet threads
+ * write) only when the last look leaves no room; when the frames in
+ * flight leave none either, waits for the packet threads to take them
+ * all. False when a packet thread has gone. */
 static bool room(wd_reader_t *r, uint32_t n, uint64_t *at) {
   uint64_t pos = r->wbyte, off = pos % WD_READER_BYTES;
   if (off + n > WD_READER_BYTES)
     pos += WD_READER_BYTES - off; /* wrap: the tail is left unused */
   if (pos + n - r->oldest > WD_READER_BYTES) {
-    uint32_t depth = wd_queue_depth(r->q);
-    r->oldest = depth ? r->start_of[(r->seq - depth) % WD_READER_RECORDS] : pos;
+    uint32_t d = depth(r);
+    r->oldest = d ? r->start_of[(r->seq - d) % WD_READER_RECORDS] : pos;
     if (pos + n - r->oldest > WD_READER_BYTES) {
-      wd_queue_drain(r->q);
+      for (unsigned i = 0; i < r->nq; i++)
+        wd_queue_drain(r->q[i]);
       if (atomic_load(&r->stop))
         return false;
       r->oldest = pos;
@@ -74,15 +88,25 @@ static bool room(wd_reader_t *r, uint32_t n, uint64_t *at) {
 }
 
 static wd_reader_rec_t *reserve(wd_reader_t *r, uint64_t start) {
-  wd_reader_rec_t *rec = wd_queue_reserve(r->q, WD_QUEUE_WAIT);
+  wd_reader_rec_t *rec = wd_queue_reserve(r->q[0], WD_QUEUE_WAIT);
   if (rec)
     r->start_of[r->seq % WD_READER_RECORDS] = start;
   return rec;
 }
 
-static void commit(wd_reader_t *r) {
+/* Publishes rec (the first lane's slot) to every lane; false when a
+ * lane has gone. */
+static bool commit(wd_reader_t *r, const wd_reader_rec_t *rec) {
   r->seq++;
-  wd_queue_commit(r->q, false);
+  for (unsigned i = 1; i < r->nq; i++) {
+    wd_reader_rec_t *c = wd_queue_reserve(r->q[i], WD_QUEUE_WAIT);
+    if (!c)
+      return false;
+    memcpy(c, rec, sizeof *c);
+    wd_queue_commit(r->q[i], false);
+  }
+  wd_queue_commit(r->q[0], false);
+  return true;
 }
 
 /* Hands over the error of file s, once, if reading it stopped on one. */
@@ -98,7 +122,7 @@ static void file_status(wd_reader_t *r, size_t s) {
   rec->u.file.source = (uint32_t)s;
   rec->u.file.error_frame = fi->error_frame;
   rec->u.file.error = r->errors[s];
-  commit(r);
+  commit(r, rec);
 }
 
 static void publish_progress(wd_reader_t *r) {
@@ -136,19 +160,22 @@ static void *reader_main(void *arg) {
     rec->u.d.fr = fr;
     rec->u.d.fr.data = copy;
     wd_decoded_fill(&rec->u.d, r->flows);
-    commit(r);
+    if (!commit(r, rec))
+      break;
     if ((n & 4095) == 0)
       publish_progress(r);
   }
   publish_progress(r);
-  wd_queue_close(r->q);
+  for (unsigned i = 0; i < r->nq; i++)
+    wd_queue_close(r->q[i]);
   return NULL;
 }
 
 wd_rc wd_reader_start(wd_capture_t *cap, const wd_flow_table_t *flows,
-                      wd_reader_t **out) {
+                      unsigned lanes, wd_reader_t **out) {
   *out = NULL;
-  if (!cap || !flows || wd_capture_is_live(cap))
+  if (!cap || !flows || wd_capture_is_live(cap) || lanes < 1 ||
+      lanes > WD_READER_LANES)
     return WD_ERR_INVAL;
   wd_reader_t *r = calloc(1, sizeof *r);
   if (!r)
@@ -158,9 +185,9 @@ wd_rc wd_reader_start(wd_capture_t *cap, const wd_flow_table_t *flows,
   r->nfiles = wd_capture_nfiles(cap);
   r->errors = calloc(r->nfiles ? r->nfiles : 1, sizeof *r->errors);
   r->bytes = malloc(WD_READER_BYTES);
-  wd_rc rc = WD_ERR_NOMEM;
-  if (r->errors && r->bytes)
-    rc = wd_queue_new(sizeof(wd_reader_rec_t), WD_READER_RECORDS, &r->q);
+  wd_rc rc = r->errors && r->bytes ? WD_OK : WD_ERR_NOMEM;
+  for (; rc == WD_OK && r->nq < lanes; r->nq++)
+    rc = wd_queue_new(sizeof(wd_reader_rec_t), WD_READER_RECORDS, &r->q[r->nq]);
   if (rc != WD_OK) {
     wd_reader_stop(r);
     return rc;
@@ -190,23 +217,39 @@ wd_rc wd_reader_start(wd_capture_t *cap, const wd_flow_table_t *flows,
   return WD_OK;
 }
 
-const wd_reader_rec_t *wd_reader_next(wd_reader_t *r) {
+const wd_reader_rec_t *wd_reader_next(wd_reader_t *r, unsigned lane) {
   wd_rc rc;
   const wd_reader_rec_t *rec;
   /* The reader wakes this thread only once the queue is half full: on a
    * slow input (a pipe fed a little at a time) the timeout bounds how long
    * frames already read wait. */
   do
-    rec = wd_queue_peek(r->q, 20, &rc);
+    rec = wd_queue_peek(r->q[lane], 20, &rc);
   while (rc == WD_AGAIN);
   return rc == WD_OK ? rec : NULL;
 }
 
-const wd_reader_rec_t *wd_reader_ahead(wd_reader_t *r, uint32_t k) {
-  return wd_queue_peek_ahead(r->q, k);
+bool wd_reader_ended(wd_reader_t *r, unsigned lane, int timeout_ms) {
+  wd_rc rc;
+  return !wd_queue_peek(r->q[lane], timeout_ms, &rc) && rc == WD_END;
 }
 
-void wd_reader_release(wd_reader_t *r) { wd_queue_release(r->q); }
+void wd_reader_abandon(wd_reader_t *r, unsigned lane) {
+  wd_queue_abandon(r->q[lane]);
+}
+
+bool wd_reader_ready(wd_reader_t *r, unsigned lane) {
+  return wd_queue_peek_ahead(r->q[lane], 0) != NULL;
+}
+
+const wd_reader_rec_t *wd_reader_ahead(wd_reader_t *r, unsigned lane,
+                                       uint32_t k) {
+  return wd_queue_peek_ahead(r->q[lane], k);
+}
+
+void wd_reader_release(wd_reader_t *r, unsigned lane) {
+  wd_queue_release(r->q[lane]);
+}
 
 bool wd_reader_progress(const wd_reader_t *r, uint64_t *done, uint64_t *total) {
   if (!atomic_load_explicit(&r->known, memory_order_acquire))
@@ -221,10 +264,12 @@ void wd_reader_stop(wd_reader_t *r) {
     return;
   if (r->started) {
     atomic_store(&r->stop, 1);
-    wd_queue_abandon(r->q); /* a reader waiting for room gives up */
+    for (unsigned i = 0; i < r->nq; i++)
+      wd_queue_abandon(r->q[i]); /* a reader waiting for room gives up */
     pthread_join(r->thread, NULL);
   }
-  wd_queue_free(r->q);
+  for (unsigned i = 0; i < r->nq; i++)
+    wd_queue_free(r->q[i]);
   free(r->bytes);
   free(r->errors);
   free(r);

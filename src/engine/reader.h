@@ -34,6 +34,7 @@
 #include "flow/flow.h"
 
 #define WD_READER_RECORDS 1024u
+#define WD_READER_LANES 16u /* packet threads fed at most */
 #define WD_READER_BYTES (8u << 20)
 
 /* A frame decoded, with the hash of its flow key (IP packets). */
@@ -65,17 +66,29 @@ typedef struct wd_reader_rec {
 
 typedef struct wd_reader wd_reader_t;
 
-/* Starts the reader thread on cap (files only: WD_ERR_INVAL for live). */
+/* Starts the reader thread on cap (files only: WD_ERR_INVAL for live),
+ * handing every record to each of `lanes` packet threads (1 ..
+ * WD_READER_LANES): lane i reads them with the calls below, given i, and
+ * a frame's bytes stay until every lane has released its record. */
 wd_rc wd_reader_start(wd_capture_t *cap, const wd_flow_table_t *flows,
-                      wd_reader_t **out);
+                      unsigned lanes, wd_reader_t **out);
 
-/* The next record, waiting for it; NULL at the end of input. */
-const wd_reader_rec_t *wd_reader_next(wd_reader_t *r);
+/* The next record of lane, waiting for it; NULL at the end of input. */
+const wd_reader_rec_t *wd_reader_next(wd_reader_t *r, unsigned lane);
+/* Whether lane's next record is there already (wd_reader_next would not
+ * wait for it). */
+bool wd_reader_ready(wd_reader_t *r, unsigned lane);
+/* Waits up to timeout_ms for lane's next record; true when there will be
+ * none (end of input). */
+bool wd_reader_ended(wd_reader_t *r, unsigned lane, int timeout_ms);
+/* Lane will read no more: the reader stops at its next frame. */
+void wd_reader_abandon(wd_reader_t *r, unsigned lane);
 /* The record k after the one wd_reader_next returned, if already there
  * (never waits), else NULL. */
-const wd_reader_rec_t *wd_reader_ahead(wd_reader_t *r, uint32_t k);
+const wd_reader_rec_t *wd_reader_ahead(wd_reader_t *r, unsigned lane,
+                                       uint32_t k);
 /* Done with the record wd_reader_next returned (its frame's bytes too). */
-void wd_reader_release(wd_reader_t *r);
+void wd_reader_release(wd_reader_t *r, unsigned lane);
 
 /* Bytes of the capture read so far and in all, as wd_capture_progress;
  * false when unknown. Updated every few thousand frames. */

@@ -86,6 +86,10 @@ typedef void (*wd_flow_end_fn)(void *user, wd_flow_t *flow,
 wd_rc wd_flow_table_new(const wd_config_t *cfg, wd_flow_end_fn on_end,
                         void *user, wd_flow_table_t **out);
 void wd_flow_table_free(wd_flow_table_t *t);
+/* Gives t the hash key of from (before t holds any flow): tables fed the
+ * same packets (the lanes of `--workers N`) then share one
+ * wd_flow_table_hash and keep their flows in the same order. */
+void wd_flow_table_share_key(wd_flow_table_t *t, const wd_flow_table_t *from);
 
 /* Finds or creates the flow of p (which must have ip_version != 0), updates
  * its counters and TCP state, sets pkt_events and *dir. Returns NULL only

@@ -296,6 +296,10 @@ static uint32_t lookup(const wd_flow_table_t *t, const flow_key *k, uint32_t h,
 
 /* ---- creation ---- */
 
+void wd_flow_table_share_key(wd_flow_table_t *t, const wd_flow_table_t *from) {
+  memcpy(t->hkey, from->hkey, sizeof t->hkey);
+}
+
 wd_rc wd_flow_table_new(const wd_config_t *cfg, wd_flow_end_fn on_end,
                         void *user, wd_flow_table_t **out) {
   *out = NULL;

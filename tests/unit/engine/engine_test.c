@@ -4,6 +4,9 @@
  *    the loop ward ran before the worker existed, rebuilt here);
  *  - read by the reader thread (engine.reader) or by the packet thread,
  *    two files, one cut short: the same alerts, counts and file errors;
+ *  - with 2 or 3 workers (lanes): the same events line for line as one
+ *    packet thread (alerts, flows, incidents, stats each second), the
+ *    same incidents and evidence in the store;
  *  - with a database, the packet thread is never the store's owner, every
  *    alert reaches the store even when each commit is slowed, and the
  *    evidence is written;
@@ -357,6 +360,9 @@ typedef struct run_opts {
   const char *capture2; /* a second file, merged with the first */
   bool run;             /* through wd_engine_run (its own read loop) */
   bool reader;          /* engine.reader, with run */
+  unsigned workers;     /* engine.workers, with run (0: 1) */
+  bool flow_events;     /* a flow event per flow */
+  uint32_t stats_every; /* a stats event every so many seconds (0: end) */
   const char *db;       /* NULL: none */
   bool live;            /* watch rules (frames fed, no capture object) */
   uint32_t queue;       /* 0: default */
@@ -379,6 +385,9 @@ static wd_engine_result_t run_engine(const run_opts *ro, const char *eve_name,
   if (ro->flood_sample)
     cfg->evidence.flood_sample = ro->flood_sample;
   cfg->engine.reader = ro->reader;
+  cfg->engine.workers = ro->workers ? ro->workers : 1;
+  cfg->memory.cap = (cfg->engine.workers + 1) * cfg->flow.memcap +
+                    cfg->stream.memcap + cfg->detect.memcap;
   wd_eve_t *eve;
   char err[512];
   assert_int_equal(wd_eve_open(evepath, &eve, err, sizeof err), WD_OK);
@@ -393,7 +402,9 @@ static wd_engine_result_t run_engine(const run_opts *ro, const char *eve_name,
   wd_engine_opts_t o = {.eve = eve,
                         .db_path = ro->db,
                         .live = ro->live,
-                        .queue_records = ro->queue};
+                        .queue_records = ro->queue,
+                        .flow_events = ro->flow_events,
+                        .stats_interval_s = ro->stats_every};
   wd_engine_t *e;
   assert_int_equal(
       wd_engine_new(cfg, ro->live ? NULL : cap, &o, &e, err, sizeof err),
@@ -524,6 +535,124 @@ static void test_reader_thread_same_run(void **st) {
   free(tb);
   eve_free(&a);
   eve_free(&b);
+}
+
+/* Attack ids count across the runs of this process: each is replaced by
+ * the order in which the run first names it. */
+static void renumber_ids(json_t *v, uint64_t *seen, size_t *n) {
+  if (json_is_array(v)) {
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x) renumber_ids(x, seen, n);
+    return;
+  }
+  if (!json_is_object(v))
+    return;
+  const char *k;
+  json_t *x;
+  json_object_foreach(v, k, x) {
+    if (strcmp(k, "attack_id") == 0 && json_is_integer(x)) {
+      uint64_t id = (uint64_t)json_integer_value(x), rank = 0;
+      while (rank < *n && seen[rank] != id)
+        rank++;
+      if (rank == *n && *n < 4096)
+        seen[(*n)++] = id;
+      json_integer_set(x, (json_int_t)rank + 1);
+    } else {
+      renumber_ids(x, seen, n);
+    }
+  }
+}
+
+/* The lines of an EVE file, but for what depends on the threads' timing
+ * or their number (how full the queues got, how often a thread waited,
+ * how many slots the queues have, frames the pickers sent before the
+ * worker dropped those sent twice), attack ids renumbered. */
+static void eve_lines(const char *name, alist *out) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s.json", dir, name);
+  memset(out, 0, sizeof *out);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  char *line = NULL;
+  size_t cap = 0;
+  static const char *const timing[] = {"queue_high_water", "waits",
+                                       "queue_size", "evidence_frames"};
+  static uint64_t seen[4096];
+  size_t nseen = 0;
+  while (getline(&line, &cap, f) > 0) {
+    json_t *o = json_loads(line, 0, NULL);
+    assert_non_null(o);
+    renumber_ids(o, seen, &nseen);
+    json_t *eng = json_object_get(json_object_get(o, "ward"), "engine");
+    for (size_t i = 0; eng && i < sizeof timing / sizeof *timing; i++)
+      json_object_del(eng, timing[i]);
+    char *text = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
+    /* each run has its evidence folder: evidence-<name> */
+    for (char *at = text; (at = strstr(at, name)) != NULL; at++)
+      at[strlen(name) - 1] = 'N';
+    alist_add(out, text);
+    free(text);
+    json_decref(o);
+  }
+  free(line);
+  fclose(f);
+}
+
+/* Lanes (engine.workers): every event as with one packet thread, in the
+ * same order (alerts, flow events, incidents, a stats event a second
+ * whose detector counts each lane adds its part to), and the same store. */
+static void test_workers_same_run(void **st) {
+  (void)st;
+  static const char *const sums[] = {
+      "SELECT COUNT(*) FROM incidents",
+      "SELECT SUM(reports) FROM incident_attacks",
+      "SELECT SUM(packets) FROM incidents",
+      "SELECT COUNT(*) FROM incidents WHERE evidence_path != ''"};
+  alist want = {0};
+  int64_t want_sum[4] = {0};
+  for (unsigned w = 1; w <= 3; w++) {
+    char name[32], db[512];
+    snprintf(name, sizeof name, "workers-%u", w);
+    snprintf(db, sizeof db, "%s/workers-%u.db", dir, w);
+    eve_summary sum;
+    /* two files, flow events, a stats event a second, a database */
+    run_opts ro = {.capture = "attacks.pcap", .capture2 = "services.pcap"};
+    ro.run = ro.reader = ro.flow_events = true;
+    ro.workers = w;
+    ro.db = db;
+    ro.stats_every = 1;
+    wd_engine_result_t res = run_engine(&ro, name, &sum);
+    assert_true(res.alerts >= 20);
+    assert_int_equal(res.alerts_written, res.alerts);
+    assert_true(sum.flows > 100 && sum.stats > 10 && sum.incident_close > 3);
+    alist got;
+    eve_lines(name, &got);
+    if (w == 1) {
+      want = got;
+      for (int i = 0; i < 4; i++)
+        want_sum[i] = sql_int(db, sums[i]);
+      assert_true(want_sum[3] > 0);
+    } else {
+      assert_int_equal(got.n, want.n);
+      for (size_t i = 0; i < want.n; i++)
+        if (strcmp(want.v[i], got.v[i]) != 0)
+          fail_msg("%u workers: event %zu differs:\n one: %s\n %u: %s", w, i,
+                   want.v[i], w, got.v[i]);
+      for (int i = 0; i < 4; i++)
+        if (sql_int(db, sums[i]) != want_sum[i])
+          fail_msg("%u workers: %s: %lld, one thread %lld", w, sums[i],
+                   (long long)sql_int(db, sums[i]), (long long)want_sum[i]);
+      /* the same evidence files, byte for byte */
+      sh("cd %s/evidence-workers-1 && for f in *; do cmp \"$f\" "
+         "../evidence-workers-%u/\"$f\" || exit 1; done; "
+         "test \"$(ls | wc -l)\" = \"$(ls ../evidence-workers-%u | wc -l)\"",
+         dir, w, w);
+      alist_free(&got);
+    }
+    eve_free(&sum);
+  }
+  alist_free(&want);
 }
 
 static void test_store_owned_by_worker(void **st) {
@@ -792,6 +921,7 @@ int main(void) {
       cmocka_unit_test(test_same_alerts_as_direct_path),
       cmocka_unit_test(test_same_alerts_services),
       cmocka_unit_test(test_reader_thread_same_run),
+      cmocka_unit_test(test_workers_same_run),
       cmocka_unit_test(test_store_owned_by_worker),
       cmocka_unit_test(test_slow_store_analyze_keeps_all),
       cmocka_unit_test(test_watch_drops_frames_not_alerts),

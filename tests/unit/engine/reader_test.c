@@ -172,11 +172,11 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* wd_reader_ahead(r, k), waiting for it (yielding) at most 5 s. */
+/* wd_reader_ahead(r, 0, k), waiting for it (yielding) at most 5 s. */
 static const wd_reader_rec_t *wait_ahead(wd_reader_t *r, uint32_t k) {
   double until = now_s() + 5;
   const wd_reader_rec_t *a;
-  while (!(a = wd_reader_ahead(r, k))) {
+  while (!(a = wd_reader_ahead(r, 0, k))) {
     if (now_s() > until)
       fail_msg("record %u ahead never came", k);
     sched_yield();
@@ -297,7 +297,7 @@ static void lockstep(const char *const *paths, size_t n, const lockstep_opts *o,
   wd_rc orc = wd_capture_open_files(paths, n, NULL, &direct);
   assert_int_equal(wd_capture_open_files(paths, n, NULL, &cap), orc);
   wd_reader_t *r;
-  assert_int_equal(wd_reader_start(cap, flows, &r), WD_OK);
+  assert_int_equal(wd_reader_start(cap, flows, 1, &r), WD_OK);
   bool failed[8];
   uint64_t sizes = 0;
   for (size_t i = 0; i < n; i++) {
@@ -318,7 +318,7 @@ static void lockstep(const char *const *paths, size_t n, const lockstep_opts *o,
       if (failed[i] || !fi->error[0])
         continue;
       failed[i] = true;
-      rec = wd_reader_next(r);
+      rec = wd_reader_next(r, 0);
       assert_non_null(rec);
       assert_int_equal(rec->kind, WD_READER_FILE_STATUS);
       assert_int_equal(rec->u.file.source, i);
@@ -330,19 +330,19 @@ static void lockstep(const char *const *paths, size_t n, const lockstep_opts *o,
         assert_snap_equal(&now, &snaps[seq]);
       }
       seq++;
-      wd_reader_release(r);
+      wd_reader_release(r, 0);
     }
     if (rc == WD_END)
       break;
     assert_int_equal(rc, WD_OK);
-    rec = wd_reader_next(r);
+    rec = wd_reader_next(r, 0);
     check_frame(rec, &f, flows);
     if (seq < nsnaps && snaps[seq].at) {
       snap now = snap_of(rec);
       assert_snap_equal(&now, &snaps[seq]);
     }
     if (o && o->ahead) {
-      assert_ptr_equal(wd_reader_ahead(r, 0), rec);
+      assert_ptr_equal(wd_reader_ahead(r, 0, 0), rec);
       if (seq % 97 == 0 && seq + 3 < o->records)
         wait_ahead(r, 3);
       /* farthest first: a record once there stays until released, so
@@ -350,7 +350,7 @@ static void lockstep(const char *const *paths, size_t n, const lockstep_opts *o,
       static const uint32_t ks[] = {100, 7, 3, 2, 1};
       bool later = false;
       for (size_t j = 0; j < sizeof ks / sizeof ks[0]; j++) {
-        const wd_reader_rec_t *a = wd_reader_ahead(r, ks[j]);
+        const wd_reader_rec_t *a = wd_reader_ahead(r, 0, ks[j]);
         if (later)
           assert_non_null(a);
         if (!a)
@@ -382,10 +382,10 @@ static void lockstep(const char *const *paths, size_t n, const lockstep_opts *o,
     }
     seq++;
     out->frames++;
-    wd_reader_release(r);
+    wd_reader_release(r, 0);
   }
-  assert_null(wd_reader_next(r));
-  assert_null(wd_reader_next(r));
+  assert_null(wd_reader_next(r, 0));
+  assert_null(wd_reader_next(r, 0));
   if (o && o->ahead)
     assert_int_equal(seq, o->records);
   assert_true(wd_reader_progress(r, &out->done, &out->total));
@@ -493,14 +493,14 @@ static void reader_truncated_file(void **st) {
   wd_capture_t *cap;
   assert_int_equal(wd_capture_open_files(paths, 1 + 1, NULL, &cap), WD_OK);
   wd_reader_t *r;
-  assert_int_equal(wd_reader_start(cap, flows, &r), WD_OK);
+  assert_int_equal(wd_reader_start(cap, flows, 1, &r), WD_OK);
   const wd_reader_rec_t *rec;
   uint64_t frames = 0, b_frames = 0;
-  while ((rec = wd_reader_next(r)) && rec->kind == WD_READER_FRAME) {
+  while ((rec = wd_reader_next(r, 0)) && rec->kind == WD_READER_FRAME) {
     frames++;
     if (rec->u.d.fr.source == 1)
       b_frames = rec->u.d.fr.num;
-    wd_reader_release(r);
+    wd_reader_release(r, 0);
   }
   assert_non_null(rec);
   assert_int_equal(rec->u.file.source, 1);
@@ -508,8 +508,8 @@ static void reader_truncated_file(void **st) {
   assert_non_null(strstr(rec->u.file.error, "truncated"));
   assert_int_equal(b_frames, CUT);
   assert_int_equal(frames, NA + CUT);
-  wd_reader_release(r);
-  assert_null(wd_reader_next(r));
+  wd_reader_release(r, 0);
+  assert_null(wd_reader_next(r, 0));
   wd_reader_stop(r);
   wd_capture_close(cap);
   wd_flow_table_free(flows);
@@ -558,21 +558,21 @@ static void reader_ring_full_waits(void **st) {
   assert_int_equal(wd_capture_open_files(paths, 1, NULL, &direct), WD_OK);
   assert_int_equal(wd_capture_open_files(paths, 1, NULL, &cap), WD_OK);
   wd_reader_t *r;
-  assert_int_equal(wd_reader_start(cap, flows, &r), WD_OK);
-  const wd_reader_rec_t *first = wd_reader_next(r);
+  assert_int_equal(wd_reader_start(cap, flows, 1, &r), WD_OK);
+  const wd_reader_rec_t *first = wd_reader_next(r, 0);
   assert_non_null(first);
   const uint32_t fit = WD_READER_BYTES / JUMBO; /* 136 */
   wait_ahead(r, fit - 1);
   /* the reader is now waiting for the ring to empty: look a while */
   for (int i = 0; i < 20000; i++) {
-    assert_null(wd_reader_ahead(r, fit));
+    assert_null(wd_reader_ahead(r, 0, fit));
     if (i % 64 == 0)
       sched_yield();
   }
   wd_frame_t f;
   for (uint32_t k = 0; k < fit; k++) {
     assert_int_equal(wd_capture_next(direct, &f), WD_OK);
-    const wd_reader_rec_t *rec = wd_reader_ahead(r, k);
+    const wd_reader_rec_t *rec = wd_reader_ahead(r, 0, k);
     if (k == 0)
       assert_ptr_equal(rec, first);
     check_frame(rec, &f, flows);
@@ -586,8 +586,8 @@ static void reader_ring_full_waits(void **st) {
     assert_int_equal(wd_capture_next(direct, &f), WD_OK);
     check_frame(rec, &f, flows);
     frames++;
-    wd_reader_release(r);
-  } while ((rec = wd_reader_next(r)));
+    wd_reader_release(r, 0);
+  } while ((rec = wd_reader_next(r, 0)));
   assert_int_equal(frames, 300);
   assert_int_equal(wd_capture_next(direct, &f), WD_END);
   uint64_t done, total;
@@ -619,16 +619,16 @@ static void reader_stops_early(void **st) {
     wd_capture_t *cap;
     assert_int_equal(wd_capture_open_files(paths, 1, NULL, &cap), WD_OK);
     wd_reader_t *r;
-    assert_int_equal(wd_reader_start(cap, flows, &r), WD_OK);
+    assert_int_equal(wd_reader_start(cap, flows, 1, &r), WD_OK);
     if (how == 0) { /* hold the first frame, the ring fills */
-      assert_non_null(wd_reader_next(r));
+      assert_non_null(wd_reader_next(r, 0));
       wait_ahead(r, WD_READER_BYTES / JUMBO - 1);
     } else if (how == 1) { /* take three, the queue fills */
       for (int i = 0; i < 3; i++) {
-        const wd_reader_rec_t *rec = wd_reader_next(r);
+        const wd_reader_rec_t *rec = wd_reader_next(r, 0);
         assert_non_null(rec);
         assert_int_equal(rec->u.d.fr.num, (uint64_t)i + 1);
-        wd_reader_release(r);
+        wd_reader_release(r, 0);
       }
       /* the queue holds 1024 records; one found full waits until half
        * empty, perhaps since before those three went */
@@ -664,7 +664,7 @@ static void reader_refuses_live(void **st) {
   (void)st;
   wd_flow_table_t *flows = flows_new();
   wd_reader_t *r = (wd_reader_t *)1;
-  assert_int_equal(wd_reader_start(NULL, flows, &r), WD_ERR_INVAL);
+  assert_int_equal(wd_reader_start(NULL, flows, 1, &r), WD_ERR_INVAL);
   assert_null(r);
   char path[64];
   test_temp_path(path, sizeof path);
@@ -673,7 +673,7 @@ static void reader_refuses_live(void **st) {
   wd_capture_t *cap;
   assert_int_equal(wd_capture_open_files(paths, 1, NULL, &cap), WD_OK);
   r = (wd_reader_t *)1;
-  assert_int_equal(wd_reader_start(cap, NULL, &r), WD_ERR_INVAL);
+  assert_int_equal(wd_reader_start(cap, NULL, 1, &r), WD_ERR_INVAL);
   assert_null(r);
   wd_capture_close(cap);
   unlink(path);
@@ -689,7 +689,7 @@ static void reader_refuses_live(void **st) {
     skip();
   }
   r = (wd_reader_t *)1;
-  assert_int_equal(wd_reader_start(cap, flows, &r), WD_ERR_INVAL);
+  assert_int_equal(wd_reader_start(cap, flows, 1, &r), WD_ERR_INVAL);
   assert_null(r);
   wd_frame_t f;
   assert_false(wd_capture_peek(cap, &f));

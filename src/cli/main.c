@@ -734,6 +734,7 @@ static int run_capture(int argc, char **argv, bool live) {
   wd_engine_result_t res = {0};
   wd_engine_t *eng = NULL;
   rc = wd_engine_new(cfg, cap, &po, &eng, err, sizeof err);
+  bool refused = rc == WD_ERR_INVAL; /* the configuration, for --workers */
   if (rc == WD_OK) {
     rc = wd_engine_run(eng, err, sizeof err);
     wd_engine_result(eng, &res);
@@ -743,7 +744,7 @@ static int run_capture(int argc, char **argv, bool live) {
   }
   if (rc != WD_OK) {
     fprintf(stderr, "ward: %s\n", err);
-    ec = EXIT_RUNTIME;
+    ec = refused ? EXIT_CONFIG : EXIT_RUNTIME;
   } else {
     for (size_t i = 0; i < wd_capture_nfiles(cap); i++) {
       const wd_capture_file_info_t *fi = wd_capture_file(cap, i);

@@ -290,6 +290,46 @@ def case_profile_stages(o):
           f"watch --profile-stages: exit {p.returncode}: {p.stderr[-200:]}")
 
 
+def case_workers(o):
+    """--workers N: the alerts of one packet thread, in the same order, on a
+    generated mix and on every shared capture (when ../shared is there);
+    the option's errors."""
+    caps = [gen(o, "mix", ["--seed", "11", "--profile", "demo"])]
+    shared = os.path.join(SHARED, "captures")
+    if os.path.isdir(shared):
+        caps += sorted(os.path.join(shared, f) for f in os.listdir(shared)
+                       if f.endswith((".pcap", ".pcapng")))
+    else:
+        print(f"shared captures skipped: {shared} is absent")
+    conf = os.path.join(o.work, "workers.yaml")
+    with open(conf, "w") as f:
+        f.write("memory:\n  cap: 512 MiB\n")
+    for cap in caps:
+        got = {}
+        for n in (1, 2, 3):
+            out = os.path.join(o.work, f"w{n}.json")
+            if os.path.exists(out):
+                os.remove(out)
+            p = ward(o, "analyze", "-q", "--no-progress", "-c", conf, "--home-net",
+                     "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16", "--workers", str(n),
+                     "-o", out, cap)
+            check(p.returncode == 0, f"--workers {n} {cap}: exit {p.returncode}: {p.stderr[-300:]}")
+            got[n] = [l for l in open(out) if '"event_type":"alert"' in l] if p.returncode == 0 else []
+        for n in (2, 3):
+            check(got[n] == got[1], f"{os.path.basename(cap)}: {len(got[n])} alerts with "
+                  f"--workers {n}, {len(got[1])} with one, or not in the same order")
+        if cap == caps[0]:
+            check(len(got[1]) >= 5, f"the generated mix gave {len(got[1])} alerts")
+    for v in ("0", "17", "x"):
+        usage_error(o, ["analyze", "--workers", v, caps[0]], "--workers", r"whole number.*1 to 16")
+    usage_error(o, ["watch", "-i", "lo", "--workers", "2"], "--workers", r"analyze")
+    usage_error(o, ["analyze", "--profile-stages", "--workers", "2", caps[0]], "--workers",
+                r"one packet thread")
+    p = ward(o, "analyze", "-q", "--no-progress", "--workers", "2", "-o", os.devnull, caps[0])
+    check(p.returncode == 3 and "memory.cap" in p.stderr and "flow.memcap" in p.stderr,
+          f"--workers 2 with the default memory.cap: exit {p.returncode}: {p.stderr[-300:]}")
+
+
 def case_config_check(o):
     geo = os.path.join(SHARED, "data", "geo")
     country, asn = os.path.join(geo, "GeoLite2-Country-Test.mmdb"), os.path.join(geo, "GeoLite2-ASN-Test.mmdb")
@@ -332,7 +372,8 @@ def case_config_check(o):
 
 CASES = {"linktype": case_linktype, "pcapng-multi": case_pcapng_multi, "unread": case_unread,
          "numbers": case_numbers, "help": case_help, "watch": case_watch, "progress": case_progress,
-         "config-check": case_config_check, "profile-stages": case_profile_stages}
+         "config-check": case_config_check, "profile-stages": case_profile_stages,
+         "workers": case_workers}
 
 
 def main():

@@ -8,11 +8,15 @@
  * copy. Nothing here allocates, writes or sleeps per packet. Worker thread:
  * reads the queue in order and does everything that does I/O (incidents, store,
  * evidence files, EVE events, human lines). The rules of the queue are set
- * where records are queued (put()): see the comment there. */
+ * where records are queued (put()): see the comment there. With
+ * --workers N the packet thread is N lanes, each an engine of its own fed
+ * every frame and running a share of the detectors; the worker merges
+ * their queues back into the one-thread order (see "lanes" below). */
 #include "engine/engine.h"
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -177,6 +181,7 @@ typedef struct worker {
    * mapped: two lanes may pick the same frame) */
   struct rec *head[WD_READER_LANES];
   bool ended[WD_READER_LANES];
+  unsigned turn; /* the lane looked at next when none has sent */
   struct rec_stats *pend;
   wd_table_t *ids; /* lanes: open attacks, lane's id -> process's id */
   wd_memcap_t ids_mc;
@@ -1185,31 +1190,46 @@ static rec_t *next_rec(wd_engine_t *e, int timeout_ms, wd_rc *rc,
     return w->head[0] = wd_queue_peek(e->q, timeout_ms, rc);
   }
   for (;;) {
+    unsigned empty = e->nlanes, heads = 0;
     for (unsigned i = 0; i < e->nlanes; i++) {
-      if (w->head[i] || w->ended[i])
-        continue;
-      wd_engine_t *l = e->lanes[i];
-      wd_rc qrc;
-      rec_t *r = wd_queue_peek(l->q, 0, &qrc);
-      if (!r && qrc == WD_AGAIN) {
-        /* a mark is of use once it is past the least record waiting
-         * (any mark, when none is) */
+      if (!w->head[i] && !w->ended[i]) {
+        wd_rc qrc;
+        w->head[i] = wd_queue_peek(e->lanes[i]->q, 0, &qrc);
+        if (!w->head[i] && qrc == WD_END)
+          w->ended[i] = true;
+        else if (!w->head[i] && empty == e->nlanes)
+          empty = i;
+      }
+      heads += w->head[i] != NULL;
+    }
+    if (empty < e->nlanes) {
+      /* With a record waiting elsewhere, the lane that sent nothing is
+       * asked for a mark past it and waited for. With none anywhere,
+       * the lanes are looked at in turn, a millisecond each: a record
+       * may come on any of them. */
+      wd_engine_t *l = e->lanes[empty];
+      int wait = timeout_ms;
+      if (heads) {
         uint64_t want = UINT64_MAX;
         for (unsigned k = 0; k < e->nlanes; k++)
           if (w->head[k] && w->head[k]->key_frame < want)
             want = w->head[k]->key_frame;
-        atomic_store_explicit(&l->want_mark, want == UINT64_MAX ? 1 : want + 1,
-                              memory_order_relaxed);
-        r = wd_queue_peek(l->q, timeout_ms, &qrc);
+        atomic_store_explicit(&l->want_mark, want + 1, memory_order_relaxed);
+      } else {
+        l = e->lanes[w->turn++ % e->nlanes];
+        wait = timeout_ms ? 1 : 0;
       }
-      if (r)
-        w->head[i] = r;
-      else if (qrc == WD_END)
+      unsigned i = l->lane;
+      wd_rc qrc = WD_AGAIN;
+      if (!w->head[i] && !w->ended[i])
+        w->head[i] = wd_queue_peek(l->q, wait, &qrc);
+      if (!w->head[i] && qrc == WD_END)
         w->ended[i] = true;
-      else {
+      if (!w->head[i] && !w->ended[i]) {
         *rc = WD_AGAIN;
         return NULL;
       }
+      continue; /* look at them all again */
     }
     unsigned best = e->nlanes;
     for (unsigned i = 0; i < e->nlanes; i++) {
@@ -1434,7 +1454,8 @@ static bool has_class(const wd_detector_ops_t *d, const char *cls) {
   return false;
 }
 
-#define APP_COST 60 /* stream/SMB per packet, as a detector's cost */
+#define APP_COST 60   /* stream/SMB per packet, as a detector's cost */
+#define READ_COST 200 /* lane 0 reads and decodes for all (the same) */
 
 static bool uses_app(const wd_detector_ops_t *d) {
   return d->on_smb || d->on_app || d->app_protos;
@@ -1468,6 +1489,8 @@ static unsigned share_out(const wd_detector_ops_t *const *ops, size_t n,
     cost[bundle[i]] += ops[i]->cost ? ops[i]->cost : 1;
   if (app < n)
     cost[bundle[app]] += APP_COST;
+  if (lanes > 1)
+    load[0] = READ_COST;
   for (;;) {
     size_t b = n;
     for (size_t i = 0; i < n; i++)
@@ -1733,8 +1756,17 @@ static void run_reader(wd_engine_t *e) {
       /* the worker may be waiting to hear from this lane: it is told
        * before the lane waits for frames, and between frames */
       mark(e, false);
-      while (!wd_reader_ready(r, lane) && !wd_reader_ended(r, lane, 5))
-        mark(e, true);
+      if (!lane) { /* lane 0 reads for all */
+        int k;
+        while (!wd_reader_ready(r, 0) && (k = wd_reader_pump(r, 16)) >= 0)
+          if (k == 0) { /* another lane is behind */
+            mark(e, true);
+            sched_yield();
+          }
+      } else {
+        while (!wd_reader_ready(r, lane) && !wd_reader_ended(r, lane, 5))
+          mark(e, true);
+      }
     }
     if ((rec = wd_reader_next(r, lane)) == NULL)
       break;
@@ -1806,7 +1838,10 @@ static void reader_start(wd_engine_t *e) {
     snprintf(e->file_now[i].error, sizeof e->file_now[i].error, "%s",
              fi->error);
   }
-  if (wd_reader_start(e->cap, e->flows, e->nlanes, &e->reader) != WD_OK) {
+  /* lanes: lane 0 reads, no thread of its own (share_out gives it less
+   * of the detectors' work) */
+  if (wd_reader_start(e->cap, e->flows, e->nlanes, e->nlanes == 1,
+                      &e->reader) != WD_OK) {
     free(e->file_now);
     e->file_now = NULL;
   }

@@ -12,7 +12,9 @@
  * events and incidents above, a result with counters. Memory: tables,
  * detectors, the queue and the evidence picker are sized at creation;
  * nothing is allocated per packet. Time is traffic time; on a live link
- * that goes quiet it follows the wall clock. */
+ * that goes quiet it follows the wall clock. With opts.workers > 1
+ * (files only) the packet path runs on that many threads (lanes), with
+ * the events and incidents of one (docs/architecture.md). */
 #ifndef WD_ENGINE_ENGINE_H
 #define WD_ENGINE_ENGINE_H
 

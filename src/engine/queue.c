@@ -191,6 +191,10 @@ void wd_queue_commit(wd_queue_t *q, bool urgent) {
     if (depth > q->st.high_water)
       q->st.high_water = depth;
   }
+  if (!urgent && depth >= q->cap / 2) { /* the bound may be stale */
+    q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
+    depth = tail - q->head_cache;
+  }
   if (urgent || depth >= q->cap / 2)
     wake_consumer(q);
 }
@@ -209,6 +213,14 @@ void wd_queue_close(wd_queue_t *q) {
 
 uint32_t wd_queue_depth(const wd_queue_t *q) {
   return (uint32_t)(atomic_load(&q->tail) - atomic_load(&q->head));
+}
+
+bool wd_queue_has_room(wd_queue_t *q, uint32_t n) {
+  uint64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
+  if (q->cap - (tail - q->head_cache) >= n)
+    return true;
+  q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
+  return q->cap - (tail - q->head_cache) >= n;
 }
 
 void wd_queue_stats(const wd_queue_t *q, wd_queue_stats_t *out) {

@@ -66,6 +66,8 @@ void wd_queue_drain(wd_queue_t *q);
 void wd_queue_close(wd_queue_t *q);
 /* Records waiting now. */
 uint32_t wd_queue_depth(const wd_queue_t *q);
+/* Producer: whether n slots may be reserved now without waiting. */
+bool wd_queue_has_room(wd_queue_t *q, uint32_t n);
 /* Producer-side counters (read on the producer thread). */
 void wd_queue_stats(const wd_queue_t *q, wd_queue_stats_t *out);
 

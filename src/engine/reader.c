@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "core/limits.h"
 #include "decode/decode.h"
 #include "engine/queue.h"
 
@@ -40,6 +41,10 @@ struct wd_reader {
   _Atomic int known;
   pthread_t thread;
   bool started;
+  /* reading, on whichever thread does it */
+  size_t prev; /* source of the frame handed over last */
+  uint64_t n;  /* frames read */
+  bool ended;  /* the queues are closed */
 };
 
 void wd_decoded_fill(wd_decoded_t *d, const wd_flow_table_t *flows) {
@@ -134,45 +139,83 @@ static void publish_progress(wd_reader_t *r) {
   }
 }
 
-static void *reader_main(void *arg) {
-  wd_reader_t *r = arg;
-  size_t prev = r->nfiles;           /* source of the frame handed over last */
-  prctl(PR_SET_NAME, "ward-reader"); /* as top -H and /proc show it */
-  for (uint64_t n = 0; !atomic_load_explicit(&r->stop, memory_order_relaxed);
-       n++) {
-    wd_frame_t fr;
-    wd_rc rc = wd_capture_next(r->cap, &fr);
-    if (prev < r->nfiles) /* the source that call moved on may have failed */
-      file_status(r, prev);
-    if (rc != WD_OK)
-      break;
-    prev = fr.source;
-    uint64_t at;
-    if (!room(r, fr.caplen, &at))
-      break;
-    wd_reader_rec_t *rec = reserve(r, at);
-    if (!rec)
-      break; /* the packet thread stopped reading */
-    uint8_t *copy = r->bytes + at % WD_READER_BYTES;
-    if (fr.caplen)
-      memcpy(copy, fr.data, fr.caplen);
-    rec->kind = WD_READER_FRAME;
-    rec->u.d.fr = fr;
-    rec->u.d.fr.data = copy;
-    wd_decoded_fill(&rec->u.d, r->flows);
-    if (!commit(r, rec))
-      break;
-    if ((n & 4095) == 0)
-      publish_progress(r);
-  }
+/* Reads one frame and hands it to every lane (the error of the file
+ * just left first, when reading it stopped on one). False at the end of
+ * input, or when a lane has gone. */
+static bool read_one(wd_reader_t *r) {
+  wd_frame_t fr;
+  wd_rc rc = wd_capture_next(r->cap, &fr);
+  if (r->prev < r->nfiles) /* the source that call moved on may have failed */
+    file_status(r, r->prev);
+  if (rc != WD_OK)
+    return false;
+  r->prev = fr.source;
+  uint64_t at;
+  if (!room(r, fr.caplen, &at))
+    return false;
+  wd_reader_rec_t *rec = reserve(r, at);
+  if (!rec)
+    return false; /* the packet thread stopped reading */
+  uint8_t *copy = r->bytes + at % WD_READER_BYTES;
+  if (fr.caplen)
+    memcpy(copy, fr.data, fr.caplen);
+  rec->kind = WD_READER_FRAME;
+  rec->u.d.fr = fr;
+  rec->u.d.fr.data = copy;
+  wd_decoded_fill(&rec->u.d, r->flows);
+  if (!commit(r, rec))
+    return false;
+  if ((r->n++ & 4095) == 0)
+    publish_progress(r);
+  return true;
+}
+
+static void end_of_input(wd_reader_t *r) {
   publish_progress(r);
   for (unsigned i = 0; i < r->nq; i++)
     wd_queue_close(r->q[i]);
+  r->ended = true;
+}
+
+static void *reader_main(void *arg) {
+  wd_reader_t *r = arg;
+  prctl(PR_SET_NAME, "ward-reader"); /* as top -H and /proc show it */
+  while (!atomic_load_explicit(&r->stop, memory_order_relaxed) && read_one(r))
+    ;
+  end_of_input(r);
   return NULL;
 }
 
+/* Whether a frame (and a file's status before it) can be handed to every
+ * lane without waiting: two free slots in each queue, and room in the
+ * ring for the largest frame where it may have to start again at the
+ * ring's beginning. */
+static bool can_read(wd_reader_t *r) {
+  for (unsigned i = 0; i < r->nq; i++)
+    if (!wd_queue_has_room(r->q[i], 2))
+      return false;
+  uint64_t need = 2 * (uint64_t)WD_FRAME_MAX;
+  if (r->wbyte + need - r->oldest <= WD_READER_BYTES)
+    return true;
+  uint32_t d = depth(r);
+  r->oldest = d ? r->start_of[(r->seq - d) % WD_READER_RECORDS] : r->wbyte;
+  return r->wbyte + need - r->oldest <= WD_READER_BYTES;
+}
+
+int wd_reader_pump(wd_reader_t *r, unsigned max) {
+  if (r->ended)
+    return -1;
+  unsigned k = 0;
+  for (; k < max && can_read(r); k++)
+    if (!read_one(r)) {
+      end_of_input(r);
+      return k ? (int)k : -1;
+    }
+  return (int)k;
+}
+
 wd_rc wd_reader_start(wd_capture_t *cap, const wd_flow_table_t *flows,
-                      unsigned lanes, wd_reader_t **out) {
+                      unsigned lanes, bool thread, wd_reader_t **out) {
   *out = NULL;
   if (!cap || !flows || wd_capture_is_live(cap) || lanes < 1 ||
       lanes > WD_READER_LANES)
@@ -183,6 +226,7 @@ wd_rc wd_reader_start(wd_capture_t *cap, const wd_flow_table_t *flows,
   r->cap = cap;
   r->flows = flows;
   r->nfiles = wd_capture_nfiles(cap);
+  r->prev = r->nfiles;
   r->errors = calloc(r->nfiles ? r->nfiles : 1, sizeof *r->errors);
   r->bytes = malloc(WD_READER_BYTES);
   wd_rc rc = r->errors && r->bytes ? WD_OK : WD_ERR_NOMEM;
@@ -201,6 +245,10 @@ wd_rc wd_reader_start(wd_capture_t *cap, const wd_flow_table_t *flows,
   atomic_init(&r->total, 0);
   atomic_init(&r->known, 0);
   publish_progress(r);
+  if (!thread) { /* the first lane reads (wd_reader_pump) */
+    *out = r;
+    return WD_OK;
+  }
   /* Signals go to the packet thread, which acts on them (as with the
    * worker). */
   sigset_t all, old;

@@ -11,7 +11,10 @@
  * records: a frame, decoded; or a file's status when reading it stopped
  * on an error, placed before the first frame that follows it (so the
  * packet thread sees the error at the same frame as when reading itself).
- * Memory: the queue (WD_READER_RECORDS records of 256 bytes), a ring of
+ * With lanes (`--workers N`) the same records go to each lane's queue,
+ * and the reading is done by lane 0 itself (wd_reader_pump), not by a
+ * thread of its own.
+ * Memory: a queue per lane (WD_READER_RECORDS records of 256 bytes), a ring of
  * WD_READER_BYTES for the frames' bytes and a copy of each file's error
  * (256 bytes a file), allocated at start;
  * nothing per frame. When the ring is short of room for a frame (frames in
@@ -66,12 +69,20 @@ typedef struct wd_reader_rec {
 
 typedef struct wd_reader wd_reader_t;
 
-/* Starts the reader thread on cap (files only: WD_ERR_INVAL for live),
- * handing every record to each of `lanes` packet threads (1 ..
- * WD_READER_LANES): lane i reads them with the calls below, given i, and
- * a frame's bytes stay until every lane has released its record. */
+/* Starts the reader on cap (files only: WD_ERR_INVAL for live), handing
+ * every record to each of `lanes` packet threads (1 .. WD_READER_LANES):
+ * lane i reads them with the calls below, given i, and a frame's bytes
+ * stay until every lane has released its record. thread: the reading
+ * runs on a thread of its own; else lane 0's thread reads, with
+ * wd_reader_pump, and owns the capture until wd_reader_stop. */
 wd_rc wd_reader_start(wd_capture_t *cap, const wd_flow_table_t *flows,
-                      unsigned lanes, wd_reader_t **out);
+                      unsigned lanes, bool thread, wd_reader_t **out);
+
+/* Without the thread: reads up to max frames, handing each to every
+ * lane, as far as every lane's queue and the ring have room now (never
+ * waits). Returns the frames handed (0: no room: a lane is behind), or
+ * -1 once the input has ended (the queues are closed). */
+int wd_reader_pump(wd_reader_t *r, unsigned max);
 
 /* The next record of lane, waiting for it; NULL at the end of input. */
 const wd_reader_rec_t *wd_reader_next(wd_reader_t *r, unsigned lane);

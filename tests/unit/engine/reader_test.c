@@ -297,7 +297,7 @@ static void lockstep(const char *const *paths, size_t n, const lockstep_opts *o,
   wd_rc orc = wd_capture_open_files(paths, n, NULL, &direct);
   assert_int_equal(wd_capture_open_files(paths, n, NULL, &cap), orc);
   wd_reader_t *r;
-  assert_int_equal(wd_reader_start(cap, flows, 1, &r), WD_OK);
+  assert_int_equal(wd_reader_start(cap, flows, 1, true, &r), WD_OK);
   bool failed[8];
   uint64_t sizes = 0;
   for (size_t i = 0; i < n; i++) {
@@ -493,7 +493,7 @@ static void reader_truncated_file(void **st) {
   wd_capture_t *cap;
   assert_int_equal(wd_capture_open_files(paths, 1 + 1, NULL, &cap), WD_OK);
   wd_reader_t *r;
-  assert_int_equal(wd_reader_start(cap, flows, 1, &r), WD_OK);
+  assert_int_equal(wd_reader_start(cap, flows, 1, true, &r), WD_OK);
   const wd_reader_rec_t *rec;
   uint64_t frames = 0, b_frames = 0;
   while ((rec = wd_reader_next(r, 0)) && rec->kind == WD_READER_FRAME) {
@@ -558,7 +558,7 @@ static void reader_ring_full_waits(void **st) {
   assert_int_equal(wd_capture_open_files(paths, 1, NULL, &direct), WD_OK);
   assert_int_equal(wd_capture_open_files(paths, 1, NULL, &cap), WD_OK);
   wd_reader_t *r;
-  assert_int_equal(wd_reader_start(cap, flows, 1, &r), WD_OK);
+  assert_int_equal(wd_reader_start(cap, flows, 1, true, &r), WD_OK);
   const wd_reader_rec_t *first = wd_reader_next(r, 0);
   assert_non_null(first);
   const uint32_t fit = WD_READER_BYTES / JUMBO; /* 136 */
@@ -619,7 +619,7 @@ static void reader_stops_early(void **st) {
     wd_capture_t *cap;
     assert_int_equal(wd_capture_open_files(paths, 1, NULL, &cap), WD_OK);
     wd_reader_t *r;
-    assert_int_equal(wd_reader_start(cap, flows, 1, &r), WD_OK);
+    assert_int_equal(wd_reader_start(cap, flows, 1, true, &r), WD_OK);
     if (how == 0) { /* hold the first frame, the ring fills */
       assert_non_null(wd_reader_next(r, 0));
       wait_ahead(r, WD_READER_BYTES / JUMBO - 1);
@@ -658,13 +658,64 @@ static void reader_stops_early(void **st) {
   unlink(ps);
 }
 
+/* Without the thread (the lanes of --workers): the caller pumps and three
+ * lanes read, one of them slowly. Every lane sees every frame, in order,
+ * the same bytes; the pump hands nothing while a lane's queue or the ring
+ * is full (a frame held too long), and -1 once the input has ended. */
+static void reader_pumped_lanes(void **st) {
+  (void)st;
+  char path[64];
+  test_temp_path(path, sizeof path);
+  enum { N = 3000 };
+  write_pcap(path, N, 12, 1000000, 10, jumbo_then_mixed, NULL);
+  wd_flow_table_t *flows = flows_new();
+  const char *paths[1] = {path};
+  wd_capture_t *cap;
+  assert_int_equal(wd_capture_open_files(paths, 1, NULL, &cap), WD_OK);
+  wd_reader_t *r;
+  assert_int_equal(wd_reader_start(cap, flows, 3, false, &r), WD_OK);
+  uint64_t seen[3] = {0}, sum[3] = {0}, refused = 0;
+  bool ended = false;
+  for (unsigned round = 0; !ended || wd_reader_ready(r, 2); round++) {
+    int k = wd_reader_pump(r, 8);
+    if (k < 0)
+      ended = true;
+    refused += k == 0;
+    for (unsigned lane = 0; lane < 3; lane++) {
+      if (lane == 2 && round % 64 && !ended)
+        continue; /* the slow lane */
+      while (wd_reader_ready(r, lane)) {
+        const wd_reader_rec_t *rec = wd_reader_next(r, lane);
+        assert_int_equal(rec->kind, WD_READER_FRAME);
+        assert_int_equal(rec->u.d.fr.num, seen[lane] + 1);
+        seen[lane]++;
+        for (uint32_t b = 0; b < rec->u.d.fr.caplen; b++)
+          sum[lane] = sum[lane] * 31 + rec->u.d.fr.data[b];
+        wd_reader_release(r, lane);
+      }
+    }
+    assert_true(round < 10 * N);
+  }
+  for (unsigned lane = 0; lane < 3; lane++) {
+    assert_int_equal(seen[lane], N);
+    assert_int_equal(sum[lane], sum[0]);
+    assert_null(wd_reader_next(r, lane));
+  }
+  assert_true(refused > 0);
+  assert_int_equal(wd_reader_pump(r, 8), -1);
+  wd_reader_stop(r);
+  wd_capture_close(cap);
+  wd_flow_table_free(flows);
+  unlink(path);
+}
+
 /* A live capture stays on the packet thread: refused (skipped where no
  * interface can be opened). So is a missing capture or flow table. */
 static void reader_refuses_live(void **st) {
   (void)st;
   wd_flow_table_t *flows = flows_new();
   wd_reader_t *r = (wd_reader_t *)1;
-  assert_int_equal(wd_reader_start(NULL, flows, 1, &r), WD_ERR_INVAL);
+  assert_int_equal(wd_reader_start(NULL, flows, 1, true, &r), WD_ERR_INVAL);
   assert_null(r);
   char path[64];
   test_temp_path(path, sizeof path);
@@ -673,7 +724,7 @@ static void reader_refuses_live(void **st) {
   wd_capture_t *cap;
   assert_int_equal(wd_capture_open_files(paths, 1, NULL, &cap), WD_OK);
   r = (wd_reader_t *)1;
-  assert_int_equal(wd_reader_start(cap, NULL, 1, &r), WD_ERR_INVAL);
+  assert_int_equal(wd_reader_start(cap, NULL, 1, true, &r), WD_ERR_INVAL);
   assert_null(r);
   wd_capture_close(cap);
   unlink(path);
@@ -689,7 +740,7 @@ static void reader_refuses_live(void **st) {
     skip();
   }
   r = (wd_reader_t *)1;
-  assert_int_equal(wd_reader_start(cap, flows, 1, &r), WD_ERR_INVAL);
+  assert_int_equal(wd_reader_start(cap, flows, 1, true, &r), WD_ERR_INVAL);
   assert_null(r);
   wd_frame_t f;
   assert_false(wd_capture_peek(cap, &f));
@@ -707,6 +758,7 @@ int main(void) {
       cmocka_unit_test(reader_ahead_matches_next),
       cmocka_unit_test(reader_ring_full_waits),
       cmocka_unit_test(reader_stops_early),
+      cmocka_unit_test(reader_pumped_lanes),
       cmocka_unit_test(reader_refuses_live),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

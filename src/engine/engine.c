@@ -236,11 +236,12 @@ struct wd_engine {
 
   worker_t w;
   /* ---- lanes (--workers N; docs/architecture.md) ----
-   * Every lane is an engine of its own fed the same frames by the reader
-   * thread: its own flow table (the main engine's hash key), stream/SMB
-   * state and picker, and its share of the detectors (the slots of the
-   * others stay empty). The main engine is lane 0, run on the caller's
-   * thread, and owns the worker, which merges the lanes' queues by key.
+   * Every lane is an engine of its own fed the same frames, which lane 0
+   * reads for all (wd_reader_pump): its own flow table (lane 0's hash
+   * key) and picker, and its share of the detectors (the slots of the
+   * others stay empty); one lane has the stream/SMB state. The main
+   * engine is lane 0, run on the caller's thread, and owns the worker,
+   * which merges the lanes' queues by key.
    * A record's key is the frame it came from (kframe: frames begun, the
    * end of input one more), the stage of that frame (ST_*), the hook call
    * within the stage (kn: flow ends, SMB and application messages) and
@@ -946,7 +947,7 @@ static void on_incident(void *user, const wd_incident_t *inc,
 static void worker_attack_id(wd_engine_t *e, wd_alert_t *a) {
   if (!a->attack_id)
     return;
-  uint64_t lane_id = a->attack_id, *id = NULL;
+  uint64_t lane_id = a->attack_id;
   bool created = false;
   if (a->state == WD_ALERT_END) {
     uint64_t v;
@@ -954,7 +955,7 @@ static void worker_attack_id(wd_engine_t *e, wd_alert_t *a) {
         wd_table_take(e->w.ids, &lane_id, &v) ? v : wd_alert_next_id();
     return;
   }
-  id = wd_table_get(e->w.ids, &lane_id, e->w.now_ns, &created);
+  uint64_t *id = wd_table_get(e->w.ids, &lane_id, e->w.now_ns, &created);
   if (!id) {
     a->attack_id = wd_alert_next_id();
     return;
@@ -1022,6 +1023,19 @@ static void worker_stats(wd_engine_t *e, rec_stats_t *st) {
                           memory_order_release);
 }
 
+/* Lanes: one lane's engine counters added to another's. */
+static void engine_add(wd_stats_engine_t *a, const wd_stats_engine_t *b) {
+  a->queue_size += b->queue_size;
+  a->queue_high_water += b->queue_high_water;
+  a->waits += b->waits;
+  a->frames_dropped += b->frames_dropped;
+  a->flows_dropped += b->flows_dropped;
+  a->ticks_dropped += b->ticks_dropped;
+  a->stats_dropped += b->stats_dropped;
+  a->evidence_frames += b->evidence_frames;
+  a->strings_cut += b->strings_cut;
+}
+
 /* Lanes: what a lane counts beside lane 0 (its detectors' alerts and
  * memory, its share of the queue's drops) added to lane 0's snapshot. */
 static void stats_add(wd_stats_snapshot_t *s, const wd_stats_snapshot_t *p) {
@@ -1039,17 +1053,7 @@ static void stats_add(wd_stats_snapshot_t *s, const wd_stats_snapshot_t *p) {
     s->det[i].memuse += p->det[i].memuse;
     s->det[i].evicted += p->det[i].evicted;
   }
-  wd_stats_engine_t *a = &s->engine;
-  const wd_stats_engine_t *b = &p->engine;
-  a->queue_size += b->queue_size;
-  a->queue_high_water += b->queue_high_water;
-  a->waits += b->waits;
-  a->frames_dropped += b->frames_dropped;
-  a->flows_dropped += b->flows_dropped;
-  a->ticks_dropped += b->ticks_dropped;
-  a->stats_dropped += b->stats_dropped;
-  a->evidence_frames += b->evidence_frames;
-  a->strings_cut += b->strings_cut;
+  engine_add(&s->engine, &p->engine);
 }
 
 static void stats_flush(wd_engine_t *e) {
@@ -1389,7 +1393,7 @@ void wd_engine_profile_print(const wd_engine_t *e, FILE *out) {
 /* ---- life cycle ---- */
 
 /* A lane's own tables: its queue to the worker, flow table (with the
- * hash key of lane 0's, as the reader hashes for all lanes), stream/SMB
+ * hash key of lane 0's: frames are hashed once for all lanes), stream/SMB
  * state (one lane: app) and picker. */
 static wd_rc lane_tables(wd_engine_t *e, uint32_t qn, bool app) {
   wd_rc rc;
@@ -1441,12 +1445,6 @@ static wd_rc lane_new(wd_engine_t *m, unsigned i, uint32_t qn, bool app) {
   return lane_tables(l, qn, app);
 }
 
-/* Which lane runs each detector (--workers): bundles of what must stay
- * together (a detector that follows alerts, with every detector that has
- * a signature of the class it follows; every detector of SMB or
- * application messages, on the one lane that reassembles and parses, its
- * cost counted with them), the costliest bundle first, each to the lane
- * with the least cost so far. Returns the lane that parses. */
 static bool has_class(const wd_detector_ops_t *d, const char *cls) {
   for (size_t i = 0; i < d->n_sigs; i++)
     if (d->sigs[i].rsit_class && strcmp(d->sigs[i].rsit_class, cls) == 0)
@@ -1468,6 +1466,13 @@ static void join(size_t *bundle, size_t n, size_t a, size_t b) {
       bundle[k] = to;
 }
 
+/* Which lane runs each detector (--workers): bundles of what must stay
+ * together (a detector that follows alerts, with every detector that has
+ * a signature of the class it follows; every detector of SMB or
+ * application messages, on the one lane that reassembles and parses, its
+ * cost counted with them), the costliest bundle first, each to the lane
+ * with the least cost so far (lane 0 starts with the reading). Returns
+ * the lane that parses. */
 static unsigned share_out(const wd_detector_ops_t *const *ops, size_t n,
                           unsigned lanes, unsigned *lane_of) {
   size_t bundle[WD_DETECTORS_MAX], app = n;
@@ -1546,9 +1551,8 @@ wd_rc wd_engine_new(const wd_config_t *cfg, wd_capture_t *cap,
   atomic_init(&e->want_mark, 0);
   pthread_mutex_init(&e->w.mu, NULL);
   pthread_cond_init(&e->w.cv, NULL);
-  /* Lanes read files through the reader thread; never live, never with
-   * the stage profile (which times one thread). Each lane's flow and
-   * stream tables get an equal share of their memcaps. */
+  /* Lanes read files (lane 0 reads for all); never live, never with
+   * the stage profile (which times one thread). */
   unsigned lanes = opts->workers ? opts->workers : cfg->engine.workers;
   if (!cap || e->live || opts->profile_stages || lanes < 1)
     lanes = 1;
@@ -1823,7 +1827,8 @@ static bool lanes_start(wd_engine_t *e) {
 }
 
 /* The reader thread when it may help: files, two processors or more, no
- * stage profile (which times the read and the decode on this thread). */
+ * stage profile (which times the read and the decode on this thread).
+ * With lanes, always, without a thread: lane 0 reads for all. */
 static void reader_start(wd_engine_t *e) {
   if (e->nlanes == 1 &&
       (e->live || !e->cfg->engine.reader || e->opts.profile_stages ||
@@ -1973,14 +1978,12 @@ void wd_engine_result(const wd_engine_t *e, wd_engine_result_t *res) {
   res->engine.waits = qs.waits;
   for (unsigned i = 1; i < e->nlanes; i++) { /* the other lanes' parts */
     const wd_engine_t *l = e->lanes[i];
-    wd_stats_snapshot_t a = {.engine = res->engine}, b = {.engine = l->eng};
-    b.dec.alerts = l->dec.alerts;
+    wd_stats_engine_t b = l->eng;
     wd_queue_stats(l->q, &qs);
-    b.engine.queue_size = qs.capacity;
-    b.engine.queue_high_water = qs.high_water;
-    b.engine.waits = qs.waits;
-    stats_add(&a, &b);
-    res->engine = a.engine;
+    b.queue_size = qs.capacity;
+    b.queue_high_water = qs.high_water;
+    b.waits = qs.waits;
+    engine_add(&res->engine, &b);
     res->alerts += l->dec.alerts;
   }
   if (e->finished && !e->w.started) {

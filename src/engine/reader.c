@@ -66,6 +66,13 @@ static uint32_t depth(const wd_reader_t *r) {
   return d;
 }
 
+/* Looks up again the first byte still in use: that of the oldest record
+ * some lane has not released, or pos when none is out. */
+static void refresh_oldest(wd_reader_t *r, uint64_t pos) {
+  uint32_t d = depth(r);
+  r->oldest = d ? r->start_of[(r->seq - d) % WD_READER_RECORDS] : pos;
+}
+
 /* Room for n bytes in the ring: their running position (the ring holds
  * them whole, from position % WD_READER_BYTES). The first byte still in
  * use is looked up again (the queues' depths: lines the packet threads
@@ -77,8 +84,7 @@ static bool room(wd_reader_t *r, uint32_t n, uint64_t *at) {
   if (off + n > WD_READER_BYTES)
     pos += WD_READER_BYTES - off; /* wrap: the tail is left unused */
   if (pos + n - r->oldest > WD_READER_BYTES) {
-    uint32_t d = depth(r);
-    r->oldest = d ? r->start_of[(r->seq - d) % WD_READER_RECORDS] : pos;
+    refresh_oldest(r, pos);
     if (pos + n - r->oldest > WD_READER_BYTES) {
       for (unsigned i = 0; i < r->nq; i++)
         wd_queue_drain(r->q[i]);
@@ -197,8 +203,7 @@ static bool can_read(wd_reader_t *r) {
   uint64_t need = 2 * (uint64_t)WD_FRAME_MAX;
   if (r->wbyte + need - r->oldest <= WD_READER_BYTES)
     return true;
-  uint32_t d = depth(r);
-  r->oldest = d ? r->start_of[(r->seq - d) % WD_READER_RECORDS] : r->wbyte;
+  refresh_oldest(r, r->wbyte);
   return r->wbyte + need - r->oldest <= WD_READER_BYTES;
 }
 
